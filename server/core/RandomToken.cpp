@@ -1,0 +1,15 @@
+#include "core/RandomToken.h"
+
+#include <QByteArray>
+
+#include <openssl/rand.h>
+
+#include <cstdlib>
+
+QString RandomToken::generate(int bytes)
+{
+    QByteArray random(bytes, Qt::Uninitialized);
+    if (RAND_bytes(reinterpret_cast<unsigned char *>(random.data()), bytes) != 1)
+        std::abort(); // no randomness means no safe identifiers: stopping is the only safe answer
+    return QString::fromLatin1(random.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+}
