@@ -1,0 +1,64 @@
+#pragma once
+
+#include "core/Result.h"
+#include "identity/User.h"
+
+#include <QList>
+#include <QObject>
+
+#include <optional>
+
+class Clock;
+class Database;
+
+enum class UserError {
+    InvalidUsername,
+    InvalidDisplayName,
+    InvalidRole,
+    WeakPassword,
+    PasswordTooLong,
+    AlreadyExists,
+    NotFound,
+    Disabled,
+    BadCredentials,
+    StorageFailed,
+};
+
+QLatin1StringView userErrorCode(UserError error);
+/// A sentence for people (CLI and console).
+QString userErrorMessage(UserError error);
+
+/// The users of one Gatehouse instance, kept in SQLite. Emits userChanged() after every
+/// committed change, so that sessions can be re-evaluated at once.
+class UserDirectory final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(UserDirectory)
+
+public:
+    static constexpr qsizetype minimumPasswordLength = 8;
+    static constexpr qsizetype maximumPasswordLength = 1024;
+
+    UserDirectory(Database &database, const Clock &clock, QObject *parent = nullptr);
+
+    Result<User, UserError> add(const QString &username, const QString &displayName, QByteArrayView password,
+                                const QStringList &roles);
+    std::optional<User> find(const QString &username) const;
+    QList<User> list() const;
+    Result<User, UserError> setEnabled(const QString &username, bool enabled);
+    Result<User, UserError> setPassword(const QString &username, QByteArrayView password);
+    Result<User, UserError> setRoles(const QString &username, const QStringList &roles);
+    /// Checks a password; an unknown user costs as much time as a known one.
+    Result<User, UserError> authenticate(const QString &username, QByteArrayView password) const;
+
+    static bool isValidUsername(const QString &username);
+    static bool isValidRole(const QString &role);
+
+Q_SIGNALS:
+    void userChanged(const QString &username);
+
+private:
+    Result<User, UserError> update(const QString &username, const QString &assignments, const QVariantList &values);
+
+    Database &m_database;
+    const Clock &m_clock;
+};

@@ -1,0 +1,137 @@
+#include "store/Database.h"
+
+#include "store/Migrations.h"
+
+#include <QFile>
+#include <QLoggingCategory>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUuid>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcStore, "gatehouse.store")
+
+namespace {
+constexpr int busyTimeoutMilliseconds = 5000;
+}
+
+Database::~Database()
+{
+    close();
+}
+
+bool Database::open(const QString &path)
+{
+    close();
+    m_connectionName = u"gatehouse-"_s + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    auto db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_connectionName);
+    db.setDatabaseName(path);
+    db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=%1"_s.arg(busyTimeoutMilliseconds));
+    if (!db.open()) {
+        m_errorString = u"cannot open database %1: %2"_s.arg(path, db.lastError().text());
+        return false;
+    }
+    // Password hashes live here: owner-only, like the folder (SQLite gives -wal/-shm the same mode).
+    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    // WAL lets readers run beside the writer; synchronous=FULL makes every commit durable
+    // before the caller is told it happened, even across power loss.
+    const QString pragmas[]
+        = { u"PRAGMA journal_mode=WAL"_s, u"PRAGMA synchronous=FULL"_s, u"PRAGMA foreign_keys=ON"_s };
+    for (const auto &pragma : pragmas) {
+        QSqlQuery query(db);
+        if (!query.exec(pragma)) {
+            m_errorString = u"cannot use database %1: %2"_s.arg(path, query.lastError().text());
+            return false;
+        }
+    }
+    QSqlQuery check(db);
+    if (!check.exec(u"PRAGMA quick_check"_s) || !check.next() || check.value(0).toString() != "ok"_L1) {
+        m_errorString = u"database %1 is damaged or not a Gatehouse database"_s.arg(path);
+        return false;
+    }
+    return migrate();
+}
+
+void Database::close()
+{
+    if (m_connectionName.isEmpty())
+        return;
+    {
+        auto db = QSqlDatabase::database(m_connectionName, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+    m_connectionName.clear();
+}
+
+QSqlDatabase Database::connection() const
+{
+    return QSqlDatabase::database(m_connectionName, false);
+}
+
+int Database::schemaVersion() const
+{
+    QSqlQuery query(connection());
+    if (!query.exec(u"PRAGMA user_version"_s) || !query.next())
+        return -1;
+    return query.value(0).toInt();
+}
+
+bool Database::migrate()
+{
+    const int current = schemaVersion();
+    const auto &steps = Migrations::steps();
+    if (current > static_cast<int>(steps.size())) {
+        m_errorString
+            = u"database schema version %1 is newer than this Gatehouse (%2); upgrade Gatehouse"_s.arg(current).arg(
+                steps.size());
+        return false;
+    }
+    auto db = connection();
+    for (int version = current; version < static_cast<int>(steps.size()); ++version) {
+        if (!db.transaction()) {
+            m_errorString = db.lastError().text();
+            return false;
+        }
+        for (const auto &statement : steps[static_cast<std::size_t>(version)]) {
+            QSqlQuery query(db);
+            if (!query.exec(statement)) {
+                m_errorString = u"migration to schema %1 failed: %2"_s.arg(version + 1).arg(query.lastError().text());
+                db.rollback();
+                return false;
+            }
+        }
+        QSqlQuery bump(db);
+        if (!bump.exec(u"PRAGMA user_version=%1"_s.arg(version + 1)) || !db.commit()) {
+            m_errorString = db.lastError().text();
+            db.rollback();
+            return false;
+        }
+        qCInfo(lcStore) << "database migrated to schema" << version + 1;
+    }
+    if (setting(u"instance_id"_s).isEmpty())
+        setSetting(u"instance_id"_s, QUuid::createUuid().toString(QUuid::WithoutBraces));
+    return true;
+}
+
+QString Database::setting(const QString &name) const
+{
+    QSqlQuery query(connection());
+    query.prepare(u"SELECT value FROM settings WHERE name = ?"_s);
+    query.addBindValue(name);
+    if (!query.exec() || !query.next())
+        return {};
+    return query.value(0).toString();
+}
+
+bool Database::setSetting(const QString &name, const QString &value)
+{
+    QSqlQuery query(connection());
+    query.prepare(u"INSERT INTO settings(name, value) VALUES(?, ?) "
+                  "ON CONFLICT(name) DO UPDATE SET value = excluded.value"_s);
+    query.addBindValue(name);
+    query.addBindValue(value);
+    return query.exec();
+}

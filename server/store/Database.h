@@ -1,0 +1,32 @@
+#pragma once
+
+#include <QSqlDatabase>
+#include <QString>
+
+/// One SQLite database file opened through Qt SQL on the calling thread, in WAL mode with
+/// full synchronisation (a commit is on disk before it returns) and the schema migrated to
+/// the newest version. A QSqlDatabase belongs to the thread that opened it.
+class Database final {
+public:
+    Database() = default;
+    ~Database();
+    Q_DISABLE_COPY_MOVE(Database)
+
+    /// Opens (creating if needed) and migrates; false with errorString() on failure.
+    bool open(const QString &path);
+    void close();
+
+    QSqlDatabase connection() const;
+    QString errorString() const { return m_errorString; }
+    int schemaVersion() const;
+
+    /// Settings rows (name → value) for small facts such as the instance id.
+    QString setting(const QString &name) const;
+    bool setSetting(const QString &name, const QString &value);
+
+private:
+    bool migrate();
+
+    QString m_connectionName;
+    QString m_errorString;
+};
