@@ -1,0 +1,87 @@
+#include "secrets/SecretBackend.h"
+
+#include "secrets/FileSecretStore.h"
+#include "secrets/KeychainSecretStore.h"
+#include "store/Database.h"
+
+#include <QLoggingCategory>
+#include <QTimer>
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+Q_LOGGING_CATEGORY(lcSecrets, "gatehouse.secrets")
+
+namespace {
+constexpr auto probeTimeout = 5s;
+const auto backendSetting = u"secret_backend"_s;
+const auto probeName = u"probe"_s;
+
+using OpenResult = Result<std::shared_ptr<SecretStore>, QString>;
+
+std::shared_ptr<SecretStore> makeStore(const QString &backend, Database &database, const QString &dataDirectory)
+{
+    if (backend == "keychain"_L1)
+        return std::make_shared<KeychainSecretStore>(database.setting(u"instance_id"_s));
+    return std::make_shared<FileSecretStore>(dataDirectory + u"/secrets"_s);
+}
+
+/// Asks the Secret Service for a name that does not exist: "not found" proves it answers.
+void probeKeychain(std::shared_ptr<SecretStore> keychain, QObject *context, std::function<void(QString)> done)
+{
+    auto answered = std::make_shared<bool>(false);
+    auto finish = [answered, done](QString problem) {
+        if (!std::exchange(*answered, true))
+            done(std::move(problem));
+    };
+    keychain->read(probeName, context, [finish, keychain](Result<QByteArray, SecretFailure> result) {
+        const bool works = result.ok() || result.error().error == SecretError::NotFound;
+        finish(works ? QString() : result.error().message);
+    });
+    QTimer::singleShot(probeTimeout, context, [finish] { finish(u"the Secret Service did not answer"_s); });
+}
+} // namespace
+
+std::optional<SecretBackendMode> SecretBackend::modeFromName(const QString &name)
+{
+    if (name == "auto"_L1)
+        return SecretBackendMode::Automatic;
+    if (name == "keychain"_L1)
+        return SecretBackendMode::Keychain;
+    if (name == "file"_L1)
+        return SecretBackendMode::File;
+    return std::nullopt;
+}
+
+void SecretBackend::open(Database &database, const QString &dataDirectory, SecretBackendMode mode, QObject *context,
+                         Opened done)
+{
+    const QString chosen = database.setting(backendSetting);
+    if (!chosen.isEmpty()) {
+        const bool conflicts = (mode == SecretBackendMode::File && chosen != "file"_L1)
+            || (mode == SecretBackendMode::Keychain && chosen != "keychain"_L1);
+        if (conflicts)
+            return done(OpenResult::failure(
+                u"this data directory keeps its keys in the %1 backend; it cannot switch (start with --secret-store %1)"_s
+                    .arg(chosen)));
+        return done(makeStore(chosen, database, dataDirectory));
+    }
+    if (mode == SecretBackendMode::File) {
+        database.setSetting(backendSetting, u"file"_s);
+        return done(makeStore(u"file"_s, database, dataDirectory));
+    }
+    auto keychain = makeStore(u"keychain"_s, database, dataDirectory);
+    probeKeychain(keychain, context, [&database, dataDirectory, mode, keychain, done](const QString &problem) {
+        if (problem.isEmpty()) {
+            database.setSetting(backendSetting, u"keychain"_s);
+            return done(keychain);
+        }
+        if (mode == SecretBackendMode::Keychain)
+            return done(OpenResult::failure(u"no usable Secret Service: "_s + problem));
+        auto files = makeStore(u"file"_s, database, dataDirectory);
+        qCWarning(lcSecrets).noquote() << u"no usable Secret Service ("_s + problem
+                + u"); private keys will be kept in "_s + files->location() + u" with owner-only permissions"_s;
+        database.setSetting(backendSetting, u"file"_s);
+        done(files);
+    });
+}

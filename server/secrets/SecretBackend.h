@@ -1,0 +1,23 @@
+#pragma once
+
+#include "secrets/SecretStore.h"
+
+#include <QString>
+
+#include <functional>
+#include <memory>
+
+class Database;
+
+enum class SecretBackendMode { Automatic, Keychain, File };
+
+/// Chooses the SecretStore of a data directory. The first choice is written to the
+/// database and kept: keys put in the keychain are never looked for in files later, or the
+/// other way round. `Automatic` tries the Secret Service and falls back, with a warning, to
+/// owner-only files in `<data-dir>/secrets`.
+namespace SecretBackend {
+using Opened = std::function<void(Result<std::shared_ptr<SecretStore>, QString>)>;
+
+std::optional<SecretBackendMode> modeFromName(const QString &name);
+void open(Database &database, const QString &dataDirectory, SecretBackendMode mode, QObject *context, Opened done);
+} // namespace SecretBackend
