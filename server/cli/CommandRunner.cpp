@@ -1,0 +1,256 @@
+#include "cli/CommandRunner.h"
+
+#include "SessionServer.h"
+#include "auth/KeyStore.h"
+#include "auth/TokenIssuer.h"
+#include "cli/PasswordInput.h"
+#include "config/ConfigFile.h"
+#include "config/DataDirectory.h"
+#include "core/RandomToken.h"
+#include "identity/UserDirectory.h"
+#include "secrets/SecretStore.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTimer>
+
+#include <cstdio>
+
+using namespace Qt::StringLiterals;
+using Kind = DaemonCommand::Kind;
+
+namespace {
+void print(FILE *stream, const QString &text)
+{
+    const QByteArray bytes = text.toUtf8();
+    std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stream);
+    std::fflush(stream);
+}
+
+QString isoTime(qint64 seconds)
+{
+    return seconds == 0 ? u"-"_s : QDateTime::fromSecsSinceEpoch(seconds, Qt::UTC).toString(Qt::ISODate);
+}
+
+QJsonObject userToJson(const User &user)
+{
+    return QJsonObject { { "username"_L1, user.username },
+                         { "display_name"_L1, user.displayName },
+                         { "roles"_L1, QJsonArray::fromStringList(user.roles) },
+                         { "enabled"_L1, user.enabled },
+                         { "created_at"_L1, user.createdAt },
+                         { "password_changed_at"_L1, user.passwordChangedAt } };
+}
+} // namespace
+
+CommandRunner::CommandRunner(DaemonCommand command, QObject *parent)
+    : QObject(parent)
+    , m_command(std::move(command))
+{
+}
+
+CommandRunner::~CommandRunner() = default;
+
+void CommandRunner::succeed(const QString &output)
+{
+    if (std::exchange(m_finished, true))
+        return;
+    print(stdout, output);
+    Q_EMIT finished(0);
+}
+
+void CommandRunner::failWith(const QString &message, int exitCode)
+{
+    if (std::exchange(m_finished, true))
+        return;
+    print(stderr, u"gatehoused: "_s + message + u'\n');
+    Q_EMIT finished(exitCode);
+}
+
+void CommandRunner::run()
+{
+    switch (m_command.kind) {
+    case Kind::Help:
+        return succeed(m_command.helpText);
+    case Kind::Version:
+        return succeed(u"gatehoused "_s + QCoreApplication::applicationVersion() + u'\n');
+    case Kind::Serve:
+        return serve();
+    default:
+        break;
+    }
+    const auto config = ConfigFile::resolve(m_command.launch);
+    if (!config)
+        return failWith(config.error());
+    m_config = *config;
+    if (const auto prepared = DataDirectory::prepare(m_config.dataDirectory); !prepared)
+        return failWith(prepared.error());
+    if (!m_database.open(m_config.databasePath()))
+        return failWith(m_database.errorString());
+    m_users = std::make_unique<UserDirectory>(m_database, m_clock);
+
+    switch (m_command.kind) {
+    case Kind::TokenMint:
+        return withKeys([this] { runTokenMint(); });
+    case Kind::KeysList:
+    case Kind::KeysRotate:
+    case Kind::KeysJwks:
+        return withKeys([this] { runKeysCommand(); });
+    default:
+        return runUserCommand();
+    }
+}
+
+void CommandRunner::runUserCommand()
+{
+    const QString &name = m_command.username;
+    Result<User, UserError> outcome = fail(UserError::NotFound);
+    QString done;
+    switch (m_command.kind) {
+    case Kind::UserAdd:
+        return runUserAdd();
+    case Kind::UserList:
+        return runUserList();
+    case Kind::UserEnable:
+        outcome = m_users->setEnabled(name, true);
+        done = u"enabled %1\n"_s.arg(name);
+        break;
+    case Kind::UserDisable:
+        outcome = m_users->setEnabled(name, false);
+        done = u"disabled %1\n"_s.arg(name);
+        break;
+    case Kind::UserRoles:
+        outcome = m_users->setRoles(name, m_command.roles);
+        done = u"%1 now has roles: %2\n"_s.arg(name,
+                                               m_command.roles.isEmpty() ? u"(none)"_s : m_command.roles.join(u", "_s));
+        break;
+    case Kind::UserPassword: {
+        if (!m_users->find(name))
+            return failWith(u"%1: %2"_s.arg(name, userErrorMessage(UserError::NotFound)));
+        const auto password = PasswordInput::read(m_command.passwordFromStdin, u"New password for %1: "_s.arg(name));
+        if (!password)
+            return failWith(password.error());
+        outcome = m_users->setPassword(name, *password);
+        done = u"password changed for %1\n"_s.arg(name);
+        break;
+    }
+    default:
+        return failWith(u"not a user command"_s, 2);
+    }
+    if (!outcome)
+        return failWith(u"%1: %2"_s.arg(name, userErrorMessage(outcome.error())));
+    succeed(done);
+}
+
+void CommandRunner::runUserAdd()
+{
+    const QString &name = m_command.username;
+    if (!UserDirectory::isValidUsername(name))
+        return failWith(userErrorMessage(UserError::InvalidUsername));
+    if (m_users->find(name))
+        return failWith(u"%1: %2"_s.arg(name, userErrorMessage(UserError::AlreadyExists)));
+    const auto password = PasswordInput::read(m_command.passwordFromStdin, u"Password for %1: "_s.arg(name));
+    if (!password)
+        return failWith(password.error());
+    const auto user = m_users->add(name, m_command.displayName, *password, m_command.roles);
+    if (!user)
+        return failWith(u"%1: %2"_s.arg(name, userErrorMessage(user.error())));
+    succeed(u"added %1\n"_s.arg(user->username));
+}
+
+void CommandRunner::runUserList()
+{
+    const auto users = m_users->list();
+    if (m_command.json) {
+        QJsonArray array;
+        for (const auto &user : users)
+            array.append(userToJson(user));
+        return succeed(QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Indented)));
+    }
+    QString out
+        = u"%1 %2 %3 %4\n"_s.arg(u"USERNAME"_s, -24).arg(u"STATE"_s, -9).arg(u"ROLES"_s, -24).arg(u"DISPLAY NAME"_s);
+    for (const auto &user : users)
+        out += u"%1 %2 %3 %4\n"_s.arg(user.username, -24)
+                   .arg(user.enabled ? u"enabled"_s : u"disabled"_s, -9)
+                   .arg(user.roles.join(u','), -24)
+                   .arg(user.displayName);
+    succeed(out);
+}
+
+void CommandRunner::withKeys(std::function<void()> next)
+{
+    SecretBackend::open(m_database, m_config.dataDirectory, m_config.secretBackend, this,
+                        [this, next](Result<std::shared_ptr<SecretStore>, QString> opened) {
+                            if (!opened)
+                                return failWith(opened.error());
+                            m_secrets = std::move(opened).value();
+                            m_keys = std::make_unique<KeyStore>(
+                                m_database, *m_secrets, m_clock,
+                                KeyStore::Options { m_config.signingAlgorithm, m_config.verificationGrace() });
+                            connect(m_keys.get(), &KeyStore::failed, this,
+                                    [this](const QString &message) { failWith(message); });
+                            connect(m_keys.get(), &KeyStore::ready, this, next, Qt::SingleShotConnection);
+                            m_keys->load();
+                        });
+}
+
+void CommandRunner::runKeysCommand()
+{
+    if (m_command.kind == Kind::KeysJwks)
+        return succeed(QString::fromUtf8(QJsonDocument(m_keys->jwks()).toJson(QJsonDocument::Indented)));
+    if (m_command.kind == Kind::KeysRotate) {
+        connect(m_keys.get(), &KeyStore::rotated, this,
+                [this](const QString &keyId) { succeed(u"signing key is now %1\n"_s.arg(keyId)); });
+        m_keys->rotate();
+        return;
+    }
+    QString out = u"%1 %2 %3 %4 %5\n"_s.arg(u"KID"_s, -44)
+                      .arg(u"ALG"_s, -6)
+                      .arg(u"STATE"_s, -8)
+                      .arg(u"CREATED"_s, -21)
+                      .arg(u"VERIFIES UNTIL"_s);
+    for (const auto &key : m_keys->keys())
+        out += u"%1 %2 %3 %4 %5\n"_s.arg(key.keyId, -44)
+                   .arg(Jwa::name(key.algorithm), -6)
+                   .arg(key.active ? u"signing"_s : u"retired"_s, -8)
+                   .arg(isoTime(key.createdAt), -21)
+                   .arg(key.active ? u"(current)"_s : isoTime(key.verifyUntil));
+    succeed(out);
+}
+
+void CommandRunner::runTokenMint()
+{
+    const auto user = m_users->find(m_command.username);
+    if (!user)
+        return failWith(u"%1: %2"_s.arg(m_command.username, userErrorMessage(UserError::NotFound)));
+    if (!user->enabled)
+        return failWith(u"%1: %2"_s.arg(m_command.username, userErrorMessage(UserError::Disabled)));
+    const auto lifetime = m_command.lifetimeSeconds > 0 ? std::chrono::seconds(m_command.lifetimeSeconds)
+                                                        : m_config.accessTokenLifetime;
+    if (lifetime > m_config.maximumAccessTokenLifetime)
+        return failWith(
+            u"--ttl: at most %1 seconds (max_access_token_ttl)"_s.arg(m_config.maximumAccessTokenLifetime.count()));
+    const TokenIssuer issuer(*m_keys->signingKey(), m_config.issuer, m_config.audience);
+    const AccessTokenRequest request { user->username, u"cli-"_s + RandomToken::generate(12), m_command.device,
+                                       user->roles, lifetime };
+    const auto token = issuer.mint(request, m_clock.now());
+    if (token.token.isEmpty())
+        return failWith(u"the signing key could not sign"_s);
+    succeed(QString::fromLatin1(token.token) + u'\n');
+}
+
+void CommandRunner::serve()
+{
+    m_server = std::make_unique<SessionServer>(m_command.launch);
+    connect(m_server.get(), &SessionServer::stateChanged, this, [this](ServerState state) {
+        if (state == ServerState::Running)
+            print(stdout,
+                  u"gatehoused: listening on %1 (data in %2)\n"_s.arg(m_server->listenAddress(),
+                                                                      m_server->dataDirectory()));
+        else if (state == ServerState::Failed)
+            failWith(m_server->errorString());
+    });
+    m_server->start();
+}

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "cli/DaemonCommandLine.h"
+#include "config/ServerConfig.h"
+#include "core/Clock.h"
+#include "store/Database.h"
+
+#include <QObject>
+
+#include <functional>
+#include <memory>
+
+class KeyStore;
+class SecretStore;
+class SessionServer;
+class UserDirectory;
+
+/// Carries out one `gatehoused` command and ends with finished(exitCode): 0 done, 1 the
+/// operation failed (a sentence on stderr), 2 the command line was wrong.
+class CommandRunner final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(CommandRunner)
+
+public:
+    explicit CommandRunner(DaemonCommand command, QObject *parent = nullptr);
+    ~CommandRunner() override;
+
+    void run();
+
+Q_SIGNALS:
+    void finished(int exitCode);
+
+private:
+    void runUserCommand();
+    void runUserAdd();
+    void runUserList();
+    void withKeys(std::function<void()> next);
+    void runKeysCommand();
+    void runTokenMint();
+    void serve();
+    void succeed(const QString &output);
+    void failWith(const QString &message, int exitCode = 1);
+
+    DaemonCommand m_command;
+    ServerConfig m_config;
+    SystemClock m_clock;
+    Database m_database;
+    std::unique_ptr<UserDirectory> m_users;
+    std::shared_ptr<SecretStore> m_secrets;
+    std::unique_ptr<KeyStore> m_keys;
+    std::unique_ptr<SessionServer> m_server;
+    bool m_finished = false;
+};

@@ -1,0 +1,121 @@
+#include "cli/DaemonCommandLine.h"
+
+#include <QCommandLineParser>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+constexpr qint64 maximumLifetimeFlag = 30 * 24 * 3600;
+
+const auto usage = u"Usage: gatehoused <command> [options]\n"
+                   "\n"
+                   "Commands:\n"
+                   "  serve [--listen HOST:PORT]              run the session server (headless)\n"
+                   "  user add NAME [--display-name TEXT] [--role ROLE]... [--password-stdin]\n"
+                   "  user list [--json]\n"
+                   "  user enable NAME | user disable NAME\n"
+                   "  user passwd NAME [--password-stdin]\n"
+                   "  user roles NAME [--role ROLE]...        replace the user's roles\n"
+                   "  token mint --user NAME --device ID [--ttl SECONDS]\n"
+                   "  keys list | keys rotate | keys jwks\n"
+                   "\n"
+                   "Every command takes --data-dir DIR (or $GATEHOUSE_DATA_DIR), --config FILE and\n"
+                   "--secret-store auto|keychain|file. Passwords are read from a prompt, or from\n"
+                   "standard input with --password-stdin; never from the command line.\n"_s;
+
+struct Route {
+    QStringList words;
+    DaemonCommand::Kind kind;
+    bool takesName;
+};
+
+const Route routes[] = {
+    { { u"serve"_s }, DaemonCommand::Kind::Serve, false },
+    { { u"user"_s, u"add"_s }, DaemonCommand::Kind::UserAdd, true },
+    { { u"user"_s, u"list"_s }, DaemonCommand::Kind::UserList, false },
+    { { u"user"_s, u"enable"_s }, DaemonCommand::Kind::UserEnable, true },
+    { { u"user"_s, u"disable"_s }, DaemonCommand::Kind::UserDisable, true },
+    { { u"user"_s, u"passwd"_s }, DaemonCommand::Kind::UserPassword, true },
+    { { u"user"_s, u"roles"_s }, DaemonCommand::Kind::UserRoles, true },
+    { { u"token"_s, u"mint"_s }, DaemonCommand::Kind::TokenMint, false },
+    { { u"keys"_s, u"list"_s }, DaemonCommand::Kind::KeysList, false },
+    { { u"keys"_s, u"rotate"_s }, DaemonCommand::Kind::KeysRotate, false },
+    { { u"keys"_s, u"jwks"_s }, DaemonCommand::Kind::KeysJwks, false },
+};
+} // namespace
+
+Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    const QCommandLineOption help({ u"h"_s, u"help"_s }, u"Show this help."_s);
+    const QCommandLineOption version(u"version"_s, u"Show the version."_s);
+    const QCommandLineOption dataDir(u"data-dir"_s, u"Data directory."_s, u"DIR"_s);
+    const QCommandLineOption config(u"config"_s, u"Config file."_s, u"FILE"_s);
+    const QCommandLineOption secretStore(u"secret-store"_s, u"auto, keychain or file."_s, u"MODE"_s);
+    const QCommandLineOption listen(u"listen"_s, u"Listen address."_s, u"HOST:PORT"_s);
+    const QCommandLineOption displayName(u"display-name"_s, u"Display name."_s, u"TEXT"_s);
+    const QCommandLineOption role(u"role"_s, u"A role (repeatable)."_s, u"ROLE"_s);
+    const QCommandLineOption passwordStdin(u"password-stdin"_s, u"Read the password from standard input."_s);
+    const QCommandLineOption json(u"json"_s, u"Print JSON."_s);
+    const QCommandLineOption user(u"user"_s, u"Username."_s, u"NAME"_s);
+    const QCommandLineOption device(u"device"_s, u"Device id."_s, u"ID"_s);
+    const QCommandLineOption ttl(u"ttl"_s, u"Token lifetime in seconds."_s, u"SECONDS"_s);
+    parser.addOptions({ help, version, dataDir, config, secretStore, listen, displayName, role, passwordStdin, json,
+                        user, device, ttl });
+
+    DaemonCommand command;
+    command.helpText = usage;
+    if (!parser.parse(arguments))
+        return fail(parser.errorText());
+    if (parser.isSet(help))
+        return command;
+    if (parser.isSet(version)) {
+        command.kind = DaemonCommand::Kind::Version;
+        return command;
+    }
+
+    const QStringList words = parser.positionalArguments();
+    const Route *route = nullptr;
+    for (const auto &candidate : routes) {
+        if (words.mid(0, candidate.words.size()) == candidate.words) {
+            route = &candidate;
+            break;
+        }
+    }
+    if (!route)
+        return fail(words.isEmpty() ? u"no command given (try --help)"_s
+                                    : u"unknown command \"%1\" (try --help)"_s.arg(words.join(u' ')));
+    const QStringList rest = words.mid(route->words.size());
+    if (route->takesName && rest.size() != 1)
+        return fail(u"\"%1\" takes exactly one user name"_s.arg(route->words.join(u' ')));
+    if (!route->takesName && !rest.isEmpty())
+        return fail(u"unexpected argument \"%1\""_s.arg(rest.first()));
+
+    command.kind = route->kind;
+    command.username = route->takesName ? rest.first() : parser.value(user);
+    command.launch = SessionServerOptions { parser.value(dataDir), parser.value(config), parser.value(listen),
+                                            parser.value(secretStore) };
+    command.displayName = parser.value(displayName);
+    command.roles = parser.values(role);
+    command.rolesGiven = parser.isSet(role);
+    command.passwordFromStdin = parser.isSet(passwordStdin);
+    command.json = parser.isSet(json);
+    command.device = parser.value(device);
+
+    if (parser.isSet(listen) && command.kind != DaemonCommand::Kind::Serve)
+        return fail(u"--listen only goes with serve"_s);
+    if (command.kind == DaemonCommand::Kind::TokenMint) {
+        if (command.username.isEmpty())
+            return fail(u"token mint needs --user NAME"_s);
+        if (command.device.isEmpty())
+            return fail(u"token mint needs --device ID"_s);
+        if (parser.isSet(ttl)) {
+            bool ok = false;
+            command.lifetimeSeconds = parser.value(ttl).toLongLong(&ok);
+            if (!ok || command.lifetimeSeconds < 1 || command.lifetimeSeconds > maximumLifetimeFlag)
+                return fail(u"--ttl: a whole number of seconds from 1 to %1"_s.arg(maximumLifetimeFlag));
+        }
+    }
+    return command;
+}

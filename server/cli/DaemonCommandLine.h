@@ -1,0 +1,43 @@
+#pragma once
+
+#include "SessionServerOptions.h"
+#include "core/Result.h"
+
+#include <QStringList>
+
+/// One parsed `gatehoused` invocation.
+struct DaemonCommand {
+    enum class Kind {
+        Help,
+        Version,
+        Serve,
+        UserAdd,
+        UserList,
+        UserEnable,
+        UserDisable,
+        UserPassword,
+        UserRoles,
+        TokenMint,
+        KeysList,
+        KeysRotate,
+        KeysJwks,
+    };
+
+    Kind kind = Kind::Help;
+    SessionServerOptions launch;
+    QString username;
+    QString displayName;
+    QStringList roles;
+    bool rolesGiven = false;
+    bool passwordFromStdin = false;
+    bool json = false;
+    QString device;
+    qint64 lifetimeSeconds = 0; ///< 0: the configured default
+    QString helpText;
+};
+
+/// Turns argv into a DaemonCommand, or one sentence saying what is wrong (exit code 2).
+/// Pure: no files, no output.
+namespace DaemonCommandLine {
+Result<DaemonCommand, QString> parse(const QStringList &arguments);
+}

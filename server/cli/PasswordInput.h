@@ -1,0 +1,12 @@
+#pragma once
+
+#include "core/Result.h"
+
+#include <QByteArray>
+#include <QString>
+
+/// Reads a new password: one line from standard input (`--password-stdin`), or typed twice
+/// at a terminal prompt with echo off. Never from argv, where `ps` would show it.
+namespace PasswordInput {
+Result<QByteArray, QString> read(bool fromStdin, const QString &prompt);
+}

@@ -1,0 +1,290 @@
+#include "config/ConfigFile.h"
+
+#include "auth/StrictJson.h"
+#include "config/DataDirectory.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSet>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+constexpr qint64 maximumFileSize = 1024 * 1024;
+constexpr qint64 maximumClockSkew = 300;
+constexpr qint64 minimumTokenLifetime = 5;
+constexpr qint64 maximumTokenLifetime = 30 * 24 * 3600;
+
+using ConfigResult = Result<ServerConfig, QString>;
+
+Result<QByteArray, QString> readSmallFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(u"cannot read %1: %2"_s.arg(path, file.errorString()));
+    if (file.size() > maximumFileSize)
+        return fail(u"%1 is larger than 1 MiB"_s.arg(path));
+    return file.readAll();
+}
+
+QString resolvePath(const QString &baseDirectory, const QString &path)
+{
+    return QDir(baseDirectory).absoluteFilePath(path);
+}
+
+std::optional<QString> unknownMember(const QJsonObject &object, const QSet<QString> &known)
+{
+    for (auto it = object.begin(); it != object.end(); ++it) {
+        if (!known.contains(it.key()))
+            return it.key();
+    }
+    return std::nullopt;
+}
+
+Result<qint64, QString> seconds(const QJsonObject &object, const QString &name, qint64 minimum, qint64 maximum,
+                                qint64 fallback)
+{
+    const auto value = object.value(name);
+    if (value.isUndefined())
+        return fallback;
+    const double number = value.toDouble(-1);
+    if (!value.isDouble() || number != static_cast<double>(static_cast<qint64>(number)) || number < minimum
+        || number > maximum)
+        return fail(u"%1: a whole number of seconds from %2 to %3"_s.arg(name).arg(minimum).arg(maximum));
+    return static_cast<qint64>(number);
+}
+
+Result<QString, QString> text(const QJsonObject &object, const QString &name, const QString &fallback)
+{
+    const auto value = object.value(name);
+    if (value.isUndefined())
+        return fallback;
+    if (!value.isString() || value.toString().trimmed().isEmpty())
+        return fail(u"%1: a non-empty string"_s.arg(name));
+    return value.toString();
+}
+
+Result<QList<JsonWebKey>, QString> keysFromJwks(const QString &path)
+{
+    const auto bytes = readSmallFile(path);
+    if (!bytes)
+        return fail(bytes.error());
+    const auto document = StrictJson::parseObject(*bytes);
+    if (!document || !document->value("keys"_L1).isArray())
+        return fail(u"%1 is not a JWKS document ({\"keys\": [...]})"_s.arg(path));
+    QList<JsonWebKey> keys;
+    const auto array = document->value("keys"_L1).toArray();
+    for (qsizetype i = 0; i < array.size(); ++i) {
+        auto key = JsonWebKey::fromJwk(array.at(i).toObject());
+        if (!key)
+            return fail(u"%1: key %2: %3"_s.arg(path).arg(i).arg(keyErrorName(key.error())));
+        // A shared secret in a document meant to be public is a mistake, and a mixed set
+        // invites algorithm confusion.
+        if (key->isSymmetric())
+            return fail(u"%1: key %2: symmetric keys do not belong in a JWKS file"_s.arg(path).arg(i));
+        keys.append(*key);
+    }
+    if (keys.isEmpty())
+        return fail(u"%1 holds no keys"_s.arg(path));
+    return keys;
+}
+
+Result<TrustedIssuer, QString> trustedIssuer(const QJsonObject &object, const QString &baseDirectory)
+{
+    static const QSet<QString> known { u"issuer"_s,        u"audience"_s,        u"typ"_s,
+                                       u"jwks_file"_s,     u"public_key_file"_s, u"shared_secret_file"_s,
+                                       u"shared_secret"_s, u"algorithm"_s,       u"kid"_s };
+    if (const auto unknown = unknownMember(object, known))
+        return fail(u"unknown member \"%1\""_s.arg(*unknown));
+    TrustedIssuer trusted;
+    const auto issuer = text(object, u"issuer"_s, {});
+    const auto audience = text(object, u"audience"_s, {});
+    const auto type = text(object, u"typ"_s, u"at+jwt"_s);
+    if (!issuer || issuer->isEmpty())
+        return fail(u"issuer: required, a non-empty string"_s);
+    if (!audience || audience->isEmpty())
+        return fail(u"audience: required, a non-empty string"_s);
+    if (!type)
+        return fail(type.error());
+    trusted.policy = IssuerPolicy { *issuer, *audience, *type, false };
+
+    const QStringList sources { u"jwks_file"_s, u"public_key_file"_s, u"shared_secret_file"_s, u"shared_secret"_s };
+    const auto present
+        = std::count_if(sources.begin(), sources.end(), [&](const QString &s) { return object.contains(s); });
+    if (present != 1)
+        return fail(u"name exactly one of jwks_file, public_key_file, shared_secret_file, shared_secret"_s);
+
+    if (object.contains("jwks_file"_L1)) {
+        auto keys = keysFromJwks(resolvePath(baseDirectory, object.value("jwks_file"_L1).toString()));
+        if (!keys)
+            return fail(keys.error());
+        trusted.keys = *keys;
+        return trusted;
+    }
+
+    const auto algorithm = Jwa::fromName(object.value("algorithm"_L1).toString());
+    if (!algorithm)
+        return fail(u"algorithm: required with a single key, one of HS256 ES256 RS256 EdDSA …"_s);
+    const QString keyId = object.value("kid"_L1).toString();
+    trusted.keyWithoutId = keyId.isEmpty();
+    const QString internalId = trusted.keyWithoutId ? u"(no kid) "_s + *issuer : keyId;
+
+    Result<JsonWebKey, KeyError> key = fail(KeyError::InvalidKeyMaterial);
+    if (object.contains("public_key_file"_L1)) {
+        const auto pem = readSmallFile(resolvePath(baseDirectory, object.value("public_key_file"_L1).toString()));
+        if (!pem)
+            return fail(pem.error());
+        key = JsonWebKey::fromPem(*pem, *algorithm, internalId);
+    } else {
+        QByteArray secret;
+        if (object.contains("shared_secret_file"_L1)) {
+            const auto bytes
+                = readSmallFile(resolvePath(baseDirectory, object.value("shared_secret_file"_L1).toString()));
+            if (!bytes)
+                return fail(bytes.error());
+            secret = bytes->trimmed();
+        } else {
+            secret = object.value("shared_secret"_L1).toString().toUtf8();
+        }
+        key = JsonWebKey::fromSecret(secret, *algorithm, internalId);
+    }
+    if (!key)
+        return fail(u"key: "_s + keyErrorName(key.error()));
+    if (key->hasPrivateKey() && !key->isSymmetric())
+        return fail(u"public_key_file holds a private key; give the public key only"_s);
+    trusted.keys.append(*key);
+    return trusted;
+}
+} // namespace
+
+bool ConfigFile::parseListen(const QString &text, QHostAddress &address, quint16 &port)
+{
+    const qsizetype colon = text.lastIndexOf(u':');
+    if (colon < 0)
+        return false;
+    QString host = text.first(colon);
+    if (host.startsWith(u'[') && host.endsWith(u']'))
+        host = host.sliced(1, host.size() - 2);
+    bool ok = false;
+    const uint number = text.sliced(colon + 1).toUInt(&ok);
+    if (!ok || number > 65535)
+        return false;
+    QHostAddress parsed = host.isEmpty() ? QHostAddress(QHostAddress::LocalHost) : QHostAddress(host);
+    if (host == "localhost"_L1)
+        parsed = QHostAddress(QHostAddress::LocalHost);
+    if (parsed.isNull())
+        return false;
+    address = parsed;
+    port = static_cast<quint16>(number);
+    return true;
+}
+
+Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const QString &baseDirectory,
+                                                ServerConfig config)
+{
+    static const QSet<QString> known { u"listen"_s,
+                                       u"issuer"_s,
+                                       u"audience"_s,
+                                       u"clock_skew"_s,
+                                       u"signing_algorithm"_s,
+                                       u"access_token_ttl"_s,
+                                       u"max_access_token_ttl"_s,
+                                       u"secret_store"_s,
+                                       u"trusted_issuers"_s };
+    if (const auto unknown = unknownMember(object, known))
+        return fail(u"unknown member \"%1\""_s.arg(*unknown));
+
+    if (object.contains("listen"_L1)
+        && !parseListen(object.value("listen"_L1).toString(), config.listenAddress, config.listenPort))
+        return fail(u"listen: HOST:PORT, e.g. 127.0.0.1:8080"_s);
+    const auto issuer = text(object, u"issuer"_s, config.issuer);
+    const auto audience = text(object, u"audience"_s, config.audience);
+    const auto skew = seconds(object, u"clock_skew"_s, 0, maximumClockSkew, config.clockSkew.count());
+    const auto maximumLifetime = seconds(object, u"max_access_token_ttl"_s, minimumTokenLifetime, maximumTokenLifetime,
+                                         config.maximumAccessTokenLifetime.count());
+    const auto lifetime = seconds(object, u"access_token_ttl"_s, minimumTokenLifetime, maximumTokenLifetime,
+                                  config.accessTokenLifetime.count());
+    for (const auto *error : { issuer.ok() ? nullptr : &issuer.error(), audience.ok() ? nullptr : &audience.error() }) {
+        if (error)
+            return fail(*error);
+    }
+    for (const auto *number : { &skew, &maximumLifetime, &lifetime }) {
+        if (!*number)
+            return fail(number->error());
+    }
+    if (*lifetime > *maximumLifetime)
+        return fail(u"access_token_ttl: longer than max_access_token_ttl"_s);
+    config.issuer = *issuer;
+    config.audience = *audience;
+    config.clockSkew = std::chrono::seconds(*skew);
+    config.accessTokenLifetime = std::chrono::seconds(*lifetime);
+    config.maximumAccessTokenLifetime = std::chrono::seconds(*maximumLifetime);
+
+    if (object.contains("signing_algorithm"_L1)) {
+        const auto algorithm = Jwa::fromName(object.value("signing_algorithm"_L1).toString());
+        if (!algorithm
+            || (*algorithm != JwsAlgorithm::EdDSA && *algorithm != JwsAlgorithm::ES256
+                && *algorithm != JwsAlgorithm::RS256))
+            return fail(u"signing_algorithm: one of EdDSA, ES256, RS256"_s);
+        config.signingAlgorithm = *algorithm;
+    }
+    if (object.contains("secret_store"_L1)) {
+        const auto mode = SecretBackend::modeFromName(object.value("secret_store"_L1).toString());
+        if (!mode)
+            return fail(u"secret_store: one of auto, keychain, file"_s);
+        config.secretBackend = *mode;
+    }
+    if (object.contains("trusted_issuers"_L1)) {
+        if (!object.value("trusted_issuers"_L1).isArray())
+            return fail(u"trusted_issuers: an array of objects"_s);
+        const auto array = object.value("trusted_issuers"_L1).toArray();
+        for (qsizetype i = 0; i < array.size(); ++i) {
+            auto trusted = trustedIssuer(array.at(i).toObject(), baseDirectory);
+            if (!trusted)
+                return fail(u"trusted_issuers[%1]: %2"_s.arg(i).arg(trusted.error()));
+            config.trustedIssuers.append(*trusted);
+        }
+    }
+    return config;
+}
+
+Result<ServerConfig, QString> ConfigFile::load(const QString &path, ServerConfig defaults)
+{
+    const auto bytes = readSmallFile(path);
+    if (!bytes)
+        return fail(bytes.error());
+    const auto object = StrictJson::parseObject(*bytes);
+    if (!object)
+        return fail(u"%1: not a JSON object (or a member is repeated)"_s.arg(path));
+    auto config = apply(*object, QFileInfo(path).absolutePath(), std::move(defaults));
+    if (!config)
+        return fail(QFileInfo(path).fileName() + u": "_s + config.error());
+    return config;
+}
+
+Result<ServerConfig, QString> ConfigFile::resolve(const SessionServerOptions &options)
+{
+    ServerConfig config;
+    config.dataDirectory = DataDirectory::resolve(options.dataDirectory);
+    QString configPath = options.configFile;
+    if (configPath.isEmpty() && QFileInfo::exists(config.dataDirectory + u"/gatehouse.json"_s))
+        configPath = config.dataDirectory + u"/gatehouse.json"_s;
+    if (!configPath.isEmpty()) {
+        auto loaded = load(configPath, config);
+        if (!loaded)
+            return loaded;
+        config = std::move(loaded).value();
+    }
+    if (!options.listen.isEmpty() && !parseListen(options.listen, config.listenAddress, config.listenPort))
+        return fail(u"--listen: expected HOST:PORT (e.g. 127.0.0.1:8080), got \"%1\""_s.arg(options.listen));
+    if (!options.secretStore.isEmpty()) {
+        const auto mode = SecretBackend::modeFromName(options.secretStore);
+        if (!mode)
+            return fail(u"--secret-store: one of auto, keychain, file"_s);
+        config.secretBackend = *mode;
+    }
+    return config;
+}

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "auth/JwsAlgorithm.h"
+#include "auth/TrustedIssuer.h"
+#include "secrets/SecretBackend.h"
+
+#include <QHostAddress>
+#include <QList>
+#include <QString>
+
+#include <chrono>
+
+/// Everything a Gatehouse server is started with. Defaults here; the config file
+/// (`<data-dir>/gatehouse.json` or `--config`) and then command-line flags override them.
+struct ServerConfig {
+    QString dataDirectory;
+    QHostAddress listenAddress = QHostAddress::LocalHost;
+    quint16 listenPort = 8080;
+    QString issuer = QStringLiteral("gatehouse");
+    QString audience = QStringLiteral("gatehouse");
+    std::chrono::seconds clockSkew { 30 };
+    JwsAlgorithm signingAlgorithm = JwsAlgorithm::EdDSA;
+    std::chrono::seconds accessTokenLifetime { 900 };
+    std::chrono::seconds maximumAccessTokenLifetime { 24 * 3600 };
+    SecretBackendMode secretBackend = SecretBackendMode::Automatic;
+    QList<TrustedIssuer> trustedIssuers;
+
+    QString databasePath() const { return dataDirectory + QStringLiteral("/gatehouse.sqlite"); }
+    /// A retired signing key verifies this long: the longest token plus clock skew.
+    std::chrono::seconds verificationGrace() const { return maximumAccessTokenLifetime + clockSkew; }
+};

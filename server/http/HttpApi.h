@@ -1,0 +1,31 @@
+#pragma once
+
+#include <QAbstractHttpServer>
+#include <QJsonObject>
+
+#include <functional>
+
+class QHttpServerResponder;
+
+/// The HTTP side of the server. Every request passes through handleRequest(), which answers
+/// it in full: a WebSocket upgrade is refused here (Qt 6.4 would otherwise answer 200 and
+/// then switch protocols on the same socket). The WebSocket gateway arrives with its own gate.
+class HttpApi final : public QAbstractHttpServer {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(HttpApi)
+
+public:
+    using JwksProvider = std::function<QJsonObject()>;
+
+    explicit HttpApi(JwksProvider jwks, QObject *parent = nullptr);
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
+    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
+
+private:
+    static void writeError(QHttpServerResponder &responder, int status, const QString &error,
+                           const QString &description);
+
+    JwksProvider m_jwks;
+};

@@ -1,0 +1,90 @@
+#include "runtime/ServerRuntime.h"
+
+#include "auth/KeyStore.h"
+#include "config/DataDirectory.h"
+#include "http/HttpApi.h"
+#include "identity/UserDirectory.h"
+#include "secrets/SecretStore.h"
+
+#include <QLoggingCategory>
+#include <QTcpServer>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcRuntime, "gatehouse.runtime")
+
+ServerRuntime::ServerRuntime(ServerConfig config, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+{
+}
+
+ServerRuntime::~ServerRuntime() = default;
+
+void ServerRuntime::start()
+{
+    openStore();
+}
+
+void ServerRuntime::fail(const QString &message)
+{
+    qCWarning(lcRuntime).noquote() << message;
+    Q_EMIT failed(message);
+}
+
+void ServerRuntime::openStore()
+{
+    if (const auto prepared = DataDirectory::prepare(m_config.dataDirectory); !prepared)
+        return fail(prepared.error());
+    if (!m_database.open(m_config.databasePath()))
+        return fail(m_database.errorString());
+    m_users = std::make_unique<UserDirectory>(m_database, m_clock);
+    openSecrets();
+}
+
+void ServerRuntime::openSecrets()
+{
+    SecretBackend::open(m_database, m_config.dataDirectory, m_config.secretBackend, this,
+                        [this](Result<std::shared_ptr<SecretStore>, QString> opened) {
+                            if (!opened)
+                                return fail(opened.error());
+                            m_secrets = std::move(opened).value();
+                            loadKeys();
+                        });
+}
+
+void ServerRuntime::loadKeys()
+{
+    m_keys = std::make_unique<KeyStore>(m_database, *m_secrets, m_clock,
+                                        KeyStore::Options { m_config.signingAlgorithm, m_config.verificationGrace() });
+    connect(m_keys.get(), &KeyStore::failed, this, &ServerRuntime::fail);
+    connect(m_keys.get(), &KeyStore::ready, this, &ServerRuntime::listen, Qt::SingleShotConnection);
+    m_keys->load();
+}
+
+void ServerRuntime::listen()
+{
+    auto listener = std::make_unique<QTcpServer>();
+    if (!listener->listen(m_config.listenAddress, m_config.listenPort))
+        return fail(u"cannot listen on %1:%2: %3"_s.arg(m_config.listenAddress.toString())
+                        .arg(m_config.listenPort)
+                        .arg(listener->errorString()));
+    const quint16 port = listener->serverPort();
+    m_http = std::make_unique<HttpApi>([this] { return m_keys->jwks(); });
+    m_http->bind(listener.release()); // the HTTP server takes ownership
+    const QString host = m_config.listenAddress.protocol() == QAbstractSocket::IPv6Protocol
+        ? u"[%1]"_s.arg(m_config.listenAddress.toString())
+        : m_config.listenAddress.toString();
+    const QString address = host + u':' + QString::number(port);
+    qCInfo(lcRuntime).noquote() << "listening on" << address << "with data in" << m_config.dataDirectory;
+    Q_EMIT started(address);
+}
+
+void ServerRuntime::stop()
+{
+    m_http.reset();
+    m_keys.reset();
+    m_users.reset();
+    m_database.close();
+    Q_EMIT stopped();
+}

@@ -1,0 +1,49 @@
+#pragma once
+
+#include "config/ServerConfig.h"
+#include "core/Clock.h"
+#include "store/Database.h"
+
+#include <QObject>
+
+#include <memory>
+
+class HttpApi;
+class KeyStore;
+class SecretStore;
+class UserDirectory;
+
+/// Where the server's parts meet, on the server thread: the database, the secret store, the
+/// keys, the users and the HTTP API. start() walks through small named steps and ends in
+/// started() or failed(); nothing here ever touches a widget.
+class ServerRuntime final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ServerRuntime)
+
+public:
+    explicit ServerRuntime(ServerConfig config, QObject *parent = nullptr);
+    ~ServerRuntime() override;
+
+    void start();
+    void stop();
+
+Q_SIGNALS:
+    void started(const QString &listenAddress);
+    void failed(const QString &message);
+    void stopped();
+
+private:
+    void openStore();
+    void openSecrets();
+    void loadKeys();
+    void listen();
+    void fail(const QString &message);
+
+    ServerConfig m_config;
+    SystemClock m_clock;
+    Database m_database;
+    std::shared_ptr<SecretStore> m_secrets;
+    std::unique_ptr<UserDirectory> m_users;
+    std::unique_ptr<KeyStore> m_keys;
+    std::unique_ptr<HttpApi> m_http;
+};
