@@ -1,5 +1,6 @@
 #include "config/ConfigFile.h"
 
+#include "auth/JsonWebKeySet.h"
 #include "auth/StrictJson.h"
 #include "config/DataDirectory.h"
 
@@ -73,22 +74,11 @@ Result<QList<JsonWebKey>, QString> keysFromJwks(const QString &path)
     if (!bytes)
         return fail(bytes.error());
     const auto document = StrictJson::parseObject(*bytes);
-    if (!document || !document->value("keys"_L1).isArray())
-        return fail(u"%1 is not a JWKS document ({\"keys\": [...]})"_s.arg(path));
-    QList<JsonWebKey> keys;
-    const auto array = document->value("keys"_L1).toArray();
-    for (qsizetype i = 0; i < array.size(); ++i) {
-        auto key = JsonWebKey::fromJwk(array.at(i).toObject());
-        if (!key)
-            return fail(u"%1: key %2: %3"_s.arg(path).arg(i).arg(keyErrorName(key.error())));
-        // A shared secret in a document meant to be public is a mistake, and a mixed set
-        // invites algorithm confusion.
-        if (key->isSymmetric())
-            return fail(u"%1: key %2: symmetric keys do not belong in a JWKS file"_s.arg(path).arg(i));
-        keys.append(*key);
-    }
-    if (keys.isEmpty())
-        return fail(u"%1 holds no keys"_s.arg(path));
+    if (!document)
+        return fail(u"%1 is not a JSON object (or a member is repeated)"_s.arg(path));
+    auto keys = JsonWebKeySet::parse(*document, JsonWebKeySet::Symmetric::Refused);
+    if (!keys)
+        return fail(path + u": "_s + keys.error());
     return keys;
 }
 
