@@ -466,6 +466,18 @@ QByteArray JsonWebKey::thumbprint() const
     return Base64Url::encode(QCryptographicHash::hash(canonical, QCryptographicHash::Sha256));
 }
 
+QByteArray JsonWebKey::publicKeyPem() const
+{
+    if (!m_key)
+        return {};
+    BioHandle bio(BIO_new(BIO_s_mem()));
+    if (PEM_write_bio_PUBKEY(bio.get(), m_key.get()) != 1)
+        return {};
+    char *data = nullptr;
+    const long length = BIO_get_mem_data(bio.get(), &data);
+    return QByteArray(data, length);
+}
+
 QByteArray JsonWebKey::privateKeyMaterial() const
 {
     if (!m_hasPrivate)

@@ -51,6 +51,8 @@ public:
     QJsonObject publicJwk() const;
     /// RFC 7638 thumbprint (base64url SHA-256); empty for symmetric keys.
     QByteArray thumbprint() const;
+    /// The public key as SPKI PEM ("BEGIN PUBLIC KEY"); empty for symmetric keys.
+    QByteArray publicKeyPem() const;
     /// The private key as PKCS#8 PEM, or the shared secret in base64url; empty for public keys.
     QByteArray privateKeyMaterial() const;
 

@@ -141,6 +141,9 @@ Result<TrustedIssuer, QString> trustedIssuer(const QJsonObject &object, const QS
         }
         key = JsonWebKey::fromSecret(secret, *algorithm, internalId);
     }
+    if (!key && key.error() == KeyError::KeyTooSmall && Jwa::family(*algorithm) == KeyFamily::Hmac)
+        return fail(u"key_too_small: a %1 shared secret needs at least %2 bytes"_s.arg(Jwa::name(*algorithm))
+                        .arg(Jwa::digestSize(*algorithm)));
     if (!key)
         return fail(u"key: "_s + keyErrorName(key.error()));
     if (key->hasPrivateKey() && !key->isSymmetric())
