@@ -9,8 +9,7 @@
 
 using namespace Qt::StringLiterals;
 
-class TestFileSecretStore final : public QObject
-{
+class TestFileSecretStore final : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
@@ -36,7 +35,7 @@ void TestFileSecretStore::init()
 
 void TestFileSecretStore::writtenSecretIsOwnerOnly()
 {
-    const QByteArray secret("-----BEGIN PRIVATE KEY-----\n\x01\x02\n", 32);
+    const QByteArray secret = "-----BEGIN PRIVATE KEY-----\n" + QByteArray("\x00\x01\x02\n", 4);
     QVERIFY(SecretWaiter::write(*m_store, u"signing-key/abc"_s, secret).ok());
     const QString path = m_store->pathFor(u"signing-key/abc"_s);
     QCOMPARE(QFile::permissions(path) & ~(QFileDevice::ReadUser | QFileDevice::WriteUser),
@@ -87,7 +86,8 @@ void TestFileSecretStore::hostileNamesAreRefused()
 void TestFileSecretStore::secretReadableByOthersIsRefused()
 {
     QVERIFY(SecretWaiter::write(*m_store, u"k"_s, "secret").ok());
-    QVERIFY(QFile::setPermissions(m_store->pathFor(u"k"_s), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+    QVERIFY(QFile::setPermissions(m_store->pathFor(u"k"_s),
+                                  QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
     const auto result = SecretWaiter::read(*m_store, u"k"_s);
     QVERIFY(!result.ok());
     QCOMPARE(result.error().error, SecretError::AccessDenied);

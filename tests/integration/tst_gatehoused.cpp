@@ -1,0 +1,282 @@
+// Drives the real gatehoused binary as a child process: real SQLite files, real sockets on
+// 127.0.0.1, and no Secret Service (so the file fallback and its warning are exercised).
+#include "auth/JsonWebKeySet.h"
+#include "auth/KeySet.h"
+#include "auth/TokenVerifier.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+struct Outcome {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+} // namespace
+
+class TestGatehoused final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void userLifecycleAndMintedTokenVerifies();
+    void badInvocationsFailClearly_data();
+    void badInvocationsFailClearly();
+    void rotationKeepsEarlierTokensValid();
+    void serveAnswersHealthAndJwksAndRefusesUpgrades();
+    void serveReportsATakenPort();
+
+private:
+    Outcome run(const QStringList &arguments, const QByteArray &input = {}) const;
+    QProcessEnvironment environment() const;
+    std::optional<TokenVerifier> verifierFromJwks() const;
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+void TestGatehoused::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+}
+
+QProcessEnvironment TestGatehoused::environment() const
+{
+    auto environment = QProcessEnvironment::systemEnvironment();
+    for (const auto &name :
+         { u"DBUS_SESSION_BUS_ADDRESS"_s, u"DISPLAY"_s, u"WAYLAND_DISPLAY"_s, u"GATEHOUSE_DATA_DIR"_s })
+        environment.remove(name);
+    environment.insert(u"ASAN_OPTIONS"_s, u"detect_leaks=1"_s);
+    return environment;
+}
+
+Outcome TestGatehoused::run(const QStringList &arguments, const QByteArray &input) const
+{
+    QProcess process;
+    process.setProcessEnvironment(environment());
+    process.start(QStringLiteral(GATEHOUSED_PATH),
+                  QStringList(arguments) << u"--data-dir"_s << m_dir->filePath(u"data"_s));
+    if (!process.waitForStarted())
+        return {};
+    process.write(input);
+    process.closeWriteChannel();
+    if (!process.waitForFinished(60000))
+        process.kill();
+    return Outcome { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+                     QString::fromUtf8(process.readAllStandardOutput()),
+                     QString::fromUtf8(process.readAllStandardError()) };
+}
+
+std::optional<TokenVerifier> TestGatehoused::verifierFromJwks() const
+{
+    const auto jwks = run({ u"keys"_s, u"jwks"_s });
+    const auto keys
+        = JsonWebKeySet::parse(QJsonDocument::fromJson(jwks.out.toUtf8()).object(), JsonWebKeySet::Symmetric::Refused);
+    if (!keys)
+        return std::nullopt;
+    const auto set = KeySet::build(*keys, IssuerPolicy { u"gatehouse"_s, u"gatehouse"_s, u"at+jwt"_s, true }, {});
+    return TokenVerifier(*set, {});
+}
+
+void TestGatehoused::userLifecycleAndMintedTokenVerifies()
+{
+    const auto added = run({ u"user"_s, u"add"_s, u"alice"_s, u"--role"_s, u"admin"_s, u"--display-name"_s, u"Alice"_s,
+                             u"--password-stdin"_s },
+                           "correct horse battery\n");
+    QCOMPARE(added.exitCode, 0);
+    QVERIFY(added.out.contains(u"added alice"_s));
+
+    const auto listed = run({ u"user"_s, u"list"_s, u"--json"_s });
+    QCOMPARE(listed.exitCode, 0);
+    const auto users = QJsonDocument::fromJson(listed.out.toUtf8()).array();
+    QCOMPARE(users.size(), 1);
+    QCOMPARE(users[0]["username"_L1].toString(), u"alice"_s);
+    QCOMPARE(users[0]["roles"_L1].toArray(), QJsonArray { "admin"_L1 });
+    QVERIFY(!listed.out.contains(u"argon2"_s));
+
+    QCOMPARE(run({ u"user"_s, u"disable"_s, u"alice"_s }).exitCode, 0);
+    const auto refused = run({ u"token"_s, u"mint"_s, u"--user"_s, u"alice"_s, u"--device"_s, u"laptop"_s });
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.contains(u"disabled"_s), qPrintable(refused.err));
+    QVERIFY(refused.out.isEmpty());
+    QCOMPARE(run({ u"user"_s, u"enable"_s, u"alice"_s }).exitCode, 0);
+
+    const auto minted
+        = run({ u"token"_s, u"mint"_s, u"--user"_s, u"alice"_s, u"--device"_s, u"laptop"_s, u"--ttl"_s, u"120"_s });
+    QCOMPARE(minted.exitCode, 0);
+    // The first command that needed keys chose the backend: with no Secret Service here, the
+    // file fallback was announced, and later commands keep it silently.
+    QVERIFY2(refused.err.contains(u"no usable Secret Service"_s), qPrintable(refused.err));
+    QVERIFY(!minted.err.contains(u"Secret Service"_s));
+    QVERIFY(QFile::exists(m_dir->filePath(u"data/secrets"_s)));
+    const auto tooLong
+        = run({ u"token"_s, u"mint"_s, u"--user"_s, u"alice"_s, u"--device"_s, u"laptop"_s, u"--ttl"_s, u"90000"_s });
+    QCOMPARE(tooLong.exitCode, 1);
+    QVERIFY2(tooLong.err.contains(u"at most 86400"_s), qPrintable(tooLong.err));
+    const auto verifier = verifierFromJwks();
+    QVERIFY(verifier);
+    const auto claims = verifier->verify(minted.out.trimmed().toLatin1(), std::chrono::system_clock::now());
+    QVERIFY2(claims.ok(), claims.ok() ? "" : tokenErrorCode(claims.error()).data());
+    QCOMPARE(claims->subject, u"alice"_s);
+    QCOMPARE(claims->deviceId, u"laptop"_s);
+    QCOMPARE(claims->roles, QStringList { u"admin"_s });
+    QVERIFY(claims->expiresAt - claims->issuedAt == 120);
+
+    const auto passwd = run({ u"user"_s, u"passwd"_s, u"alice"_s, u"--password-stdin"_s }, "a new password\n");
+    QCOMPARE(passwd.exitCode, 0);
+    QCOMPARE(QFile::permissions(m_dir->filePath(u"data/gatehouse.sqlite"_s)) & QFileDevice::ReadOther,
+             QFileDevice::Permissions());
+}
+
+void TestGatehoused::badInvocationsFailClearly_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("mentions");
+
+    QTest::newRow("unknown command exits 2")
+        << QStringList { u"launch"_s } << QByteArray() << 2 << u"unknown command"_s;
+    QTest::newRow("password flag exits 2")
+        << QStringList { u"user"_s, u"add"_s, u"bob"_s, u"--password"_s, u"hunter22"_s } << QByteArray() << 2
+        << u"password"_s;
+    QTest::newRow("weak password refused") << QStringList { u"user"_s, u"add"_s, u"bob"_s, u"--password-stdin"_s }
+                                           << QByteArray("short\n") << 1 << u"at least 8"_s;
+    QTest::newRow("empty standard input refused")
+        << QStringList { u"user"_s, u"add"_s, u"bob"_s, u"--password-stdin"_s } << QByteArray() << 1
+        << u"no password"_s;
+    QTest::newRow("5000-byte password line refused")
+        << QStringList { u"user"_s, u"add"_s, u"bob"_s, u"--password-stdin"_s } << QByteArray(5000, 'p') + '\n'
+        << 1 << u"4096"_s;
+    QTest::newRow("prompt without a terminal refused")
+        << QStringList { u"user"_s, u"add"_s, u"bob"_s } << QByteArray("secret123\n") << 1 << u"--password-stdin"_s;
+    QTest::newRow("homoglyph username refused")
+        << QStringList { u"user"_s, u"add"_s, u"\u0430dmin"_s, u"--password-stdin"_s } << QByteArray("long enough\n")
+        << 1 << u"username"_s;
+    QTest::newRow("disabling a missing user refused")
+        << QStringList { u"user"_s, u"disable"_s, u"ghost"_s } << QByteArray() << 1 << u"no such user"_s;
+    QTest::newRow("minting for a missing user refused")
+        << QStringList { u"token"_s, u"mint"_s, u"--user"_s, u"ghost"_s, u"--device"_s, u"d"_s } << QByteArray() << 1
+        << u"no such user"_s;
+    QTest::newRow("bad listen exits 1") << QStringList { u"serve"_s, u"--listen"_s, u"nowhere"_s } << QByteArray() << 1
+                                        << u"--listen"_s;
+    QTest::newRow("bad secret store exits 1") << QStringList { u"keys"_s, u"list"_s, u"--secret-store"_s, u"cloud"_s }
+                                              << QByteArray() << 1 << u"--secret-store"_s;
+    QTest::newRow("missing config file exits 1")
+        << QStringList { u"keys"_s, u"list"_s, u"--config"_s, u"/nonexistent/g.json"_s } << QByteArray() << 1
+        << u"/nonexistent/g.json"_s;
+}
+
+void TestGatehoused::badInvocationsFailClearly()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QByteArray, input);
+    QFETCH(int, exitCode);
+    QFETCH(QString, mentions);
+    const auto outcome = run(arguments, input);
+    QCOMPARE(outcome.exitCode, exitCode);
+    QVERIFY2(outcome.err.contains(mentions), qPrintable(outcome.err));
+    QVERIFY2(!outcome.err.contains(u"runtime error"_s) && !outcome.err.contains(u"AddressSanitizer"_s),
+             qPrintable(outcome.err));
+    const auto listed = run({ u"user"_s, u"list"_s, u"--json"_s });
+    QVERIFY(listed.exitCode != 0 || QJsonDocument::fromJson(listed.out.toUtf8()).array().isEmpty());
+}
+
+void TestGatehoused::rotationKeepsEarlierTokensValid()
+{
+    QCOMPARE(run({ u"user"_s, u"add"_s, u"carol"_s, u"--password-stdin"_s }, "long enough\n").exitCode, 0);
+    const auto before = run({ u"token"_s, u"mint"_s, u"--user"_s, u"carol"_s, u"--device"_s, u"d1"_s });
+    QCOMPARE(before.exitCode, 0);
+    const auto rotated = run({ u"keys"_s, u"rotate"_s });
+    QCOMPARE(rotated.exitCode, 0);
+    QVERIFY(rotated.out.contains(u"signing key is now"_s));
+    const auto listed = run({ u"keys"_s, u"list"_s });
+    QCOMPARE(listed.out.count(u"signing"_s), 1);
+    QCOMPARE(listed.out.count(u"retired"_s), 1);
+    const auto after = run({ u"token"_s, u"mint"_s, u"--user"_s, u"carol"_s, u"--device"_s, u"d1"_s });
+    const auto verifier = verifierFromJwks();
+    QCOMPARE(verifier->keys().size(), 2);
+    QVERIFY(verifier->verify(before.out.trimmed().toLatin1(), std::chrono::system_clock::now()).ok());
+    QVERIFY(verifier->verify(after.out.trimmed().toLatin1(), std::chrono::system_clock::now()).ok());
+    QVERIFY(before.out.section(u'.', 0, 0) != after.out.section(u'.', 0, 0)); // a different kid in the header
+}
+
+void TestGatehoused::serveAnswersHealthAndJwksAndRefusesUpgrades()
+{
+    QProcess server;
+    server.setProcessEnvironment(environment());
+    server.start(QStringLiteral(GATEHOUSED_PATH),
+                 { u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--data-dir"_s, m_dir->filePath(u"data"_s) });
+    QString banner;
+    QTRY_VERIFY_WITH_TIMEOUT((banner += QString::fromUtf8(server.readAllStandardOutput())).contains(u"listening on"_s),
+                             20000);
+    const auto match = QRegularExpression(u"listening on 127\\.0\\.0\\.1:(\\d+)"_s).match(banner);
+    QVERIFY(match.hasMatch());
+    const quint16 port = match.captured(1).toUShort();
+
+    QNetworkAccessManager network;
+    const auto get = [&](const QString &path) {
+        std::unique_ptr<QNetworkReply> reply(
+            network.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1%2"_s.arg(port).arg(path)))));
+        QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+        [[maybe_unused]] const bool done = finished.wait(10000);
+        return std::pair { reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), reply->readAll() };
+    };
+    QCOMPARE(get(u"/healthz"_s).first, 200);
+    const auto [jwksStatus, jwksBody] = get(u"/.well-known/jwks.json"_s);
+    QCOMPARE(jwksStatus, 200);
+    QCOMPARE(QJsonDocument::fromJson(jwksBody).object()["keys"_L1].toArray().size(), 1);
+    const auto [missingStatus, missingBody] = get(u"/nothing/here"_s);
+    QCOMPARE(missingStatus, 404);
+    QCOMPARE(QJsonDocument::fromJson(missingBody).object()["error"_L1].toString(), u"not_found"_s);
+
+    // A WebSocket upgrade to an HTTP route is refused outright, never answered with 101.
+    QTcpSocket raw;
+    raw.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(raw.waitForConnected(5000));
+    raw.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    QByteArray response;
+    QTRY_VERIFY_WITH_TIMEOUT((response += raw.readAll()).contains("\r\n\r\n"), 5000);
+    QVERIFY2(response.startsWith("HTTP/1.1 400"), response.constData());
+    QTest::qWait(200); // show that nothing else follows
+    response += raw.readAll();
+    QVERIFY2(!response.contains("101"), response.constData());
+
+    // Garbage instead of HTTP does not take the server down.
+    QTcpSocket garbage;
+    garbage.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(garbage.waitForConnected(5000));
+    garbage.write(QByteArray(4096, '\xff') + "\r\n\r\n");
+    garbage.waitForBytesWritten(1000);
+    QCOMPARE(get(u"/healthz"_s).first, 200);
+
+    server.terminate(); // SIGTERM: a clean stop
+    QVERIFY(server.waitForFinished(10000));
+    QCOMPARE(server.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(server.exitCode(), 0);
+}
+
+void TestGatehoused::serveReportsATakenPort()
+{
+    QTcpServer squatter;
+    QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
+    const auto outcome = run({ u"serve"_s, u"--listen"_s, u"127.0.0.1:%1"_s.arg(squatter.serverPort()) });
+    QCOMPARE(outcome.exitCode, 1);
+    QVERIFY2(outcome.err.contains(u"in use"_s), qPrintable(outcome.err));
+}
+
+QTEST_GUILESS_MAIN(TestGatehoused)
+#include "tst_gatehoused.moc"
