@@ -50,8 +50,16 @@ void SessionServer::stop()
 {
     if (!m_thread)
         return;
-    QMetaObject::invokeMethod(m_runtime, &ServerRuntime::stop, Qt::QueuedConnection);
-    m_thread.reset(); // quit() runs after the queued stop(), then the runtime is deleted on its thread
+    // Stop, then quit, both on the server thread and in that order; the runtime is deleted
+    // there as the thread finishes (deleteLater on finished), and only then does wait() return.
+    QMetaObject::invokeMethod(
+        m_runtime,
+        [runtime = m_runtime] {
+            runtime->stop();
+            runtime->thread()->quit();
+        },
+        Qt::QueuedConnection);
+    m_thread.reset();
     m_runtime = nullptr;
     m_listenAddress.clear();
     if (m_state != ServerState::Failed)

@@ -9,6 +9,8 @@
 #include <QLoggingCategory>
 #include <QTcpServer>
 
+#include <openssl/crypto.h>
+
 using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcRuntime, "gatehouse.runtime")
@@ -19,7 +21,14 @@ ServerRuntime::ServerRuntime(ServerConfig config, QObject *parent)
 {
 }
 
-ServerRuntime::~ServerRuntime() = default;
+ServerRuntime::~ServerRuntime()
+{
+    stop();
+    // The runtime dies on the server thread as it finishes. OpenSSL keeps per-thread state
+    // (random generators, error queues) that it would free only in a thread-exit hook that
+    // can run after QThread::wait() has returned; free it here, deterministically.
+    OPENSSL_thread_stop();
+}
 
 void ServerRuntime::start()
 {
@@ -82,6 +91,8 @@ void ServerRuntime::listen()
 
 void ServerRuntime::stop()
 {
+    if (!m_http && !m_keys && !m_users)
+        return;
     m_http.reset();
     m_keys.reset();
     m_users.reset();

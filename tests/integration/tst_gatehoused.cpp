@@ -265,8 +265,9 @@ void TestGatehoused::serveAnswersHealthAndJwksAndRefusesUpgrades()
 
     server.terminate(); // SIGTERM: a clean stop
     QVERIFY(server.waitForFinished(10000));
+    const QByteArray serverErrors = server.readAllStandardError();
     QCOMPARE(server.exitStatus(), QProcess::NormalExit);
-    QCOMPARE(server.exitCode(), 0);
+    QVERIFY2(server.exitCode() == 0, serverErrors.constData());
 }
 
 void TestGatehoused::serveReportsATakenPort()

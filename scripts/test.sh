@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Quick start, command 2: install what is missing, build with AddressSanitizer and UBSan
+# (the `ci` preset: warnings are errors, Qt asserts on) and run every test through CTest:
+# unit, integration (real sockets, SQLite files, a private Secret Service, npm jose) and GUI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+# The independent JOSE implementation for the cross-check, exactly as the lock file pins it.
+# A stamp of the lock file that was installed makes a second run skip npm entirely.
+if ! cmp -s tests/crosscheck/package-lock.json tests/crosscheck/node_modules/.gatehouse-installed-lock 2>/dev/null; then
+    (cd tests/crosscheck && npm ci --no-audit --no-fund --loglevel=error \
+        && cp package-lock.json node_modules/.gatehouse-installed-lock)
+fi
+
+cmake --preset ci >/dev/null
+cmake --build --preset ci --parallel "$(nproc)"
+ctest --preset ci --parallel "$(nproc)" "$@"
