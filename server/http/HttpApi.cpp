@@ -2,6 +2,7 @@
 
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QTcpSocket>
@@ -13,15 +14,29 @@ Q_LOGGING_CATEGORY(lcHttp, "gatehouse.http")
 namespace {
 using Status = QHttpServerResponder::StatusCode;
 
+/// RFC 6750 §2.1: `Authorization: Bearer <token>`, the scheme in any case.
+std::optional<QByteArray> bearerToken(const QHttpServerRequest &request)
+{
+    const QByteArray header = request.value("authorization").trimmed();
+    const qsizetype space = header.indexOf(' ');
+    if (space <= 0 || header.first(space).toLower() != "bearer")
+        return std::nullopt;
+    const QByteArray token = header.sliced(space + 1).trimmed();
+    if (token.isEmpty())
+        return std::nullopt;
+    return token;
+}
+
 bool isUpgradeRequest(const QHttpServerRequest &request)
 {
     return !request.value("upgrade").isEmpty() || request.value("connection").toLower().contains("upgrade");
 }
 } // namespace
 
-HttpApi::HttpApi(JwksProvider jwks, QObject *parent)
+HttpApi::HttpApi(JwksProvider jwks, VerifierProvider verifier, QObject *parent)
     : QAbstractHttpServer(parent)
     , m_jwks(std::move(jwks))
+    , m_verifier(std::move(verifier))
 {
 }
 
@@ -52,8 +67,50 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
         responder.write(QJsonDocument(m_jwks()).toJson(QJsonDocument::Compact), "application/jwk-set+json");
         return true;
     }
+    if (path == "/api/me"_L1) {
+        if (!isGet)
+            return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
+        handleMe(request, responder);
+        return true;
+    }
     writeError(responder, 404, u"not_found"_s, u"no resource at %1"_s.arg(path));
     return true;
+}
+
+void HttpApi::handleMe(const QHttpServerRequest &request, QHttpServerResponder &responder) const
+{
+    const auto token = bearerToken(request);
+    if (!token) {
+        // RFC 6750 §3.1: no credentials at all gets a challenge without an error code.
+        const QJsonObject body { { "error"_L1, "invalid_request"_L1 },
+                                 { "error_description"_L1, "bearer token required"_L1 } };
+        responder.write(QJsonDocument(body), { { "WWW-Authenticate", "Bearer realm=\"gatehouse\"" } },
+                        QHttpServerResponder::StatusCode::Unauthorized);
+        return;
+    }
+    const auto claims = m_verifier()->verify(*token, std::chrono::system_clock::now());
+    if (!claims) {
+        const QLatin1StringView reason = tokenErrorCode(claims.error());
+        qCInfo(lcHttp).noquote() << "refused a bearer token:" << reason;
+        const QJsonObject body { { "error"_L1, "invalid_token"_L1 }, { "error_description"_L1, reason } };
+        const QByteArray challenge = "Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\""
+            + QByteArray(reason.data(), reason.size()) + '"';
+        responder.write(QJsonDocument(body), { { "WWW-Authenticate", challenge } },
+                        QHttpServerResponder::StatusCode::Unauthorized);
+        return;
+    }
+    const qint64 now
+        = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const QJsonObject body { { "sub"_L1, claims->subject },
+                             { "iss"_L1, claims->issuer },
+                             { "sid"_L1, claims->sessionId },
+                             { "device"_L1, claims->deviceId },
+                             { "roles"_L1, QJsonArray::fromStringList(claims->roles) },
+                             { "iat"_L1, claims->issuedAt },
+                             { "exp"_L1, claims->expiresAt },
+                             { "expires_in"_L1, std::max<qint64>(0, claims->expiresAt - now) },
+                             { "external"_L1, !claims->local } };
+    responder.write(QJsonDocument(body));
 }
 
 void HttpApi::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)

@@ -1,9 +1,12 @@
 #pragma once
 
+#include "auth/TokenVerifier.h"
+
 #include <QAbstractHttpServer>
 #include <QJsonObject>
 
 #include <functional>
+#include <memory>
 
 class QHttpServerResponder;
 
@@ -16,16 +19,19 @@ class HttpApi final : public QAbstractHttpServer {
 
 public:
     using JwksProvider = std::function<QJsonObject()>;
+    using VerifierProvider = std::function<std::shared_ptr<const TokenVerifier>()>;
 
-    explicit HttpApi(JwksProvider jwks, QObject *parent = nullptr);
+    HttpApi(JwksProvider jwks, VerifierProvider verifier, QObject *parent = nullptr);
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
+    void handleMe(const QHttpServerRequest &request, QHttpServerResponder &responder) const;
     static void writeError(QHttpServerResponder &responder, int status, const QString &error,
                            const QString &description);
 
     JwksProvider m_jwks;
+    VerifierProvider m_verifier;
 };

@@ -1,6 +1,8 @@
 #include "runtime/ServerRuntime.h"
 
+#include "auth/KeySet.h"
 #include "auth/KeyStore.h"
+#include "auth/TokenVerifier.h"
 #include "config/DataDirectory.h"
 #include "http/HttpApi.h"
 #include "identity/UserDirectory.h"
@@ -68,18 +70,33 @@ void ServerRuntime::loadKeys()
                                         KeyStore::Options { m_config.signingAlgorithm, m_config.verificationGrace() });
     connect(m_keys.get(), &KeyStore::failed, this, &ServerRuntime::fail);
     connect(m_keys.get(), &KeyStore::ready, this, &ServerRuntime::listen, Qt::SingleShotConnection);
+    connect(m_keys.get(), &KeyStore::rotated, this, [this] { rebuildVerifier(); });
     m_keys->load();
+}
+
+bool ServerRuntime::rebuildVerifier()
+{
+    const IssuerPolicy local { m_config.issuer, m_config.audience, u"at+jwt"_s, true };
+    auto keys = KeySet::build(m_keys->verificationKeys(), local, m_config.trustedIssuers);
+    if (!keys) {
+        fail(keys.error());
+        return false;
+    }
+    m_verifier = std::make_shared<const TokenVerifier>(*keys, TokenVerifier::Options { m_config.clockSkew, 8 * 1024 });
+    return true;
 }
 
 void ServerRuntime::listen()
 {
+    if (!rebuildVerifier())
+        return;
     auto listener = std::make_unique<QTcpServer>();
     if (!listener->listen(m_config.listenAddress, m_config.listenPort))
         return fail(u"cannot listen on %1:%2: %3"_s.arg(m_config.listenAddress.toString())
                         .arg(m_config.listenPort)
                         .arg(listener->errorString()));
     const quint16 port = listener->serverPort();
-    m_http = std::make_unique<HttpApi>([this] { return m_keys->jwks(); });
+    m_http = std::make_unique<HttpApi>([this] { return m_keys->jwks(); }, [this] { return m_verifier; });
     m_http->bind(listener.release()); // the HTTP server takes ownership
     const QString host = m_config.listenAddress.protocol() == QAbstractSocket::IPv6Protocol
         ? u"[%1]"_s.arg(m_config.listenAddress.toString())

@@ -9,6 +9,7 @@
 #include <memory>
 
 class HttpApi;
+class TokenVerifier;
 class KeyStore;
 class SecretStore;
 class UserDirectory;
@@ -37,6 +38,7 @@ private:
     void openSecrets();
     void loadKeys();
     void listen();
+    bool rebuildVerifier();
     void fail(const QString &message);
 
     ServerConfig m_config;
@@ -46,4 +48,5 @@ private:
     std::unique_ptr<UserDirectory> m_users;
     std::unique_ptr<KeyStore> m_keys;
     std::unique_ptr<HttpApi> m_http;
+    std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change
 };

@@ -1,9 +1,12 @@
 // Drives the real gatehoused binary as a child process: real SQLite files, real sockets on
 // 127.0.0.1, and no Secret Service (so the file fallback and its warning are exercised).
+#include "auth/Base64Url.h"
 #include "auth/JsonWebKeySet.h"
 #include "auth/KeySet.h"
 #include "auth/TokenVerifier.h"
 
+#include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -37,12 +40,14 @@ private Q_SLOTS:
     void badInvocationsFailClearly();
     void rotationKeepsEarlierTokensValid();
     void serveAnswersHealthAndJwksAndRefusesUpgrades();
+    void serveAcceptsOurTokensAndATrustedIssuers();
     void serveReportsATakenPort();
 
 private:
     Outcome run(const QStringList &arguments, const QByteArray &input = {}) const;
     QProcessEnvironment environment() const;
     std::optional<TokenVerifier> verifierFromJwks() const;
+    quint16 startServer(QProcess &server) const;
 
     std::unique_ptr<QTemporaryDir> m_dir;
 };
@@ -213,18 +218,25 @@ void TestGatehoused::rotationKeepsEarlierTokensValid()
     QVERIFY(before.out.section(u'.', 0, 0) != after.out.section(u'.', 0, 0)); // a different kid in the header
 }
 
-void TestGatehoused::serveAnswersHealthAndJwksAndRefusesUpgrades()
+quint16 TestGatehoused::startServer(QProcess &server) const
 {
-    QProcess server;
     server.setProcessEnvironment(environment());
     server.start(QStringLiteral(GATEHOUSED_PATH),
                  { u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--data-dir"_s, m_dir->filePath(u"data"_s) });
     QString banner;
-    QTRY_VERIFY_WITH_TIMEOUT((banner += QString::fromUtf8(server.readAllStandardOutput())).contains(u"listening on"_s),
-                             20000);
-    const auto match = QRegularExpression(u"listening on 127\\.0\\.0\\.1:(\\d+)"_s).match(banner);
-    QVERIFY(match.hasMatch());
-    const quint16 port = match.captured(1).toUShort();
+    const bool listening = QTest::qWaitFor(
+        [&] { return (banner += QString::fromUtf8(server.readAllStandardOutput())).contains(u"listening on"_s); },
+        20000);
+    if (!listening)
+        return 0;
+    return QRegularExpression(u"listening on 127\\.0\\.0\\.1:(\\d+)"_s).match(banner).captured(1).toUShort();
+}
+
+void TestGatehoused::serveAnswersHealthAndJwksAndRefusesUpgrades()
+{
+    QProcess server;
+    const quint16 port = startServer(server);
+    QVERIFY(port != 0);
 
     QNetworkAccessManager network;
     const auto get = [&](const QString &path) {
@@ -268,6 +280,97 @@ void TestGatehoused::serveAnswersHealthAndJwksAndRefusesUpgrades()
     const QByteArray serverErrors = server.readAllStandardError();
     QCOMPARE(server.exitStatus(), QProcess::NormalExit);
     QVERIFY2(server.exitCode() == 0, serverErrors.constData());
+}
+
+void TestGatehoused::serveAcceptsOurTokensAndATrustedIssuers()
+{
+    const QByteArray sharedSecret = "the legacy service's shared secret, 32+ bytes";
+    QVERIFY(QDir().mkpath(m_dir->filePath(u"data"_s)));
+    QFile config(m_dir->filePath(u"data/gatehouse.json"_s));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write(QJsonDocument(QJsonObject { { "trusted_issuers"_L1,
+                                               QJsonArray { QJsonObject {
+                                                   { "issuer"_L1, "https://legacy.example"_L1 },
+                                                   { "audience"_L1, "realtime"_L1 },
+                                                   { "typ"_L1, "JWT"_L1 },
+                                                   { "algorithm"_L1, "HS256"_L1 },
+                                                   { "shared_secret"_L1, QString::fromLatin1(sharedSecret) } } } } })
+                     .toJson());
+    config.close();
+    QCOMPARE(run({ u"user"_s, u"add"_s, u"alice"_s, u"--role"_s, u"admin"_s, u"--password-stdin"_s }, "long enough\n")
+                 .exitCode,
+             0);
+    const QByteArray ours
+        = run({ u"token"_s, u"mint"_s, u"--user"_s, u"alice"_s, u"--device"_s, u"tab-1"_s }).out.trimmed().toLatin1();
+    QVERIFY(!ours.isEmpty());
+
+    // A token as `jsonwebtoken` makes them: HS256, typ JWT, no kid.
+    const auto legacyKey = JsonWebKey::fromSecret(sharedSecret, JwsAlgorithm::HS256, u"legacy"_s);
+    const auto legacyToken = [&](qint64 expiresIn) -> QByteArray {
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        const QByteArray input = Base64Url::encode(R"({"alg":"HS256","typ":"JWT"})") + '.'
+            + Base64Url::encode(QJsonDocument(QJsonObject { { "iss"_L1, "https://legacy.example"_L1 },
+                                                            { "aud"_L1, "realtime"_L1 },
+                                                            { "sub"_L1, "bob"_L1 },
+                                                            { "iat"_L1, now },
+                                                            { "exp"_L1, now + expiresIn } })
+                                    .toJson(QJsonDocument::Compact));
+        return input + '.' + Base64Url::encode(legacyKey->sign(input));
+    };
+
+    QProcess server;
+    const quint16 port = startServer(server);
+    QVERIFY(port != 0);
+    QNetworkAccessManager network;
+    const auto me = [&](const QByteArray &authorization) {
+        QNetworkRequest request(QUrl(u"http://127.0.0.1:%1/api/me"_s.arg(port)));
+        if (!authorization.isNull())
+            request.setRawHeader("Authorization", authorization);
+        std::unique_ptr<QNetworkReply> reply(network.get(request));
+        QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+        [[maybe_unused]] const bool done = finished.wait(10000);
+        return std::tuple { reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+                            QJsonDocument::fromJson(reply->readAll()).object(), reply->rawHeader("WWW-Authenticate") };
+    };
+
+    const auto [ourStatus, ourBody, ourChallenge] = me("Bearer " + ours);
+    QCOMPARE(ourStatus, 200);
+    QCOMPARE(ourBody["sub"_L1].toString(), u"alice"_s);
+    QCOMPARE(ourBody["device"_L1].toString(), u"tab-1"_s);
+    QCOMPARE(ourBody["roles"_L1].toArray(), QJsonArray { "admin"_L1 });
+    QCOMPARE(ourBody["external"_L1].toBool(), false);
+    QVERIFY(ourBody["expires_in"_L1].toInt() > 800);
+
+    const auto [theirStatus, theirBody, theirChallenge] = me("bearer " + legacyToken(60));
+    QCOMPARE(theirStatus, 200);
+    QCOMPARE(theirBody["sub"_L1].toString(), u"bob"_s);
+    QCOMPARE(theirBody["iss"_L1].toString(), u"https://legacy.example"_s);
+    QCOMPARE(theirBody["external"_L1].toBool(), true);
+
+    const auto [noneStatus, noneBody, noneChallenge] = me(QByteArray());
+    QCOMPARE(noneStatus, 401);
+    QCOMPARE(noneChallenge, QByteArray(R"(Bearer realm="gatehouse")"));
+
+    const std::pair<QByteArray, QString> refusals[] = {
+        { "Bearer " + legacyToken(-120), u"token_expired"_s },
+        { "Bearer not.a.token", u"bad_base64url"_s },
+        { "Bearer e30.e30.AAAA", u"bad_header"_s },
+        { "Bearer " + QByteArray(10000, 'a'), u"token_too_large"_s },
+        { "Bearer " + ours.chopped(4) + "AAAA", u"bad_signature"_s },
+    };
+    for (const auto &[authorization, reason] : refusals) {
+        const auto [status, body, challenge] = me(authorization);
+        QCOMPARE(status, 401);
+        QCOMPARE(body["error_description"_L1].toString(), reason);
+        QVERIFY2(challenge.contains("error=\"invalid_token\""), challenge.constData());
+    }
+    const auto [basicStatus, basicBody, basicChallenge] = me("Basic YWxpY2U6cGFzc3dvcmQ=");
+    QCOMPARE(basicStatus, 401);
+    QCOMPARE(basicBody["error"_L1].toString(), u"invalid_request"_s);
+
+    server.terminate();
+    QVERIFY(server.waitForFinished(10000));
+    QCOMPARE(server.exitCode(), 0);
 }
 
 void TestGatehoused::serveReportsATakenPort()

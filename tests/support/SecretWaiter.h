@@ -9,16 +9,14 @@
 
 /// Runs one SecretStore call and waits for its answer on the event loop (no nested QEventLoop);
 /// a store that never answers becomes a "timeout" failure.
-struct SecretWaiter
-{
-    template<typename T, typename Start>
-    static Result<T, SecretFailure> wait(Start start)
+struct SecretWaiter {
+    template<typename T, typename Start> static Result<T, SecretFailure> wait(Start start)
     {
         QObject context;
         std::optional<Result<T, SecretFailure>> answer;
         start(&context, [&answer](Result<T, SecretFailure> result) { answer = std::move(result); });
         if (!QTest::qWaitFor([&answer] { return answer.has_value(); }, 10000))
-            return Result<T, SecretFailure>::failure({SecretError::Failed, QStringLiteral("timeout")});
+            return Result<T, SecretFailure>::failure({ SecretError::Failed, QStringLiteral("timeout") });
         return *answer;
     }
 

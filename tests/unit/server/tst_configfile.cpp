@@ -18,8 +18,7 @@ bool writeFile(const QString &path, const QByteArray &bytes)
 }
 } // namespace
 
-class TestConfigFile final : public QObject
-{
+class TestConfigFile final : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
@@ -44,23 +43,27 @@ void TestConfigFile::initTestCase()
     const auto rsa = JsonWebKey::generate(JwsAlgorithm::RS256);
     const auto ec = JsonWebKey::generate(JwsAlgorithm::ES256);
     m_jwksPath = m_dir.filePath(u"issuer.jwks.json"_s);
-    QVERIFY(writeFile(m_jwksPath, QJsonDocument(QJsonObject{{"keys"_L1, QJsonArray{rsa->publicJwk(), ec->publicJwk()}}}).toJson()));
+    QVERIFY(writeFile(
+        m_jwksPath,
+        QJsonDocument(QJsonObject { { "keys"_L1, QJsonArray { rsa->publicJwk(), ec->publicJwk() } } }).toJson()));
     QVERIFY(writeFile(m_dir.filePath(u"ec-public.pem"_s), ec->publicKeyPem()));
     QVERIFY(writeFile(m_dir.filePath(u"secret.txt"_s), "a shared secret that is at least 32 bytes long\n"));
     QVERIFY(writeFile(m_dir.filePath(u"short-secret.txt"_s), "too short"));
     QVERIFY(writeFile(m_dir.filePath(u"private.pem"_s), ec->privateKeyMaterial()));
     QVERIFY(writeFile(m_dir.filePath(u"not-json.json"_s), "{ nope"));
     QVERIFY(writeFile(m_dir.filePath(u"mixed.jwks.json"_s),
-                      QJsonDocument(QJsonObject{{"keys"_L1, QJsonArray{rsa->publicJwk(),
-                                                                      QJsonObject{{"kty"_L1, "oct"_L1}, {"alg"_L1, "HS256"_L1},
-                                                                                  {"kid"_L1, "s"_L1},
-                                                                                  {"k"_L1, QString(43, u'A')}}}}})
+                      QJsonDocument(QJsonObject { { "keys"_L1,
+                                                    QJsonArray { rsa->publicJwk(),
+                                                                 QJsonObject { { "kty"_L1, "oct"_L1 },
+                                                                               { "alg"_L1, "HS256"_L1 },
+                                                                               { "kid"_L1, "s"_L1 },
+                                                                               { "k"_L1, QString(43, u'A') } } } } })
                           .toJson()));
 }
 
 void TestConfigFile::defaultsWithoutAFile()
 {
-    const auto config = ConfigFile::resolve(SessionServerOptions{m_dir.filePath(u"empty"_s), {}, {}, {}});
+    const auto config = ConfigFile::resolve(SessionServerOptions { m_dir.filePath(u"empty"_s), {}, {}, {} });
     QVERIFY(config.ok());
     QCOMPARE(config->listenPort, 8080);
     QCOMPARE(config->listenAddress, QHostAddress(QHostAddress::LocalHost));
@@ -71,20 +74,31 @@ void TestConfigFile::defaultsWithoutAFile()
 
 void TestConfigFile::trustedIssuersOfEveryKind()
 {
-    const QJsonObject object{
-        {"listen"_L1, "127.0.0.1:9000"_L1},
-        {"issuer"_L1, "https://gatehouse.test"_L1},
-        {"access_token_ttl"_L1, 300},
-        {"signing_algorithm"_L1, "ES256"_L1},
-        {"trusted_issuers"_L1,
-         QJsonArray{QJsonObject{{"issuer"_L1, "https://a.example"_L1}, {"audience"_L1, "rt"_L1}, {"jwks_file"_L1, "issuer.jwks.json"_L1}},
-                    QJsonObject{{"issuer"_L1, "https://b.example"_L1}, {"audience"_L1, "rt"_L1}, {"typ"_L1, "JWT"_L1},
-                                {"shared_secret_file"_L1, "secret.txt"_L1}, {"algorithm"_L1, "HS256"_L1}},
-                    QJsonObject{{"issuer"_L1, "https://c.example"_L1}, {"audience"_L1, "rt"_L1},
-                                {"shared_secret"_L1, "another shared secret, for HS384 at least 48 bytes long"_L1},
-                                {"algorithm"_L1, "HS384"_L1}, {"kid"_L1, "c-1"_L1}},
-                    QJsonObject{{"issuer"_L1, "https://d.example"_L1}, {"audience"_L1, "rt"_L1},
-                                {"public_key_file"_L1, "ec-public.pem"_L1}, {"algorithm"_L1, "ES256"_L1}, {"kid"_L1, "d-1"_L1}}}},
+    const QJsonObject object {
+        { "listen"_L1, "127.0.0.1:9000"_L1 },
+        { "issuer"_L1, "https://gatehouse.test"_L1 },
+        { "access_token_ttl"_L1, 300 },
+        { "signing_algorithm"_L1, "ES256"_L1 },
+        { "trusted_issuers"_L1,
+          QJsonArray {
+              QJsonObject { { "issuer"_L1, "https://a.example"_L1 },
+                            { "audience"_L1, "rt"_L1 },
+                            { "jwks_file"_L1, "issuer.jwks.json"_L1 } },
+              QJsonObject { { "issuer"_L1, "https://b.example"_L1 },
+                            { "audience"_L1, "rt"_L1 },
+                            { "typ"_L1, "JWT"_L1 },
+                            { "shared_secret_file"_L1, "secret.txt"_L1 },
+                            { "algorithm"_L1, "HS256"_L1 } },
+              QJsonObject { { "issuer"_L1, "https://c.example"_L1 },
+                            { "audience"_L1, "rt"_L1 },
+                            { "shared_secret"_L1, "another shared secret, for HS384 at least 48 bytes long"_L1 },
+                            { "algorithm"_L1, "HS384"_L1 },
+                            { "kid"_L1, "c-1"_L1 } },
+              QJsonObject { { "issuer"_L1, "https://d.example"_L1 },
+                            { "audience"_L1, "rt"_L1 },
+                            { "public_key_file"_L1, "ec-public.pem"_L1 },
+                            { "algorithm"_L1, "ES256"_L1 },
+                            { "kid"_L1, "d-1"_L1 } } } },
     };
     const auto config = ConfigFile::apply(object, m_dir.path(), {});
     QVERIFY2(config.ok(), config.ok() ? "" : qPrintable(config.error()));
@@ -107,47 +121,60 @@ void TestConfigFile::refusesBadConfig_data()
     QTest::addColumn<QJsonObject>("object");
     QTest::addColumn<QString>("mentions");
     const auto issuer = [](QJsonObject extra) {
-        QJsonObject base{{"issuer"_L1, "https://x.example"_L1}, {"audience"_L1, "rt"_L1}};
+        QJsonObject base { { "issuer"_L1, "https://x.example"_L1 }, { "audience"_L1, "rt"_L1 } };
         for (auto it = extra.begin(); it != extra.end(); ++it)
             base.insert(it.key(), it.value());
-        return QJsonObject{{"trusted_issuers"_L1, QJsonArray{base}}};
+        return QJsonObject { { "trusted_issuers"_L1, QJsonArray { base } } };
     };
 
-    QTest::newRow("unknown member refused (a typo)") << QJsonObject{{"acces_token_ttl"_L1, 5}} << u"acces_token_ttl"_s;
-    QTest::newRow("negative lifetime refused") << QJsonObject{{"access_token_ttl"_L1, -1}} << u"access_token_ttl"_s;
-    QTest::newRow("fractional lifetime refused") << QJsonObject{{"access_token_ttl"_L1, 10.5}} << u"access_token_ttl"_s;
-    QTest::newRow("lifetime as a string refused") << QJsonObject{{"access_token_ttl"_L1, "900"_L1}} << u"access_token_ttl"_s;
+    QTest::newRow("unknown member refused (a typo)")
+        << QJsonObject { { "acces_token_ttl"_L1, 5 } } << u"acces_token_ttl"_s;
+    QTest::newRow("negative lifetime refused")
+        << QJsonObject { { "access_token_ttl"_L1, -1 } } << u"access_token_ttl"_s;
+    QTest::newRow("fractional lifetime refused")
+        << QJsonObject { { "access_token_ttl"_L1, 10.5 } } << u"access_token_ttl"_s;
+    QTest::newRow("lifetime as a string refused")
+        << QJsonObject { { "access_token_ttl"_L1, "900"_L1 } } << u"access_token_ttl"_s;
     QTest::newRow("lifetime over the maximum refused")
-        << QJsonObject{{"access_token_ttl"_L1, 7200}, {"max_access_token_ttl"_L1, 3600}} << u"max_access_token_ttl"_s;
-    QTest::newRow("clock skew of an hour refused") << QJsonObject{{"clock_skew"_L1, 3600}} << u"clock_skew"_s;
-    QTest::newRow("HS256 as our signing algorithm refused") << QJsonObject{{"signing_algorithm"_L1, "HS256"_L1}}
-                                                            << u"signing_algorithm"_s;
-    QTest::newRow("listen without port refused") << QJsonObject{{"listen"_L1, "127.0.0.1"_L1}} << u"listen"_s;
-    QTest::newRow("listen port out of range refused") << QJsonObject{{"listen"_L1, "127.0.0.1:70000"_L1}} << u"listen"_s;
-    QTest::newRow("empty issuer refused") << QJsonObject{{"issuer"_L1, ""_L1}} << u"issuer"_s;
-    QTest::newRow("unknown secret store refused") << QJsonObject{{"secret_store"_L1, "vault"_L1}} << u"secret_store"_s;
-    QTest::newRow("trusted issuers not an array refused") << QJsonObject{{"trusted_issuers"_L1, 1}} << u"trusted_issuers"_s;
+        << QJsonObject { { "access_token_ttl"_L1, 7200 }, { "max_access_token_ttl"_L1, 3600 } }
+        << u"max_access_token_ttl"_s;
+    QTest::newRow("clock skew of an hour refused") << QJsonObject { { "clock_skew"_L1, 3600 } } << u"clock_skew"_s;
+    QTest::newRow("HS256 as our signing algorithm refused")
+        << QJsonObject { { "signing_algorithm"_L1, "HS256"_L1 } } << u"signing_algorithm"_s;
+    QTest::newRow("listen without port refused") << QJsonObject { { "listen"_L1, "127.0.0.1"_L1 } } << u"listen"_s;
+    QTest::newRow("listen port out of range refused")
+        << QJsonObject { { "listen"_L1, "127.0.0.1:70000"_L1 } } << u"listen"_s;
+    QTest::newRow("empty issuer refused") << QJsonObject { { "issuer"_L1, ""_L1 } } << u"issuer"_s;
+    QTest::newRow("unknown secret store refused")
+        << QJsonObject { { "secret_store"_L1, "vault"_L1 } } << u"secret_store"_s;
+    QTest::newRow("trusted issuers not an array refused")
+        << QJsonObject { { "trusted_issuers"_L1, 1 } } << u"trusted_issuers"_s;
     QTest::newRow("trusted issuer without a key refused") << issuer({}) << u"exactly one"_s;
-    QTest::newRow("trusted issuer with two key sources refused")
-        << issuer({{"jwks_file"_L1, "issuer.jwks.json"_L1}, {"shared_secret"_L1, QString(40, u's')}, {"algorithm"_L1, "HS256"_L1}})
-        << u"exactly one"_s;
-    QTest::newRow("trusted issuer without audience refused")
-        << QJsonObject{{"trusted_issuers"_L1, QJsonArray{QJsonObject{{"issuer"_L1, "x"_L1}, {"jwks_file"_L1, "issuer.jwks.json"_L1}}}}}
-        << u"audience"_s;
+    QTest::newRow("trusted issuer with two key sources refused") << issuer({ { "jwks_file"_L1, "issuer.jwks.json"_L1 },
+                                                                             { "shared_secret"_L1, QString(40, u's') },
+                                                                             { "algorithm"_L1, "HS256"_L1 } })
+                                                                 << u"exactly one"_s;
+    QTest::newRow("trusted issuer without audience refused") << QJsonObject {
+        { "trusted_issuers"_L1,
+          QJsonArray { QJsonObject { { "issuer"_L1, "x"_L1 }, { "jwks_file"_L1, "issuer.jwks.json"_L1 } } } }
+    } << u"audience"_s;
     QTest::newRow("shared secret under 32 bytes refused")
-        << issuer({{"shared_secret_file"_L1, "short-secret.txt"_L1}, {"algorithm"_L1, "HS256"_L1}}) << u"at least 32 bytes"_s;
-    QTest::newRow("shared secret without algorithm refused") << issuer({{"shared_secret"_L1, QString(40, u's')}})
-                                                             << u"algorithm"_s;
+        << issuer({ { "shared_secret_file"_L1, "short-secret.txt"_L1 }, { "algorithm"_L1, "HS256"_L1 } })
+        << u"at least 32 bytes"_s;
+    QTest::newRow("shared secret without algorithm refused")
+        << issuer({ { "shared_secret"_L1, QString(40, u's') } }) << u"algorithm"_s;
     QTest::newRow("shared secret declared as RS256 refused")
-        << issuer({{"shared_secret"_L1, QString(40, u's')}, {"algorithm"_L1, "RS256"_L1}}) << u"wrong_key_type"_s;
-    QTest::newRow("missing JWKS file refused") << issuer({{"jwks_file"_L1, "nowhere.json"_L1}}) << u"nowhere.json"_s;
-    QTest::newRow("JWKS file that is not JSON refused") << issuer({{"jwks_file"_L1, "not-json.json"_L1}}) << u"not-json.json"_s;
-    QTest::newRow("JWKS mixing a secret and a public key refused") << issuer({{"jwks_file"_L1, "mixed.jwks.json"_L1}})
-                                                                   << u"shared secrets"_s;
+        << issuer({ { "shared_secret"_L1, QString(40, u's') }, { "algorithm"_L1, "RS256"_L1 } }) << u"wrong_key_type"_s;
+    QTest::newRow("missing JWKS file refused")
+        << issuer({ { "jwks_file"_L1, "nowhere.json"_L1 } }) << u"nowhere.json"_s;
+    QTest::newRow("JWKS file that is not JSON refused")
+        << issuer({ { "jwks_file"_L1, "not-json.json"_L1 } }) << u"not-json.json"_s;
+    QTest::newRow("JWKS mixing a secret and a public key refused")
+        << issuer({ { "jwks_file"_L1, "mixed.jwks.json"_L1 } }) << u"shared secrets"_s;
     QTest::newRow("private key given as the public key refused")
-        << issuer({{"public_key_file"_L1, "private.pem"_L1}, {"algorithm"_L1, "ES256"_L1}}) << u"private key"_s;
+        << issuer({ { "public_key_file"_L1, "private.pem"_L1 }, { "algorithm"_L1, "ES256"_L1 } }) << u"private key"_s;
     QTest::newRow("JSON file given as a PEM refused")
-        << issuer({{"public_key_file"_L1, "issuer.jwks.json"_L1}, {"algorithm"_L1, "ES256"_L1}}) << u"bad_pem"_s;
+        << issuer({ { "public_key_file"_L1, "issuer.jwks.json"_L1 }, { "algorithm"_L1, "ES256"_L1 } }) << u"bad_pem"_s;
 }
 
 void TestConfigFile::refusesBadConfig()
@@ -195,18 +222,19 @@ void TestConfigFile::flagsOverrideTheFile()
     const QString dataDir = m_dir.filePath(u"instance"_s);
     QVERIFY(QDir().mkpath(dataDir));
     QVERIFY(writeFile(dataDir + u"/gatehouse.json"_s, R"({"listen": "127.0.0.1:9100", "secret_store": "file"})"));
-    const auto fromFile = ConfigFile::resolve(SessionServerOptions{dataDir, {}, {}, {}});
+    const auto fromFile = ConfigFile::resolve(SessionServerOptions { dataDir, {}, {}, {} });
     QVERIFY(fromFile.ok());
     QCOMPARE(fromFile->listenPort, 9100);
     QCOMPARE(fromFile->secretBackend, SecretBackendMode::File);
-    const auto overridden = ConfigFile::resolve(SessionServerOptions{dataDir, {}, u"127.0.0.1:9200"_s, u"keychain"_s});
+    const auto overridden
+        = ConfigFile::resolve(SessionServerOptions { dataDir, {}, u"127.0.0.1:9200"_s, u"keychain"_s });
     QCOMPARE(overridden->listenPort, 9200);
     QCOMPARE(overridden->secretBackend, SecretBackendMode::Keychain);
-    QVERIFY(!ConfigFile::resolve(SessionServerOptions{dataDir, {}, u"nonsense"_s, {}}).ok());
-    QVERIFY(!ConfigFile::resolve(SessionServerOptions{dataDir, {}, {}, u"cloud"_s}).ok());
+    QVERIFY(!ConfigFile::resolve(SessionServerOptions { dataDir, {}, u"nonsense"_s, {} }).ok());
+    QVERIFY(!ConfigFile::resolve(SessionServerOptions { dataDir, {}, {}, u"cloud"_s }).ok());
     const auto duplicate = dataDir + u"/dup.json"_s;
     QVERIFY(writeFile(duplicate, R"({"listen": "127.0.0.1:1", "listen": "0.0.0.0:2"})"));
-    QVERIFY(!ConfigFile::resolve(SessionServerOptions{dataDir, duplicate, {}, {}}).ok());
+    QVERIFY(!ConfigFile::resolve(SessionServerOptions { dataDir, duplicate, {}, {} }).ok());
 }
 
 void TestConfigFile::unreadableOrHugeFileIsAClearError()

@@ -5,8 +5,7 @@
 using namespace Qt::StringLiterals;
 using Kind = DaemonCommand::Kind;
 
-class TestDaemonCommandLine final : public QObject
-{
+class TestDaemonCommandLine final : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
@@ -17,52 +16,59 @@ private Q_SLOTS:
 
 void TestDaemonCommandLine::parsesCommands()
 {
-    const auto add = DaemonCommandLine::parse({u"gatehoused"_s, u"user"_s, u"add"_s, u"alice"_s, u"--role"_s, u"admin"_s,
-                                               u"--role"_s, u"ops"_s, u"--password-stdin"_s, u"--data-dir"_s, u"/tmp/x"_s});
+    const auto add
+        = DaemonCommandLine::parse({ u"gatehoused"_s, u"user"_s, u"add"_s, u"alice"_s, u"--role"_s, u"admin"_s,
+                                     u"--role"_s, u"ops"_s, u"--password-stdin"_s, u"--data-dir"_s, u"/tmp/x"_s });
     QVERIFY(add.ok());
     QCOMPARE(add->kind, Kind::UserAdd);
     QCOMPARE(add->username, u"alice"_s);
-    QCOMPARE(add->roles, (QStringList{u"admin"_s, u"ops"_s}));
+    QCOMPARE(add->roles, (QStringList { u"admin"_s, u"ops"_s }));
     QVERIFY(add->passwordFromStdin);
     QCOMPARE(add->launch.dataDirectory, u"/tmp/x"_s);
 
-    const auto mint = DaemonCommandLine::parse(
-        {u"gatehoused"_s, u"token"_s, u"mint"_s, u"--user"_s, u"bob"_s, u"--device"_s, u"phone"_s, u"--ttl"_s, u"60"_s});
+    const auto mint = DaemonCommandLine::parse({ u"gatehoused"_s, u"token"_s, u"mint"_s, u"--user"_s, u"bob"_s,
+                                                 u"--device"_s, u"phone"_s, u"--ttl"_s, u"60"_s });
     QVERIFY(mint.ok());
     QCOMPARE(mint->kind, Kind::TokenMint);
     QCOMPARE(mint->lifetimeSeconds, 60);
 
-    const auto serve = DaemonCommandLine::parse({u"gatehoused"_s, u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s});
+    const auto serve = DaemonCommandLine::parse({ u"gatehoused"_s, u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s });
     QCOMPARE(serve->kind, Kind::Serve);
     QCOMPARE(serve->launch.listen, u"127.0.0.1:0"_s);
-    QCOMPARE(DaemonCommandLine::parse({u"gatehoused"_s, u"keys"_s, u"jwks"_s})->kind, Kind::KeysJwks);
-    QCOMPARE(DaemonCommandLine::parse({u"gatehoused"_s, u"--help"_s})->kind, Kind::Help);
+    QCOMPARE(DaemonCommandLine::parse({ u"gatehoused"_s, u"keys"_s, u"jwks"_s })->kind, Kind::KeysJwks);
+    QCOMPARE(DaemonCommandLine::parse({ u"gatehoused"_s, u"--help"_s })->kind, Kind::Help);
 }
 
 void TestDaemonCommandLine::refusesBadCommandLines_data()
 {
     QTest::addColumn<QStringList>("arguments");
     QTest::addColumn<QString>("mentions");
-    QTest::newRow("no command refused") << QStringList{} << u"no command"_s;
-    QTest::newRow("unknown command refused") << QStringList{u"frobnicate"_s} << u"frobnicate"_s;
-    QTest::newRow("unknown sub-command refused") << QStringList{u"user"_s, u"delete"_s, u"x"_s} << u"unknown command"_s;
-    QTest::newRow("password on the command line refused") << QStringList{u"user"_s, u"add"_s, u"a"_s, u"--password"_s, u"x"_s}
-                                                          << u"password"_s;
-    QTest::newRow("user add without a name refused") << QStringList{u"user"_s, u"add"_s} << u"one user name"_s;
-    QTest::newRow("user add with two names refused") << QStringList{u"user"_s, u"add"_s, u"a"_s, u"b"_s} << u"one user name"_s;
-    QTest::newRow("extra argument refused") << QStringList{u"keys"_s, u"list"_s, u"now"_s} << u"now"_s;
-    QTest::newRow("mint without user refused") << QStringList{u"token"_s, u"mint"_s, u"--device"_s, u"d"_s} << u"--user"_s;
-    QTest::newRow("mint without device refused") << QStringList{u"token"_s, u"mint"_s, u"--user"_s, u"u"_s} << u"--device"_s;
+    QTest::newRow("no command refused") << QStringList {} << u"no command"_s;
+    QTest::newRow("unknown command refused") << QStringList { u"frobnicate"_s } << u"frobnicate"_s;
+    QTest::newRow("unknown sub-command refused")
+        << QStringList { u"user"_s, u"delete"_s, u"x"_s } << u"unknown command"_s;
+    QTest::newRow("password on the command line refused")
+        << QStringList { u"user"_s, u"add"_s, u"a"_s, u"--password"_s, u"x"_s } << u"password"_s;
+    QTest::newRow("user add without a name refused") << QStringList { u"user"_s, u"add"_s } << u"one user name"_s;
+    QTest::newRow("user add with two names refused")
+        << QStringList { u"user"_s, u"add"_s, u"a"_s, u"b"_s } << u"one user name"_s;
+    QTest::newRow("extra argument refused") << QStringList { u"keys"_s, u"list"_s, u"now"_s } << u"now"_s;
+    QTest::newRow("mint without user refused")
+        << QStringList { u"token"_s, u"mint"_s, u"--device"_s, u"d"_s } << u"--user"_s;
+    QTest::newRow("mint without device refused")
+        << QStringList { u"token"_s, u"mint"_s, u"--user"_s, u"u"_s } << u"--device"_s;
     QTest::newRow("negative ttl refused")
-        << QStringList{u"token"_s, u"mint"_s, u"--user"_s, u"u"_s, u"--device"_s, u"d"_s, u"--ttl"_s, u"-5"_s} << u"--ttl"_s;
-    QTest::newRow("ttl with letters refused")
-        << QStringList{u"token"_s, u"mint"_s, u"--user"_s, u"u"_s, u"--device"_s, u"d"_s, u"--ttl"_s, u"5m"_s} << u"--ttl"_s;
-    QTest::newRow("huge ttl refused")
-        << QStringList{u"token"_s, u"mint"_s, u"--user"_s, u"u"_s, u"--device"_s, u"d"_s, u"--ttl"_s, u"99999999999999999999"_s}
+        << QStringList { u"token"_s, u"mint"_s, u"--user"_s, u"u"_s, u"--device"_s, u"d"_s, u"--ttl"_s, u"-5"_s }
         << u"--ttl"_s;
-    QTest::newRow("listen on a non-serve command refused") << QStringList{u"keys"_s, u"list"_s, u"--listen"_s, u":1"_s}
-                                                           << u"--listen"_s;
-    QTest::newRow("option missing its value refused") << QStringList{u"serve"_s, u"--data-dir"_s} << u"data-dir"_s;
+    QTest::newRow("ttl with letters refused")
+        << QStringList { u"token"_s, u"mint"_s, u"--user"_s, u"u"_s, u"--device"_s, u"d"_s, u"--ttl"_s, u"5m"_s }
+        << u"--ttl"_s;
+    QTest::newRow("huge ttl refused") << QStringList {
+        u"token"_s, u"mint"_s, u"--user"_s, u"u"_s, u"--device"_s, u"d"_s, u"--ttl"_s, u"99999999999999999999"_s
+    } << u"--ttl"_s;
+    QTest::newRow("listen on a non-serve command refused")
+        << QStringList { u"keys"_s, u"list"_s, u"--listen"_s, u":1"_s } << u"--listen"_s;
+    QTest::newRow("option missing its value refused") << QStringList { u"serve"_s, u"--data-dir"_s } << u"data-dir"_s;
 }
 
 void TestDaemonCommandLine::refusesBadCommandLines()

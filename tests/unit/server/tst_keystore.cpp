@@ -18,8 +18,7 @@ namespace {
 constexpr auto grace = 3600s;
 }
 
-class TestKeyStore final : public QObject
-{
+class TestKeyStore final : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
@@ -60,7 +59,7 @@ void TestKeyStore::cleanup()
 
 std::unique_ptr<KeyStore> TestKeyStore::makeStore(JwsAlgorithm algorithm)
 {
-    return std::make_unique<KeyStore>(*m_database, *m_secrets, m_clock, KeyStore::Options{algorithm, grace});
+    return std::make_unique<KeyStore>(*m_database, *m_secrets, m_clock, KeyStore::Options { algorithm, grace });
 }
 
 bool TestKeyStore::loadReady(KeyStore &store)
@@ -161,7 +160,8 @@ void TestKeyStore::damagedPrivateKeyIsAClearError()
     QVERIFY(loadReady(*store));
     const QString keyId = store->signingKey()->keyId();
     store.reset();
-    QVERIFY(SecretWaiter::write(*m_secrets, u"signing-key/"_s + keyId, "-----BEGIN PRIVATE KEY-----\nnot a key\n").ok());
+    QVERIFY(
+        SecretWaiter::write(*m_secrets, u"signing-key/"_s + keyId, "-----BEGIN PRIVATE KEY-----\nnot a key\n").ok());
     auto damaged = makeStore();
     QSignalSpy failed(damaged.get(), &KeyStore::failed);
     damaged->load();

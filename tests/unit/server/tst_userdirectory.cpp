@@ -12,8 +12,7 @@
 
 using namespace Qt::StringLiterals;
 
-class TestUserDirectory final : public QObject
-{
+class TestUserDirectory final : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
@@ -68,10 +67,10 @@ void TestUserDirectory::passwordHashIsArgon2idWithOwaspParameters()
 
 void TestUserDirectory::addedUserAuthenticates()
 {
-    const auto user = m_users->add(u"alice"_s, u"Alice Liddell"_s, "wonderland-2026", {u"admin"_s});
+    const auto user = m_users->add(u"alice"_s, u"Alice Liddell"_s, "wonderland-2026", { u"admin"_s });
     QVERIFY(user.ok());
     QCOMPARE(user->displayName, u"Alice Liddell"_s);
-    QCOMPARE(user->roles, QStringList{u"admin"_s});
+    QCOMPARE(user->roles, QStringList { u"admin"_s });
     QVERIFY(user->enabled);
     QCOMPARE(user->createdAt, m_clock.nowSeconds());
     QVERIFY(m_users->authenticate(u"alice"_s, "wonderland-2026").ok());
@@ -91,32 +90,34 @@ void TestUserDirectory::addRefusesBadInput_data()
     QTest::addColumn<QStringList>("roles");
     QTest::addColumn<UserError>("error");
 
-    QTest::newRow("empty username refused") << u""_s << u""_s << QByteArray("long enough") << QStringList() << UserError::InvalidUsername;
-    QTest::newRow("Cyrillic look-alike username refused") << u"\u0430dmin"_s << u""_s << QByteArray("long enough")
-                                                          << QStringList() << UserError::InvalidUsername;
-    QTest::newRow("username with a space refused") << u"al ice"_s << u""_s << QByteArray("long enough") << QStringList()
-                                                   << UserError::InvalidUsername;
-    QTest::newRow("username starting with a dot refused") << u".alice"_s << u""_s << QByteArray("long enough")
-                                                          << QStringList() << UserError::InvalidUsername;
-    QTest::newRow("65-character username refused") << QString(65, u'a') << u""_s << QByteArray("long enough")
-                                                   << QStringList() << UserError::InvalidUsername;
+    QTest::newRow("empty username refused")
+        << u""_s << u""_s << QByteArray("long enough") << QStringList() << UserError::InvalidUsername;
+    QTest::newRow("Cyrillic look-alike username refused")
+        << u"\u0430dmin"_s << u""_s << QByteArray("long enough") << QStringList() << UserError::InvalidUsername;
+    QTest::newRow("username with a space refused")
+        << u"al ice"_s << u""_s << QByteArray("long enough") << QStringList() << UserError::InvalidUsername;
+    QTest::newRow("username starting with a dot refused")
+        << u".alice"_s << u""_s << QByteArray("long enough") << QStringList() << UserError::InvalidUsername;
+    QTest::newRow("65-character username refused")
+        << QString(65, u'a') << u""_s << QByteArray("long enough") << QStringList() << UserError::InvalidUsername;
     QTest::newRow("SQL in the username refused") << u"a'; DROP TABLE users;--"_s << u""_s << QByteArray("long enough")
                                                  << QStringList() << UserError::InvalidUsername;
-    QTest::newRow("display name with a control character refused") << u"alice"_s << u"Al\u0007ice"_s
-                                                                    << QByteArray("long enough") << QStringList()
-                                                                    << UserError::InvalidDisplayName;
-    QTest::newRow("seven-character password refused") << u"alice"_s << u""_s << QByteArray("1234567") << QStringList()
-                                                      << UserError::WeakPassword;
-    QTest::newRow("password over 1024 bytes refused") << u"alice"_s << u""_s << QByteArray(1025, 'p') << QStringList()
-                                                      << UserError::PasswordTooLong;
-    QTest::newRow("upper-case role refused") << u"alice"_s << u""_s << QByteArray("long enough") << QStringList{u"Admin"_s}
-                                             << UserError::InvalidRole;
-    QTest::newRow("empty role refused") << u"alice"_s << u""_s << QByteArray("long enough") << QStringList{u""_s}
+    QTest::newRow("display name with a control character refused")
+        << u"alice"_s << u"Al\u0007ice"_s << QByteArray("long enough") << QStringList()
+        << UserError::InvalidDisplayName;
+    QTest::newRow("seven-character password refused")
+        << u"alice"_s << u""_s << QByteArray("1234567") << QStringList() << UserError::WeakPassword;
+    QTest::newRow("password over 1024 bytes refused")
+        << u"alice"_s << u""_s << QByteArray(1025, 'p') << QStringList() << UserError::PasswordTooLong;
+    QTest::newRow("upper-case role refused")
+        << u"alice"_s << u""_s << QByteArray("long enough") << QStringList { u"Admin"_s } << UserError::InvalidRole;
+    QTest::newRow("empty role refused") << u"alice"_s << u""_s << QByteArray("long enough") << QStringList { u""_s }
                                         << UserError::InvalidRole;
     QStringList tooMany;
     for (int i = 0; i < 33; ++i)
         tooMany.append(u"r%1"_s.arg(i));
-    QTest::newRow("33 roles refused") << u"alice"_s << u""_s << QByteArray("long enough") << tooMany << UserError::InvalidRole;
+    QTest::newRow("33 roles refused") << u"alice"_s << u""_s << QByteArray("long enough") << tooMany
+                                      << UserError::InvalidRole;
 }
 
 void TestUserDirectory::addRefusesBadInput()
@@ -164,10 +165,11 @@ void TestUserDirectory::passwordChangeReplacesTheOldOne()
 
 void TestUserDirectory::rolesAreReplacedAndSorted()
 {
-    QVERIFY(m_users->add(u"dave"_s, {}, "long enough", {u"ops"_s}).ok());
-    QCOMPARE(m_users->setRoles(u"dave"_s, {u"viewer"_s, u"admin"_s, u"admin"_s})->roles, (QStringList{u"admin"_s, u"viewer"_s}));
-    QCOMPARE(m_users->setRoles(u"dave"_s, {u"Bad Role"_s}).error(), UserError::InvalidRole);
-    QCOMPARE(m_users->find(u"dave"_s)->roles, (QStringList{u"admin"_s, u"viewer"_s}));
+    QVERIFY(m_users->add(u"dave"_s, {}, "long enough", { u"ops"_s }).ok());
+    QCOMPARE(m_users->setRoles(u"dave"_s, { u"viewer"_s, u"admin"_s, u"admin"_s })->roles,
+             (QStringList { u"admin"_s, u"viewer"_s }));
+    QCOMPARE(m_users->setRoles(u"dave"_s, { u"Bad Role"_s }).error(), UserError::InvalidRole);
+    QCOMPARE(m_users->find(u"dave"_s)->roles, (QStringList { u"admin"_s, u"viewer"_s }));
 }
 
 void TestUserDirectory::changesAreAnnounced()
@@ -175,8 +177,8 @@ void TestUserDirectory::changesAreAnnounced()
     QSignalSpy changed(m_users.get(), &UserDirectory::userChanged);
     QVERIFY(m_users->add(u"erin"_s, {}, "long enough", {}).ok());
     QVERIFY(m_users->setEnabled(u"erin"_s, false).ok());
-    QVERIFY(m_users->setRoles(u"erin"_s, {u"x"_s}).ok());
-    QVERIFY(!m_users->setRoles(u"nobody"_s, {u"x"_s}).ok());
+    QVERIFY(m_users->setRoles(u"erin"_s, { u"x"_s }).ok());
+    QVERIFY(!m_users->setRoles(u"nobody"_s, { u"x"_s }).ok());
     QCOMPARE(changed.count(), 3);
     QCOMPARE(changed.at(1).at(0).toString(), u"erin"_s);
 }
@@ -190,15 +192,16 @@ void TestUserDirectory::unknownUserIsAnError()
 
 void TestUserDirectory::databaseSurvivesReopening()
 {
-    QVERIFY(m_users->add(u"frank"_s, {}, "long enough", {u"admin"_s}).ok());
+    QVERIFY(m_users->add(u"frank"_s, {}, "long enough", { u"admin"_s }).ok());
     m_users.reset();
     m_database->close();
     QVERIFY(m_database->open(m_dir->filePath(u"gatehouse.sqlite"_s)));
     QCOMPARE(m_database->schemaVersion(), 1);
     UserDirectory reopened(*m_database, m_clock);
-    QCOMPARE(reopened.find(u"frank"_s)->roles, QStringList{u"admin"_s});
+    QCOMPARE(reopened.find(u"frank"_s)->roles, QStringList { u"admin"_s });
     QVERIFY(reopened.authenticate(u"frank"_s, "long enough").ok());
-    QCOMPARE(QFile::permissions(m_dir->filePath(u"gatehouse.sqlite"_s)) & (QFileDevice::ReadOther | QFileDevice::ReadGroup),
+    QCOMPARE(QFile::permissions(m_dir->filePath(u"gatehouse.sqlite"_s))
+                 & (QFileDevice::ReadOther | QFileDevice::ReadGroup),
              QFileDevice::Permissions());
 }
 
