@@ -28,6 +28,54 @@ const std::vector<std::vector<QString>> &Migrations::steps()
             "  retired_at INTEGER,"
             "  verify_until INTEGER)"_s,
         },
+        // 2: sessions with their refresh-token families, revocations, and the audit chain.
+        {
+            u"CREATE TABLE sessions ("
+            "  id TEXT PRIMARY KEY,"
+            "  username TEXT NOT NULL COLLATE NOCASE,"
+            "  device_id TEXT NOT NULL,"
+            "  user_agent TEXT NOT NULL DEFAULT '',"
+            "  remote_address TEXT NOT NULL DEFAULT '',"
+            "  created_at INTEGER NOT NULL,"
+            "  last_refresh_at INTEGER NOT NULL,"
+            "  absolute_expires_at INTEGER NOT NULL,"
+            "  revoked_at INTEGER,"
+            "  revoke_reason TEXT)"_s,
+            u"CREATE INDEX sessions_by_user ON sessions(username, device_id)"_s,
+            u"CREATE TABLE refresh_tokens ("
+            "  token_hash TEXT PRIMARY KEY,"
+            "  session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+            "  generation INTEGER NOT NULL,"
+            "  issued_at INTEGER NOT NULL,"
+            "  expires_at INTEGER NOT NULL,"
+            "  used_at INTEGER)"_s,
+            u"CREATE INDEX refresh_tokens_by_session ON refresh_tokens(session_id)"_s,
+            u"CREATE TABLE revoked_access_tokens ("
+            "  jti TEXT PRIMARY KEY,"
+            "  expires_at INTEGER NOT NULL)"_s,
+            u"CREATE TABLE tokens_revoked_before ("
+            "  username TEXT PRIMARY KEY COLLATE NOCASE,"
+            "  revoked_before INTEGER NOT NULL)"_s,
+            u"CREATE TABLE audit_events ("
+            "  id INTEGER PRIMARY KEY,"
+            "  at_ms INTEGER NOT NULL,"
+            "  type TEXT NOT NULL,"
+            "  actor TEXT NOT NULL,"
+            "  username TEXT NOT NULL DEFAULT '',"
+            "  device_id TEXT NOT NULL DEFAULT '',"
+            "  session_id TEXT NOT NULL DEFAULT '',"
+            "  remote_address TEXT NOT NULL DEFAULT '',"
+            "  detail TEXT NOT NULL DEFAULT '{}',"
+            "  previous_hash TEXT NOT NULL,"
+            "  hash TEXT NOT NULL)"_s,
+            u"CREATE INDEX audit_events_by_user ON audit_events(username)"_s,
+            // The chain is append-only: the database itself refuses edits and deletions, so
+            // tampering needs a deliberate bypass, and `audit verify` still finds it.
+            u"CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+            "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END"_s,
+            u"CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+            "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END"_s,
+        },
     };
     return all;
 }

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QMetaType>
+#include <QString>
+
+/// One thing that happened, as it is kept in the audit chain.
+struct AuditEvent {
+    qint64 id = 0; ///< assigned on append
+    qint64 atMs = 0; ///< Unix milliseconds, assigned on append
+    QString type; ///< "login_succeeded", "refresh_token_reused", "session_revoked", …
+    QString actor; ///< who did it: a username, "admin:<name>", or "system"
+    QString username; ///< whose identity it concerns
+    QString deviceId;
+    QString sessionId;
+    QString remoteAddress;
+    QJsonObject detail;
+    QString previousHash;
+    QString hash;
+};
+Q_DECLARE_METATYPE(AuditEvent)

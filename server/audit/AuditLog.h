@@ -1,0 +1,44 @@
+#pragma once
+
+#include "audit/AuditEvent.h"
+#include "core/Result.h"
+
+#include <QList>
+
+class Clock;
+class Database;
+
+/// The append-only audit chain in SQLite. Each event's hash covers its content and the
+/// previous event's hash, and the newest hash is also kept apart (`audit_head`), so an edited,
+/// removed, inserted or cut-off event shows up in verify(). Tokens and passwords never go in.
+class AuditLog final {
+public:
+    struct Filter {
+        qint64 sinceMs = 0;
+        QString actor;
+        QString username;
+        QString type;
+        int limit = 1000;
+    };
+
+    struct Break {
+        qint64 eventId = 0; ///< the first event that does not check out (0: the head)
+        QString reason;
+    };
+
+    AuditLog(Database &database, const Clock &clock);
+
+    /// Appends durably and returns the stored event (with id, time and hashes).
+    Result<AuditEvent, QString> append(AuditEvent event);
+    QList<AuditEvent> query(const Filter &filter) const;
+    /// Walks the whole chain; the number of events on success.
+    Result<qint64, Break> verify() const;
+
+    /// The hash input of an event: its content as compact JSON with sorted members.
+    static QByteArray canonicalContent(const AuditEvent &event);
+    static QString chainHash(const QString &previousHash, const AuditEvent &event);
+
+private:
+    Database &m_database;
+    const Clock &m_clock;
+};

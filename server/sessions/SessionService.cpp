@@ -1,0 +1,292 @@
+#include "sessions/SessionService.h"
+
+#include "audit/AuditLog.h"
+#include "core/Clock.h"
+#include "core/RandomToken.h"
+#include "identity/UserDirectory.h"
+#include "sessions/SessionStore.h"
+
+#include <QCryptographicHash>
+#include <QJsonArray>
+#include <QLoggingCategory>
+#include <QRegularExpression>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcSessions, "gatehouse.sessions")
+
+namespace {
+constexpr auto refreshTokenPrefix = "ghr_";
+constexpr int refreshTokenBytes = 32;
+constexpr qsizetype maximumRefreshTokenLength = 128;
+
+QString refreshTokenHash(const QByteArray &token)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex());
+}
+
+bool looksLikeRefreshToken(const QByteArray &token)
+{
+    static const QRegularExpression pattern(u"^ghr_[A-Za-z0-9_-]{43}$"_s);
+    return token.size() <= maximumRefreshTokenLength && pattern.match(QString::fromLatin1(token)).hasMatch();
+}
+
+SessionRecord sessionForAudit(const QString &username, const QString &deviceId)
+{
+    SessionRecord session;
+    session.username = username;
+    session.deviceId = deviceId;
+    return session;
+}
+} // namespace
+
+QLatin1StringView sessionErrorCode(SessionError error)
+{
+    switch (error) {
+    case SessionError::BadCredentials:
+        return "invalid_credentials"_L1;
+    case SessionError::UserDisabled:
+        return "user_disabled"_L1;
+    case SessionError::InvalidDevice:
+        return "invalid_device"_L1;
+    case SessionError::InvalidGrant:
+        return "invalid_grant"_L1;
+    case SessionError::RefreshTokenReused:
+        return "refresh_token_reused"_L1;
+    case SessionError::SessionRevoked:
+        return "session_revoked"_L1;
+    case SessionError::SessionExpired:
+        return "session_expired"_L1;
+    case SessionError::NoSigningKey:
+        return "no_signing_key"_L1;
+    case SessionError::StorageFailed:
+        return "storage_failed"_L1;
+    }
+    return "unknown"_L1;
+}
+
+SessionService::SessionService(SessionStore &store, UserDirectory &users, AuditLog &audit, const Clock &clock,
+                               Minter minter, SessionPolicy policy, QObject *parent)
+    : QObject(parent)
+    , m_store(store)
+    , m_users(users)
+    , m_audit(audit)
+    , m_clock(clock)
+    , m_minter(std::move(minter))
+    , m_policy(policy)
+{
+}
+
+bool SessionService::isValidDeviceId(const QString &deviceId)
+{
+    // Printable, no control characters, short enough for a table cell and a log line.
+    static const QRegularExpression pattern(u"^[\\p{L}\\p{N}\\p{P}\\p{S} ]{1,64}$"_s);
+    return pattern.match(deviceId).hasMatch() && deviceId.trimmed() == deviceId;
+}
+
+void SessionService::audit(const QString &type, const QString &actor, const SessionRecord &session,
+                           const ClientContext &client, const QJsonObject &detail)
+{
+    AuditEvent event;
+    event.type = type;
+    event.actor = actor;
+    event.username = session.username;
+    event.deviceId = session.deviceId;
+    event.sessionId = session.id;
+    event.remoteAddress = client.remoteAddress;
+    event.detail = detail;
+    if (const auto appended = m_audit.append(event); !appended)
+        qCWarning(lcSessions).noquote() << "audit append failed:" << appended.error();
+}
+
+Result<TokenPair, SessionError> SessionService::login(const QString &username, QByteArrayView password,
+                                                      const QString &deviceId, const ClientContext &client)
+{
+    if (!isValidDeviceId(deviceId))
+        return fail(SessionError::InvalidDevice);
+    const auto user = m_users.authenticate(username, password);
+    if (!user) {
+        const bool disabled = user.error() == UserError::Disabled;
+        // The name as typed is recorded, but only if it could be a username (no log injection).
+        const QString recorded = UserDirectory::isValidUsername(username) ? username : u"(invalid)"_s;
+        audit(u"login_failed"_s, recorded, sessionForAudit(recorded, deviceId), client,
+              { { "reason"_L1, disabled ? "user_disabled"_L1 : "invalid_credentials"_L1 } });
+        return fail(disabled ? SessionError::UserDisabled : SessionError::BadCredentials);
+    }
+    const qint64 now = m_clock.nowSeconds();
+    SessionRecord session;
+    session.id = u"s_"_s + RandomToken::generate(16);
+    session.username = user->username;
+    session.deviceId = deviceId;
+    session.userAgent = client.userAgent.left(256);
+    session.remoteAddress = client.remoteAddress;
+    session.createdAt = now;
+    session.lastRefreshAt = now;
+    session.absoluteExpiresAt = now + m_policy.refreshTokenMaxTtl.count();
+
+    const QByteArray refreshToken = refreshTokenPrefix + RandomToken::generate(refreshTokenBytes).toLatin1();
+    const qint64 refreshExpiresAt = std::min(now + m_policy.refreshTokenIdleTtl.count(), session.absoluteExpiresAt);
+    const RefreshTokenRecord first { refreshTokenHash(refreshToken), session.id, 1, now, refreshExpiresAt, 0 };
+    if (!m_store.createSession(session, first))
+        return fail(SessionError::StorageFailed);
+    auto pair = issuePair(session, user->roles, refreshToken, refreshExpiresAt);
+    if (!pair)
+        return pair;
+    audit(u"login_succeeded"_s, session.username, session, client, { { "user_agent"_L1, session.userAgent } });
+    Q_EMIT sessionOpened(session);
+    return pair;
+}
+
+Result<TokenPair, SessionError> SessionService::issuePair(const SessionRecord &session, const QStringList &roles,
+                                                          const QByteArray &refreshToken, qint64 refreshExpiresAt)
+{
+    const auto access = m_minter(
+        AccessTokenRequest { session.username, session.id, session.deviceId, roles, m_policy.accessTokenTtl });
+    if (!access || access->token.isEmpty())
+        return fail(SessionError::NoSigningKey);
+    return TokenPair { access->token, access->expiresAt - access->issuedAt, refreshToken,
+                       refreshExpiresAt - m_clock.nowSeconds(), session.id };
+}
+
+Result<TokenPair, SessionError> SessionService::refuseRefresh(const SessionRecord &session, SessionError error,
+                                                              const QString &reason, const ClientContext &client)
+{
+    const auto revoked = m_store.revokeSession(session.id, m_clock.nowSeconds(), reason);
+    audit(u"refresh_refused"_s, session.username, session, client, { { "reason"_L1, reason } });
+    if (revoked && !revoked->isEmpty()) {
+        audit(u"session_revoked"_s, u"system"_s, session, client, { { "reason"_L1, reason } });
+        Q_EMIT sessionsRevoked(*revoked, reason);
+    }
+    return fail(error);
+}
+
+Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refreshToken, const ClientContext &client)
+{
+    if (!looksLikeRefreshToken(refreshToken))
+        return fail(SessionError::InvalidGrant);
+    const QString hash = refreshTokenHash(refreshToken);
+    const auto record = m_store.findRefreshToken(hash);
+    if (!record)
+        return fail(SessionError::InvalidGrant);
+    const auto session = m_store.findSession(record->sessionId);
+    if (!session)
+        return fail(SessionError::InvalidGrant);
+    if (session->isRevoked())
+        return fail(SessionError::SessionRevoked);
+
+    const qint64 now = m_clock.nowSeconds();
+    const auto reuse = [&] {
+        qCWarning(lcSessions).noquote() << "refresh token reuse in session" << session->id << "- revoking it";
+        const auto revoked = m_store.revokeSession(session->id, now, u"refresh_token_reused"_s);
+        audit(u"refresh_token_reused"_s, session->username, *session, client,
+              { { "generation"_L1, record->generation } });
+        Q_EMIT refreshTokenReused(session->id, session->username);
+        if (revoked && !revoked->isEmpty())
+            Q_EMIT sessionsRevoked(*revoked, u"refresh_token_reused"_s);
+        return Result<TokenPair, SessionError>(fail(SessionError::RefreshTokenReused));
+    };
+    if (record->usedAt != 0)
+        return reuse();
+    if (now >= record->expiresAt)
+        return fail(SessionError::InvalidGrant);
+    if (now >= session->absoluteExpiresAt || now - session->lastRefreshAt >= m_policy.sessionIdleTtl.count())
+        return refuseRefresh(*session, SessionError::SessionExpired, u"session_expired"_s, client);
+
+    // Rights are re-checked at every refresh: the user must still exist and be enabled, with
+    // the password the session was opened with, and the token must not predate a cut-off.
+    const auto user = m_users.find(session->username);
+    if (!user)
+        return refuseRefresh(*session, SessionError::SessionRevoked, u"user_removed"_s, client);
+    if (!user->enabled)
+        return refuseRefresh(*session, SessionError::UserDisabled, u"user_disabled"_s, client);
+    if (user->passwordChangedAt > session->createdAt)
+        return refuseRefresh(*session, SessionError::SessionRevoked, u"password_changed"_s, client);
+    if (record->issuedAt <= m_store.tokensRevokedBefore(session->username))
+        return refuseRefresh(*session, SessionError::SessionRevoked, u"revoked_before"_s, client);
+
+    const QByteArray nextToken = refreshTokenPrefix + RandomToken::generate(refreshTokenBytes).toLatin1();
+    const qint64 nextExpiresAt = std::min(now + m_policy.refreshTokenIdleTtl.count(), session->absoluteExpiresAt);
+    const RefreshTokenRecord next {
+        refreshTokenHash(nextToken), session->id, record->generation + 1, now, nextExpiresAt, 0
+    };
+    const auto rotated = m_store.rotateRefreshToken(hash, now, next);
+    if (!rotated && rotated.error() == StoreError::Conflict)
+        return reuse(); // another request rotated it first: this one is the replay
+    if (!rotated)
+        return fail(SessionError::StorageFailed);
+    audit(u"token_refreshed"_s, session->username, *session, client, { { "generation"_L1, next.generation } });
+    return issuePair(*session, user->roles, nextToken, nextExpiresAt);
+}
+
+void SessionService::revokeRefreshToken(const QByteArray &refreshToken, const QString &actor,
+                                        const ClientContext &client)
+{
+    if (!looksLikeRefreshToken(refreshToken))
+        return;
+    const auto record = m_store.findRefreshToken(refreshTokenHash(refreshToken));
+    if (!record)
+        return;
+    // RFC 7009 §2.1: revoking a refresh token ends its whole grant, here the session.
+    revokeSession(record->sessionId, actor, u"refresh_token_revoked"_s);
+    Q_UNUSED(client)
+}
+
+void SessionService::revokeAccessToken(const AccessClaims &claims, const QString &actor, const ClientContext &client)
+{
+    if (claims.jwtId.isEmpty() || !m_store.revokeAccessToken(claims.jwtId, claims.expiresAt))
+        return;
+    SessionRecord session = sessionForAudit(claims.subject, claims.deviceId);
+    session.id = claims.sessionId;
+    audit(u"access_token_revoked"_s, actor, session, client, { { "jti"_L1, claims.jwtId } });
+}
+
+QStringList SessionService::revokeSession(const QString &sessionId, const QString &actor, const QString &reason)
+{
+    const auto session = m_store.findSession(sessionId);
+    const auto revoked = m_store.revokeSession(sessionId, m_clock.nowSeconds(), reason);
+    if (!session || !revoked || revoked->isEmpty())
+        return {};
+    audit(u"session_revoked"_s, actor, *session, {}, { { "reason"_L1, reason } });
+    Q_EMIT sessionsRevoked(*revoked, reason);
+    return *revoked;
+}
+
+QStringList SessionService::revokeUser(const QString &username, const QString &deviceId, const QString &actor,
+                                       const QString &reason)
+{
+    const auto revoked = m_store.revokeUserSessions(username, deviceId, m_clock.nowSeconds(), reason);
+    if (!revoked)
+        return {};
+    audit(u"user_sessions_revoked"_s, actor, sessionForAudit(username, deviceId), {},
+          { { "reason"_L1, reason }, { "sessions"_L1, QJsonArray::fromStringList(*revoked) } });
+    if (!revoked->isEmpty())
+        Q_EMIT sessionsRevoked(*revoked, reason);
+    return *revoked;
+}
+
+QStringList SessionService::revokeIssuedBefore(const QString &username, const QString &actor)
+{
+    const qint64 now = m_clock.nowSeconds();
+    if (!m_store.revokeTokensIssuedBefore(username, now))
+        return {};
+    audit(u"tokens_revoked_before"_s, actor, sessionForAudit(username, {}), {}, { { "before"_L1, now } });
+    return revokeUser(username, {}, actor, u"revoked_before"_s);
+}
+
+std::optional<SessionError> SessionService::checkAccess(const AccessClaims &claims) const
+{
+    if (!claims.jwtId.isEmpty() && m_store.isAccessTokenRevoked(claims.jwtId))
+        return SessionError::SessionRevoked;
+    // Tokens minted in the same second as the cut-off are refused too: whole seconds are all
+    // `iat` carries.
+    if (claims.issuedAt != 0 && claims.issuedAt <= m_store.tokensRevokedBefore(claims.subject))
+        return SessionError::SessionRevoked;
+    if (!claims.local)
+        return std::nullopt; // an external issuer's token belongs to no session of ours
+    const auto session = m_store.findSession(claims.sessionId);
+    if (!session || session->isRevoked())
+        return SessionError::SessionRevoked;
+    if (m_clock.nowSeconds() >= session->absoluteExpiresAt)
+        return SessionError::SessionExpired;
+    return std::nullopt;
+}

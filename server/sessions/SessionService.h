@@ -1,0 +1,102 @@
+#pragma once
+
+#include "auth/AccessClaims.h"
+#include "auth/TokenIssuer.h"
+#include "core/Result.h"
+#include "sessions/SessionPolicy.h"
+#include "sessions/SessionRecord.h"
+
+#include <QObject>
+
+#include <functional>
+#include <optional>
+
+class AuditLog;
+class Clock;
+class SessionStore;
+class UserDirectory;
+
+enum class SessionError {
+    BadCredentials,
+    UserDisabled,
+    InvalidDevice,
+    InvalidGrant, ///< unknown, malformed or expired refresh token
+    RefreshTokenReused, ///< RFC 9700 §4.14.2: the whole session was revoked
+    SessionRevoked,
+    SessionExpired,
+    NoSigningKey,
+    StorageFailed,
+};
+
+QLatin1StringView sessionErrorCode(SessionError error);
+
+/// Where the request came from, for the audit log and the session record.
+struct ClientContext {
+    QString remoteAddress;
+    QString userAgent;
+};
+
+struct TokenPair {
+    QByteArray accessToken;
+    qint64 accessExpiresIn = 0;
+    QByteArray refreshToken;
+    qint64 refreshExpiresIn = 0;
+    QString sessionId;
+};
+
+/// Logins, refresh-token rotation with reuse detection, and revocation, with every outcome
+/// in the audit log. Lives on the server thread; the store and audit log are durable before a
+/// call returns, so a client is only told what is on disk.
+class SessionService final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SessionService)
+
+public:
+    /// Mints with the current signing key, or nothing when there is none.
+    using Minter = std::function<std::optional<IssuedToken>(const AccessTokenRequest &)>;
+
+    SessionService(SessionStore &store, UserDirectory &users, AuditLog &audit, const Clock &clock, Minter minter,
+                   SessionPolicy policy, QObject *parent = nullptr);
+
+    Result<TokenPair, SessionError> login(const QString &username, QByteArrayView password, const QString &deviceId,
+                                          const ClientContext &client);
+    Result<TokenPair, SessionError> refresh(const QByteArray &refreshToken, const ClientContext &client);
+
+    /// RFC 7009 §2.2: revoking an unknown or invalid token is not an error.
+    void revokeRefreshToken(const QByteArray &refreshToken, const QString &actor, const ClientContext &client);
+    void revokeAccessToken(const AccessClaims &claims, const QString &actor, const ClientContext &client);
+    QStringList revokeSession(const QString &sessionId, const QString &actor, const QString &reason);
+    /// Single logout: every session of the user, or of one of the user's devices.
+    QStringList revokeUser(const QString &username, const QString &deviceId, const QString &actor,
+                           const QString &reason);
+    /// Every token of the user issued up to now is refused: sessions end, access tokens die.
+    QStringList revokeIssuedBefore(const QString &username, const QString &actor);
+
+    /// Whether a verified access token is still honoured (session alive, not revoked).
+    std::optional<SessionError> checkAccess(const AccessClaims &claims) const;
+
+    SessionPolicy policy() const { return m_policy; }
+    void setPolicy(const SessionPolicy &policy) { m_policy = policy; }
+
+    static bool isValidDeviceId(const QString &deviceId);
+
+Q_SIGNALS:
+    void sessionOpened(const SessionRecord &session);
+    void sessionsRevoked(const QStringList &sessionIds, const QString &reason);
+    void refreshTokenReused(const QString &sessionId, const QString &username);
+
+private:
+    Result<TokenPair, SessionError> issuePair(const SessionRecord &session, const QStringList &roles,
+                                              const QByteArray &refreshToken, qint64 refreshExpiresAt);
+    Result<TokenPair, SessionError> refuseRefresh(const SessionRecord &session, SessionError error,
+                                                  const QString &reason, const ClientContext &client);
+    void audit(const QString &type, const QString &actor, const SessionRecord &session, const ClientContext &client,
+               const QJsonObject &detail = {});
+
+    SessionStore &m_store;
+    UserDirectory &m_users;
+    AuditLog &m_audit;
+    const Clock &m_clock;
+    Minter m_minter;
+    SessionPolicy m_policy;
+};

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "core/Result.h"
+#include "sessions/SessionRecord.h"
+
+#include <QList>
+#include <QStringList>
+
+#include <optional>
+
+enum class StoreError {
+    NotFound,
+    Conflict,
+    Failed,
+};
+
+/// Where sessions, refresh-token families and revocations live. SQLite implements it today;
+/// a Redis implementation will let several nodes share it. Every mutating call is durable
+/// when it returns. Times are Unix seconds.
+class SessionStore {
+public:
+    virtual ~SessionStore() = default;
+
+    virtual Result<bool, StoreError> createSession(const SessionRecord &session, const RefreshTokenRecord &firstToken)
+        = 0;
+    virtual std::optional<SessionRecord> findSession(const QString &sessionId) const = 0;
+    /// Sessions of one user (all users when empty), newest first.
+    virtual QList<SessionRecord> listSessions(const QString &username, bool includeRevoked) const = 0;
+
+    virtual std::optional<RefreshTokenRecord> findRefreshToken(const QString &tokenHash) const = 0;
+    /// Compare-and-set rotation: marks `usedHash` used at `now` and stores `next`, but only if
+    /// `usedHash` was still unused; Conflict means it was used already (reuse).
+    virtual Result<bool, StoreError> rotateRefreshToken(const QString &usedHash, qint64 now,
+                                                        const RefreshTokenRecord &next)
+        = 0;
+
+    /// Revokes the live sessions that match and returns their ids. An empty `deviceId`
+    /// means every device of the user.
+    virtual Result<QStringList, StoreError> revokeSession(const QString &sessionId, qint64 now, const QString &reason)
+        = 0;
+    virtual Result<QStringList, StoreError> revokeUserSessions(const QString &username, const QString &deviceId,
+                                                               qint64 now, const QString &reason)
+        = 0;
+
+    /// Every access token of `username` issued before `at` is refused from now on.
+    virtual Result<bool, StoreError> revokeTokensIssuedBefore(const QString &username, qint64 at) = 0;
+    virtual qint64 tokensRevokedBefore(const QString &username) const = 0;
+
+    /// RFC 7009 for one access token, remembered until it would have expired anyway.
+    virtual Result<bool, StoreError> revokeAccessToken(const QString &jwtId, qint64 expiresAt) = 0;
+    virtual bool isAccessTokenRevoked(const QString &jwtId) const = 0;
+
+    /// Drops what can no longer matter: expired refresh tokens and access-token revocations.
+    virtual void purgeExpired(qint64 now) = 0;
+};

@@ -1,0 +1,233 @@
+#include "sessions/SqliteSessionStore.h"
+
+#include "store/Database.h"
+
+#include <QLoggingCategory>
+#include <QSqlError>
+#include <QSqlQuery>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcSessionStore, "gatehouse.sessions.store")
+
+namespace {
+const auto sessionColumns = u"id, username, device_id, user_agent, remote_address, created_at, last_refresh_at, "
+                            "absolute_expires_at, revoked_at, revoke_reason"_s;
+
+SessionRecord sessionFromQuery(const QSqlQuery &query)
+{
+    SessionRecord session;
+    session.id = query.value(0).toString();
+    session.username = query.value(1).toString();
+    session.deviceId = query.value(2).toString();
+    session.userAgent = query.value(3).toString();
+    session.remoteAddress = query.value(4).toString();
+    session.createdAt = query.value(5).toLongLong();
+    session.lastRefreshAt = query.value(6).toLongLong();
+    session.absoluteExpiresAt = query.value(7).toLongLong();
+    session.revokedAt = query.value(8).toLongLong();
+    session.revokeReason = query.value(9).toString();
+    return session;
+}
+
+bool execute(QSqlQuery &query, const QVariantList &values)
+{
+    for (const auto &value : values)
+        query.addBindValue(value);
+    if (query.exec())
+        return true;
+    qCWarning(lcSessionStore).noquote() << "query failed:" << query.lastError().text();
+    return false;
+}
+
+bool insertRefreshToken(const QSqlDatabase &db, const RefreshTokenRecord &token)
+{
+    QSqlQuery insert(db);
+    insert.prepare(u"INSERT INTO refresh_tokens(token_hash, session_id, generation, issued_at, expires_at) "
+                   "VALUES(?, ?, ?, ?, ?)"_s);
+    return execute(insert, { token.tokenHash, token.sessionId, token.generation, token.issuedAt, token.expiresAt });
+}
+} // namespace
+
+SqliteSessionStore::SqliteSessionStore(Database &database)
+    : m_database(database)
+{
+}
+
+Result<bool, StoreError> SqliteSessionStore::createSession(const SessionRecord &session,
+                                                           const RefreshTokenRecord &firstToken)
+{
+    auto db = m_database.connection();
+    if (!db.transaction())
+        return fail(StoreError::Failed);
+    QSqlQuery insert(db);
+    insert.prepare(
+        u"INSERT INTO sessions(id, username, device_id, user_agent, remote_address, created_at, "
+        "last_refresh_at, absolute_expires_at) VALUES(?, ?, ?, COALESCE(?, ''), COALESCE(?, ''), ?, ?, ?)"_s);
+    const bool inserted
+        = execute(insert,
+                  { session.id, session.username, session.deviceId, session.userAgent, session.remoteAddress,
+                    session.createdAt, session.lastRefreshAt, session.absoluteExpiresAt });
+    if (!inserted || !insertRefreshToken(db, firstToken) || !db.commit()) {
+        db.rollback();
+        return fail(StoreError::Failed);
+    }
+    return true;
+}
+
+std::optional<SessionRecord> SqliteSessionStore::findSession(const QString &sessionId) const
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(u"SELECT "_s + sessionColumns + u" FROM sessions WHERE id = ?"_s);
+    if (!execute(query, { sessionId }) || !query.next())
+        return std::nullopt;
+    return sessionFromQuery(query);
+}
+
+QList<SessionRecord> SqliteSessionStore::listSessions(const QString &username, bool includeRevoked) const
+{
+    QSqlQuery query(m_database.connection());
+    QString sql = u"SELECT "_s + sessionColumns + u" FROM sessions WHERE (COALESCE(?, '') = '' OR username = ?)"_s;
+    if (!includeRevoked)
+        sql += u" AND revoked_at IS NULL"_s;
+    query.prepare(sql + u" ORDER BY created_at DESC, id"_s);
+    QList<SessionRecord> sessions;
+    if (!execute(query, { username, username }))
+        return sessions;
+    while (query.next())
+        sessions.append(sessionFromQuery(query));
+    return sessions;
+}
+
+std::optional<RefreshTokenRecord> SqliteSessionStore::findRefreshToken(const QString &tokenHash) const
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(u"SELECT token_hash, session_id, generation, issued_at, expires_at, used_at FROM refresh_tokens "
+                  "WHERE token_hash = ?"_s);
+    if (!execute(query, { tokenHash }) || !query.next())
+        return std::nullopt;
+    return RefreshTokenRecord { query.value(0).toString(),   query.value(1).toString(),   query.value(2).toInt(),
+                                query.value(3).toLongLong(), query.value(4).toLongLong(), query.value(5).toLongLong() };
+}
+
+Result<bool, StoreError> SqliteSessionStore::rotateRefreshToken(const QString &usedHash, qint64 now,
+                                                                const RefreshTokenRecord &next)
+{
+    auto db = m_database.connection();
+    if (!db.transaction())
+        return fail(StoreError::Failed);
+    // The `used_at IS NULL` condition makes the rotation a compare-and-set: of two requests
+    // racing with the same token, exactly one rotates and the other is reuse.
+    QSqlQuery markUsed(db);
+    markUsed.prepare(u"UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL"_s);
+    QSqlQuery touch(db);
+    touch.prepare(u"UPDATE sessions SET last_refresh_at = ? WHERE id = ?"_s);
+    if (!execute(markUsed, { now, usedHash })) {
+        db.rollback();
+        return fail(StoreError::Failed);
+    }
+    if (markUsed.numRowsAffected() != 1) {
+        db.rollback();
+        return fail(StoreError::Conflict);
+    }
+    if (!insertRefreshToken(db, next) || !execute(touch, { now, next.sessionId }) || !db.commit()) {
+        db.rollback();
+        return fail(StoreError::Failed);
+    }
+    return true;
+}
+
+Result<QStringList, StoreError> SqliteSessionStore::revokeWhere(const QString &condition, const QVariantList &values,
+                                                                qint64 now, const QString &reason)
+{
+    auto db = m_database.connection();
+    if (!db.transaction())
+        return fail(StoreError::Failed);
+    QSqlQuery select(db);
+    select.prepare(u"SELECT id FROM sessions WHERE revoked_at IS NULL AND "_s + condition);
+    QStringList ids;
+    if (!execute(select, values)) {
+        db.rollback();
+        return fail(StoreError::Failed);
+    }
+    while (select.next())
+        ids.append(select.value(0).toString());
+    select.finish();
+    QSqlQuery update(db);
+    update.prepare(
+        u"UPDATE sessions SET revoked_at = ?, revoke_reason = COALESCE(?, '') WHERE revoked_at IS NULL AND "_s
+        + condition);
+    QVariantList updateValues { now, reason };
+    updateValues.append(values);
+    if (!execute(update, updateValues) || !db.commit()) {
+        db.rollback();
+        return fail(StoreError::Failed);
+    }
+    return ids;
+}
+
+Result<QStringList, StoreError> SqliteSessionStore::revokeSession(const QString &sessionId, qint64 now,
+                                                                  const QString &reason)
+{
+    return revokeWhere(u"id = ?"_s, { sessionId }, now, reason);
+}
+
+Result<QStringList, StoreError> SqliteSessionStore::revokeUserSessions(const QString &username, const QString &deviceId,
+                                                                       qint64 now, const QString &reason)
+{
+    if (deviceId.isEmpty())
+        return revokeWhere(u"username = ?"_s, { username }, now, reason);
+    return revokeWhere(u"username = ? AND device_id = ?"_s, { username, deviceId }, now, reason);
+}
+
+Result<bool, StoreError> SqliteSessionStore::revokeTokensIssuedBefore(const QString &username, qint64 at)
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(
+        u"INSERT INTO tokens_revoked_before(username, revoked_before) VALUES(?, ?) "
+        "ON CONFLICT(username) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)"_s);
+    if (!execute(query, { username, at }))
+        return fail(StoreError::Failed);
+    return true;
+}
+
+qint64 SqliteSessionStore::tokensRevokedBefore(const QString &username) const
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(u"SELECT revoked_before FROM tokens_revoked_before WHERE username = ?"_s);
+    if (!execute(query, { username }) || !query.next())
+        return 0;
+    return query.value(0).toLongLong();
+}
+
+Result<bool, StoreError> SqliteSessionStore::revokeAccessToken(const QString &jwtId, qint64 expiresAt)
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(u"INSERT INTO revoked_access_tokens(jti, expires_at) VALUES(?, ?) ON CONFLICT(jti) DO NOTHING"_s);
+    if (!execute(query, { jwtId, expiresAt }))
+        return fail(StoreError::Failed);
+    return true;
+}
+
+bool SqliteSessionStore::isAccessTokenRevoked(const QString &jwtId) const
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(u"SELECT 1 FROM revoked_access_tokens WHERE jti = ?"_s);
+    return execute(query, { jwtId }) && query.next();
+}
+
+void SqliteSessionStore::purgeExpired(qint64 now)
+{
+    auto db = m_database.connection();
+    QSqlQuery tokens(db);
+    tokens.prepare(u"DELETE FROM refresh_tokens WHERE expires_at < ? AND used_at IS NULL"_s);
+    execute(tokens, { now });
+    // Used tokens stay for reuse detection, but only as long as their session could live.
+    QSqlQuery finished(db);
+    finished.prepare(u"DELETE FROM refresh_tokens WHERE session_id IN "
+                     "(SELECT id FROM sessions WHERE absolute_expires_at < ?)"_s);
+    execute(finished, { now });
+    QSqlQuery revocations(db);
+    revocations.prepare(u"DELETE FROM revoked_access_tokens WHERE expires_at < ?"_s);
+    execute(revocations, { now });
+}

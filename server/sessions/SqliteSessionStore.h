@@ -1,0 +1,32 @@
+#pragma once
+
+#include "sessions/SessionStore.h"
+
+class Database;
+
+/// SessionStore in the instance's SQLite database (WAL, synchronous=FULL).
+class SqliteSessionStore final : public SessionStore {
+public:
+    explicit SqliteSessionStore(Database &database);
+
+    Result<bool, StoreError> createSession(const SessionRecord &session, const RefreshTokenRecord &firstToken) override;
+    std::optional<SessionRecord> findSession(const QString &sessionId) const override;
+    QList<SessionRecord> listSessions(const QString &username, bool includeRevoked) const override;
+    std::optional<RefreshTokenRecord> findRefreshToken(const QString &tokenHash) const override;
+    Result<bool, StoreError> rotateRefreshToken(const QString &usedHash, qint64 now,
+                                                const RefreshTokenRecord &next) override;
+    Result<QStringList, StoreError> revokeSession(const QString &sessionId, qint64 now, const QString &reason) override;
+    Result<QStringList, StoreError> revokeUserSessions(const QString &username, const QString &deviceId, qint64 now,
+                                                       const QString &reason) override;
+    Result<bool, StoreError> revokeTokensIssuedBefore(const QString &username, qint64 at) override;
+    qint64 tokensRevokedBefore(const QString &username) const override;
+    Result<bool, StoreError> revokeAccessToken(const QString &jwtId, qint64 expiresAt) override;
+    bool isAccessTokenRevoked(const QString &jwtId) const override;
+    void purgeExpired(qint64 now) override;
+
+private:
+    Result<QStringList, StoreError> revokeWhere(const QString &condition, const QVariantList &values, qint64 now,
+                                                const QString &reason);
+
+    Database &m_database;
+};
