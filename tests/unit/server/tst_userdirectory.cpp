@@ -1,6 +1,7 @@
 #include "identity/PasswordHasher.h"
 #include "identity/UserDirectory.h"
 #include "store/Database.h"
+#include "store/Migrations.h"
 
 #include <QFile>
 #include <QSignalSpy>
@@ -196,7 +197,7 @@ void TestUserDirectory::databaseSurvivesReopening()
     m_users.reset();
     m_database->close();
     QVERIFY(m_database->open(m_dir->filePath(u"gatehouse.sqlite"_s)));
-    QCOMPARE(m_database->schemaVersion(), 1);
+    QCOMPARE(m_database->schemaVersion(), int(Migrations::steps().size()));
     UserDirectory reopened(*m_database, m_clock);
     QCOMPARE(reopened.find(u"frank"_s)->roles, QStringList { u"admin"_s });
     QVERIFY(reopened.authenticate(u"frank"_s, "long enough").ok());
