@@ -1,5 +1,7 @@
 #include "http/HttpApi.h"
 
+#include "sessions/SessionService.h"
+
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
 #include <QJsonArray>
@@ -33,10 +35,9 @@ bool isUpgradeRequest(const QHttpServerRequest &request)
 }
 } // namespace
 
-HttpApi::HttpApi(JwksProvider jwks, VerifierProvider verifier, QObject *parent)
+HttpApi::HttpApi(Services services, QObject *parent)
     : QAbstractHttpServer(parent)
-    , m_jwks(std::move(jwks))
-    , m_verifier(std::move(verifier))
+    , m_services(std::move(services))
 {
 }
 
@@ -64,7 +65,24 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
     if (path == "/.well-known/jwks.json"_L1) {
         if (!isGet)
             return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
-        responder.write(QJsonDocument(m_jwks()).toJson(QJsonDocument::Compact), "application/jwk-set+json");
+        responder.write(QJsonDocument(m_services.jwks()).toJson(QJsonDocument::Compact), "application/jwk-set+json");
+        return true;
+    }
+    const bool isPost = request.method() == QHttpServerRequest::Method::Post;
+    const std::pair<QLatin1StringView, void (HttpApi::*)(const QHttpServerRequest &, QHttpServerResponder &)> posts[]
+        = {
+              { "/auth/login"_L1, &HttpApi::handleLogin },
+              { "/oauth/token"_L1, &HttpApi::handleToken },
+              { "/oauth/revoke"_L1, &HttpApi::handleRevoke },
+          };
+    for (const auto &[route, handler] : posts) {
+        if (path != route)
+            continue;
+        if (!isPost)
+            return writeError(responder, 405, u"method_not_allowed"_s, u"use POST"_s), true;
+        if (!m_services.sessions)
+            return writeError(responder, 503, u"unavailable"_s, u"sessions are not available"_s), true;
+        (this->*handler)(request, responder);
         return true;
     }
     if (path == "/api/me"_L1) {
@@ -88,9 +106,15 @@ void HttpApi::handleMe(const QHttpServerRequest &request, QHttpServerResponder &
                         QHttpServerResponder::StatusCode::Unauthorized);
         return;
     }
-    const auto claims = m_verifier()->verify(*token, std::chrono::system_clock::now());
-    if (!claims) {
-        const QLatin1StringView reason = tokenErrorCode(claims.error());
+    const auto claims = m_services.verifier()->verify(*token, std::chrono::system_clock::now());
+    // A good signature is not enough: the session behind the token must still be alive.
+    std::optional<QLatin1StringView> refusal;
+    if (!claims)
+        refusal = tokenErrorCode(claims.error());
+    else if (const auto denied = m_services.sessions ? m_services.sessions->checkAccess(*claims) : std::nullopt)
+        refusal = sessionErrorCode(*denied);
+    if (refusal) {
+        const QLatin1StringView reason = *refusal;
         qCInfo(lcHttp).noquote() << "refused a bearer token:" << reason;
         const QJsonObject body { { "error"_L1, "invalid_token"_L1 }, { "error_description"_L1, reason } };
         const QByteArray challenge = "Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\""

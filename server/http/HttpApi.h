@@ -9,6 +9,8 @@
 #include <memory>
 
 class QHttpServerResponder;
+class SessionService;
+struct ClientContext;
 
 /// The HTTP side of the server. Every request passes through handleRequest(), which answers
 /// it in full: a WebSocket upgrade is refused here (Qt 6.4 would otherwise answer 200 and
@@ -21,7 +23,14 @@ public:
     using JwksProvider = std::function<QJsonObject()>;
     using VerifierProvider = std::function<std::shared_ptr<const TokenVerifier>()>;
 
-    HttpApi(JwksProvider jwks, VerifierProvider verifier, QObject *parent = nullptr);
+    /// What the routes use; all of it lives on the server thread with the HttpApi.
+    struct Services {
+        JwksProvider jwks;
+        VerifierProvider verifier;
+        SessionService *sessions = nullptr;
+    };
+
+    explicit HttpApi(Services services, QObject *parent = nullptr);
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -29,9 +38,14 @@ protected:
 
 private:
     void handleMe(const QHttpServerRequest &request, QHttpServerResponder &responder) const;
+    // HttpApiAuth.cpp: the session endpoints.
+    void handleLogin(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    void handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    void handleRevoke(const QHttpServerRequest &request, QHttpServerResponder &responder);
+
+    static ClientContext clientOf(const QHttpServerRequest &request);
     static void writeError(QHttpServerResponder &responder, int status, const QString &error,
                            const QString &description);
 
-    JwksProvider m_jwks;
-    VerifierProvider m_verifier;
+    Services m_services;
 };

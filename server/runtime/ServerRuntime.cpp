@@ -1,12 +1,16 @@
 #include "runtime/ServerRuntime.h"
 
+#include "audit/AuditLog.h"
 #include "auth/KeySet.h"
 #include "auth/KeyStore.h"
+#include "auth/TokenIssuer.h"
 #include "auth/TokenVerifier.h"
 #include "config/DataDirectory.h"
 #include "http/HttpApi.h"
 #include "identity/UserDirectory.h"
 #include "secrets/SecretStore.h"
+#include "sessions/SessionService.h"
+#include "sessions/SqliteSessionStore.h"
 
 #include <QLoggingCategory>
 #include <QTcpServer>
@@ -50,6 +54,8 @@ void ServerRuntime::openStore()
     if (!m_database.open(m_config.databasePath()))
         return fail(m_database.errorString());
     m_users = std::make_unique<UserDirectory>(m_database, m_clock);
+    m_sessionStore = std::make_unique<SqliteSessionStore>(m_database);
+    m_audit = std::make_unique<AuditLog>(m_database, m_clock);
     openSecrets();
 }
 
@@ -96,7 +102,17 @@ void ServerRuntime::listen()
                         .arg(m_config.listenPort)
                         .arg(listener->errorString()));
     const quint16 port = listener->serverPort();
-    m_http = std::make_unique<HttpApi>([this] { return m_keys->jwks(); }, [this] { return m_verifier; });
+    const auto mint = [this](const AccessTokenRequest &request) -> std::optional<IssuedToken> {
+        const auto key = m_keys->signingKey();
+        if (!key)
+            return std::nullopt;
+        return TokenIssuer(*key, m_config.issuer, m_config.audience).mint(request, m_clock.now());
+    };
+    SessionPolicy policy;
+    policy.accessTokenTtl = m_config.accessTokenLifetime;
+    m_sessions = std::make_unique<SessionService>(*m_sessionStore, *m_users, *m_audit, m_clock, mint, policy);
+    m_http = std::make_unique<HttpApi>(
+        HttpApi::Services { [this] { return m_keys->jwks(); }, [this] { return m_verifier; }, m_sessions.get() });
     m_http->bind(listener.release()); // the HTTP server takes ownership
     const QString host = m_config.listenAddress.protocol() == QAbstractSocket::IPv6Protocol
         ? u"[%1]"_s.arg(m_config.listenAddress.toString())
@@ -108,10 +124,13 @@ void ServerRuntime::listen()
 
 void ServerRuntime::stop()
 {
-    if (!m_http && !m_keys && !m_users)
+    if (!m_http && !m_keys && !m_users && !m_sessionStore)
         return;
     m_http.reset();
+    m_sessions.reset();
     m_keys.reset();
+    m_audit.reset();
+    m_sessionStore.reset();
     m_users.reset();
     m_database.close();
     Q_EMIT stopped();

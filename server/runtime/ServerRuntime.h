@@ -8,7 +8,10 @@
 
 #include <memory>
 
+class AuditLog;
 class HttpApi;
+class SessionService;
+class SqliteSessionStore;
 class TokenVerifier;
 class KeyStore;
 class SecretStore;
@@ -46,7 +49,10 @@ private:
     Database m_database;
     std::shared_ptr<SecretStore> m_secrets;
     std::unique_ptr<UserDirectory> m_users;
+    std::unique_ptr<SqliteSessionStore> m_sessionStore;
+    std::unique_ptr<AuditLog> m_audit;
     std::unique_ptr<KeyStore> m_keys;
+    std::unique_ptr<SessionService> m_sessions;
     std::unique_ptr<HttpApi> m_http;
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change
 };

@@ -1,0 +1,137 @@
+// HttpApi's session endpoints: POST /auth/login, POST /oauth/token (RFC 6749 §6) and
+// POST /oauth/revoke (RFC 7009). Each maps SessionService's errors to a status in one place.
+#include "http/HttpApi.h"
+
+#include "auth/StrictJson.h"
+#include "http/FormBody.h"
+#include "sessions/SessionService.h"
+
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QJsonDocument>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+constexpr qsizetype maximumBodySize = 16 * 1024;
+using Status = QHttpServerResponder::StatusCode;
+
+bool hasContentType(const QHttpServerRequest &request, QByteArrayView type)
+{
+    const QByteArray value = request.value("content-type").toLower();
+    const qsizetype semicolon = value.indexOf(';');
+    return (semicolon < 0 ? value : value.first(semicolon)).trimmed() == type;
+}
+
+/// RFC 6749 §5.1: token responses are never cached.
+void writeTokens(QHttpServerResponder &responder, const TokenPair &pair)
+{
+    const QJsonObject body { { "access_token"_L1, QString::fromLatin1(pair.accessToken) },
+                             { "token_type"_L1, "Bearer"_L1 },
+                             { "expires_in"_L1, pair.accessExpiresIn },
+                             { "refresh_token"_L1, QString::fromLatin1(pair.refreshToken) },
+                             { "refresh_expires_in"_L1, pair.refreshExpiresIn },
+                             { "session_id"_L1, pair.sessionId } };
+    responder.write(QJsonDocument(body), { { "Cache-Control", "no-store" }, { "Pragma", "no-cache" } });
+}
+
+/// The one place where a SessionService refusal becomes an HTTP status and OAuth error.
+std::pair<int, QString> statusOf(SessionError error, bool tokenEndpoint)
+{
+    switch (error) {
+    case SessionError::BadCredentials:
+        return { 401, u"invalid_credentials"_s };
+    case SessionError::UserDisabled:
+        return tokenEndpoint ? std::pair { 400, u"invalid_grant"_s } : std::pair { 403, u"user_disabled"_s };
+    case SessionError::InvalidDevice:
+        return { 400, u"invalid_request"_s };
+    case SessionError::InvalidGrant:
+    case SessionError::RefreshTokenReused:
+    case SessionError::SessionRevoked:
+    case SessionError::SessionExpired:
+        return { 400, u"invalid_grant"_s };
+    case SessionError::NoSigningKey:
+    case SessionError::StorageFailed:
+        return { 503, u"temporarily_unavailable"_s };
+    }
+    return { 500, u"server_error"_s };
+}
+} // namespace
+
+ClientContext HttpApi::clientOf(const QHttpServerRequest &request)
+{
+    return ClientContext { request.remoteAddress().toString(),
+                           QString::fromUtf8(request.value("user-agent")).left(256) };
+}
+
+void HttpApi::handleLogin(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    if (request.body().size() > maximumBodySize)
+        return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 16 KiB"_s);
+    if (!hasContentType(request, "application/json"))
+        return writeError(responder, 415, u"invalid_request"_s, u"send application/json"_s);
+    const auto body = StrictJson::parseObject(request.body());
+    if (!body)
+        return writeError(responder, 400, u"invalid_request"_s, u"the body must be one JSON object"_s);
+    for (const auto name : { "username"_L1, "password"_L1, "device"_L1 }) {
+        if (!body->value(name).isString())
+            return writeError(responder, 400, u"invalid_request"_s, u"\"%1\" is required, as a string"_s.arg(name));
+    }
+    const auto pair = m_services.sessions->login(body->value("username"_L1).toString(),
+                                                 body->value("password"_L1).toString().toUtf8(),
+                                                 body->value("device"_L1).toString(), clientOf(request));
+    if (!pair) {
+        const auto [status, error] = statusOf(pair.error(), false);
+        return writeError(responder, status, error, sessionErrorCode(pair.error()));
+    }
+    writeTokens(responder, *pair);
+}
+
+void HttpApi::handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    if (request.body().size() > maximumBodySize)
+        return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 16 KiB"_s);
+    if (!hasContentType(request, "application/x-www-form-urlencoded"))
+        return writeError(responder, 400, u"invalid_request"_s, u"send application/x-www-form-urlencoded"_s);
+    const auto form = FormBody::parse(request.body());
+    if (!form)
+        return writeError(responder, 400, u"invalid_request"_s, form.error());
+    const QString grantType = form->value(u"grant_type"_s);
+    if (grantType.isEmpty())
+        return writeError(responder, 400, u"invalid_request"_s, u"grant_type is required"_s);
+    if (grantType != "refresh_token"_L1)
+        return writeError(responder, 400, u"unsupported_grant_type"_s, u"only refresh_token is supported here"_s);
+    const QString refreshToken = form->value(u"refresh_token"_s);
+    if (refreshToken.isEmpty())
+        return writeError(responder, 400, u"invalid_request"_s, u"refresh_token is required"_s);
+    const auto pair = m_services.sessions->refresh(refreshToken.toUtf8(), clientOf(request));
+    if (!pair) {
+        const auto [status, error] = statusOf(pair.error(), true);
+        return writeError(responder, status, error, sessionErrorCode(pair.error()));
+    }
+    writeTokens(responder, *pair);
+}
+
+void HttpApi::handleRevoke(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    if (request.body().size() > maximumBodySize)
+        return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 16 KiB"_s);
+    if (!hasContentType(request, "application/x-www-form-urlencoded"))
+        return writeError(responder, 400, u"invalid_request"_s, u"send application/x-www-form-urlencoded"_s);
+    const auto form = FormBody::parse(request.body());
+    if (!form)
+        return writeError(responder, 400, u"invalid_request"_s, form.error());
+    const QByteArray token = form->value(u"token"_s).toUtf8();
+    if (token.isEmpty())
+        return writeError(responder, 400, u"invalid_request"_s, u"token is required"_s);
+    const ClientContext client = clientOf(request);
+    // RFC 7009 §2.2: the answer is 200 whether or not the token was known; the hint only
+    // says where to look first, and both kinds are tried.
+    if (token.startsWith("ghr_")) {
+        m_services.sessions->revokeRefreshToken(token, u"client"_s, client);
+    } else if (const auto claims = m_services.verifier()->verify(token, std::chrono::system_clock::now());
+               claims && claims->local) {
+        m_services.sessions->revokeAccessToken(*claims, claims->subject, client);
+    }
+    responder.write(QHttpServerResponder::StatusCode::Ok);
+}
