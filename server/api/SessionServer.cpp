@@ -3,7 +3,10 @@
 #include "config/ConfigFile.h"
 #include "runtime/ServerRuntime.h"
 
+#include <QLoggingCategory>
 #include <QThread>
+
+Q_LOGGING_CATEGORY(lcSessionServer, "gatehouse.server")
 
 void SessionServer::ThreadStopper::operator()(QThread *thread) const
 {
@@ -74,6 +77,7 @@ void SessionServer::handleStarted(const QString &listenAddress)
 
 void SessionServer::handleFailed(const QString &message)
 {
+    qCWarning(lcSessionServer).noquote() << "server stopped:" << message;
     m_errorString = message;
     setState(ServerState::Failed);
 }

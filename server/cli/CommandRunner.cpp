@@ -1,14 +1,16 @@
 #include "cli/CommandRunner.h"
 
 #include "SessionServer.h"
+#include "audit/AuditLog.h"
 #include "auth/KeyStore.h"
 #include "auth/TokenIssuer.h"
 #include "cli/PasswordInput.h"
 #include "config/ConfigFile.h"
 #include "config/DataDirectory.h"
-#include "core/RandomToken.h"
 #include "identity/UserDirectory.h"
 #include "secrets/SecretStore.h"
+#include "sessions/SessionService.h"
+#include "sessions/SqliteSessionStore.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -232,13 +234,17 @@ void CommandRunner::runTokenMint()
     if (lifetime > m_config.maximumAccessTokenLifetime)
         return failWith(
             u"--ttl: at most %1 seconds (max_access_token_ttl)"_s.arg(m_config.maximumAccessTokenLifetime.count()));
-    const TokenIssuer issuer(*m_keys->signingKey(), m_config.issuer, m_config.audience);
-    const AccessTokenRequest request { user->username, u"cli-"_s + RandomToken::generate(12), m_command.device,
-                                       user->roles, lifetime };
-    const auto token = issuer.mint(request, m_clock.now());
-    if (token.token.isEmpty())
-        return failWith(u"the signing key could not sign"_s);
-    succeed(QString::fromLatin1(token.token) + u'\n');
+    // A real session, so that the token is honoured, listed and revocable like any other.
+    m_sessionStore = std::make_unique<SqliteSessionStore>(m_database);
+    m_audit = std::make_unique<AuditLog>(m_database, m_clock);
+    const auto mint = [this](const AccessTokenRequest &request) -> std::optional<IssuedToken> {
+        return TokenIssuer(*m_keys->signingKey(), m_config.issuer, m_config.audience).mint(request, m_clock.now());
+    };
+    m_sessions = std::make_unique<SessionService>(*m_sessionStore, *m_users, *m_audit, m_clock, mint, SessionPolicy {});
+    const auto pair = m_sessions->openTrustedSession(user->username, m_command.device, lifetime, u"cli"_s);
+    if (!pair)
+        return failWith(u"cannot open a session: "_s + sessionErrorCode(pair.error()));
+    succeed(QString::fromLatin1(pair->accessToken) + u'\n');
 }
 
 void CommandRunner::serve()

@@ -10,7 +10,10 @@
 #include <functional>
 #include <memory>
 
+class AuditLog;
 class KeyStore;
+class SessionService;
+class SqliteSessionStore;
 class SecretStore;
 class SessionServer;
 class UserDirectory;
@@ -48,6 +51,9 @@ private:
     std::unique_ptr<UserDirectory> m_users;
     std::shared_ptr<SecretStore> m_secrets;
     std::unique_ptr<KeyStore> m_keys;
+    std::unique_ptr<SqliteSessionStore> m_sessionStore;
+    std::unique_ptr<AuditLog> m_audit;
+    std::unique_ptr<SessionService> m_sessions;
     std::unique_ptr<SessionServer> m_server;
     bool m_finished = false;
 };

@@ -186,7 +186,12 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"access_token_ttl"_s,
                                        u"max_access_token_ttl"_s,
                                        u"secret_store"_s,
-                                       u"trusted_issuers"_s };
+                                       u"trusted_issuers"_s,
+                                       u"allowed_origins"_s,
+                                       u"max_connections"_s,
+                                       u"max_connections_per_user"_s,
+                                       u"max_message_size"_s,
+                                       u"handshake_timeout"_s };
     if (const auto unknown = unknownMember(object, known))
         return fail(u"unknown member \"%1\""_s.arg(*unknown));
 
@@ -229,6 +234,28 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
         if (!mode)
             return fail(u"secret_store: one of auto, keychain, file"_s);
         config.secretBackend = *mode;
+    }
+    const auto connections = seconds(object, u"max_connections"_s, 1, 1'000'000, config.maximumConnections);
+    const auto perUser = seconds(object, u"max_connections_per_user"_s, 1, 1'000'000, config.maximumConnectionsPerUser);
+    const auto messageSize = seconds(object, u"max_message_size"_s, 1024, 16 * 1024 * 1024, config.maximumMessageSize);
+    const auto handshake = seconds(object, u"handshake_timeout"_s, 1, 120, config.handshakeTimeout.count() / 1000);
+    for (const auto *number : { &connections, &perUser, &messageSize, &handshake }) {
+        if (!*number)
+            return fail(QString(number->error()).replace(u"seconds"_s, u"units"_s));
+    }
+    config.maximumConnections = *connections;
+    config.maximumConnectionsPerUser = *perUser;
+    config.maximumMessageSize = *messageSize;
+    config.handshakeTimeout = std::chrono::seconds(*handshake);
+    if (object.contains("allowed_origins"_L1)) {
+        const auto origins = object.value("allowed_origins"_L1);
+        if (!origins.isArray())
+            return fail(u"allowed_origins: an array of origins such as \"https://app.example\", or \"*\""_s);
+        for (const auto &origin : origins.toArray()) {
+            if (!origin.isString() || origin.toString().isEmpty())
+                return fail(u"allowed_origins: every entry is a non-empty string"_s);
+            config.allowedOrigins.append(origin.toString());
+        }
     }
     if (object.contains("trusted_issuers"_L1)) {
         if (!object.value("trusted_issuers"_L1).isArray())

@@ -7,6 +7,7 @@
 #include <QHostAddress>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <chrono>
 
@@ -24,6 +25,11 @@ struct ServerConfig {
     std::chrono::seconds maximumAccessTokenLifetime { 24 * 3600 };
     SecretBackendMode secretBackend = SecretBackendMode::Automatic;
     QList<TrustedIssuer> trustedIssuers;
+    QStringList allowedOrigins; ///< WebSocket origins beyond loopback ones; "*" allows any
+    qsizetype maximumConnections = 20000;
+    qsizetype maximumConnectionsPerUser = 100;
+    qint64 maximumMessageSize = 64 * 1024;
+    std::chrono::milliseconds handshakeTimeout { 10000 };
 
     QString databasePath() const { return dataDirectory + QStringLiteral("/gatehouse.sqlite"); }
     /// A retired signing key verifies this long: the longest token plus clock skew.

@@ -11,9 +11,11 @@
 #include "secrets/SecretStore.h"
 #include "sessions/SessionService.h"
 #include "sessions/SqliteSessionStore.h"
+#include "ws/CloseCode.h"
+#include "ws/ConnectionRegistry.h"
+#include "ws/UpgradeGate.h"
 
 #include <QLoggingCategory>
-#include <QTcpServer>
 
 #include <openssl/crypto.h>
 
@@ -96,12 +98,6 @@ void ServerRuntime::listen()
 {
     if (!rebuildVerifier())
         return;
-    auto listener = std::make_unique<QTcpServer>();
-    if (!listener->listen(m_config.listenAddress, m_config.listenPort))
-        return fail(u"cannot listen on %1:%2: %3"_s.arg(m_config.listenAddress.toString())
-                        .arg(m_config.listenPort)
-                        .arg(listener->errorString()));
-    const quint16 port = listener->serverPort();
     const auto mint = [this](const AccessTokenRequest &request) -> std::optional<IssuedToken> {
         const auto key = m_keys->signingKey();
         if (!key)
@@ -111,9 +107,45 @@ void ServerRuntime::listen()
     SessionPolicy policy;
     policy.accessTokenTtl = m_config.accessTokenLifetime;
     m_sessions = std::make_unique<SessionService>(*m_sessionStore, *m_users, *m_audit, m_clock, mint, policy);
+
+    // One check for every bearer of a token, at the handshake and in band: a good signature,
+    // and a session that is still alive.
+    const auto authenticate = [this](const QByteArray &token) -> Result<AccessClaims, QString> {
+        auto claims = m_verifier->verify(token, m_clock.now());
+        if (!claims)
+            return ::fail(QString(tokenErrorCode(claims.error())));
+        if (const auto denied = m_sessions->checkAccess(*claims))
+            return ::fail(QString(sessionErrorCode(*denied)));
+        return std::move(claims).value();
+    };
+    m_connections = std::make_unique<ConnectionRegistry>();
+    m_gate = std::make_unique<UpgradeGate>(
+        *m_connections, authenticate,
+        UpgradeGate::Options { m_config.allowedOrigins, m_config.maximumConnections, m_config.maximumConnectionsPerUser,
+                               m_config.maximumMessageSize, m_config.handshakeTimeout });
+    if (!m_gate->listen(m_config.listenAddress, m_config.listenPort)) {
+        const QString reason = m_gate->errorString();
+        m_gate.reset();
+        return fail(u"cannot listen on %1:%2: %3"_s.arg(m_config.listenAddress.toString())
+                        .arg(m_config.listenPort)
+                        .arg(reason));
+    }
+    // Revocation skips every queue: the sockets close before the call that revoked returns.
+    connect(m_sessions.get(), &SessionService::sessionsRevoked, m_connections.get(),
+            [this](const QStringList &sessionIds, const QString &reason) {
+                const int closed = m_connections->closeSessions(sessionIds, CloseCode::sessionRevoked,
+                                                                u"session revoked: "_s + reason);
+                qCInfo(lcRuntime).noquote() << "revoked" << sessionIds.size()
+                                            << u"sessions ("_s + reason + u"), closed"_s << closed << "connections";
+            });
+    for (const auto &user : m_users->list())
+        m_knownUsers.insert(user.username, user);
+    connect(m_users.get(), &UserDirectory::userChanged, this, &ServerRuntime::handleUserChanged);
+
     m_http = std::make_unique<HttpApi>(
         HttpApi::Services { [this] { return m_keys->jwks(); }, [this] { return m_verifier; }, m_sessions.get() });
-    m_http->bind(listener.release()); // the HTTP server takes ownership
+    m_gate->bindHttp(*m_http);
+    const quint16 port = m_gate->port();
     const QString host = m_config.listenAddress.protocol() == QAbstractSocket::IPv6Protocol
         ? u"[%1]"_s.arg(m_config.listenAddress.toString())
         : m_config.listenAddress.toString();
@@ -122,11 +154,35 @@ void ServerRuntime::listen()
     Q_EMIT started(address);
 }
 
+void ServerRuntime::handleUserChanged(const QString &username)
+{
+    // Continuous validation: a change of rights takes effect on live sessions at once.
+    const auto before = m_knownUsers.value(username);
+    const auto after = m_users->find(username);
+    if (!after || !after->enabled) {
+        m_sessions->revokeUser(username, {}, u"system"_s, u"user_disabled"_s);
+    } else if (before.passwordChangedAt != 0 && after->passwordChangedAt != before.passwordChangedAt) {
+        m_sessions->revokeIssuedBefore(username, u"system"_s);
+    } else if (after->roles != before.roles) {
+        for (const auto &connection : m_connections->connections(username))
+            m_connections->closeConnection(connection.id, CloseCode::disconnectedByAdmin,
+                                           u"your rights changed: reconnect"_s);
+    }
+    if (after)
+        m_knownUsers.insert(username, *after);
+    else
+        m_knownUsers.remove(username);
+}
+
 void ServerRuntime::stop()
 {
     if (!m_http && !m_keys && !m_users && !m_sessionStore)
         return;
+    if (m_connections)
+        m_connections->closeAll(CloseCode::goingAway, u"server shutting down"_s);
     m_http.reset();
+    m_gate.reset();
+    m_connections.reset();
     m_sessions.reset();
     m_keys.reset();
     m_audit.reset();

@@ -2,13 +2,18 @@
 
 #include "config/ServerConfig.h"
 #include "core/Clock.h"
+#include "identity/User.h"
 #include "store/Database.h"
+
+#include <QHash>
 
 #include <QObject>
 
 #include <memory>
 
 class AuditLog;
+class ConnectionRegistry;
+class UpgradeGate;
 class HttpApi;
 class SessionService;
 class SqliteSessionStore;
@@ -42,6 +47,7 @@ private:
     void loadKeys();
     void listen();
     bool rebuildVerifier();
+    void handleUserChanged(const QString &username);
     void fail(const QString &message);
 
     ServerConfig m_config;
@@ -53,6 +59,9 @@ private:
     std::unique_ptr<AuditLog> m_audit;
     std::unique_ptr<KeyStore> m_keys;
     std::unique_ptr<SessionService> m_sessions;
+    std::unique_ptr<ConnectionRegistry> m_connections;
+    std::unique_ptr<UpgradeGate> m_gate;
     std::unique_ptr<HttpApi> m_http;
+    QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change
 };

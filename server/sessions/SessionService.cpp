@@ -113,10 +113,32 @@ Result<TokenPair, SessionError> SessionService::login(const QString &username, Q
               { { "reason"_L1, disabled ? "user_disabled"_L1 : "invalid_credentials"_L1 } });
         return fail(disabled ? SessionError::UserDisabled : SessionError::BadCredentials);
     }
+    return openSession(*user, deviceId, client, m_policy.accessTokenTtl, u"login_succeeded"_s, user->username);
+}
+
+Result<TokenPair, SessionError> SessionService::openTrustedSession(const QString &username, const QString &deviceId,
+                                                                   std::chrono::seconds accessLifetime,
+                                                                   const QString &actor)
+{
+    if (!isValidDeviceId(deviceId))
+        return fail(SessionError::InvalidDevice);
+    const auto user = m_users.find(username);
+    if (!user)
+        return fail(SessionError::BadCredentials);
+    if (!user->enabled)
+        return fail(SessionError::UserDisabled);
+    return openSession(*user, deviceId, {}, accessLifetime, u"session_opened_by_admin"_s, actor);
+}
+
+Result<TokenPair, SessionError> SessionService::openSession(const User &user, const QString &deviceId,
+                                                            const ClientContext &client,
+                                                            std::chrono::seconds accessLifetime,
+                                                            const QString &auditType, const QString &actor)
+{
     const qint64 now = m_clock.nowSeconds();
     SessionRecord session;
     session.id = u"s_"_s + RandomToken::generate(16);
-    session.username = user->username;
+    session.username = user.username;
     session.deviceId = deviceId;
     session.userAgent = client.userAgent.left(256);
     session.remoteAddress = client.remoteAddress;
@@ -129,19 +151,20 @@ Result<TokenPair, SessionError> SessionService::login(const QString &username, Q
     const RefreshTokenRecord first { refreshTokenHash(refreshToken), session.id, 1, now, refreshExpiresAt, 0 };
     if (!m_store.createSession(session, first))
         return fail(SessionError::StorageFailed);
-    auto pair = issuePair(session, user->roles, refreshToken, refreshExpiresAt);
+    auto pair = issuePair(session, user.roles, refreshToken, refreshExpiresAt, accessLifetime);
     if (!pair)
         return pair;
-    audit(u"login_succeeded"_s, session.username, session, client, { { "user_agent"_L1, session.userAgent } });
+    audit(auditType, actor, session, client, { { "user_agent"_L1, session.userAgent } });
     Q_EMIT sessionOpened(session);
     return pair;
 }
 
 Result<TokenPair, SessionError> SessionService::issuePair(const SessionRecord &session, const QStringList &roles,
-                                                          const QByteArray &refreshToken, qint64 refreshExpiresAt)
+                                                          const QByteArray &refreshToken, qint64 refreshExpiresAt,
+                                                          std::chrono::seconds accessLifetime)
 {
-    const auto access = m_minter(
-        AccessTokenRequest { session.username, session.id, session.deviceId, roles, m_policy.accessTokenTtl });
+    const auto access
+        = m_minter(AccessTokenRequest { session.username, session.id, session.deviceId, roles, accessLifetime });
     if (!access || access->token.isEmpty())
         return fail(SessionError::NoSigningKey);
     return TokenPair { access->token, access->expiresAt - access->issuedAt, refreshToken,
@@ -215,7 +238,7 @@ Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refres
     if (!rotated)
         return fail(SessionError::StorageFailed);
     audit(u"token_refreshed"_s, session->username, *session, client, { { "generation"_L1, next.generation } });
-    return issuePair(*session, user->roles, nextToken, nextExpiresAt);
+    return issuePair(*session, user->roles, nextToken, nextExpiresAt, m_policy.accessTokenTtl);
 }
 
 void SessionService::revokeRefreshToken(const QByteArray &refreshToken, const QString &actor,

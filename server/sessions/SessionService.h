@@ -3,6 +3,7 @@
 #include "auth/AccessClaims.h"
 #include "auth/TokenIssuer.h"
 #include "core/Result.h"
+#include "identity/User.h"
 #include "sessions/SessionPolicy.h"
 #include "sessions/SessionRecord.h"
 
@@ -60,6 +61,10 @@ public:
 
     Result<TokenPair, SessionError> login(const QString &username, QByteArrayView password, const QString &deviceId,
                                           const ClientContext &client);
+    /// For administrators (the CLI's `token mint`): opens a session for an existing, enabled
+    /// user without a password, with an access token of the given lifetime.
+    Result<TokenPair, SessionError> openTrustedSession(const QString &username, const QString &deviceId,
+                                                       std::chrono::seconds accessLifetime, const QString &actor);
     Result<TokenPair, SessionError> refresh(const QByteArray &refreshToken, const ClientContext &client);
 
     /// RFC 7009 §2.2: revoking an unknown or invalid token is not an error.
@@ -86,8 +91,12 @@ Q_SIGNALS:
     void refreshTokenReused(const QString &sessionId, const QString &username);
 
 private:
+    Result<TokenPair, SessionError> openSession(const User &user, const QString &deviceId, const ClientContext &client,
+                                                std::chrono::seconds accessLifetime, const QString &auditType,
+                                                const QString &actor);
     Result<TokenPair, SessionError> issuePair(const SessionRecord &session, const QStringList &roles,
-                                              const QByteArray &refreshToken, qint64 refreshExpiresAt);
+                                              const QByteArray &refreshToken, qint64 refreshExpiresAt,
+                                              std::chrono::seconds accessLifetime);
     Result<TokenPair, SessionError> refuseRefresh(const SessionRecord &session, SessionError error,
                                                   const QString &reason, const ClientContext &client);
     void audit(const QString &type, const QString &actor, const SessionRecord &session, const ClientContext &client,

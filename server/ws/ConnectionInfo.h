@@ -1,0 +1,22 @@
+#pragma once
+
+#include <QMetaType>
+#include <QString>
+
+/// What is known of one live WebSocket connection; a value, safe to hand to other threads.
+struct ConnectionInfo {
+    quint64 id = 0;
+    QString username;
+    QString deviceId;
+    QString sessionId;
+    QString remoteAddress;
+    QString userAgent;
+    qint64 connectedAtMs = 0;
+    qint64 lastActivityAtMs = 0;
+    qint64 accessExpiresAt = 0; ///< the current access token's `exp` (seconds)
+    quint64 messagesIn = 0;
+    quint64 messagesOut = 0;
+    quint64 bytesIn = 0;
+    quint64 bytesOut = 0;
+};
+Q_DECLARE_METATYPE(ConnectionInfo)

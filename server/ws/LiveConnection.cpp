@@ -1,0 +1,144 @@
+#include "ws/LiveConnection.h"
+
+#include "auth/StrictJson.h"
+#include "ws/CloseCode.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QWebSocket>
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+Q_LOGGING_CATEGORY(lcConnection, "gatehouse.ws.connection")
+
+namespace {
+constexpr auto maximumWarning = 60s;
+
+qint64 nowSeconds()
+{
+    return QDateTime::currentSecsSinceEpoch();
+}
+} // namespace
+
+LiveConnection::LiveConnection(quint64 id, QWebSocket *socket, const AccessClaims &claims, Authenticator authenticator,
+                               QObject *parent)
+    : QObject(parent)
+    , m_socket(socket)
+    , m_authenticator(std::move(authenticator))
+{
+    m_info.id = id;
+    m_info.username = claims.subject;
+    m_info.deviceId = claims.deviceId;
+    m_info.sessionId = claims.sessionId;
+    m_info.remoteAddress = socket->peerAddress().toString();
+    m_info.userAgent = QString::fromUtf8(socket->request().rawHeader("User-Agent")).left(256);
+    m_info.connectedAtMs = QDateTime::currentMSecsSinceEpoch();
+    m_info.lastActivityAtMs = m_info.connectedAtMs;
+    m_info.accessExpiresAt = claims.expiresAt;
+
+    m_socket->setParent(this);
+    connect(m_socket, &QWebSocket::textMessageReceived, this, &LiveConnection::handleText);
+    connect(m_socket, &QWebSocket::binaryMessageReceived, this, &LiveConnection::handleBinary);
+    connect(m_socket, &QWebSocket::disconnected, this, &LiveConnection::handleDisconnected);
+    m_expiringTimer.setSingleShot(true);
+    m_expiryTimer.setSingleShot(true);
+    connect(&m_expiringTimer, &QTimer::timeout, this, [this] {
+        send({ { "type"_L1, "expiring"_L1 },
+               { "expires_in"_L1, std::max<qint64>(0, m_info.accessExpiresAt - nowSeconds()) } });
+    });
+    connect(&m_expiryTimer, &QTimer::timeout, this,
+            [this] { close(CloseCode::tokenExpired, u"access token expired: refresh, then reconnect"_s); });
+    scheduleExpiry();
+
+    send({ { "type"_L1, "welcome"_L1 },
+           { "session_id"_L1, m_info.sessionId },
+           { "user"_L1, m_info.username },
+           { "device"_L1, m_info.deviceId },
+           { "expires_in"_L1, std::max<qint64>(0, m_info.accessExpiresAt - nowSeconds()) } });
+}
+
+LiveConnection::~LiveConnection() = default;
+
+void LiveConnection::scheduleExpiry()
+{
+    const qint64 remaining = std::max<qint64>(0, m_info.accessExpiresAt - nowSeconds());
+    // Warn a quarter of the lifetime ahead, at most a minute, so the client can refresh in band.
+    const qint64 warning = std::min<qint64>(maximumWarning.count(), remaining / 4);
+    m_expiringTimer.start(std::chrono::seconds(remaining - warning));
+    m_expiryTimer.start(std::chrono::seconds(remaining));
+}
+
+void LiveConnection::send(const QJsonObject &message)
+{
+    if (m_closing)
+        return;
+    const QString text = QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact));
+    m_info.bytesOut += static_cast<quint64>(m_socket->sendTextMessage(text));
+    ++m_info.messagesOut;
+}
+
+void LiveConnection::sendError(const QString &error, const QString &description)
+{
+    send({ { "type"_L1, "error"_L1 }, { "error"_L1, error }, { "error_description"_L1, description } });
+}
+
+void LiveConnection::close(QWebSocketProtocol::CloseCode code, const QString &reason)
+{
+    if (std::exchange(m_closing, true))
+        return;
+    m_expiringTimer.stop();
+    m_expiryTimer.stop();
+    // A close frame's reason must fit in 123 bytes (RFC 6455 §5.5).
+    m_socket->close(code, reason.left(120));
+}
+
+void LiveConnection::handleText(const QString &text)
+{
+    m_info.lastActivityAtMs = QDateTime::currentMSecsSinceEpoch();
+    ++m_info.messagesIn;
+    m_info.bytesIn += static_cast<quint64>(text.toUtf8().size());
+    const auto message = StrictJson::parseObject(text.toUtf8());
+    if (!message)
+        return sendError(u"bad_message"_s, u"a message is one JSON object with a \"type\""_s);
+    const QString type = message->value("type"_L1).toString();
+    if (type == "refresh"_L1)
+        return handleRefresh(*message);
+    if (type == "sync"_L1) {
+        Q_EMIT syncRequested(m_info.id, message->value("payload"_L1));
+        return;
+    }
+    if (type == "ping"_L1)
+        return send({ { "type"_L1, "pong"_L1 } });
+    sendError(u"unknown_type"_s, u"known types: refresh, sync, ping"_s);
+}
+
+void LiveConnection::handleBinary(const QByteArray &data)
+{
+    m_info.bytesIn += static_cast<quint64>(data.size());
+    close(CloseCode::policyViolation, u"binary messages are not accepted"_s);
+}
+
+void LiveConnection::handleRefresh(const QJsonObject &message)
+{
+    const QByteArray token = message.value("access_token"_L1).toString().toLatin1();
+    if (token.isEmpty())
+        return sendError(u"invalid_request"_s, u"refresh needs \"access_token\""_s);
+    const auto claims = m_authenticator(token);
+    if (!claims)
+        return sendError(u"invalid_token"_s, claims.error());
+    if (claims->sessionId != m_info.sessionId || claims->subject != m_info.username)
+        return sendError(u"invalid_token"_s, u"the token belongs to another session"_s);
+    m_info.accessExpiresAt = claims->expiresAt;
+    scheduleExpiry();
+    send({ { "type"_L1, "refreshed"_L1 }, { "expires_in"_L1, std::max<qint64>(0, claims->expiresAt - nowSeconds()) } });
+}
+
+void LiveConnection::handleDisconnected()
+{
+    m_closing = true;
+    m_expiringTimer.stop();
+    m_expiryTimer.stop();
+    Q_EMIT closed(m_info.id);
+}

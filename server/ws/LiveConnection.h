@@ -1,0 +1,55 @@
+#pragma once
+
+#include "auth/AccessClaims.h"
+#include "core/Result.h"
+#include "ws/ConnectionInfo.h"
+
+#include <QJsonObject>
+#include <QObject>
+#include <QTimer>
+#include <QWebSocketProtocol>
+
+#include <functional>
+#include <memory>
+
+class QWebSocket;
+
+/// One authenticated WebSocket. Greets the client, warns it before its access token expires,
+/// takes an in-band refresh for the same session, closes with 4001 at expiry, and passes the
+/// application's messages on to the registry. Bad input gets an error message, or a close.
+class LiveConnection final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(LiveConnection)
+
+public:
+    /// Verifies a token and checks that its session is alive; the refusal's code otherwise.
+    using Authenticator = std::function<Result<AccessClaims, QString>(const QByteArray &token)>;
+
+    LiveConnection(quint64 id, QWebSocket *socket, const AccessClaims &claims, Authenticator authenticator,
+                   QObject *parent = nullptr);
+    ~LiveConnection() override;
+
+    const ConnectionInfo &info() const { return m_info; }
+    void send(const QJsonObject &message);
+    void close(QWebSocketProtocol::CloseCode code, const QString &reason);
+
+Q_SIGNALS:
+    /// {"type":"sync","payload":…} from the client, for the user's other connections.
+    void syncRequested(quint64 connectionId, const QJsonValue &payload);
+    void closed(quint64 connectionId);
+
+private:
+    void handleText(const QString &text);
+    void handleBinary(const QByteArray &data);
+    void handleRefresh(const QJsonObject &message);
+    void handleDisconnected();
+    void scheduleExpiry();
+    void sendError(const QString &error, const QString &description);
+
+    ConnectionInfo m_info;
+    QWebSocket *m_socket; ///< owned (deleteLater) by this object
+    Authenticator m_authenticator;
+    QTimer m_expiringTimer;
+    QTimer m_expiryTimer;
+    bool m_closing = false;
+};

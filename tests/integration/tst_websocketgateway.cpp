@@ -1,0 +1,420 @@
+// The WebSocket gateway over real sockets: the server in-process on its own thread, a real
+// SQLite file, QWebSocket clients and raw TCP sockets for what a browser would never send.
+#include "SessionServer.h"
+#include "core/Clock.h"
+#include "identity/UserDirectory.h"
+#include "store/Database.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWebSocket>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+struct Client {
+    std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
+    QList<QJsonObject> received;
+    bool opened = false;
+
+    explicit Client(const QString &origin = {})
+    {
+        if (!origin.isEmpty())
+            socket = std::make_unique<QWebSocket>(origin);
+        QObject::connect(socket.get(), &QWebSocket::textMessageReceived, socket.get(), [this](const QString &text) {
+            received.append(QJsonDocument::fromJson(text.toUtf8()).object());
+        });
+        QObject::connect(socket.get(), &QWebSocket::connected, socket.get(), [this] { opened = true; });
+    }
+    QJsonObject last(const QString &type) const
+    {
+        for (auto it = received.crbegin(); it != received.crend(); ++it) {
+            if ((*it)["type"_L1].toString() == type)
+                return *it;
+        }
+        return {};
+    }
+    void send(const QJsonObject &message)
+    {
+        socket->sendTextMessage(QString::fromUtf8(QJsonDocument(message).toJson()));
+    }
+};
+} // namespace
+
+class TestWebSocketGateway final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void acceptsTokensFromEveryPlace_data();
+    void acceptsTokensFromEveryPlace();
+    void refusesBeforeTheUpgrade_data();
+    void refusesBeforeTheUpgrade();
+    void plainHttpStillWorksThroughTheGate();
+    void slowHeadIsCutOff();
+    void revocationClosesWith4003AtOnce();
+    void refreshTokenReuseClosesTheSession();
+    void inBandRefreshExtendsTheConnection();
+    void expiryWarnsThenClosesWith4001();
+    void syncReachesTheUsersOtherDevicesOnly();
+    void badFramesAreAnsweredOrClosed();
+    void connectionsPerUserAreLimited();
+
+private:
+    QJsonObject login(const QString &username, const QString &device, int expectedStatus = 200);
+    QJsonObject postForm(const QString &path, const QByteArray &body);
+    bool connectClient(Client &client, const QString &query, const QByteArray &header = {},
+                       const QByteArray &value = {});
+    QByteArray rawHandshake(const QByteArray &pathAndQuery, const QList<QByteArray> &extraHeaders);
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<SessionServer> m_server;
+    QNetworkAccessManager m_network;
+};
+
+void TestWebSocketGateway::initTestCase()
+{
+    {
+        Database database;
+        QVERIFY(database.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
+        SystemClock clock;
+        UserDirectory users(database, clock);
+        for (const auto &name : { u"alice"_s, u"bob"_s, u"carol"_s, u"erin"_s })
+            QVERIFY(users.add(name, {}, "a long password", {}).ok());
+    }
+    QFile config(m_dir.filePath(u"gatehouse.json"_s));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write(R"({"handshake_timeout": 1, "max_connections_per_user": 3, "access_token_ttl": 300,
+                    "allowed_origins": ["https://app.example"]})");
+    config.close();
+    m_server = std::make_unique<SessionServer>(SessionServerOptions { m_dir.path(), {}, u"127.0.0.1:0"_s, u"file"_s });
+    m_server->start();
+    QTRY_COMPARE_WITH_TIMEOUT(m_server->state(), ServerState::Running, 20000);
+}
+
+void TestWebSocketGateway::cleanupTestCase()
+{
+    m_server.reset();
+}
+
+QJsonObject TestWebSocketGateway::login(const QString &username, const QString &device, int expectedStatus)
+{
+    QNetworkRequest request(QUrl(u"http://"_s + m_server->listenAddress() + u"/auth/login"_s));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    std::unique_ptr<QNetworkReply> reply(
+        m_network.post(request,
+                       QJsonDocument(QJsonObject { { "username"_L1, username },
+                                                   { "password"_L1, "a long password"_L1 },
+                                                   { "device"_L1, device } })
+                           .toJson()));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    [[maybe_unused]] const bool done = finished.wait(20000);
+    if (reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() != expectedStatus)
+        return {};
+    return QJsonDocument::fromJson(reply->readAll()).object();
+}
+
+QJsonObject TestWebSocketGateway::postForm(const QString &path, const QByteArray &body)
+{
+    QNetworkRequest request(QUrl(u"http://"_s + m_server->listenAddress() + path));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/x-www-form-urlencoded"));
+    std::unique_ptr<QNetworkReply> reply(m_network.post(request, body));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    [[maybe_unused]] const bool done = finished.wait(20000);
+    return QJsonDocument::fromJson(reply->readAll()).object();
+}
+
+bool TestWebSocketGateway::connectClient(Client &client, const QString &query, const QByteArray &header,
+                                         const QByteArray &value)
+{
+    QNetworkRequest request(QUrl(u"ws://"_s + m_server->listenAddress() + u"/ws"_s + query));
+    if (!header.isEmpty())
+        request.setRawHeader(header, value);
+    client.socket->open(request);
+    return QTest::qWaitFor([&] { return client.opened && !client.last(u"welcome"_s).isEmpty(); }, 10000);
+}
+
+QByteArray TestWebSocketGateway::rawHandshake(const QByteArray &pathAndQuery, const QList<QByteArray> &extraHeaders)
+{
+    QTcpSocket socket;
+    const auto port = m_server->listenAddress().section(u':', -1).toUShort();
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(5000))
+        return {};
+    QByteArray request = "GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    for (const auto &header : extraHeaders)
+        request += header + "\r\n";
+    socket.write(request + "\r\n");
+    QByteArray response;
+    [[maybe_unused]] const bool complete = QTest::qWaitFor(
+        [&] {
+            response += socket.readAll();
+            return socket.state() != QAbstractSocket::ConnectedState || response.contains("\r\n\r\n{");
+        },
+        5000);
+    response += socket.readAll();
+    return response;
+}
+
+void TestWebSocketGateway::acceptsTokensFromEveryPlace_data()
+{
+    QTest::addColumn<QString>("place");
+    QTest::newRow("Authorization header accepted") << u"header"_s;
+    QTest::newRow("session cookie accepted") << u"cookie"_s;
+    QTest::newRow("access_token query parameter accepted") << u"query"_s;
+}
+
+void TestWebSocketGateway::acceptsTokensFromEveryPlace()
+{
+    QFETCH(QString, place);
+    const auto session = login(u"alice"_s, u"laptop-"_s + place);
+    const QByteArray token = session["access_token"_L1].toString().toLatin1();
+    Client client;
+    bool connected = false;
+    if (place == "header"_L1)
+        connected = connectClient(client, {}, "Authorization", "Bearer " + token);
+    else if (place == "cookie"_L1)
+        connected = connectClient(client, {}, "Cookie", "theme=dark; gh_session=" + token);
+    else
+        connected = connectClient(client, u"?access_token="_s + QString::fromLatin1(token));
+    QVERIFY(connected);
+    const auto welcome = client.last(u"welcome"_s);
+    QCOMPARE(welcome["user"_L1].toString(), u"alice"_s);
+    QCOMPARE(welcome["device"_L1].toString(), u"laptop-"_s + place);
+    QCOMPARE(welcome["session_id"_L1].toString(), session["session_id"_L1].toString());
+    QVERIFY(welcome["expires_in"_L1].toInt() > 290);
+    client.socket->close();
+}
+
+void TestWebSocketGateway::refusesBeforeTheUpgrade_data()
+{
+    QTest::addColumn<QByteArray>("pathAndQuery");
+    QTest::addColumn<QList<QByteArray>>("headers");
+    QTest::addColumn<QByteArray>("status");
+    QTest::addColumn<QByteArray>("mentions");
+    const QList<QByteArray> upgrade { "Upgrade: websocket", "Connection: Upgrade",
+                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13" };
+    const auto with = [&](QList<QByteArray> extra) { return upgrade + extra; };
+    QTest::newRow("missing token is 401")
+        << QByteArray("/ws") << upgrade << QByteArray("401") << QByteArray("token_missing");
+    QTest::newRow("garbage token is 401") << QByteArray("/ws") << with({ "Authorization: Bearer garbage" })
+                                          << QByteArray("401") << QByteArray("token_malformed");
+    QTest::newRow("unsigned token is 401") << QByteArray("/ws?access_token=eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.")
+                                           << upgrade << QByteArray("401") << QByteArray("alg_none");
+    QTest::newRow("foreign origin is 403")
+        << QByteArray("/ws") << with({ "Origin: https://evil.example" }) << QByteArray("403") << QByteArray("origin");
+    QTest::newRow("look-alike loopback origin is 403")
+        << QByteArray("/ws") << with({ "Origin: http://127.0.0.1.evil.example" }) << QByteArray("403")
+        << QByteArray("origin");
+    QTest::newRow("plain GET on /ws is 400")
+        << QByteArray("/ws") << QList<QByteArray> {} << QByteArray("400") << QByteArray("WebSocket upgrade");
+    QTest::newRow("wrong WebSocket version is 400")
+        << QByteArray("/ws")
+        << QList<QByteArray> { "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: x",
+                               "Sec-WebSocket-Version: 8" }
+        << QByteArray("400") << QByteArray("WebSocket upgrade");
+    QTest::newRow("upgrade to an HTTP route is 400")
+        << QByteArray("/healthz") << upgrade << QByteArray("400") << QByteArray("upgrade_not_allowed");
+    QTest::newRow("header with obs-fold is 400")
+        << QByteArray("/ws") << with({ "X-Folded: a", " b" }) << QByteArray("400") << QByteArray("malformed");
+    QTest::newRow("20 KiB header is 431") << QByteArray("/ws") << with({ "X-Big: " + QByteArray(20000, 'b') })
+                                          << QByteArray("431") << QByteArray("16 KiB");
+}
+
+void TestWebSocketGateway::refusesBeforeTheUpgrade()
+{
+    QFETCH(QByteArray, pathAndQuery);
+    QFETCH(QList<QByteArray>, headers);
+    QFETCH(QByteArray, status);
+    QFETCH(QByteArray, mentions);
+    const QByteArray response = rawHandshake(pathAndQuery, headers);
+    QVERIFY2(response.startsWith(QByteArray("HTTP/1.1 " + status)), response.left(200).constData());
+    QVERIFY2(response.contains(mentions), response.constData());
+    QVERIFY(!response.contains(" 101 "));
+}
+
+void TestWebSocketGateway::plainHttpStillWorksThroughTheGate()
+{
+    for (int i = 0; i < 3; ++i) { // several in a row, each through the hand-off
+        std::unique_ptr<QNetworkReply> reply(
+            m_network.get(QNetworkRequest(QUrl(u"http://"_s + m_server->listenAddress() + u"/healthz"_s))));
+        QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    }
+}
+
+void TestWebSocketGateway::slowHeadIsCutOff()
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_server->listenAddress().section(u':', -1).toUShort());
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n"); // and never the blank line
+    QSignalSpy disconnected(&socket, &QTcpSocket::disconnected);
+    QElapsedTimer timer;
+    timer.start();
+    QVERIFY(disconnected.wait(5000));
+    QVERIFY2(timer.elapsed() >= 800, "cut off before the configured 1 s deadline");
+}
+
+void TestWebSocketGateway::revocationClosesWith4003AtOnce()
+{
+    const auto session = login(u"bob"_s, u"phone"_s);
+    Client client;
+    QVERIFY(connectClient(client, {}, "Authorization", "Bearer " + session["access_token"_L1].toString().toLatin1()));
+    QSignalSpy disconnected(client.socket.get(), &QWebSocket::disconnected);
+    QElapsedTimer timer;
+    timer.start();
+    postForm(u"/oauth/revoke"_s, "token=" + session["refresh_token"_L1].toString().toLatin1());
+    // The close often arrives before the revoke's own HTTP answer: count, don't wait for a new one.
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, 5000);
+    qInfo("revoke request to close seen by the client: %lld ms", timer.elapsed());
+    QCOMPARE(int(client.socket->closeCode()), 4003);
+    QVERIFY(client.socket->closeReason().contains(u"revoked"_s));
+    // And the same token cannot come back.
+    Client again;
+    QVERIFY(!connectClient(again, {}, "Authorization", "Bearer " + session["access_token"_L1].toString().toLatin1()));
+}
+
+void TestWebSocketGateway::refreshTokenReuseClosesTheSession()
+{
+    const auto session = login(u"carol"_s, u"tablet"_s);
+    Client client;
+    QVERIFY(connectClient(client, {}, "Authorization", "Bearer " + session["access_token"_L1].toString().toLatin1()));
+    QSignalSpy disconnected(client.socket.get(), &QWebSocket::disconnected);
+    const QByteArray form
+        = "grant_type=refresh_token&refresh_token=" + session["refresh_token"_L1].toString().toLatin1();
+    QVERIFY(postForm(u"/oauth/token"_s, form).contains("access_token"_L1));
+    QCOMPARE(postForm(u"/oauth/token"_s, form)["error_description"_L1].toString(), u"refresh_token_reused"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, 5000);
+    QCOMPARE(int(client.socket->closeCode()), 4003);
+}
+
+void TestWebSocketGateway::inBandRefreshExtendsTheConnection()
+{
+    const auto session = login(u"alice"_s, u"desk"_s);
+    Client client;
+    QVERIFY(connectClient(client, {}, "Authorization", "Bearer " + session["access_token"_L1].toString().toLatin1()));
+    const auto rotated
+        = postForm(u"/oauth/token"_s,
+                   "grant_type=refresh_token&refresh_token=" + session["refresh_token"_L1].toString().toLatin1());
+    client.send({ { "type"_L1, "refresh"_L1 }, { "access_token"_L1, rotated["access_token"_L1] } });
+    QTRY_VERIFY(!client.last(u"refreshed"_s).isEmpty());
+    QVERIFY(client.last(u"refreshed"_s)["expires_in"_L1].toInt() > 290);
+
+    const auto other = login(u"alice"_s, u"other"_s);
+    client.send({ { "type"_L1, "refresh"_L1 }, { "access_token"_L1, other["access_token"_L1] } });
+    QTRY_COMPARE(client.last(u"error"_s)["error_description"_L1].toString(), u"the token belongs to another session"_s);
+    client.send({ { "type"_L1, "refresh"_L1 }, { "access_token"_L1, "not-a-token"_L1 } });
+    QTRY_COMPARE(client.last(u"error"_s)["error_description"_L1].toString(), u"token_malformed"_s);
+    QVERIFY(client.socket->state() == QAbstractSocket::ConnectedState);
+    client.socket->close();
+}
+
+void TestWebSocketGateway::expiryWarnsThenClosesWith4001()
+{
+    // A second server whose access tokens live 5 s (the shortest policy allows).
+    QTemporaryDir dir;
+    {
+        Database database;
+        QVERIFY(database.open(dir.filePath(u"gatehouse.sqlite"_s)));
+        SystemClock clock;
+        QVERIFY(UserDirectory(database, clock).add(u"erin"_s, {}, "a long password", {}).ok());
+    }
+    QFile config(dir.filePath(u"gatehouse.json"_s));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write(R"({"access_token_ttl": 5, "clock_skew": 0})");
+    config.close();
+    SessionServer shortLived(SessionServerOptions { dir.path(), {}, u"127.0.0.1:0"_s, u"file"_s });
+    shortLived.start();
+    QTRY_COMPARE_WITH_TIMEOUT(shortLived.state(), ServerState::Running, 20000);
+    const QString address = shortLived.listenAddress();
+    QNetworkRequest request(QUrl(u"http://"_s + address + u"/auth/login"_s));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    std::unique_ptr<QNetworkReply> reply(
+        m_network.post(request, R"({"username":"erin","password":"a long password","device":"d"})"));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    QVERIFY(finished.wait(20000));
+    const QByteArray token
+        = QJsonDocument::fromJson(reply->readAll()).object()["access_token"_L1].toString().toLatin1();
+    Client client;
+    QNetworkRequest wsRequest(QUrl(u"ws://"_s + address + u"/ws"_s));
+    wsRequest.setRawHeader("Authorization", "Bearer " + token);
+    client.socket->open(wsRequest);
+    QSignalSpy disconnected(client.socket.get(), &QWebSocket::disconnected);
+    QVERIFY(disconnected.wait(10000));
+    QVERIFY(!client.last(u"welcome"_s).isEmpty());
+    QVERIFY(!client.last(u"expiring"_s).isEmpty());
+    QCOMPARE(int(client.socket->closeCode()), 4001);
+}
+
+void TestWebSocketGateway::syncReachesTheUsersOtherDevicesOnly()
+{
+    Client laptop, phone, stranger;
+    QVERIFY(connectClient(laptop, {}, "Authorization",
+                          "Bearer " + login(u"bob"_s, u"laptop"_s)["access_token"_L1].toString().toLatin1()));
+    QVERIFY(connectClient(phone, {}, "Authorization",
+                          "Bearer " + login(u"bob"_s, u"phone2"_s)["access_token"_L1].toString().toLatin1()));
+    QVERIFY(connectClient(stranger, {}, "Authorization",
+                          "Bearer " + login(u"erin"_s, u"x"_s)["access_token"_L1].toString().toLatin1()));
+    laptop.send({ { "type"_L1, "sync"_L1 }, { "payload"_L1, QJsonObject { { "draft"_L1, "hello"_L1 } } } });
+    QTRY_VERIFY(!phone.last(u"sync"_s).isEmpty());
+    QCOMPARE(phone.last(u"sync"_s)["from_device"_L1].toString(), u"laptop"_s);
+    QCOMPARE(phone.last(u"sync"_s)["payload"_L1]["draft"_L1].toString(), u"hello"_s);
+    QTest::qWait(200); // show that nothing else arrives
+    QVERIFY(laptop.last(u"sync"_s).isEmpty());
+    QVERIFY(stranger.last(u"sync"_s).isEmpty());
+}
+
+void TestWebSocketGateway::badFramesAreAnsweredOrClosed()
+{
+    Client client;
+    const QByteArray token = login(u"alice"_s, u"fuzz"_s)["access_token"_L1].toString().toLatin1();
+    QVERIFY(connectClient(client, {}, "Authorization", "Bearer " + token));
+    client.socket->sendTextMessage(u"not json"_s);
+    QTRY_COMPARE(client.last(u"error"_s)["error"_L1].toString(), u"bad_message"_s);
+    client.socket->sendTextMessage(uR"({"type":"launch"})"_s);
+    QTRY_COMPARE(client.last(u"error"_s)["error"_L1].toString(), u"unknown_type"_s);
+    client.socket->sendTextMessage(uR"({"type":"ping","type":"refresh"})"_s);
+    QTRY_COMPARE(client.received.last()["error"_L1].toString(), u"bad_message"_s);
+    QSignalSpy disconnected(client.socket.get(), &QWebSocket::disconnected);
+    client.socket->sendTextMessage(QString(70 * 1024, u'x'));
+    QVERIFY(disconnected.wait(5000));
+    QCOMPARE(int(client.socket->closeCode()), 1009);
+
+    Client binary;
+    QVERIFY(connectClient(binary, {}, "Authorization", "Bearer " + token));
+    QSignalSpy binaryClosed(binary.socket.get(), &QWebSocket::disconnected);
+    binary.socket->sendBinaryMessage("\x00\x01\x02");
+    QVERIFY(binaryClosed.wait(5000));
+    QCOMPARE(int(binary.socket->closeCode()), 1008);
+}
+
+void TestWebSocketGateway::connectionsPerUserAreLimited()
+{
+    // carol's only earlier connection was closed by revocation in an earlier test.
+    const QByteArray token = login(u"carol"_s, u"tabs"_s)["access_token"_L1].toString().toLatin1();
+    std::vector<std::unique_ptr<Client>> tabs;
+    for (int i = 0; i < 3; ++i) { // the configured maximum per user
+        tabs.push_back(std::make_unique<Client>());
+        QVERIFY(connectClient(*tabs.back(), {}, "Authorization", "Bearer " + token));
+    }
+    const QByteArray response
+        = rawHandshake("/ws?access_token=" + token,
+                       { "Upgrade: websocket", "Connection: Upgrade",
+                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13" });
+    QVERIFY2(response.startsWith("HTTP/1.1 429"), response.constData());
+    QVERIFY(response.contains("Retry-After:"));
+}
+
+QTEST_GUILESS_MAIN(TestWebSocketGateway)
+#include "tst_websocketgateway.moc"
