@@ -100,9 +100,64 @@ void CommandRunner::run()
     case Kind::KeysRotate:
     case Kind::KeysJwks:
         return withKeys([this] { runKeysCommand(); });
+    case Kind::AuditVerify:
+    case Kind::AuditExport:
+        return runAuditCommand();
     default:
         return runUserCommand();
     }
+}
+
+void CommandRunner::runAuditCommand()
+{
+    const AuditLog audit(m_database, m_clock);
+    if (m_command.kind == Kind::AuditVerify) {
+        const auto verified = audit.verify();
+        if (!verified) {
+            const auto &problem = verified.error();
+            return failWith(problem.eventId == 0
+                                ? u"audit chain BROKEN: "_s + problem.reason
+                                : u"audit chain BROKEN at event %1: %2"_s.arg(problem.eventId).arg(problem.reason));
+        }
+        return succeed(u"audit chain intact: %1 events\n"_s.arg(*verified));
+    }
+    // Oldest first, as a log is read; the chain hashes are included so that an export can be
+    // checked against the database later.
+    auto events = audit.query({ 0, {}, {}, {}, 1'000'000 });
+    std::reverse(events.begin(), events.end());
+    const auto csvField = [](QString text) -> QString {
+        // RFC 4180 quoting, and a leading quote for cells a spreadsheet would run as formulas.
+        if (!text.isEmpty() && QStringLiteral("=+-@").contains(text.front()))
+            text.prepend(u'\'');
+        return u'"' + text.replace(u'"', u"\"\""_s) + u'"';
+    };
+    const bool csv = m_command.format == "csv"_L1;
+    QString out = csv ? u"id,time,type,actor,username,device_id,session_id,remote_address,detail,hash\n"_s : QString();
+    for (const auto &event : events) {
+        const QString time = QDateTime::fromMSecsSinceEpoch(event.atMs, Qt::UTC).toString(Qt::ISODateWithMs);
+        const QString detail = QString::fromUtf8(QJsonDocument(event.detail).toJson(QJsonDocument::Compact));
+        if (csv) {
+            out += QString::number(event.id) + u',';
+            for (const auto &field : { time, event.type, event.actor, event.username, event.deviceId, event.sessionId,
+                                       event.remoteAddress, detail })
+                out += csvField(field) + u',';
+            out += event.hash + u'\n';
+            continue;
+        }
+        const QJsonObject line { { "id"_L1, event.id },
+                                 { "time"_L1, time },
+                                 { "type"_L1, event.type },
+                                 { "actor"_L1, event.actor },
+                                 { "username"_L1, event.username },
+                                 { "device_id"_L1, event.deviceId },
+                                 { "session_id"_L1, event.sessionId },
+                                 { "remote_address"_L1, event.remoteAddress },
+                                 { "detail"_L1, event.detail },
+                                 { "previous_hash"_L1, event.previousHash },
+                                 { "hash"_L1, event.hash } };
+        out += QString::fromUtf8(QJsonDocument(line).toJson(QJsonDocument::Compact)) + u'\n';
+    }
+    succeed(out);
 }
 
 void CommandRunner::runUserCommand()

@@ -40,6 +40,7 @@ private:
     void withKeys(std::function<void()> next);
     void runKeysCommand();
     void runTokenMint();
+    void runAuditCommand();
     void serve();
     void succeed(const QString &output);
     void failWith(const QString &message, int exitCode = 1);

@@ -18,6 +18,8 @@ const auto usage = u"Usage: gatehoused <command> [options]\n"
                    "  user roles NAME [--role ROLE]...        replace the user's roles\n"
                    "  token mint --user NAME --device ID [--ttl SECONDS]\n"
                    "  keys list | keys rotate | keys jwks\n"
+                   "  audit verify                            check the audit log's hash chain\n"
+                   "  audit export [--format jsonl|csv]       print the audit log, oldest first\n"
                    "\n"
                    "Every command takes --data-dir DIR (or $GATEHOUSE_DATA_DIR), --config FILE and\n"
                    "--secret-store auto|keychain|file. Passwords are read from a prompt, or from\n"
@@ -41,6 +43,8 @@ const Route routes[] = {
     { { u"keys"_s, u"list"_s }, DaemonCommand::Kind::KeysList, false },
     { { u"keys"_s, u"rotate"_s }, DaemonCommand::Kind::KeysRotate, false },
     { { u"keys"_s, u"jwks"_s }, DaemonCommand::Kind::KeysJwks, false },
+    { { u"audit"_s, u"verify"_s }, DaemonCommand::Kind::AuditVerify, false },
+    { { u"audit"_s, u"export"_s }, DaemonCommand::Kind::AuditExport, false },
 };
 } // namespace
 
@@ -61,8 +65,9 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     const QCommandLineOption user(u"user"_s, u"Username."_s, u"NAME"_s);
     const QCommandLineOption device(u"device"_s, u"Device id."_s, u"ID"_s);
     const QCommandLineOption ttl(u"ttl"_s, u"Token lifetime in seconds."_s, u"SECONDS"_s);
+    const QCommandLineOption format(u"format"_s, u"Export format: jsonl or csv."_s, u"FORMAT"_s);
     parser.addOptions({ help, version, dataDir, config, secretStore, listen, displayName, role, passwordStdin, json,
-                        user, device, ttl });
+                        user, device, ttl, format });
 
     DaemonCommand command;
     command.helpText = usage;
@@ -103,6 +108,13 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     command.json = parser.isSet(json);
     command.device = parser.value(device);
 
+    if (parser.isSet(format)) {
+        command.format = parser.value(format);
+        if (command.kind != DaemonCommand::Kind::AuditExport)
+            return fail(u"--format only goes with audit export"_s);
+        if (command.format != "jsonl"_L1 && command.format != "csv"_L1)
+            return fail(u"--format: jsonl or csv"_s);
+    }
     if (parser.isSet(listen) && command.kind != DaemonCommand::Kind::Serve)
         return fail(u"--listen only goes with serve"_s);
     if (command.kind == DaemonCommand::Kind::TokenMint) {

@@ -21,6 +21,8 @@ struct DaemonCommand {
         KeysList,
         KeysRotate,
         KeysJwks,
+        AuditVerify,
+        AuditExport,
     };
 
     Kind kind = Kind::Help;
@@ -33,6 +35,7 @@ struct DaemonCommand {
     bool json = false;
     QString device;
     qint64 lifetimeSeconds = 0; ///< 0: the configured default
+    QString format = QStringLiteral("jsonl"); ///< audit export: jsonl or csv
     QString helpText;
 };
 

@@ -4,6 +4,7 @@
 #include "auth/JsonWebKeySet.h"
 #include "auth/KeySet.h"
 #include "auth/TokenVerifier.h"
+#include "store/Database.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -15,6 +16,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSqlQuery>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -42,6 +44,8 @@ private Q_SLOTS:
     void serveAnswersHealthAndJwksAndRefusesUpgrades();
     void serveAcceptsOurTokensAndATrustedIssuers();
     void serveReportsATakenPort();
+    void auditVerifyAndExport();
+    void acknowledgedStateSurvivesKillDashNine();
 
 private:
     Outcome run(const QStringList &arguments, const QByteArray &input = {}) const;
@@ -371,6 +375,100 @@ void TestGatehoused::serveAcceptsOurTokensAndATrustedIssuers()
     server.terminate();
     QVERIFY(server.waitForFinished(10000));
     QCOMPARE(server.exitCode(), 0);
+}
+
+void TestGatehoused::auditVerifyAndExport()
+{
+    QCOMPARE(run({ u"user"_s, u"add"_s, u"dave"_s, u"--password-stdin"_s }, "long enough\n").exitCode, 0);
+    // A device name a spreadsheet would run as a formula, to check the CSV export defuses it.
+    QCOMPARE(run({ u"token"_s, u"mint"_s, u"--user"_s, u"dave"_s, u"--device"_s, u"=HYPERLINK(\"x\")"_s }).exitCode, 0);
+    QCOMPARE(run({ u"token"_s, u"mint"_s, u"--user"_s, u"dave"_s, u"--device"_s, u"phone"_s }).exitCode, 0);
+
+    const auto verified = run({ u"audit"_s, u"verify"_s });
+    QCOMPARE(verified.exitCode, 0);
+    QVERIFY2(verified.out.contains(u"intact: 2 events"_s), qPrintable(verified.out));
+
+    const auto jsonl = run({ u"audit"_s, u"export"_s });
+    QCOMPARE(jsonl.exitCode, 0);
+    const auto lines = jsonl.out.trimmed().split(u'\n');
+    QCOMPARE(lines.size(), 2);
+    const auto first = QJsonDocument::fromJson(lines[0].toUtf8()).object();
+    QCOMPARE(first["id"_L1].toInt(), 1);
+    QCOMPARE(first["type"_L1].toString(), u"session_opened_by_admin"_s);
+    QCOMPARE(first["actor"_L1].toString(), u"cli"_s);
+    QCOMPARE(first["hash"_L1].toString().size(), 64);
+
+    const auto csv = run({ u"audit"_s, u"export"_s, u"--format"_s, u"csv"_s });
+    QCOMPARE(csv.exitCode, 0);
+    QVERIFY(csv.out.startsWith(u"id,time,type,actor"_s));
+    QVERIFY2(csv.out.contains(u"\"'=HYPERLINK(\"\"x\"\")\""_s), qPrintable(csv.out));
+    QCOMPARE(run({ u"audit"_s, u"export"_s, u"--format"_s, u"xml"_s }).exitCode, 2);
+
+    // Tampering with the file directly (guards dropped first) is found and reported.
+    {
+        Database database;
+        QVERIFY(database.open(m_dir->filePath(u"data/gatehouse.sqlite"_s)));
+        QSqlQuery query(database.connection());
+        QVERIFY(query.exec(u"DROP TRIGGER audit_events_no_update"_s));
+        QVERIFY(query.exec(u"UPDATE audit_events SET actor = 'someone-else' WHERE id = 1"_s));
+    }
+    const auto broken = run({ u"audit"_s, u"verify"_s });
+    QCOMPARE(broken.exitCode, 1);
+    QVERIFY2(broken.err.contains(u"BROKEN at event 1"_s), qPrintable(broken.err));
+}
+
+void TestGatehoused::acknowledgedStateSurvivesKillDashNine()
+{
+    QCOMPARE(run({ u"user"_s, u"add"_s, u"erin"_s, u"--password-stdin"_s }, "long enough\n").exitCode, 0);
+    QProcess server;
+    quint16 port = startServer(server);
+    QVERIFY(port != 0);
+    QNetworkAccessManager network;
+    const auto post = [&](const QString &path, const QByteArray &body, const QByteArray &type) {
+        QNetworkRequest request(QUrl(u"http://127.0.0.1:%1%2"_s.arg(port).arg(path)));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, type);
+        std::unique_ptr<QNetworkReply> reply(network.post(request, body));
+        QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+        [[maybe_unused]] const bool done = finished.wait(20000);
+        return QJsonDocument::fromJson(reply->readAll()).object();
+    };
+    const auto login = [&](const QByteArray &device) {
+        return post(u"/auth/login"_s, R"({"username":"erin","password":"long enough","device":")" + device + "\"}",
+                    "application/json");
+    };
+    const QByteArray form = "application/x-www-form-urlencoded";
+    const auto kept = login("kept");
+    const auto revoked = login("revoked");
+    const QByteArray keptRefresh = kept["refresh_token"_L1].toString().toLatin1();
+    const auto rotated = post(u"/oauth/token"_s, "grant_type=refresh_token&refresh_token=" + keptRefresh, form);
+    QVERIFY(rotated.contains("refresh_token"_L1));
+    post(u"/oauth/revoke"_s, "token=" + revoked["refresh_token"_L1].toString().toLatin1(), form);
+
+    server.kill(); // SIGKILL: no clean shutdown, nothing flushed on the way out
+    QVERIFY(server.waitForFinished(10000));
+    QCOMPARE(server.exitStatus(), QProcess::CrashExit);
+
+    QProcess restarted;
+    port = startServer(restarted);
+    QVERIFY(port != 0);
+    // Everything acknowledged before the kill is there: the rotation, so the old token is now
+    // reuse; the revocation; and the new refresh token still works.
+    QCOMPARE(post(u"/oauth/token"_s,
+                  "grant_type=refresh_token&refresh_token=" + revoked["refresh_token"_L1].toString().toLatin1(),
+                  form)["error_description"_L1]
+                 .toString(),
+             u"session_revoked"_s);
+    QVERIFY(post(u"/oauth/token"_s,
+                 "grant_type=refresh_token&refresh_token=" + rotated["refresh_token"_L1].toString().toLatin1(), form)
+                .contains("access_token"_L1));
+    QCOMPARE(
+        post(u"/oauth/token"_s, "grant_type=refresh_token&refresh_token=" + keptRefresh, form)["error_description"_L1]
+            .toString(),
+        u"refresh_token_reused"_s);
+    restarted.terminate();
+    QVERIFY(restarted.waitForFinished(10000));
+    const auto verified = run({ u"audit"_s, u"verify"_s });
+    QCOMPARE(verified.exitCode, 0);
 }
 
 void TestGatehoused::serveReportsATakenPort()

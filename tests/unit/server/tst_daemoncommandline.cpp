@@ -68,6 +68,10 @@ void TestDaemonCommandLine::refusesBadCommandLines_data()
     } << u"--ttl"_s;
     QTest::newRow("listen on a non-serve command refused")
         << QStringList { u"keys"_s, u"list"_s, u"--listen"_s, u":1"_s } << u"--listen"_s;
+    QTest::newRow("format on a non-audit command refused")
+        << QStringList { u"keys"_s, u"list"_s, u"--format"_s, u"csv"_s } << u"--format"_s;
+    QTest::newRow("unknown export format refused")
+        << QStringList { u"audit"_s, u"export"_s, u"--format"_s, u"xml"_s } << u"jsonl or csv"_s;
     QTest::newRow("option missing its value refused") << QStringList { u"serve"_s, u"--data-dir"_s } << u"data-dir"_s;
 }
 
