@@ -8,6 +8,7 @@
 #include "config/ConfigFile.h"
 #include "config/DataDirectory.h"
 #include "identity/UserDirectory.h"
+#include "secrets/AdminToken.h"
 #include "secrets/SecretStore.h"
 #include "sessions/SessionService.h"
 #include "sessions/SqliteSessionStore.h"
@@ -103,6 +104,9 @@ void CommandRunner::run()
     case Kind::AuditVerify:
     case Kind::AuditExport:
         return runAuditCommand();
+    case Kind::AdminTokenShow:
+    case Kind::AdminTokenRotate:
+        return withSecrets([this] { runAdminTokenCommand(); });
     default:
         return runUserCommand();
     }
@@ -236,21 +240,44 @@ void CommandRunner::runUserList()
     succeed(out);
 }
 
-void CommandRunner::withKeys(std::function<void()> next)
+void CommandRunner::withSecrets(std::function<void()> next)
 {
     SecretBackend::open(m_database, m_config.dataDirectory, m_config.secretBackend, this,
                         [this, next](Result<std::shared_ptr<SecretStore>, QString> opened) {
                             if (!opened)
                                 return failWith(opened.error());
                             m_secrets = std::move(opened).value();
-                            m_keys = std::make_unique<KeyStore>(
-                                m_database, *m_secrets, m_clock,
-                                KeyStore::Options { m_config.signingAlgorithm, m_config.verificationGrace() });
-                            connect(m_keys.get(), &KeyStore::failed, this,
-                                    [this](const QString &message) { failWith(message); });
-                            connect(m_keys.get(), &KeyStore::ready, this, next, Qt::SingleShotConnection);
-                            m_keys->load();
+                            next();
                         });
+}
+
+void CommandRunner::withKeys(std::function<void()> next)
+{
+    withSecrets([this, next] {
+        m_keys
+            = std::make_unique<KeyStore>(m_database, *m_secrets, m_clock,
+                                         KeyStore::Options { m_config.signingAlgorithm, m_config.verificationGrace() });
+        connect(m_keys.get(), &KeyStore::failed, this, [this](const QString &message) { failWith(message); });
+        connect(m_keys.get(), &KeyStore::ready, this, next, Qt::SingleShotConnection);
+        m_keys->load();
+    });
+}
+
+void CommandRunner::runAdminTokenCommand()
+{
+    const auto print = [this](Result<QByteArray, SecretFailure> token) {
+        if (!token)
+            return failWith(
+                u"cannot use the admin token in %1: %2"_s.arg(m_secrets->location(), token.error().message));
+        QString out = QString::fromLatin1(*token) + u'\n';
+        if (m_command.kind == Kind::AdminTokenRotate)
+            std::fputs("gatehoused: a running server keeps the old token until it restarts\n", stderr);
+        succeed(out);
+    };
+    if (m_command.kind == Kind::AdminTokenRotate)
+        AdminToken::rotate(*m_secrets, this, print);
+    else
+        AdminToken::load(*m_secrets, this, print);
 }
 
 void CommandRunner::runKeysCommand()

@@ -37,7 +37,9 @@ private:
     void runUserCommand();
     void runUserAdd();
     void runUserList();
+    void withSecrets(std::function<void()> next);
     void withKeys(std::function<void()> next);
+    void runAdminTokenCommand();
     void runKeysCommand();
     void runTokenMint();
     void runAuditCommand();

@@ -20,6 +20,7 @@ const auto usage = u"Usage: gatehoused <command> [options]\n"
                    "  keys list | keys rotate | keys jwks\n"
                    "  audit verify                            check the audit log's hash chain\n"
                    "  audit export [--format jsonl|csv]       print the audit log, oldest first\n"
+                   "  admin-token show | admin-token rotate   the bearer token of the /admin API\n"
                    "\n"
                    "Every command takes --data-dir DIR (or $GATEHOUSE_DATA_DIR), --config FILE and\n"
                    "--secret-store auto|keychain|file. Passwords are read from a prompt, or from\n"
@@ -45,6 +46,8 @@ const Route routes[] = {
     { { u"keys"_s, u"jwks"_s }, DaemonCommand::Kind::KeysJwks, false },
     { { u"audit"_s, u"verify"_s }, DaemonCommand::Kind::AuditVerify, false },
     { { u"audit"_s, u"export"_s }, DaemonCommand::Kind::AuditExport, false },
+    { { u"admin-token"_s, u"show"_s }, DaemonCommand::Kind::AdminTokenShow, false },
+    { { u"admin-token"_s, u"rotate"_s }, DaemonCommand::Kind::AdminTokenRotate, false },
 };
 } // namespace
 

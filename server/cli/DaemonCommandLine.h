@@ -23,6 +23,8 @@ struct DaemonCommand {
         KeysJwks,
         AuditVerify,
         AuditExport,
+        AdminTokenShow,
+        AdminTokenRotate,
     };
 
     Kind kind = Kind::Help;

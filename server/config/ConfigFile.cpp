@@ -247,6 +247,11 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
     config.maximumConnectionsPerUser = *perUser;
     config.maximumMessageSize = *messageSize;
     config.handshakeTimeout = std::chrono::seconds(*handshake);
+    if (object.contains("admin_remote"_L1)) {
+        if (!object.value("admin_remote"_L1).isBool())
+            return fail(u"admin_remote: true or false"_s);
+        config.adminFromAnywhere = object.value("admin_remote"_L1).toBool();
+    }
     if (object.contains("allowed_origins"_L1)) {
         const auto origins = object.value("allowed_origins"_L1);
         if (!origins.isArray())

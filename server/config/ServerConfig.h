@@ -30,6 +30,7 @@ struct ServerConfig {
     qsizetype maximumConnectionsPerUser = 100;
     qint64 maximumMessageSize = 64 * 1024;
     std::chrono::milliseconds handshakeTimeout { 10000 };
+    bool adminFromAnywhere = false; ///< admin_remote: let non-loopback clients use /admin (with the token)
 
     QString databasePath() const { return dataDirectory + QStringLiteral("/gatehouse.sqlite"); }
     /// A retired signing key verifies this long: the longest token plus clock skew.

@@ -85,6 +85,10 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
         (this->*handler)(request, responder);
         return true;
     }
+    if (path == "/admin"_L1 || path.startsWith("/admin/"_L1)) {
+        handleAdmin(request, responder);
+        return true;
+    }
     if (path == "/api/me"_L1) {
         if (!isGet)
             return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;

@@ -8,8 +8,11 @@
 #include <functional>
 #include <memory>
 
+class AuditLog;
+class ConnectionRegistry;
 class QHttpServerResponder;
 class SessionService;
+class UserDirectory;
 struct ClientContext;
 
 /// The HTTP side of the server. Every request passes through handleRequest(), which answers
@@ -28,6 +31,11 @@ public:
         JwksProvider jwks;
         VerifierProvider verifier;
         SessionService *sessions = nullptr;
+        UserDirectory *users = nullptr;
+        ConnectionRegistry *connections = nullptr;
+        AuditLog *audit = nullptr;
+        QByteArray adminTokenHash; ///< SHA-256 of the admin token; empty disables /admin
+        bool adminFromAnywhere = false; ///< otherwise /admin answers loopback peers only
     };
 
     explicit HttpApi(Services services, QObject *parent = nullptr);
@@ -42,6 +50,12 @@ private:
     void handleLogin(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void handleRevoke(const QHttpServerRequest &request, QHttpServerResponder &responder);
+
+    // HttpApiAdmin.cpp: /admin/..., for the admin token only.
+    void handleAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    bool routeAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder, const QStringList &segments);
+    void auditAdminAction(const QString &type, const QString &username, const QString &detailTarget, int affected,
+                          qint64 elapsedMicroseconds, const QHttpServerRequest &request);
 
     static ClientContext clientOf(const QHttpServerRequest &request);
     static void writeError(QHttpServerResponder &responder, int status, const QString &error,

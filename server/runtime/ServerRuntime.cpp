@@ -8,6 +8,7 @@
 #include "config/DataDirectory.h"
 #include "http/HttpApi.h"
 #include "identity/UserDirectory.h"
+#include "secrets/AdminToken.h"
 #include "secrets/SecretStore.h"
 #include "sessions/SessionService.h"
 #include "sessions/SqliteSessionStore.h"
@@ -77,9 +78,19 @@ void ServerRuntime::loadKeys()
     m_keys = std::make_unique<KeyStore>(m_database, *m_secrets, m_clock,
                                         KeyStore::Options { m_config.signingAlgorithm, m_config.verificationGrace() });
     connect(m_keys.get(), &KeyStore::failed, this, &ServerRuntime::fail);
-    connect(m_keys.get(), &KeyStore::ready, this, &ServerRuntime::listen, Qt::SingleShotConnection);
+    connect(m_keys.get(), &KeyStore::ready, this, &ServerRuntime::loadAdminToken, Qt::SingleShotConnection);
     connect(m_keys.get(), &KeyStore::rotated, this, [this] { rebuildVerifier(); });
     m_keys->load();
+}
+
+void ServerRuntime::loadAdminToken()
+{
+    AdminToken::load(*m_secrets, this, [this](Result<QByteArray, SecretFailure> token) {
+        if (!token)
+            return fail(u"cannot read the admin token from %1: %2"_s.arg(m_secrets->location(), token.error().message));
+        m_adminTokenHash = AdminToken::hash(*token);
+        listen();
+    });
 }
 
 bool ServerRuntime::rebuildVerifier()
@@ -142,8 +153,9 @@ void ServerRuntime::listen()
         m_knownUsers.insert(user.username, user);
     connect(m_users.get(), &UserDirectory::userChanged, this, &ServerRuntime::handleUserChanged);
 
-    m_http = std::make_unique<HttpApi>(
-        HttpApi::Services { [this] { return m_keys->jwks(); }, [this] { return m_verifier; }, m_sessions.get() });
+    m_http = std::make_unique<HttpApi>(HttpApi::Services {
+        [this] { return m_keys->jwks(); }, [this] { return m_verifier; }, m_sessions.get(), m_users.get(),
+        m_connections.get(), m_audit.get(), m_adminTokenHash, m_config.adminFromAnywhere });
     m_gate->bindHttp(*m_http);
     const quint16 port = m_gate->port();
     const QString host = m_config.listenAddress.protocol() == QAbstractSocket::IPv6Protocol

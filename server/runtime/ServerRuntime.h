@@ -45,6 +45,7 @@ private:
     void openStore();
     void openSecrets();
     void loadKeys();
+    void loadAdminToken();
     void listen();
     bool rebuildVerifier();
     void handleUserChanged(const QString &username);
@@ -64,4 +65,5 @@ private:
     std::unique_ptr<HttpApi> m_http;
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change
+    QByteArray m_adminTokenHash;
 };

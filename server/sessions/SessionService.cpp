@@ -313,3 +313,8 @@ std::optional<SessionError> SessionService::checkAccess(const AccessClaims &clai
         return SessionError::SessionExpired;
     return std::nullopt;
 }
+
+QList<SessionRecord> SessionService::listSessions(const QString &username) const
+{
+    return m_store.listSessions(username, true);
+}

@@ -77,6 +77,9 @@ public:
     /// Every token of the user issued up to now is refused: sessions end, access tokens die.
     QStringList revokeIssuedBefore(const QString &username, const QString &actor);
 
+    /// Sessions of one user (all users when empty), newest first, revoked ones included.
+    QList<SessionRecord> listSessions(const QString &username) const;
+
     /// Whether a verified access token is still honoured (session alive, not revoked).
     std::optional<SessionError> checkAccess(const AccessClaims &claims) const;
 

@@ -1,0 +1,250 @@
+// HttpApi's administration routes (/admin/...): only with the admin token, and by default
+// only from loopback. Each action is audited with the admin as actor, and answers with what
+// it did and how long it took.
+#include "http/HttpApi.h"
+
+#include "audit/AuditLog.h"
+#include "auth/StrictJson.h"
+#include "identity/UserDirectory.h"
+#include "secrets/AdminToken.h"
+#include "sessions/SessionService.h"
+#include "ws/CloseCode.h"
+#include "ws/ConnectionRegistry.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QUrlQuery>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+constexpr auto adminActor = "admin"_L1;
+constexpr qsizetype maximumBodySize = 64 * 1024;
+constexpr qsizetype maximumSegmentLength = 256;
+
+QJsonObject sessionToJson(const SessionRecord &session)
+{
+    return QJsonObject { { "id"_L1, session.id },
+                         { "user"_L1, session.username },
+                         { "device"_L1, session.deviceId },
+                         { "remote_address"_L1, session.remoteAddress },
+                         { "user_agent"_L1, session.userAgent },
+                         { "created_at"_L1, session.createdAt },
+                         { "last_refresh_at"_L1, session.lastRefreshAt },
+                         { "expires_at"_L1, session.absoluteExpiresAt },
+                         { "revoked_at"_L1, session.revokedAt == 0 ? QJsonValue() : QJsonValue(session.revokedAt) },
+                         { "revoke_reason"_L1, session.revokeReason } };
+}
+
+QJsonObject connectionToJson(const ConnectionInfo &connection)
+{
+    return QJsonObject { { "id"_L1, QString::number(connection.id) },
+                         { "user"_L1, connection.username },
+                         { "device"_L1, connection.deviceId },
+                         { "session_id"_L1, connection.sessionId },
+                         { "remote_address"_L1, connection.remoteAddress },
+                         { "user_agent"_L1, connection.userAgent },
+                         { "connected_at_ms"_L1, connection.connectedAtMs },
+                         { "last_activity_at_ms"_L1, connection.lastActivityAtMs },
+                         { "access_expires_at"_L1, connection.accessExpiresAt },
+                         { "messages_in"_L1, qint64(connection.messagesIn) },
+                         { "messages_out"_L1, qint64(connection.messagesOut) },
+                         { "bytes_in"_L1, qint64(connection.bytesIn) },
+                         { "bytes_out"_L1, qint64(connection.bytesOut) } };
+}
+
+QJsonObject eventToJson(const AuditEvent &event)
+{
+    return QJsonObject { { "id"_L1, event.id },
+                         { "at_ms"_L1, event.atMs },
+                         { "type"_L1, event.type },
+                         { "actor"_L1, event.actor },
+                         { "user"_L1, event.username },
+                         { "device"_L1, event.deviceId },
+                         { "session_id"_L1, event.sessionId },
+                         { "remote_address"_L1, event.remoteAddress },
+                         { "detail"_L1, event.detail },
+                         { "hash"_L1, event.hash } };
+}
+
+QJsonObject outcome(int affected, const QElapsedTimer &timer, QLatin1StringView what)
+{
+    return QJsonObject { { what, affected }, { "elapsed_ms"_L1, double(timer.nsecsElapsed()) / 1e6 } };
+}
+} // namespace
+
+void HttpApi::auditAdminAction(const QString &type, const QString &username, const QString &detailTarget, int affected,
+                               qint64 elapsedMicroseconds, const QHttpServerRequest &request)
+{
+    AuditEvent event;
+    event.type = type;
+    event.actor = adminActor;
+    event.username = username;
+    event.remoteAddress = request.remoteAddress().toString();
+    event.detail = QJsonObject { { "target"_L1, detailTarget },
+                                 { "affected"_L1, affected },
+                                 { "elapsed_us"_L1, elapsedMicroseconds } };
+    m_services.audit->append(event);
+}
+
+void HttpApi::handleAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    if (m_services.adminTokenHash.isEmpty() || !m_services.sessions || !m_services.connections)
+        return writeError(responder, 503, u"unavailable"_s, u"the admin API is not available"_s);
+    if (!m_services.adminFromAnywhere && !request.remoteAddress().isLoopback())
+        return writeError(responder, 403, u"forbidden"_s, u"the admin API answers loopback clients only"_s);
+    const QByteArray authorization = request.value("authorization").trimmed();
+    const bool bearer = authorization.size() > 7 && authorization.first(7).toLower() == "bearer ";
+    if (!bearer || !AdminToken::matches(authorization.sliced(7).trimmed(), m_services.adminTokenHash)) {
+        responder.write(QJsonDocument(QJsonObject { { "error"_L1, "invalid_token"_L1 },
+                                                    { "error_description"_L1, "the admin token is required"_L1 } }),
+                        { { "WWW-Authenticate", "Bearer realm=\"gatehouse-admin\"" } },
+                        QHttpServerResponder::StatusCode::Unauthorized);
+        return;
+    }
+    if (request.body().size() > maximumBodySize)
+        return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 64 KiB"_s);
+    QStringList segments;
+    for (const auto &raw : request.url().path(QUrl::FullyEncoded).split(u'/', Qt::SkipEmptyParts)) {
+        const QString segment = QUrl::fromPercentEncoding(raw.toUtf8());
+        if (segment.size() > maximumSegmentLength)
+            return writeError(responder, 414, u"invalid_request"_s, u"a path segment is too long"_s);
+        segments.append(segment);
+    }
+    if (!routeAdmin(request, responder, segments.mid(1)))
+        writeError(responder, 404, u"not_found"_s, u"no admin resource at %1"_s.arg(request.url().path()));
+}
+
+bool HttpApi::routeAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder, const QStringList &path)
+{
+    const bool get = request.method() == QHttpServerRequest::Method::Get;
+    const bool post = request.method() == QHttpServerRequest::Method::Post;
+    const bool put = request.method() == QHttpServerRequest::Method::Put;
+    const QUrlQuery query(request.url());
+    const QString user = query.queryItemValue(u"user"_s, QUrl::FullyDecoded);
+    auto &sessions = *m_services.sessions;
+    auto &connections = *m_services.connections;
+    QElapsedTimer timer;
+    timer.start();
+
+    if (get && path == QStringList { u"users"_s }) {
+        QJsonArray users;
+        for (const auto &record : m_services.users->list()) {
+            const auto live = connections.connections(record.username);
+            QSet<QString> devices;
+            for (const auto &connection : live)
+                devices.insert(connection.deviceId);
+            users.append(QJsonObject { { "username"_L1, record.username },
+                                       { "display_name"_L1, record.displayName },
+                                       { "roles"_L1, QJsonArray::fromStringList(record.roles) },
+                                       { "enabled"_L1, record.enabled },
+                                       { "online"_L1, !live.isEmpty() },
+                                       { "devices_online"_L1, devices.size() },
+                                       { "connections"_L1, live.size() } });
+        }
+        responder.write(QJsonDocument(QJsonObject { { "users"_L1, users } }));
+        return true;
+    }
+    if (get && path == QStringList { u"sessions"_s }) {
+        QJsonArray list;
+        for (const auto &session : sessions.listSessions(user))
+            list.append(sessionToJson(session));
+        responder.write(QJsonDocument(QJsonObject { { "sessions"_L1, list } }));
+        return true;
+    }
+    if (get && path == QStringList { u"connections"_s }) {
+        QJsonArray list;
+        for (const auto &connection : connections.connections(user))
+            list.append(connectionToJson(connection));
+        responder.write(QJsonDocument(QJsonObject { { "connections"_L1, list } }));
+        return true;
+    }
+    if (get && path == QStringList { u"audit"_s }) {
+        AuditLog::Filter filter;
+        filter.sinceMs = query.queryItemValue(u"since"_s).toLongLong();
+        filter.actor = query.queryItemValue(u"actor"_s, QUrl::FullyDecoded);
+        filter.username = user;
+        filter.type = query.queryItemValue(u"type"_s, QUrl::FullyDecoded);
+        QJsonArray events;
+        for (const auto &event : m_services.audit->query(filter))
+            events.append(eventToJson(event));
+        responder.write(QJsonDocument(QJsonObject { { "events"_L1, events } }));
+        return true;
+    }
+    if ((get || put) && path == QStringList { u"policy"_s }) {
+        if (put) {
+            const auto body = StrictJson::parseObject(request.body());
+            if (!body)
+                return writeError(responder, 400, u"invalid_request"_s, u"the body must be one JSON object"_s), true;
+            const auto policy = SessionPolicy::fromJson(*body, sessions.policy());
+            if (!policy)
+                return writeError(responder, 400, u"invalid_policy"_s, policy.error()), true;
+            sessions.setPolicy(*policy);
+            auditAdminAction(u"policy_changed"_s, {},
+                             QString::fromUtf8(QJsonDocument(policy->toJson()).toJson(QJsonDocument::Compact)), 1,
+                             timer.nsecsElapsed() / 1000, request);
+        }
+        responder.write(QJsonDocument(sessions.policy().toJson()));
+        return true;
+    }
+    if (!post)
+        return false;
+
+    // POST actions: disconnections (4000, tokens untouched) and revocations (4003).
+    const auto respond = [&](int affected, QLatin1StringView what, const QString &auditType, const QString &username,
+                             const QString &target) {
+        auditAdminAction(auditType, username, target, affected, timer.nsecsElapsed() / 1000, request);
+        responder.write(QJsonDocument(outcome(affected, timer, what)));
+        return true;
+    };
+    if (path.size() == 3 && path[0] == "connections"_L1 && path[2] == "disconnect"_L1) {
+        bool ok = false;
+        const quint64 id = path[1].toULongLong(&ok);
+        if (!ok)
+            return writeError(responder, 400, u"invalid_request"_s, u"a connection id is a number"_s), true;
+        const auto matching = connections.connections();
+        const auto it
+            = std::find_if(matching.begin(), matching.end(), [id](const ConnectionInfo &c) { return c.id == id; });
+        const int closed
+            = connections.closeConnection(id, CloseCode::disconnectedByAdmin, u"disconnected by an administrator"_s);
+        return respond(closed, "closed"_L1, u"admin_disconnected_connection"_s,
+                       it == matching.end() ? QString() : it->username, path[1]);
+    }
+    if (path.size() == 4 && path[0] == "devices"_L1 && path[3] == "disconnect"_L1) {
+        const int closed = connections.closeUser(path[1], path[2], CloseCode::disconnectedByAdmin,
+                                                 u"disconnected by an administrator"_s);
+        return respond(closed, "closed"_L1, u"admin_disconnected_device"_s, path[1], path[2]);
+    }
+    if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "disconnect"_L1) {
+        const int closed
+            = connections.closeUser(path[1], {}, CloseCode::disconnectedByAdmin, u"disconnected by an administrator"_s);
+        return respond(closed, "closed"_L1, u"admin_disconnected_user"_s, path[1], path[1]);
+    }
+    if (path.size() == 3 && path[0] == "sessions"_L1 && path[2] == "revoke"_L1) {
+        const int before = static_cast<int>(connections.count());
+        const auto revoked = sessions.revokeSession(path[1], adminActor, u"revoked_by_admin"_s);
+        QJsonObject body = outcome(static_cast<int>(revoked.size()), timer, "revoked"_L1);
+        body.insert("closed"_L1, before - static_cast<int>(connections.count()));
+        responder.write(QJsonDocument(body));
+        return true;
+    }
+    if (path.size() == 3 && path[0] == "users"_L1 && (path[2] == "revoke"_L1 || path[2] == "revoke-before"_L1)) {
+        const auto revoked = path[2] == "revoke"_L1 ? sessions.revokeUser(path[1], {}, adminActor, u"single_logout"_s)
+                                                    : sessions.revokeIssuedBefore(path[1], adminActor);
+        responder.write(QJsonDocument(outcome(static_cast<int>(revoked.size()), timer, "revoked"_L1)));
+        return true;
+    }
+    if (path == QStringList { u"broadcast"_s }) {
+        const auto body = StrictJson::parseObject(request.body());
+        if (!body || !body->contains("payload"_L1) || (body->contains("user"_L1) && !body->value("user"_L1).isString()))
+            return writeError(responder, 400, u"invalid_request"_s, u"send {\"user\"?: name, \"payload\": …}"_s), true;
+        const QString target = body->value("user"_L1).toString();
+        const int sent = connections.broadcast(target, body->value("payload"_L1));
+        return respond(sent, "delivered"_L1, u"admin_broadcast"_s, target, target.isEmpty() ? u"everyone"_s : target);
+    }
+    return false;
+}

@@ -1,0 +1,297 @@
+// The admin API over real sockets, against live WebSocket clients: every action closes what
+// it says with the close code the client sees, answers with what it did, and is audited.
+#include "SessionServer.h"
+#include "core/Clock.h"
+#include "identity/UserDirectory.h"
+#include "secrets/FileSecretStore.h"
+#include "store/Database.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWebSocket>
+
+#include "SecretWaiter.h"
+
+using namespace Qt::StringLiterals;
+
+namespace {
+struct Reply {
+    int status = 0;
+    QJsonObject body;
+};
+
+struct Client {
+    std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
+    QList<QJsonObject> received;
+    Client()
+    {
+        QObject::connect(socket.get(), &QWebSocket::textMessageReceived, socket.get(), [this](const QString &text) {
+            received.append(QJsonDocument::fromJson(text.toUtf8()).object());
+        });
+    }
+    bool closedWith(int code) const
+    {
+        return socket->state() == QAbstractSocket::UnconnectedState && int(socket->closeCode()) == code;
+    }
+};
+} // namespace
+
+class TestAdminApi final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void requiresTheAdminToken_data();
+    void requiresTheAdminToken();
+    void listsUsersSessionsAndConnections();
+    void disconnectLeavesTokensValid();
+    void revokingAUserClosesEveryDeviceWith4003();
+    void revokeBeforeRefusesOlderTokens();
+    void broadcastReachesUserOrEveryone();
+    void policyIsReadAndValidated();
+    void everyActionIsAudited();
+    void hostileAdminRequests_data();
+    void hostileAdminRequests();
+
+private:
+    Reply request(QByteArrayView method, const QString &path, const QByteArray &body = {},
+                  const QByteArray &token = {});
+    std::unique_ptr<Client> connectAs(const QString &username, const QString &device);
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<SessionServer> m_server;
+    QNetworkAccessManager m_network;
+    QByteArray m_adminToken;
+};
+
+void TestAdminApi::initTestCase()
+{
+    {
+        Database database;
+        QVERIFY(database.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
+        SystemClock clock;
+        UserDirectory users(database, clock);
+        for (const auto &name : { u"alice"_s, u"bob"_s, u"carol"_s })
+            QVERIFY(users.add(name, {}, "a long password", {}).ok());
+    }
+    m_server = std::make_unique<SessionServer>(SessionServerOptions { m_dir.path(), {}, u"127.0.0.1:0"_s, u"file"_s });
+    m_server->start();
+    QTRY_COMPARE_WITH_TIMEOUT(m_server->state(), ServerState::Running, 20000);
+    FileSecretStore secrets(m_dir.filePath(u"secrets"_s));
+    const auto token = SecretWaiter::read(secrets, u"admin-token"_s);
+    QVERIFY(token.ok());
+    m_adminToken = *token;
+    QVERIFY(m_adminToken.startsWith("gha_"));
+}
+
+void TestAdminApi::cleanupTestCase()
+{
+    m_server.reset();
+}
+
+Reply TestAdminApi::request(QByteArrayView method, const QString &path, const QByteArray &body, const QByteArray &token)
+{
+    QNetworkRequest request(QUrl(u"http://"_s + m_server->listenAddress() + path));
+    request.setRawHeader("Authorization", "Bearer " + (token.isNull() ? m_adminToken : token));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    std::unique_ptr<QNetworkReply> reply(m_network.sendCustomRequest(request, method.toByteArray(), body));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    [[maybe_unused]] const bool done = finished.wait(20000);
+    return Reply { reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+                   QJsonDocument::fromJson(reply->readAll()).object() };
+}
+
+std::unique_ptr<Client> TestAdminApi::connectAs(const QString &username, const QString &device)
+{
+    QNetworkRequest login(QUrl(u"http://"_s + m_server->listenAddress() + u"/auth/login"_s));
+    login.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    std::unique_ptr<QNetworkReply> reply(
+        m_network.post(login,
+                       QJsonDocument(QJsonObject { { "username"_L1, username },
+                                                   { "password"_L1, "a long password"_L1 },
+                                                   { "device"_L1, device } })
+                           .toJson()));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    if (!finished.wait(20000))
+        return {};
+    const auto token = QJsonDocument::fromJson(reply->readAll()).object()["access_token"_L1].toString();
+    auto client = std::make_unique<Client>();
+    client->socket->open(QUrl(u"ws://"_s + m_server->listenAddress() + u"/ws?access_token="_s + token));
+    if (!QTest::qWaitFor([&] { return !client->received.isEmpty(); }, 10000))
+        return {};
+    return client;
+}
+
+void TestAdminApi::requiresTheAdminToken_data()
+{
+    QTest::addColumn<QByteArray>("token");
+    QTest::newRow("no token refused") << QByteArray("");
+    QTest::newRow("wrong token refused") << QByteArray("gha_wrong");
+    QTest::newRow("a user's access token refused") << QByteArray("eyJhbGciOiJFZERTQSJ9.e30.AAAA");
+    QTest::newRow("token with one character changed refused") << QByteArray("flip");
+}
+
+void TestAdminApi::requiresTheAdminToken()
+{
+    QFETCH(QByteArray, token);
+    if (token == "flip") {
+        token = m_adminToken;
+        token[5] = token[5] == 'A' ? 'B' : 'A';
+    }
+    const auto reply = request("GET", u"/admin/users"_s, {}, token);
+    QCOMPARE(reply.status, 401);
+    QVERIFY(!reply.body.contains("users"_L1));
+}
+
+void TestAdminApi::listsUsersSessionsAndConnections()
+{
+    auto laptop = connectAs(u"alice"_s, u"laptop"_s);
+    auto phone = connectAs(u"alice"_s, u"phone"_s);
+    QVERIFY(laptop && phone);
+    const auto users = request("GET", u"/admin/users"_s).body["users"_L1].toArray();
+    QCOMPARE(users.size(), 3);
+    const auto alice
+        = *std::find_if(users.begin(), users.end(), [](const QJsonValue &u) { return u["username"_L1] == "alice"_L1; });
+    QCOMPARE(alice["online"_L1].toBool(), true);
+    QCOMPARE(alice["devices_online"_L1].toInt(), 2);
+    QCOMPARE(alice["connections"_L1].toInt(), 2);
+    const auto connections = request("GET", u"/admin/connections?user=alice"_s).body["connections"_L1].toArray();
+    QCOMPARE(connections.size(), 2);
+    QCOMPARE(connections[0]["remote_address"_L1].toString(), u"127.0.0.1"_s);
+    const auto sessions = request("GET", u"/admin/sessions?user=alice"_s).body["sessions"_L1].toArray();
+    QVERIFY(sessions.size() >= 2);
+    QVERIFY(sessions[0]["revoked_at"_L1].isNull());
+}
+
+void TestAdminApi::disconnectLeavesTokensValid()
+{
+    auto laptop = connectAs(u"bob"_s, u"laptop"_s);
+    auto phone = connectAs(u"bob"_s, u"phone"_s);
+    const auto connections = request("GET", u"/admin/connections?user=bob"_s).body["connections"_L1].toArray();
+    const QString laptopId = connections[0]["device"_L1] == "laptop"_L1 ? connections[0]["id"_L1].toString()
+                                                                        : connections[1]["id"_L1].toString();
+    const auto one = request("POST", u"/admin/connections/%1/disconnect"_s.arg(laptopId));
+    QCOMPARE(one.status, 200);
+    QCOMPARE(one.body["closed"_L1].toInt(), 1);
+    QVERIFY(one.body["elapsed_ms"_L1].toDouble() < 1000);
+    QTRY_VERIFY(laptop->closedWith(4000));
+    QVERIFY(phone->socket->state() == QAbstractSocket::ConnectedState);
+
+    auto laptopAgain = connectAs(u"bob"_s, u"laptop"_s); // disconnect is not revocation
+    QVERIFY(laptopAgain);
+    QCOMPARE(request("POST", u"/admin/devices/bob/phone/disconnect"_s).body["closed"_L1].toInt(), 1);
+    QTRY_VERIFY(phone->closedWith(4000));
+    QCOMPARE(request("POST", u"/admin/users/bob/disconnect"_s).body["closed"_L1].toInt(), 1);
+    QTRY_VERIFY(laptopAgain->closedWith(4000));
+    QCOMPARE(request("POST", u"/admin/connections/999999/disconnect"_s).body["closed"_L1].toInt(), 0);
+}
+
+void TestAdminApi::revokingAUserClosesEveryDeviceWith4003()
+{
+    std::vector<std::unique_ptr<Client>> devices;
+    for (int i = 0; i < 3; ++i)
+        devices.push_back(connectAs(u"carol"_s, u"device-%1"_s.arg(i)));
+    const auto reply = request("POST", u"/admin/users/carol/revoke"_s);
+    QCOMPARE(reply.status, 200);
+    QVERIFY(reply.body["revoked"_L1].toInt() >= 3);
+    qInfo("single logout of 3 devices answered in %.3f ms", reply.body["elapsed_ms"_L1].toDouble());
+    for (const auto &device : devices)
+        QTRY_VERIFY(device->closedWith(4003));
+    QVERIFY(request("GET", u"/admin/connections?user=carol"_s).body["connections"_L1].toArray().isEmpty());
+}
+
+void TestAdminApi::revokeBeforeRefusesOlderTokens()
+{
+    auto before = connectAs(u"alice"_s, u"old-tab"_s);
+    QVERIFY(before);
+    QTest::qWait(1100); // tokens carry whole seconds
+    QCOMPARE(request("POST", u"/admin/users/alice/revoke-before"_s).status, 200);
+    QTRY_VERIFY(before->closedWith(4003));
+    QTest::qWait(1100);
+    QVERIFY(connectAs(u"alice"_s, u"new-tab"_s)); // a login after the cut-off works
+}
+
+void TestAdminApi::broadcastReachesUserOrEveryone()
+{
+    auto alice = connectAs(u"alice"_s, u"b1"_s);
+    auto bob = connectAs(u"bob"_s, u"b2"_s);
+    const auto toBob = request("POST", u"/admin/broadcast"_s, R"({"user":"bob","payload":{"notice":"hi bob"}})");
+    QCOMPARE(toBob.body["delivered"_L1].toInt(), 1);
+    QTRY_COMPARE(bob->received.last()["payload"_L1]["notice"_L1].toString(), u"hi bob"_s);
+    const auto toAll = request("POST", u"/admin/broadcast"_s, R"({"payload":"maintenance at noon"})");
+    QVERIFY(toAll.body["delivered"_L1].toInt() >= 2);
+    QTRY_COMPARE(alice->received.last()["payload"_L1].toString(), u"maintenance at noon"_s);
+    QCOMPARE(alice->received.last()["type"_L1].toString(), u"broadcast"_s);
+}
+
+void TestAdminApi::policyIsReadAndValidated()
+{
+    const auto current = request("GET", u"/admin/policy"_s);
+    QCOMPARE(current.body["access_token_ttl"_L1].toInt(), 900);
+    const auto changed = request("PUT", u"/admin/policy"_s, R"({"access_token_ttl": 120})");
+    QCOMPARE(changed.status, 200);
+    QCOMPARE(changed.body["access_token_ttl"_L1].toInt(), 120);
+    QCOMPARE(request("PUT", u"/admin/policy"_s, R"({"access_token_ttl": -1})").status, 400);
+    QCOMPARE(request("PUT", u"/admin/policy"_s, R"({"acces_token_ttl": 60})").body["error"_L1].toString(),
+             u"invalid_policy"_s);
+    QCOMPARE(request("PUT", u"/admin/policy"_s, "not json").status, 400);
+    QCOMPARE(request("GET", u"/admin/policy"_s).body["access_token_ttl"_L1].toInt(), 120);
+    request("PUT", u"/admin/policy"_s, R"({"access_token_ttl": 900})");
+}
+
+void TestAdminApi::everyActionIsAudited()
+{
+    const auto events = request("GET", u"/admin/audit?actor=admin"_s).body["events"_L1].toArray();
+    QSet<QString> types;
+    for (const auto &event : events)
+        types.insert(event["type"_L1].toString());
+    for (const auto &expected :
+         { u"admin_disconnected_connection"_s, u"admin_disconnected_device"_s, u"admin_disconnected_user"_s,
+           u"user_sessions_revoked"_s, u"tokens_revoked_before"_s, u"admin_broadcast"_s, u"policy_changed"_s })
+        QVERIFY2(types.contains(expected), qPrintable(expected));
+    const auto carol = request("GET", u"/admin/audit?user=carol&type=login_succeeded"_s).body["events"_L1].toArray();
+    QCOMPARE(carol.size(), 3);
+}
+
+void TestAdminApi::hostileAdminRequests_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<int>("status");
+    QTest::newRow("unknown admin path is 404") << QByteArray("GET") << u"/admin/secrets"_s << QByteArray() << 404;
+    QTest::newRow("GET on an action is 404")
+        << QByteArray("GET") << u"/admin/users/bob/revoke"_s << QByteArray() << 404;
+    QTest::newRow("non-numeric connection id is 400")
+        << QByteArray("POST") << u"/admin/connections/abc/disconnect"_s << QByteArray() << 400;
+    QTest::newRow("encoded slash in a user name stays one segment")
+        << QByteArray("POST") << u"/admin/users/bob%2F..%2Fadmin/disconnect"_s << QByteArray() << 200;
+    QTest::newRow("overlong segment is 414")
+        << QByteArray("POST") << u"/admin/users/"_s + QString(300, u'x') + u"/revoke"_s << QByteArray() << 414;
+    QTest::newRow("broadcast without payload is 400")
+        << QByteArray("POST") << u"/admin/broadcast"_s << QByteArray(R"({"user":"bob"})") << 400;
+    QTest::newRow("broadcast with a numeric user is 400")
+        << QByteArray("POST") << u"/admin/broadcast"_s << QByteArray(R"({"user":5,"payload":1})") << 400;
+    QTest::newRow("100 KiB body is 413") << QByteArray("POST") << u"/admin/broadcast"_s << QByteArray(100 * 1024, '{')
+                                         << 413;
+}
+
+void TestAdminApi::hostileAdminRequests()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QString, path);
+    QFETCH(QByteArray, body);
+    QFETCH(int, status);
+    QCOMPARE(request(method, path, body).status, status);
+    QCOMPARE(request("GET", u"/healthz"_s).status, 200);
+}
+
+QTEST_GUILESS_MAIN(TestAdminApi)
+#include "tst_adminapi.moc"
