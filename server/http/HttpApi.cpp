@@ -74,6 +74,7 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
               { "/auth/login"_L1, &HttpApi::handleLogin },
               { "/oauth/token"_L1, &HttpApi::handleToken },
               { "/oauth/revoke"_L1, &HttpApi::handleRevoke },
+              { "/oauth/introspect"_L1, &HttpApi::handleIntrospect },
           };
     for (const auto &[route, handler] : posts) {
         if (path != route)
@@ -83,6 +84,16 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
         if (!m_services.sessions)
             return writeError(responder, 503, u"unavailable"_s, u"sessions are not available"_s), true;
         (this->*handler)(request, responder);
+        return true;
+    }
+    if (path == "/metrics"_L1) {
+        if (!isGet)
+            return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
+        if (!m_services.metrics)
+            return writeError(responder, 503, u"unavailable"_s, u"metrics are not available"_s), true;
+        if (!m_services.adminFromAnywhere && !request.remoteAddress().isLoopback())
+            return writeError(responder, 403, u"forbidden"_s, u"metrics answer loopback clients only"_s), true;
+        responder.write(m_services.metrics(), "text/plain; version=0.0.4; charset=utf-8");
         return true;
     }
     if (path == "/admin"_L1 || path.startsWith("/admin/"_L1)) {

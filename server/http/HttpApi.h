@@ -36,6 +36,7 @@ public:
         AuditLog *audit = nullptr;
         QByteArray adminTokenHash; ///< SHA-256 of the admin token; empty disables /admin
         bool adminFromAnywhere = false; ///< otherwise /admin answers loopback peers only
+        std::function<QByteArray()> metrics; ///< Prometheus text for GET /metrics
     };
 
     explicit HttpApi(Services services, QObject *parent = nullptr);
@@ -50,6 +51,9 @@ private:
     void handleLogin(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void handleRevoke(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    void handleIntrospect(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    /// The admin token checks shared by /admin and /oauth/introspect; false when it answered.
+    bool authorizeAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder);
 
     // HttpApiAdmin.cpp: /admin/..., for the admin token only.
     void handleAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder);

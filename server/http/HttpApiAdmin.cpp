@@ -91,12 +91,12 @@ void HttpApi::auditAdminAction(const QString &type, const QString &username, con
     m_services.audit->append(event);
 }
 
-void HttpApi::handleAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder)
+bool HttpApi::authorizeAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     if (m_services.adminTokenHash.isEmpty() || !m_services.sessions || !m_services.connections)
-        return writeError(responder, 503, u"unavailable"_s, u"the admin API is not available"_s);
+        return writeError(responder, 503, u"unavailable"_s, u"the admin API is not available"_s), false;
     if (!m_services.adminFromAnywhere && !request.remoteAddress().isLoopback())
-        return writeError(responder, 403, u"forbidden"_s, u"the admin API answers loopback clients only"_s);
+        return writeError(responder, 403, u"forbidden"_s, u"the admin API answers loopback clients only"_s), false;
     const QByteArray authorization = request.value("authorization").trimmed();
     const bool bearer = authorization.size() > 7 && authorization.first(7).toLower() == "bearer ";
     if (!bearer || !AdminToken::matches(authorization.sliced(7).trimmed(), m_services.adminTokenHash)) {
@@ -104,8 +104,15 @@ void HttpApi::handleAdmin(const QHttpServerRequest &request, QHttpServerResponde
                                                     { "error_description"_L1, "the admin token is required"_L1 } }),
                         { { "WWW-Authenticate", "Bearer realm=\"gatehouse-admin\"" } },
                         QHttpServerResponder::StatusCode::Unauthorized);
-        return;
+        return false;
     }
+    return true;
+}
+
+void HttpApi::handleAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    if (!authorizeAdmin(request, responder))
+        return;
     if (request.body().size() > maximumBodySize)
         return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 64 KiB"_s);
     QStringList segments;

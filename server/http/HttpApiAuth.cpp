@@ -8,6 +8,7 @@
 
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
+#include <QJsonArray>
 #include <QJsonDocument>
 
 using namespace Qt::StringLiterals;
@@ -134,4 +135,46 @@ void HttpApi::handleRevoke(const QHttpServerRequest &request, QHttpServerRespond
         m_services.sessions->revokeAccessToken(*claims, claims->subject, client);
     }
     responder.write(QHttpServerResponder::StatusCode::Ok);
+}
+
+void HttpApi::handleIntrospect(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    // RFC 7662 §2.1: the caller must be authorised; here that is the admin token.
+    if (!authorizeAdmin(request, responder))
+        return;
+    if (!hasContentType(request, "application/x-www-form-urlencoded"))
+        return writeError(responder, 400, u"invalid_request"_s, u"send application/x-www-form-urlencoded"_s);
+    const auto form = FormBody::parse(request.body());
+    if (!form)
+        return writeError(responder, 400, u"invalid_request"_s, form.error());
+    const QByteArray token = form->value(u"token"_s).toUtf8();
+    if (token.isEmpty())
+        return writeError(responder, 400, u"invalid_request"_s, u"token is required"_s);
+    // RFC 7662 §2.2: anything not currently usable is just {"active": false}, with no reason.
+    QJsonObject answer { { "active"_L1, false } };
+    if (token.startsWith("ghr_")) {
+        if (const auto live = m_services.sessions->liveRefreshToken(token)) {
+            answer = QJsonObject { { "active"_L1, true },
+                                   { "token_type"_L1, "refresh_token"_L1 },
+                                   { "sub"_L1, live->first.username },
+                                   { "sid"_L1, live->first.id },
+                                   { "device"_L1, live->first.deviceId },
+                                   { "iat"_L1, live->second.issuedAt },
+                                   { "exp"_L1, live->second.expiresAt } };
+        }
+    } else if (const auto claims = m_services.verifier()->verify(token, std::chrono::system_clock::now());
+               claims && !m_services.sessions->checkAccess(*claims)) {
+        answer = QJsonObject { { "active"_L1, true },
+                               { "token_type"_L1, "Bearer"_L1 },
+                               { "sub"_L1, claims->subject },
+                               { "iss"_L1, claims->issuer },
+                               { "aud"_L1, QJsonArray::fromStringList(claims->audiences) },
+                               { "jti"_L1, claims->jwtId },
+                               { "sid"_L1, claims->sessionId },
+                               { "client_id"_L1, claims->clientId },
+                               { "iat"_L1, claims->issuedAt },
+                               { "exp"_L1, claims->expiresAt },
+                               { "roles"_L1, QJsonArray::fromStringList(claims->roles) } };
+    }
+    responder.write(QJsonDocument(answer), { { "Cache-Control", "no-store" } });
 }

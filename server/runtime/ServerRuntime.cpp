@@ -8,6 +8,7 @@
 #include "config/DataDirectory.h"
 #include "http/HttpApi.h"
 #include "identity/UserDirectory.h"
+#include "metrics/ServerMetrics.h"
 #include "secrets/AdminToken.h"
 #include "secrets/SecretStore.h"
 #include "sessions/SessionService.h"
@@ -149,13 +150,15 @@ void ServerRuntime::listen()
                 qCInfo(lcRuntime).noquote() << "revoked" << sessionIds.size()
                                             << u"sessions ("_s + reason + u"), closed"_s << closed << "connections";
             });
+    connectObservers();
     for (const auto &user : m_users->list())
         m_knownUsers.insert(user.username, user);
     connect(m_users.get(), &UserDirectory::userChanged, this, &ServerRuntime::handleUserChanged);
 
-    m_http = std::make_unique<HttpApi>(HttpApi::Services {
-        [this] { return m_keys->jwks(); }, [this] { return m_verifier; }, m_sessions.get(), m_users.get(),
-        m_connections.get(), m_audit.get(), m_adminTokenHash, m_config.adminFromAnywhere });
+    m_http = std::make_unique<HttpApi>(
+        HttpApi::Services { [this] { return m_keys->jwks(); }, [this] { return m_verifier; }, m_sessions.get(),
+                            m_users.get(), m_connections.get(), m_audit.get(), m_adminTokenHash,
+                            m_config.adminFromAnywhere, [this] { return m_metrics->exposition(); } });
     m_gate->bindHttp(*m_http);
     const quint16 port = m_gate->port();
     const QString host = m_config.listenAddress.protocol() == QAbstractSocket::IPv6Protocol
@@ -164,6 +167,29 @@ void ServerRuntime::listen()
     const QString address = host + u':' + QString::number(port);
     qCInfo(lcRuntime).noquote() << "listening on" << address << "with data in" << m_config.dataDirectory;
     Q_EMIT started(address);
+}
+
+void ServerRuntime::connectObservers()
+{
+    m_metrics = std::make_unique<ServerMetrics>(ServerMetrics::Gauges {
+        [this] { return qint64(m_connections->count()); }, [this] { return m_sessions->activeSessionCount(); } });
+    auto *metrics = m_metrics.get();
+    connect(m_connections.get(), &ConnectionRegistry::connectionOpened, metrics,
+            [metrics] { metrics->countHandshakeAccepted(); });
+    connect(m_sessions.get(), &SessionService::loginAttempted, metrics, &ServerMetrics::countLogin);
+    connect(m_sessions.get(), &SessionService::tokenRefreshed, metrics, [metrics] { metrics->countRefresh(); });
+    connect(m_sessions.get(), &SessionService::refreshTokenReused, metrics, [metrics] { metrics->countReuse(); });
+    connect(m_sessions.get(), &SessionService::sessionsRevoked, metrics,
+            [metrics](const QStringList &ids) { metrics->countRevocations(ids.size()); });
+    connect(m_gate.get(), &UpgradeGate::handshakeRefused, this, [this](const QString &reason, const QString &remote) {
+        m_metrics->countHandshakeRefused(reason);
+        AuditEvent event;
+        event.type = u"handshake_refused"_s;
+        event.actor = u"anonymous"_s;
+        event.remoteAddress = remote;
+        event.detail = QJsonObject { { "reason"_L1, reason } };
+        m_audit->append(event);
+    });
 }
 
 void ServerRuntime::handleUserChanged(const QString &username)
@@ -193,6 +219,7 @@ void ServerRuntime::stop()
     if (m_connections)
         m_connections->closeAll(CloseCode::goingAway, u"server shutting down"_s);
     m_http.reset();
+    m_metrics.reset();
     m_gate.reset();
     m_connections.reset();
     m_sessions.reset();

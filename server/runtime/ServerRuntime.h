@@ -15,6 +15,7 @@ class AuditLog;
 class ConnectionRegistry;
 class UpgradeGate;
 class HttpApi;
+class ServerMetrics;
 class SessionService;
 class SqliteSessionStore;
 class TokenVerifier;
@@ -49,6 +50,7 @@ private:
     void listen();
     bool rebuildVerifier();
     void handleUserChanged(const QString &username);
+    void connectObservers();
     void fail(const QString &message);
 
     ServerConfig m_config;
@@ -63,6 +65,7 @@ private:
     std::unique_ptr<ConnectionRegistry> m_connections;
     std::unique_ptr<UpgradeGate> m_gate;
     std::unique_ptr<HttpApi> m_http;
+    std::unique_ptr<ServerMetrics> m_metrics;
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change
     QByteArray m_adminTokenHash;

@@ -111,8 +111,10 @@ Result<TokenPair, SessionError> SessionService::login(const QString &username, Q
         const QString recorded = UserDirectory::isValidUsername(username) ? username : u"(invalid)"_s;
         audit(u"login_failed"_s, recorded, sessionForAudit(recorded, deviceId), client,
               { { "reason"_L1, disabled ? "user_disabled"_L1 : "invalid_credentials"_L1 } });
+        Q_EMIT loginAttempted(false);
         return fail(disabled ? SessionError::UserDisabled : SessionError::BadCredentials);
     }
+    Q_EMIT loginAttempted(true);
     return openSession(*user, deviceId, client, m_policy.accessTokenTtl, u"login_succeeded"_s, user->username);
 }
 
@@ -238,6 +240,7 @@ Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refres
     if (!rotated)
         return fail(SessionError::StorageFailed);
     audit(u"token_refreshed"_s, session->username, *session, client, { { "generation"_L1, next.generation } });
+    Q_EMIT tokenRefreshed(session->id);
     return issuePair(*session, user->roles, nextToken, nextExpiresAt, m_policy.accessTokenTtl);
 }
 
@@ -317,4 +320,24 @@ std::optional<SessionError> SessionService::checkAccess(const AccessClaims &clai
 QList<SessionRecord> SessionService::listSessions(const QString &username) const
 {
     return m_store.listSessions(username, true);
+}
+
+std::optional<std::pair<SessionRecord, RefreshTokenRecord>>
+SessionService::liveRefreshToken(const QByteArray &refreshToken) const
+{
+    if (!looksLikeRefreshToken(refreshToken))
+        return std::nullopt;
+    const auto record = m_store.findRefreshToken(refreshTokenHash(refreshToken));
+    const qint64 now = m_clock.nowSeconds();
+    if (!record || record->usedAt != 0 || now >= record->expiresAt)
+        return std::nullopt;
+    const auto session = m_store.findSession(record->sessionId);
+    if (!session || session->isRevoked() || now >= session->absoluteExpiresAt)
+        return std::nullopt;
+    return std::pair { *session, *record };
+}
+
+qint64 SessionService::activeSessionCount() const
+{
+    return m_store.countActiveSessions(m_clock.nowSeconds());
 }

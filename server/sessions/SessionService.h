@@ -77,6 +77,10 @@ public:
     /// Every token of the user issued up to now is refused: sessions end, access tokens die.
     QStringList revokeIssuedBefore(const QString &username, const QString &actor);
 
+    /// RFC 7662: the session and token record behind a refresh token, if it is still usable.
+    std::optional<std::pair<SessionRecord, RefreshTokenRecord>> liveRefreshToken(const QByteArray &refreshToken) const;
+    qint64 activeSessionCount() const;
+
     /// Sessions of one user (all users when empty), newest first, revoked ones included.
     QList<SessionRecord> listSessions(const QString &username) const;
 
@@ -92,6 +96,8 @@ Q_SIGNALS:
     void sessionOpened(const SessionRecord &session);
     void sessionsRevoked(const QStringList &sessionIds, const QString &reason);
     void refreshTokenReused(const QString &sessionId, const QString &username);
+    void loginAttempted(bool succeeded);
+    void tokenRefreshed(const QString &sessionId);
 
 private:
     Result<TokenPair, SessionError> openSession(const User &user, const QString &deviceId, const ClientContext &client,

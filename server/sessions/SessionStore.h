@@ -50,6 +50,8 @@ public:
     virtual Result<bool, StoreError> revokeAccessToken(const QString &jwtId, qint64 expiresAt) = 0;
     virtual bool isAccessTokenRevoked(const QString &jwtId) const = 0;
 
+    virtual qint64 countActiveSessions(qint64 now) const = 0;
+
     /// Drops what can no longer matter: expired refresh tokens and access-token revocations.
     virtual void purgeExpired(qint64 now) = 0;
 };

@@ -231,3 +231,12 @@ void SqliteSessionStore::purgeExpired(qint64 now)
     revocations.prepare(u"DELETE FROM revoked_access_tokens WHERE expires_at < ?"_s);
     execute(revocations, { now });
 }
+
+qint64 SqliteSessionStore::countActiveSessions(qint64 now) const
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(u"SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND absolute_expires_at > ?"_s);
+    if (!execute(query, { now }) || !query.next())
+        return 0;
+    return query.value(0).toLongLong();
+}

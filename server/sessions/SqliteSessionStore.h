@@ -22,6 +22,7 @@ public:
     qint64 tokensRevokedBefore(const QString &username) const override;
     Result<bool, StoreError> revokeAccessToken(const QString &jwtId, qint64 expiresAt) override;
     bool isAccessTokenRevoked(const QString &jwtId) const override;
+    qint64 countActiveSessions(qint64 now) const override;
     void purgeExpired(qint64 now) override;
 
 private:

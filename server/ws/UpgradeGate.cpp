@@ -212,7 +212,9 @@ void UpgradeGate::deny(QTcpSocket *socket, const Decision &decision)
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     qCInfo(lcGate).noquote() << "refused" << decision.status << decision.error << decision.description << "from"
                              << remoteOf(socket);
-    Q_EMIT handshakeRefused(decision.description.isEmpty() ? decision.error : decision.description, remoteOf(socket));
+    // A refused token is counted by its precise reason ("token_expired"), the rest by error code.
+    Q_EMIT handshakeRefused(decision.error == "invalid_token"_L1 ? decision.description : decision.error,
+                            remoteOf(socket));
     const QByteArray body = QJsonDocument(QJsonObject { { "error"_L1, decision.error },
                                                         { "error_description"_L1, decision.description } })
                                 .toJson(QJsonDocument::Compact);

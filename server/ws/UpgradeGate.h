@@ -57,6 +57,7 @@ public:
     Decision decide(const HttpHead &head) const;
 
 Q_SIGNALS:
+    /// `reason` is a stable code: "token_missing", "origin_rejected", "token_expired", …
     void handshakeRefused(const QString &reason, const QString &remoteAddress);
 
 private:

@@ -57,6 +57,8 @@ private Q_SLOTS:
     void broadcastReachesUserOrEveryone();
     void policyIsReadAndValidated();
     void everyActionIsAudited();
+    void introspectionTellsLiveFromDead();
+    void metricsCountWhatHappened();
     void hostileAdminRequests_data();
     void hostileAdminRequests();
 
@@ -258,6 +260,73 @@ void TestAdminApi::everyActionIsAudited()
         QVERIFY2(types.contains(expected), qPrintable(expected));
     const auto carol = request("GET", u"/admin/audit?user=carol&type=login_succeeded"_s).body["events"_L1].toArray();
     QCOMPARE(carol.size(), 3);
+}
+
+void TestAdminApi::introspectionTellsLiveFromDead()
+{
+    QNetworkRequest login(QUrl(u"http://"_s + m_server->listenAddress() + u"/auth/login"_s));
+    login.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    std::unique_ptr<QNetworkReply> reply(
+        m_network.post(login, R"({"username":"bob","password":"a long password","device":"i"})"));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    QVERIFY(finished.wait(20000));
+    const auto session = QJsonDocument::fromJson(reply->readAll()).object();
+    const auto introspect = [&](const QByteArray &token, const QByteArray &admin = {}) {
+        QNetworkRequest request(QUrl(u"http://"_s + m_server->listenAddress() + u"/oauth/introspect"_s));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/x-www-form-urlencoded"));
+        request.setRawHeader("Authorization", "Bearer " + (admin.isNull() ? m_adminToken : admin));
+        std::unique_ptr<QNetworkReply> answer(m_network.post(request, "token=" + token.toPercentEncoding()));
+        QSignalSpy done(answer.get(), &QNetworkReply::finished);
+        [[maybe_unused]] const bool ok = done.wait(20000);
+        return std::pair { answer->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+                           QJsonDocument::fromJson(answer->readAll()).object() };
+    };
+    const QByteArray access = session["access_token"_L1].toString().toLatin1();
+    const QByteArray refresh = session["refresh_token"_L1].toString().toLatin1();
+    const auto accessInfo = introspect(access).second;
+    QCOMPARE(accessInfo["active"_L1].toBool(), true);
+    QCOMPARE(accessInfo["sub"_L1].toString(), u"bob"_s);
+    QCOMPARE(accessInfo["sid"_L1].toString(), session["session_id"_L1].toString());
+    QCOMPARE(introspect(refresh).second["token_type"_L1].toString(), u"refresh_token"_s);
+    QCOMPARE(introspect("garbage").second, (QJsonObject { { "active"_L1, false } }));
+    QCOMPARE(introspect(access, "gha_not-the-admin").first, 401);
+    QCOMPARE(introspect(access, access).first, 401); // a user's own token is not enough
+    request("POST", u"/admin/sessions/%1/revoke"_s.arg(session["session_id"_L1].toString()));
+    QCOMPARE(introspect(access).second, (QJsonObject { { "active"_L1, false } }));
+    QCOMPARE(introspect(refresh).second, (QJsonObject { { "active"_L1, false } }));
+}
+
+void TestAdminApi::metricsCountWhatHappened()
+{
+    // A refused handshake, to be counted by reason and audited.
+    QWebSocket refused;
+    QSignalSpy gone(&refused, &QWebSocket::disconnected);
+    refused.open(QUrl(u"ws://"_s + m_server->listenAddress() + u"/ws?access_token=expired.or.not"_s));
+    QVERIFY(gone.wait(10000));
+
+    std::unique_ptr<QNetworkReply> reply(
+        m_network.get(QNetworkRequest(QUrl(u"http://"_s + m_server->listenAddress() + u"/metrics"_s))));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    QVERIFY(finished.wait(20000));
+    QVERIFY(reply->header(QNetworkRequest::ContentTypeHeader).toString().startsWith(u"text/plain; version=0.0.4"_s));
+    const QString text = QString::fromUtf8(reply->readAll());
+    const auto value = [&](const QString &series) {
+        for (const auto &line : text.split(u'\n')) {
+            if (line.startsWith(series + u' '))
+                return line.section(u' ', -1).toLongLong();
+        }
+        return qint64(-1);
+    };
+    QVERIFY2(value(u"gatehouse_handshakes_total"_s) >= 10, qPrintable(text));
+    QVERIFY(value(u"gatehouse_handshake_rejects_total{reason=\"bad_base64url\"}"_s) >= 1);
+    QVERIFY(value(u"gatehouse_logins_total{result=\"succeeded\"}"_s) >= 10);
+    QVERIFY(value(u"gatehouse_revocations_total"_s) >= 3);
+    QVERIFY(value(u"gatehouse_connections"_s) >= 0);
+    QVERIFY(value(u"gatehouse_sessions_active"_s) >= 1);
+    QVERIFY(text.contains(u"# TYPE gatehouse_handshake_rejects_total counter"_s));
+    const auto refusals = request("GET", u"/admin/audit?type=handshake_refused"_s).body["events"_L1].toArray();
+    QVERIFY(!refusals.isEmpty());
+    QCOMPARE(refusals[0]["detail"_L1]["reason"_L1].toString(), u"bad_base64url"_s);
 }
 
 void TestAdminApi::hostileAdminRequests_data()
