@@ -190,6 +190,11 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"allowed_origins"_s,
                                        u"max_connections"_s,
                                        u"max_connections_per_user"_s,
+                                       u"admin_remote"_s,
+                                       u"login_rate_per_ip"_s,
+                                       u"login_free_failures"_s,
+                                       u"handshake_rate_per_ip"_s,
+                                       u"handshake_rate_per_user"_s,
                                        u"max_message_size"_s,
                                        u"handshake_timeout"_s };
     if (const auto unknown = unknownMember(object, known))
@@ -247,6 +252,19 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
     config.maximumConnectionsPerUser = *perUser;
     config.maximumMessageSize = *messageSize;
     config.handshakeTimeout = std::chrono::seconds(*handshake);
+    const auto loginRate = seconds(object, u"login_rate_per_ip"_s, 1, 100000, config.loginRatePerIpPerMinute);
+    const auto freeFailures = seconds(object, u"login_free_failures"_s, 0, 1000, config.loginFreeFailures);
+    const auto ipRate = seconds(object, u"handshake_rate_per_ip"_s, 1, 1000000, config.handshakeRatePerIpPerSecond);
+    const auto userRate
+        = seconds(object, u"handshake_rate_per_user"_s, 1, 1000000, config.handshakeRatePerUserPerSecond);
+    for (const auto *number : { &loginRate, &freeFailures, &ipRate, &userRate }) {
+        if (!*number)
+            return fail(QString(number->error()).replace(u"seconds"_s, u"units"_s));
+    }
+    config.loginRatePerIpPerMinute = int(*loginRate);
+    config.loginFreeFailures = int(*freeFailures);
+    config.handshakeRatePerIpPerSecond = int(*ipRate);
+    config.handshakeRatePerUserPerSecond = int(*userRate);
     if (object.contains("admin_remote"_L1)) {
         if (!object.value("admin_remote"_L1).isBool())
             return fail(u"admin_remote: true or false"_s);

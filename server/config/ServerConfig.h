@@ -30,6 +30,10 @@ struct ServerConfig {
     qsizetype maximumConnectionsPerUser = 100;
     qint64 maximumMessageSize = 64 * 1024;
     std::chrono::milliseconds handshakeTimeout { 10000 };
+    int loginRatePerIpPerMinute = 30; ///< login_rate_per_ip
+    int loginFreeFailures = 5; ///< login_free_failures: then the back-off doubles
+    int handshakeRatePerIpPerSecond = 50; ///< handshake_rate_per_ip (burst: twice that)
+    int handshakeRatePerUserPerSecond = 10; ///< handshake_rate_per_user (burst: twice that)
     bool adminFromAnywhere = false; ///< admin_remote: let non-loopback clients use /admin (with the token)
 
     QString databasePath() const { return dataDirectory + QStringLiteral("/gatehouse.sqlite"); }

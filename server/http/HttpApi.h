@@ -9,6 +9,8 @@
 #include <memory>
 
 class AuditLog;
+class LoginBackoff;
+class RateLimiter;
 class ConnectionRegistry;
 class QHttpServerResponder;
 class SessionService;
@@ -37,6 +39,9 @@ public:
         QByteArray adminTokenHash; ///< SHA-256 of the admin token; empty disables /admin
         bool adminFromAnywhere = false; ///< otherwise /admin answers loopback peers only
         std::function<QByteArray()> metrics; ///< Prometheus text for GET /metrics
+        RateLimiter *loginsPerIp = nullptr;
+        LoginBackoff *loginBackoff = nullptr;
+        std::function<void(const QString &kind)> rateLimited;
     };
 
     explicit HttpApi(Services services, QObject *parent = nullptr);

@@ -4,8 +4,11 @@
 
 #include "auth/StrictJson.h"
 #include "http/FormBody.h"
+#include "policy/LoginBackoff.h"
+#include "policy/RateLimiter.h"
 #include "sessions/SessionService.h"
 
+#include <QDateTime>
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
 #include <QJsonArray>
@@ -78,9 +81,37 @@ void HttpApi::handleLogin(const QHttpServerRequest &request, QHttpServerResponde
         if (!body->value(name).isString())
             return writeError(responder, 400, u"invalid_request"_s, u"\"%1\" is required, as a string"_s.arg(name));
     }
-    const auto pair = m_services.sessions->login(body->value("username"_L1).toString(),
-                                                 body->value("password"_L1).toString().toUtf8(),
+    // Brute force is refused before any password is hashed: a rate per address, and a back-off
+    // that doubles per username and per address after repeated failures.
+    const QString username = body->value("username"_L1).toString();
+    const QString address = request.remoteAddress().toString();
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    std::optional<int> wait;
+    if (m_services.loginsPerIp)
+        wait = m_services.loginsPerIp->take(address, double(QDateTime::currentMSecsSinceEpoch()) / 1000.0);
+    if (!wait && m_services.loginBackoff)
+        wait = std::max(m_services.loginBackoff->retryAfter(u"user:"_s + username, now),
+                        m_services.loginBackoff->retryAfter(u"ip:"_s + address, now));
+    if (wait) {
+        if (m_services.rateLimited)
+            m_services.rateLimited(u"login"_s);
+        const QJsonObject body429 { { "error"_L1, "slow_down"_L1 },
+                                    { "error_description"_L1, u"too many attempts; retry in %1 s"_s.arg(*wait) } };
+        responder.write(QJsonDocument(body429), { { "Retry-After", QByteArray::number(*wait) } },
+                        QHttpServerResponder::StatusCode::TooManyRequests);
+        return;
+    }
+    const auto pair = m_services.sessions->login(username, body->value("password"_L1).toString().toUtf8(),
                                                  body->value("device"_L1).toString(), clientOf(request));
+    if (m_services.loginBackoff) {
+        if (!pair && pair.error() == SessionError::BadCredentials) {
+            m_services.loginBackoff->recordFailure(u"user:"_s + username, now);
+            m_services.loginBackoff->recordFailure(u"ip:"_s + address, now);
+        } else if (pair) {
+            m_services.loginBackoff->recordSuccess(u"user:"_s + username);
+            m_services.loginBackoff->recordSuccess(u"ip:"_s + address);
+        }
+    }
     if (!pair) {
         const auto [status, error] = statusOf(pair.error(), false);
         return writeError(responder, status, error, sessionErrorCode(pair.error()));

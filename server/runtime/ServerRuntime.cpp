@@ -9,6 +9,8 @@
 #include "http/HttpApi.h"
 #include "identity/UserDirectory.h"
 #include "metrics/ServerMetrics.h"
+#include "policy/LoginBackoff.h"
+#include "policy/RateLimiter.h"
 #include "secrets/AdminToken.h"
 #include "secrets/SecretStore.h"
 #include "sessions/SessionService.h"
@@ -134,7 +136,8 @@ void ServerRuntime::listen()
     m_gate = std::make_unique<UpgradeGate>(
         *m_connections, authenticate,
         UpgradeGate::Options { m_config.allowedOrigins, m_config.maximumConnections, m_config.maximumConnectionsPerUser,
-                               m_config.maximumMessageSize, m_config.handshakeTimeout });
+                               m_config.maximumMessageSize, m_config.handshakeTimeout,
+                               m_config.handshakeRatePerIpPerSecond, m_config.handshakeRatePerUserPerSecond });
     if (!m_gate->listen(m_config.listenAddress, m_config.listenPort)) {
         const QString reason = m_gate->errorString();
         m_gate.reset();
@@ -151,6 +154,9 @@ void ServerRuntime::listen()
                                             << u"sessions ("_s + reason + u"), closed"_s << closed << "connections";
             });
     connectObservers();
+    const double loginRate = m_config.loginRatePerIpPerMinute;
+    m_loginsPerIp = std::make_unique<RateLimiter>(loginRate / 60.0, loginRate);
+    m_loginBackoff = std::make_unique<LoginBackoff>(m_config.loginFreeFailures);
     for (const auto &user : m_users->list())
         m_knownUsers.insert(user.username, user);
     connect(m_users.get(), &UserDirectory::userChanged, this, &ServerRuntime::handleUserChanged);
@@ -158,7 +164,8 @@ void ServerRuntime::listen()
     m_http = std::make_unique<HttpApi>(
         HttpApi::Services { [this] { return m_keys->jwks(); }, [this] { return m_verifier; }, m_sessions.get(),
                             m_users.get(), m_connections.get(), m_audit.get(), m_adminTokenHash,
-                            m_config.adminFromAnywhere, [this] { return m_metrics->exposition(); } });
+                            m_config.adminFromAnywhere, [this] { return m_metrics->exposition(); }, m_loginsPerIp.get(),
+                            m_loginBackoff.get(), [this](const QString &kind) { m_metrics->countRateLimited(kind); } });
     m_gate->bindHttp(*m_http);
     const quint16 port = m_gate->port();
     const QString host = m_config.listenAddress.protocol() == QAbstractSocket::IPv6Protocol

@@ -15,6 +15,8 @@ class AuditLog;
 class ConnectionRegistry;
 class UpgradeGate;
 class HttpApi;
+class LoginBackoff;
+class RateLimiter;
 class ServerMetrics;
 class SessionService;
 class SqliteSessionStore;
@@ -66,6 +68,8 @@ private:
     std::unique_ptr<UpgradeGate> m_gate;
     std::unique_ptr<HttpApi> m_http;
     std::unique_ptr<ServerMetrics> m_metrics;
+    std::unique_ptr<RateLimiter> m_loginsPerIp;
+    std::unique_ptr<LoginBackoff> m_loginBackoff;
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change
     QByteArray m_adminTokenHash;

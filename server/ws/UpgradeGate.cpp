@@ -5,6 +5,7 @@
 #include "ws/HttpHeadParser.h"
 
 #include <QAbstractHttpServer>
+#include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
@@ -79,6 +80,8 @@ UpgradeGate::UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authentic
     , m_options(std::move(options))
     , m_http(new SocketHandoff)
     , m_webSockets(u"gatehouse"_s, QWebSocketServer::NonSecureMode)
+    , m_perIp(m_options.handshakesPerIpPerSecond, 2.0 * m_options.handshakesPerIpPerSecond)
+    , m_perUser(m_options.handshakesPerUserPerSecond, 2.0 * m_options.handshakesPerUserPerSecond)
 {
     connect(&m_listener, &QTcpServer::pendingConnectionAvailable, this, &UpgradeGate::handleNewConnection);
     connect(&m_webSockets, &QWebSocketServer::newConnection, this, &UpgradeGate::handleWebSocket);
@@ -153,7 +156,7 @@ void UpgradeGate::handleReadable(QTcpSocket *socket)
     case HttpHeadParser::Status::Complete:
         break;
     }
-    const Decision decision = decide(parsed.head);
+    const Decision decision = decide(parsed.head, remoteOf(socket));
     switch (decision.kind) {
     case Decision::Kind::Http:
         release(socket);
@@ -169,8 +172,9 @@ void UpgradeGate::handleReadable(QTcpSocket *socket)
     }
 }
 
-UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head) const
+UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &remoteAddress)
 {
+    const double now = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
     const bool wantsUpgrade = head.hasToken("connection", "upgrade") || !head.value("upgrade").isEmpty();
     if (head.path() != "/ws")
         return {}; // the HTTP API answers, and refuses upgrades itself
@@ -180,6 +184,9 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head) const
     // Limits first: the cheapest check, and the one that protects the others.
     if (m_registry.count() >= m_options.maximumConnections)
         return { Decision::Kind::Deny, 503, u"overloaded"_s, u"too many connections; try again later"_s, {} };
+    // Controlled reconnection: a reconnect storm from one address is slowed before any crypto.
+    if (const auto wait = m_perIp.take(remoteAddress, now))
+        return { Decision::Kind::Deny, 429, u"rate_limited"_s, u"too many handshakes from this address"_s, {}, *wait };
     const QByteArray origin = head.value("origin");
     if (!origin.isEmpty() && !originAllowed(origin))
         return { Decision::Kind::Deny, 403, u"origin_rejected"_s, u"origin not allowed"_s, {} };
@@ -189,6 +196,8 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head) const
     auto claims = m_authenticator(token);
     if (!claims)
         return { Decision::Kind::Deny, 401, u"invalid_token"_s, claims.error(), {} };
+    if (const auto wait = m_perUser.take(claims->subject, now))
+        return { Decision::Kind::Deny, 429, u"rate_limited"_s, u"too many handshakes for this user"_s, {}, *wait };
     if (m_registry.countForUser(claims->subject) >= m_options.maximumConnectionsPerUser)
         return { Decision::Kind::Deny, 429, u"too_many_connections"_s, u"this user has too many connections"_s, {} };
     return { Decision::Kind::Accept, 101, {}, {}, std::move(claims).value() };
@@ -224,7 +233,8 @@ void UpgradeGate::deny(QTcpSocket *socket, const Decision &decision)
     if (decision.status == 401)
         response += "WWW-Authenticate: Bearer realm=\"gatehouse\", error=\"invalid_token\"\r\n";
     if (decision.status == 429 || decision.status == 503)
-        response += "Retry-After: " + QByteArray::number(retryAfterSeconds) + "\r\n";
+        response += "Retry-After: "
+            + QByteArray::number(decision.retryAfter > 0 ? decision.retryAfter : retryAfterSeconds) + "\r\n";
     socket->write(response + "\r\n" + body);
     socket->disconnectFromHost();
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "auth/AccessClaims.h"
+#include "policy/RateLimiter.h"
 #include "ws/HttpHead.h"
 #include "ws/LiveConnection.h"
 
@@ -33,6 +34,8 @@ public:
         qsizetype maximumConnectionsPerUser = 100;
         qint64 maximumMessageSize = 64 * 1024;
         std::chrono::milliseconds headTimeout { 10000 };
+        int handshakesPerIpPerSecond = 50;
+        int handshakesPerUserPerSecond = 10;
     };
 
     /// What the gate decided for one request head.
@@ -42,6 +45,7 @@ public:
         QString error;
         QString description;
         AccessClaims claims;
+        int retryAfter = 0; ///< seconds, for 429 and 503
     };
 
     UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authenticator authenticator, Options options,
@@ -54,7 +58,7 @@ public:
     /// Plain HTTP requests arrive here; the HTTP API binds to it.
     void bindHttp(QAbstractHttpServer &http);
 
-    Decision decide(const HttpHead &head) const;
+    Decision decide(const HttpHead &head, const QString &remoteAddress);
 
 Q_SIGNALS:
     /// `reason` is a stable code: "token_missing", "origin_rejected", "token_expired", …
@@ -77,5 +81,7 @@ private:
     QTcpServer m_listener;
     QPointer<SocketHandoff> m_http; ///< owned by the HTTP server once bound
     QWebSocketServer m_webSockets;
+    RateLimiter m_perIp;
+    RateLimiter m_perUser;
     QHash<QPair<QString, quint16>, AccessClaims> m_acceptedClaims; ///< by peer, until the socket is upgraded
 };

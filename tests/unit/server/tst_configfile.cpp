@@ -106,6 +106,16 @@ void TestConfigFile::trustedIssuersOfEveryKind()
     QCOMPARE(config->issuer, u"https://gatehouse.test"_s);
     QCOMPARE(config->signingAlgorithm, JwsAlgorithm::ES256);
     QCOMPARE(config->trustedIssuers.size(), 4);
+    const auto limits = ConfigFile::apply({ { "admin_remote"_L1, true },
+                                            { "handshake_rate_per_ip"_L1, 7 },
+                                            { "login_free_failures"_L1, 0 },
+                                            { "allowed_origins"_L1, QJsonArray { "*"_L1 } } },
+                                          m_dir.path(), {});
+    QVERIFY(limits.ok());
+    QVERIFY(limits->adminFromAnywhere);
+    QCOMPARE(limits->handshakeRatePerIpPerSecond, 7);
+    QCOMPARE(limits->loginFreeFailures, 0);
+    QCOMPARE(limits->allowedOrigins, QStringList { u"*"_s });
     QCOMPARE(config->trustedIssuers[3].keys.first().algorithm(), JwsAlgorithm::ES256);
     QVERIFY(!config->trustedIssuers[3].keys.first().hasPrivateKey());
     QCOMPARE(config->trustedIssuers[0].keys.size(), 2);
@@ -145,6 +155,14 @@ void TestConfigFile::refusesBadConfig_data()
     QTest::newRow("listen port out of range refused")
         << QJsonObject { { "listen"_L1, "127.0.0.1:70000"_L1 } } << u"listen"_s;
     QTest::newRow("empty issuer refused") << QJsonObject { { "issuer"_L1, ""_L1 } } << u"issuer"_s;
+    QTest::newRow("admin_remote as a string refused")
+        << QJsonObject { { "admin_remote"_L1, "yes"_L1 } } << u"admin_remote"_s;
+    QTest::newRow("zero handshake rate refused")
+        << QJsonObject { { "handshake_rate_per_ip"_L1, 0 } } << u"handshake_rate_per_ip"_s;
+    QTest::newRow("allowed_origins not an array refused")
+        << QJsonObject { { "allowed_origins"_L1, "*"_L1 } } << u"allowed_origins"_s;
+    QTest::newRow("tiny message limit refused")
+        << QJsonObject { { "max_message_size"_L1, 10 } } << u"max_message_size"_s;
     QTest::newRow("unknown secret store refused")
         << QJsonObject { { "secret_store"_L1, "vault"_L1 } } << u"secret_store"_s;
     QTest::newRow("trusted issuers not an array refused")
