@@ -10,7 +10,8 @@ constexpr qint64 maximumLifetimeFlag = 30 * 24 * 3600;
 const auto usage = u"Usage: gatehoused <command> [options]\n"
                    "\n"
                    "Commands:\n"
-                   "  serve [--listen HOST:PORT]              run the session server (headless)\n"
+                   "  serve [--listen HOST:PORT] [--access-token-ttl S] [--refresh-token-idle-ttl S]\n"
+                   "        [--refresh-token-max-ttl S] [--session-idle-ttl S]   run the server (headless)\n"
                    "  user add NAME [--display-name TEXT] [--role ROLE]... [--password-stdin]\n"
                    "  user list [--json]\n"
                    "  user enable NAME | user disable NAME\n"
@@ -69,6 +70,10 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     const QCommandLineOption device(u"device"_s, u"Device id."_s, u"ID"_s);
     const QCommandLineOption ttl(u"ttl"_s, u"Token lifetime in seconds."_s, u"SECONDS"_s);
     const QCommandLineOption format(u"format"_s, u"Export format: jsonl or csv."_s, u"FORMAT"_s);
+    const QStringList lifetimeNames { u"access-token-ttl"_s, u"refresh-token-idle-ttl"_s, u"refresh-token-max-ttl"_s,
+                                      u"session-idle-ttl"_s };
+    for (const auto &name : lifetimeNames)
+        parser.addOption(QCommandLineOption(name, u"Lifetime in seconds (serve)."_s, u"SECONDS"_s));
     parser.addOptions({ help, version, dataDir, config, secretStore, listen, displayName, role, passwordStdin, json,
                         user, device, ttl, format });
 
@@ -117,6 +122,17 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
             return fail(u"--format only goes with audit export"_s);
         if (command.format != "jsonl"_L1 && command.format != "csv"_L1)
             return fail(u"--format: jsonl or csv"_s);
+    }
+    for (const auto &name : lifetimeNames) {
+        if (!parser.isSet(name))
+            continue;
+        if (command.kind != DaemonCommand::Kind::Serve)
+            return fail(u"--%1 only goes with serve"_s.arg(name));
+        bool ok = false;
+        const qint64 seconds = parser.value(name).toLongLong(&ok);
+        if (!ok)
+            return fail(u"--%1: a whole number of seconds"_s.arg(name));
+        command.launch.lifetimes.append({ QString(name).replace(u'-', u'_'), seconds });
     }
     if (parser.isSet(listen) && command.kind != DaemonCommand::Kind::Serve)
         return fail(u"--listen only goes with serve"_s);

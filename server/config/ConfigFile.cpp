@@ -195,6 +195,9 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"login_free_failures"_s,
                                        u"handshake_rate_per_ip"_s,
                                        u"handshake_rate_per_user"_s,
+                                       u"refresh_token_idle_ttl"_s,
+                                       u"refresh_token_max_ttl"_s,
+                                       u"session_idle_ttl"_s,
                                        u"max_message_size"_s,
                                        u"handshake_timeout"_s };
     if (const auto unknown = unknownMember(object, known))
@@ -265,6 +268,15 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
     config.loginFreeFailures = int(*freeFailures);
     config.handshakeRatePerIpPerSecond = int(*ipRate);
     config.handshakeRatePerUserPerSecond = int(*userRate);
+    QJsonObject lifetimes;
+    for (const auto name : { "refresh_token_idle_ttl"_L1, "refresh_token_max_ttl"_L1, "session_idle_ttl"_L1 }) {
+        if (object.contains(name))
+            lifetimes.insert(name, object.value(name));
+    }
+    const auto policy = SessionPolicy::fromJson(lifetimes, config.sessionPolicy);
+    if (!policy)
+        return fail(policy.error());
+    config.sessionPolicy = *policy;
     if (object.contains("admin_remote"_L1)) {
         if (!object.value("admin_remote"_L1).isBool())
             return fail(u"admin_remote: true or false"_s);
@@ -323,6 +335,21 @@ Result<ServerConfig, QString> ConfigFile::resolve(const SessionServerOptions &op
     }
     if (!options.listen.isEmpty() && !parseListen(options.listen, config.listenAddress, config.listenPort))
         return fail(u"--listen: expected HOST:PORT (e.g. 127.0.0.1:8080), got \"%1\""_s.arg(options.listen));
+    if (!options.lifetimes.isEmpty()) {
+        QJsonObject lifetimes;
+        for (const auto &[name, value] : options.lifetimes) {
+            if (name == "access_token_ttl"_L1)
+                config.accessTokenLifetime = std::chrono::seconds(value);
+            else
+                lifetimes.insert(name, value);
+        }
+        const auto policy = SessionPolicy::fromJson(lifetimes, config.sessionPolicy);
+        if (!policy)
+            return fail(u"--"_s + QString(policy.error()).replace(u'_', u'-'));
+        if (config.accessTokenLifetime.count() < 5 || config.accessTokenLifetime > config.maximumAccessTokenLifetime)
+            return fail(u"--access-token-ttl: from 5 to %1 seconds"_s.arg(config.maximumAccessTokenLifetime.count()));
+        config.sessionPolicy = *policy;
+    }
     if (!options.secretStore.isEmpty()) {
         const auto mode = SecretBackend::modeFromName(options.secretStore);
         if (!mode)

@@ -3,6 +3,7 @@
 #include "auth/JwsAlgorithm.h"
 #include "auth/TrustedIssuer.h"
 #include "secrets/SecretBackend.h"
+#include "sessions/SessionPolicy.h"
 
 #include <QHostAddress>
 #include <QList>
@@ -23,6 +24,8 @@ struct ServerConfig {
     JwsAlgorithm signingAlgorithm = JwsAlgorithm::EdDSA;
     std::chrono::seconds accessTokenLifetime { 900 };
     std::chrono::seconds maximumAccessTokenLifetime { 24 * 3600 };
+    /// refresh_token_idle_ttl, refresh_token_max_ttl, session_idle_ttl (access_token_ttl above).
+    SessionPolicy sessionPolicy;
     SecretBackendMode secretBackend = SecretBackendMode::Automatic;
     QList<TrustedIssuer> trustedIssuers;
     QStringList allowedOrigins; ///< WebSocket origins beyond loopback ones; "*" allows any

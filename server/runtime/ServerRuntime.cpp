@@ -27,6 +27,11 @@ using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcRuntime, "gatehouse.runtime")
 
+namespace {
+using namespace std::chrono_literals;
+constexpr auto sweepInterval = 30s; ///< how late an expired session's connections may close at worst
+} // namespace
+
 ServerRuntime::ServerRuntime(ServerConfig config, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
@@ -118,7 +123,7 @@ void ServerRuntime::listen()
             return std::nullopt;
         return TokenIssuer(*key, m_config.issuer, m_config.audience).mint(request, m_clock.now());
     };
-    SessionPolicy policy;
+    SessionPolicy policy = m_config.sessionPolicy;
     policy.accessTokenTtl = m_config.accessTokenLifetime;
     m_sessions = std::make_unique<SessionService>(*m_sessionStore, *m_users, *m_audit, m_clock, mint, policy);
 
@@ -154,6 +159,8 @@ void ServerRuntime::listen()
                                             << u"sessions ("_s + reason + u"), closed"_s << closed << "connections";
             });
     connectObservers();
+    connect(&m_sweepTimer, &QTimer::timeout, m_sessions.get(), &SessionService::sweep);
+    m_sweepTimer.start(sweepInterval);
     const double loginRate = m_config.loginRatePerIpPerMinute;
     m_loginsPerIp = std::make_unique<RateLimiter>(loginRate / 60.0, loginRate);
     m_loginBackoff = std::make_unique<LoginBackoff>(m_config.loginFreeFailures);
@@ -223,6 +230,7 @@ void ServerRuntime::stop()
 {
     if (!m_http && !m_keys && !m_users && !m_sessionStore)
         return;
+    m_sweepTimer.stop();
     if (m_connections)
         m_connections->closeAll(CloseCode::goingAway, u"server shutting down"_s);
     m_http.reset();

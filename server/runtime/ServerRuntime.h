@@ -6,6 +6,7 @@
 #include "store/Database.h"
 
 #include <QHash>
+#include <QTimer>
 
 #include <QObject>
 
@@ -73,4 +74,5 @@ private:
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change
     QByteArray m_adminTokenHash;
+    QTimer m_sweepTimer;
 };

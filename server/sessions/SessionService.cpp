@@ -341,3 +341,18 @@ qint64 SessionService::activeSessionCount() const
 {
     return m_store.countActiveSessions(m_clock.nowSeconds());
 }
+
+QStringList SessionService::sweep()
+{
+    const qint64 now = m_clock.nowSeconds();
+    const auto expired = m_store.expireSessions(now, m_policy.sessionIdleTtl.count());
+    m_store.purgeExpired(now);
+    if (!expired || expired->isEmpty())
+        return {};
+    for (const auto &sessionId : *expired) {
+        if (const auto session = m_store.findSession(sessionId))
+            audit(u"session_expired"_s, u"system"_s, *session, {}, {});
+    }
+    Q_EMIT sessionsRevoked(*expired, u"session_expired"_s);
+    return *expired;
+}

@@ -81,6 +81,10 @@ public:
     std::optional<std::pair<SessionRecord, RefreshTokenRecord>> liveRefreshToken(const QByteArray &refreshToken) const;
     qint64 activeSessionCount() const;
 
+    /// The periodic sweep: ends sessions past their absolute or idle limit (their connections
+    /// close through sessionsRevoked) and purges rows that can no longer matter.
+    QStringList sweep();
+
     /// Sessions of one user (all users when empty), newest first, revoked ones included.
     QList<SessionRecord> listSessions(const QString &username) const;
 

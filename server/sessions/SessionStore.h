@@ -51,6 +51,9 @@ public:
     virtual bool isAccessTokenRevoked(const QString &jwtId) const = 0;
 
     virtual qint64 countActiveSessions(qint64 now) const = 0;
+    /// Ends the live sessions past their absolute limit, or without a refresh for
+    /// `idleSeconds`, with reason "session_expired"; returns their ids.
+    virtual Result<QStringList, StoreError> expireSessions(qint64 now, qint64 idleSeconds) = 0;
 
     /// Drops what can no longer matter: expired refresh tokens and access-token revocations.
     virtual void purgeExpired(qint64 now) = 0;

@@ -240,3 +240,9 @@ qint64 SqliteSessionStore::countActiveSessions(qint64 now) const
         return 0;
     return query.value(0).toLongLong();
 }
+
+Result<QStringList, StoreError> SqliteSessionStore::expireSessions(qint64 now, qint64 idleSeconds)
+{
+    return revokeWhere(u"(absolute_expires_at <= ? OR last_refresh_at + ? <= ?)"_s, { now, idleSeconds, now }, now,
+                       u"session_expired"_s);
+}

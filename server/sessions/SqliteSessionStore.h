@@ -23,6 +23,7 @@ public:
     Result<bool, StoreError> revokeAccessToken(const QString &jwtId, qint64 expiresAt) override;
     bool isAccessTokenRevoked(const QString &jwtId) const override;
     qint64 countActiveSessions(qint64 now) const override;
+    Result<QStringList, StoreError> expireSessions(qint64 now, qint64 idleSeconds) override;
     void purgeExpired(qint64 now) override;
 
 private:

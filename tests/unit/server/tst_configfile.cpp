@@ -250,6 +250,22 @@ void TestConfigFile::flagsOverrideTheFile()
     QCOMPARE(overridden->secretBackend, SecretBackendMode::Keychain);
     QVERIFY(!ConfigFile::resolve(SessionServerOptions { dataDir, {}, u"nonsense"_s, {} }).ok());
     QVERIFY(!ConfigFile::resolve(SessionServerOptions { dataDir, {}, {}, u"cloud"_s }).ok());
+    const auto lab = ConfigFile::resolve(SessionServerOptions {
+        dataDir, {}, {}, {}, { { u"access_token_ttl"_s, 30 }, { u"session_idle_ttl"_s, 600 } } });
+    QVERIFY(lab.ok());
+    QCOMPARE(lab->accessTokenLifetime.count(), 30);
+    QCOMPARE(lab->sessionPolicy.sessionIdleTtl.count(), 600);
+    const auto badFlag
+        = ConfigFile::resolve(SessionServerOptions { dataDir, {}, {}, {}, { { u"session_idle_ttl"_s, 1 } } });
+    QVERIFY(!badFlag.ok());
+    QVERIFY2(badFlag.error().startsWith(u"--session-idle-ttl"_s), qPrintable(badFlag.error()));
+    QVERIFY(!ConfigFile::resolve(SessionServerOptions { dataDir, {}, {}, {}, { { u"access_token_ttl"_s, 1 } } }).ok());
+    const auto lifetimesFromFile = ConfigFile::apply(
+        { { "refresh_token_max_ttl"_L1, 7200 }, { "refresh_token_idle_ttl"_L1, 3600 } }, dataDir, {});
+    QCOMPARE(lifetimesFromFile->sessionPolicy.refreshTokenMaxTtl.count(), 7200);
+    QVERIFY(
+        !ConfigFile::apply({ { "refresh_token_idle_ttl"_L1, 7200 }, { "refresh_token_max_ttl"_L1, 3600 } }, dataDir, {})
+             .ok());
     const auto duplicate = dataDir + u"/dup.json"_s;
     QVERIFY(writeFile(duplicate, R"({"listen": "127.0.0.1:1", "listen": "0.0.0.0:2"})"));
     QVERIFY(!ConfigFile::resolve(SessionServerOptions { dataDir, duplicate, {}, {} }).ok());

@@ -35,6 +35,10 @@ void TestDaemonCommandLine::parsesCommands()
     const auto serve = DaemonCommandLine::parse({ u"gatehoused"_s, u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s });
     QCOMPARE(serve->kind, Kind::Serve);
     QCOMPARE(serve->launch.listen, u"127.0.0.1:0"_s);
+    const auto lab = DaemonCommandLine::parse(
+        { u"gatehoused"_s, u"serve"_s, u"--access-token-ttl"_s, u"30"_s, u"--session-idle-ttl"_s, u"600"_s });
+    QCOMPARE(lab->launch.lifetimes,
+             (QList<QPair<QString, qint64>> { { u"access_token_ttl"_s, 30 }, { u"session_idle_ttl"_s, 600 } }));
     QCOMPARE(DaemonCommandLine::parse({ u"gatehoused"_s, u"keys"_s, u"jwks"_s })->kind, Kind::KeysJwks);
     QCOMPARE(DaemonCommandLine::parse({ u"gatehoused"_s, u"--help"_s })->kind, Kind::Help);
 }
@@ -72,6 +76,10 @@ void TestDaemonCommandLine::refusesBadCommandLines_data()
         << QStringList { u"keys"_s, u"list"_s, u"--format"_s, u"csv"_s } << u"--format"_s;
     QTest::newRow("unknown export format refused")
         << QStringList { u"audit"_s, u"export"_s, u"--format"_s, u"xml"_s } << u"jsonl or csv"_s;
+    QTest::newRow("lifetime flag on a non-serve command refused")
+        << QStringList { u"keys"_s, u"list"_s, u"--access-token-ttl"_s, u"60"_s } << u"only goes with serve"_s;
+    QTest::newRow("lifetime flag with letters refused")
+        << QStringList { u"serve"_s, u"--session-idle-ttl"_s, u"1h"_s } << u"whole number"_s;
     QTest::newRow("option missing its value refused") << QStringList { u"serve"_s, u"--data-dir"_s } << u"data-dir"_s;
 }
 

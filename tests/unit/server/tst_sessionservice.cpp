@@ -43,6 +43,7 @@ private Q_SLOTS:
     void revokedAccessTokenIsRefused();
     void stateSurvivesReopening();
     void policyValidation();
+    void sweepEndsExpiredAndIdleSessions();
 
 private:
     TokenPair loginAlice(const QString &device = u"laptop"_s);
@@ -387,6 +388,35 @@ void TestSessionService::policyValidation()
            QJsonObject { { "refresh_token_idle_ttl"_L1, 7200 }, { "refresh_token_max_ttl"_L1, 3600 } },
            QJsonObject { { "session_idle_ttl"_L1, 1e12 } } })
         QVERIFY(!SessionPolicy::fromJson(bad, defaults).ok());
+}
+
+void TestSessionService::sweepEndsExpiredAndIdleSessions()
+{
+    auto policy = m_sessions->policy();
+    policy.sessionIdleTtl = 3600s;
+    policy.refreshTokenMaxTtl = 3 * 3600s;
+    policy.refreshTokenIdleTtl = 3600s;
+    m_sessions->setPolicy(policy);
+    const auto idle = loginAlice(u"idle"_s);
+    auto busy = loginAlice(u"busy"_s);
+    QSignalSpy revoked(m_sessions.get(), &SessionService::sessionsRevoked);
+    QVERIFY(m_sessions->sweep().isEmpty());
+    m_clock.advance(3000s);
+    busy = *m_sessions->refresh(busy.refreshToken, client); // activity keeps it alive
+    m_clock.advance(700s);
+    QCOMPARE(m_sessions->sweep(), QStringList { idle.sessionId });
+    QCOMPARE(revoked.count(), 1);
+    QCOMPARE(m_store->findSession(idle.sessionId)->revokeReason, u"session_expired"_s);
+    QVERIFY(!m_store->findSession(busy.sessionId)->isRevoked());
+    for (int i = 0; i < 2; ++i) { // refreshed on time, but the absolute limit still comes
+        m_clock.advance(3000s);
+        const auto next = m_sessions->refresh(busy.refreshToken, client);
+        if (next)
+            busy = *next;
+    }
+    m_clock.advance(3000s);
+    QCOMPARE(m_sessions->sweep(), QStringList { busy.sessionId });
+    QCOMPARE(m_audit->query({ 0, {}, {}, u"session_expired"_s, 10 }).size(), 2);
 }
 
 QTEST_GUILESS_MAIN(TestSessionService)
