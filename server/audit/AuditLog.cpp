@@ -4,6 +4,7 @@
 #include "store/Database.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QJsonDocument>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -53,6 +54,22 @@ QByteArray AuditLog::canonicalContent(const AuditEvent &event)
                                 { "remote_address"_L1, event.remoteAddress },
                                 { "detail"_L1, event.detail } };
     return QJsonDocument(content).toJson(QJsonDocument::Compact);
+}
+
+QJsonObject AuditLog::toJson(const AuditEvent &event)
+{
+    return QJsonObject { { "id"_L1, event.id },
+                         { "at_ms"_L1, event.atMs },
+                         { "time"_L1, QDateTime::fromMSecsSinceEpoch(event.atMs, Qt::UTC).toString(Qt::ISODateWithMs) },
+                         { "type"_L1, event.type },
+                         { "actor"_L1, event.actor },
+                         { "username"_L1, event.username },
+                         { "device_id"_L1, event.deviceId },
+                         { "session_id"_L1, event.sessionId },
+                         { "remote_address"_L1, event.remoteAddress },
+                         { "detail"_L1, event.detail },
+                         { "previous_hash"_L1, event.previousHash },
+                         { "hash"_L1, event.hash } };
 }
 
 QString AuditLog::chainHash(const QString &previousHash, const AuditEvent &event)

@@ -36,6 +36,8 @@ public:
 
     /// The hash input of an event: its content as compact JSON with sorted members.
     static QByteArray canonicalContent(const AuditEvent &event);
+    /// An event as the admin API and `audit export` show it, with its time and chain hashes.
+    static QJsonObject toJson(const AuditEvent &event);
     static QString chainHash(const QString &previousHash, const AuditEvent &event);
 
 private:

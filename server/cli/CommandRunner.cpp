@@ -138,9 +138,9 @@ void CommandRunner::runAuditCommand()
     const bool csv = m_command.format == "csv"_L1;
     QString out = csv ? u"id,time,type,actor,username,device_id,session_id,remote_address,detail,hash\n"_s : QString();
     for (const auto &event : events) {
-        const QString time = QDateTime::fromMSecsSinceEpoch(event.atMs, Qt::UTC).toString(Qt::ISODateWithMs);
-        const QString detail = QString::fromUtf8(QJsonDocument(event.detail).toJson(QJsonDocument::Compact));
         if (csv) {
+            const QString time = QDateTime::fromMSecsSinceEpoch(event.atMs, Qt::UTC).toString(Qt::ISODateWithMs);
+            const QString detail = QString::fromUtf8(QJsonDocument(event.detail).toJson(QJsonDocument::Compact));
             out += QString::number(event.id) + u',';
             for (const auto &field : { time, event.type, event.actor, event.username, event.deviceId, event.sessionId,
                                        event.remoteAddress, detail })
@@ -148,18 +148,7 @@ void CommandRunner::runAuditCommand()
             out += event.hash + u'\n';
             continue;
         }
-        const QJsonObject line { { "id"_L1, event.id },
-                                 { "time"_L1, time },
-                                 { "type"_L1, event.type },
-                                 { "actor"_L1, event.actor },
-                                 { "username"_L1, event.username },
-                                 { "device_id"_L1, event.deviceId },
-                                 { "session_id"_L1, event.sessionId },
-                                 { "remote_address"_L1, event.remoteAddress },
-                                 { "detail"_L1, event.detail },
-                                 { "previous_hash"_L1, event.previousHash },
-                                 { "hash"_L1, event.hash } };
-        out += QString::fromUtf8(QJsonDocument(line).toJson(QJsonDocument::Compact)) + u'\n';
+        out += QString::fromUtf8(QJsonDocument(AuditLog::toJson(event)).toJson(QJsonDocument::Compact)) + u'\n';
     }
     succeed(out);
 }

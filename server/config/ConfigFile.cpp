@@ -198,6 +198,7 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"refresh_token_idle_ttl"_s,
                                        u"refresh_token_max_ttl"_s,
                                        u"session_idle_ttl"_s,
+                                       u"sweep_interval"_s,
                                        u"max_message_size"_s,
                                        u"handshake_timeout"_s };
     if (const auto unknown = unknownMember(object, known))
@@ -268,6 +269,10 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
     config.loginFreeFailures = int(*freeFailures);
     config.handshakeRatePerIpPerSecond = int(*ipRate);
     config.handshakeRatePerUserPerSecond = int(*userRate);
+    const auto sweep = seconds(object, u"sweep_interval"_s, 1, 3600, config.sweepInterval.count());
+    if (!sweep)
+        return fail(sweep.error());
+    config.sweepInterval = std::chrono::seconds(*sweep);
     QJsonObject lifetimes;
     for (const auto name : { "refresh_token_idle_ttl"_L1, "refresh_token_max_ttl"_L1, "session_idle_ttl"_L1 }) {
         if (object.contains(name))

@@ -37,6 +37,7 @@ struct ServerConfig {
     int loginFreeFailures = 5; ///< login_free_failures: then the back-off doubles
     int handshakeRatePerIpPerSecond = 50; ///< handshake_rate_per_ip (burst: twice that)
     int handshakeRatePerUserPerSecond = 10; ///< handshake_rate_per_user (burst: twice that)
+    std::chrono::seconds sweepInterval { 30 }; ///< sweep_interval: how often expired sessions are ended
     bool adminFromAnywhere = false; ///< admin_remote: let non-loopback clients use /admin (with the token)
 
     QString databasePath() const { return dataDirectory + QStringLiteral("/gatehouse.sqlite"); }

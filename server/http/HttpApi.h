@@ -5,8 +5,11 @@
 #include <QAbstractHttpServer>
 #include <QJsonObject>
 
+#include <QHash>
+
 #include <functional>
 #include <memory>
+#include <optional>
 
 class AuditLog;
 class LoginBackoff;
@@ -66,6 +69,9 @@ private:
     void auditAdminAction(const QString &type, const QString &username, const QString &detailTarget, int affected,
                           qint64 elapsedMicroseconds, const QHttpServerRequest &request);
 
+    /// The form body of an OAuth endpoint, or nothing after answering 400/413 itself.
+    static std::optional<QHash<QString, QString>> formOf(const QHttpServerRequest &request,
+                                                         QHttpServerResponder &responder);
     static ClientContext clientOf(const QHttpServerRequest &request);
     static void writeError(QHttpServerResponder &responder, int status, const QString &error,
                            const QString &description);

@@ -57,20 +57,6 @@ QJsonObject connectionToJson(const ConnectionInfo &connection)
                          { "bytes_out"_L1, qint64(connection.bytesOut) } };
 }
 
-QJsonObject eventToJson(const AuditEvent &event)
-{
-    return QJsonObject { { "id"_L1, event.id },
-                         { "at_ms"_L1, event.atMs },
-                         { "type"_L1, event.type },
-                         { "actor"_L1, event.actor },
-                         { "user"_L1, event.username },
-                         { "device"_L1, event.deviceId },
-                         { "session_id"_L1, event.sessionId },
-                         { "remote_address"_L1, event.remoteAddress },
-                         { "detail"_L1, event.detail },
-                         { "hash"_L1, event.hash } };
-}
-
 QJsonObject outcome(int affected, const QElapsedTimer &timer, QLatin1StringView what)
 {
     return QJsonObject { { what, affected }, { "elapsed_ms"_L1, double(timer.nsecsElapsed()) / 1e6 } };
@@ -178,7 +164,7 @@ bool HttpApi::routeAdmin(const QHttpServerRequest &request, QHttpServerResponder
         filter.type = query.queryItemValue(u"type"_s, QUrl::FullyDecoded);
         QJsonArray events;
         for (const auto &event : m_services.audit->query(filter))
-            events.append(eventToJson(event));
+            events.append(AuditLog::toJson(event));
         responder.write(QJsonDocument(QJsonObject { { "events"_L1, events } }));
         return true;
     }

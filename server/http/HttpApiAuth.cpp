@@ -62,6 +62,20 @@ std::pair<int, QString> statusOf(SessionError error, bool tokenEndpoint)
 }
 } // namespace
 
+std::optional<QHash<QString, QString>> HttpApi::formOf(const QHttpServerRequest &request,
+                                                       QHttpServerResponder &responder)
+{
+    if (request.body().size() > maximumBodySize)
+        return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 16 KiB"_s), std::nullopt;
+    if (!hasContentType(request, "application/x-www-form-urlencoded"))
+        return writeError(responder, 400, u"invalid_request"_s, u"send application/x-www-form-urlencoded"_s),
+               std::nullopt;
+    auto form = FormBody::parse(request.body());
+    if (!form)
+        return writeError(responder, 400, u"invalid_request"_s, form.error()), std::nullopt;
+    return std::move(form).value();
+}
+
 ClientContext HttpApi::clientOf(const QHttpServerRequest &request)
 {
     return ClientContext { request.remoteAddress().toString(),
@@ -85,10 +99,10 @@ void HttpApi::handleLogin(const QHttpServerRequest &request, QHttpServerResponde
     // that doubles per username and per address after repeated failures.
     const QString username = body->value("username"_L1).toString();
     const QString address = request.remoteAddress().toString();
-    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    const double now = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
     std::optional<int> wait;
     if (m_services.loginsPerIp)
-        wait = m_services.loginsPerIp->take(address, double(QDateTime::currentMSecsSinceEpoch()) / 1000.0);
+        wait = m_services.loginsPerIp->take(address, now);
     if (!wait && m_services.loginBackoff)
         wait = std::max(m_services.loginBackoff->retryAfter(u"user:"_s + username, now),
                         m_services.loginBackoff->retryAfter(u"ip:"_s + address, now));
@@ -121,13 +135,9 @@ void HttpApi::handleLogin(const QHttpServerRequest &request, QHttpServerResponde
 
 void HttpApi::handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
-    if (request.body().size() > maximumBodySize)
-        return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 16 KiB"_s);
-    if (!hasContentType(request, "application/x-www-form-urlencoded"))
-        return writeError(responder, 400, u"invalid_request"_s, u"send application/x-www-form-urlencoded"_s);
-    const auto form = FormBody::parse(request.body());
+    const auto form = formOf(request, responder);
     if (!form)
-        return writeError(responder, 400, u"invalid_request"_s, form.error());
+        return;
     const QString grantType = form->value(u"grant_type"_s);
     if (grantType.isEmpty())
         return writeError(responder, 400, u"invalid_request"_s, u"grant_type is required"_s);
@@ -146,13 +156,9 @@ void HttpApi::handleToken(const QHttpServerRequest &request, QHttpServerResponde
 
 void HttpApi::handleRevoke(const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
-    if (request.body().size() > maximumBodySize)
-        return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 16 KiB"_s);
-    if (!hasContentType(request, "application/x-www-form-urlencoded"))
-        return writeError(responder, 400, u"invalid_request"_s, u"send application/x-www-form-urlencoded"_s);
-    const auto form = FormBody::parse(request.body());
+    const auto form = formOf(request, responder);
     if (!form)
-        return writeError(responder, 400, u"invalid_request"_s, form.error());
+        return;
     const QByteArray token = form->value(u"token"_s).toUtf8();
     if (token.isEmpty())
         return writeError(responder, 400, u"invalid_request"_s, u"token is required"_s);
@@ -173,11 +179,9 @@ void HttpApi::handleIntrospect(const QHttpServerRequest &request, QHttpServerRes
     // RFC 7662 §2.1: the caller must be authorised; here that is the admin token.
     if (!authorizeAdmin(request, responder))
         return;
-    if (!hasContentType(request, "application/x-www-form-urlencoded"))
-        return writeError(responder, 400, u"invalid_request"_s, u"send application/x-www-form-urlencoded"_s);
-    const auto form = FormBody::parse(request.body());
+    const auto form = formOf(request, responder);
     if (!form)
-        return writeError(responder, 400, u"invalid_request"_s, form.error());
+        return;
     const QByteArray token = form->value(u"token"_s).toUtf8();
     if (token.isEmpty())
         return writeError(responder, 400, u"invalid_request"_s, u"token is required"_s);

@@ -1,6 +1,7 @@
 #include "policy/LoginBackoff.h"
 
 #include <algorithm>
+#include <cmath>
 
 LoginBackoff::LoginBackoff(int freeFailures, int maximumDelay, qsizetype maximumKeys)
     : m_freeFailures(freeFailures)
@@ -9,15 +10,15 @@ LoginBackoff::LoginBackoff(int freeFailures, int maximumDelay, qsizetype maximum
 {
 }
 
-std::optional<int> LoginBackoff::retryAfter(const QString &key, qint64 nowSeconds) const
+std::optional<int> LoginBackoff::retryAfter(const QString &key, double nowSeconds) const
 {
     const auto it = m_states.constFind(key);
     if (it == m_states.cend() || it->blockedUntil <= nowSeconds)
         return std::nullopt;
-    return static_cast<int>(it->blockedUntil - nowSeconds);
+    return static_cast<int>(std::ceil(it->blockedUntil - nowSeconds)); // whole seconds, rounded up
 }
 
-void LoginBackoff::recordFailure(const QString &key, qint64 nowSeconds)
+void LoginBackoff::recordFailure(const QString &key, double nowSeconds)
 {
     if (!m_states.contains(key) && m_states.size() >= m_maximumKeys) {
         // Forget keys that are no longer blocked; their failure counts start over.

@@ -14,14 +14,14 @@ public:
     explicit LoginBackoff(int freeFailures = 5, int maximumDelay = 300, qsizetype maximumKeys = 100000);
 
     /// Seconds to wait before the next attempt may be tried, if any.
-    std::optional<int> retryAfter(const QString &key, qint64 nowSeconds) const;
-    void recordFailure(const QString &key, qint64 nowSeconds);
+    std::optional<int> retryAfter(const QString &key, double nowSeconds) const;
+    void recordFailure(const QString &key, double nowSeconds);
     void recordSuccess(const QString &key);
 
 private:
     struct State {
         int failures = 0;
-        qint64 blockedUntil = 0;
+        double blockedUntil = 0; ///< seconds, with milliseconds
     };
 
     int m_freeFailures;

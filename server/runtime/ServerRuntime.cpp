@@ -26,15 +26,12 @@
 using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcRuntime, "gatehouse.runtime")
-
-namespace {
-using namespace std::chrono_literals;
-constexpr auto sweepInterval = 30s; ///< how late an expired session's connections may close at worst
-} // namespace
+// namespace
 
 ServerRuntime::ServerRuntime(ServerConfig config, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
+    , m_sweepTimer(this) // a child moves to the server thread with the runtime; a bare member would not
 {
 }
 
@@ -160,7 +157,7 @@ void ServerRuntime::listen()
             });
     connectObservers();
     connect(&m_sweepTimer, &QTimer::timeout, m_sessions.get(), &SessionService::sweep);
-    m_sweepTimer.start(sweepInterval);
+    m_sweepTimer.start(m_config.sweepInterval);
     const double loginRate = m_config.loginRatePerIpPerMinute;
     m_loginsPerIp = std::make_unique<RateLimiter>(loginRate / 60.0, loginRate);
     m_loginBackoff = std::make_unique<LoginBackoff>(m_config.loginFreeFailures);

@@ -27,6 +27,8 @@ LiveConnection::LiveConnection(quint64 id, QWebSocket *socket, const AccessClaim
     : QObject(parent)
     , m_socket(socket)
     , m_authenticator(std::move(authenticator))
+    , m_expiringTimer(this)
+    , m_expiryTimer(this)
 {
     m_info.id = id;
     m_info.username = claims.subject;

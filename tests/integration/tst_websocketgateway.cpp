@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -65,6 +66,7 @@ private Q_SLOTS:
     void refreshTokenReuseClosesTheSession();
     void inBandRefreshExtendsTheConnection();
     void expiryWarnsThenClosesWith4001();
+    void idleSessionIsSweptAndClosedWith4003();
     void syncReachesTheUsersOtherDevicesOnly();
     void badFramesAreAnsweredOrClosed();
     void connectionsPerUserAreLimited();
@@ -83,6 +85,8 @@ private:
 
 void TestWebSocketGateway::initTestCase()
 {
+    // A timer created on one thread and started on another never fires: make that a failure.
+    QTest::failOnWarning(QRegularExpression(u"Timers cannot be started from another thread"_s));
     {
         Database database;
         QVERIFY(database.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
@@ -355,6 +359,42 @@ void TestWebSocketGateway::expiryWarnsThenClosesWith4001()
     QVERIFY(!client.last(u"welcome"_s).isEmpty());
     QVERIFY(!client.last(u"expiring"_s).isEmpty());
     QCOMPARE(int(client.socket->closeCode()), 4001);
+}
+
+void TestWebSocketGateway::idleSessionIsSweptAndClosedWith4003()
+{
+    // A server whose sessions end after 5 s without a refresh, swept every second.
+    QTemporaryDir dir;
+    {
+        Database database;
+        QVERIFY(database.open(dir.filePath(u"gatehouse.sqlite"_s)));
+        SystemClock clock;
+        QVERIFY(UserDirectory(database, clock).add(u"erin"_s, {}, "a long password", {}).ok());
+    }
+    QFile config(dir.filePath(u"gatehouse.json"_s));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write(R"({"session_idle_ttl": 5, "sweep_interval": 1, "refresh_token_idle_ttl": 5})");
+    config.close();
+    SessionServer sweeping(SessionServerOptions { dir.path(), {}, u"127.0.0.1:0"_s, u"file"_s });
+    sweeping.start();
+    QTRY_COMPARE_WITH_TIMEOUT(sweeping.state(), ServerState::Running, 20000);
+    QNetworkRequest request(QUrl(u"http://"_s + sweeping.listenAddress() + u"/auth/login"_s));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    std::unique_ptr<QNetworkReply> reply(
+        m_network.post(request, R"({"username":"erin","password":"a long password","device":"d"})"));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    QVERIFY(finished.wait(20000));
+    const QByteArray token
+        = QJsonDocument::fromJson(reply->readAll()).object()["access_token"_L1].toString().toLatin1();
+    Client client;
+    QNetworkRequest wsRequest(QUrl(u"ws://"_s + sweeping.listenAddress() + u"/ws"_s));
+    wsRequest.setRawHeader("Authorization", "Bearer " + token);
+    client.socket->open(wsRequest);
+    QSignalSpy disconnected(client.socket.get(), &QWebSocket::disconnected);
+    QVERIFY(disconnected.wait(15000));
+    QVERIFY(!client.last(u"welcome"_s).isEmpty()); // it was connected, then swept
+    QCOMPARE(int(client.socket->closeCode()), 4003);
+    QVERIFY2(client.socket->closeReason().contains(u"session_expired"_s), qPrintable(client.socket->closeReason()));
 }
 
 void TestWebSocketGateway::syncReachesTheUsersOtherDevicesOnly()
