@@ -253,8 +253,7 @@ void SessionService::revokeRefreshToken(const QByteArray &refreshToken, const QS
     if (!record)
         return;
     // RFC 7009 §2.1: revoking a refresh token ends its whole grant, here the session.
-    revokeSession(record->sessionId, actor, u"refresh_token_revoked"_s);
-    Q_UNUSED(client)
+    revokeSession(record->sessionId, actor, u"refresh_token_revoked"_s, client);
 }
 
 void SessionService::revokeAccessToken(const AccessClaims &claims, const QString &actor, const ClientContext &client)
@@ -266,13 +265,14 @@ void SessionService::revokeAccessToken(const AccessClaims &claims, const QString
     audit(u"access_token_revoked"_s, actor, session, client, { { "jti"_L1, claims.jwtId } });
 }
 
-QStringList SessionService::revokeSession(const QString &sessionId, const QString &actor, const QString &reason)
+QStringList SessionService::revokeSession(const QString &sessionId, const QString &actor, const QString &reason,
+                                          const ClientContext &client)
 {
     const auto session = m_store.findSession(sessionId);
     const auto revoked = m_store.revokeSession(sessionId, m_clock.nowSeconds(), reason);
     if (!session || !revoked || revoked->isEmpty())
         return {};
-    audit(u"session_revoked"_s, actor, *session, {}, { { "reason"_L1, reason } });
+    audit(u"session_revoked"_s, actor, *session, client, { { "reason"_L1, reason } });
     Q_EMIT sessionsRevoked(*revoked, reason);
     return *revoked;
 }

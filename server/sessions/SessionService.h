@@ -70,7 +70,8 @@ public:
     /// RFC 7009 §2.2: revoking an unknown or invalid token is not an error.
     void revokeRefreshToken(const QByteArray &refreshToken, const QString &actor, const ClientContext &client);
     void revokeAccessToken(const AccessClaims &claims, const QString &actor, const ClientContext &client);
-    QStringList revokeSession(const QString &sessionId, const QString &actor, const QString &reason);
+    QStringList revokeSession(const QString &sessionId, const QString &actor, const QString &reason,
+                              const ClientContext &client = {});
     /// Single logout: every session of the user, or of one of the user's devices.
     QStringList revokeUser(const QString &username, const QString &deviceId, const QString &actor,
                            const QString &reason);

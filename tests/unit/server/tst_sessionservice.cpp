@@ -329,6 +329,9 @@ void TestSessionService::revocationScopes()
     QVERIFY(!m_store->findSession(again.sessionId)->isRevoked());
     m_sessions->revokeRefreshToken(again.refreshToken, u"alice"_s, client);
     QVERIFY(m_store->findSession(again.sessionId)->isRevoked());
+    const auto revokedEvent = m_audit->query({ 0, {}, {}, u"session_revoked"_s, 1 }).first();
+    QCOMPARE(revokedEvent.sessionId, again.sessionId);
+    QCOMPARE(revokedEvent.remoteAddress, client.remoteAddress); // who asked is on record
     QVERIFY(m_audit->verify().ok());
 }
 
