@@ -200,7 +200,8 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"session_idle_ttl"_s,
                                        u"sweep_interval"_s,
                                        u"max_message_size"_s,
-                                       u"handshake_timeout"_s };
+                                       u"handshake_timeout"_s,
+                                       u"io_threads"_s };
     if (const auto unknown = unknownMember(object, known))
         return fail(u"unknown member \"%1\""_s.arg(*unknown));
 
@@ -273,6 +274,10 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
     if (!sweep)
         return fail(sweep.error());
     config.sweepInterval = std::chrono::seconds(*sweep);
+    const auto ioThreads = seconds(object, u"io_threads"_s, 0, 64, config.ioThreads);
+    if (!ioThreads)
+        return fail(QString(ioThreads.error()).replace(u"seconds"_s, u"threads"_s));
+    config.ioThreads = int(*ioThreads);
     QJsonObject lifetimes;
     for (const auto name : { "refresh_token_idle_ttl"_L1, "refresh_token_max_ttl"_L1, "session_idle_ttl"_L1 }) {
         if (object.contains(name))

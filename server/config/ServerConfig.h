@@ -38,6 +38,7 @@ struct ServerConfig {
     int handshakeRatePerIpPerSecond = 50; ///< handshake_rate_per_ip (burst: twice that)
     int handshakeRatePerUserPerSecond = 10; ///< handshake_rate_per_user (burst: twice that)
     std::chrono::seconds sweepInterval { 30 }; ///< sweep_interval: how often expired sessions are ended
+    int ioThreads = 0; ///< io_threads: threads serving sockets; 0 means one per core
     bool adminFromAnywhere = false; ///< admin_remote: let non-loopback clients use /admin (with the token)
 
     QString databasePath() const { return dataDirectory + QStringLiteral("/gatehouse.sqlite"); }

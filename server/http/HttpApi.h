@@ -14,7 +14,7 @@
 class AuditLog;
 class LoginBackoff;
 class RateLimiter;
-class ConnectionRegistry;
+class ConnectionHub;
 class QHttpServerResponder;
 class SessionService;
 class UserDirectory;
@@ -37,7 +37,7 @@ public:
         VerifierProvider verifier;
         SessionService *sessions = nullptr;
         UserDirectory *users = nullptr;
-        ConnectionRegistry *connections = nullptr;
+        ConnectionHub *connections = nullptr;
         AuditLog *audit = nullptr;
         QByteArray adminTokenHash; ///< SHA-256 of the admin token; empty disables /admin
         bool adminFromAnywhere = false; ///< otherwise /admin answers loopback peers only

@@ -9,7 +9,7 @@
 #include "secrets/AdminToken.h"
 #include "sessions/SessionService.h"
 #include "ws/CloseCode.h"
-#include "ws/ConnectionRegistry.h"
+#include "ws/ConnectionHub.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>

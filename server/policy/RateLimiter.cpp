@@ -13,6 +13,7 @@ RateLimiter::RateLimiter(double perSecond, double burst, qsizetype maximumKeys)
 
 std::optional<int> RateLimiter::take(const QString &key, double nowSeconds)
 {
+    const std::lock_guard lock(m_mutex);
     auto it = m_buckets.find(key);
     if (it == m_buckets.end()) {
         if (m_buckets.size() >= m_maximumKeys)
@@ -47,4 +48,10 @@ void RateLimiter::shrink(double nowSeconds)
     const auto excess = static_cast<std::size_t>(m_buckets.size() - target);
     for (std::size_t i = 0; i < excess; ++i)
         m_buckets.remove(byAge[i].second);
+}
+
+qsizetype RateLimiter::keyCount() const
+{
+    const std::lock_guard lock(m_mutex);
+    return m_buckets.size();
 }

@@ -5,8 +5,10 @@
 #include "auth/KeyStore.h"
 #include "auth/TokenIssuer.h"
 #include "auth/TokenVerifier.h"
+#include "auth/VerifiedTokenCache.h"
 #include "config/DataDirectory.h"
 #include "http/HttpApi.h"
+#include "http/HttpHandoff.h"
 #include "identity/UserDirectory.h"
 #include "metrics/ServerMetrics.h"
 #include "policy/LoginBackoff.h"
@@ -16,22 +18,27 @@
 #include "sessions/SessionService.h"
 #include "sessions/SqliteSessionStore.h"
 #include "ws/CloseCode.h"
-#include "ws/ConnectionRegistry.h"
+#include "ws/ConnectionCensus.h"
+#include "ws/ConnectionHub.h"
+#include "ws/IoThread.h"
 #include "ws/UpgradeGate.h"
 
 #include <QLoggingCategory>
+#include <QThread>
+
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
 using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcRuntime, "gatehouse.runtime")
-// namespace
 
 ServerRuntime::ServerRuntime(ServerConfig config, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
-    , m_sweepTimer(this) // a child moves to the server thread with the runtime; a bare member would not
+    , m_listener(this) // children move to the server thread with the runtime; bare members would not
+    , m_sweepTimer(this)
 {
 }
 
@@ -106,8 +113,17 @@ bool ServerRuntime::rebuildVerifier()
         fail(keys.error());
         return false;
     }
-    m_verifier = std::make_shared<const TokenVerifier>(*keys, TokenVerifier::Options { m_config.clockSkew, 8 * 1024 });
+    auto verifier
+        = std::make_shared<const TokenVerifier>(*keys, TokenVerifier::Options { m_config.clockSkew, 8 * 1024 });
+    const std::lock_guard lock(m_verifierMutex);
+    m_verifier = std::move(verifier);
     return true;
+}
+
+std::shared_ptr<const TokenVerifier> ServerRuntime::verifier() const
+{
+    const std::lock_guard lock(m_verifierMutex);
+    return m_verifier;
 }
 
 void ServerRuntime::listen()
@@ -124,29 +140,14 @@ void ServerRuntime::listen()
     policy.accessTokenTtl = m_config.accessTokenLifetime;
     m_sessions = std::make_unique<SessionService>(*m_sessionStore, *m_users, *m_audit, m_clock, mint, policy);
 
-    // One check for every bearer of a token, at the handshake and in band: a good signature,
-    // and a session that is still alive.
-    const auto authenticate = [this](const QByteArray &token) -> Result<AccessClaims, QString> {
-        auto claims = m_verifier->verify(token, m_clock.now());
-        if (!claims)
-            return ::fail(QString(tokenErrorCode(claims.error())));
-        if (const auto denied = m_sessions->checkAccess(*claims))
-            return ::fail(QString(sessionErrorCode(*denied)));
-        return std::move(claims).value();
-    };
-    m_connections = std::make_unique<ConnectionRegistry>();
-    m_gate = std::make_unique<UpgradeGate>(
-        *m_connections, authenticate,
-        UpgradeGate::Options { m_config.allowedOrigins, m_config.maximumConnections, m_config.maximumConnectionsPerUser,
-                               m_config.maximumMessageSize, m_config.handshakeTimeout,
-                               m_config.handshakeRatePerIpPerSecond, m_config.handshakeRatePerUserPerSecond });
-    if (!m_gate->listen(m_config.listenAddress, m_config.listenPort)) {
-        const QString reason = m_gate->errorString();
-        m_gate.reset();
+    if (!m_listener.listen(m_config.listenAddress, m_config.listenPort))
         return fail(u"cannot listen on %1:%2: %3"_s.arg(m_config.listenAddress.toString())
                         .arg(m_config.listenPort)
-                        .arg(reason));
-    }
+                        .arg(m_listener.errorString()));
+    m_listener.pauseAccepting(); // the I/O threads accept from its socket
+    m_httpHandoff = new HttpHandoff;
+    if (!startIoThreads())
+        return;
     // Revocation skips every queue: the sockets close before the call that revoked returns.
     connect(m_sessions.get(), &SessionService::sessionsRevoked, m_connections.get(),
             [this](const QStringList &sessionIds, const QString &reason) {
@@ -166,12 +167,12 @@ void ServerRuntime::listen()
     connect(m_users.get(), &UserDirectory::userChanged, this, &ServerRuntime::handleUserChanged);
 
     m_http = std::make_unique<HttpApi>(
-        HttpApi::Services { [this] { return m_keys->jwks(); }, [this] { return m_verifier; }, m_sessions.get(),
+        HttpApi::Services { [this] { return m_keys->jwks(); }, [this] { return verifier(); }, m_sessions.get(),
                             m_users.get(), m_connections.get(), m_audit.get(), m_adminTokenHash,
                             m_config.adminFromAnywhere, [this] { return m_metrics->exposition(); }, m_loginsPerIp.get(),
                             m_loginBackoff.get(), [this](const QString &kind) { m_metrics->countRateLimited(kind); } });
-    m_gate->bindHttp(*m_http);
-    const quint16 port = m_gate->port();
+    m_http->bind(m_httpHandoff);
+    const quint16 port = m_listener.serverPort();
     const QString host = m_config.listenAddress.protocol() == QAbstractSocket::IPv6Protocol
         ? u"[%1]"_s.arg(m_config.listenAddress.toString())
         : m_config.listenAddress.toString();
@@ -180,27 +181,92 @@ void ServerRuntime::listen()
     Q_EMIT started(address);
 }
 
+bool ServerRuntime::startIoThreads()
+{
+    m_census = std::make_unique<ConnectionCensus>(m_config.maximumConnections, m_config.maximumConnectionsPerUser);
+    m_connections = std::make_unique<ConnectionHub>(*m_census);
+    const int perIp = m_config.handshakeRatePerIpPerSecond;
+    const int perUser = m_config.handshakeRatePerUserPerSecond;
+    m_handshakesPerIp = std::make_unique<RateLimiter>(perIp, 2.0 * perIp);
+    m_handshakesPerUser = std::make_unique<RateLimiter>(perUser, 2.0 * perUser);
+
+    // One check for every bearer of a token, at the handshake and in band, on any I/O thread:
+    // a good signature (remembered per thread for tokens seen before) and a live session.
+    const auto authenticatorFor = [this](AccessGuard::SessionLoader loader) -> LiveConnection::Authenticator {
+        auto cache = std::make_shared<VerifiedTokenCache>();
+        const qint64 skew = m_config.clockSkew.count();
+        return
+            [this, loader = std::move(loader), cache, skew](const QByteArray &token) -> Result<AccessClaims, QString> {
+                const qint64 now = m_clock.nowSeconds();
+                const auto current = verifier();
+                auto claims = cache->find(token, now, current.get());
+                if (!claims) {
+                    auto verified = current->verify(token, m_clock.now());
+                    if (!verified)
+                        return ::fail(QString(tokenErrorCode(verified.error())));
+                    claims = std::move(verified).value();
+                    cache->insert(token, *claims, std::max(claims->issuedAt, claims->notBefore) - skew,
+                                  claims->expiresAt + skew, current.get());
+                }
+                if (const auto denied = m_sessions->accessGuard().check(*claims, now, loader))
+                    return ::fail(QString(sessionErrorCode(*denied)));
+                return std::move(*claims);
+            };
+    };
+    const int threads = m_config.ioThreads > 0 ? m_config.ioThreads : std::max(1, QThread::idealThreadCount());
+    auto *hub = m_connections.get();
+    auto *handoff = m_httpHandoff;
+    for (int index = 0; index < threads; ++index) {
+        const int listening = ::dup(static_cast<int>(m_listener.socketDescriptor()));
+        if (listening < 0) {
+            fail(u"cannot share the listening socket: %1"_s.arg(qt_error_string(errno)));
+            return false;
+        }
+        IoThread::Setup setup;
+        setup.index = index;
+        setup.listeningSocket = listening;
+        setup.databasePath = m_config.databasePath();
+        setup.authenticatorFor = authenticatorFor;
+        setup.shared = UpgradeGate::Shared { m_census.get(), m_handshakesPerIp.get(), m_handshakesPerUser.get(),
+                                             [handoff](qintptr socket) { handoff->adopt(socket); } };
+        setup.options
+            = UpgradeGate::Options { m_config.allowedOrigins, m_config.maximumMessageSize, m_config.handshakeTimeout };
+        setup.census = m_census.get();
+        setup.relay = [hub](const QString &username, quint64 fromId, const QString &text) {
+            hub->relaySync(username, fromId, text);
+        };
+        auto thread = std::make_unique<IoThread>(std::move(setup));
+        m_connections->addRegistry(thread->registry());
+        connect(thread->gate(), &UpgradeGate::handshakeRefused, this, &ServerRuntime::handleHandshakeRefused);
+        m_ioThreads.push_back(std::move(thread));
+    }
+    qCInfo(lcRuntime) << "serving sockets on" << threads << "I/O threads";
+    return true;
+}
+
+void ServerRuntime::handleHandshakeRefused(const QString &reason, const QString &remote)
+{
+    m_metrics->countHandshakeRefused(reason);
+    AuditEvent event;
+    event.type = u"handshake_refused"_s;
+    event.actor = u"anonymous"_s;
+    event.remoteAddress = remote;
+    event.detail = QJsonObject { { "reason"_L1, reason } };
+    m_audit->append(event);
+}
+
 void ServerRuntime::connectObservers()
 {
     m_metrics = std::make_unique<ServerMetrics>(ServerMetrics::Gauges {
         [this] { return qint64(m_connections->count()); }, [this] { return m_sessions->activeSessionCount(); } });
     auto *metrics = m_metrics.get();
-    connect(m_connections.get(), &ConnectionRegistry::connectionOpened, metrics,
+    connect(m_connections.get(), &ConnectionHub::connectionOpened, metrics,
             [metrics] { metrics->countHandshakeAccepted(); });
     connect(m_sessions.get(), &SessionService::loginAttempted, metrics, &ServerMetrics::countLogin);
     connect(m_sessions.get(), &SessionService::tokenRefreshed, metrics, [metrics] { metrics->countRefresh(); });
     connect(m_sessions.get(), &SessionService::refreshTokenReused, metrics, [metrics] { metrics->countReuse(); });
     connect(m_sessions.get(), &SessionService::sessionsRevoked, metrics,
             [metrics](const QStringList &ids) { metrics->countRevocations(ids.size()); });
-    connect(m_gate.get(), &UpgradeGate::handshakeRefused, this, [this](const QString &reason, const QString &remote) {
-        m_metrics->countHandshakeRefused(reason);
-        AuditEvent event;
-        event.type = u"handshake_refused"_s;
-        event.actor = u"anonymous"_s;
-        event.remoteAddress = remote;
-        event.detail = QJsonObject { { "reason"_L1, reason } };
-        m_audit->append(event);
-    });
 }
 
 void ServerRuntime::handleUserChanged(const QString &username)
@@ -213,9 +279,7 @@ void ServerRuntime::handleUserChanged(const QString &username)
     } else if (before.passwordChangedAt != 0 && after->passwordChangedAt != before.passwordChangedAt) {
         m_sessions->revokeIssuedBefore(username, u"system"_s);
     } else if (after->roles != before.roles) {
-        for (const auto &connection : m_connections->connections(username))
-            m_connections->closeConnection(connection.id, CloseCode::disconnectedByAdmin,
-                                           u"your rights changed: reconnect"_s);
+        m_connections->closeUser(username, {}, CloseCode::disconnectedByAdmin, u"your rights changed: reconnect"_s);
     }
     if (after)
         m_knownUsers.insert(username, *after);
@@ -228,12 +292,18 @@ void ServerRuntime::stop()
     if (!m_http && !m_keys && !m_users && !m_sessionStore)
         return;
     m_sweepTimer.stop();
+    m_listener.close();
+    // Each I/O thread closes its connections with 1001 as it ends.
     if (m_connections)
-        m_connections->closeAll(CloseCode::goingAway, u"server shutting down"_s);
+        m_connections->clearRegistries();
+    m_ioThreads.clear();
+    if (!m_http)
+        delete m_httpHandoff; // never bound
+    m_httpHandoff = nullptr;
     m_http.reset();
     m_metrics.reset();
-    m_gate.reset();
     m_connections.reset();
+    m_census.reset();
     m_sessions.reset();
     m_keys.reset();
     m_audit.reset();

@@ -6,16 +6,20 @@
 #include "store/Database.h"
 
 #include <QHash>
+#include <QObject>
+#include <QTcpServer>
 #include <QTimer>
 
-#include <QObject>
-
 #include <memory>
+#include <mutex>
+#include <vector>
 
 class AuditLog;
-class ConnectionRegistry;
-class UpgradeGate;
+class ConnectionCensus;
+class ConnectionHub;
 class HttpApi;
+class HttpHandoff;
+class IoThread;
 class LoginBackoff;
 class RateLimiter;
 class ServerMetrics;
@@ -52,8 +56,11 @@ private:
     void loadAdminToken();
     void listen();
     bool rebuildVerifier();
+    std::shared_ptr<const TokenVerifier> verifier() const;
+    bool startIoThreads();
     void handleUserChanged(const QString &username);
     void connectObservers();
+    void handleHandshakeRefused(const QString &reason, const QString &remote);
     void fail(const QString &message);
 
     ServerConfig m_config;
@@ -65,14 +72,20 @@ private:
     std::unique_ptr<AuditLog> m_audit;
     std::unique_ptr<KeyStore> m_keys;
     std::unique_ptr<SessionService> m_sessions;
-    std::unique_ptr<ConnectionRegistry> m_connections;
-    std::unique_ptr<UpgradeGate> m_gate;
+    std::unique_ptr<ConnectionCensus> m_census;
+    std::unique_ptr<ConnectionHub> m_connections;
+    std::unique_ptr<RateLimiter> m_handshakesPerIp;
+    std::unique_ptr<RateLimiter> m_handshakesPerUser;
+    QTcpServer m_listener; ///< binds the port; the I/O threads accept from its socket
+    HttpHandoff *m_httpHandoff = nullptr; ///< owned by m_http once bound
+    std::vector<std::unique_ptr<IoThread>> m_ioThreads;
     std::unique_ptr<HttpApi> m_http;
     std::unique_ptr<ServerMetrics> m_metrics;
     std::unique_ptr<RateLimiter> m_loginsPerIp;
     std::unique_ptr<LoginBackoff> m_loginBackoff;
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
-    std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change
+    mutable std::mutex m_verifierMutex;
+    std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change; any thread reads it
     QByteArray m_adminTokenHash;
     QTimer m_sweepTimer;
 };

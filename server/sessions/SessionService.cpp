@@ -75,6 +75,26 @@ SessionService::SessionService(SessionStore &store, UserDirectory &users, AuditL
     , m_minter(std::move(minter))
     , m_policy(policy)
 {
+    QHash<QString, AccessGuard::SessionState> sessions;
+    for (const auto &session : m_store.listSessions({}, true))
+        sessions.insert(session.id, { session.absoluteExpiresAt, session.isRevoked() });
+    m_guard.reset(std::move(sessions), m_store.revokedAccessTokens(), m_store.revocationCutoffs());
+}
+
+AccessGuard::SessionLoader SessionService::loaderFor(const SessionStore &store)
+{
+    return [&store](const QString &sessionId) -> std::optional<AccessGuard::SessionState> {
+        const auto session = store.findSession(sessionId);
+        if (!session)
+            return std::nullopt;
+        return AccessGuard::SessionState { session->absoluteExpiresAt, session->isRevoked() };
+    };
+}
+
+void SessionService::announceRevoked(const QStringList &sessionIds, const QString &reason)
+{
+    m_guard.sessionsEnded(sessionIds);
+    Q_EMIT sessionsRevoked(sessionIds, reason);
 }
 
 bool SessionService::isValidDeviceId(const QString &deviceId)
@@ -156,6 +176,7 @@ Result<TokenPair, SessionError> SessionService::openSession(const User &user, co
     auto pair = issuePair(session, user.roles, refreshToken, refreshExpiresAt, accessLifetime);
     if (!pair)
         return pair;
+    m_guard.sessionOpened(session.id, session.absoluteExpiresAt);
     audit(auditType, actor, session, client, { { "user_agent"_L1, session.userAgent } });
     Q_EMIT sessionOpened(session);
     return pair;
@@ -180,7 +201,7 @@ Result<TokenPair, SessionError> SessionService::refuseRefresh(const SessionRecor
     audit(u"refresh_refused"_s, session.username, session, client, { { "reason"_L1, reason } });
     if (revoked && !revoked->isEmpty()) {
         audit(u"session_revoked"_s, u"system"_s, session, client, { { "reason"_L1, reason } });
-        Q_EMIT sessionsRevoked(*revoked, reason);
+        announceRevoked(*revoked, reason);
     }
     return fail(error);
 }
@@ -207,7 +228,7 @@ Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refres
               { { "generation"_L1, record->generation } });
         Q_EMIT refreshTokenReused(session->id, session->username);
         if (revoked && !revoked->isEmpty())
-            Q_EMIT sessionsRevoked(*revoked, u"refresh_token_reused"_s);
+            announceRevoked(*revoked, u"refresh_token_reused"_s);
         return Result<TokenPair, SessionError>(fail(SessionError::RefreshTokenReused));
     };
     if (record->usedAt != 0)
@@ -260,6 +281,7 @@ void SessionService::revokeAccessToken(const AccessClaims &claims, const QString
 {
     if (claims.jwtId.isEmpty() || !m_store.revokeAccessToken(claims.jwtId, claims.expiresAt))
         return;
+    m_guard.accessTokenRevoked(claims.jwtId, claims.expiresAt);
     SessionRecord session = sessionForAudit(claims.subject, claims.deviceId);
     session.id = claims.sessionId;
     audit(u"access_token_revoked"_s, actor, session, client, { { "jti"_L1, claims.jwtId } });
@@ -273,7 +295,7 @@ QStringList SessionService::revokeSession(const QString &sessionId, const QStrin
     if (!session || !revoked || revoked->isEmpty())
         return {};
     audit(u"session_revoked"_s, actor, *session, client, { { "reason"_L1, reason } });
-    Q_EMIT sessionsRevoked(*revoked, reason);
+    announceRevoked(*revoked, reason);
     return *revoked;
 }
 
@@ -286,7 +308,7 @@ QStringList SessionService::revokeUser(const QString &username, const QString &d
     audit(u"user_sessions_revoked"_s, actor, sessionForAudit(username, deviceId), {},
           { { "reason"_L1, reason }, { "sessions"_L1, QJsonArray::fromStringList(*revoked) } });
     if (!revoked->isEmpty())
-        Q_EMIT sessionsRevoked(*revoked, reason);
+        announceRevoked(*revoked, reason);
     return *revoked;
 }
 
@@ -295,26 +317,14 @@ QStringList SessionService::revokeIssuedBefore(const QString &username, const QS
     const qint64 now = m_clock.nowSeconds();
     if (!m_store.revokeTokensIssuedBefore(username, now))
         return {};
+    m_guard.revokedBefore(username, now);
     audit(u"tokens_revoked_before"_s, actor, sessionForAudit(username, {}), {}, { { "before"_L1, now } });
     return revokeUser(username, {}, actor, u"revoked_before"_s);
 }
 
 std::optional<SessionError> SessionService::checkAccess(const AccessClaims &claims) const
 {
-    if (!claims.jwtId.isEmpty() && m_store.isAccessTokenRevoked(claims.jwtId))
-        return SessionError::SessionRevoked;
-    // Tokens minted in the same second as the cut-off are refused too: whole seconds are all
-    // `iat` carries.
-    if (claims.issuedAt != 0 && claims.issuedAt <= m_store.tokensRevokedBefore(claims.subject))
-        return SessionError::SessionRevoked;
-    if (!claims.local)
-        return std::nullopt; // an external issuer's token belongs to no session of ours
-    const auto session = m_store.findSession(claims.sessionId);
-    if (!session || session->isRevoked())
-        return SessionError::SessionRevoked;
-    if (m_clock.nowSeconds() >= session->absoluteExpiresAt)
-        return SessionError::SessionExpired;
-    return std::nullopt;
+    return m_guard.check(claims, m_clock.nowSeconds(), loaderFor(m_store));
 }
 
 QList<SessionRecord> SessionService::listSessions(const QString &username) const
@@ -347,12 +357,13 @@ QStringList SessionService::sweep()
     const qint64 now = m_clock.nowSeconds();
     const auto expired = m_store.expireSessions(now, m_policy.sessionIdleTtl.count());
     m_store.purgeExpired(now);
+    m_guard.purge(now);
     if (!expired || expired->isEmpty())
         return {};
     for (const auto &sessionId : *expired) {
         if (const auto session = m_store.findSession(sessionId))
             audit(u"session_expired"_s, u"system"_s, *session, {}, {});
     }
-    Q_EMIT sessionsRevoked(*expired, u"session_expired"_s);
+    announceRevoked(*expired, u"session_expired"_s);
     return *expired;
 }

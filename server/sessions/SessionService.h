@@ -4,6 +4,8 @@
 #include "auth/TokenIssuer.h"
 #include "core/Result.h"
 #include "identity/User.h"
+#include "sessions/AccessGuard.h"
+#include "sessions/SessionError.h"
 #include "sessions/SessionPolicy.h"
 #include "sessions/SessionRecord.h"
 
@@ -16,20 +18,6 @@ class AuditLog;
 class Clock;
 class SessionStore;
 class UserDirectory;
-
-enum class SessionError {
-    BadCredentials,
-    UserDisabled,
-    InvalidDevice,
-    InvalidGrant, ///< unknown, malformed or expired refresh token
-    RefreshTokenReused, ///< RFC 9700 §4.14.2: the whole session was revoked
-    SessionRevoked,
-    SessionExpired,
-    NoSigningKey,
-    StorageFailed,
-};
-
-QLatin1StringView sessionErrorCode(SessionError error);
 
 /// Where the request came from, for the audit log and the session record.
 struct ClientContext {
@@ -91,6 +79,10 @@ public:
 
     /// Whether a verified access token is still honoured (session alive, not revoked).
     std::optional<SessionError> checkAccess(const AccessClaims &claims) const;
+    /// The same answer, from memory and for any thread: the hot path of every handshake.
+    const AccessGuard &accessGuard() const { return m_guard; }
+    /// Reads one session's state from the store, for the guard's misses on this thread.
+    static AccessGuard::SessionLoader loaderFor(const SessionStore &store);
 
     SessionPolicy policy() const { return m_policy; }
     void setPolicy(const SessionPolicy &policy) { m_policy = policy; }
@@ -113,6 +105,9 @@ private:
                                               std::chrono::seconds accessLifetime);
     Result<TokenPair, SessionError> refuseRefresh(const SessionRecord &session, SessionError error,
                                                   const QString &reason, const ClientContext &client);
+    /// Every revocation goes out through here: the guard first, then the signal that closes
+    /// the connections.
+    void announceRevoked(const QStringList &sessionIds, const QString &reason);
     void audit(const QString &type, const QString &actor, const SessionRecord &session, const ClientContext &client,
                const QJsonObject &detail = {});
 
@@ -122,4 +117,5 @@ private:
     const Clock &m_clock;
     Minter m_minter;
     SessionPolicy m_policy;
+    AccessGuard m_guard;
 };

@@ -3,6 +3,7 @@
 #include "core/Result.h"
 #include "sessions/SessionRecord.h"
 
+#include <QHash>
 #include <QList>
 #include <QStringList>
 
@@ -49,6 +50,11 @@ public:
     /// RFC 7009 for one access token, remembered until it would have expired anyway.
     virtual Result<bool, StoreError> revokeAccessToken(const QString &jwtId, qint64 expiresAt) = 0;
     virtual bool isAccessTokenRevoked(const QString &jwtId) const = 0;
+
+    /// What a node loads into its AccessGuard at start: revoked access tokens (jti → exp)
+    /// and the per-user cut-offs (username → time).
+    virtual QHash<QString, qint64> revokedAccessTokens() const = 0;
+    virtual QHash<QString, qint64> revocationCutoffs() const = 0;
 
     virtual qint64 countActiveSessions(qint64 now) const = 0;
     /// Ends the live sessions past their absolute limit, or without a refresh for

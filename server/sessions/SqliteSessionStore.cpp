@@ -216,6 +216,28 @@ bool SqliteSessionStore::isAccessTokenRevoked(const QString &jwtId) const
     return execute(query, { jwtId }) && query.next();
 }
 
+QHash<QString, qint64> SqliteSessionStore::revokedAccessTokens() const
+{
+    return pairs(u"SELECT jti, expires_at FROM revoked_access_tokens"_s);
+}
+
+QHash<QString, qint64> SqliteSessionStore::revocationCutoffs() const
+{
+    return pairs(u"SELECT username, revoked_before FROM tokens_revoked_before"_s);
+}
+
+QHash<QString, qint64> SqliteSessionStore::pairs(const QString &sql) const
+{
+    QHash<QString, qint64> result;
+    QSqlQuery query(m_database.connection());
+    query.setForwardOnly(true);
+    if (!query.exec(sql))
+        return result;
+    while (query.next())
+        result.insert(query.value(0).toString(), query.value(1).toLongLong());
+    return result;
+}
+
 void SqliteSessionStore::purgeExpired(qint64 now)
 {
     auto db = m_database.connection();

@@ -22,6 +22,8 @@ public:
     qint64 tokensRevokedBefore(const QString &username) const override;
     Result<bool, StoreError> revokeAccessToken(const QString &jwtId, qint64 expiresAt) override;
     bool isAccessTokenRevoked(const QString &jwtId) const override;
+    QHash<QString, qint64> revokedAccessTokens() const override;
+    QHash<QString, qint64> revocationCutoffs() const override;
     qint64 countActiveSessions(qint64 now) const override;
     Result<QStringList, StoreError> expireSessions(qint64 now, qint64 idleSeconds) override;
     void purgeExpired(qint64 now) override;
@@ -29,6 +31,7 @@ public:
 private:
     Result<QStringList, StoreError> revokeWhere(const QString &condition, const QVariantList &values, qint64 now,
                                                 const QString &reason);
+    QHash<QString, qint64> pairs(const QString &sql) const;
 
     Database &m_database;
 };

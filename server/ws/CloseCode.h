@@ -1,14 +1,19 @@
 #pragma once
 
-#include <QWebSocketProtocol>
+#include <QtGlobal>
+
+/// A WebSocket close code as it goes on the wire. Qt's QWebSocketProtocol::CloseCode names
+/// only RFC 6455's own codes, and holding 4000–4999 in it is undefined behaviour (UBSan says
+/// so), so the server speaks this type and converts once, at QWebSocket::close().
+enum class WebSocketClose : quint16 {};
 
 /// The close codes a client sees (docs/api.md); 4000–4999 are for applications (RFC 6455 §7.4.2).
 namespace CloseCode {
-constexpr auto disconnectedByAdmin = static_cast<QWebSocketProtocol::CloseCode>(4000); ///< may reconnect
-constexpr auto tokenExpired = static_cast<QWebSocketProtocol::CloseCode>(4001); ///< refresh, then reconnect
-constexpr auto sessionRevoked = static_cast<QWebSocketProtocol::CloseCode>(4003); ///< log in again
-constexpr auto policyViolation = QWebSocketProtocol::CloseCodePolicyViolated; ///< 1008
-constexpr auto messageTooBig = QWebSocketProtocol::CloseCodeTooMuchData; ///< 1009
-constexpr auto tryAgainLater = static_cast<QWebSocketProtocol::CloseCode>(1013);
-constexpr auto goingAway = QWebSocketProtocol::CloseCodeGoingAway; ///< 1001, server shutting down
+constexpr auto disconnectedByAdmin = WebSocketClose { 4000 }; ///< may reconnect
+constexpr auto tokenExpired = WebSocketClose { 4001 }; ///< refresh, then reconnect
+constexpr auto sessionRevoked = WebSocketClose { 4003 }; ///< log in again
+constexpr auto policyViolation = WebSocketClose { 1008 };
+constexpr auto messageTooBig = WebSocketClose { 1009 };
+constexpr auto tryAgainLater = WebSocketClose { 1013 };
+constexpr auto goingAway = WebSocketClose { 1001 }; ///< server shutting down
 } // namespace CloseCode

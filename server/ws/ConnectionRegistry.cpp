@@ -1,30 +1,30 @@
 #include "ws/ConnectionRegistry.h"
 
+#include "ws/ConnectionCensus.h"
+
+#include <QJsonDocument>
 #include <QJsonValue>
 #include <QWebSocket>
 
 using namespace Qt::StringLiterals;
 
-ConnectionRegistry::ConnectionRegistry(QObject *parent)
+ConnectionRegistry::ConnectionRegistry(ConnectionCensus &census, LiveConnection::Authenticator authenticator,
+                                       Relay relay, QObject *parent)
     : QObject(parent)
+    , m_census(census)
+    , m_authenticator(std::move(authenticator))
+    , m_relay(std::move(relay))
 {
 }
 
-LiveConnection *ConnectionRegistry::add(QWebSocket *socket, const AccessClaims &claims,
-                                        LiveConnection::Authenticator authenticator)
+LiveConnection *ConnectionRegistry::add(QWebSocket *socket, const AccessClaims &claims)
 {
-    auto *connection = new LiveConnection(m_nextId++, socket, claims, std::move(authenticator), this);
+    auto *connection = new LiveConnection(m_census.nextId(), socket, claims, m_authenticator, this);
     m_connections.insert(connection->info().id, connection);
     connect(connection, &LiveConnection::syncRequested, this, &ConnectionRegistry::handleSync);
     connect(connection, &LiveConnection::closed, this, &ConnectionRegistry::handleClosed);
     Q_EMIT connectionOpened(connection->info());
     return connection;
-}
-
-qsizetype ConnectionRegistry::countForUser(const QString &username) const
-{
-    return std::count_if(m_connections.cbegin(), m_connections.cend(),
-                         [&](const LiveConnection *connection) { return connection->info().username == username; });
 }
 
 QList<ConnectionInfo> ConnectionRegistry::connections(const QString &username) const
@@ -39,7 +39,7 @@ QList<ConnectionInfo> ConnectionRegistry::connections(const QString &username) c
 }
 
 template<typename Predicate>
-int ConnectionRegistry::closeWhere(Predicate predicate, QWebSocketProtocol::CloseCode code, const QString &reason)
+int ConnectionRegistry::closeWhere(Predicate predicate, WebSocketClose code, const QString &reason)
 {
     // Collect first: closing can disconnect synchronously and change the map.
     QList<LiveConnection *> matching;
@@ -52,18 +52,17 @@ int ConnectionRegistry::closeWhere(Predicate predicate, QWebSocketProtocol::Clos
     return static_cast<int>(matching.size());
 }
 
-int ConnectionRegistry::closeConnection(quint64 id, QWebSocketProtocol::CloseCode code, const QString &reason)
+int ConnectionRegistry::closeConnection(quint64 id, WebSocketClose code, const QString &reason)
 {
     return closeWhere([id](const ConnectionInfo &info) { return info.id == id; }, code, reason);
 }
 
-int ConnectionRegistry::closeSessions(const QStringList &sessionIds, QWebSocketProtocol::CloseCode code,
-                                      const QString &reason)
+int ConnectionRegistry::closeSessions(const QStringList &sessionIds, WebSocketClose code, const QString &reason)
 {
     return closeWhere([&](const ConnectionInfo &info) { return sessionIds.contains(info.sessionId); }, code, reason);
 }
 
-int ConnectionRegistry::closeUser(const QString &username, const QString &deviceId, QWebSocketProtocol::CloseCode code,
+int ConnectionRegistry::closeUser(const QString &username, const QString &deviceId, WebSocketClose code,
                                   const QString &reason)
 {
     return closeWhere(
@@ -73,17 +72,21 @@ int ConnectionRegistry::closeUser(const QString &username, const QString &device
         code, reason);
 }
 
-int ConnectionRegistry::closeAll(QWebSocketProtocol::CloseCode code, const QString &reason)
+int ConnectionRegistry::closeAll(WebSocketClose code, const QString &reason)
 {
     return closeWhere([](const ConnectionInfo &) { return true; }, code, reason);
 }
 
 int ConnectionRegistry::broadcast(const QString &username, const QJsonValue &payload)
 {
+    // Serialised once, however many receive it.
+    const QString text
+        = QString::fromUtf8(QJsonDocument(QJsonObject { { "type"_L1, "broadcast"_L1 }, { "payload"_L1, payload } })
+                                .toJson(QJsonDocument::Compact));
     int sent = 0;
     for (auto *connection : std::as_const(m_connections)) {
         if (username.isEmpty() || connection->info().username == username) {
-            connection->send({ { "type"_L1, "broadcast"_L1 }, { "payload"_L1, payload } });
+            connection->sendText(text);
             ++sent;
         }
     }
@@ -95,13 +98,26 @@ void ConnectionRegistry::handleSync(quint64 fromId, const QJsonValue &payload)
     const auto *from = m_connections.value(fromId);
     if (!from)
         return;
-    const QJsonObject message { { "type"_L1, "sync"_L1 },
-                                { "from_device"_L1, from->info().deviceId },
-                                { "payload"_L1, payload } };
+    const QString text = QString::fromUtf8(QJsonDocument(QJsonObject { { "type"_L1, "sync"_L1 },
+                                                                       { "from_device"_L1, from->info().deviceId },
+                                                                       { "payload"_L1, payload } })
+                                               .toJson(QJsonDocument::Compact));
+    if (m_relay)
+        m_relay(from->info().username, fromId, text); // the user's other connections may be on other threads
+    else
+        deliverSync(from->info().username, fromId, text);
+}
+
+int ConnectionRegistry::deliverSync(const QString &username, quint64 fromId, const QString &text)
+{
+    int sent = 0;
     for (auto *connection : std::as_const(m_connections)) {
-        if (connection->info().id != fromId && connection->info().username == from->info().username)
-            connection->send(message);
+        if (connection->info().id != fromId && connection->info().username == username) {
+            connection->sendText(text);
+            ++sent;
+        }
     }
+    return sent;
 }
 
 void ConnectionRegistry::handleClosed(quint64 id)
@@ -109,6 +125,7 @@ void ConnectionRegistry::handleClosed(quint64 id)
     auto *connection = m_connections.take(id);
     if (!connection)
         return;
+    m_census.release(connection->info().username);
     Q_EMIT connectionClosed(connection->info());
     connection->deleteLater();
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ws/CloseCode.h"
 #include "ws/ConnectionInfo.h"
 #include "ws/LiveConnection.h"
 
@@ -7,31 +8,42 @@
 #include <QList>
 #include <QObject>
 
-/// Every live connection, reachable by id, by session and by user (user → devices →
-/// sessions → connections). Revocation and disconnection go straight through here to the
-/// sockets, without waiting for any tick.
+#include <functional>
+
+class ConnectionCensus;
+
+/// The live connections of one I/O thread, reachable by id, by session and by user (user →
+/// devices → sessions → connections). Every call is made on that thread; `ConnectionHub`
+/// reaches all threads' registries at once. Revocation and disconnection go straight through
+/// here to the sockets, without waiting for any tick.
 class ConnectionRegistry final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ConnectionRegistry)
 
 public:
-    explicit ConnectionRegistry(QObject *parent = nullptr);
+    /// Carries a user's sync message to every thread's registry (deliverSync); without it, the
+    /// message stays on this thread.
+    using Relay = std::function<void(const QString &username, quint64 fromId, const QString &text)>;
 
-    LiveConnection *add(QWebSocket *socket, const AccessClaims &claims, LiveConnection::Authenticator authenticator);
+    ConnectionRegistry(ConnectionCensus &census, LiveConnection::Authenticator authenticator, Relay relay = {},
+                       QObject *parent = nullptr);
+
+    /// Takes the socket, whose place in the census was reserved already.
+    LiveConnection *add(QWebSocket *socket, const AccessClaims &claims);
 
     qsizetype count() const { return m_connections.size(); }
-    qsizetype countForUser(const QString &username) const;
     QList<ConnectionInfo> connections(const QString &username = {}) const;
 
     /// Each returns how many connections it closed.
-    int closeConnection(quint64 id, QWebSocketProtocol::CloseCode code, const QString &reason);
-    int closeSessions(const QStringList &sessionIds, QWebSocketProtocol::CloseCode code, const QString &reason);
-    int closeUser(const QString &username, const QString &deviceId, QWebSocketProtocol::CloseCode code,
-                  const QString &reason);
-    int closeAll(QWebSocketProtocol::CloseCode code, const QString &reason);
+    int closeConnection(quint64 id, WebSocketClose code, const QString &reason);
+    int closeSessions(const QStringList &sessionIds, WebSocketClose code, const QString &reason);
+    int closeUser(const QString &username, const QString &deviceId, WebSocketClose code, const QString &reason);
+    int closeAll(WebSocketClose code, const QString &reason);
 
     /// {"type":"broadcast","payload":…} to one user's connections, or to everyone.
     int broadcast(const QString &username, const QJsonValue &payload);
+    /// Sends an already serialised sync message to the user's connections here, except `fromId`.
+    int deliverSync(const QString &username, quint64 fromId, const QString &text);
 
 Q_SIGNALS:
     void connectionOpened(const ConnectionInfo &connection);
@@ -40,9 +52,10 @@ Q_SIGNALS:
 private:
     void handleSync(quint64 fromId, const QJsonValue &payload);
     void handleClosed(quint64 id);
-    template<typename Predicate>
-    int closeWhere(Predicate predicate, QWebSocketProtocol::CloseCode code, const QString &reason);
+    template<typename Predicate> int closeWhere(Predicate predicate, WebSocketClose code, const QString &reason);
 
-    quint64 m_nextId = 1;
+    ConnectionCensus &m_census;
+    LiveConnection::Authenticator m_authenticator; ///< shared by this thread's connections
+    Relay m_relay;
     QHash<quint64, LiveConnection *> m_connections;
 };

@@ -22,13 +22,12 @@ qint64 nowSeconds()
 }
 } // namespace
 
-LiveConnection::LiveConnection(quint64 id, QWebSocket *socket, const AccessClaims &claims, Authenticator authenticator,
-                               QObject *parent)
+LiveConnection::LiveConnection(quint64 id, QWebSocket *socket, const AccessClaims &claims,
+                               const Authenticator &authenticator, QObject *parent)
     : QObject(parent)
     , m_socket(socket)
-    , m_authenticator(std::move(authenticator))
-    , m_expiringTimer(this)
-    , m_expiryTimer(this)
+    , m_authenticator(authenticator)
+    , m_timer(this)
 {
     m_info.id = id;
     m_info.username = claims.subject;
@@ -44,14 +43,9 @@ LiveConnection::LiveConnection(quint64 id, QWebSocket *socket, const AccessClaim
     connect(m_socket, &QWebSocket::textMessageReceived, this, &LiveConnection::handleText);
     connect(m_socket, &QWebSocket::binaryMessageReceived, this, &LiveConnection::handleBinary);
     connect(m_socket, &QWebSocket::disconnected, this, &LiveConnection::handleDisconnected);
-    m_expiringTimer.setSingleShot(true);
-    m_expiryTimer.setSingleShot(true);
-    connect(&m_expiringTimer, &QTimer::timeout, this, [this] {
-        send({ { "type"_L1, "expiring"_L1 },
-               { "expires_in"_L1, std::max<qint64>(0, m_info.accessExpiresAt - nowSeconds()) } });
-    });
-    connect(&m_expiryTimer, &QTimer::timeout, this,
-            [this] { close(CloseCode::tokenExpired, u"access token expired: refresh, then reconnect"_s); });
+    m_timer.setSingleShot(true);
+    m_timer.setTimerType(Qt::CoarseTimer);
+    connect(&m_timer, &QTimer::timeout, this, &LiveConnection::handleTimer);
     scheduleExpiry();
 
     send({ { "type"_L1, "welcome"_L1 },
@@ -68,15 +62,37 @@ void LiveConnection::scheduleExpiry()
     const qint64 remaining = std::max<qint64>(0, m_info.accessExpiresAt - nowSeconds());
     // Warn a quarter of the lifetime ahead, at most a minute, so the client can refresh in band.
     const qint64 warning = std::min<qint64>(maximumWarning.count(), remaining / 4);
-    m_expiringTimer.start(std::chrono::seconds(remaining - warning));
-    m_expiryTimer.start(std::chrono::seconds(remaining));
+    m_warned = warning == 0;
+    m_timer.start(std::chrono::seconds(remaining - warning));
+}
+
+void LiveConnection::handleTimer()
+{
+    const qint64 remaining = m_info.accessExpiresAt - nowSeconds();
+    if (!m_warned && remaining > 0) {
+        m_warned = true;
+        send({ { "type"_L1, "expiring"_L1 }, { "expires_in"_L1, remaining } });
+        m_timer.start(std::chrono::seconds(remaining));
+        return;
+    }
+    if (remaining > 0) { // a coarse timer may fire a little early
+        m_timer.start(std::chrono::seconds(remaining));
+        return;
+    }
+    close(CloseCode::tokenExpired, u"access token expired: refresh, then reconnect"_s);
 }
 
 void LiveConnection::send(const QJsonObject &message)
 {
     if (m_closing)
         return;
-    const QString text = QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact));
+    sendText(QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact)));
+}
+
+void LiveConnection::sendText(const QString &text)
+{
+    if (m_closing)
+        return;
     m_info.bytesOut += static_cast<quint64>(m_socket->sendTextMessage(text));
     ++m_info.messagesOut;
 }
@@ -86,14 +102,13 @@ void LiveConnection::sendError(const QString &error, const QString &description)
     send({ { "type"_L1, "error"_L1 }, { "error"_L1, error }, { "error_description"_L1, description } });
 }
 
-void LiveConnection::close(QWebSocketProtocol::CloseCode code, const QString &reason)
+void LiveConnection::close(WebSocketClose code, const QString &reason)
 {
     if (std::exchange(m_closing, true))
         return;
-    m_expiringTimer.stop();
-    m_expiryTimer.stop();
+    m_timer.stop();
     // A close frame's reason must fit in 123 bytes (RFC 6455 §5.5).
-    m_socket->close(code, reason.left(120));
+    m_socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason.left(120));
 }
 
 void LiveConnection::handleText(const QString &text)
@@ -140,7 +155,6 @@ void LiveConnection::handleRefresh(const QJsonObject &message)
 void LiveConnection::handleDisconnected()
 {
     m_closing = true;
-    m_expiringTimer.stop();
-    m_expiryTimer.stop();
+    m_timer.stop();
     Q_EMIT closed(m_info.id);
 }

@@ -4,9 +4,11 @@
 #include "core/Result.h"
 #include "ws/ConnectionInfo.h"
 
+#include "ws/CloseCode.h"
 #include <QJsonObject>
 #include <QObject>
 #include <QTimer>
+
 #include <QWebSocketProtocol>
 
 #include <functional>
@@ -25,13 +27,15 @@ public:
     /// Verifies a token and checks that its session is alive; the refusal's code otherwise.
     using Authenticator = std::function<Result<AccessClaims, QString>(const QByteArray &token)>;
 
-    LiveConnection(quint64 id, QWebSocket *socket, const AccessClaims &claims, Authenticator authenticator,
+    /// The authenticator is the registry's, and outlives the connection.
+    LiveConnection(quint64 id, QWebSocket *socket, const AccessClaims &claims, const Authenticator &authenticator,
                    QObject *parent = nullptr);
     ~LiveConnection() override;
 
     const ConnectionInfo &info() const { return m_info; }
     void send(const QJsonObject &message);
-    void close(QWebSocketProtocol::CloseCode code, const QString &reason);
+    void sendText(const QString &text);
+    void close(WebSocketClose code, const QString &reason);
 
 Q_SIGNALS:
     /// {"type":"sync","payload":…} from the client, for the user's other connections.
@@ -44,12 +48,13 @@ private:
     void handleRefresh(const QJsonObject &message);
     void handleDisconnected();
     void scheduleExpiry();
+    void handleTimer();
     void sendError(const QString &error, const QString &description);
 
     ConnectionInfo m_info;
     QWebSocket *m_socket; ///< owned (deleteLater) by this object
-    Authenticator m_authenticator;
-    QTimer m_expiringTimer;
-    QTimer m_expiryTimer;
+    const Authenticator &m_authenticator;
+    QTimer m_timer; ///< first the "expiring" warning, then the expiry itself
+    bool m_warned = false;
     bool m_closing = false;
 };

@@ -1,10 +1,11 @@
 #include "ws/UpgradeGate.h"
 
+#include "policy/RateLimiter.h"
 #include "ws/CloseCode.h"
+#include "ws/ConnectionCensus.h"
 #include "ws/ConnectionRegistry.h"
 #include "ws/HttpHeadParser.h"
 
-#include <QAbstractHttpServer>
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -14,7 +15,10 @@
 #include <QUrl>
 #include <QWebSocket>
 
-#include <mutex>
+#include <cerrno>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -59,116 +63,155 @@ QByteArray tokenFrom(const HttpHead &head)
     return head.queryValue("access_token");
 }
 
-QString remoteOf(const QTcpSocket *socket)
-{
-    return socket->peerAddress().toString();
-}
+constexpr int acceptBatch = 64; ///< then the other threads get a turn
+constexpr auto acceptPause = std::chrono::milliseconds(100); ///< after EMFILE, before trying again
+constexpr auto firstRetry = std::chrono::milliseconds(2);
+constexpr auto lastRetry = std::chrono::milliseconds(256);
+constexpr auto refusalLinger = std::chrono::seconds(5);
 } // namespace
 
-/// A QTcpServer that never listens: the gate hands it sockets for the HTTP API.
-class UpgradeGate::SocketHandoff final : public QTcpServer {
+/// One accepted socket until its request head is complete. The head is only peeked at: a
+/// level-triggered notifier would fire again at once for bytes left in the buffer, so after
+/// an incomplete head it sleeps and peeks again later, backing off, until the deadline.
+class UpgradeGate::PendingHead final : public QObject {
 public:
-    using QTcpServer::QTcpServer;
-    void handOver(QTcpSocket *socket) { addPendingConnection(socket); }
+    PendingHead(qintptr descriptor, const QHostAddress &peerAddress, quint16 peerPort,
+                std::chrono::milliseconds timeout, UpgradeGate *gate)
+        : QObject(gate)
+        , socket(descriptor)
+        , remote(peerAddress.toString())
+        , port(peerPort)
+        , m_notifier(descriptor, QSocketNotifier::Read, this)
+        , m_retry(this)
+    {
+        // A client that never finishes its request head (slowloris) loses the socket.
+        startTimer(timeout);
+        connect(&m_notifier, &QSocketNotifier::activated, gate, [gate, this] {
+            m_notifier.setEnabled(false);
+            gate->examine(this);
+        });
+        m_retry.setSingleShot(true);
+        connect(&m_retry, &QTimer::timeout, gate, [gate, this] { gate->examine(this); });
+    }
+    ~PendingHead() override
+    {
+        m_notifier.setEnabled(false);
+        if (socket >= 0)
+            ::close(static_cast<int>(socket));
+    }
+
+    /// The descriptor leaves with the caller; this object is deleted.
+    qintptr release()
+    {
+        m_notifier.setEnabled(false);
+        const qintptr taken = std::exchange(socket, -1);
+        deleteLater();
+        return taken;
+    }
+    void retryLater()
+    {
+        m_retry.start(m_delay);
+        m_delay = std::min(m_delay * 2, lastRetry);
+    }
+
+    qintptr socket;
+    const QString remote;
+    const quint16 port;
+
+protected:
+    void timerEvent(QTimerEvent *) override { delete this; }
+
+private:
+    QSocketNotifier m_notifier;
+    QTimer m_retry;
+    std::chrono::milliseconds m_delay = firstRetry;
 };
 
-UpgradeGate::UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authenticator authenticator, Options options,
-                         QObject *parent)
+UpgradeGate::UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authenticator authenticator, Shared shared,
+                         Options options, QObject *parent)
     : QObject(parent)
     , m_registry(registry)
     , m_authenticator(std::move(authenticator))
+    , m_shared(std::move(shared))
     , m_options(std::move(options))
-    , m_http(new SocketHandoff)
-    , m_webSockets(u"gatehouse"_s, QWebSocketServer::NonSecureMode)
-    , m_perIp(m_options.handshakesPerIpPerSecond, 2.0 * m_options.handshakesPerIpPerSecond)
-    , m_perUser(m_options.handshakesPerUserPerSecond, 2.0 * m_options.handshakesPerUserPerSecond)
+    , m_webSockets(new QWebSocketServer(u"gatehouse"_s, QWebSocketServer::NonSecureMode, this))
+    , m_peekBuffer(HttpHeadParser::defaultMaximumSize + 1, Qt::Uninitialized)
 {
-    connect(&m_listener, &QTcpServer::pendingConnectionAvailable, this, &UpgradeGate::handleNewConnection);
-    connect(&m_webSockets, &QWebSocketServer::newConnection, this, &UpgradeGate::handleWebSocket);
-    m_webSockets.setHandshakeTimeout(m_options.headTimeout);
+    Q_ASSERT(m_shared.census && m_shared.handshakesPerIp && m_shared.handshakesPerUser && m_shared.handOffHttp);
+    connect(m_webSockets, &QWebSocketServer::newConnection, this, &UpgradeGate::handleWebSocket);
+    m_webSockets->setHandshakeTimeout(m_options.headTimeout);
 }
 
 UpgradeGate::~UpgradeGate()
 {
-    if (m_http && !m_http->parent()) // never bound: still ours
-        delete m_http.data();
+    delete m_acceptNotifier;
+    if (m_listeningSocket >= 0)
+        ::close(static_cast<int>(m_listeningSocket));
 }
 
-bool UpgradeGate::listen(const QHostAddress &address, quint16 port)
+void UpgradeGate::acceptFrom(qintptr listeningSocket)
 {
-    return m_listener.listen(address, port);
+    Q_ASSERT(m_listeningSocket < 0);
+    m_listeningSocket = listeningSocket;
+    m_acceptNotifier = new QSocketNotifier(listeningSocket, QSocketNotifier::Read, this);
+    connect(m_acceptNotifier, &QSocketNotifier::activated, this, &UpgradeGate::acceptPending);
 }
 
-void UpgradeGate::bindHttp(QAbstractHttpServer &http)
+void UpgradeGate::acceptPending()
 {
-    // The hand-off never listens, by design, and Qt says so: once when the HTTP server binds
-    // to it and at every nextPendingConnection(). Exactly those two messages are dropped.
-    static std::once_flag installed;
-    std::call_once(installed, [] {
-        static const QtMessageHandler previous
-            = qInstallMessageHandler([](QtMsgType type, const QMessageLogContext &context, const QString &message) {
-                  const bool expected = message.contains(u"nextPendingConnection() called while not listening"_s)
-                      || (message.contains(u"is not listening"_s) && message.contains(u"TCP server"_s));
-                  if (!expected && previous)
-                      previous(type, context, message);
-              });
-    });
-    http.bind(m_http);
-}
-
-void UpgradeGate::handleNewConnection()
-{
-    while (QTcpSocket *socket = m_listener.nextPendingConnection()) {
-        auto *deadline = new QTimer(socket);
-        deadline->setObjectName(u"headDeadline"_s);
-        deadline->setSingleShot(true);
-        connect(deadline, &QTimer::timeout, socket, [socket] {
-            // A client that never finishes its request head (slowloris) loses the socket.
-            socket->abort();
-        });
-        deadline->start(m_options.headTimeout);
-        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { handleReadable(socket); });
-        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        if (socket->bytesAvailable() > 0)
-            handleReadable(socket);
+    // Every I/O thread watches the same socket; the ones that lose the race get EAGAIN.
+    for (int accepted = 0; accepted < acceptBatch; ++accepted) {
+        sockaddr_storage address {};
+        socklen_t length = sizeof address;
+        const int socket = ::accept4(static_cast<int>(m_listeningSocket), reinterpret_cast<sockaddr *>(&address),
+                                     &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (socket < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                qCWarning(lcGate) << "cannot accept:" << qt_error_string(errno) << "- pausing";
+                m_acceptNotifier->setEnabled(false);
+                QTimer::singleShot(acceptPause, this, [this] { m_acceptNotifier->setEnabled(true); });
+            }
+            return; // EAGAIN, or a connection that died in the backlog
+        }
+        const QHostAddress peer(reinterpret_cast<const sockaddr *>(&address));
+        const quint16 port = address.ss_family == AF_INET6
+            ? ntohs(reinterpret_cast<const sockaddr_in6 *>(&address)->sin6_port)
+            : ntohs(reinterpret_cast<const sockaddr_in *>(&address)->sin_port);
+        new PendingHead(socket, peer, port, m_options.headTimeout, this);
     }
 }
 
-void UpgradeGate::release(QTcpSocket *socket)
+void UpgradeGate::examine(PendingHead *pending)
 {
-    disconnect(socket, nullptr, this, nullptr);
-    disconnect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    delete socket->findChild<QTimer *>(u"headDeadline"_s, Qt::FindDirectChildrenOnly);
-}
-
-void UpgradeGate::handleReadable(QTcpSocket *socket)
-{
-    const QByteArray received = socket->peek(HttpHeadParser::defaultMaximumSize + 1);
-    const auto parsed = HttpHeadParser::parse(received);
+    const auto received = ::recv(static_cast<int>(pending->socket), m_peekBuffer.data(), m_peekBuffer.size(), MSG_PEEK);
+    if (received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        delete pending; // gone before it said anything
+        return;
+    }
+    if (received < 0)
+        return pending->retryLater();
+    const auto parsed = HttpHeadParser::parse(QByteArrayView(m_peekBuffer.constData(), received));
     switch (parsed.status) {
     case HttpHeadParser::Status::NeedMore:
-        return;
+        return pending->retryLater();
     case HttpHeadParser::Status::Invalid:
-        return deny(socket, { Decision::Kind::Deny, 400, u"bad_request"_s, u"malformed request head"_s, {} });
+        return deny(pending, received,
+                    { Decision::Kind::Deny, 400, u"bad_request"_s, u"malformed request head"_s, {} });
     case HttpHeadParser::Status::TooLarge:
-        return deny(socket,
+        return deny(pending, received,
                     { Decision::Kind::Deny, 431, u"head_too_large"_s, u"the request head exceeds 16 KiB"_s, {} });
     case HttpHeadParser::Status::Complete:
         break;
     }
-    const Decision decision = decide(parsed.head, remoteOf(socket));
+    Decision decision = decide(parsed.head, pending->remote);
     switch (decision.kind) {
     case Decision::Kind::Http:
-        release(socket);
-        socket->setParent(nullptr);
-        m_http->handOver(socket);
-        // The bytes were only peeked at, and readyRead has fired already: say it again.
-        QMetaObject::invokeMethod(socket, &QTcpSocket::readyRead, Qt::QueuedConnection);
+        m_shared.handOffHttp(pending->release());
         return;
     case Decision::Kind::Deny:
-        return deny(socket, decision);
+        return deny(pending, received, decision);
     case Decision::Kind::Accept:
-        return acceptUpgrade(socket, decision.claims);
+        return acceptUpgrade(pending, decision.claims);
     }
 }
 
@@ -182,10 +225,10 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
         || head.value("sec-websocket-key").isEmpty() || head.value("sec-websocket-version") != "13")
         return { Decision::Kind::Deny, 400, u"bad_request"_s, u"/ws takes a WebSocket upgrade (RFC 6455 §4.1)"_s, {} };
     // Limits first: the cheapest check, and the one that protects the others.
-    if (m_registry.count() >= m_options.maximumConnections)
+    if (m_shared.census->full())
         return { Decision::Kind::Deny, 503, u"overloaded"_s, u"too many connections; try again later"_s, {} };
     // Controlled reconnection: a reconnect storm from one address is slowed before any crypto.
-    if (const auto wait = m_perIp.take(remoteAddress, now))
+    if (const auto wait = m_shared.handshakesPerIp->take(remoteAddress, now))
         return { Decision::Kind::Deny, 429, u"rate_limited"_s, u"too many handshakes from this address"_s, {}, *wait };
     const QByteArray origin = head.value("origin");
     if (!origin.isEmpty() && !originAllowed(origin))
@@ -196,10 +239,14 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
     auto claims = m_authenticator(token);
     if (!claims)
         return { Decision::Kind::Deny, 401, u"invalid_token"_s, claims.error(), {} };
-    if (const auto wait = m_perUser.take(claims->subject, now))
+    if (const auto wait = m_shared.handshakesPerUser->take(claims->subject, now))
         return { Decision::Kind::Deny, 429, u"rate_limited"_s, u"too many handshakes for this user"_s, {}, *wait };
-    if (m_registry.countForUser(claims->subject) >= m_options.maximumConnectionsPerUser)
+    // The place is taken here, before the upgrade, so two threads cannot both take the last.
+    if (const auto refused = m_shared.census->reserve(claims->subject)) {
+        if (*refused == ConnectionCensus::Refusal::TooMany)
+            return { Decision::Kind::Deny, 503, u"overloaded"_s, u"too many connections; try again later"_s, {} };
         return { Decision::Kind::Deny, 429, u"too_many_connections"_s, u"this user has too many connections"_s, {} };
+    }
     return { Decision::Kind::Accept, 101, {}, {}, std::move(claims).value() };
 }
 
@@ -215,15 +262,25 @@ bool UpgradeGate::originAllowed(const QByteArray &origin) const
         && (host == "127.0.0.1"_L1 || host == "localhost"_L1 || host == "::1"_L1);
 }
 
-void UpgradeGate::deny(QTcpSocket *socket, const Decision &decision)
+void UpgradeGate::deny(PendingHead *pending, qsizetype received, const Decision &decision)
 {
-    release(socket);
+    const QString remote = pending->remote;
+    // Consume what was peeked at: closing a socket with unread bytes sends a reset, and the
+    // client could lose the answer.
+    [[maybe_unused]] const auto consumed
+        = ::recv(static_cast<int>(pending->socket), m_peekBuffer.data(), static_cast<size_t>(received), 0);
+    auto *socket = new QTcpSocket(this);
+    if (!socket->setSocketDescriptor(pending->release())) {
+        delete socket;
+        return;
+    }
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    // A client that never reads its refusal does not keep the socket.
+    QTimer::singleShot(refusalLinger, socket, &QTcpSocket::abort);
     qCInfo(lcGate).noquote() << "refused" << decision.status << decision.error << decision.description << "from"
-                             << remoteOf(socket);
+                             << remote;
     // A refused token is counted by its precise reason ("token_expired"), the rest by error code.
-    Q_EMIT handshakeRefused(decision.error == "invalid_token"_L1 ? decision.description : decision.error,
-                            remoteOf(socket));
+    Q_EMIT handshakeRefused(decision.error == "invalid_token"_L1 ? decision.description : decision.error, remote);
     const QByteArray body = QJsonDocument(QJsonObject { { "error"_L1, decision.error },
                                                         { "error_description"_L1, decision.description } })
                                 .toJson(QJsonDocument::Compact);
@@ -239,26 +296,36 @@ void UpgradeGate::deny(QTcpSocket *socket, const Decision &decision)
     socket->disconnectFromHost();
 }
 
-void UpgradeGate::acceptUpgrade(QTcpSocket *socket, const AccessClaims &claims)
+void UpgradeGate::acceptUpgrade(PendingHead *pending, const AccessClaims &claims)
 {
-    release(socket);
-    m_acceptedClaims.insert({ socket->peerAddress().toString(), socket->peerPort() }, claims);
-    m_webSockets.handleConnection(socket);
-    QMetaObject::invokeMethod(socket, &QTcpSocket::readyRead, Qt::QueuedConnection);
+    const auto key = QPair<QString, quint16> { pending->remote, pending->port };
+    auto *socket = new QTcpSocket;
+    if (!socket->setSocketDescriptor(pending->release())) {
+        m_shared.census->release(claims.subject);
+        delete socket;
+        return;
+    }
+    m_acceptedClaims.insert(key, claims);
+    // The place was reserved at the decision; a handshake that fails gives it back.
+    connect(socket, &QObject::destroyed, this, [this, key] {
+        if (const auto waiting = m_acceptedClaims.take(key); !waiting.subject.isEmpty())
+            m_shared.census->release(waiting.subject);
+    });
+    m_webSockets->handleConnection(socket);
 }
 
 void UpgradeGate::handleWebSocket()
 {
-    while (QWebSocket *socket = m_webSockets.nextPendingConnection()) {
+    while (QWebSocket *socket = m_webSockets->nextPendingConnection()) {
         const auto key = QPair<QString, quint16> { socket->peerAddress().toString(), socket->peerPort() };
         const auto claims = m_acceptedClaims.take(key);
         if (claims.subject.isEmpty()) { // cannot happen: only accepted sockets are upgraded
-            socket->close(CloseCode::policyViolation, u"not authenticated"_s);
+            socket->close(QWebSocketProtocol::CloseCodePolicyViolated, u"not authenticated"_s);
             socket->deleteLater();
             continue;
         }
         socket->setMaxAllowedIncomingMessageSize(static_cast<quint64>(m_options.maximumMessageSize));
         socket->setMaxAllowedIncomingFrameSize(static_cast<quint64>(m_options.maximumMessageSize));
-        m_registry.add(socket, claims, m_authenticator);
+        m_registry.add(socket, claims); // the registry gives the census place back at the close
     }
 }

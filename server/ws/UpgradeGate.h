@@ -1,28 +1,30 @@
 #pragma once
 
 #include "auth/AccessClaims.h"
-#include "policy/RateLimiter.h"
 #include "ws/HttpHead.h"
 #include "ws/LiveConnection.h"
 
 #include <QHash>
-#include <QHostAddress>
 #include <QObject>
-#include <QPointer>
+#include <QSocketNotifier>
 #include <QStringList>
-#include <QTcpServer>
 #include <QWebSocketServer>
 
 #include <chrono>
+#include <functional>
 
+class ConnectionCensus;
 class ConnectionRegistry;
-class QAbstractHttpServer;
+class RateLimiter;
 
-/// The one door of the port. Every connection's request head is read here (with a size limit
-/// and a deadline, which Qt 6.4's HTTP server lacks), by peeking, so nothing is consumed.
+/// The door of the port, one per I/O thread. Every gate accepts from the same listening
+/// socket (whichever thread is free takes the next connection) and reads each request head
+/// by peeking at the kernel's buffer (with a size limit and a deadline, which Qt 6.4's HTTP
+/// server lacks), so nothing is consumed and the socket can go to any thread whole.
 /// A WebSocket upgrade to /ws runs the checks in order: limits → origin → token; a refusal
-/// is written here as 401/403/429/503 and no WebSocket is ever created. Everything else goes,
-/// untouched, to the HTTP API.
+/// is written here as 400/401/403/429/503 and no WebSocket is ever created. An accepted
+/// upgrade becomes a LiveConnection on this thread. Everything else is handed, untouched, to
+/// the HTTP API's thread.
 class UpgradeGate final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(UpgradeGate)
@@ -30,12 +32,17 @@ class UpgradeGate final : public QObject {
 public:
     struct Options {
         QStringList allowedOrigins; ///< exact origins, or "*"; loopback origins are always allowed
-        qsizetype maximumConnections = 20000;
-        qsizetype maximumConnectionsPerUser = 100;
         qint64 maximumMessageSize = 64 * 1024;
         std::chrono::milliseconds headTimeout { 10000 };
-        int handshakesPerIpPerSecond = 50;
-        int handshakesPerUserPerSecond = 10;
+    };
+
+    /// What every gate shares with the others; each part is safe to use from any thread.
+    struct Shared {
+        ConnectionCensus *census = nullptr;
+        RateLimiter *handshakesPerIp = nullptr;
+        RateLimiter *handshakesPerUser = nullptr;
+        /// Takes ownership of a connected socket whose bytes are all still unread.
+        std::function<void(qintptr socket)> handOffHttp;
     };
 
     /// What the gate decided for one request head.
@@ -48,15 +55,12 @@ public:
         int retryAfter = 0; ///< seconds, for 429 and 503
     };
 
-    UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authenticator authenticator, Options options,
-                QObject *parent = nullptr);
+    UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authenticator authenticator, Shared shared,
+                Options options, QObject *parent = nullptr);
     ~UpgradeGate() override;
 
-    bool listen(const QHostAddress &address, quint16 port);
-    QString errorString() const { return m_listener.errorString(); }
-    quint16 port() const { return m_listener.serverPort(); }
-    /// Plain HTTP requests arrive here; the HTTP API binds to it.
-    void bindHttp(QAbstractHttpServer &http);
+    /// Starts accepting from a listening socket; the gate owns (and closes) this descriptor.
+    void acceptFrom(qintptr listeningSocket);
 
     Decision decide(const HttpHead &head, const QString &remoteAddress);
 
@@ -65,23 +69,22 @@ Q_SIGNALS:
     void handshakeRefused(const QString &reason, const QString &remoteAddress);
 
 private:
-    class SocketHandoff;
+    class PendingHead;
 
-    void handleNewConnection();
-    void handleReadable(QTcpSocket *socket);
-    void deny(QTcpSocket *socket, const Decision &decision);
-    void acceptUpgrade(QTcpSocket *socket, const AccessClaims &claims);
+    void acceptPending();
+    void examine(PendingHead *pending);
+    void deny(PendingHead *pending, qsizetype received, const Decision &decision);
+    void acceptUpgrade(PendingHead *pending, const AccessClaims &claims);
     void handleWebSocket();
-    void release(QTcpSocket *socket);
     bool originAllowed(const QByteArray &origin) const;
 
     ConnectionRegistry &m_registry;
     LiveConnection::Authenticator m_authenticator;
+    Shared m_shared;
     Options m_options;
-    QTcpServer m_listener;
-    QPointer<SocketHandoff> m_http; ///< owned by the HTTP server once bound
-    QWebSocketServer m_webSockets;
-    RateLimiter m_perIp;
-    RateLimiter m_perUser;
+    qintptr m_listeningSocket = -1;
+    QSocketNotifier *m_acceptNotifier = nullptr; ///< a child
+    QWebSocketServer *m_webSockets; ///< a child
+    QByteArray m_peekBuffer;
     QHash<QPair<QString, quint16>, AccessClaims> m_acceptedClaims; ///< by peer, until the socket is upgraded
 };

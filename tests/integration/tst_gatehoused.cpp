@@ -21,6 +21,7 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWebSocket>
 
 using namespace Qt::StringLiterals;
 
@@ -371,6 +372,20 @@ void TestGatehoused::serveAcceptsOurTokensAndATrustedIssuers()
     const auto [basicStatus, basicBody, basicChallenge] = me("Basic YWxpY2U6cGFzc3dvcmQ=");
     QCOMPARE(basicStatus, 401);
     QCOMPARE(basicBody["error"_L1].toString(), u"invalid_request"_s);
+
+    // A session opened by another process on the same data directory while the server runs
+    // (the CLI's `token mint`) is honoured over HTTP and at the WebSocket handshake: the
+    // server reads sessions it has not heard of from the store.
+    const QByteArray later
+        = run({ u"token"_s, u"mint"_s, u"--user"_s, u"alice"_s, u"--device"_s, u"tab-2"_s }).out.trimmed().toLatin1();
+    QVERIFY(!later.isEmpty());
+    QCOMPARE(std::get<0>(me("Bearer " + later)), 200);
+    QWebSocket socket;
+    QSignalSpy welcomed(&socket, &QWebSocket::textMessageReceived);
+    socket.open(QUrl(u"ws://127.0.0.1:%1/ws?access_token=%2"_s.arg(port).arg(QString::fromLatin1(later))));
+    QTRY_COMPARE_WITH_TIMEOUT(welcomed.count(), 1, 10000);
+    QVERIFY(welcomed.first().first().toString().contains(u"\"welcome\""_s));
+    socket.close();
 
     server.terminate();
     QVERIFY(server.waitForFinished(10000));

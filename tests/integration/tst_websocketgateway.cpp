@@ -62,6 +62,7 @@ private Q_SLOTS:
     void refusesBeforeTheUpgrade();
     void plainHttpStillWorksThroughTheGate();
     void slowHeadIsCutOff();
+    void headInPiecesIsServed();
     void revocationClosesWith4003AtOnce();
     void refreshTokenReuseClosesTheSession();
     void inBandRefreshExtendsTheConnection();
@@ -97,8 +98,10 @@ void TestWebSocketGateway::initTestCase()
     }
     QFile config(m_dir.filePath(u"gatehouse.json"_s));
     QVERIFY(config.open(QIODevice::WriteOnly));
+    // Three I/O threads on two cores: connections of one user land on different threads, so
+    // revocation, sync and the limits are exercised across threads.
     config.write(R"({"handshake_timeout": 1, "max_connections_per_user": 3, "access_token_ttl": 300,
-                    "allowed_origins": ["https://app.example"]})");
+                    "allowed_origins": ["https://app.example"], "io_threads": 3})");
     config.close();
     m_server = std::make_unique<SessionServer>(SessionServerOptions { m_dir.path(), {}, u"127.0.0.1:0"_s, u"file"_s });
     m_server->start();
@@ -254,6 +257,41 @@ void TestWebSocketGateway::plainHttpStillWorksThroughTheGate()
         QSignalSpy finished(reply.get(), &QNetworkReply::finished);
         QVERIFY(finished.wait(10000));
         QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    }
+}
+
+void TestWebSocketGateway::headInPiecesIsServed()
+{
+    // The gate only peeks at the kernel's buffer; a head that arrives in pieces is looked at
+    // again until it is whole, and then served untouched, over HTTP and as an upgrade.
+    const QString token = login(u"erin"_s, u"pieces"_s)["access_token"_L1].toString();
+    QVERIFY(!token.isEmpty());
+    const QList<QByteArray> requests {
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        "GET /ws?access_token=" + token.toLatin1()
+            + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    };
+    const QList<QByteArray> expected { "HTTP/1.1 200", "HTTP/1.1 101" };
+    for (qsizetype i = 0; i < requests.size(); ++i) {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, m_server->listenAddress().section(u':', -1).toUShort());
+        QVERIFY(socket.waitForConnected(5000));
+        const QByteArray &request = requests[i];
+        const qsizetype third = request.size() / 3;
+        for (const auto &piece : { request.first(third), request.sliced(third, third), request.sliced(2 * third) }) {
+            socket.write(piece);
+            QVERIFY(socket.waitForBytesWritten(1000));
+            QTest::qWait(60);
+        }
+        QByteArray response;
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                response += socket.readAll();
+                return response.contains("\r\n\r\n");
+            },
+            5000));
+        QVERIFY2(response.startsWith(expected[i]), response.constData());
     }
 }
 

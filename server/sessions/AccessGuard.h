@@ -1,0 +1,49 @@
+#pragma once
+
+#include "auth/AccessClaims.h"
+#include "sessions/SessionError.h"
+
+#include <QHash>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+#include <optional>
+#include <shared_mutex>
+
+/// This node's answer to "is this verified access token still honoured?", safe to ask from
+/// any thread and answered from memory: every handshake and in-band refresh asks it, so it
+/// must cost no more than a hash lookup. It holds the sessions' states, the revoked access
+/// tokens (`jti`) and the per-user "issued before" cut-offs. `SessionService` keeps it in
+/// step with the store, after each change is durable; a shared (Redis) store will feed it
+/// from its event stream the same way.
+class AccessGuard final {
+public:
+    struct SessionState {
+        qint64 absoluteExpiresAt = 0;
+        bool revoked = false;
+    };
+    /// Asked, outside the lock, for a session this node has not heard of (one opened by
+    /// another process on the same store); the answer is remembered.
+    using SessionLoader = std::function<std::optional<SessionState>(const QString &sessionId)>;
+
+    AccessGuard() = default;
+    Q_DISABLE_COPY_MOVE(AccessGuard)
+
+    void reset(QHash<QString, SessionState> sessions, QHash<QString, qint64> revokedTokens,
+               QHash<QString, qint64> cutoffs);
+    void sessionOpened(const QString &sessionId, qint64 absoluteExpiresAt);
+    void sessionsEnded(const QStringList &sessionIds);
+    void accessTokenRevoked(const QString &jwtId, qint64 expiresAt);
+    void revokedBefore(const QString &username, qint64 at);
+    /// Forgets what can no longer matter: revocations of tokens that have expired anyway.
+    void purge(qint64 now);
+
+    std::optional<SessionError> check(const AccessClaims &claims, qint64 now, const SessionLoader &loader = {}) const;
+
+private:
+    mutable std::shared_mutex m_mutex;
+    mutable QHash<QString, SessionState> m_sessions; ///< grows through the loader too
+    QHash<QString, qint64> m_revokedTokens; ///< jti → exp
+    QHash<QString, qint64> m_cutoffs; ///< username → tokens issued at or before are refused
+};

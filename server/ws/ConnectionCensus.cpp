@@ -1,0 +1,38 @@
+#include "ws/ConnectionCensus.h"
+
+ConnectionCensus::ConnectionCensus(qsizetype maximum, qsizetype maximumPerUser)
+    : m_maximum(maximum)
+    , m_maximumPerUser(maximumPerUser)
+{
+}
+
+std::optional<ConnectionCensus::Refusal> ConnectionCensus::reserve(const QString &username)
+{
+    const std::lock_guard lock(m_mutex);
+    if (m_total.load(std::memory_order_relaxed) >= m_maximum)
+        return Refusal::TooMany;
+    qsizetype &mine = m_perUser[username];
+    if (mine >= m_maximumPerUser)
+        return Refusal::TooManyForUser;
+    ++mine;
+    m_total.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+}
+
+void ConnectionCensus::release(const QString &username)
+{
+    const std::lock_guard lock(m_mutex);
+    const auto found = m_perUser.find(username);
+    Q_ASSERT(found != m_perUser.end());
+    if (found == m_perUser.end())
+        return;
+    if (--*found == 0)
+        m_perUser.erase(found);
+    m_total.fetch_sub(1, std::memory_order_relaxed);
+}
+
+qsizetype ConnectionCensus::countForUser(const QString &username) const
+{
+    const std::lock_guard lock(m_mutex);
+    return m_perUser.value(username);
+}

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <QHash>
+#include <QString>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+
+/// How many WebSockets are open, in all and per user, across every I/O thread. A handshake
+/// reserves its place before the upgrade and gives it back when the connection ends (or the
+/// upgrade fails), so the limits hold exactly, even when two threads accept at once.
+class ConnectionCensus final {
+public:
+    enum class Refusal {
+        TooMany,
+        TooManyForUser,
+    };
+
+    ConnectionCensus(qsizetype maximum, qsizetype maximumPerUser);
+    Q_DISABLE_COPY_MOVE(ConnectionCensus)
+
+    std::optional<Refusal> reserve(const QString &username);
+    void release(const QString &username);
+
+    /// Cheap, lock-free: for the first check of a handshake and for gauges.
+    qsizetype count() const { return m_total.load(std::memory_order_relaxed); }
+    bool full() const { return count() >= m_maximum; }
+    qsizetype countForUser(const QString &username) const;
+    /// Connection ids, unique across threads.
+    quint64 nextId() { return m_nextId.fetch_add(1, std::memory_order_relaxed); }
+
+private:
+    const qsizetype m_maximum;
+    const qsizetype m_maximumPerUser;
+    mutable std::mutex m_mutex;
+    QHash<QString, qsizetype> m_perUser;
+    std::atomic<qsizetype> m_total { 0 };
+    std::atomic<quint64> m_nextId { 1 };
+};

@@ -1,0 +1,111 @@
+#include "ws/ConnectionHub.h"
+
+#include "ws/ConnectionCensus.h"
+#include "ws/ConnectionRegistry.h"
+
+#include <QThread>
+
+#include <latch>
+#include <mutex>
+
+ConnectionHub::ConnectionHub(ConnectionCensus &census, QObject *parent)
+    : QObject(parent)
+    , m_census(census)
+{
+}
+
+void ConnectionHub::addRegistry(ConnectionRegistry *registry)
+{
+    const std::lock_guard lock(m_relayMutex);
+    m_registries.append(registry);
+    connect(registry, &ConnectionRegistry::connectionOpened, this, &ConnectionHub::connectionOpened);
+    connect(registry, &ConnectionRegistry::connectionClosed, this, &ConnectionHub::connectionClosed);
+}
+
+void ConnectionHub::clearRegistries()
+{
+    for (auto *registry : std::as_const(m_registries))
+        disconnect(registry, nullptr, this, nullptr);
+    const std::lock_guard lock(m_relayMutex);
+    m_registries.clear();
+}
+
+qsizetype ConnectionHub::count() const
+{
+    return m_census.count();
+}
+
+qsizetype ConnectionHub::countForUser(const QString &username) const
+{
+    return m_census.countForUser(username);
+}
+
+int ConnectionHub::sumOverRegistries(const std::function<int(ConnectionRegistry &)> &call) const
+{
+    std::latch done(m_registries.size());
+    std::atomic<int> sum = 0;
+    for (auto *registry : m_registries) {
+        const auto run = [&, registry] {
+            sum += call(*registry);
+            done.count_down();
+        };
+        if (registry->thread() == QThread::currentThread())
+            run();
+        else
+            QMetaObject::invokeMethod(registry, run, Qt::QueuedConnection);
+    }
+    done.wait();
+    return sum;
+}
+
+QList<ConnectionInfo> ConnectionHub::connections(const QString &username) const
+{
+    std::mutex mutex;
+    QList<ConnectionInfo> all;
+    sumOverRegistries([&](ConnectionRegistry &registry) {
+        const auto mine = registry.connections(username);
+        const std::lock_guard lock(mutex);
+        all.append(mine);
+        return 0;
+    });
+    std::sort(all.begin(), all.end(), [](const ConnectionInfo &a, const ConnectionInfo &b) { return a.id < b.id; });
+    return all;
+}
+
+int ConnectionHub::closeConnection(quint64 id, WebSocketClose code, const QString &reason)
+{
+    return sumOverRegistries([&](ConnectionRegistry &registry) { return registry.closeConnection(id, code, reason); });
+}
+
+int ConnectionHub::closeSessions(const QStringList &sessionIds, WebSocketClose code, const QString &reason)
+{
+    return sumOverRegistries(
+        [&](ConnectionRegistry &registry) { return registry.closeSessions(sessionIds, code, reason); });
+}
+
+int ConnectionHub::closeUser(const QString &username, const QString &deviceId, WebSocketClose code,
+                             const QString &reason)
+{
+    return sumOverRegistries(
+        [&](ConnectionRegistry &registry) { return registry.closeUser(username, deviceId, code, reason); });
+}
+
+int ConnectionHub::closeAll(WebSocketClose code, const QString &reason)
+{
+    return sumOverRegistries([&](ConnectionRegistry &registry) { return registry.closeAll(code, reason); });
+}
+
+int ConnectionHub::broadcast(const QString &username, const QJsonValue &payload)
+{
+    return sumOverRegistries([&](ConnectionRegistry &registry) { return registry.broadcast(username, payload); });
+}
+
+void ConnectionHub::relaySync(const QString &username, quint64 fromId, const QString &text) const
+{
+    const std::lock_guard lock(m_relayMutex);
+    for (auto *registry : m_registries) {
+        QMetaObject::invokeMethod(
+            registry, [registry, username, fromId, text] { registry->deliverSync(username, fromId, text); },
+            Qt::QueuedConnection);
+    }
+}

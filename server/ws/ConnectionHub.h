@@ -1,0 +1,59 @@
+#pragma once
+
+#include "ws/ConnectionInfo.h"
+
+#include "ws/CloseCode.h"
+#include <QJsonValue>
+#include <QList>
+#include <QObject>
+
+#include <functional>
+#include <mutex>
+
+class ConnectionCensus;
+class ConnectionRegistry;
+
+/// Every live connection of this node, whichever I/O thread serves it: the HTTP API, the
+/// console and revocation see one registry. Lives on the server's control thread. A call
+/// runs on every I/O thread at once and waits for them (they never wait for this thread, so
+/// this cannot deadlock); revocation therefore returns with the close frames already sent.
+/// This is also the seam for several nodes: a shared store's revoke/disconnect events will
+/// arrive here and close local connections the same way.
+class ConnectionHub final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConnectionHub)
+
+public:
+    explicit ConnectionHub(ConnectionCensus &census, QObject *parent = nullptr);
+
+    /// A registry living on an I/O thread; its signals are forwarded from here.
+    void addRegistry(ConnectionRegistry *registry);
+    /// Before the I/O threads stop: afterwards no call reaches them.
+    void clearRegistries();
+
+    qsizetype count() const;
+    qsizetype countForUser(const QString &username) const;
+    QList<ConnectionInfo> connections(const QString &username = {}) const;
+
+    /// Each returns how many connections it closed.
+    int closeConnection(quint64 id, WebSocketClose code, const QString &reason);
+    int closeSessions(const QStringList &sessionIds, WebSocketClose code, const QString &reason);
+    int closeUser(const QString &username, const QString &deviceId, WebSocketClose code, const QString &reason);
+    int closeAll(WebSocketClose code, const QString &reason);
+    int broadcast(const QString &username, const QJsonValue &payload);
+
+    /// From any I/O thread: hands a user's sync message to every thread's registry.
+    void relaySync(const QString &username, quint64 fromId, const QString &text) const;
+
+Q_SIGNALS:
+    void connectionOpened(const ConnectionInfo &connection);
+    void connectionClosed(const ConnectionInfo &connection);
+
+private:
+    /// Runs `call` on each registry's thread, all at once, and sums the answers.
+    int sumOverRegistries(const std::function<int(ConnectionRegistry &)> &call) const;
+
+    ConnectionCensus &m_census;
+    QList<ConnectionRegistry *> m_registries; ///< fixed while the I/O threads run
+    mutable std::mutex m_relayMutex; ///< relaySync reads m_registries from the I/O threads
+};
