@@ -312,10 +312,15 @@ void CommandRunner::runTokenMint()
         return TokenIssuer(*m_keys->signingKey(), m_config.issuer, m_config.audience).mint(request, m_clock.now());
     };
     m_sessions = std::make_unique<SessionService>(*m_sessionStore, *m_users, *m_audit, m_clock, mint, SessionPolicy {});
-    const auto pair = m_sessions->openTrustedSession(user->username, m_command.device, lifetime, u"cli"_s);
-    if (!pair)
-        return failWith(u"cannot open a session: "_s + sessionErrorCode(pair.error()));
-    succeed(QString::fromLatin1(pair->accessToken) + u'\n');
+    QString tokens;
+    for (int i = 1; i <= m_command.count; ++i) {
+        const QString device = m_command.count == 1 ? m_command.device : u"%1-%2"_s.arg(m_command.device).arg(i);
+        const auto pair = m_sessions->openTrustedSession(user->username, device, lifetime, u"cli"_s);
+        if (!pair)
+            return failWith(u"cannot open a session: "_s + sessionErrorCode(pair.error()));
+        tokens += QString::fromLatin1(pair->accessToken) + u'\n';
+    }
+    succeed(tokens);
 }
 
 void CommandRunner::serve()

@@ -6,6 +6,7 @@ using namespace Qt::StringLiterals;
 
 namespace {
 constexpr qint64 maximumLifetimeFlag = 30 * 24 * 3600;
+constexpr int maximumMintCount = 100000;
 
 const auto usage = u"Usage: gatehoused <command> [options]\n"
                    "\n"
@@ -17,7 +18,8 @@ const auto usage = u"Usage: gatehoused <command> [options]\n"
                    "  user enable NAME | user disable NAME\n"
                    "  user passwd NAME [--password-stdin]\n"
                    "  user roles NAME [--role ROLE]...        replace the user's roles\n"
-                   "  token mint --user NAME --device ID [--ttl SECONDS]\n"
+                   "  token mint --user NAME --device ID [--ttl SECONDS] [--count N]\n"
+                   "                                          N sessions on devices ID-1..ID-N, a token a line\n"
                    "  keys list | keys rotate | keys jwks\n"
                    "  audit verify                            check the audit log's hash chain\n"
                    "  audit export [--format jsonl|csv]       print the audit log, oldest first\n"
@@ -69,13 +71,14 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     const QCommandLineOption user(u"user"_s, u"Username."_s, u"NAME"_s);
     const QCommandLineOption device(u"device"_s, u"Device id."_s, u"ID"_s);
     const QCommandLineOption ttl(u"ttl"_s, u"Token lifetime in seconds."_s, u"SECONDS"_s);
+    const QCommandLineOption count(u"count"_s, u"How many sessions to open."_s, u"N"_s);
     const QCommandLineOption format(u"format"_s, u"Export format: jsonl or csv."_s, u"FORMAT"_s);
     const QStringList lifetimeNames { u"access-token-ttl"_s, u"refresh-token-idle-ttl"_s, u"refresh-token-max-ttl"_s,
                                       u"session-idle-ttl"_s };
     for (const auto &name : lifetimeNames)
         parser.addOption(QCommandLineOption(name, u"Lifetime in seconds (serve)."_s, u"SECONDS"_s));
     parser.addOptions({ help, version, dataDir, config, secretStore, listen, displayName, role, passwordStdin, json,
-                        user, device, ttl, format });
+                        user, device, ttl, count, format });
 
     DaemonCommand command;
     command.helpText = usage;
@@ -141,6 +144,12 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
             return fail(u"token mint needs --user NAME"_s);
         if (command.device.isEmpty())
             return fail(u"token mint needs --device ID"_s);
+        if (parser.isSet(count)) {
+            bool ok = false;
+            command.count = parser.value(count).toInt(&ok);
+            if (!ok || command.count < 1 || command.count > maximumMintCount)
+                return fail(u"--count: a whole number from 1 to %1"_s.arg(maximumMintCount));
+        }
         if (parser.isSet(ttl)) {
             bool ok = false;
             command.lifetimeSeconds = parser.value(ttl).toLongLong(&ok);

@@ -37,6 +37,7 @@ struct DaemonCommand {
     bool json = false;
     QString device;
     qint64 lifetimeSeconds = 0; ///< 0: the configured default
+    int count = 1; ///< token mint: sessions to open
     QString format = QStringLiteral("jsonl"); ///< audit export: jsonl or csv
     QString helpText;
 };

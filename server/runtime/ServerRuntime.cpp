@@ -156,6 +156,10 @@ void ServerRuntime::listen()
                 qCInfo(lcRuntime).noquote() << "revoked" << sessionIds.size()
                                             << u"sessions ("_s + reason + u"), closed"_s << closed << "connections";
             });
+    connect(m_sessions.get(), &SessionService::tokensRevokedBefore, m_connections.get(),
+            [this](const QString &username) {
+                m_connections->closeUser(username, {}, CloseCode::sessionRevoked, u"tokens revoked: log in again"_s);
+            });
     connectObservers();
     connect(&m_sweepTimer, &QTimer::timeout, m_sessions.get(), &SessionService::sweep);
     m_sweepTimer.start(m_config.sweepInterval);

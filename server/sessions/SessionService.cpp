@@ -319,7 +319,9 @@ QStringList SessionService::revokeIssuedBefore(const QString &username, const QS
         return {};
     m_guard.revokedBefore(username, now);
     audit(u"tokens_revoked_before"_s, actor, sessionForAudit(username, {}), {}, { { "before"_L1, now } });
-    return revokeUser(username, {}, actor, u"revoked_before"_s);
+    auto revoked = revokeUser(username, {}, actor, u"revoked_before"_s);
+    Q_EMIT tokensRevokedBefore(username);
+    return revoked;
 }
 
 std::optional<SessionError> SessionService::checkAccess(const AccessClaims &claims) const

@@ -92,6 +92,9 @@ public:
 Q_SIGNALS:
     void sessionOpened(const SessionRecord &session);
     void sessionsRevoked(const QStringList &sessionIds, const QString &reason);
+    /// Every token of the user issued up to now is dead, external issuers' tokens included:
+    /// every live connection of the user goes.
+    void tokensRevokedBefore(const QString &username);
     void refreshTokenReused(const QString &sessionId, const QString &username);
     void loginAttempted(bool succeeded);
     void tokenRefreshed(const QString &sessionId);

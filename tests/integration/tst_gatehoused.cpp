@@ -376,9 +376,15 @@ void TestGatehoused::serveAcceptsOurTokensAndATrustedIssuers()
     // A session opened by another process on the same data directory while the server runs
     // (the CLI's `token mint`) is honoured over HTTP and at the WebSocket handshake: the
     // server reads sessions it has not heard of from the store.
-    const QByteArray later
-        = run({ u"token"_s, u"mint"_s, u"--user"_s, u"alice"_s, u"--device"_s, u"tab-2"_s }).out.trimmed().toLatin1();
-    QVERIFY(!later.isEmpty());
+    const QList<QByteArray> minted
+        = run({ u"token"_s, u"mint"_s, u"--user"_s, u"alice"_s, u"--device"_s, u"tab"_s, u"--count"_s, u"2"_s })
+              .out.trimmed()
+              .toLatin1()
+              .split('\n');
+    QCOMPARE(minted.size(), 2);
+    QVERIFY(minted[0] != minted[1]);
+    const QByteArray later = minted[1];
+    QCOMPARE(std::get<0>(me("Bearer " + minted[0])), 200);
     QCOMPARE(std::get<0>(me("Bearer " + later)), 200);
     QWebSocket socket;
     QSignalSpy welcomed(&socket, &QWebSocket::textMessageReceived);
@@ -386,6 +392,26 @@ void TestGatehoused::serveAcceptsOurTokensAndATrustedIssuers()
     QTRY_COMPARE_WITH_TIMEOUT(welcomed.count(), 1, 10000);
     QVERIFY(welcomed.first().first().toString().contains(u"\"welcome\""_s));
     socket.close();
+
+    // "Revoke everything issued before now" reaches an external issuer's tokens too: the live
+    // connection closes with 4003 and the same token is refused at the next handshake.
+    const QByteArray bobsToken = legacyToken(600);
+    const auto openAs = [&](QWebSocket &client, const QByteArray &token) {
+        client.open(QUrl(u"ws://127.0.0.1:%1/ws?access_token=%2"_s.arg(port).arg(QString::fromLatin1(token))));
+    };
+    QWebSocket bob;
+    QSignalSpy bobWelcomed(&bob, &QWebSocket::textMessageReceived);
+    openAs(bob, bobsToken);
+    QTRY_COMPARE_WITH_TIMEOUT(bobWelcomed.count(), 1, 10000);
+    const QByteArray adminToken = run({ u"admin-token"_s, u"show"_s }).out.trimmed().toLatin1();
+    QNetworkRequest revoke(QUrl(u"http://127.0.0.1:%1/admin/users/bob/revoke-before"_s.arg(port)));
+    revoke.setRawHeader("Authorization", "Bearer " + adminToken);
+    std::unique_ptr<QNetworkReply> revoked(network.post(revoke, QByteArray()));
+    QTRY_VERIFY_WITH_TIMEOUT(revoked->isFinished(), 10000);
+    QCOMPARE(revoked->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QTRY_COMPARE_WITH_TIMEOUT(bob.state(), QAbstractSocket::UnconnectedState, 5000);
+    QCOMPARE(int(bob.closeCode()), 4003);
+    QCOMPARE(std::get<0>(me("Bearer " + bobsToken)), 401);
 
     server.terminate();
     QVERIFY(server.waitForFinished(10000));

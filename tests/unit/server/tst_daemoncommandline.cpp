@@ -31,6 +31,11 @@ void TestDaemonCommandLine::parsesCommands()
     QVERIFY(mint.ok());
     QCOMPARE(mint->kind, Kind::TokenMint);
     QCOMPARE(mint->lifetimeSeconds, 60);
+    QCOMPARE(mint->count, 1);
+    const auto many = DaemonCommandLine::parse({ u"gatehoused"_s, u"token"_s, u"mint"_s, u"--user"_s, u"bob"_s,
+                                                 u"--device"_s, u"tab"_s, u"--count"_s, u"500"_s });
+    QVERIFY(many.ok());
+    QCOMPARE(many->count, 500);
 
     const auto serve = DaemonCommandLine::parse({ u"gatehoused"_s, u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s });
     QCOMPARE(serve->kind, Kind::Serve);
@@ -67,6 +72,12 @@ void TestDaemonCommandLine::refusesBadCommandLines_data()
     QTest::newRow("ttl with letters refused")
         << QStringList { u"token"_s, u"mint"_s, u"--user"_s, u"u"_s, u"--device"_s, u"d"_s, u"--ttl"_s, u"5m"_s }
         << u"--ttl"_s;
+    QTest::newRow("mint count zero") << QStringList { u"token"_s,    u"mint"_s, u"--user"_s,  u"u"_s,
+                                                      u"--device"_s, u"d"_s,    u"--count"_s, u"0"_s }
+                                     << u"--count"_s;
+    QTest::newRow("mint count huge") << QStringList { u"token"_s,    u"mint"_s, u"--user"_s,  u"u"_s,
+                                                      u"--device"_s, u"d"_s,    u"--count"_s, u"1000001"_s }
+                                     << u"--count"_s;
     QTest::newRow("huge ttl refused") << QStringList {
         u"token"_s, u"mint"_s, u"--user"_s, u"u"_s, u"--device"_s, u"d"_s, u"--ttl"_s, u"99999999999999999999"_s
     } << u"--ttl"_s;
