@@ -20,7 +20,7 @@ public:
 
     explicit ServerMetrics(Gauges gauges, QObject *parent = nullptr);
 
-    void countHandshakeAccepted() { ++m_handshakesAccepted; }
+    void countHandshakesAccepted(qsizetype count) { m_handshakesAccepted += count; }
     void countHandshakeRefused(const QString &reason) { ++m_handshakeRefusals[reason]; }
     void countLogin(bool succeeded) { ++(succeeded ? m_loginsSucceeded : m_loginsFailed); }
     void countRefresh() { ++m_refreshes; }

@@ -140,6 +140,9 @@ void ServerRuntime::listen()
     policy.accessTokenTtl = m_config.accessTokenLifetime;
     m_sessions = std::make_unique<SessionService>(*m_sessionStore, *m_users, *m_audit, m_clock, mint, policy);
 
+    // Qt's default backlog (50) drops SYNs in a reconnect storm, and each drop costs the
+    // client a one-second retransmission; the kernel caps this at net.core.somaxconn.
+    m_listener.setListenBacklogSize(4096);
     if (!m_listener.listen(m_config.listenAddress, m_config.listenPort))
         return fail(u"cannot listen on %1:%2: %3"_s.arg(m_config.listenAddress.toString())
                         .arg(m_config.listenPort)
@@ -264,8 +267,8 @@ void ServerRuntime::connectObservers()
     m_metrics = std::make_unique<ServerMetrics>(ServerMetrics::Gauges {
         [this] { return qint64(m_connections->count()); }, [this] { return m_sessions->activeSessionCount(); } });
     auto *metrics = m_metrics.get();
-    connect(m_connections.get(), &ConnectionHub::connectionOpened, metrics,
-            [metrics] { metrics->countHandshakeAccepted(); });
+    connect(m_connections.get(), &ConnectionHub::connectionsChanged, metrics,
+            [metrics](const QList<ConnectionInfo> &opened) { metrics->countHandshakesAccepted(opened.size()); });
     connect(m_sessions.get(), &SessionService::loginAttempted, metrics, &ServerMetrics::countLogin);
     connect(m_sessions.get(), &SessionService::tokenRefreshed, metrics, [metrics] { metrics->countRefresh(); });
     connect(m_sessions.get(), &SessionService::refreshTokenReused, metrics, [metrics] { metrics->countReuse(); });

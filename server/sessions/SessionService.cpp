@@ -223,12 +223,11 @@ Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refres
     const qint64 now = m_clock.nowSeconds();
     const auto reuse = [&] {
         qCWarning(lcSessions).noquote() << "refresh token reuse in session" << session->id << "- revoking it";
-        const auto revoked = m_store.revokeSession(session->id, now, u"refresh_token_reused"_s);
+        announceRevoked({ session->id }, u"refresh_token_reused"_s);
+        m_store.revokeSession(session->id, now, u"refresh_token_reused"_s);
         audit(u"refresh_token_reused"_s, session->username, *session, client,
               { { "generation"_L1, record->generation } });
         Q_EMIT refreshTokenReused(session->id, session->username);
-        if (revoked && !revoked->isEmpty())
-            announceRevoked(*revoked, u"refresh_token_reused"_s);
         return Result<TokenPair, SessionError>(fail(SessionError::RefreshTokenReused));
     };
     if (record->usedAt != 0)
@@ -287,41 +286,56 @@ void SessionService::revokeAccessToken(const AccessClaims &claims, const QString
     audit(u"access_token_revoked"_s, actor, session, client, { { "jti"_L1, claims.jwtId } });
 }
 
+// Revocations take effect first where they are felt (the guard refuses the tokens, the
+// connections close), then become durable (the store, then the audit log), and only then does
+// the caller learn of them: a crash in between loses an acknowledgement, never a revocation
+// that was acknowledged.
 QStringList SessionService::revokeSession(const QString &sessionId, const QString &actor, const QString &reason,
                                           const ClientContext &client)
 {
     const auto session = m_store.findSession(sessionId);
-    const auto revoked = m_store.revokeSession(sessionId, m_clock.nowSeconds(), reason);
-    if (!session || !revoked || revoked->isEmpty())
+    if (!session || session->isRevoked())
         return {};
+    announceRevoked({ sessionId }, reason);
+    if (!m_store.revokeSession(sessionId, m_clock.nowSeconds(), reason)) {
+        qCWarning(lcSessions).noquote() << "cannot store the revocation of session" << sessionId;
+        return {};
+    }
     audit(u"session_revoked"_s, actor, *session, client, { { "reason"_L1, reason } });
-    announceRevoked(*revoked, reason);
-    return *revoked;
+    return { sessionId };
 }
 
 QStringList SessionService::revokeUser(const QString &username, const QString &deviceId, const QString &actor,
                                        const QString &reason)
 {
+    QStringList live;
+    for (const auto &session : m_store.listSessions(username, false)) {
+        if (deviceId.isEmpty() || session.deviceId == deviceId)
+            live.append(session.id);
+    }
+    if (!live.isEmpty())
+        announceRevoked(live, reason);
     const auto revoked = m_store.revokeUserSessions(username, deviceId, m_clock.nowSeconds(), reason);
-    if (!revoked)
+    if (!revoked) {
+        qCWarning(lcSessions).noquote() << "cannot store the revocation of" << username << "sessions";
         return {};
+    }
     audit(u"user_sessions_revoked"_s, actor, sessionForAudit(username, deviceId), {},
           { { "reason"_L1, reason }, { "sessions"_L1, QJsonArray::fromStringList(*revoked) } });
-    if (!revoked->isEmpty())
-        announceRevoked(*revoked, reason);
     return *revoked;
 }
 
 QStringList SessionService::revokeIssuedBefore(const QString &username, const QString &actor)
 {
     const qint64 now = m_clock.nowSeconds();
-    if (!m_store.revokeTokensIssuedBefore(username, now))
-        return {};
     m_guard.revokedBefore(username, now);
-    audit(u"tokens_revoked_before"_s, actor, sessionForAudit(username, {}), {}, { { "before"_L1, now } });
-    auto revoked = revokeUser(username, {}, actor, u"revoked_before"_s);
     Q_EMIT tokensRevokedBefore(username);
-    return revoked;
+    if (!m_store.revokeTokensIssuedBefore(username, now)) {
+        qCWarning(lcSessions).noquote() << "cannot store the cut-off for" << username;
+        return {};
+    }
+    audit(u"tokens_revoked_before"_s, actor, sessionForAudit(username, {}), {}, { { "before"_L1, now } });
+    return revokeUser(username, {}, actor, u"revoked_before"_s);
 }
 
 std::optional<SessionError> SessionService::checkAccess(const AccessClaims &claims) const

@@ -18,8 +18,7 @@ void ConnectionHub::addRegistry(ConnectionRegistry *registry)
 {
     const std::lock_guard lock(m_relayMutex);
     m_registries.append(registry);
-    connect(registry, &ConnectionRegistry::connectionOpened, this, &ConnectionHub::connectionOpened);
-    connect(registry, &ConnectionRegistry::connectionClosed, this, &ConnectionHub::connectionClosed);
+    connect(registry, &ConnectionRegistry::connectionsChanged, this, &ConnectionHub::connectionsChanged);
 }
 
 void ConnectionHub::clearRegistries()

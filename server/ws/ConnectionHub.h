@@ -46,8 +46,8 @@ public:
     void relaySync(const QString &username, quint64 fromId, const QString &text) const;
 
 Q_SIGNALS:
-    void connectionOpened(const ConnectionInfo &connection);
-    void connectionClosed(const ConnectionInfo &connection);
+    /// Coalesced per I/O thread (see ConnectionRegistry::connectionsChanged).
+    void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
 
 private:
     /// Runs `call` on each registry's thread, all at once, and sums the answers.

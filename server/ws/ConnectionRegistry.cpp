@@ -7,6 +7,11 @@
 #include <QWebSocket>
 
 using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr auto changeInterval = 100ms;
+} // namespace
 
 ConnectionRegistry::ConnectionRegistry(ConnectionCensus &census, LiveConnection::Authenticator authenticator,
                                        Relay relay, QObject *parent)
@@ -14,7 +19,18 @@ ConnectionRegistry::ConnectionRegistry(ConnectionCensus &census, LiveConnection:
     , m_census(census)
     , m_authenticator(std::move(authenticator))
     , m_relay(std::move(relay))
+    , m_changeTimer(this)
 {
+    m_changeTimer.setSingleShot(true);
+    m_changeTimer.setInterval(changeInterval);
+    connect(&m_changeTimer, &QTimer::timeout, this,
+            [this] { Q_EMIT connectionsChanged(std::exchange(m_opened, {}), std::exchange(m_closed, {})); });
+}
+
+void ConnectionRegistry::noteChange()
+{
+    if (!m_changeTimer.isActive())
+        m_changeTimer.start();
 }
 
 LiveConnection *ConnectionRegistry::add(QWebSocket *socket, const AccessClaims &claims)
@@ -23,7 +39,8 @@ LiveConnection *ConnectionRegistry::add(QWebSocket *socket, const AccessClaims &
     m_connections.insert(connection->info().id, connection);
     connect(connection, &LiveConnection::syncRequested, this, &ConnectionRegistry::handleSync);
     connect(connection, &LiveConnection::closed, this, &ConnectionRegistry::handleClosed);
-    Q_EMIT connectionOpened(connection->info());
+    m_opened.append(connection->info());
+    noteChange();
     return connection;
 }
 
@@ -126,6 +143,7 @@ void ConnectionRegistry::handleClosed(quint64 id)
     if (!connection)
         return;
     m_census.release(connection->info().username);
-    Q_EMIT connectionClosed(connection->info());
+    m_closed.append(connection->info());
+    noteChange();
     connection->deleteLater();
 }

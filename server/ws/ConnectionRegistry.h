@@ -7,6 +7,7 @@
 #include <QHash>
 #include <QList>
 #include <QObject>
+#include <QTimer>
 
 #include <functional>
 
@@ -46,16 +47,23 @@ public:
     int deliverSync(const QString &username, quint64 fromId, const QString &text);
 
 Q_SIGNALS:
-    void connectionOpened(const ConnectionInfo &connection);
-    void connectionClosed(const ConnectionInfo &connection);
+    /// What changed since the last emission, coalesced: at most one emission per
+    /// `changeInterval`, so that observers on other threads (metrics, the console) cost nothing
+    /// per connection. A connection opened and closed in between appears in both lists.
+    void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
 
 private:
     void handleSync(quint64 fromId, const QJsonValue &payload);
     void handleClosed(quint64 id);
     template<typename Predicate> int closeWhere(Predicate predicate, WebSocketClose code, const QString &reason);
 
+    void noteChange();
+
     ConnectionCensus &m_census;
     LiveConnection::Authenticator m_authenticator; ///< shared by this thread's connections
     Relay m_relay;
+    QList<ConnectionInfo> m_opened;
+    QList<ConnectionInfo> m_closed;
+    QTimer m_changeTimer;
     QHash<quint64, LiveConnection *> m_connections;
 };

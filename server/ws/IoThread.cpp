@@ -1,5 +1,6 @@
 #include "ws/IoThread.h"
 
+#include "runtime/EpollEventDispatcher.h"
 #include "sessions/SessionService.h"
 #include "sessions/SqliteSessionStore.h"
 #include "store/Database.h"
@@ -66,6 +67,9 @@ IoThread::IoThread(Setup setup)
 {
     m_thread.setObjectName(u"gatehouse-io-%1"_s.arg(setup.index));
     m_context->moveToThread(&m_thread);
+    // Qt's own dispatchers poll every descriptor at each wake-up; this one uses epoll, so a
+    // thread's cost per event does not grow with the connections it holds.
+    m_thread.setEventDispatcher(new EpollEventDispatcher);
     m_thread.start();
     QMetaObject::invokeMethod(
         m_context.get(), [&] { m_node = new Node(setup); }, Qt::BlockingQueuedConnection);

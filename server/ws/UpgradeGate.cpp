@@ -68,6 +68,7 @@ constexpr auto acceptPause = std::chrono::milliseconds(100); ///< after EMFILE, 
 constexpr auto firstRetry = std::chrono::milliseconds(2);
 constexpr auto lastRetry = std::chrono::milliseconds(256);
 constexpr auto refusalLinger = std::chrono::seconds(5);
+constexpr int handshakesPerServer = 128;
 } // namespace
 
 /// One accepted socket until its request head is complete. The head is only peeked at: a
@@ -134,12 +135,9 @@ UpgradeGate::UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authentic
     , m_authenticator(std::move(authenticator))
     , m_shared(std::move(shared))
     , m_options(std::move(options))
-    , m_webSockets(new QWebSocketServer(u"gatehouse"_s, QWebSocketServer::NonSecureMode, this))
     , m_peekBuffer(HttpHeadParser::defaultMaximumSize + 1, Qt::Uninitialized)
 {
     Q_ASSERT(m_shared.census && m_shared.handshakesPerIp && m_shared.handshakesPerUser && m_shared.handOffHttp);
-    connect(m_webSockets, &QWebSocketServer::newConnection, this, &UpgradeGate::handleWebSocket);
-    m_webSockets->setHandshakeTimeout(m_options.headTimeout);
 }
 
 UpgradeGate::~UpgradeGate()
@@ -296,6 +294,32 @@ void UpgradeGate::deny(PendingHead *pending, qsizetype received, const Decision 
     socket->disconnectFromHost();
 }
 
+QWebSocketServer *UpgradeGate::handshakeServer()
+{
+    if (!m_webSockets || m_webSocketsServed >= handshakesPerServer) {
+        if (m_webSockets && m_handshakesInFlight.value(m_webSockets) == 0) {
+            m_handshakesInFlight.remove(m_webSockets);
+            m_webSockets->deleteLater();
+        }
+        m_webSockets = new QWebSocketServer(u"gatehouse"_s, QWebSocketServer::NonSecureMode, this);
+        m_webSocketsServed = 0;
+        auto *server = m_webSockets;
+        connect(server, &QWebSocketServer::newConnection, this, [this, server] { handleWebSocket(server); });
+    }
+    ++m_webSocketsServed;
+    ++m_handshakesInFlight[m_webSockets];
+    return m_webSockets;
+}
+
+void UpgradeGate::handshakeEnded(QWebSocketServer *server)
+{
+    const auto found = m_handshakesInFlight.find(server);
+    if (found == m_handshakesInFlight.end() || --*found > 0 || server == m_webSockets)
+        return;
+    m_handshakesInFlight.erase(found);
+    server->deleteLater(); // retired, and its last handshake is over
+}
+
 void UpgradeGate::acceptUpgrade(PendingHead *pending, const AccessClaims &claims)
 {
     const auto key = QPair<QString, quint16> { pending->remote, pending->port };
@@ -305,27 +329,31 @@ void UpgradeGate::acceptUpgrade(PendingHead *pending, const AccessClaims &claims
         delete socket;
         return;
     }
-    m_acceptedClaims.insert(key, claims);
+    QWebSocketServer *server = handshakeServer();
+    m_upgrading.insert(key, { claims, server });
     // The place was reserved at the decision; a handshake that fails gives it back.
     connect(socket, &QObject::destroyed, this, [this, key] {
-        if (const auto waiting = m_acceptedClaims.take(key); !waiting.subject.isEmpty())
-            m_shared.census->release(waiting.subject);
+        if (const auto failed = m_upgrading.take(key); failed.server) {
+            m_shared.census->release(failed.claims.subject);
+            handshakeEnded(failed.server);
+        }
     });
-    m_webSockets->handleConnection(socket);
+    server->handleConnection(socket);
 }
 
-void UpgradeGate::handleWebSocket()
+void UpgradeGate::handleWebSocket(QWebSocketServer *server)
 {
-    while (QWebSocket *socket = m_webSockets->nextPendingConnection()) {
+    while (QWebSocket *socket = server->nextPendingConnection()) {
         const auto key = QPair<QString, quint16> { socket->peerAddress().toString(), socket->peerPort() };
-        const auto claims = m_acceptedClaims.take(key);
-        if (claims.subject.isEmpty()) { // cannot happen: only accepted sockets are upgraded
+        const auto upgraded = m_upgrading.take(key);
+        if (!upgraded.server) { // cannot happen: only accepted sockets are upgraded
             socket->close(QWebSocketProtocol::CloseCodePolicyViolated, u"not authenticated"_s);
             socket->deleteLater();
             continue;
         }
         socket->setMaxAllowedIncomingMessageSize(static_cast<quint64>(m_options.maximumMessageSize));
         socket->setMaxAllowedIncomingFrameSize(static_cast<quint64>(m_options.maximumMessageSize));
-        m_registry.add(socket, claims); // the registry gives the census place back at the close
+        m_registry.add(socket, upgraded.claims); // the registry gives the census place back at the close
+        handshakeEnded(upgraded.server);
     }
 }

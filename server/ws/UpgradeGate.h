@@ -75,7 +75,9 @@ private:
     void examine(PendingHead *pending);
     void deny(PendingHead *pending, qsizetype received, const Decision &decision);
     void acceptUpgrade(PendingHead *pending, const AccessClaims &claims);
-    void handleWebSocket();
+    QWebSocketServer *handshakeServer();
+    void handleWebSocket(QWebSocketServer *server);
+    void handshakeEnded(QWebSocketServer *server);
     bool originAllowed(const QByteArray &origin) const;
 
     ConnectionRegistry &m_registry;
@@ -84,7 +86,16 @@ private:
     Options m_options;
     qintptr m_listeningSocket = -1;
     QSocketNotifier *m_acceptNotifier = nullptr; ///< a child
-    QWebSocketServer *m_webSockets; ///< a child
+    /// Qt 6.4's QWebSocketServer keeps a connection to every socket it ever upgraded and walks
+    /// them all (QObject::sender()) at each handshake; so each one serves a batch of handshakes
+    /// and is deleted once its last handshake has ended. Children of this gate.
+    QWebSocketServer *m_webSockets = nullptr;
+    int m_webSocketsServed = 0;
+    QHash<QWebSocketServer *, int> m_handshakesInFlight;
     QByteArray m_peekBuffer;
-    QHash<QPair<QString, quint16>, AccessClaims> m_acceptedClaims; ///< by peer, until the socket is upgraded
+    struct Upgrading {
+        AccessClaims claims;
+        QWebSocketServer *server = nullptr;
+    };
+    QHash<QPair<QString, quint16>, Upgrading> m_upgrading; ///< by peer, until the socket is upgraded
 };

@@ -1,0 +1,118 @@
+// Turns the benchmark's results (one JSON object a line) into docs/performance.md.
+// Usage: node tests/bench/report.mjs build/bench/results.jsonl CONNECTIONS > docs/performance.md
+import { readFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+
+const [file, connections] = process.argv.slice(2);
+const results = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+const find = (scenario, label) => results.find((r) => r.scenario === scenario && r.label === label) ?? {};
+
+const hs = { handshake: find('handshake', 'gatehouse-hs256'), idle: find('idle', 'gatehouse-hs256'),
+  revoke: find('revoke', 'gatehouse-hs256'), broadcast: find('broadcast', 'gatehouse-hs256') };
+const node = { handshake: find('handshake', 'seed-node'), idle: find('idle', 'seed-node'),
+  revoke: find('revoke', 'seed-node'), broadcast: find('broadcast', 'seed-node') };
+const ed = { handshake: find('handshake', 'gatehouse-eddsa'), idle: find('idle', 'gatehouse-eddsa'),
+  revoke: find('revoke', 'gatehouse-eddsa'), broadcast: find('broadcast', 'gatehouse-eddsa'),
+  hold: find('hold', 'gatehouse-eddsa'), snapshots: find('snapshots', 'gatehouse-eddsa') };
+const ed25519 = find('openssl', 'ed25519').verify_ms;
+
+const fmt = (value, digits = 2) => (value === undefined || Number.isNaN(value) ? 'n/a' : Number(value).toFixed(digits));
+const ratio = (a, b) => (a && b ? `${fmt(a / b)}×` : 'n/a');
+const verdict = (ok) => (ok ? 'met' : '**not met**');
+
+const rows = [
+  ['authenticated handshakes/s', fmt(hs.handshake.handshakes_per_second, 0), fmt(node.handshake.handshakes_per_second, 0),
+    ratio(hs.handshake.handshakes_per_second, node.handshake.handshakes_per_second), fmt(ed.handshake.handshakes_per_second, 0)],
+  ['server CPU per handshake (ms)', fmt(hs.handshake.server_cpu_ms_per_handshake, 4), fmt(node.handshake.server_cpu_ms_per_handshake, 4),
+    ratio(hs.handshake.server_cpu_ms_per_handshake, node.handshake.server_cpu_ms_per_handshake), fmt(ed.handshake.server_cpu_ms_per_handshake, 4)],
+  ['connect latency p50 (ms)', fmt(hs.handshake.p50_ms, 3), fmt(node.handshake.p50_ms, 3), ratio(hs.handshake.p50_ms, node.handshake.p50_ms), fmt(ed.handshake.p50_ms, 3)],
+  ['connect latency p99 (ms)', fmt(hs.handshake.p99_ms, 3), fmt(node.handshake.p99_ms, 3), ratio(hs.handshake.p99_ms, node.handshake.p99_ms), fmt(ed.handshake.p99_ms, 3)],
+  ['server RSS per idle connection (KiB)', fmt(hs.idle.rss_kib_per_connection), fmt(node.idle.rss_kib_per_connection),
+    ratio(hs.idle.rss_kib_per_connection, node.idle.rss_kib_per_connection), fmt(ed.idle.rss_kib_per_connection)],
+  ['revoke-to-closed p50, 10 devices (ms)', fmt(hs.revoke.p50_ms, 3), fmt(node.revoke.p50_ms, 3), ratio(hs.revoke.p50_ms, node.revoke.p50_ms), fmt(ed.revoke.p50_ms, 3)],
+  ['revoke-to-closed p99, 10 devices (ms)', fmt(hs.revoke.p99_ms, 3), fmt(node.revoke.p99_ms, 3), ratio(hs.revoke.p99_ms, node.revoke.p99_ms), fmt(ed.revoke.p99_ms, 3)],
+  ['broadcast to all, last delivery (ms)', fmt(hs.broadcast.all_delivered_ms, 1), fmt(node.broadcast.all_delivered_ms, 1),
+    ratio(hs.broadcast.all_delivered_ms, node.broadcast.all_delivered_ms), fmt(ed.broadcast.all_delivered_ms, 1)],
+  ['server CPU per delivered message (µs)', fmt(hs.broadcast.server_cpu_us_per_message), fmt(node.broadcast.server_cpu_us_per_message),
+    ratio(hs.broadcast.server_cpu_us_per_message, node.broadcast.server_cpu_us_per_message), fmt(ed.broadcast.server_cpu_us_per_message)],
+];
+
+const cpu = cpus();
+const edRatio = ed.handshake.server_cpu_ms_per_handshake / ed25519;
+const targets = [
+  ['server CPU per HS256 handshake ≤ 0.1 ms', `${fmt(hs.handshake.server_cpu_ms_per_handshake, 4)} ms`,
+    verdict(hs.handshake.server_cpu_ms_per_handshake <= 0.1)],
+  ['server CPU per EdDSA handshake ≤ 1.5 × one Ed25519 verify', `${fmt(ed.handshake.server_cpu_ms_per_handshake, 4)} ms = ${fmt(edRatio)} × ${fmt(ed25519, 4)} ms`,
+    verdict(edRatio <= 1.5)],
+  ['RSS per idle connection ≤ the Node peer\'s', `${fmt(hs.idle.rss_kib_per_connection)} / ${fmt(ed.idle.rss_kib_per_connection)} vs ${fmt(node.idle.rss_kib_per_connection)} KiB`,
+    verdict(hs.idle.rss_kib_per_connection <= node.idle.rss_kib_per_connection && ed.idle.rss_kib_per_connection <= node.idle.rss_kib_per_connection)],
+  [`revoke-to-closed p99 ≤ 5 ms among ${connections} connections`, `${fmt(ed.revoke.p99_ms, 3)} ms (EdDSA), ${fmt(hs.revoke.p99_ms, 3)} ms (HS256)`,
+    verdict(ed.revoke.p99_ms <= 5 && hs.revoke.p99_ms <= 5)],
+  [`${connections} concurrent connections held with snapshots running`, `${ed.hold.open ?? 'n/a'} open after ${fmt((ed.hold.held_ms ?? 0) / 1000, 0)} s; ${ed.snapshots.count ?? 0} snapshots, p50 ${fmt(ed.snapshots.p50_ms, 1)} ms, max ${fmt(ed.snapshots.max_ms, 1)} ms`,
+    verdict(ed.hold.open >= Number(connections) && ed.handshake.failed === 0)],
+];
+
+process.stdout.write(`# Performance
+
+Measured by \`tests/bench/run.sh\` (the numbers below are its output, regenerated by each run),
+on ${new Date().toISOString().slice(0, 10)}: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Linux ${release()}.
+Gatehouse is the release build; the load client (\`tests/bench/loadclient.cpp\`, C++ and epoll)
+runs on the same machine and measures from outside, reading the server's CPU time and RSS
+from \`/proc/<pid>\`.
+
+## How to run it
+
+\`\`\`sh
+bash tests/bench/run.sh                     # ${connections} connections, as below
+CONNECTIONS=2000 bash tests/bench/run.sh    # a quicker look
+\`\`\`
+
+It builds \`gatehoused\` and the load client (release preset), installs the Node peer's pinned
+packages (\`tests/bench/seed-peer/package-lock.json\`: \`ws\`, \`jsonwebtoken\`), prepares a data
+directory, then runs the same scenarios against each server in turn:
+
+1. **handshake**: ${connections} WebSocket connections, 256 in flight, each counted as done when the
+   server's first message (the greeting) arrives;
+2. **idle**: after 2 s of quiet, the server's RSS growth divided by the connections it holds;
+3. **revoke**: while all are open, 10 more connections for each of ${hs.revoke.repeats ?? 'n/a'} users (10 devices each);
+   per user, the time from sending the revocation request to the last of the 10 close frames;
+4. **broadcast**: one admin request, timed to the last delivery, with the server's CPU per message.
+
+The servers:
+
+- **gatehouse-hs256**: Gatehouse with HS256 tokens from a trusted external issuer, the tokens
+  the Node peer also accepts (one distinct token per connection, so the per-thread cache of
+  verified tokens never helps); revocation is \`POST /admin/users/{user}/revoke-before\`.
+- **seed-node**: the seed's example (\`tests/bench/seed-peer/server.js\`: \`ws\` + \`jsonwebtoken\`,
+  token in the query string) with the user→connections map the seed describes, so that a
+  user's sockets can be closed (\`POST /revoke?user=\`) and everyone reached (\`POST /broadcast\`).
+- **gatehouse-eddsa**: Gatehouse with its own default tokens (EdDSA), one session per device
+  and each device's token shared by 10 tabs; revocation is \`POST /admin/users/{user}/revoke\`
+  (single logout: the sessions are revoked on disk, then closed). While everything is held for
+  ${fmt((ed.hold.held_ms ?? 0) / 1000, 0)} s, the whole connection list is fetched twice a second (\`GET /admin/connections\`, the
+  same ConnectionHub path as the console's snapshots).
+
+## Results
+
+| | gatehouse-hs256 | seed-node | ratio | gatehouse-eddsa |
+|---|---:|---:|---:|---:|
+${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+
+One Ed25519 verification on this machine (\`openssl speed ed25519\`): ${fmt(ed25519, 4)} ms.
+
+## Targets
+
+| target | measured | |
+|---|---|---|
+${targets.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+
+## Reading the numbers
+
+- CPU time is the server process's user + system time across all its threads, divided by the
+  work done; it is independent of how many cores the server spreads the work over.
+- Revocation in Gatehouse is durable before it is acknowledged: the sessions' revocation and
+  its audit entry are committed (SQLite WAL, \`synchronous=FULL\`) and the sockets closed before
+  the admin's request returns. The Node peer keeps nothing.
+- The Node peer's RSS includes V8's heap, which grows in steps; Gatehouse's includes Qt's
+  per-socket buffers.
+`);

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The Gatehouse benchmark: the same scenarios against Gatehouse and against the seed's own
+# Node example server (ws + jsonwebtoken), side by side, in one run, measured from outside by
+# a compiled load client. Writes docs/performance.md (with this machine's numbers) and the raw
+# results to build/bench/results.jsonl.
+#
+#   bash tests/bench/run.sh                  # N = 10000
+#   CONNECTIONS=2000 bash tests/bench/run.sh # a quicker look
+#
+# Not part of CTest: speed is measured here, never asserted in a unit test.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+connections=${CONNECTIONS:-10000}
+repeats=${REPEATS:-20} # revoke-to-closed repeats, each a user with 10 devices
+gatehouse_port=${GATEHOUSE_PORT:-18480}
+peer_port=${PEER_PORT:-18481}
+secret='the benchmark shared secret, 32+ bytes long'
+
+bash scripts/install-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release --parallel "$(nproc)" --target gatehoused gatehouse-loadclient
+(cd tests/bench/seed-peer && npm ci --no-audit --no-fund --loglevel=error)
+
+gatehoused=$root/build/release/app/gatehoused
+loadclient=$root/build/release/tests/bench/gatehouse-loadclient
+out=$root/build/bench
+work=$(mktemp -d)
+mkdir -p "$out"
+results=$out/results.jsonl
+: >"$results"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for_port() {
+    for _ in $(seq 200); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "nothing listens on port $1" >&2
+    return 1
+}
+
+echo "== preparing data ($connections connections, $repeats revoke repeats)"
+data=$work/data
+mkdir -p "$data"
+cat >"$data/gatehouse.json" <<EOF
+{
+  "listen": "127.0.0.1:$gatehouse_port",
+  "secret_store": "file",
+  "access_token_ttl": 3600,
+  "max_connections": 30000,
+  "max_connections_per_user": 1000,
+  "handshake_rate_per_ip": 1000000,
+  "handshake_rate_per_user": 1000000,
+  "trusted_issuers": [{ "issuer": "https://bench.example", "audience": "realtime", "typ": "JWT",
+                        "algorithm": "HS256", "shared_secret": "$secret" }]
+}
+EOF
+gh() { "$gatehoused" "$@" --data-dir "$data"; }
+users=$(((connections + 99) / 100)) # 10 devices × 10 tabs each
+for u in $(seq "$users"); do echo "benchmark password" | gh user add "u$u" --password-stdin >/dev/null; done
+for r in $(seq "$repeats"); do echo "benchmark password" | gh user add "rv$r" --password-stdin >/dev/null; done
+# Default tokens (EdDSA): one session per device, shared by its 10 tabs.
+for u in $(seq "$users"); do gh token mint --user "u$u" --device d --count 10 --ttl 3600; done >"$work/eddsa.tokens"
+for r in $(seq "$repeats"); do
+    gh token mint --user "rv$r" --device d --count 10 --ttl 3600 | sed "s/^/rv$r /"
+done >"$work/eddsa-revoke.tokens"
+# HS256 tokens as jsonwebtoken makes them, the same for both servers: every connection its own.
+node tests/bench/seed-peer/tokens.js "$secret" "$connections" 1 h | cut -d' ' -f2 >"$work/hs256.tokens"
+# (other names than the EdDSA run's revoke users: revoke-before outlives the server restart)
+node tests/bench/seed-peer/tokens.js "$secret" "$repeats" 10 xr >"$work/hs256-revoke.tokens"
+admin=$(gh admin-token show)
+
+request() { # METHOD PATH [ADMIN-TOKEN [BODY]]: one HTTP request, \r\n written as text
+    local auth="" body=${4:-}
+    [ -n "${3:-}" ] && auth="Authorization: Bearer $3\\r\\n"
+    printf '%s %s HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n%sContent-Type: application/json\\r\\nContent-Length: %s\\r\\nConnection: close\\r\\n\\r\\n%s' \
+        "$1" "$2" "$auth" "${#body}" "$body"
+}
+
+start_gatehouse() {
+    "$gatehoused" serve --data-dir "$data" >"$work/gatehoused.log" 2>&1 &
+    server_pid=$!
+    pids+=("$server_pid")
+    wait_for_port "$gatehouse_port"
+}
+stop_server() {
+    kill "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
+}
+broadcast_body='{"payload":"hello everyone"}'
+
+echo "== Gatehouse, HS256 tokens from a trusted issuer (every token distinct)"
+start_gatehouse
+"$loadclient" --label gatehouse-hs256 --port "$gatehouse_port" --server-pid "$server_pid" \
+    --path '/ws?access_token={token}' --tokens "$work/hs256.tokens" --connections "$connections" \
+    --revoke-tokens "$work/hs256-revoke.tokens" \
+    --revoke-request "$(request POST '/admin/users/{user}/revoke-before' "$admin")" \
+    --broadcast-request "$(request POST /admin/broadcast "$admin" "$broadcast_body")" | tee -a "$results"
+stop_server
+
+echo "== the seed's Node server (ws + jsonwebtoken), the same HS256 tokens"
+PORT=$peer_port SECRET=$secret node tests/bench/seed-peer/server.js >"$work/peer.log" 2>&1 &
+server_pid=$!
+pids+=("$server_pid")
+wait_for_port "$peer_port"
+"$loadclient" --label seed-node --port "$peer_port" --server-pid "$server_pid" \
+    --path '/?token={token}' --tokens "$work/hs256.tokens" --connections "$connections" \
+    --revoke-tokens "$work/hs256-revoke.tokens" --revoke-request "$(request POST '/revoke?user={user}')" \
+    --broadcast-request "$(request POST /broadcast)" | tee -a "$results"
+stop_server
+
+echo "== Gatehouse, its own EdDSA tokens (a session per device, 10 tabs each), console-style snapshots running"
+start_gatehouse
+hold_ms=15000
+"$loadclient" --label gatehouse-eddsa --port "$gatehouse_port" --server-pid "$server_pid" \
+    --path '/ws?access_token={token}' --tokens "$work/eddsa.tokens" --connections "$connections" \
+    --revoke-tokens "$work/eddsa-revoke.tokens" \
+    --revoke-request "$(request POST '/admin/users/{user}/revoke' "$admin")" \
+    --broadcast-request "$(request POST /admin/broadcast "$admin" "$broadcast_body")" \
+    --hold-ms "$hold_ms" | tee -a "$results" &
+client_pid=$!
+# While everything is held open, take the full connection list twice a second, as the
+# console's snapshots do (the same ConnectionHub path), and time each one.
+sleep 5
+snapshots=()
+while kill -0 "$client_pid" 2>/dev/null; do
+    snapshots+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $admin" \
+        "http://127.0.0.1:$gatehouse_port/admin/connections")")
+    sleep 0.5
+done
+wait "$client_pid"
+printf '%s\n' "${snapshots[@]}" | node -e '
+const times = require("fs").readFileSync(0, "utf8").trim().split("\n").map(Number).filter((t) => t > 0).sort((a, b) => a - b);
+const pick = (f) => times.length ? 1000 * times[Math.min(times.length - 1, Math.round(f * (times.length - 1)))] : 0;
+console.log(JSON.stringify({ scenario: "snapshots", label: "gatehouse-eddsa", count: times.length,
+  p50_ms: +pick(0.5).toFixed(3), max_ms: +pick(1).toFixed(3) }));' | tee -a "$results"
+stop_server
+
+echo "== one Ed25519 verification on this machine (openssl speed)"
+openssl speed -seconds 3 ed25519 2>/dev/null | awk '/EdDSA \(Ed25519\)/ { print }' | tail -1 |
+    node -e '
+const line = require("fs").readFileSync(0, "utf8").trim().split(/\s+/);
+// "253 bits EdDSA (Ed25519)  sign/s verify/s ... ": the last four numbers are sign s, verify s, sign/s, verify/s
+const numbers = line.map(Number).filter((n) => !Number.isNaN(n));
+const verifyPerSecond = numbers[numbers.length - 1];
+console.log(JSON.stringify({ scenario: "openssl", label: "ed25519", verify_ms: +(1000 / verifyPerSecond).toFixed(4) }));' |
+    tee -a "$results"
+
+node tests/bench/report.mjs "$results" "$connections" >docs/performance.md
+echo "== wrote docs/performance.md"
