@@ -374,6 +374,18 @@ Result<JsonWebKey, KeyError> JsonWebKey::fromSecret(const QByteArray &secret, Jw
     JsonWebKey result(algorithm, keyId);
     result.m_secret = secret;
     result.m_hasPrivate = true;
+    // The algorithm and the digest are looked up by name once, here, not at every signature.
+    const std::unique_ptr<EVP_MAC, OpenSslDeleter<EVP_MAC_free>> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+    std::shared_ptr<EVP_MAC_CTX> context(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr, EVP_MAC_CTX_free);
+    OSSL_PARAM parameters[]
+        = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char *>(Jwa::digestName(algorithm)), 0),
+            OSSL_PARAM_construct_end() };
+    if (!context
+        || EVP_MAC_init(context.get(), reinterpret_cast<const unsigned char *>(secret.constData()),
+                        static_cast<size_t>(secret.size()), parameters)
+            != 1)
+        return fail(KeyError::InvalidKeyMaterial);
+    result.m_hmac = std::move(context);
     return result;
 }
 

@@ -68,4 +68,5 @@ private:
     bool m_hasPrivate = false;
     std::shared_ptr<EVP_PKEY> m_key;
     QByteArray m_secret;
+    std::shared_ptr<EVP_MAC_CTX> m_hmac; ///< keyed once; each use works on a copy
 };

@@ -15,13 +15,17 @@ const unsigned char *bytes(QByteArrayView view)
     return reinterpret_cast<const unsigned char *>(view.data());
 }
 
-std::optional<QByteArray> hmac(JwsAlgorithm algorithm, const QByteArray &secret, QByteArrayView input)
+/// HMAC from the key's prepared context (RFC 7518 §3.2): a copy of a context that holds the
+/// key and digest already, so nothing is looked up by name on this path.
+std::optional<QByteArray> hmac(EVP_MAC_CTX *prepared, QByteArrayView input)
 {
+    if (!prepared)
+        return std::nullopt;
+    const std::unique_ptr<EVP_MAC_CTX, OpenSslDeleter<EVP_MAC_CTX_free>> context(EVP_MAC_CTX_dup(prepared));
     unsigned char mac[maximumDigestSize];
     size_t macSize = 0;
-    if (!EVP_Q_mac(nullptr, "HMAC", nullptr, Jwa::digestName(algorithm), nullptr, secret.constData(),
-                   static_cast<size_t>(secret.size()), bytes(input), static_cast<size_t>(input.size()), mac, sizeof mac,
-                   &macSize))
+    if (!context || EVP_MAC_update(context.get(), bytes(input), static_cast<size_t>(input.size())) != 1
+        || EVP_MAC_final(context.get(), mac, &macSize, sizeof mac) != 1)
         return std::nullopt;
     return QByteArray(reinterpret_cast<const char *>(mac), static_cast<qsizetype>(macSize));
 }
@@ -92,7 +96,7 @@ QByteArray JsonWebKey::sign(QByteArrayView signingInput) const
     if (!m_hasPrivate)
         return {};
     if (isSymmetric())
-        return hmac(m_algorithm, m_secret, signingInput).value_or(QByteArray());
+        return hmac(m_hmac.get(), signingInput).value_or(QByteArray());
 
     const auto context = digestContext(m_algorithm, m_key.get(), true);
     size_t size = 0;
@@ -112,7 +116,7 @@ QByteArray JsonWebKey::sign(QByteArrayView signingInput) const
 bool JsonWebKey::verify(QByteArrayView signingInput, QByteArrayView signature) const
 {
     if (isSymmetric()) {
-        const auto expected = hmac(m_algorithm, m_secret, signingInput);
+        const auto expected = hmac(m_hmac.get(), signingInput);
         return expected && expected->size() == signature.size()
             && CRYPTO_memcmp(expected->constData(), signature.data(), static_cast<size_t>(signature.size())) == 0;
     }

@@ -324,7 +324,11 @@ void UpgradeGate::acceptUpgrade(PendingHead *pending, const AccessClaims &claims
 {
     const auto key = QPair<QString, quint16> { pending->remote, pending->port };
     auto *socket = new QTcpSocket;
-    if (!socket->setSocketDescriptor(pending->release())) {
+    // Unbuffered: Qt would otherwise give every socket 16 KiB read and write buffers that stay
+    // allocated for the connection's life; the kernel buffers well enough, and what cannot be
+    // written at once is still kept.
+    if (!socket->setSocketDescriptor(pending->release(), QAbstractSocket::ConnectedState,
+                                     QIODevice::ReadWrite | QIODevice::Unbuffered)) {
         m_shared.census->release(claims.subject);
         delete socket;
         return;
