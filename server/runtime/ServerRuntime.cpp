@@ -239,7 +239,7 @@ bool ServerRuntime::startIoThreads()
         setup.options
             = UpgradeGate::Options { m_config.allowedOrigins, m_config.maximumMessageSize, m_config.handshakeTimeout };
         setup.census = m_census.get();
-        setup.relay = [hub](const QString &username, quint64 fromId, const QString &text) {
+        setup.relay = [hub](const QString &username, quint64 fromId, const QByteArray &text) {
             hub->relaySync(username, fromId, text);
         };
         auto thread = std::make_unique<IoThread>(std::move(setup));

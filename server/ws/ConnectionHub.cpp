@@ -99,7 +99,7 @@ int ConnectionHub::broadcast(const QString &username, const QJsonValue &payload)
     return sumOverRegistries([&](ConnectionRegistry &registry) { return registry.broadcast(username, payload); });
 }
 
-void ConnectionHub::relaySync(const QString &username, quint64 fromId, const QString &text) const
+void ConnectionHub::relaySync(const QString &username, quint64 fromId, const QByteArray &text) const
 {
     const std::lock_guard lock(m_relayMutex);
     for (auto *registry : m_registries) {

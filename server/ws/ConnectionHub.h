@@ -43,7 +43,7 @@ public:
     int broadcast(const QString &username, const QJsonValue &payload);
 
     /// From any I/O thread: hands a user's sync message to every thread's registry.
-    void relaySync(const QString &username, quint64 fromId, const QString &text) const;
+    void relaySync(const QString &username, quint64 fromId, const QByteArray &utf8) const;
 
 Q_SIGNALS:
     /// Coalesced per I/O thread (see ConnectionRegistry::connectionsChanged).

@@ -4,7 +4,6 @@
 
 #include <QJsonDocument>
 #include <QJsonValue>
-#include <QWebSocket>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -33,9 +32,10 @@ void ConnectionRegistry::noteChange()
         m_changeTimer.start();
 }
 
-LiveConnection *ConnectionRegistry::add(QWebSocket *socket, const AccessClaims &claims)
+LiveConnection *ConnectionRegistry::add(WebSocketStream *stream, const AccessClaims &claims,
+                                        const LiveConnection::Peer &peer)
 {
-    auto *connection = new LiveConnection(m_census.nextId(), socket, claims, m_authenticator, this);
+    auto *connection = new LiveConnection(m_census.nextId(), stream, claims, peer, m_authenticator, this);
     m_connections.insert(connection->info().id, connection);
     connect(connection, &LiveConnection::syncRequested, this, &ConnectionRegistry::handleSync);
     connect(connection, &LiveConnection::closed, this, &ConnectionRegistry::handleClosed);
@@ -97,9 +97,8 @@ int ConnectionRegistry::closeAll(WebSocketClose code, const QString &reason)
 int ConnectionRegistry::broadcast(const QString &username, const QJsonValue &payload)
 {
     // Serialised once, however many receive it.
-    const QString text
-        = QString::fromUtf8(QJsonDocument(QJsonObject { { "type"_L1, "broadcast"_L1 }, { "payload"_L1, payload } })
-                                .toJson(QJsonDocument::Compact));
+    const QByteArray text = QJsonDocument(QJsonObject { { "type"_L1, "broadcast"_L1 }, { "payload"_L1, payload } })
+                                .toJson(QJsonDocument::Compact);
     int sent = 0;
     for (auto *connection : std::as_const(m_connections)) {
         if (username.isEmpty() || connection->info().username == username) {
@@ -115,17 +114,17 @@ void ConnectionRegistry::handleSync(quint64 fromId, const QJsonValue &payload)
     const auto *from = m_connections.value(fromId);
     if (!from)
         return;
-    const QString text = QString::fromUtf8(QJsonDocument(QJsonObject { { "type"_L1, "sync"_L1 },
-                                                                       { "from_device"_L1, from->info().deviceId },
-                                                                       { "payload"_L1, payload } })
-                                               .toJson(QJsonDocument::Compact));
+    const QByteArray text = QJsonDocument(QJsonObject { { "type"_L1, "sync"_L1 },
+                                                        { "from_device"_L1, from->info().deviceId },
+                                                        { "payload"_L1, payload } })
+                                .toJson(QJsonDocument::Compact);
     if (m_relay)
         m_relay(from->info().username, fromId, text); // the user's other connections may be on other threads
     else
         deliverSync(from->info().username, fromId, text);
 }
 
-int ConnectionRegistry::deliverSync(const QString &username, quint64 fromId, const QString &text)
+int ConnectionRegistry::deliverSync(const QString &username, quint64 fromId, const QByteArray &text)
 {
     int sent = 0;
     for (auto *connection : std::as_const(m_connections)) {

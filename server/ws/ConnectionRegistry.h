@@ -24,13 +24,13 @@ class ConnectionRegistry final : public QObject {
 public:
     /// Carries a user's sync message to every thread's registry (deliverSync); without it, the
     /// message stays on this thread.
-    using Relay = std::function<void(const QString &username, quint64 fromId, const QString &text)>;
+    using Relay = std::function<void(const QString &username, quint64 fromId, const QByteArray &utf8)>;
 
     ConnectionRegistry(ConnectionCensus &census, LiveConnection::Authenticator authenticator, Relay relay = {},
                        QObject *parent = nullptr);
 
     /// Takes the socket, whose place in the census was reserved already.
-    LiveConnection *add(QWebSocket *socket, const AccessClaims &claims);
+    LiveConnection *add(WebSocketStream *stream, const AccessClaims &claims, const LiveConnection::Peer &peer);
 
     qsizetype count() const { return m_connections.size(); }
     QList<ConnectionInfo> connections(const QString &username = {}) const;
@@ -44,7 +44,7 @@ public:
     /// {"type":"broadcast","payload":…} to one user's connections, or to everyone.
     int broadcast(const QString &username, const QJsonValue &payload);
     /// Sends an already serialised sync message to the user's connections here, except `fromId`.
-    int deliverSync(const QString &username, quint64 fromId, const QString &text);
+    int deliverSync(const QString &username, quint64 fromId, const QByteArray &utf8);
 
 Q_SIGNALS:
     /// What changed since the last emission, coalesced: at most one emission per

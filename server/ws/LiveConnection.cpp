@@ -3,10 +3,10 @@
 #include "auth/StrictJson.h"
 #include "ws/CloseCode.h"
 
+#include "ws/WebSocketStream.h"
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QLoggingCategory>
-#include <QWebSocket>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -22,10 +22,10 @@ qint64 nowSeconds()
 }
 } // namespace
 
-LiveConnection::LiveConnection(quint64 id, QWebSocket *socket, const AccessClaims &claims,
+LiveConnection::LiveConnection(quint64 id, WebSocketStream *stream, const AccessClaims &claims, const Peer &peer,
                                const Authenticator &authenticator, QObject *parent)
     : QObject(parent)
-    , m_socket(socket)
+    , m_stream(stream)
     , m_authenticator(authenticator)
     , m_timer(this)
 {
@@ -33,16 +33,15 @@ LiveConnection::LiveConnection(quint64 id, QWebSocket *socket, const AccessClaim
     m_info.username = claims.subject;
     m_info.deviceId = claims.deviceId;
     m_info.sessionId = claims.sessionId;
-    m_info.remoteAddress = socket->peerAddress().toString();
-    m_info.userAgent = QString::fromUtf8(socket->request().rawHeader("User-Agent")).left(256);
+    m_info.remoteAddress = peer.remoteAddress;
+    m_info.userAgent = peer.userAgent.left(256);
     m_info.connectedAtMs = QDateTime::currentMSecsSinceEpoch();
     m_info.lastActivityAtMs = m_info.connectedAtMs;
     m_info.accessExpiresAt = claims.expiresAt;
 
-    m_socket->setParent(this);
-    connect(m_socket, &QWebSocket::textMessageReceived, this, &LiveConnection::handleText);
-    connect(m_socket, &QWebSocket::binaryMessageReceived, this, &LiveConnection::handleBinary);
-    connect(m_socket, &QWebSocket::disconnected, this, &LiveConnection::handleDisconnected);
+    connect(stream, &WebSocketStream::textReceived, this, &LiveConnection::handleText);
+    connect(stream, &WebSocketStream::binaryReceived, this, &LiveConnection::handleBinary);
+    connect(stream, &WebSocketStream::disconnected, this, &LiveConnection::handleDisconnected);
     m_timer.setSingleShot(true);
     m_timer.setTimerType(Qt::CoarseTimer);
     connect(&m_timer, &QTimer::timeout, this, &LiveConnection::handleTimer);
@@ -86,14 +85,14 @@ void LiveConnection::send(const QJsonObject &message)
 {
     if (m_closing)
         return;
-    sendText(QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact)));
+    sendText(QJsonDocument(message).toJson(QJsonDocument::Compact));
 }
 
-void LiveConnection::sendText(const QString &text)
+void LiveConnection::sendText(const QByteArray &utf8)
 {
-    if (m_closing)
+    if (m_closing || !m_stream)
         return;
-    m_info.bytesOut += static_cast<quint64>(m_socket->sendTextMessage(text));
+    m_info.bytesOut += static_cast<quint64>(m_stream->sendText(utf8));
     ++m_info.messagesOut;
 }
 
@@ -108,15 +107,16 @@ void LiveConnection::close(WebSocketClose code, const QString &reason)
         return;
     m_timer.stop();
     // A close frame's reason must fit in 123 bytes (RFC 6455 §5.5).
-    m_socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason.left(120));
+    if (m_stream)
+        m_stream->close(code, reason); // the stream cuts the reason to fit a close frame (RFC 6455 §5.5)
 }
 
-void LiveConnection::handleText(const QString &text)
+void LiveConnection::handleText(const QByteArray &utf8)
 {
     m_info.lastActivityAtMs = QDateTime::currentMSecsSinceEpoch();
     ++m_info.messagesIn;
-    m_info.bytesIn += static_cast<quint64>(text.toUtf8().size());
-    const auto message = StrictJson::parseObject(text.toUtf8());
+    m_info.bytesIn += static_cast<quint64>(utf8.size());
+    const auto message = StrictJson::parseObject(utf8);
     if (!message)
         return sendError(u"bad_message"_s, u"a message is one JSON object with a \"type\""_s);
     const QString type = message->value("type"_L1).toString();
@@ -131,9 +131,9 @@ void LiveConnection::handleText(const QString &text)
     sendError(u"unknown_type"_s, u"known types: refresh, sync, ping"_s);
 }
 
-void LiveConnection::handleBinary(const QByteArray &data)
+void LiveConnection::handleBinary(qint64 size)
 {
-    m_info.bytesIn += static_cast<quint64>(data.size());
+    m_info.bytesIn += static_cast<quint64>(size);
     close(CloseCode::policyViolation, u"binary messages are not accepted"_s);
 }
 

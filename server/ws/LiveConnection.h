@@ -7,6 +7,7 @@
 #include "ws/CloseCode.h"
 #include <QJsonObject>
 #include <QObject>
+#include <QPointer>
 #include <QTimer>
 
 #include <QWebSocketProtocol>
@@ -14,7 +15,7 @@
 #include <functional>
 #include <memory>
 
-class QWebSocket;
+class WebSocketStream;
 
 /// One authenticated WebSocket. Greets the client, warns it before its access token expires,
 /// takes an in-band refresh for the same session, closes with 4001 at expiry, and passes the
@@ -27,14 +28,21 @@ public:
     /// Verifies a token and checks that its session is alive; the refusal's code otherwise.
     using Authenticator = std::function<Result<AccessClaims, QString>(const QByteArray &token)>;
 
-    /// The authenticator is the registry's, and outlives the connection.
-    LiveConnection(quint64 id, QWebSocket *socket, const AccessClaims &claims, const Authenticator &authenticator,
-                   QObject *parent = nullptr);
+    /// Where the connection came from, as the gate saw it.
+    struct Peer {
+        QString remoteAddress;
+        QString userAgent;
+    };
+
+    /// The authenticator is the registry's, and outlives the connection. The stream is not
+    /// owned: it ends its own life once its close has lingered.
+    LiveConnection(quint64 id, WebSocketStream *stream, const AccessClaims &claims, const Peer &peer,
+                   const Authenticator &authenticator, QObject *parent = nullptr);
     ~LiveConnection() override;
 
     const ConnectionInfo &info() const { return m_info; }
     void send(const QJsonObject &message);
-    void sendText(const QString &text);
+    void sendText(const QByteArray &utf8);
     void close(WebSocketClose code, const QString &reason);
 
 Q_SIGNALS:
@@ -43,8 +51,8 @@ Q_SIGNALS:
     void closed(quint64 connectionId);
 
 private:
-    void handleText(const QString &text);
-    void handleBinary(const QByteArray &data);
+    void handleText(const QByteArray &utf8);
+    void handleBinary(qint64 size);
     void handleRefresh(const QJsonObject &message);
     void handleDisconnected();
     void scheduleExpiry();
@@ -52,7 +60,7 @@ private:
     void sendError(const QString &error, const QString &description);
 
     ConnectionInfo m_info;
-    QWebSocket *m_socket; ///< owned (deleteLater) by this object
+    QPointer<WebSocketStream> m_stream;
     const Authenticator &m_authenticator;
     QTimer m_timer; ///< first the "expiring" warning, then the expiry itself
     bool m_warned = false;

@@ -5,6 +5,8 @@
 #include "ws/ConnectionCensus.h"
 #include "ws/ConnectionRegistry.h"
 #include "ws/HttpHeadParser.h"
+#include "ws/WebSocketFrame.h"
+#include "ws/WebSocketStream.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -13,7 +15,6 @@
 #include <QTcpSocket>
 #include <QTimer>
 #include <QUrl>
-#include <QWebSocket>
 
 #include <cerrno>
 #include <netinet/in.h>
@@ -68,7 +69,6 @@ constexpr auto acceptPause = std::chrono::milliseconds(100); ///< after EMFILE, 
 constexpr auto firstRetry = std::chrono::milliseconds(2);
 constexpr auto lastRetry = std::chrono::milliseconds(256);
 constexpr auto refusalLinger = std::chrono::seconds(5);
-constexpr int handshakesPerServer = 128;
 } // namespace
 
 /// One accepted socket until its request head is complete. The head is only peeked at: a
@@ -209,7 +209,7 @@ void UpgradeGate::examine(PendingHead *pending)
     case Decision::Kind::Deny:
         return deny(pending, received, decision);
     case Decision::Kind::Accept:
-        return acceptUpgrade(pending, decision.claims);
+        return acceptUpgrade(pending, parsed.head, decision.claims);
     }
 }
 
@@ -220,7 +220,8 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
     if (head.path() != "/ws")
         return {}; // the HTTP API answers, and refuses upgrades itself
     if (!wantsUpgrade || head.method != "GET" || !head.hasToken("upgrade", "websocket")
-        || head.value("sec-websocket-key").isEmpty() || head.value("sec-websocket-version") != "13")
+        || WebSocketFrame::acceptKey(head.value("sec-websocket-key")).isEmpty()
+        || head.value("sec-websocket-version") != "13")
         return { Decision::Kind::Deny, 400, u"bad_request"_s, u"/ws takes a WebSocket upgrade (RFC 6455 §4.1)"_s, {} };
     // Limits first: the cheapest check, and the one that protects the others.
     if (m_shared.census->full())
@@ -294,70 +295,21 @@ void UpgradeGate::deny(PendingHead *pending, qsizetype received, const Decision 
     socket->disconnectFromHost();
 }
 
-QWebSocketServer *UpgradeGate::handshakeServer()
+void UpgradeGate::acceptUpgrade(PendingHead *pending, const HttpHead &head, const AccessClaims &claims)
 {
-    if (!m_webSockets || m_webSocketsServed >= handshakesPerServer) {
-        if (m_webSockets && m_handshakesInFlight.value(m_webSockets) == 0) {
-            m_handshakesInFlight.remove(m_webSockets);
-            m_webSockets->deleteLater();
-        }
-        m_webSockets = new QWebSocketServer(u"gatehouse"_s, QWebSocketServer::NonSecureMode, this);
-        m_webSocketsServed = 0;
-        auto *server = m_webSockets;
-        connect(server, &QWebSocketServer::newConnection, this, [this, server] { handleWebSocket(server); });
-    }
-    ++m_webSocketsServed;
-    ++m_handshakesInFlight[m_webSockets];
-    return m_webSockets;
-}
-
-void UpgradeGate::handshakeEnded(QWebSocketServer *server)
-{
-    const auto found = m_handshakesInFlight.find(server);
-    if (found == m_handshakesInFlight.end() || --*found > 0 || server == m_webSockets)
-        return;
-    m_handshakesInFlight.erase(found);
-    server->deleteLater(); // retired, and its last handshake is over
-}
-
-void UpgradeGate::acceptUpgrade(PendingHead *pending, const AccessClaims &claims)
-{
-    const auto key = QPair<QString, quint16> { pending->remote, pending->port };
-    auto *socket = new QTcpSocket;
-    // Unbuffered: Qt would otherwise give every socket 16 KiB read and write buffers that stay
-    // allocated for the connection's life; the kernel buffers well enough, and what cannot be
-    // written at once is still kept.
-    if (!socket->setSocketDescriptor(pending->release(), QAbstractSocket::ConnectedState,
-                                     QIODevice::ReadWrite | QIODevice::Unbuffered)) {
+    // The head was only peeked at: take exactly it, so that any frame the client sent right
+    // behind it stays for the stream.
+    const auto consumed = ::recv(static_cast<int>(pending->socket), m_peekBuffer.data(), size_t(head.size), 0);
+    const LiveConnection::Peer peer { pending->remote, QString::fromUtf8(head.value("user-agent")) };
+    const qintptr socket = pending->release();
+    if (consumed != head.size) {
         m_shared.census->release(claims.subject);
-        delete socket;
+        ::close(static_cast<int>(socket));
         return;
     }
-    QWebSocketServer *server = handshakeServer();
-    m_upgrading.insert(key, { claims, server });
-    // The place was reserved at the decision; a handshake that fails gives it back.
-    connect(socket, &QObject::destroyed, this, [this, key] {
-        if (const auto failed = m_upgrading.take(key); failed.server) {
-            m_shared.census->release(failed.claims.subject);
-            handshakeEnded(failed.server);
-        }
-    });
-    server->handleConnection(socket);
-}
-
-void UpgradeGate::handleWebSocket(QWebSocketServer *server)
-{
-    while (QWebSocket *socket = server->nextPendingConnection()) {
-        const auto key = QPair<QString, quint16> { socket->peerAddress().toString(), socket->peerPort() };
-        const auto upgraded = m_upgrading.take(key);
-        if (!upgraded.server) { // cannot happen: only accepted sockets are upgraded
-            socket->close(QWebSocketProtocol::CloseCodePolicyViolated, u"not authenticated"_s);
-            socket->deleteLater();
-            continue;
-        }
-        socket->setMaxAllowedIncomingMessageSize(static_cast<quint64>(m_options.maximumMessageSize));
-        socket->setMaxAllowedIncomingFrameSize(static_cast<quint64>(m_options.maximumMessageSize));
-        m_registry.add(socket, upgraded.claims); // the registry gives the census place back at the close
-        handshakeEnded(upgraded.server);
-    }
+    const QByteArray response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Sec-WebSocket-Accept: "
+        + WebSocketFrame::acceptKey(head.value("sec-websocket-key")) + "\r\n\r\n";
+    auto *stream = new WebSocketStream(socket, { m_options.maximumMessageSize }, response, &m_registry);
+    m_registry.add(stream, claims, peer); // the registry gives the census place back at the close
 }

@@ -4,11 +4,9 @@
 #include "ws/HttpHead.h"
 #include "ws/LiveConnection.h"
 
-#include <QHash>
 #include <QObject>
 #include <QSocketNotifier>
 #include <QStringList>
-#include <QWebSocketServer>
 
 #include <chrono>
 #include <functional>
@@ -23,8 +21,9 @@ class RateLimiter;
 /// server lacks), so nothing is consumed and the socket can go to any thread whole.
 /// A WebSocket upgrade to /ws runs the checks in order: limits → origin → token; a refusal
 /// is written here as 400/401/403/429/503 and no WebSocket is ever created. An accepted
-/// upgrade becomes a LiveConnection on this thread. Everything else is handed, untouched, to
-/// the HTTP API's thread.
+/// upgrade is answered here too (101, RFC 6455 §4.2.2) and becomes a WebSocketStream and a
+/// LiveConnection on this thread. Everything else is handed, untouched, to the HTTP API's
+/// thread.
 class UpgradeGate final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(UpgradeGate)
@@ -74,10 +73,7 @@ private:
     void acceptPending();
     void examine(PendingHead *pending);
     void deny(PendingHead *pending, qsizetype received, const Decision &decision);
-    void acceptUpgrade(PendingHead *pending, const AccessClaims &claims);
-    QWebSocketServer *handshakeServer();
-    void handleWebSocket(QWebSocketServer *server);
-    void handshakeEnded(QWebSocketServer *server);
+    void acceptUpgrade(PendingHead *pending, const HttpHead &head, const AccessClaims &claims);
     bool originAllowed(const QByteArray &origin) const;
 
     ConnectionRegistry &m_registry;
@@ -86,16 +82,5 @@ private:
     Options m_options;
     qintptr m_listeningSocket = -1;
     QSocketNotifier *m_acceptNotifier = nullptr; ///< a child
-    /// Qt 6.4's QWebSocketServer keeps a connection to every socket it ever upgraded and walks
-    /// them all (QObject::sender()) at each handshake; so each one serves a batch of handshakes
-    /// and is deleted once its last handshake has ended. Children of this gate.
-    QWebSocketServer *m_webSockets = nullptr;
-    int m_webSocketsServed = 0;
-    QHash<QWebSocketServer *, int> m_handshakesInFlight;
     QByteArray m_peekBuffer;
-    struct Upgrading {
-        AccessClaims claims;
-        QWebSocketServer *server = nullptr;
-    };
-    QHash<QPair<QString, quint16>, Upgrading> m_upgrading; ///< by peer, until the socket is upgraded
 };

@@ -1,0 +1,241 @@
+#include "ws/WebSocketStream.h"
+
+#include <QLoggingCategory>
+
+#include <cerrno>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+using WebSocketFrame::Opcode;
+
+Q_LOGGING_CATEGORY(lcStream, "gatehouse.ws.stream")
+
+namespace {
+constexpr qsizetype readChunk = 16 * 1024;
+constexpr qsizetype readsPerWakeUp = 4; ///< then the thread's other sockets get a turn
+constexpr auto lingerTime = 2s;
+constexpr int abnormalClosure = 1006;
+} // namespace
+
+WebSocketStream::WebSocketStream(qintptr descriptor, Limits limits, const QByteArray &initialOutput, QObject *parent)
+    : QObject(parent)
+    , m_descriptor(static_cast<int>(descriptor))
+    , m_limits(limits)
+    , m_readNotifier(descriptor, QSocketNotifier::Read, this)
+    , m_writeNotifier(descriptor, QSocketNotifier::Write, this)
+{
+    m_writeNotifier.setEnabled(false);
+    connect(&m_readNotifier, &QSocketNotifier::activated, this, &WebSocketStream::readAvailable);
+    connect(&m_writeNotifier, &QSocketNotifier::activated, this, &WebSocketStream::flush);
+    if (!initialOutput.isEmpty())
+        write(initialOutput);
+}
+
+WebSocketStream::~WebSocketStream()
+{
+    m_readNotifier.setEnabled(false);
+    m_writeNotifier.setEnabled(false);
+    if (m_descriptor >= 0)
+        ::close(m_descriptor);
+}
+
+qint64 WebSocketStream::sendText(QByteArrayView utf8)
+{
+    if (m_state != State::Open)
+        return 0;
+    const QByteArray frame = WebSocketFrame::encode(Opcode::Text, utf8);
+    return write(frame) ? frame.size() : 0;
+}
+
+bool WebSocketStream::write(const QByteArray &bytes)
+{
+    if (!m_output.isEmpty()) { // keep the order: behind what waits already
+        if (m_output.size() + bytes.size() > m_limits.maximumQueued) {
+            qCInfo(lcStream) << "dropping a client that does not read";
+            endForApplication(abnormalClosure);
+            finish();
+            return false;
+        }
+        m_output += bytes;
+        return true;
+    }
+    const auto sent = ::send(m_descriptor, bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL);
+    if (sent == bytes.size())
+        return true;
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        endForApplication(abnormalClosure);
+        finish();
+        return false;
+    }
+    m_output = bytes.sliced(std::max<qsizetype>(0, sent));
+    m_writeNotifier.setEnabled(true);
+    return true;
+}
+
+void WebSocketStream::flush()
+{
+    while (!m_output.isEmpty()) {
+        const auto sent = ::send(m_descriptor, m_output.constData(), size_t(m_output.size()), MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return;
+            endForApplication(abnormalClosure);
+            return finish();
+        }
+        m_output.remove(0, sent);
+    }
+    m_output = QByteArray(); // no capacity kept while idle
+    m_writeNotifier.setEnabled(false);
+    if (m_state == State::Lingering)
+        ::shutdown(m_descriptor, SHUT_WR); // the close frame is out: now the FIN
+}
+
+void WebSocketStream::readAvailable()
+{
+    char buffer[readChunk];
+    for (qsizetype round = 0; round < readsPerWakeUp; ++round) {
+        const auto received = ::recv(m_descriptor, buffer, sizeof buffer, 0);
+        if (received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            // The end of the stream: after our close frame, what we were waiting for.
+            endForApplication(abnormalClosure);
+            return finish();
+        }
+        if (received < 0)
+            break;
+        if (m_state != State::Open)
+            continue; // lingering: what the client still sends is of no interest
+        m_input.append(buffer, received);
+        qsizetype offset = 0;
+        while (m_state == State::Open) {
+            auto parsed
+                = WebSocketFrame::parseClientFrame(QByteArrayView(m_input).sliced(offset), m_limits.maximumMessageSize);
+            if (parsed.status == WebSocketFrame::ParseResult::Status::NeedMore)
+                break;
+            if (parsed.status == WebSocketFrame::ParseResult::Status::Error) {
+                fail(parsed.error, parsed.reason);
+                break;
+            }
+            offset += parsed.consumed;
+            handleFrame(parsed.frame);
+        }
+        if (m_state != State::Open)
+            return;
+        m_input.remove(0, offset);
+        if (m_input.isEmpty())
+            m_input = QByteArray(); // no capacity kept while idle
+        if (received < qsizetype(sizeof buffer))
+            break;
+    }
+}
+
+void WebSocketStream::handleFrame(WebSocketFrame::Frame &frame)
+{
+    switch (frame.opcode) {
+    case Opcode::Ping:
+        write(WebSocketFrame::encode(Opcode::Pong, frame.payload));
+        return;
+    case Opcode::Pong:
+        return;
+    case Opcode::Close: {
+        int code = 1005; // no status received
+        if (frame.payload.size() == 1)
+            return fail(WebSocketClose { 1002 }, u"a close frame of one byte"_s);
+        if (frame.payload.size() >= 2) {
+            code = (quint8(frame.payload[0]) << 8) | quint8(frame.payload[1]);
+            if (!WebSocketFrame::isValidReceivedCloseCode(code))
+                return fail(WebSocketClose { 1002 }, u"invalid close code"_s);
+            if (!WebSocketFrame::isValidUtf8(QByteArrayView(frame.payload).sliced(2)))
+                return fail(WebSocketClose { 1007 }, u"close reason is not UTF-8"_s);
+        }
+        // Echo the code (RFC 6455 §5.5.1), then the application learns the connection is over.
+        write(WebSocketFrame::encode(Opcode::Close,
+                                     code == 1005 ? QByteArray()
+                                                  : WebSocketFrame::closePayload(WebSocketClose(quint16(code)), {})));
+        endForApplication(code);
+        return linger();
+    }
+    case Opcode::Continuation:
+        if (m_messageOpcode == Opcode::Continuation)
+            return fail(WebSocketClose { 1002 }, u"continuation without a message"_s);
+        if (m_message.size() + frame.payload.size() > m_limits.maximumMessageSize)
+            return fail(WebSocketClose { 1009 }, u"message too big"_s);
+        m_message += frame.payload;
+        if (!frame.final)
+            return;
+        frame.opcode = std::exchange(m_messageOpcode, Opcode::Continuation);
+        frame.payload = std::exchange(m_message, QByteArray());
+        break;
+    case Opcode::Text:
+    case Opcode::Binary:
+        if (m_messageOpcode != Opcode::Continuation)
+            return fail(WebSocketClose { 1002 }, u"a new message inside a fragmented one"_s);
+        if (!frame.final) {
+            m_messageOpcode = frame.opcode;
+            m_message = std::move(frame.payload);
+            return;
+        }
+        break;
+    }
+    if (frame.opcode == Opcode::Binary) {
+        Q_EMIT binaryReceived(frame.payload.size());
+        return;
+    }
+    if (!WebSocketFrame::isValidUtf8(frame.payload))
+        return fail(WebSocketClose { 1007 }, u"text is not UTF-8"_s);
+    Q_EMIT textReceived(frame.payload);
+}
+
+void WebSocketStream::fail(WebSocketClose code, const QString &reason)
+{
+    qCDebug(lcStream).noquote() << "protocol error:" << reason;
+    close(code, reason);
+}
+
+void WebSocketStream::close(WebSocketClose code, const QString &reason)
+{
+    if (m_state != State::Open)
+        return;
+    write(WebSocketFrame::encode(Opcode::Close, WebSocketFrame::closePayload(code, reason)));
+    endForApplication(int(code));
+    linger();
+}
+
+void WebSocketStream::endForApplication(int closeCode)
+{
+    if (m_closeCode != 0)
+        return;
+    m_closeCode = closeCode;
+    m_message = QByteArray();
+    m_input = QByteArray();
+    Q_EMIT disconnected();
+}
+
+void WebSocketStream::linger()
+{
+    if (m_state != State::Open)
+        return;
+    m_state = State::Lingering;
+    if (m_output.isEmpty())
+        ::shutdown(m_descriptor, SHUT_WR);
+    // Reading goes on (and is discarded) until the client closes too, or time is up: closing
+    // with unread bytes would send a reset that can overtake the close frame.
+    m_lingerTimer = new QTimer(this);
+    m_lingerTimer->setSingleShot(true);
+    connect(m_lingerTimer, &QTimer::timeout, this, &WebSocketStream::finish);
+    m_lingerTimer->start(lingerTime);
+}
+
+void WebSocketStream::finish()
+{
+    if (m_state == State::Done)
+        return;
+    m_state = State::Done;
+    m_readNotifier.setEnabled(false);
+    m_writeNotifier.setEnabled(false);
+    ::close(m_descriptor);
+    m_descriptor = -1;
+    deleteLater();
+}

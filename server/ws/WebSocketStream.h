@@ -1,0 +1,71 @@
+#pragma once
+
+#include "ws/CloseCode.h"
+#include "ws/WebSocketFrame.h"
+
+#include <QByteArray>
+#include <QObject>
+#include <QSocketNotifier>
+#include <QTimer>
+
+/// One upgraded WebSocket on a non-blocking descriptor, server side (RFC 6455 §5–7): reads and
+/// checks client frames, reassembles messages, answers pings and close frames, writes what the
+/// kernel takes and queues the rest. It owns the descriptor. Deliberately small: an idle
+/// connection costs this object, two notifiers and nothing else, which is what lets a thread
+/// hold tens of thousands of them.
+///
+/// `disconnected` is emitted once, when the connection is over for the application: at once
+/// when the server closes (its close frame is out), or when the client's close frame, an error
+/// or the end of the stream arrives. The object then lingers on its own, long enough for the
+/// client to see the close frame before the socket goes, and deletes itself.
+class WebSocketStream final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(WebSocketStream)
+
+public:
+    struct Limits {
+        qint64 maximumMessageSize = 64 * 1024; ///< a frame or a reassembled message; beyond: 1009
+        qint64 maximumQueued = 4 * 1024 * 1024; ///< unsent output; beyond, the client is not reading: drop it
+    };
+
+    /// `initialOutput` (the 101 response) is written first.
+    WebSocketStream(qintptr descriptor, Limits limits, const QByteArray &initialOutput, QObject *parent = nullptr);
+    ~WebSocketStream() override;
+
+    bool isOpen() const { return m_state == State::Open; }
+    /// Sends a text message; returns the bytes it put on the wire (or queued), 0 once closed.
+    qint64 sendText(QByteArrayView utf8);
+    /// Sends a close frame, ends the stream for the application, and lingers (see above).
+    void close(WebSocketClose code, const QString &reason);
+    /// The close code the connection ended with (received, sent, or 1006 when it just broke).
+    int closeCode() const { return m_closeCode; }
+
+Q_SIGNALS:
+    void textReceived(const QByteArray &utf8);
+    void binaryReceived(qint64 size);
+    void disconnected();
+
+private:
+    enum class State { Open, Lingering, Done };
+
+    void readAvailable();
+    void handleFrame(WebSocketFrame::Frame &frame);
+    void flush();
+    bool write(const QByteArray &bytes);
+    void fail(WebSocketClose code, const QString &reason);
+    void endForApplication(int closeCode);
+    void linger();
+    void finish();
+
+    int m_descriptor;
+    Limits m_limits;
+    QSocketNotifier m_readNotifier;
+    QSocketNotifier m_writeNotifier;
+    QByteArray m_input;
+    QByteArray m_output;
+    QByteArray m_message; ///< a fragmented message so far
+    WebSocketFrame::Opcode m_messageOpcode = WebSocketFrame::Opcode::Continuation; ///< Continuation: none
+    State m_state = State::Open;
+    int m_closeCode = 0;
+    QTimer *m_lingerTimer = nullptr;
+};
