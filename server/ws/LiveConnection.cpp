@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QTimerEvent>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -27,7 +28,6 @@ LiveConnection::LiveConnection(quint64 id, WebSocketStream *stream, const Access
     : QObject(parent)
     , m_stream(stream)
     , m_authenticator(authenticator)
-    , m_timer(this)
 {
     m_info.id = id;
     m_info.username = claims.subject;
@@ -42,9 +42,6 @@ LiveConnection::LiveConnection(quint64 id, WebSocketStream *stream, const Access
     connect(stream, &WebSocketStream::textReceived, this, &LiveConnection::handleText);
     connect(stream, &WebSocketStream::binaryReceived, this, &LiveConnection::handleBinary);
     connect(stream, &WebSocketStream::disconnected, this, &LiveConnection::handleDisconnected);
-    m_timer.setSingleShot(true);
-    m_timer.setTimerType(Qt::CoarseTimer);
-    connect(&m_timer, &QTimer::timeout, this, &LiveConnection::handleTimer);
     scheduleExpiry();
 
     send({ { "type"_L1, "welcome"_L1 },
@@ -62,22 +59,31 @@ void LiveConnection::scheduleExpiry()
     // Warn a quarter of the lifetime ahead, at most a minute, so the client can refresh in band.
     const qint64 warning = std::min<qint64>(maximumWarning.count(), remaining / 4);
     m_warned = warning == 0;
-    m_timer.start(std::chrono::seconds(remaining - warning));
+    startTimerIn(remaining - warning);
 }
 
-void LiveConnection::handleTimer()
+void LiveConnection::startTimerIn(qint64 seconds)
 {
+    if (m_timer != 0)
+        killTimer(m_timer);
+    // One timer of the object itself, not a QTimer: thousands of connections, one object each.
+    // Qt counts timers in int milliseconds: a longer wait is taken in steps.
+    m_timer = startTimer(std::chrono::seconds(std::min<qint64>(seconds, 7 * 24 * 3600)), Qt::CoarseTimer);
+}
+
+void LiveConnection::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_timer)
+        return QObject::timerEvent(event);
+    killTimer(std::exchange(m_timer, 0));
     const qint64 remaining = m_info.accessExpiresAt - nowSeconds();
     if (!m_warned && remaining > 0) {
         m_warned = true;
         send({ { "type"_L1, "expiring"_L1 }, { "expires_in"_L1, remaining } });
-        m_timer.start(std::chrono::seconds(remaining));
-        return;
+        return startTimerIn(remaining);
     }
-    if (remaining > 0) { // a coarse timer may fire a little early
-        m_timer.start(std::chrono::seconds(remaining));
-        return;
-    }
+    if (remaining > 0) // a coarse timer may fire a little early
+        return startTimerIn(remaining);
     close(CloseCode::tokenExpired, u"access token expired: refresh, then reconnect"_s);
 }
 
@@ -105,7 +111,8 @@ void LiveConnection::close(WebSocketClose code, const QString &reason)
 {
     if (std::exchange(m_closing, true))
         return;
-    m_timer.stop();
+    if (m_timer != 0)
+        killTimer(std::exchange(m_timer, 0));
     // A close frame's reason must fit in 123 bytes (RFC 6455 §5.5).
     if (m_stream)
         m_stream->close(code, reason); // the stream cuts the reason to fit a close frame (RFC 6455 §5.5)
@@ -155,6 +162,7 @@ void LiveConnection::handleRefresh(const QJsonObject &message)
 void LiveConnection::handleDisconnected()
 {
     m_closing = true;
-    m_timer.stop();
+    if (m_timer != 0)
+        killTimer(std::exchange(m_timer, 0));
     Q_EMIT closed(m_info.id);
 }

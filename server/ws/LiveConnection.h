@@ -56,13 +56,14 @@ private:
     void handleRefresh(const QJsonObject &message);
     void handleDisconnected();
     void scheduleExpiry();
-    void handleTimer();
+    void timerEvent(QTimerEvent *event) override;
+    void startTimerIn(qint64 seconds);
     void sendError(const QString &error, const QString &description);
 
     ConnectionInfo m_info;
     QPointer<WebSocketStream> m_stream;
     const Authenticator &m_authenticator;
-    QTimer m_timer; ///< first the "expiring" warning, then the expiry itself
+    int m_timer = 0; ///< first the "expiring" warning, then the expiry itself
     bool m_warned = false;
     bool m_closing = false;
 };

@@ -74,29 +74,25 @@ constexpr auto refusalLinger = std::chrono::seconds(5);
 /// One accepted socket until its request head is complete. The head is only peeked at: a
 /// level-triggered notifier would fire again at once for bytes left in the buffer, so after
 /// an incomplete head it sleeps and peeks again later, backing off, until the deadline.
-class UpgradeGate::PendingHead final : public QObject {
+class UpgradeGate::PendingHead final : public QSocketNotifier {
 public:
-    PendingHead(qintptr descriptor, const QHostAddress &peerAddress, quint16 peerPort,
-                std::chrono::milliseconds timeout, UpgradeGate *gate)
-        : QObject(gate)
+    PendingHead(qintptr descriptor, const QHostAddress &peerAddress, std::chrono::milliseconds timeout,
+                UpgradeGate *gate)
+        : QSocketNotifier(descriptor, QSocketNotifier::Read, gate)
         , socket(descriptor)
         , remote(peerAddress.toString())
-        , port(peerPort)
-        , m_notifier(descriptor, QSocketNotifier::Read, this)
-        , m_retry(this)
+        , m_gate(gate)
     {
         // A client that never finishes its request head (slowloris) loses the socket.
         startTimer(timeout);
-        connect(&m_notifier, &QSocketNotifier::activated, gate, [gate, this] {
-            m_notifier.setEnabled(false);
+        connect(this, &QSocketNotifier::activated, gate, [gate, this] {
+            setEnabled(false);
             gate->examine(this);
         });
-        m_retry.setSingleShot(true);
-        connect(&m_retry, &QTimer::timeout, gate, [gate, this] { gate->examine(this); });
     }
     ~PendingHead() override
     {
-        m_notifier.setEnabled(false);
+        setEnabled(false);
         if (socket >= 0)
             ::close(static_cast<int>(socket));
     }
@@ -104,27 +100,25 @@ public:
     /// The descriptor leaves with the caller; this object is deleted.
     qintptr release()
     {
-        m_notifier.setEnabled(false);
+        setEnabled(false);
         const qintptr taken = std::exchange(socket, -1);
         deleteLater();
         return taken;
     }
     void retryLater()
     {
-        m_retry.start(m_delay);
+        QTimer::singleShot(m_delay, this, [this] { m_gate->examine(this); });
         m_delay = std::min(m_delay * 2, lastRetry);
     }
 
     qintptr socket;
     const QString remote;
-    const quint16 port;
 
 protected:
     void timerEvent(QTimerEvent *) override { delete this; }
 
 private:
-    QSocketNotifier m_notifier;
-    QTimer m_retry;
+    UpgradeGate *m_gate;
     std::chrono::milliseconds m_delay = firstRetry;
 };
 
@@ -171,11 +165,8 @@ void UpgradeGate::acceptPending()
             }
             return; // EAGAIN, or a connection that died in the backlog
         }
-        const QHostAddress peer(reinterpret_cast<const sockaddr *>(&address));
-        const quint16 port = address.ss_family == AF_INET6
-            ? ntohs(reinterpret_cast<const sockaddr_in6 *>(&address)->sin6_port)
-            : ntohs(reinterpret_cast<const sockaddr_in *>(&address)->sin_port);
-        new PendingHead(socket, peer, port, m_options.headTimeout, this);
+        new PendingHead(socket, QHostAddress(reinterpret_cast<const sockaddr *>(&address)), m_options.headTimeout,
+                        this);
     }
 }
 
@@ -312,4 +303,5 @@ void UpgradeGate::acceptUpgrade(PendingHead *pending, const HttpHead &head, cons
         + WebSocketFrame::acceptKey(head.value("sec-websocket-key")) + "\r\n\r\n";
     auto *stream = new WebSocketStream(socket, { m_options.maximumMessageSize }, response, &m_registry);
     m_registry.add(stream, claims, peer); // the registry gives the census place back at the close
+    stream->uncork(); // the 101 and the greeting, in one packet
 }

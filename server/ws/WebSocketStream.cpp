@@ -4,6 +4,8 @@
 
 #include <cerrno>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,19 +27,26 @@ WebSocketStream::WebSocketStream(qintptr descriptor, Limits limits, const QByteA
     , m_descriptor(static_cast<int>(descriptor))
     , m_limits(limits)
     , m_readNotifier(descriptor, QSocketNotifier::Read, this)
-    , m_writeNotifier(descriptor, QSocketNotifier::Write, this)
 {
-    m_writeNotifier.setEnabled(false);
     connect(&m_readNotifier, &QSocketNotifier::activated, this, &WebSocketStream::readAvailable);
-    connect(&m_writeNotifier, &QSocketNotifier::activated, this, &WebSocketStream::flush);
-    if (!initialOutput.isEmpty())
-        write(initialOutput);
+    // Messages are small and meant to arrive now: no Nagle delay.
+    const int one = 1;
+    ::setsockopt(m_descriptor, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    m_output = initialOutput;
+    m_corked = true;
+}
+
+void WebSocketStream::uncork()
+{
+    if (!std::exchange(m_corked, false) || m_state == State::Done)
+        return;
+    flush();
 }
 
 WebSocketStream::~WebSocketStream()
 {
     m_readNotifier.setEnabled(false);
-    m_writeNotifier.setEnabled(false);
+    waitUntilWritable(false);
     if (m_descriptor >= 0)
         ::close(m_descriptor);
 }
@@ -52,7 +61,7 @@ qint64 WebSocketStream::sendText(QByteArrayView utf8)
 
 bool WebSocketStream::write(const QByteArray &bytes)
 {
-    if (!m_output.isEmpty()) { // keep the order: behind what waits already
+    if (!m_output.isEmpty() || m_corked) { // keep the order: behind what waits already
         if (m_output.size() + bytes.size() > m_limits.maximumQueued) {
             qCInfo(lcStream) << "dropping a client that does not read";
             endForApplication(abnormalClosure);
@@ -71,7 +80,7 @@ bool WebSocketStream::write(const QByteArray &bytes)
         return false;
     }
     m_output = bytes.sliced(std::max<qsizetype>(0, sent));
-    m_writeNotifier.setEnabled(true);
+    waitUntilWritable(true);
     return true;
 }
 
@@ -80,17 +89,32 @@ void WebSocketStream::flush()
     while (!m_output.isEmpty()) {
         const auto sent = ::send(m_descriptor, m_output.constData(), size_t(m_output.size()), MSG_NOSIGNAL);
         if (sent < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                waitUntilWritable(true);
                 return;
+            }
             endForApplication(abnormalClosure);
             return finish();
         }
         m_output.remove(0, sent);
     }
     m_output = QByteArray(); // no capacity kept while idle
-    m_writeNotifier.setEnabled(false);
+    waitUntilWritable(false);
     if (m_state == State::Lingering)
         ::shutdown(m_descriptor, SHUT_WR); // the close frame is out: now the FIN
+}
+
+void WebSocketStream::waitUntilWritable(bool waiting)
+{
+    if (!m_writeNotifier) {
+        if (!waiting)
+            return;
+        m_writeNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Write, this);
+        connect(m_writeNotifier, &QSocketNotifier::activated, this, &WebSocketStream::flush);
+        return;
+    }
+    if (m_writeNotifier->isEnabled() != waiting)
+        m_writeNotifier->setEnabled(waiting);
 }
 
 void WebSocketStream::readAvailable()
@@ -201,6 +225,7 @@ void WebSocketStream::close(WebSocketClose code, const QString &reason)
     write(WebSocketFrame::encode(Opcode::Close, WebSocketFrame::closePayload(code, reason)));
     endForApplication(int(code));
     linger();
+    uncork();
 }
 
 void WebSocketStream::endForApplication(int closeCode)
@@ -234,7 +259,7 @@ void WebSocketStream::finish()
         return;
     m_state = State::Done;
     m_readNotifier.setEnabled(false);
-    m_writeNotifier.setEnabled(false);
+    waitUntilWritable(false);
     ::close(m_descriptor);
     m_descriptor = -1;
     deleteLater();

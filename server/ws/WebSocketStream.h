@@ -28,11 +28,13 @@ public:
         qint64 maximumQueued = 4 * 1024 * 1024; ///< unsent output; beyond, the client is not reading: drop it
     };
 
-    /// `initialOutput` (the 101 response) is written first.
+    /// `initialOutput` (the 101 response) is written first, together with whatever is sent
+    /// before uncork(): the handshake's answer and the greeting leave in one packet.
     WebSocketStream(qintptr descriptor, Limits limits, const QByteArray &initialOutput, QObject *parent = nullptr);
     ~WebSocketStream() override;
 
     bool isOpen() const { return m_state == State::Open; }
+    void uncork();
     /// Sends a text message; returns the bytes it put on the wire (or queued), 0 once closed.
     qint64 sendText(QByteArrayView utf8);
     /// Sends a close frame, ends the stream for the application, and lingers (see above).
@@ -51,6 +53,7 @@ private:
     void readAvailable();
     void handleFrame(WebSocketFrame::Frame &frame);
     void flush();
+    void waitUntilWritable(bool waiting);
     bool write(const QByteArray &bytes);
     void fail(WebSocketClose code, const QString &reason);
     void endForApplication(int closeCode);
@@ -60,12 +63,13 @@ private:
     int m_descriptor;
     Limits m_limits;
     QSocketNotifier m_readNotifier;
-    QSocketNotifier m_writeNotifier;
+    QSocketNotifier *m_writeNotifier = nullptr; ///< made when output first has to wait
     QByteArray m_input;
     QByteArray m_output;
     QByteArray m_message; ///< a fragmented message so far
     WebSocketFrame::Opcode m_messageOpcode = WebSocketFrame::Opcode::Continuation; ///< Continuation: none
     State m_state = State::Open;
     int m_closeCode = 0;
+    bool m_corked = false;
     QTimer *m_lingerTimer = nullptr;
 };
