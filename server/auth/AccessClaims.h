@@ -18,4 +18,5 @@ struct AccessClaims {
     qint64 expiresAt = 0;
     QString keyId;
     bool local = false;
+    bool symmetricKey = false; ///< verified with a shared secret (HMAC): as cheap to verify again as to look up
 };

@@ -144,5 +144,6 @@ Result<AccessClaims, TokenError> TokenVerifier::verify(QByteArrayView token,
     if (claims->issuedAt > seconds + skew)
         return fail(TokenError::IssuedInFuture);
     claims->keyId = entry->key.keyId();
+    claims->symmetricKey = entry->key.isSymmetric();
     return claims;
 }

@@ -53,18 +53,20 @@ void EpollEventDispatcher::updateInterest(int descriptor, const Socket &socket)
         events |= EPOLLOUT;
     if (socket.notifiers[QSocketNotifier::Exception])
         events |= EPOLLPRI;
+    if (events == 0) {
+        m_sockets.remove(descriptor);
+        m_lingering.insert(descriptor);
+        return;
+    }
     epoll_event event {};
     event.events = events;
     event.data.fd = descriptor;
-    if (events == 0) {
-        epoll_ctl(m_epoll, EPOLL_CTL_DEL, descriptor, nullptr);
-        m_sockets.remove(descriptor);
-        return;
-    }
-    // The descriptor may be new to epoll, or may have been closed and reopened behind Qt's
-    // back (epoll forgets closed descriptors by itself): whichever call fails, try the other.
-    if (epoll_ctl(m_epoll, EPOLL_CTL_MOD, descriptor, &event) != 0
-        && epoll_ctl(m_epoll, EPOLL_CTL_ADD, descriptor, &event) != 0)
+    // A descriptor epoll may know (registered before, or lingering) is modified, a new one
+    // added; if epoll says otherwise (it forgets closed descriptors), the other call is made.
+    const bool known = socket.registered || m_lingering.remove(descriptor);
+    const int first = known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    const int second = known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    if (epoll_ctl(m_epoll, first, descriptor, &event) != 0 && epoll_ctl(m_epoll, second, descriptor, &event) != 0)
         qCWarning(lcDispatcher) << "cannot watch descriptor" << descriptor << ":" << qt_error_string(errno);
 }
 
@@ -77,6 +79,7 @@ void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier *notifier)
         qCWarning(lcDispatcher) << "a second notifier of the same type for descriptor" << descriptor;
     slot = notifier;
     updateInterest(descriptor, socket);
+    socket.registered = true;
 }
 
 void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
@@ -194,6 +197,11 @@ bool EpollEventDispatcher::activateSockets(const epoll_event *events, int ready)
             m_wakeUpPending = false;
             QCoreApplication::sendPostedEvents();
             handled = true;
+            continue;
+        }
+        if (!m_sockets.contains(descriptor)) { // a lingering descriptor: now it goes
+            epoll_ctl(m_epoll, EPOLL_CTL_DEL, descriptor, nullptr);
+            m_lingering.remove(descriptor);
             continue;
         }
         const uint32_t what = events[i].events;

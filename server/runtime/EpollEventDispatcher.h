@@ -3,6 +3,7 @@
 #include <QAbstractEventDispatcher>
 #include <QHash>
 #include <QMultiHash>
+#include <QSet>
 
 #include <atomic>
 #include <set>
@@ -41,6 +42,7 @@ public:
 private:
     struct Socket {
         QSocketNotifier *notifiers[3] = {}; ///< by QSocketNotifier::Type: Read, Write, Exception
+        bool registered = false; ///< in the epoll set
     };
     struct Timer {
         qint64 interval = 0; ///< milliseconds
@@ -59,6 +61,10 @@ private:
     std::atomic<bool> m_wakeUpPending { false };
     std::atomic<bool> m_interrupted { false };
     QHash<int, Socket> m_sockets;
+    /// Descriptors with no notifier left that may still be in the epoll set: removing them
+    /// is put off until they report an event (or a notifier comes back, which then costs one
+    /// call instead of two). Closing a descriptor removes it from epoll by itself.
+    QSet<int> m_lingering;
     QHash<int, Timer> m_timers;
     QMultiHash<QObject *, int> m_timersByObject;
     std::set<std::pair<qint64, int>> m_deadlines; ///< (deadline, timer id), soonest first

@@ -212,8 +212,9 @@ bool ServerRuntime::startIoThreads()
                     if (!verified)
                         return ::fail(QString(tokenErrorCode(verified.error())));
                     claims = std::move(verified).value();
-                    cache->insert(token, *claims, std::max(claims->issuedAt, claims->notBefore) - skew,
-                                  claims->expiresAt + skew, current.get());
+                    if (!claims->symmetricKey) // an HMAC costs less than remembering it
+                        cache->insert(token, *claims, std::max(claims->issuedAt, claims->notBefore) - skew,
+                                      claims->expiresAt + skew, current.get());
                 }
                 if (const auto denied = m_sessions->accessGuard().check(*claims, now, loader))
                     return ::fail(QString(sessionErrorCode(*denied)));
