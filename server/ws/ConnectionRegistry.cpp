@@ -37,6 +37,8 @@ LiveConnection *ConnectionRegistry::add(WebSocketStream *stream, const AccessCla
 {
     auto *connection = new LiveConnection(m_census.nextId(), stream, claims, peer, m_authenticator, this);
     m_connections.insert(connection->info().id, connection);
+    m_bySession.insert(claims.sessionId, connection);
+    m_byUser.insert(claims.subject, connection);
     connect(connection, &LiveConnection::syncRequested, this, &ConnectionRegistry::handleSync);
     connect(connection, &LiveConnection::closed, this, &ConnectionRegistry::handleClosed);
     m_opened.append(connection->info());
@@ -47,51 +49,47 @@ LiveConnection *ConnectionRegistry::add(WebSocketStream *stream, const AccessCla
 QList<ConnectionInfo> ConnectionRegistry::connections(const QString &username) const
 {
     QList<ConnectionInfo> list;
-    for (const auto *connection : m_connections) {
-        if (username.isEmpty() || connection->info().username == username)
-            list.append(connection->info());
-    }
+    for (const auto *connection : username.isEmpty() ? m_connections.values() : ofUser(username))
+        list.append(connection->info());
     std::sort(list.begin(), list.end(), [](const ConnectionInfo &a, const ConnectionInfo &b) { return a.id < b.id; });
     return list;
 }
 
-template<typename Predicate>
-int ConnectionRegistry::closeWhere(Predicate predicate, WebSocketClose code, const QString &reason)
+int ConnectionRegistry::closeEach(const QList<LiveConnection *> &connections, WebSocketClose code,
+                                  const QString &reason)
 {
-    // Collect first: closing can disconnect synchronously and change the map.
-    QList<LiveConnection *> matching;
-    for (auto *connection : std::as_const(m_connections)) {
-        if (predicate(connection->info()))
-            matching.append(connection);
-    }
-    for (auto *connection : matching)
+    // A copy: closing can disconnect synchronously and change the indexes.
+    for (auto *connection : connections)
         connection->close(code, reason);
-    return static_cast<int>(matching.size());
+    return static_cast<int>(connections.size());
 }
 
 int ConnectionRegistry::closeConnection(quint64 id, WebSocketClose code, const QString &reason)
 {
-    return closeWhere([id](const ConnectionInfo &info) { return info.id == id; }, code, reason);
+    auto *connection = m_connections.value(id);
+    return connection ? closeEach({ connection }, code, reason) : 0;
 }
 
 int ConnectionRegistry::closeSessions(const QStringList &sessionIds, WebSocketClose code, const QString &reason)
 {
-    return closeWhere([&](const ConnectionInfo &info) { return sessionIds.contains(info.sessionId); }, code, reason);
+    QList<LiveConnection *> matching;
+    for (const auto &sessionId : sessionIds)
+        matching += m_bySession.values(sessionId);
+    return closeEach(matching, code, reason);
 }
 
 int ConnectionRegistry::closeUser(const QString &username, const QString &deviceId, WebSocketClose code,
                                   const QString &reason)
 {
-    return closeWhere(
-        [&](const ConnectionInfo &info) {
-            return info.username == username && (deviceId.isEmpty() || info.deviceId == deviceId);
-        },
-        code, reason);
+    QList<LiveConnection *> matching = ofUser(username);
+    if (!deviceId.isEmpty())
+        matching.removeIf([&](const LiveConnection *connection) { return connection->info().deviceId != deviceId; });
+    return closeEach(matching, code, reason);
 }
 
 int ConnectionRegistry::closeAll(WebSocketClose code, const QString &reason)
 {
-    return closeWhere([](const ConnectionInfo &) { return true; }, code, reason);
+    return closeEach(m_connections.values(), code, reason);
 }
 
 int ConnectionRegistry::broadcast(const QString &username, const QJsonValue &payload)
@@ -99,14 +97,10 @@ int ConnectionRegistry::broadcast(const QString &username, const QJsonValue &pay
     // Serialised once, however many receive it.
     const QByteArray text = QJsonDocument(QJsonObject { { "type"_L1, "broadcast"_L1 }, { "payload"_L1, payload } })
                                 .toJson(QJsonDocument::Compact);
-    int sent = 0;
-    for (auto *connection : std::as_const(m_connections)) {
-        if (username.isEmpty() || connection->info().username == username) {
-            connection->sendText(text);
-            ++sent;
-        }
-    }
-    return sent;
+    const auto receivers = username.isEmpty() ? m_connections.values() : ofUser(username);
+    for (auto *connection : receivers)
+        connection->sendText(text);
+    return static_cast<int>(receivers.size());
 }
 
 void ConnectionRegistry::handleSync(quint64 fromId, const QJsonValue &payload)
@@ -127,8 +121,8 @@ void ConnectionRegistry::handleSync(quint64 fromId, const QJsonValue &payload)
 int ConnectionRegistry::deliverSync(const QString &username, quint64 fromId, const QByteArray &text)
 {
     int sent = 0;
-    for (auto *connection : std::as_const(m_connections)) {
-        if (connection->info().id != fromId && connection->info().username == username) {
+    for (auto *connection : ofUser(username)) {
+        if (connection->info().id != fromId) {
             connection->sendText(text);
             ++sent;
         }
@@ -141,6 +135,8 @@ void ConnectionRegistry::handleClosed(quint64 id)
     auto *connection = m_connections.take(id);
     if (!connection)
         return;
+    m_bySession.remove(connection->info().sessionId, connection);
+    m_byUser.remove(connection->info().username, connection);
     m_census.release(connection->info().username);
     m_closed.append(connection->info());
     noteChange();

@@ -55,7 +55,8 @@ Q_SIGNALS:
 private:
     void handleSync(quint64 fromId, const QJsonValue &payload);
     void handleClosed(quint64 id);
-    template<typename Predicate> int closeWhere(Predicate predicate, WebSocketClose code, const QString &reason);
+    static int closeEach(const QList<LiveConnection *> &connections, WebSocketClose code, const QString &reason);
+    QList<LiveConnection *> ofUser(const QString &username) const { return m_byUser.values(username); }
 
     void noteChange();
 
@@ -66,4 +67,8 @@ private:
     QList<ConnectionInfo> m_closed;
     QTimer m_changeTimer;
     QHash<quint64, LiveConnection *> m_connections;
+    /// Indexes, so that revoking a session or reaching a user costs what it touches, not what
+    /// the thread holds.
+    QMultiHash<QString, LiveConnection *> m_bySession;
+    QMultiHash<QString, LiveConnection *> m_byUser;
 };

@@ -452,7 +452,9 @@ private:
         std::vector<size_t> open;
         std::vector<int> before;
         for (size_t i = 0; i < m_connections.size(); ++i) {
-            if (m_connections[i].state == Connection::State::Open) {
+            // (a connection closed by a revocation may still be half open: the peer's close)
+            if (m_connections[i].state == Connection::State::Open
+                && m_connections[i].closedAt == Clock::time_point {}) {
                 open.push_back(i);
                 before.push_back(m_connections[i].textMessages);
             }

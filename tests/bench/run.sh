@@ -129,7 +129,10 @@ hold_ms=15000
 client_pid=$!
 # While everything is held open, take the full connection list twice a second, as the
 # console's snapshots do (the same ConnectionHub path), and time each one.
-sleep 5
+# (from the end of the broadcast scenario: revocation is measured on its own)
+until grep -q '"scenario":"broadcast","label":"gatehouse-eddsa"' "$results" || ! kill -0 "$client_pid" 2>/dev/null; do
+    sleep 0.2
+done
 snapshots=()
 while kill -0 "$client_pid" 2>/dev/null; do
     snapshots+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $admin" \
