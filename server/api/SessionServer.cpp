@@ -44,6 +44,8 @@ void SessionServer::start()
     connect(m_thread.get(), &QThread::finished, m_runtime, &QObject::deleteLater);
     connect(m_runtime, &ServerRuntime::started, this, &SessionServer::handleStarted);
     connect(m_runtime, &ServerRuntime::failed, this, &SessionServer::handleFailed);
+    connect(m_runtime, &ServerRuntime::connectionsChanged, this, &SessionServer::connectionsChanged);
+    connect(m_runtime, &ServerRuntime::connectionsSnapshot, this, &SessionServer::connectionsSnapshot);
     setState(ServerState::Starting);
     m_thread->start();
     QMetaObject::invokeMethod(m_runtime, &ServerRuntime::start, Qt::QueuedConnection);
@@ -67,6 +69,12 @@ void SessionServer::stop()
     m_listenAddress.clear();
     if (m_state != ServerState::Failed)
         setState(ServerState::Stopped);
+}
+
+void SessionServer::requestConnections()
+{
+    if (m_runtime)
+        QMetaObject::invokeMethod(m_runtime, &ServerRuntime::snapshotConnections, Qt::QueuedConnection);
 }
 
 void SessionServer::handleStarted(const QString &listenAddress)

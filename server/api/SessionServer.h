@@ -1,8 +1,10 @@
 #pragma once
 
+#include "ConnectionInfo.h"
 #include "ServerState.h"
 #include "SessionServerOptions.h"
 
+#include <QList>
 #include <QObject>
 #include <QString>
 
@@ -32,8 +34,16 @@ public:
     QString listenAddress() const { return m_listenAddress; }
     QString dataDirectory() const { return m_dataDirectory; }
 
+    /// Asks for every live connection; answered by connectionsSnapshot() once the server has
+    /// gathered them from its I/O threads. Never blocks the caller.
+    void requestConnections();
+
 Q_SIGNALS:
     void stateChanged(ServerState state);
+    /// Connections opened and closed since the last emission, coalesced by the server (at most
+    /// every 100 ms per I/O thread), so a view can follow thousands of clients cheaply.
+    void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
+    void connectionsSnapshot(const QList<ConnectionInfo> &connections);
 
 private:
     void handleStarted(const QString &listenAddress);

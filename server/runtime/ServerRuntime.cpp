@@ -263,8 +263,14 @@ void ServerRuntime::handleHandshakeRefused(const QString &reason, const QString 
     m_audit->append(event);
 }
 
+void ServerRuntime::snapshotConnections()
+{
+    Q_EMIT connectionsSnapshot(m_connections ? m_connections->connections() : QList<ConnectionInfo> {});
+}
+
 void ServerRuntime::connectObservers()
 {
+    connect(m_connections.get(), &ConnectionHub::connectionsChanged, this, &ServerRuntime::connectionsChanged);
     m_metrics = std::make_unique<ServerMetrics>(ServerMetrics::Gauges {
         [this] { return qint64(m_connections->count()); }, [this] { return m_sessions->activeSessionCount(); } });
     auto *metrics = m_metrics.get();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ConnectionInfo.h"
 #include "config/ServerConfig.h"
 #include "core/Clock.h"
 #include "identity/User.h"
@@ -43,11 +44,15 @@ public:
 
     void start();
     void stop();
+    /// Emits connectionsSnapshot() with every live connection (nothing while not running).
+    void snapshotConnections();
 
 Q_SIGNALS:
     void started(const QString &listenAddress);
     void failed(const QString &message);
     void stopped();
+    void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
+    void connectionsSnapshot(const QList<ConnectionInfo> &connections);
 
 private:
     void openStore();

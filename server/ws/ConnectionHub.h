@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ws/ConnectionInfo.h"
+#include "ConnectionInfo.h"
 
 #include "ws/CloseCode.h"
 #include <QJsonValue>

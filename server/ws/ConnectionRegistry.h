@@ -1,7 +1,7 @@
 #pragma once
 
 #include "ws/CloseCode.h"
-#include "ws/ConnectionInfo.h"
+#include "ConnectionInfo.h"
 #include "ws/LiveConnection.h"
 
 #include <QHash>

@@ -2,7 +2,7 @@
 
 #include "auth/AccessClaims.h"
 #include "core/Result.h"
-#include "ws/ConnectionInfo.h"
+#include "ConnectionInfo.h"
 
 #include "ws/CloseCode.h"
 #include <QJsonObject>

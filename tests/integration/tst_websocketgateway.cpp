@@ -5,6 +5,7 @@
 #include "identity/UserDirectory.h"
 #include "store/Database.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
@@ -73,6 +74,7 @@ private Q_SLOTS:
     void badFramesAreAnsweredOrClosed();
     void rawFramesFollowTheProtocol();
     void connectionsPerUserAreLimited();
+    void facadeReportsConnections();
 
 private:
     QJsonObject login(const QString &username, const QString &device, int expectedStatus = 200);
@@ -613,6 +615,47 @@ void TestWebSocketGateway::connectionsPerUserAreLimited()
                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13" });
     QVERIFY2(response.startsWith("HTTP/1.1 429"), response.constData());
     QVERIFY(response.contains("Retry-After:"));
+}
+
+void TestWebSocketGateway::facadeReportsConnections()
+{
+    // What the console sees: coalesced changes, and a snapshot on request, both as values
+    // delivered on this (the caller's) thread.
+    QSignalSpy changes(m_server.get(), &SessionServer::connectionsChanged);
+    QSignalSpy snapshots(m_server.get(), &SessionServer::connectionsSnapshot);
+    const QByteArray token = login(u"bob"_s, u"facade"_s)["access_token"_L1].toString().toLatin1();
+    Client client;
+    QVERIFY(connectClient(client, {}, "Authorization", "Bearer " + token));
+    const auto openedFor = [&](const QString &device) {
+        for (const auto &emission : std::as_const(changes)) {
+            for (const auto &info : emission.at(0).value<QList<ConnectionInfo>>()) {
+                if (info.deviceId == device)
+                    return info;
+            }
+        }
+        return ConnectionInfo {};
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(openedFor(u"facade"_s).username, u"bob"_s, 5000);
+    const ConnectionInfo opened = openedFor(u"facade"_s);
+    QCOMPARE(opened.remoteAddress, u"127.0.0.1"_s);
+    QVERIFY(opened.accessExpiresAt > QDateTime::currentSecsSinceEpoch());
+
+    m_server->requestConnections();
+    QTRY_COMPARE_WITH_TIMEOUT(snapshots.count(), 1, 5000);
+    const auto all = snapshots.first().first().value<QList<ConnectionInfo>>();
+    QVERIFY(std::any_of(all.cbegin(), all.cend(), [&](const ConnectionInfo &info) { return info.id == opened.id; }));
+
+    changes.clear();
+    client.socket->close();
+    const auto closedIds = [&] {
+        QList<quint64> ids;
+        for (const auto &emission : std::as_const(changes)) {
+            for (const auto &info : emission.at(1).value<QList<ConnectionInfo>>())
+                ids.append(info.id);
+        }
+        return ids;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(closedIds().contains(opened.id), 5000);
 }
 
 QTEST_GUILESS_MAIN(TestWebSocketGateway)

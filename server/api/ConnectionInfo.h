@@ -3,7 +3,8 @@
 #include <QMetaType>
 #include <QString>
 
-/// What is known of one live WebSocket connection; a value, safe to hand to other threads.
+/// What is known of one live WebSocket connection; a value, safe to hand to other threads, and
+/// what the console sees through SessionServer.
 struct ConnectionInfo {
     quint64 id = 0;
     QString username;
