@@ -126,4 +126,4 @@ ${targets.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 - The snapshot figure is a full \`GET /admin/connections\` of all connections as JSON, taken on
   the control thread while the I/O threads keep serving; the console (issue 4) follows the
   coalesced change events instead and asks for a full snapshot only on demand.
-\`);
+`);
