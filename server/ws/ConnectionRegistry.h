@@ -1,7 +1,7 @@
 #pragma once
 
-#include "ws/CloseCode.h"
 #include "ConnectionInfo.h"
+#include "ws/CloseCode.h"
 #include "ws/LiveConnection.h"
 
 #include <QHash>

@@ -1,8 +1,8 @@
 #pragma once
 
+#include "ConnectionInfo.h"
 #include "auth/AccessClaims.h"
 #include "core/Result.h"
-#include "ConnectionInfo.h"
 
 #include "ws/CloseCode.h"
 #include <QJsonObject>

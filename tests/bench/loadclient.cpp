@@ -240,8 +240,8 @@ public:
 private:
     std::string upgradeRequest(const std::string &token) const
     {
-        return "GET " + replaced(m_options.pathTemplate, "{token}", token)
-            + " HTTP/1.1\r\nHost: " + m_options.host + ":" + std::to_string(m_options.port)
+        return "GET " + replaced(m_options.pathTemplate, "{token}", token) + " HTTP/1.1\r\nHost: " + m_options.host
+            + ":" + std::to_string(m_options.port)
             + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
               "Sec-WebSocket-Version: 13\r\nUser-Agent: gatehouse-loadclient\r\n\r\n";
     }
@@ -300,7 +300,8 @@ private:
         if (connection.fd < 0)
             return;
         if ((events & EPOLLOUT) && !connection.request.empty()) {
-            const auto written = ::send(connection.fd, connection.request.data(), connection.request.size(), MSG_NOSIGNAL);
+            const auto written
+                = ::send(connection.fd, connection.request.data(), connection.request.size(), MSG_NOSIGNAL);
             if (written > 0)
                 connection.request.erase(0, size_t(written));
             if (connection.request.empty()) {
@@ -334,8 +335,8 @@ private:
         settle(connection);
         if (connection.state != Connection::State::Http && connection.closedAt == Clock::time_point {})
             connection.closedAt = Clock::now();
-        connection.state = connection.state == Connection::State::Http ? Connection::State::Http
-                                                                       : Connection::State::Closed;
+        connection.state
+            = connection.state == Connection::State::Http ? Connection::State::Http : Connection::State::Closed;
         ::close(connection.fd);
         connection.fd = -1;
     }
@@ -347,7 +348,8 @@ private:
             if (end == std::string::npos)
                 return;
             if (connection.input.rfind("HTTP/1.1 101", 0) != 0) {
-                std::fprintf(stderr, "refused: %s\n", connection.input.substr(0, connection.input.find("\r\n")).c_str());
+                std::fprintf(stderr, "refused: %s\n",
+                             connection.input.substr(0, connection.input.find("\r\n")).c_str());
                 connection.state = Connection::State::Closed;
                 settle(connection);
                 ::close(connection.fd);
@@ -419,9 +421,8 @@ private:
             open(replaced(m_options.revokeRequest, "{user}", user), -1, Connection::State::Http);
             const auto deadline = start + std::chrono::seconds(5);
             auto allClosed = [&] {
-                return std::all_of(members.begin(), members.end(), [&](size_t i) {
-                    return m_connections[i].closedAt != Clock::time_point {};
-                });
+                return std::all_of(members.begin(), members.end(),
+                                   [&](size_t i) { return m_connections[i].closedAt != Clock::time_point {}; });
             };
             while (!allClosed() && Clock::now() < deadline)
                 poll(5);
