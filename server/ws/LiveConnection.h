@@ -3,14 +3,11 @@
 #include "ConnectionInfo.h"
 #include "auth/AccessClaims.h"
 #include "core/Result.h"
-
 #include "ws/CloseCode.h"
+
 #include <QJsonObject>
 #include <QObject>
 #include <QPointer>
-#include <QTimer>
-
-#include <QWebSocketProtocol>
 
 #include <functional>
 #include <memory>
