@@ -9,6 +9,7 @@
 #include "ws/WebSocketStream.h"
 
 #include <QDateTime>
+#include <QDeadlineTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
@@ -69,6 +70,7 @@ constexpr auto acceptPause = std::chrono::milliseconds(100); ///< after EMFILE, 
 constexpr auto firstRetry = std::chrono::milliseconds(2);
 constexpr auto lastRetry = std::chrono::milliseconds(256);
 constexpr auto refusalLinger = std::chrono::seconds(5);
+constexpr auto headSweepInterval = std::chrono::milliseconds(100);
 } // namespace
 
 /// One accepted socket until its request head is complete. The head is only peeked at: a
@@ -81,10 +83,10 @@ public:
         : QSocketNotifier(descriptor, QSocketNotifier::Read, gate)
         , socket(descriptor)
         , remote(peerAddress.toString())
+        , deadline(timeout)
         , m_gate(gate)
     {
-        // A client that never finishes its request head (slowloris) loses the socket.
-        startTimer(timeout);
+        gate->m_pendingHeads.insert(this);
         connect(this, &QSocketNotifier::activated, gate, [gate, this] {
             setEnabled(false);
             gate->examine(this);
@@ -92,6 +94,7 @@ public:
     }
     ~PendingHead() override
     {
+        m_gate->m_pendingHeads.remove(this);
         setEnabled(false);
         if (socket >= 0)
             ::close(static_cast<int>(socket));
@@ -113,9 +116,8 @@ public:
 
     qintptr socket;
     const QString remote;
-
-protected:
-    void timerEvent(QTimerEvent *) override { delete this; }
+    /// A client that never finishes its request head (slowloris) loses the socket then.
+    const QDeadlineTimer deadline;
 
 private:
     UpgradeGate *m_gate;
@@ -132,13 +134,30 @@ UpgradeGate::UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authentic
     , m_peekBuffer(HttpHeadParser::defaultMaximumSize + 1, Qt::Uninitialized)
 {
     Q_ASSERT(m_shared.census && m_shared.handshakesPerIp && m_shared.handshakesPerUser && m_shared.handOffHttp);
+    m_headSweep = new QTimer(this);
+    m_headSweep->setInterval(headSweepInterval);
+    connect(m_headSweep, &QTimer::timeout, this, &UpgradeGate::sweepPendingHeads);
 }
 
 UpgradeGate::~UpgradeGate()
 {
+    // Before the members go: each head takes itself out of m_pendingHeads as it is deleted.
+    qDeleteAll(m_pendingHeads.values());
     delete m_acceptNotifier;
     if (m_listeningSocket >= 0)
         ::close(static_cast<int>(m_listeningSocket));
+}
+
+void UpgradeGate::sweepPendingHeads()
+{
+    // One timer for all heads still arriving, not one each: a handshake costs no timer.
+    const QList<PendingHead *> pending = m_pendingHeads.values();
+    for (auto *head : pending) {
+        if (head->deadline.hasExpired())
+            delete head;
+    }
+    if (m_pendingHeads.isEmpty())
+        m_headSweep->stop();
 }
 
 void UpgradeGate::acceptFrom(qintptr listeningSocket)
@@ -167,6 +186,8 @@ void UpgradeGate::acceptPending()
         }
         new PendingHead(socket, QHostAddress(reinterpret_cast<const sockaddr *>(&address)), m_options.headTimeout,
                         this);
+        if (!m_headSweep->isActive())
+            m_headSweep->start();
     }
 }
 

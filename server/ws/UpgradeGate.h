@@ -5,8 +5,10 @@
 #include "ws/LiveConnection.h"
 
 #include <QObject>
+#include <QSet>
 #include <QSocketNotifier>
 #include <QStringList>
+#include <QTimer>
 
 #include <chrono>
 #include <functional>
@@ -71,6 +73,7 @@ private:
     class PendingHead;
 
     void acceptPending();
+    void sweepPendingHeads();
     void examine(PendingHead *pending);
     void deny(PendingHead *pending, qsizetype received, const Decision &decision);
     void acceptUpgrade(PendingHead *pending, const HttpHead &head, const AccessClaims &claims);
@@ -82,5 +85,7 @@ private:
     Options m_options;
     qintptr m_listeningSocket = -1;
     QSocketNotifier *m_acceptNotifier = nullptr; ///< a child
+    QTimer *m_headSweep = nullptr; ///< a child
+    QSet<PendingHead *> m_pendingHeads; ///< children still reading their head
     QByteArray m_peekBuffer;
 };

@@ -413,6 +413,13 @@ void TestGatehoused::serveAcceptsOurTokensAndATrustedIssuers()
     QCOMPARE(int(bob.closeCode()), 4003);
     QCOMPARE(std::get<0>(me("Bearer " + bobsToken)), 401);
 
+    // A client still sending its request head when the server stops does not upset the stop.
+    QTcpSocket halfway;
+    halfway.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(halfway.waitForConnected(5000));
+    halfway.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    QVERIFY(halfway.waitForBytesWritten(5000));
+    QTest::qWait(100);
     server.terminate();
     QVERIFY(server.waitForFinished(10000));
     QCOMPARE(server.exitCode(), 0);
