@@ -37,7 +37,8 @@ LiveConnection *ConnectionRegistry::add(WebSocketStream *stream, const AccessCla
 {
     auto *connection = new LiveConnection(m_census.nextId(), stream, claims, peer, m_authenticator, this);
     m_connections.insert(connection->info().id, connection);
-    m_bySession.insert(claims.sessionId, connection);
+    if (!claims.sessionId.isEmpty()) // an external issuer's token belongs to no session
+        m_bySession.insert(claims.sessionId, connection);
     m_byUser.insert(claims.subject, connection);
     connect(connection, &LiveConnection::syncRequested, this, &ConnectionRegistry::handleSync);
     connect(connection, &LiveConnection::closed, this, &ConnectionRegistry::handleClosed);
@@ -73,8 +74,10 @@ int ConnectionRegistry::closeConnection(quint64 id, WebSocketClose code, const Q
 int ConnectionRegistry::closeSessions(const QStringList &sessionIds, WebSocketClose code, const QString &reason)
 {
     QList<LiveConnection *> matching;
-    for (const auto &sessionId : sessionIds)
-        matching += m_bySession.values(sessionId);
+    for (const auto &sessionId : sessionIds) {
+        if (!sessionId.isEmpty())
+            matching += m_bySession.values(sessionId);
+    }
     return closeEach(matching, code, reason);
 }
 
@@ -135,7 +138,8 @@ void ConnectionRegistry::handleClosed(quint64 id)
     auto *connection = m_connections.take(id);
     if (!connection)
         return;
-    m_bySession.remove(connection->info().sessionId, connection);
+    if (!connection->info().sessionId.isEmpty())
+        m_bySession.remove(connection->info().sessionId, connection);
     m_byUser.remove(connection->info().username, connection);
     m_census.release(connection->info().username);
     m_closed.append(connection->info());
