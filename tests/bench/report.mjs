@@ -113,10 +113,12 @@ ${targets.map((r) => `| ${r.join(' | ')} |`).join('\n')}
   includes the kernel's work of delivering the server's packets to the client (about half of
   Gatehouse's CPU per handshake is kernel time: accept, peek, one send of the 101 and the
   greeting, epoll). The Node peer pays the same.
-- This machine is a small virtual machine, and its timings move from run to run: the HS256
-  handshake cost has measured between 0.085 and 0.15 ms across runs of the same build, and a
-  single descheduling of the VM's CPU costs a few milliseconds, which with 20 repeats decides
-  the revoke-to-closed p99 (the Node peer, which does much less, shows the same tail).
+- This machine is a small virtual machine, and its timings move from run to run, for both
+  servers alike: see [performance-runs.md](performance-runs.md). In a slower run the seed's Node
+  server spent 1.3 ms per handshake and Gatehouse 0.114 ms (HS256), above the 0.1 ms target; in
+  a faster one 0.78 ms and 0.090 ms. The ratio to the Node peer (about 0.1×) is the steadier
+  figure. A single descheduling of the VM's CPU costs a few milliseconds, which with 20 repeats
+  decides the revoke-to-closed p99 (the Node peer shows the same tail).
 - Revocation in Gatehouse takes effect before it is made durable, and is acknowledged after:
   the in-memory guard refuses the tokens and the sockets are closed first, then the revocation
   and its audit entry are committed (SQLite WAL, \`synchronous=FULL\`), then the admin's request

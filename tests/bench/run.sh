@@ -158,4 +158,7 @@ console.log(JSON.stringify({ scenario: "openssl", label: "ed25519", verify_ms: +
     tee -a "$results"
 
 node tests/bench/report.mjs "$results" "$connections" >docs/performance.md
-echo "== wrote docs/performance.md"
+if [ "$connections" -eq 10000 ]; then
+    node tests/bench/summary.mjs "$results" "$(date -u '+%Y-%m-%d %H:%M')" >>docs/performance-runs.md
+fi
+echo "== wrote docs/performance.md (and a line in docs/performance-runs.md)"
