@@ -2,9 +2,9 @@
 
 #include <QtGlobal>
 
-/// A WebSocket close code as it goes on the wire. Qt's QWebSocketProtocol::CloseCode names
-/// only RFC 6455's own codes, and holding 4000–4999 in it is undefined behaviour (UBSan says
-/// so), so the server speaks this type and converts once, at QWebSocket::close().
+/// A WebSocket close code as it goes on the wire (RFC 6455 §7.4). Not Qt's
+/// QWebSocketProtocol::CloseCode: that enum names only RFC 6455's own codes, and holding
+/// 4000–4999 in it is undefined behaviour (UBSan says so).
 enum class WebSocketClose : quint16 {};
 
 /// The close codes a client sees (docs/api.md); 4000–4999 are for applications (RFC 6455 §7.4.2).
