@@ -78,11 +78,10 @@ constexpr auto headSweepInterval = std::chrono::milliseconds(100);
 /// an incomplete head it sleeps and peeks again later, backing off, until the deadline.
 class UpgradeGate::PendingHead final : public QSocketNotifier {
 public:
-    PendingHead(qintptr descriptor, const QHostAddress &peerAddress, std::chrono::milliseconds timeout,
-                UpgradeGate *gate)
+    PendingHead(qintptr descriptor, QString peer, std::chrono::milliseconds timeout, UpgradeGate *gate)
         : QSocketNotifier(descriptor, QSocketNotifier::Read, gate)
         , socket(descriptor)
-        , remote(peerAddress.toString())
+        , remote(std::move(peer))
         , deadline(timeout)
         , m_gate(gate)
     {
@@ -184,45 +183,73 @@ void UpgradeGate::acceptPending()
             }
             return; // EAGAIN, or a connection that died in the backlog
         }
-        new PendingHead(socket, QHostAddress(reinterpret_cast<const sockaddr *>(&address)), m_options.headTimeout,
-                        this);
-        if (!m_headSweep->isActive())
-            m_headSweep->start();
+        // Most clients send their request with the connection: look at once, and only a socket
+        // whose head is not all there yet gets a notifier and a deadline.
+        const QString remote = QHostAddress(reinterpret_cast<const sockaddr *>(&address)).toString();
+        switch (inspect(socket, remote)) {
+        case Outcome::Taken:
+            break;
+        case Outcome::Gone:
+            ::close(socket);
+            break;
+        case Outcome::Incomplete:
+            new PendingHead(socket, remote, m_options.headTimeout, this);
+            if (!m_headSweep->isActive())
+                m_headSweep->start();
+            break;
+        }
     }
 }
 
 void UpgradeGate::examine(PendingHead *pending)
 {
-    const auto received = ::recv(static_cast<int>(pending->socket), m_peekBuffer.data(), m_peekBuffer.size(), MSG_PEEK);
-    if (received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    switch (inspect(pending->socket, pending->remote)) {
+    case Outcome::Taken:
+        pending->release();
+        return;
+    case Outcome::Incomplete:
+        return pending->retryLater();
+    case Outcome::Gone:
         delete pending; // gone before it said anything
         return;
     }
+}
+
+UpgradeGate::Outcome UpgradeGate::inspect(qintptr socket, const QString &remote)
+{
+    const auto received = ::recv(static_cast<int>(socket), m_peekBuffer.data(), m_peekBuffer.size(), MSG_PEEK);
+    if (received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        return Outcome::Gone;
     if (received < 0)
-        return pending->retryLater();
+        return Outcome::Incomplete;
     const auto parsed = HttpHeadParser::parse(QByteArrayView(m_peekBuffer.constData(), received));
     switch (parsed.status) {
     case HttpHeadParser::Status::NeedMore:
-        return pending->retryLater();
+        return Outcome::Incomplete;
     case HttpHeadParser::Status::Invalid:
-        return deny(pending, received,
-                    { Decision::Kind::Deny, 400, u"bad_request"_s, u"malformed request head"_s, {} });
+        deny(socket, remote, received,
+             { Decision::Kind::Deny, 400, u"bad_request"_s, u"malformed request head"_s, {} });
+        return Outcome::Taken;
     case HttpHeadParser::Status::TooLarge:
-        return deny(pending, received,
-                    { Decision::Kind::Deny, 431, u"head_too_large"_s, u"the request head exceeds 16 KiB"_s, {} });
+        deny(socket, remote, received,
+             { Decision::Kind::Deny, 431, u"head_too_large"_s, u"the request head exceeds 16 KiB"_s, {} });
+        return Outcome::Taken;
     case HttpHeadParser::Status::Complete:
         break;
     }
-    Decision decision = decide(parsed.head, pending->remote);
+    const Decision decision = decide(parsed.head, remote);
     switch (decision.kind) {
     case Decision::Kind::Http:
-        m_shared.handOffHttp(pending->release());
-        return;
+        m_shared.handOffHttp(socket);
+        break;
     case Decision::Kind::Deny:
-        return deny(pending, received, decision);
+        deny(socket, remote, received, decision);
+        break;
     case Decision::Kind::Accept:
-        return acceptUpgrade(pending, parsed.head, decision.claims);
+        acceptUpgrade(socket, remote, parsed.head, decision.claims);
+        break;
     }
+    return Outcome::Taken;
 }
 
 UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &remoteAddress)
@@ -273,16 +300,16 @@ bool UpgradeGate::originAllowed(const QByteArray &origin) const
         && (host == "127.0.0.1"_L1 || host == "localhost"_L1 || host == "::1"_L1);
 }
 
-void UpgradeGate::deny(PendingHead *pending, qsizetype received, const Decision &decision)
+void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype received, const Decision &decision)
 {
-    const QString remote = pending->remote;
     // Consume what was peeked at: closing a socket with unread bytes sends a reset, and the
     // client could lose the answer.
     [[maybe_unused]] const auto consumed
-        = ::recv(static_cast<int>(pending->socket), m_peekBuffer.data(), static_cast<size_t>(received), 0);
+        = ::recv(static_cast<int>(descriptor), m_peekBuffer.data(), static_cast<size_t>(received), 0);
     auto *socket = new QTcpSocket(this);
-    if (!socket->setSocketDescriptor(pending->release())) {
+    if (!socket->setSocketDescriptor(descriptor)) {
         delete socket;
+        ::close(static_cast<int>(descriptor));
         return;
     }
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
@@ -307,13 +334,12 @@ void UpgradeGate::deny(PendingHead *pending, qsizetype received, const Decision 
     socket->disconnectFromHost();
 }
 
-void UpgradeGate::acceptUpgrade(PendingHead *pending, const HttpHead &head, const AccessClaims &claims)
+void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const AccessClaims &claims)
 {
     // The head was only peeked at: take exactly it, so that any frame the client sent right
     // behind it stays for the stream.
-    const auto consumed = ::recv(static_cast<int>(pending->socket), m_peekBuffer.data(), size_t(head.size), 0);
-    const LiveConnection::Peer peer { pending->remote, QString::fromUtf8(head.value("user-agent")) };
-    const qintptr socket = pending->release();
+    const auto consumed = ::recv(static_cast<int>(socket), m_peekBuffer.data(), size_t(head.size), 0);
+    const LiveConnection::Peer peer { remote, QString::fromUtf8(head.value("user-agent")) };
     if (consumed != head.size) {
         m_shared.census->release(claims.subject);
         ::close(static_cast<int>(socket));

@@ -72,11 +72,19 @@ Q_SIGNALS:
 private:
     class PendingHead;
 
+    /// What became of a socket whose head was looked at.
+    enum class Outcome {
+        Taken, ///< answered, refused, or handed on: the descriptor is no longer the caller's
+        Incomplete, ///< no complete head yet: look again later
+        Gone, ///< the peer left or the socket failed: the caller closes it
+    };
+
     void acceptPending();
     void sweepPendingHeads();
     void examine(PendingHead *pending);
-    void deny(PendingHead *pending, qsizetype received, const Decision &decision);
-    void acceptUpgrade(PendingHead *pending, const HttpHead &head, const AccessClaims &claims);
+    Outcome inspect(qintptr socket, const QString &remote);
+    void deny(qintptr socket, const QString &remote, qsizetype received, const Decision &decision);
+    void acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const AccessClaims &claims);
     bool originAllowed(const QByteArray &origin) const;
 
     ConnectionRegistry &m_registry;
