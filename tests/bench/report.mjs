@@ -114,9 +114,10 @@ ${targets.map((r) => `| ${r.join(' | ')} |`).join('\n')}
   Gatehouse's CPU per handshake is kernel time: accept, peek, one send of the 101 and the
   greeting, epoll). The Node peer pays the same.
 - This machine is a small virtual machine, and its timings move from run to run, for both
-  servers alike: see [performance-runs.md](performance-runs.md). In a slower run the seed's Node
-  server spent 1.3 ms per handshake and Gatehouse 0.114 ms (HS256), above the 0.1 ms target; in
-  a faster one 0.78 ms and 0.090 ms. The ratio to the Node peer (about 0.1×) is the steadier
+  servers alike: see [performance-runs.md](performance-runs.md). In a slower run of an earlier build
+  (before request heads were looked at right after \`accept\`) the seed's Node server spent
+  1.3 ms per handshake and Gatehouse 0.114 ms (HS256), above the 0.1 ms target; in a faster
+  one 0.78 ms and 0.090 ms. The ratio to the Node peer (about 0.1×) is the steadier
   figure. A single descheduling of the VM's CPU costs a few milliseconds, which with 20 repeats
   decides the revoke-to-closed p99 (the Node peer shows the same tail).
 - Revocation in Gatehouse takes effect before it is made durable, and is acknowledged after:
