@@ -123,6 +123,8 @@ Result<AuditEvent, QString> AuditLog::append(AuditEvent event)
         db.rollback();
         return fail(error);
     }
+    if (m_observer)
+        m_observer(event);
     return event;
 }
 
@@ -171,4 +173,30 @@ Result<qint64, AuditLog::Break> AuditLog::verify() const
     if (head != expectedHead)
         return fail(Break { 0, u"the newest events were removed (the chain ends before its recorded head)"_s });
     return count;
+}
+
+QString AuditLog::exportText(const QList<AuditEvent> &events, ExportFormat format)
+{
+    const auto csvField = [](QString text) -> QString {
+        // RFC 4180 quoting, and a leading quote for cells a spreadsheet would run as formulas.
+        if (!text.isEmpty() && QStringLiteral("=+-@").contains(text.front()))
+            text.prepend(u'\'');
+        return u'"' + text.replace(u'"', u"\"\""_s) + u'"';
+    };
+    const bool csv = format == ExportFormat::Csv;
+    QString out = csv ? u"id,time,type,actor,username,device_id,session_id,remote_address,detail,hash\n"_s : QString();
+    for (const auto &event : events) {
+        if (csv) {
+            const QString time = QDateTime::fromMSecsSinceEpoch(event.atMs, Qt::UTC).toString(Qt::ISODateWithMs);
+            const QString detail = QString::fromUtf8(QJsonDocument(event.detail).toJson(QJsonDocument::Compact));
+            out += QString::number(event.id) + u',';
+            for (const auto &field : { time, event.type, event.actor, event.username, event.deviceId, event.sessionId,
+                                       event.remoteAddress, detail })
+                out += csvField(field) + u',';
+            out += event.hash + u'\n';
+            continue;
+        }
+        out += QString::fromUtf8(QJsonDocument(toJson(event)).toJson(QJsonDocument::Compact)) + u'\n';
+    }
+    return out;
 }

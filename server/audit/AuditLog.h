@@ -1,9 +1,11 @@
 #pragma once
 
-#include "audit/AuditEvent.h"
-#include "core/Result.h"
+#include "AuditEvent.h"
+#include "Result.h"
 
 #include <QList>
+
+#include <functional>
 
 class Clock;
 class Database;
@@ -38,9 +40,19 @@ public:
     static QByteArray canonicalContent(const AuditEvent &event);
     /// An event as the admin API and `audit export` show it, with its time and chain hashes.
     static QJsonObject toJson(const AuditEvent &event);
+    enum class ExportFormat {
+        JsonLines,
+        Csv, ///< RFC 4180, with cells a spreadsheet would run as formulas defused
+    };
+    /// Events in the order given, one per line, with their chain hashes so that an export can
+    /// be checked against the database later.
+    static QString exportText(const QList<AuditEvent> &events, ExportFormat format);
+    /// Told of every event once it is on disk (the console's live tail).
+    void setObserver(std::function<void(const AuditEvent &)> observer) { m_observer = std::move(observer); }
     static QString chainHash(const QString &previousHash, const AuditEvent &event);
 
 private:
     Database &m_database;
     const Clock &m_clock;
+    std::function<void(const AuditEvent &)> m_observer;
 };

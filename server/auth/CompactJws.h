@@ -2,7 +2,7 @@
 
 #include "auth/JsonWebKey.h"
 #include "auth/TokenError.h"
-#include "core/Result.h"
+#include "Result.h"
 
 #include <QByteArray>
 #include <QJsonObject>

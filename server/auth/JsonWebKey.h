@@ -1,7 +1,7 @@
 #pragma once
 
 #include "auth/JwsAlgorithm.h"
-#include "core/Result.h"
+#include "Result.h"
 
 #include <QByteArray>
 #include <QJsonObject>

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "auth/JsonWebKey.h"
-#include "core/Result.h"
+#include "Result.h"
 
 #include <QJsonObject>
 #include <QList>

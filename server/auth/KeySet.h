@@ -3,7 +3,7 @@
 #include "auth/IssuerPolicy.h"
 #include "auth/JsonWebKey.h"
 #include "auth/TrustedIssuer.h"
-#include "core/Result.h"
+#include "Result.h"
 
 #include <QHash>
 #include <QJsonObject>

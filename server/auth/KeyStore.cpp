@@ -189,7 +189,7 @@ QList<SigningKeyInfo> KeyStore::keys() const
     while (query.next()) {
         SigningKeyInfo info;
         info.keyId = query.value(0).toString();
-        info.algorithm = Jwa::fromName(query.value(1).toString()).value_or(JwsAlgorithm::EdDSA);
+        info.algorithm = query.value(1).toString();
         info.createdAt = query.value(2).toLongLong();
         info.retiredAt = query.value(3).toLongLong();
         info.verifyUntil = query.value(4).toLongLong();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "SigningKeyInfo.h"
 #include "auth/JsonWebKey.h"
 
 #include <QJsonObject>
@@ -12,15 +13,6 @@
 class Clock;
 class Database;
 class SecretStore;
-
-struct SigningKeyInfo {
-    QString keyId;
-    JwsAlgorithm algorithm = JwsAlgorithm::EdDSA;
-    qint64 createdAt = 0;
-    qint64 retiredAt = 0; ///< 0 while it is the signing key
-    qint64 verifyUntil = 0; ///< 0 while it is the signing key
-    bool active = false;
-};
 
 /// Our own signing keys. The current key signs; a rotated-out key keeps verifying until the
 /// last token it can have signed has expired, then it is dropped. Public halves and dates

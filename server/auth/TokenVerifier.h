@@ -3,7 +3,7 @@
 #include "auth/AccessClaims.h"
 #include "auth/KeySet.h"
 #include "auth/TokenError.h"
-#include "core/Result.h"
+#include "Result.h"
 
 #include <QByteArrayView>
 

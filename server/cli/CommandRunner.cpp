@@ -129,28 +129,8 @@ void CommandRunner::runAuditCommand()
     // checked against the database later.
     auto events = audit.query({ 0, {}, {}, {}, 1'000'000 });
     std::reverse(events.begin(), events.end());
-    const auto csvField = [](QString text) -> QString {
-        // RFC 4180 quoting, and a leading quote for cells a spreadsheet would run as formulas.
-        if (!text.isEmpty() && QStringLiteral("=+-@").contains(text.front()))
-            text.prepend(u'\'');
-        return u'"' + text.replace(u'"', u"\"\""_s) + u'"';
-    };
-    const bool csv = m_command.format == "csv"_L1;
-    QString out = csv ? u"id,time,type,actor,username,device_id,session_id,remote_address,detail,hash\n"_s : QString();
-    for (const auto &event : events) {
-        if (csv) {
-            const QString time = QDateTime::fromMSecsSinceEpoch(event.atMs, Qt::UTC).toString(Qt::ISODateWithMs);
-            const QString detail = QString::fromUtf8(QJsonDocument(event.detail).toJson(QJsonDocument::Compact));
-            out += QString::number(event.id) + u',';
-            for (const auto &field : { time, event.type, event.actor, event.username, event.deviceId, event.sessionId,
-                                       event.remoteAddress, detail })
-                out += csvField(field) + u',';
-            out += event.hash + u'\n';
-            continue;
-        }
-        out += QString::fromUtf8(QJsonDocument(AuditLog::toJson(event)).toJson(QJsonDocument::Compact)) + u'\n';
-    }
-    succeed(out);
+    succeed(AuditLog::exportText(events, m_command.format == "csv"_L1 ? AuditLog::ExportFormat::Csv
+                                                                      : AuditLog::ExportFormat::JsonLines));
 }
 
 void CommandRunner::runUserCommand()
@@ -286,7 +266,7 @@ void CommandRunner::runKeysCommand()
                       .arg(u"VERIFIES UNTIL"_s);
     for (const auto &key : m_keys->keys())
         out += u"%1 %2 %3 %4 %5\n"_s.arg(key.keyId, -44)
-                   .arg(Jwa::name(key.algorithm), -6)
+                   .arg(key.algorithm, -6)
                    .arg(key.active ? u"signing"_s : u"retired"_s, -8)
                    .arg(isoTime(key.createdAt), -21)
                    .arg(key.active ? u"(current)"_s : isoTime(key.verifyUntil));

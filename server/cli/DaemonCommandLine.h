@@ -1,7 +1,7 @@
 #pragma once
 
 #include "SessionServerOptions.h"
-#include "core/Result.h"
+#include "Result.h"
 
 #include <QStringList>
 

@@ -279,7 +279,8 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
         return fail(QString(ioThreads.error()).replace(u"seconds"_s, u"threads"_s));
     config.ioThreads = int(*ioThreads);
     QJsonObject lifetimes;
-    for (const auto name : { "refresh_token_idle_ttl"_L1, "refresh_token_max_ttl"_L1, "session_idle_ttl"_L1 }) {
+    for (const auto name : { "refresh_token_idle_ttl"_L1, "refresh_token_max_ttl"_L1, "session_idle_ttl"_L1,
+                             "session_cookie_ttl"_L1, "id_token_ttl"_L1, "sli_cookie_ttl"_L1 }) {
         if (object.contains(name))
             lifetimes.insert(name, object.value(name));
     }

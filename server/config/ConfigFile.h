@@ -2,7 +2,7 @@
 
 #include "SessionServerOptions.h"
 #include "config/ServerConfig.h"
-#include "core/Result.h"
+#include "Result.h"
 
 #include <QJsonObject>
 

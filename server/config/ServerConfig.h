@@ -3,7 +3,7 @@
 #include "auth/JwsAlgorithm.h"
 #include "auth/TrustedIssuer.h"
 #include "secrets/SecretBackend.h"
-#include "sessions/SessionPolicy.h"
+#include "SessionPolicy.h"
 
 #include <QHostAddress>
 #include <QList>

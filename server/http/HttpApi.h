@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+class AdminService;
 class AuditLog;
 class LoginBackoff;
 class RateLimiter;
@@ -39,6 +40,7 @@ public:
         UserDirectory *users = nullptr;
         ConnectionHub *connections = nullptr;
         AuditLog *audit = nullptr;
+        AdminService *admin = nullptr;
         QByteArray adminTokenHash; ///< SHA-256 of the admin token; empty disables /admin
         bool adminFromAnywhere = false; ///< otherwise /admin answers loopback peers only
         std::function<QByteArray()> metrics; ///< Prometheus text for GET /metrics
@@ -66,8 +68,6 @@ private:
     // HttpApiAdmin.cpp: /admin/..., for the admin token only.
     void handleAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder);
     bool routeAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder, const QStringList &segments);
-    void auditAdminAction(const QString &type, const QString &username, const QString &detailTarget, int affected,
-                          qint64 elapsedMicroseconds, const QHttpServerRequest &request);
 
     /// The form body of an OAuth endpoint, or nothing after answering 400/413 itself.
     static std::optional<QHash<QString, QString>> formOf(const QHttpServerRequest &request,

@@ -3,16 +3,15 @@
 // it did and how long it took.
 #include "http/HttpApi.h"
 
+#include "admin/AdminService.h"
 #include "audit/AuditLog.h"
 #include "auth/StrictJson.h"
 #include "identity/UserDirectory.h"
 #include "secrets/AdminToken.h"
 #include "sessions/SessionService.h"
-#include "ws/CloseCode.h"
 #include "ws/ConnectionHub.h"
 
 #include <QDateTime>
-#include <QElapsedTimer>
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
 #include <QJsonArray>
@@ -57,29 +56,11 @@ QJsonObject connectionToJson(const ConnectionInfo &connection)
                          { "bytes_out"_L1, qint64(connection.bytesOut) } };
 }
 
-QJsonObject outcome(int affected, const QElapsedTimer &timer, QLatin1StringView what)
-{
-    return QJsonObject { { what, affected }, { "elapsed_ms"_L1, double(timer.nsecsElapsed()) / 1e6 } };
-}
 } // namespace
-
-void HttpApi::auditAdminAction(const QString &type, const QString &username, const QString &detailTarget, int affected,
-                               qint64 elapsedMicroseconds, const QHttpServerRequest &request)
-{
-    AuditEvent event;
-    event.type = type;
-    event.actor = adminActor;
-    event.username = username;
-    event.remoteAddress = request.remoteAddress().toString();
-    event.detail = QJsonObject { { "target"_L1, detailTarget },
-                                 { "affected"_L1, affected },
-                                 { "elapsed_us"_L1, elapsedMicroseconds } };
-    m_services.audit->append(event);
-}
 
 bool HttpApi::authorizeAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
-    if (m_services.adminTokenHash.isEmpty() || !m_services.sessions || !m_services.connections)
+    if (m_services.adminTokenHash.isEmpty() || !m_services.sessions || !m_services.connections || !m_services.admin)
         return writeError(responder, 503, u"unavailable"_s, u"the admin API is not available"_s), false;
     if (!m_services.adminFromAnywhere && !request.remoteAddress().isLoopback())
         return writeError(responder, 403, u"forbidden"_s, u"the admin API answers loopback clients only"_s), false;
@@ -121,8 +102,6 @@ bool HttpApi::routeAdmin(const QHttpServerRequest &request, QHttpServerResponder
     const QString user = query.queryItemValue(u"user"_s, QUrl::FullyDecoded);
     auto &sessions = *m_services.sessions;
     auto &connections = *m_services.connections;
-    QElapsedTimer timer;
-    timer.start();
 
     if (get && path == QStringList { u"users"_s }) {
         QJsonArray users;
@@ -168,18 +147,17 @@ bool HttpApi::routeAdmin(const QHttpServerRequest &request, QHttpServerResponder
         responder.write(QJsonDocument(QJsonObject { { "events"_L1, events } }));
         return true;
     }
+    const AdminActor actor { QString(adminActor), request.remoteAddress().toString() };
+    auto &admin = *m_services.admin;
     if ((get || put) && path == QStringList { u"policy"_s }) {
         if (put) {
             const auto body = StrictJson::parseObject(request.body());
             if (!body)
                 return writeError(responder, 400, u"invalid_request"_s, u"the body must be one JSON object"_s), true;
             const auto policy = SessionPolicy::fromJson(*body, sessions.policy());
-            if (!policy)
-                return writeError(responder, 400, u"invalid_policy"_s, policy.error()), true;
-            sessions.setPolicy(*policy);
-            auditAdminAction(u"policy_changed"_s, {},
-                             QString::fromUtf8(QJsonDocument(policy->toJson()).toJson(QJsonDocument::Compact)), 1,
-                             timer.nsecsElapsed() / 1000, request);
+            const auto applied = policy ? admin.setPolicy(*policy, actor) : policy;
+            if (!applied)
+                return writeError(responder, 400, u"invalid_policy"_s, applied.error()), true;
         }
         responder.write(QJsonDocument(sessions.policy().toJson()));
         return true;
@@ -188,10 +166,11 @@ bool HttpApi::routeAdmin(const QHttpServerRequest &request, QHttpServerResponder
         return false;
 
     // POST actions: disconnections (4000, tokens untouched) and revocations (4003).
-    const auto respond = [&](int affected, QLatin1StringView what, const QString &auditType, const QString &username,
-                             const QString &target) {
-        auditAdminAction(auditType, username, target, affected, timer.nsecsElapsed() / 1000, request);
-        responder.write(QJsonDocument(outcome(affected, timer, what)));
+    const auto respond = [&](const AdminOutcome &outcome, QLatin1StringView what) {
+        QJsonObject body { { what, outcome.affected }, { "elapsed_ms"_L1, outcome.elapsedMs } };
+        if (what == "revoked"_L1)
+            body.insert("closed"_L1, outcome.closed);
+        responder.write(QJsonDocument(body));
         return true;
     };
     if (path.size() == 3 && path[0] == "connections"_L1 && path[2] == "disconnect"_L1) {
@@ -199,45 +178,24 @@ bool HttpApi::routeAdmin(const QHttpServerRequest &request, QHttpServerResponder
         const quint64 id = path[1].toULongLong(&ok);
         if (!ok)
             return writeError(responder, 400, u"invalid_request"_s, u"a connection id is a number"_s), true;
-        const auto matching = connections.connections();
-        const auto it
-            = std::find_if(matching.begin(), matching.end(), [id](const ConnectionInfo &c) { return c.id == id; });
-        const int closed
-            = connections.closeConnection(id, CloseCode::disconnectedByAdmin, u"disconnected by an administrator"_s);
-        return respond(closed, "closed"_L1, u"admin_disconnected_connection"_s,
-                       it == matching.end() ? QString() : it->username, path[1]);
+        return respond(admin.disconnectConnection(id, actor), "closed"_L1);
     }
-    if (path.size() == 4 && path[0] == "devices"_L1 && path[3] == "disconnect"_L1) {
-        const int closed = connections.closeUser(path[1], path[2], CloseCode::disconnectedByAdmin,
-                                                 u"disconnected by an administrator"_s);
-        return respond(closed, "closed"_L1, u"admin_disconnected_device"_s, path[1], path[2]);
-    }
-    if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "disconnect"_L1) {
-        const int closed
-            = connections.closeUser(path[1], {}, CloseCode::disconnectedByAdmin, u"disconnected by an administrator"_s);
-        return respond(closed, "closed"_L1, u"admin_disconnected_user"_s, path[1], path[1]);
-    }
-    if (path.size() == 3 && path[0] == "sessions"_L1 && path[2] == "revoke"_L1) {
-        const int before = static_cast<int>(connections.count());
-        const auto revoked = sessions.revokeSession(path[1], adminActor, u"revoked_by_admin"_s);
-        QJsonObject body = outcome(static_cast<int>(revoked.size()), timer, "revoked"_L1);
-        body.insert("closed"_L1, before - static_cast<int>(connections.count()));
-        responder.write(QJsonDocument(body));
-        return true;
-    }
-    if (path.size() == 3 && path[0] == "users"_L1 && (path[2] == "revoke"_L1 || path[2] == "revoke-before"_L1)) {
-        const auto revoked = path[2] == "revoke"_L1 ? sessions.revokeUser(path[1], {}, adminActor, u"single_logout"_s)
-                                                    : sessions.revokeIssuedBefore(path[1], adminActor);
-        responder.write(QJsonDocument(outcome(static_cast<int>(revoked.size()), timer, "revoked"_L1)));
-        return true;
-    }
+    if (path.size() == 4 && path[0] == "devices"_L1 && path[3] == "disconnect"_L1)
+        return respond(admin.disconnectDevice(path[1], path[2], actor), "closed"_L1);
+    if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "disconnect"_L1)
+        return respond(admin.disconnectUser(path[1], actor), "closed"_L1);
+    if (path.size() == 3 && path[0] == "sessions"_L1 && path[2] == "revoke"_L1)
+        return respond(admin.revokeSession(path[1], actor), "revoked"_L1);
+    if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "revoke"_L1)
+        return respond(admin.revokeUser(path[1], actor), "revoked"_L1);
+    if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "revoke-before"_L1)
+        return respond(admin.revokeIssuedBefore(path[1], actor), "revoked"_L1);
     if (path == QStringList { u"broadcast"_s }) {
         const auto body = StrictJson::parseObject(request.body());
         if (!body || !body->contains("payload"_L1) || (body->contains("user"_L1) && !body->value("user"_L1).isString()))
             return writeError(responder, 400, u"invalid_request"_s, u"send {\"user\"?: name, \"payload\": …}"_s), true;
-        const QString target = body->value("user"_L1).toString();
-        const int sent = connections.broadcast(target, body->value("payload"_L1));
-        return respond(sent, "delivered"_L1, u"admin_broadcast"_s, target, target.isEmpty() ? u"everyone"_s : target);
+        return respond(admin.broadcast(body->value("user"_L1).toString(), body->value("payload"_L1), actor),
+                       "delivered"_L1);
     }
     return false;
 }

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/Result.h"
-#include "identity/User.h"
+#include "Result.h"
+#include "User.h"
 
 #include <QList>
 #include <QObject>

@@ -58,3 +58,16 @@ QByteArray ServerMetrics::exposition() const
     labelled(out, "gatehouse_rate_limited_total", "kind", m_rateLimited);
     return out;
 }
+
+void ServerMetrics::sample(ServerStatistics &statistics) const
+{
+    statistics.connections = m_gauges.connections ? m_gauges.connections() : 0;
+    statistics.activeSessions = m_gauges.activeSessions ? m_gauges.activeSessions() : 0;
+    statistics.handshakesAccepted = m_handshakesAccepted;
+    statistics.handshakesRefused = m_handshakeRefusals;
+    statistics.loginsSucceeded = m_loginsSucceeded;
+    statistics.loginsFailed = m_loginsFailed;
+    statistics.refreshes = m_refreshes;
+    statistics.refreshTokenReuses = m_reuses;
+    statistics.revocations = m_revocations;
+}

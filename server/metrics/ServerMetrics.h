@@ -1,5 +1,7 @@
 #pragma once
 
+#include "ServerStatistics.h"
+
 #include <QHash>
 #include <QObject>
 #include <QString>
@@ -29,6 +31,8 @@ public:
     void countRateLimited(const QString &what) { ++m_rateLimited[what]; }
 
     QByteArray exposition() const;
+    /// Copies the counters and gauges into a console sample.
+    void sample(ServerStatistics &statistics) const;
 
 private:
     Gauges m_gauges;

@@ -1,5 +1,6 @@
 #include "runtime/ServerRuntime.h"
 
+#include "admin/AdminService.h"
 #include "audit/AuditLog.h"
 #include "auth/KeySet.h"
 #include "auth/KeyStore.h"
@@ -173,17 +174,19 @@ void ServerRuntime::listen()
         m_knownUsers.insert(user.username, user);
     connect(m_users.get(), &UserDirectory::userChanged, this, &ServerRuntime::handleUserChanged);
 
-    m_http = std::make_unique<HttpApi>(
-        HttpApi::Services { [this] { return m_keys->jwks(); }, [this] { return verifier(); }, m_sessions.get(),
-                            m_users.get(), m_connections.get(), m_audit.get(), m_adminTokenHash,
-                            m_config.adminFromAnywhere, [this] { return m_metrics->exposition(); }, m_loginsPerIp.get(),
-                            m_loginBackoff.get(), [this](const QString &kind) { m_metrics->countRateLimited(kind); } });
-    m_http->bind(m_httpHandoff);
     const quint16 port = m_listener.serverPort();
     const QString host = m_config.listenAddress.protocol() == QAbstractSocket::IPv6Protocol
         ? u"[%1]"_s.arg(m_config.listenAddress.toString())
         : m_config.listenAddress.toString();
     const QString address = host + u':' + QString::number(port);
+    startAdmin(address, int(m_ioThreads.size()));
+
+    m_http = std::make_unique<HttpApi>(
+        HttpApi::Services { [this] { return m_keys->jwks(); }, [this] { return verifier(); }, m_sessions.get(),
+                            m_users.get(), m_connections.get(), m_audit.get(), m_admin.get(), m_adminTokenHash,
+                            m_config.adminFromAnywhere, [this] { return m_metrics->exposition(); }, m_loginsPerIp.get(),
+                            m_loginBackoff.get(), [this](const QString &kind) { m_metrics->countRateLimited(kind); } });
+    m_http->bind(m_httpHandoff);
     qCInfo(lcRuntime).noquote() << "listening on" << address << "with data in" << m_config.dataDirectory;
     Q_EMIT started(address);
 }
@@ -252,6 +255,28 @@ bool ServerRuntime::startIoThreads()
     return true;
 }
 
+void ServerRuntime::startAdmin(const QString &address, int ioThreads)
+{
+    ServerStatistics fixed;
+    fixed.startedAtMs = m_clock.nowMilliseconds();
+    fixed.listenAddresses = { address };
+    fixed.maximumConnections = m_config.maximumConnections;
+    fixed.maximumConnectionsPerUser = m_config.maximumConnectionsPerUser;
+    fixed.maximumMessageSize = m_config.maximumMessageSize;
+    fixed.handshakeTimeoutMs = m_config.handshakeTimeout.count();
+    fixed.ioThreads = ioThreads;
+    m_admin = std::make_unique<AdminService>(
+        AdminService::Parts { m_sessions.get(), m_sessionStore.get(), m_users.get(), m_connections.get(), m_audit.get(),
+                              m_keys.get(), m_metrics.get() },
+        m_clock, fixed);
+    connect(m_admin.get(), &AdminService::usersChanged, this, &ServerRuntime::usersChanged);
+    connect(m_admin.get(), &AdminService::sessionsChanged, this, &ServerRuntime::sessionsChanged);
+    connect(m_admin.get(), &AdminService::auditAppended, this, &ServerRuntime::auditAppended);
+    connect(m_admin.get(), &AdminService::policyChanged, this, &ServerRuntime::policyChanged);
+    connect(m_admin.get(), &AdminService::signingKeysChanged, this, &ServerRuntime::signingKeysChanged);
+    connect(m_admin.get(), &AdminService::statisticsSampled, this, &ServerRuntime::statisticsSampled);
+}
+
 void ServerRuntime::handleHandshakeRefused(const QString &reason, const QString &remote)
 {
     m_metrics->countHandshakeRefused(reason);
@@ -315,6 +340,7 @@ void ServerRuntime::stop()
         delete m_httpHandoff; // never bound
     m_httpHandoff = nullptr;
     m_http.reset();
+    m_admin.reset();
     m_metrics.reset();
     m_connections.reset();
     m_census.reset();

@@ -1,9 +1,14 @@
 #pragma once
 
+#include "AuditEvent.h"
 #include "ConnectionInfo.h"
+#include "ServerStatistics.h"
+#include "SessionPolicy.h"
+#include "SessionRecord.h"
+#include "SigningKeyInfo.h"
 #include "config/ServerConfig.h"
 #include "core/Clock.h"
-#include "identity/User.h"
+#include "User.h"
 #include "store/Database.h"
 
 #include <QHash>
@@ -15,6 +20,7 @@
 #include <mutex>
 #include <vector>
 
+class AdminService;
 class AuditLog;
 class ConnectionCensus;
 class ConnectionHub;
@@ -46,6 +52,8 @@ public:
     void stop();
     /// Emits connectionsSnapshot() with every live connection (nothing while not running).
     void snapshotConnections();
+    /// The administrative actions and the console's feeds; null until started.
+    AdminService *admin() const { return m_admin.get(); }
 
 Q_SIGNALS:
     void started(const QString &listenAddress);
@@ -53,6 +61,13 @@ Q_SIGNALS:
     void stopped();
     void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
     void connectionsSnapshot(const QList<ConnectionInfo> &connections);
+    // Forwarded from AdminService for the facade, which connects before the service exists.
+    void usersChanged(const QList<User> &users);
+    void sessionsChanged(const QList<SessionRecord> &sessions);
+    void auditAppended(const QList<AuditEvent> &events);
+    void policyChanged(const SessionPolicy &policy);
+    void signingKeysChanged(const QList<SigningKeyInfo> &keys, const QJsonObject &jwks);
+    void statisticsSampled(const ServerStatistics &statistics);
 
 private:
     void openStore();
@@ -65,6 +80,7 @@ private:
     bool startIoThreads();
     void handleUserChanged(const QString &username);
     void connectObservers();
+    void startAdmin(const QString &address, int ioThreads);
     void handleHandshakeRefused(const QString &reason, const QString &remote);
     void fail(const QString &message);
 
@@ -86,6 +102,7 @@ private:
     std::vector<std::unique_ptr<IoThread>> m_ioThreads;
     std::unique_ptr<HttpApi> m_http;
     std::unique_ptr<ServerMetrics> m_metrics;
+    std::unique_ptr<AdminService> m_admin;
     std::unique_ptr<RateLimiter> m_loginsPerIp;
     std::unique_ptr<LoginBackoff> m_loginBackoff;
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed

@@ -167,6 +167,7 @@ Result<TokenPair, SessionError> SessionService::openSession(const User &user, co
     session.createdAt = now;
     session.lastRefreshAt = now;
     session.absoluteExpiresAt = now + m_policy.refreshTokenMaxTtl.count();
+    session.accessExpiresAt = now + accessLifetime.count();
 
     const QByteArray refreshToken = refreshTokenPrefix + RandomToken::generate(refreshTokenBytes).toLatin1();
     const qint64 refreshExpiresAt = std::min(now + m_policy.refreshTokenIdleTtl.count(), session.absoluteExpiresAt);
@@ -254,7 +255,7 @@ Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refres
     const RefreshTokenRecord next {
         refreshTokenHash(nextToken), session->id, record->generation + 1, now, nextExpiresAt, 0
     };
-    const auto rotated = m_store.rotateRefreshToken(hash, now, next);
+    const auto rotated = m_store.rotateRefreshToken(hash, now, next, now + m_policy.accessTokenTtl.count());
     if (!rotated && rotated.error() == StoreError::Conflict)
         return reuse(); // another request rotated it first: this one is the replay
     if (!rotated)

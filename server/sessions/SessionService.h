@@ -2,12 +2,13 @@
 
 #include "auth/AccessClaims.h"
 #include "auth/TokenIssuer.h"
-#include "core/Result.h"
-#include "identity/User.h"
+#include "Result.h"
+#include "User.h"
 #include "sessions/AccessGuard.h"
+#include "sessions/RefreshTokenRecord.h"
 #include "sessions/SessionError.h"
-#include "sessions/SessionPolicy.h"
-#include "sessions/SessionRecord.h"
+#include "SessionPolicy.h"
+#include "SessionRecord.h"
 
 #include <QObject>
 

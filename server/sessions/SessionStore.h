@@ -1,7 +1,8 @@
 #pragma once
 
-#include "core/Result.h"
-#include "sessions/SessionRecord.h"
+#include "Result.h"
+#include "SessionRecord.h"
+#include "sessions/RefreshTokenRecord.h"
 
 #include <QHash>
 #include <QList>
@@ -30,9 +31,10 @@ public:
 
     virtual std::optional<RefreshTokenRecord> findRefreshToken(const QString &tokenHash) const = 0;
     /// Compare-and-set rotation: marks `usedHash` used at `now` and stores `next`, but only if
-    /// `usedHash` was still unused; Conflict means it was used already (reuse).
+    /// `usedHash` was still unused; Conflict means it was used already (reuse). The session
+    /// records `accessExpiresAt` as the expiry of the access token issued with `next`.
     virtual Result<bool, StoreError> rotateRefreshToken(const QString &usedHash, qint64 now,
-                                                        const RefreshTokenRecord &next)
+                                                        const RefreshTokenRecord &next, qint64 accessExpiresAt)
         = 0;
 
     /// Revokes the live sessions that match and returns their ids. An empty `deviceId`

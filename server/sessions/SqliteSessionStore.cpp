@@ -11,8 +11,10 @@ using namespace Qt::StringLiterals;
 Q_LOGGING_CATEGORY(lcSessionStore, "gatehouse.sessions.store")
 
 namespace {
-const auto sessionColumns = u"id, username, device_id, user_agent, remote_address, created_at, last_refresh_at, "
-                            "absolute_expires_at, revoked_at, revoke_reason"_s;
+const auto sessionColumns
+    = u"id, username, device_id, user_agent, remote_address, created_at, last_refresh_at, absolute_expires_at, "
+      "revoked_at, revoke_reason, access_expires_at, (SELECT MAX(expires_at) FROM refresh_tokens AS r "
+      "WHERE r.session_id = sessions.id AND r.used_at IS NULL)"_s;
 
 SessionRecord sessionFromQuery(const QSqlQuery &query)
 {
@@ -27,6 +29,8 @@ SessionRecord sessionFromQuery(const QSqlQuery &query)
     session.absoluteExpiresAt = query.value(7).toLongLong();
     session.revokedAt = query.value(8).toLongLong();
     session.revokeReason = query.value(9).toString();
+    session.accessExpiresAt = query.value(10).toLongLong();
+    session.refreshExpiresAt = query.value(11).toLongLong();
     return session;
 }
 
@@ -63,11 +67,12 @@ Result<bool, StoreError> SqliteSessionStore::createSession(const SessionRecord &
     QSqlQuery insert(db);
     insert.prepare(
         u"INSERT INTO sessions(id, username, device_id, user_agent, remote_address, created_at, "
-        "last_refresh_at, absolute_expires_at) VALUES(?, ?, ?, COALESCE(?, ''), COALESCE(?, ''), ?, ?, ?)"_s);
+        "last_refresh_at, absolute_expires_at, access_expires_at) "
+        "VALUES(?, ?, ?, COALESCE(?, ''), COALESCE(?, ''), ?, ?, ?, ?)"_s);
     const bool inserted
         = execute(insert,
                   { session.id, session.username, session.deviceId, session.userAgent, session.remoteAddress,
-                    session.createdAt, session.lastRefreshAt, session.absoluteExpiresAt });
+                    session.createdAt, session.lastRefreshAt, session.absoluteExpiresAt, session.accessExpiresAt });
     if (!inserted || !insertRefreshToken(db, firstToken) || !db.commit()) {
         db.rollback();
         return fail(StoreError::Failed);
@@ -111,7 +116,7 @@ std::optional<RefreshTokenRecord> SqliteSessionStore::findRefreshToken(const QSt
 }
 
 Result<bool, StoreError> SqliteSessionStore::rotateRefreshToken(const QString &usedHash, qint64 now,
-                                                                const RefreshTokenRecord &next)
+                                                                const RefreshTokenRecord &next, qint64 accessExpiresAt)
 {
     auto db = m_database.connection();
     if (!db.transaction())
@@ -121,7 +126,7 @@ Result<bool, StoreError> SqliteSessionStore::rotateRefreshToken(const QString &u
     QSqlQuery markUsed(db);
     markUsed.prepare(u"UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL"_s);
     QSqlQuery touch(db);
-    touch.prepare(u"UPDATE sessions SET last_refresh_at = ? WHERE id = ?"_s);
+    touch.prepare(u"UPDATE sessions SET last_refresh_at = ?, access_expires_at = ? WHERE id = ?"_s);
     if (!execute(markUsed, { now, usedHash })) {
         db.rollback();
         return fail(StoreError::Failed);
@@ -130,7 +135,7 @@ Result<bool, StoreError> SqliteSessionStore::rotateRefreshToken(const QString &u
         db.rollback();
         return fail(StoreError::Conflict);
     }
-    if (!insertRefreshToken(db, next) || !execute(touch, { now, next.sessionId }) || !db.commit()) {
+    if (!insertRefreshToken(db, next) || !execute(touch, { now, accessExpiresAt, next.sessionId }) || !db.commit()) {
         db.rollback();
         return fail(StoreError::Failed);
     }

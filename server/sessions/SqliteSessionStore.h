@@ -13,8 +13,8 @@ public:
     std::optional<SessionRecord> findSession(const QString &sessionId) const override;
     QList<SessionRecord> listSessions(const QString &username, bool includeRevoked) const override;
     std::optional<RefreshTokenRecord> findRefreshToken(const QString &tokenHash) const override;
-    Result<bool, StoreError> rotateRefreshToken(const QString &usedHash, qint64 now,
-                                                const RefreshTokenRecord &next) override;
+    Result<bool, StoreError> rotateRefreshToken(const QString &usedHash, qint64 now, const RefreshTokenRecord &next,
+                                                qint64 accessExpiresAt) override;
     Result<QStringList, StoreError> revokeSession(const QString &sessionId, qint64 now, const QString &reason) override;
     Result<QStringList, StoreError> revokeUserSessions(const QString &username, const QString &deviceId, qint64 now,
                                                        const QString &reason) override;

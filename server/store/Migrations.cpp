@@ -76,6 +76,10 @@ const std::vector<std::vector<QString>> &Migrations::steps()
             u"CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
             "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END"_s,
         },
+        // 3: the expiry of each session's newest access token, for the console's countdowns.
+        {
+            u"ALTER TABLE sessions ADD COLUMN access_expires_at INTEGER NOT NULL DEFAULT 0"_s,
+        },
     };
     return all;
 }

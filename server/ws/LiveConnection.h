@@ -2,7 +2,7 @@
 
 #include "ConnectionInfo.h"
 #include "auth/AccessClaims.h"
-#include "core/Result.h"
+#include "Result.h"
 #include "ws/CloseCode.h"
 
 #include <QJsonObject>

@@ -213,8 +213,8 @@ void TestSessionService::racingRotationsLetExactlyOneWin()
         = QString::fromLatin1(QCryptographicHash::hash(pair.refreshToken, QCryptographicHash::Sha256).toHex());
     const RefreshTokenRecord a { u"a"_s.repeated(64), pair.sessionId, 2, 1, m_clock.nowSeconds() + 60, 0 };
     const RefreshTokenRecord b { u"b"_s.repeated(64), pair.sessionId, 2, 1, m_clock.nowSeconds() + 60, 0 };
-    QVERIFY(m_store->rotateRefreshToken(hash, m_clock.nowSeconds(), a).ok());
-    const auto loser = m_store->rotateRefreshToken(hash, m_clock.nowSeconds(), b);
+    QVERIFY(m_store->rotateRefreshToken(hash, m_clock.nowSeconds(), a, 0).ok());
+    const auto loser = m_store->rotateRefreshToken(hash, m_clock.nowSeconds(), b, 0);
     QVERIFY(!loser.ok());
     QCOMPARE(loser.error(), StoreError::Conflict);
     QVERIFY(!m_store->findRefreshToken(b.tokenHash));

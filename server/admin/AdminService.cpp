@@ -1,0 +1,292 @@
+#include "admin/AdminService.h"
+
+#include "audit/AuditLog.h"
+#include "auth/KeyStore.h"
+#include "core/Clock.h"
+#include "identity/UserDirectory.h"
+#include "metrics/ServerMetrics.h"
+#include "sessions/SessionService.h"
+#include "sessions/SessionStore.h"
+#include "ws/CloseCode.h"
+#include "ws/ConnectionHub.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+Q_LOGGING_CATEGORY(lcAdmin, "gatehouse.admin")
+
+namespace {
+constexpr auto flushInterval = 250ms;
+constexpr auto statisticsInterval = 1s;
+/// A storm of refused handshakes must not grow the console's backlog without bound.
+constexpr qsizetype maximumPendingEvents = 2000;
+
+qint64 monotonicNs()
+{
+    static QElapsedTimer clock = [] {
+        QElapsedTimer started;
+        started.start();
+        return started;
+    }();
+    return clock.nsecsElapsed();
+}
+
+QString disconnectReason()
+{
+    return u"disconnected by an administrator"_s;
+}
+} // namespace
+
+AdminService::AdminService(Parts parts, const Clock &clock, ServerStatistics fixed, QObject *parent)
+    : QObject(parent)
+    , m_parts(parts)
+    , m_clock(clock)
+    , m_fixed(std::move(fixed))
+    , m_flushTimer(this)
+    , m_statisticsTimer(this)
+{
+    m_flushTimer.setSingleShot(true);
+    m_flushTimer.setInterval(flushInterval);
+    connect(&m_flushTimer, &QTimer::timeout, this, &AdminService::flush);
+    m_statisticsTimer.setInterval(statisticsInterval);
+    connect(&m_statisticsTimer, &QTimer::timeout, this, [this] { Q_EMIT statisticsSampled(statistics()); });
+    m_statisticsTimer.start();
+
+    auto *sessions = m_parts.sessions;
+    connect(sessions, &SessionService::sessionOpened, this,
+            [this](const SessionRecord &session) { markSessionChanged(session.id); });
+    connect(sessions, &SessionService::tokenRefreshed, this, &AdminService::markSessionChanged);
+    connect(sessions, &SessionService::sessionsRevoked, this, [this](const QStringList &ids) {
+        for (const auto &id : ids)
+            markSessionChanged(id);
+    });
+    connect(m_parts.users, &UserDirectory::userChanged, this, [this] {
+        m_usersChanged = true;
+        m_flushTimer.start();
+    });
+    connect(m_parts.keys, &KeyStore::rotated, this, [this] { Q_EMIT signingKeysChanged(signingKeys(), jwks()); });
+    m_parts.audit->setObserver([this](const AuditEvent &event) {
+        if (m_newEvents.size() >= maximumPendingEvents)
+            m_newEvents.removeFirst();
+        m_newEvents.append(event);
+        if (!m_flushTimer.isActive())
+            m_flushTimer.start();
+    });
+}
+
+AdminService::~AdminService()
+{
+    m_parts.audit->setObserver({});
+}
+
+void AdminService::markSessionChanged(const QString &sessionId)
+{
+    m_changedSessions.insert(sessionId);
+    if (!m_flushTimer.isActive())
+        m_flushTimer.start();
+}
+
+void AdminService::flush()
+{
+    if (!m_changedSessions.isEmpty()) {
+        QList<SessionRecord> changed;
+        changed.reserve(m_changedSessions.size());
+        for (const auto &id : std::as_const(m_changedSessions)) {
+            if (auto session = m_parts.sessionStore->findSession(id))
+                changed.append(std::move(*session));
+        }
+        m_changedSessions.clear();
+        Q_EMIT sessionsChanged(changed);
+    }
+    if (!m_newEvents.isEmpty())
+        Q_EMIT auditAppended(std::exchange(m_newEvents, {}));
+    if (std::exchange(m_usersChanged, false))
+        Q_EMIT usersChanged(users());
+}
+
+void AdminService::audit(const QString &type, const QString &username, const QJsonObject &detail,
+                         const AdminActor &actor)
+{
+    AuditEvent event;
+    event.type = type;
+    event.actor = actor.name;
+    event.username = username;
+    event.remoteAddress = actor.remoteAddress;
+    event.detail = detail;
+    if (const auto appended = m_parts.audit->append(event); !appended)
+        qCWarning(lcAdmin).noquote() << "audit append failed:" << appended.error();
+}
+
+AdminOutcome AdminService::finish(AdminOutcome outcome, const QString &username, const QString &target,
+                                  const AdminActor &actor, qint64 startedNs)
+{
+    outcome.elapsedMs = double(monotonicNs() - startedNs) / 1e6;
+    audit(outcome.action, username,
+          QJsonObject { { "target"_L1, target },
+                        { "affected"_L1, outcome.affected },
+                        { "elapsed_us"_L1, qint64(outcome.elapsedMs * 1000) } },
+          actor);
+    return outcome;
+}
+
+AdminOutcome AdminService::disconnectConnection(quint64 connectionId, const AdminActor &actor)
+{
+    const qint64 started = monotonicNs();
+    QString username;
+    for (const auto &connection : m_parts.connections->connections()) {
+        if (connection.id == connectionId) {
+            username = connection.username;
+            break;
+        }
+    }
+    const int closed
+        = m_parts.connections->closeConnection(connectionId, CloseCode::disconnectedByAdmin, disconnectReason());
+    return finish(AdminOutcome::of(u"admin_disconnected_connection"_s, closed, closed), username,
+                  QString::number(connectionId), actor, started);
+}
+
+AdminOutcome AdminService::disconnectDevice(const QString &username, const QString &deviceId, const AdminActor &actor)
+{
+    const qint64 started = monotonicNs();
+    const int closed
+        = m_parts.connections->closeUser(username, deviceId, CloseCode::disconnectedByAdmin, disconnectReason());
+    return finish(AdminOutcome::of(u"admin_disconnected_device"_s, closed, closed), username, deviceId, actor, started);
+}
+
+AdminOutcome AdminService::disconnectUser(const QString &username, const AdminActor &actor)
+{
+    const qint64 started = monotonicNs();
+    const int closed = m_parts.connections->closeUser(username, {}, CloseCode::disconnectedByAdmin, disconnectReason());
+    return finish(AdminOutcome::of(u"admin_disconnected_user"_s, closed, closed), username, username, actor, started);
+}
+
+AdminOutcome AdminService::revokeSession(const QString &sessionId, const AdminActor &actor)
+{
+    const qint64 started = monotonicNs();
+    const auto before = m_parts.connections->count();
+    // SessionService audits the revocation itself (session_revoked, with this actor).
+    const auto revoked = m_parts.sessions->revokeSession(sessionId, actor.name, u"revoked_by_admin"_s,
+                                                         ClientContext { actor.remoteAddress, {} });
+    auto outcome
+        = AdminOutcome::of(u"session_revoked"_s, int(revoked.size()), int(before - m_parts.connections->count()));
+    outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
+    if (revoked.isEmpty())
+        outcome.error = u"no live session %1"_s.arg(sessionId);
+    return outcome;
+}
+
+AdminOutcome AdminService::revokeUser(const QString &username, const AdminActor &actor)
+{
+    const qint64 started = monotonicNs();
+    const auto before = m_parts.connections->countForUser(username);
+    const auto revoked = m_parts.sessions->revokeUser(username, {}, actor.name, u"single_logout"_s);
+    auto outcome = AdminOutcome::of(u"user_revoked"_s, int(revoked.size()),
+                                    int(before - m_parts.connections->countForUser(username)));
+    outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
+    return outcome;
+}
+
+AdminOutcome AdminService::revokeIssuedBefore(const QString &username, const AdminActor &actor)
+{
+    const qint64 started = monotonicNs();
+    const auto before = m_parts.connections->countForUser(username);
+    const auto revoked = m_parts.sessions->revokeIssuedBefore(username, actor.name);
+    auto outcome = AdminOutcome::of(u"tokens_revoked_before"_s, int(revoked.size()),
+                                    int(before - m_parts.connections->countForUser(username)));
+    outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
+    return outcome;
+}
+
+AdminOutcome AdminService::broadcast(const QString &username, const QJsonValue &payload, const AdminActor &actor)
+{
+    const qint64 started = monotonicNs();
+    const int delivered = m_parts.connections->broadcast(username, payload);
+    return finish(AdminOutcome::of(u"admin_broadcast"_s, delivered), username,
+                  username.isEmpty() ? u"everyone"_s : username, actor, started);
+}
+
+Result<SessionPolicy, QString> AdminService::setPolicy(const SessionPolicy &policy, const AdminActor &actor)
+{
+    // The same checks as a PUT /admin/policy body: a policy from the console passes through JSON.
+    const auto checked = SessionPolicy::fromJson(policy.toJson(), m_parts.sessions->policy());
+    if (!checked)
+        return checked;
+    m_parts.sessions->setPolicy(*checked);
+    audit(u"policy_changed"_s, {}, checked->toJson(), actor);
+    Q_EMIT policyChanged(*checked);
+    return checked;
+}
+
+Result<User, QString> AdminService::auditUserChange(Result<User, UserError> changed, const QString &type,
+                                                    const QJsonObject &detail, const AdminActor &actor)
+{
+    if (!changed)
+        return fail(userErrorMessage(changed.error()));
+    audit(type, changed->username, detail, actor);
+    return std::move(changed).value();
+}
+
+Result<User, QString> AdminService::addUser(const QString &username, const QString &displayName,
+                                            const QByteArray &password, const QStringList &roles,
+                                            const AdminActor &actor)
+{
+    return auditUserChange(m_parts.users->add(username, displayName, password, roles), u"user_added"_s,
+                           { { "roles"_L1, QJsonArray::fromStringList(roles) } }, actor);
+}
+
+Result<User, QString> AdminService::setUserEnabled(const QString &username, bool enabled, const AdminActor &actor)
+{
+    return auditUserChange(m_parts.users->setEnabled(username, enabled),
+                           enabled ? u"user_enabled"_s : u"user_disabled"_s, {}, actor);
+}
+
+Result<User, QString> AdminService::setPassword(const QString &username, const QByteArray &password,
+                                                const AdminActor &actor)
+{
+    return auditUserChange(m_parts.users->setPassword(username, password), u"user_password_reset"_s, {}, actor);
+}
+
+Result<User, QString> AdminService::setRoles(const QString &username, const QStringList &roles, const AdminActor &actor)
+{
+    return auditUserChange(m_parts.users->setRoles(username, roles), u"user_roles_changed"_s,
+                           { { "roles"_L1, QJsonArray::fromStringList(roles) } }, actor);
+}
+
+void AdminService::rotateSigningKey(const AdminActor &actor)
+{
+    audit(u"signing_key_rotation_requested"_s, {}, {}, actor);
+    m_parts.keys->rotate();
+}
+
+QList<User> AdminService::users() const
+{
+    return m_parts.users->list();
+}
+
+QList<SessionRecord> AdminService::sessions(const QString &username) const
+{
+    return m_parts.sessions->listSessions(username);
+}
+
+QList<SigningKeyInfo> AdminService::signingKeys() const
+{
+    return m_parts.keys->keys();
+}
+
+QJsonObject AdminService::jwks() const
+{
+    return m_parts.keys->jwks();
+}
+
+ServerStatistics AdminService::statistics() const
+{
+    ServerStatistics statistics = m_fixed;
+    statistics.sampledAtMs = m_clock.nowMilliseconds();
+    m_parts.metrics->sample(statistics);
+    return statistics;
+}

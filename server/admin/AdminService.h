@@ -1,0 +1,109 @@
+#pragma once
+
+#include "AdminOutcome.h"
+#include "AuditEvent.h"
+#include "ConnectionInfo.h"
+#include "Result.h"
+#include "ServerStatistics.h"
+#include "SessionPolicy.h"
+#include "SessionRecord.h"
+#include "SigningKeyInfo.h"
+#include "User.h"
+
+#include <QJsonValue>
+#include <QObject>
+#include <QSet>
+#include <QTimer>
+
+class AuditLog;
+class Clock;
+class ConnectionHub;
+class KeyStore;
+class ServerMetrics;
+class SessionService;
+class SessionStore;
+class UserDirectory;
+enum class UserError;
+
+/// Who asks for an administrative action, as the audit log records it.
+struct AdminActor {
+    QString name; ///< "admin" for the admin API, "console:<login>" for the console
+    QString remoteAddress;
+};
+
+/// Every administrative action in one place, for the admin API and the console alike: each
+/// one acts at once (revocations close sockets before returning), is audited with its actor,
+/// and reports an AdminOutcome. It also feeds the console: changed sessions, new audit
+/// events and users, coalesced every 250 ms, and a statistics sample every second.
+/// Lives on the server thread.
+class AdminService final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AdminService)
+
+public:
+    struct Parts {
+        SessionService *sessions = nullptr;
+        SessionStore *sessionStore = nullptr;
+        UserDirectory *users = nullptr;
+        ConnectionHub *connections = nullptr;
+        AuditLog *audit = nullptr;
+        KeyStore *keys = nullptr;
+        ServerMetrics *metrics = nullptr;
+    };
+
+    AdminService(Parts parts, const Clock &clock, ServerStatistics fixed, QObject *parent = nullptr);
+    ~AdminService() override;
+
+    AdminOutcome disconnectConnection(quint64 connectionId, const AdminActor &actor);
+    AdminOutcome disconnectDevice(const QString &username, const QString &deviceId, const AdminActor &actor);
+    AdminOutcome disconnectUser(const QString &username, const AdminActor &actor);
+    AdminOutcome revokeSession(const QString &sessionId, const AdminActor &actor);
+    /// Single logout: every session of every device of the user.
+    AdminOutcome revokeUser(const QString &username, const AdminActor &actor);
+    /// Every token of the user issued before now is refused from now on.
+    AdminOutcome revokeIssuedBefore(const QString &username, const AdminActor &actor);
+    /// To every connection of `username`, or of everyone when it is empty.
+    AdminOutcome broadcast(const QString &username, const QJsonValue &payload, const AdminActor &actor);
+
+    Result<SessionPolicy, QString> setPolicy(const SessionPolicy &policy, const AdminActor &actor);
+    Result<User, QString> addUser(const QString &username, const QString &displayName, const QByteArray &password,
+                                  const QStringList &roles, const AdminActor &actor);
+    Result<User, QString> setUserEnabled(const QString &username, bool enabled, const AdminActor &actor);
+    Result<User, QString> setPassword(const QString &username, const QByteArray &password, const AdminActor &actor);
+    Result<User, QString> setRoles(const QString &username, const QStringList &roles, const AdminActor &actor);
+    /// Starts a rotation; keysChanged() follows when the new key signs.
+    void rotateSigningKey(const AdminActor &actor);
+
+    QList<User> users() const;
+    QList<SessionRecord> sessions(const QString &username = {}) const;
+    QList<SigningKeyInfo> signingKeys() const;
+    QJsonObject jwks() const;
+    ServerStatistics statistics() const;
+
+Q_SIGNALS:
+    void usersChanged(const QList<User> &users);
+    /// Sessions opened, refreshed or ended since the last emission, as they are now.
+    void sessionsChanged(const QList<SessionRecord> &sessions);
+    void auditAppended(const QList<AuditEvent> &events);
+    void policyChanged(const SessionPolicy &policy);
+    void signingKeysChanged(const QList<SigningKeyInfo> &keys, const QJsonObject &jwks);
+    void statisticsSampled(const ServerStatistics &statistics);
+
+private:
+    AdminOutcome finish(AdminOutcome outcome, const QString &username, const QString &target, const AdminActor &actor,
+                        qint64 startedNs);
+    void audit(const QString &type, const QString &username, const QJsonObject &detail, const AdminActor &actor);
+    Result<User, QString> auditUserChange(Result<User, UserError> changed, const QString &type,
+                                          const QJsonObject &detail, const AdminActor &actor);
+    void markSessionChanged(const QString &sessionId);
+    void flush();
+
+    Parts m_parts;
+    const Clock &m_clock;
+    ServerStatistics m_fixed; ///< what does not change while running: addresses, limits, start time
+    QTimer m_flushTimer;
+    QTimer m_statisticsTimer;
+    QSet<QString> m_changedSessions;
+    QList<AuditEvent> m_newEvents;
+    bool m_usersChanged = false;
+};
