@@ -11,6 +11,8 @@
 #include "ws/ConnectionHub.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
+#include <QSaveFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -289,4 +291,63 @@ ServerStatistics AdminService::statistics() const
     statistics.sampledAtMs = m_clock.nowMilliseconds();
     m_parts.metrics->sample(statistics);
     return statistics;
+}
+
+SessionPolicy AdminService::policy() const
+{
+    return m_parts.sessions->policy();
+}
+
+ConsoleSnapshot AdminService::snapshot() const
+{
+    ConsoleSnapshot snapshot;
+    snapshot.users = users();
+    const qint64 now = m_clock.nowSeconds();
+    constexpr qint64 keepEndedFor = 3600;
+    for (auto &session : m_parts.sessions->listSessions({})) {
+        const qint64 endedAt = session.isRevoked() ? session.revokedAt : session.absoluteExpiresAt;
+        if (endedAt == 0 || endedAt > now - keepEndedFor)
+            snapshot.sessions.append(std::move(session));
+    }
+    snapshot.policy = policy();
+    snapshot.signingKeys = signingKeys();
+    snapshot.jwks = jwks();
+    snapshot.statistics = statistics();
+    AuditFilter recent;
+    recent.limit = maximumPendingEvents;
+    snapshot.recentAudit = m_parts.audit->query(recent);
+    return snapshot;
+}
+
+QList<AuditEvent> AdminService::queryAudit(const AuditFilter &filter) const
+{
+    return m_parts.audit->query(filter);
+}
+
+AuditVerification AdminService::verifyAudit() const
+{
+    AuditVerification verification;
+    const auto verified = m_parts.audit->verify();
+    verification.intact = bool(verified);
+    if (verified) {
+        verification.events = *verified;
+    } else {
+        verification.brokenAt = verified.error().eventId;
+        verification.reason = verified.error().reason;
+    }
+    return verification;
+}
+
+Result<qsizetype, QString> AdminService::exportAudit(const AuditFilter &filter, const QString &path) const
+{
+    const auto events = m_parts.audit->query(filter);
+    const auto format = path.endsWith(u".csv"_s, Qt::CaseInsensitive) ? AuditLog::ExportFormat::Csv
+                                                                       : AuditLog::ExportFormat::JsonLines;
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(u"cannot write %1: %2"_s.arg(QFileInfo(path).absoluteFilePath(), file.errorString()));
+    file.write(AuditLog::exportText(events, format).toUtf8());
+    if (!file.commit())
+        return fail(u"cannot write %1: %2"_s.arg(QFileInfo(path).absoluteFilePath(), file.errorString()));
+    return events.size();
 }

@@ -2,6 +2,9 @@
 
 #include "AdminOutcome.h"
 #include "AuditEvent.h"
+#include "AuditFilter.h"
+#include "AuditVerification.h"
+#include "ConsoleSnapshot.h"
 #include "ConnectionInfo.h"
 #include "Result.h"
 #include "ServerStatistics.h"
@@ -79,6 +82,13 @@ public:
     QList<SigningKeyInfo> signingKeys() const;
     QJsonObject jwks() const;
     ServerStatistics statistics() const;
+    SessionPolicy policy() const;
+    /// What the console starts from: live sessions and those ended within the last hour.
+    ConsoleSnapshot snapshot() const;
+    QList<AuditEvent> queryAudit(const AuditFilter &filter) const;
+    AuditVerification verifyAudit() const;
+    /// Writes the selected events to `path` (CSV when it ends in ".csv", else JSON lines).
+    Result<qsizetype, QString> exportAudit(const AuditFilter &filter, const QString &path) const;
 
 Q_SIGNALS:
     void usersChanged(const QList<User> &users);

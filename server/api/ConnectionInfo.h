@@ -19,5 +19,8 @@ struct ConnectionInfo {
     quint64 messagesOut = 0;
     quint64 bytesIn = 0;
     quint64 bytesOut = 0;
+    /// Once closed: the close code it ended with (sent, received, or 1006 when it just broke).
+    int closeCode = 0;
+    qint64 closedAtMs = 0;
 };
 Q_DECLARE_METATYPE(ConnectionInfo)

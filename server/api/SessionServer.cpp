@@ -1,10 +1,14 @@
 #include "SessionServer.h"
 
+#include "admin/AdminService.h"
 #include "config/ConfigFile.h"
 #include "runtime/ServerRuntime.h"
 
 #include <QLoggingCategory>
+#include <QPointer>
 #include <QThread>
+
+using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcSessionServer, "gatehouse.server")
 
@@ -20,6 +24,17 @@ SessionServer::SessionServer(SessionServerOptions options, QObject *parent)
     , m_options(std::move(options))
 {
     qRegisterMetaType<ServerState>();
+    qRegisterMetaType<ConnectionInfo>();
+    qRegisterMetaType<QList<ConnectionInfo>>();
+    qRegisterMetaType<ConsoleSnapshot>();
+    qRegisterMetaType<QList<User>>();
+    qRegisterMetaType<QList<SessionRecord>>();
+    qRegisterMetaType<QList<AuditEvent>>();
+    qRegisterMetaType<SessionPolicy>();
+    qRegisterMetaType<QList<SigningKeyInfo>>();
+    qRegisterMetaType<ServerStatistics>();
+    const QString login = qEnvironmentVariable("USER", qEnvironmentVariable("USERNAME"));
+    m_actor = login.isEmpty() ? u"console"_s : u"console:"_s + login;
 }
 
 SessionServer::~SessionServer()
@@ -46,6 +61,12 @@ void SessionServer::start()
     connect(m_runtime, &ServerRuntime::failed, this, &SessionServer::handleFailed);
     connect(m_runtime, &ServerRuntime::connectionsChanged, this, &SessionServer::connectionsChanged);
     connect(m_runtime, &ServerRuntime::connectionsSnapshot, this, &SessionServer::connectionsSnapshot);
+    connect(m_runtime, &ServerRuntime::usersChanged, this, &SessionServer::usersChanged);
+    connect(m_runtime, &ServerRuntime::sessionsChanged, this, &SessionServer::sessionsChanged);
+    connect(m_runtime, &ServerRuntime::auditAppended, this, &SessionServer::auditAppended);
+    connect(m_runtime, &ServerRuntime::policyChanged, this, &SessionServer::policyChanged);
+    connect(m_runtime, &ServerRuntime::signingKeysChanged, this, &SessionServer::signingKeysChanged);
+    connect(m_runtime, &ServerRuntime::statisticsSampled, this, &SessionServer::statisticsSampled);
     setState(ServerState::Starting);
     m_thread->start();
     QMetaObject::invokeMethod(m_runtime, &ServerRuntime::start, Qt::QueuedConnection);
@@ -75,6 +96,221 @@ void SessionServer::requestConnections()
 {
     if (m_runtime)
         QMetaObject::invokeMethod(m_runtime, &ServerRuntime::snapshotConnections, Qt::QueuedConnection);
+}
+
+void SessionServer::requestSnapshot()
+{
+    if (!m_runtime)
+        return;
+    QMetaObject::invokeMethod(
+        m_runtime,
+        [runtime = m_runtime, self = this] {
+            if (auto *admin = runtime->admin()) {
+                QMetaObject::invokeMethod(
+                    self, [self, snapshot = admin->snapshot()] { Q_EMIT self->snapshotReady(snapshot); },
+                    Qt::QueuedConnection);
+            }
+        },
+        Qt::QueuedConnection);
+}
+
+template<typename Value, typename Work>
+void SessionServer::ask(QObject *context, Work work, std::function<void(const Value &)> done, Value unavailable)
+{
+    QPointer<QObject> guard(context);
+    auto reply = [self = this, guard, done = std::move(done)](Value value) {
+        // Posted to the facade, which outlives the server thread, and delivered only if the
+        // asker is still there.
+        QMetaObject::invokeMethod(
+            self,
+            [guard, done, value = std::move(value)] {
+                if (guard && done)
+                    done(value);
+            },
+            Qt::QueuedConnection);
+    };
+    if (!m_runtime || m_state != ServerState::Running) {
+        reply(std::move(unavailable));
+        return;
+    }
+    QMetaObject::invokeMethod(
+        m_runtime,
+        [runtime = m_runtime, actor = AdminActor { m_actor, u"console"_s }, work = std::move(work), reply,
+         unavailable = std::move(unavailable)] {
+            auto *admin = runtime->admin();
+            reply(admin ? work(*admin, actor) : unavailable);
+        },
+        Qt::QueuedConnection);
+}
+
+namespace {
+AdminOutcome notRunning()
+{
+    AdminOutcome outcome;
+    outcome.error = u"the server is not running"_s;
+    return outcome;
+}
+
+QString errorOf(const auto &result)
+{
+    return result ? QString() : result.error();
+}
+} // namespace
+
+void SessionServer::disconnectConnection(quint64 connectionId, QObject *context, OutcomeHandler done)
+{
+    ask<AdminOutcome>(
+        context,
+        [connectionId](AdminService &admin, const AdminActor &actor) {
+            return admin.disconnectConnection(connectionId, actor);
+        },
+        std::move(done), notRunning());
+}
+
+void SessionServer::disconnectDevice(const QString &username, const QString &deviceId, QObject *context,
+                                     OutcomeHandler done)
+{
+    ask<AdminOutcome>(
+        context,
+        [username, deviceId](AdminService &admin, const AdminActor &actor) {
+            return admin.disconnectDevice(username, deviceId, actor);
+        },
+        std::move(done), notRunning());
+}
+
+void SessionServer::disconnectUser(const QString &username, QObject *context, OutcomeHandler done)
+{
+    ask<AdminOutcome>(
+        context,
+        [username](AdminService &admin, const AdminActor &actor) { return admin.disconnectUser(username, actor); },
+        std::move(done), notRunning());
+}
+
+void SessionServer::revokeSession(const QString &sessionId, QObject *context, OutcomeHandler done)
+{
+    ask<AdminOutcome>(
+        context,
+        [sessionId](AdminService &admin, const AdminActor &actor) { return admin.revokeSession(sessionId, actor); },
+        std::move(done), notRunning());
+}
+
+void SessionServer::revokeUser(const QString &username, QObject *context, OutcomeHandler done)
+{
+    ask<AdminOutcome>(
+        context,
+        [username](AdminService &admin, const AdminActor &actor) { return admin.revokeUser(username, actor); },
+        std::move(done), notRunning());
+}
+
+void SessionServer::revokeIssuedBefore(const QString &username, QObject *context, OutcomeHandler done)
+{
+    ask<AdminOutcome>(
+        context,
+        [username](AdminService &admin, const AdminActor &actor) {
+            return admin.revokeIssuedBefore(username, actor);
+        },
+        std::move(done), notRunning());
+}
+
+void SessionServer::broadcast(const QString &username, const QJsonValue &payload, QObject *context,
+                              OutcomeHandler done)
+{
+    ask<AdminOutcome>(
+        context,
+        [username, payload](AdminService &admin, const AdminActor &actor) {
+            return admin.broadcast(username, payload, actor);
+        },
+        std::move(done), notRunning());
+}
+
+void SessionServer::setPolicy(const SessionPolicy &policy, QObject *context, ErrorHandler done)
+{
+    ask<QString>(
+        context,
+        [policy](AdminService &admin, const AdminActor &actor) { return errorOf(admin.setPolicy(policy, actor)); },
+        std::move(done), notRunning().error);
+}
+
+void SessionServer::addUser(const QString &username, const QString &displayName, const QByteArray &password,
+                            const QStringList &roles, QObject *context, ErrorHandler done)
+{
+    ask<QString>(
+        context,
+        [=](AdminService &admin, const AdminActor &actor) {
+            return errorOf(admin.addUser(username, displayName, password, roles, actor));
+        },
+        std::move(done), notRunning().error);
+}
+
+void SessionServer::setUserEnabled(const QString &username, bool enabled, QObject *context, ErrorHandler done)
+{
+    ask<QString>(
+        context,
+        [=](AdminService &admin, const AdminActor &actor) {
+            return errorOf(admin.setUserEnabled(username, enabled, actor));
+        },
+        std::move(done), notRunning().error);
+}
+
+void SessionServer::setPassword(const QString &username, const QByteArray &password, QObject *context,
+                                ErrorHandler done)
+{
+    ask<QString>(
+        context,
+        [=](AdminService &admin, const AdminActor &actor) {
+            return errorOf(admin.setPassword(username, password, actor));
+        },
+        std::move(done), notRunning().error);
+}
+
+void SessionServer::setRoles(const QString &username, const QStringList &roles, QObject *context, ErrorHandler done)
+{
+    ask<QString>(
+        context,
+        [=](AdminService &admin, const AdminActor &actor) { return errorOf(admin.setRoles(username, roles, actor)); },
+        std::move(done), notRunning().error);
+}
+
+void SessionServer::rotateSigningKey(QObject *context, ErrorHandler done)
+{
+    ask<QString>(
+        context,
+        [](AdminService &admin, const AdminActor &actor) {
+            admin.rotateSigningKey(actor);
+            return QString();
+        },
+        std::move(done), notRunning().error);
+}
+
+void SessionServer::queryAudit(const AuditFilter &filter, QObject *context,
+                               std::function<void(const QList<AuditEvent> &events)> done)
+{
+    ask<QList<AuditEvent>>(
+        context, [filter](AdminService &admin, const AdminActor &) { return admin.queryAudit(filter); },
+        std::move(done), {});
+}
+
+void SessionServer::verifyAudit(QObject *context, std::function<void(const AuditVerification &result)> done)
+{
+    AuditVerification unavailable;
+    unavailable.reason = notRunning().error;
+    ask<AuditVerification>(
+        context, [](AdminService &admin, const AdminActor &) { return admin.verifyAudit(); }, std::move(done),
+        unavailable);
+}
+
+void SessionServer::exportAudit(const AuditFilter &filter, const QString &path, QObject *context,
+                                std::function<void(qsizetype written, const QString &error)> done)
+{
+    using Written = std::pair<qsizetype, QString>;
+    ask<Written>(
+        context,
+        [filter, path](AdminService &admin, const AdminActor &) {
+            const auto written = admin.exportAudit(filter, path);
+            return written ? Written { *written, {} } : Written { 0, written.error() };
+        },
+        [done = std::move(done)](const Written &result) { done(result.first, result.second); },
+        Written { 0, notRunning().error });
 }
 
 void SessionServer::handleStarted(const QString &listenAddress)

@@ -1,13 +1,19 @@
 #pragma once
 
+#include "AdminOutcome.h"
+#include "AuditFilter.h"
+#include "AuditVerification.h"
 #include "ConnectionInfo.h"
+#include "ConsoleSnapshot.h"
 #include "ServerState.h"
 #include "SessionServerOptions.h"
 
+#include <QJsonValue>
 #include <QList>
 #include <QObject>
 #include <QString>
 
+#include <functional>
 #include <memory>
 
 class QThread;
@@ -37,6 +43,46 @@ public:
     /// Asks for every live connection; answered by connectionsSnapshot() once the server has
     /// gathered them from its I/O threads. Never blocks the caller.
     void requestConnections();
+    /// Asks for users, sessions, policy, keys, statistics and the recent audit; answered by
+    /// snapshotReady(). The change signals below then keep it current.
+    void requestSnapshot();
+
+    /// Callbacks of the actions below run on this object's thread, and only while `context`
+    /// lives. Every action is audited with actor() as the actor, exactly as the admin API
+    /// audits its own.
+    using OutcomeHandler = std::function<void(const AdminOutcome &)>;
+    /// Empty on success, else why it failed, in words.
+    using ErrorHandler = std::function<void(const QString &error)>;
+
+    void disconnectConnection(quint64 connectionId, QObject *context, OutcomeHandler done);
+    void disconnectDevice(const QString &username, const QString &deviceId, QObject *context, OutcomeHandler done);
+    void disconnectUser(const QString &username, QObject *context, OutcomeHandler done);
+    void revokeSession(const QString &sessionId, QObject *context, OutcomeHandler done);
+    /// Single logout: every session of every device of the user.
+    void revokeUser(const QString &username, QObject *context, OutcomeHandler done);
+    /// Every token issued to the user before now is refused from now on.
+    void revokeIssuedBefore(const QString &username, QObject *context, OutcomeHandler done);
+    /// To every live connection of `username`, or of everyone when it is empty.
+    void broadcast(const QString &username, const QJsonValue &payload, QObject *context, OutcomeHandler done);
+
+    void setPolicy(const SessionPolicy &policy, QObject *context, ErrorHandler done);
+    void addUser(const QString &username, const QString &displayName, const QByteArray &password,
+                 const QStringList &roles, QObject *context, ErrorHandler done);
+    void setUserEnabled(const QString &username, bool enabled, QObject *context, ErrorHandler done);
+    void setPassword(const QString &username, const QByteArray &password, QObject *context, ErrorHandler done);
+    void setRoles(const QString &username, const QStringList &roles, QObject *context, ErrorHandler done);
+    void rotateSigningKey(QObject *context, ErrorHandler done);
+
+    void queryAudit(const AuditFilter &filter, QObject *context,
+                    std::function<void(const QList<AuditEvent> &events)> done);
+    void verifyAudit(QObject *context, std::function<void(const AuditVerification &result)> done);
+    /// Writes the events `filter` selects to `path` (JSON lines or CSV, by the suffix ".csv"),
+    /// on the server thread; `done` gets the number written or the error.
+    void exportAudit(const AuditFilter &filter, const QString &path, QObject *context,
+                     std::function<void(qsizetype written, const QString &error)> done);
+
+    /// Who the console acts as in the audit log: "console:<login name>".
+    QString actor() const { return m_actor; }
 
 Q_SIGNALS:
     void stateChanged(ServerState state);
@@ -44,11 +90,24 @@ Q_SIGNALS:
     /// every 100 ms per I/O thread), so a view can follow thousands of clients cheaply.
     void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
     void connectionsSnapshot(const QList<ConnectionInfo> &connections);
+    void snapshotReady(const ConsoleSnapshot &snapshot);
+    // Coalesced by the server: at most every 250 ms (statistics once a second).
+    void usersChanged(const QList<User> &users);
+    /// Sessions opened, refreshed or ended, as they are now.
+    void sessionsChanged(const QList<SessionRecord> &sessions);
+    void auditAppended(const QList<AuditEvent> &events);
+    void policyChanged(const SessionPolicy &policy);
+    void signingKeysChanged(const QList<SigningKeyInfo> &keys, const QJsonObject &jwks);
+    void statisticsSampled(const ServerStatistics &statistics);
 
 private:
     void handleStarted(const QString &listenAddress);
     void handleFailed(const QString &message);
     void setState(ServerState state);
+    /// Runs `work` with the AdminService on the server thread and hands its result to `done`
+    /// back on this thread, if `context` still exists; `unavailable` when the server is not running.
+    template<typename Value, typename Work>
+    void ask(QObject *context, Work work, std::function<void(const Value &)> done, Value unavailable);
 
     struct ThreadStopper {
         void operator()(QThread *thread) const;
@@ -61,4 +120,5 @@ private:
     QString m_errorString;
     QString m_listenAddress;
     QString m_dataDirectory;
+    QString m_actor;
 };

@@ -132,10 +132,10 @@ QList<AuditEvent> AuditLog::query(const Filter &filter) const
 {
     QSqlQuery query(m_database.connection());
     query.prepare(u"SELECT "_s + eventColumns
-                  + u" FROM audit_events WHERE at_ms >= ? AND (COALESCE(?, '') = '' OR actor = ?)"
+                  + u" FROM audit_events WHERE at_ms >= ? AND (? = 0 OR at_ms <= ?) AND (COALESCE(?, '') = '' OR actor = ?)"
                     " AND (COALESCE(?, '') = '' OR username = ?) AND (COALESCE(?, '') = '' OR type = ?)"
                     " ORDER BY id DESC LIMIT ?"_s);
-    for (const QVariant &value : { QVariant(filter.sinceMs), QVariant(filter.actor), QVariant(filter.actor),
+    for (const QVariant &value : { QVariant(filter.sinceMs), QVariant(filter.untilMs), QVariant(filter.untilMs), QVariant(filter.actor), QVariant(filter.actor),
                                    QVariant(filter.username), QVariant(filter.username), QVariant(filter.type),
                                    QVariant(filter.type), QVariant(std::clamp(filter.limit, 1, 100000)) })
         query.addBindValue(value);

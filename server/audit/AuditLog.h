@@ -1,6 +1,7 @@
 #pragma once
 
 #include "AuditEvent.h"
+#include "AuditFilter.h"
 #include "Result.h"
 
 #include <QList>
@@ -15,13 +16,7 @@ class Database;
 /// removed, inserted or cut-off event shows up in verify(). Tokens and passwords never go in.
 class AuditLog final {
 public:
-    struct Filter {
-        qint64 sinceMs = 0;
-        QString actor;
-        QString username;
-        QString type;
-        int limit = 1000;
-    };
+    using Filter = AuditFilter;
 
     struct Break {
         qint64 eventId = 0; ///< the first event that does not check out (0: the head)

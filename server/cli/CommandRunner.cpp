@@ -127,7 +127,9 @@ void CommandRunner::runAuditCommand()
     }
     // Oldest first, as a log is read; the chain hashes are included so that an export can be
     // checked against the database later.
-    auto events = audit.query({ 0, {}, {}, {}, 1'000'000 });
+    AuditFilter everything;
+    everything.limit = 1'000'000;
+    auto events = audit.query(everything);
     std::reverse(events.begin(), events.end());
     succeed(AuditLog::exportText(events, m_command.format == "csv"_L1 ? AuditLog::ExportFormat::Csv
                                                                       : AuditLog::ExportFormat::JsonLines));

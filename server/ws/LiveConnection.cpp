@@ -2,8 +2,8 @@
 
 #include "auth/StrictJson.h"
 #include "ws/CloseCode.h"
-
 #include "ws/WebSocketStream.h"
+
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -164,5 +164,7 @@ void LiveConnection::handleDisconnected()
     m_closing = true;
     if (m_timer != 0)
         killTimer(std::exchange(m_timer, 0));
+    m_info.closeCode = m_stream && m_stream->closeCode() != 0 ? m_stream->closeCode() : 1006;
+    m_info.closedAtMs = QDateTime::currentMSecsSinceEpoch();
     Q_EMIT closed(m_info.id);
 }

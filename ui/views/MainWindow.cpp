@@ -1,11 +1,35 @@
 #include "views/MainWindow.h"
 
 #include "SessionServer.h"
+#include "lab/LabPanel.h"
+#include "models/LiveState.h"
+#include "models/UsersModel.h"
+#include "views/ActivityView.h"
+#include "views/AuditView.h"
+#include "views/KeysView.h"
+#include "views/PolicyEditor.h"
 #include "views/ServerStatusPanel.h"
+#include "views/SessionsView.h"
+#include "views/Theme.h"
+#include "views/TrayIcon.h"
+#include "views/UserDialog.h"
+#include "views/UsersAdminView.h"
 
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QHeaderView>
 #include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QTreeView>
 #include <QVBoxLayout>
 
 using namespace Qt::StringLiterals;
@@ -13,24 +37,134 @@ using namespace Qt::StringLiterals;
 MainWindow::MainWindow(SessionServer &server, QWidget *parent)
     : QMainWindow(parent)
     , m_server(server)
+    , m_state(new LiveState(this))
     , m_tabs(new QTabWidget(this))
+    , m_connectionCount(new QLabel(this))
 {
     setObjectName(u"mainWindow"_s);
     setWindowTitle(tr("Gatehouse"));
     m_tabs->setObjectName(u"mainTabWidget"_s);
+    m_tabs->setDocumentMode(true);
 
+    m_sessions = new SessionsView(server, *m_state, m_tabs);
+    m_sessions->setObjectName(u"sessionsView"_s);
+    m_audit = new AuditView(server, m_tabs);
+    m_audit->setObjectName(u"auditView"_s);
+    m_activity = new ActivityView(server, m_tabs);
+    m_activity->setObjectName(u"activityView"_s);
+    m_policy = new PolicyEditor(server, m_tabs);
+    m_policy->setObjectName(u"policyEditor"_s);
+    m_usersAdmin = new UsersAdminView(server, *m_sessions->usersModel(), m_tabs);
+    m_usersAdmin->setObjectName(u"usersAdminView"_s);
+    m_keys = new KeysView(server, m_tabs);
+    m_keys->setObjectName(u"keysView"_s);
+    m_lab = new LabPanel(server, m_tabs);
+    m_lab->setObjectName(u"labPanel"_s);
     auto *overview = new QWidget(m_tabs);
     auto *layout = new QVBoxLayout(overview);
     auto *status = new ServerStatusPanel(server, overview);
     status->setObjectName(u"serverStatusPanel"_s);
     layout->addWidget(status);
     layout->addStretch();
-    m_tabs->addTab(overview, tr("Server"));
+
+    m_tabs->addTab(m_sessions, tr("&Sessions"));
+    m_tabs->addTab(m_audit, tr("&Audit"));
+    m_tabs->addTab(m_activity, tr("Acti&vity"));
+    m_tabs->addTab(m_policy, tr("&Policy"));
+    m_tabs->addTab(m_usersAdmin, tr("&Users"));
+    m_tabs->addTab(m_keys, tr("&Keys"));
+    m_tabs->addTab(m_lab, tr("&Lab"));
+    m_tabs->addTab(overview, tr("Se&rver"));
     setCentralWidget(m_tabs);
+    m_connectionCount->setObjectName(u"connectionCountLabel"_s);
+    statusBar()->addPermanentWidget(m_connectionCount);
+    m_tray = new TrayIcon(this);
+
+    connect(m_sessions, &SessionsView::outcome, this, &MainWindow::showOutcome);
+    connect(m_audit, &AuditView::outcome, this, &MainWindow::showOutcome);
+    connect(m_policy, &PolicyEditor::outcome, this, &MainWindow::showOutcome);
+    connect(m_usersAdmin, &UsersAdminView::outcome, this, &MainWindow::showOutcome);
+    connect(m_keys, &KeysView::outcome, this, &MainWindow::showOutcome);
+    connect(m_lab, &LabPanel::outcome, this, &MainWindow::showOutcome);
+    connect(m_tray, &TrayIcon::warning, this, &MainWindow::showOutcome);
+
+    // The server's feeds into the console's state; all queued, all coalesced by the server.
+    connect(&server, &SessionServer::snapshotReady, this, [this](const ConsoleSnapshot &snapshot) {
+        m_state->applySnapshot(snapshot);
+        offerFirstRun(snapshot.users.isEmpty());
+    });
+    connect(&server, &SessionServer::connectionsSnapshot, m_state, &LiveState::applyConnectionsSnapshot);
+    connect(&server, &SessionServer::connectionsChanged, m_state, &LiveState::applyConnections);
+    connect(&server, &SessionServer::usersChanged, m_state, &LiveState::applyUsers);
+    connect(&server, &SessionServer::sessionsChanged, m_state, &LiveState::applySessions);
+    connect(&server, &SessionServer::policyChanged, m_state, &LiveState::applyPolicy);
+    connect(&server, &SessionServer::auditAppended, m_tray, &TrayIcon::noteEvents);
+    connect(m_state, &LiveState::usersTouched, this, [this] {
+        m_connectionCount->setText(tr("%n live connection(s)", nullptr, int(m_state->totalLiveConnections())));
+        m_tray->setConnectionCount(m_state->totalLiveConnections());
+    });
+    auto *prune = new QTimer(this);
+    prune->setInterval(30'000);
+    connect(prune, &QTimer::timeout, this, [this] { m_state->prune(QDateTime::currentMSecsSinceEpoch()); });
+    prune->start();
 
     connect(&server, &SessionServer::stateChanged, this, &MainWindow::handleServerStateChanged);
+    buildMenus();
+    resize(1100, 700);
+    restoreSettings();
     handleServerStateChanged();
-    resize(900, 600);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus()
+{
+    auto *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Export audit…"), this, [this] {
+        showTab(AuditTab);
+        m_audit->findChild<QPushButton *>(u"auditExportButton"_s)->click();
+    });
+    file->addSeparator();
+    auto *quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
+    quit->setShortcut(QKeySequence::Quit);
+
+    auto *actions = menuBar()->addMenu(tr("&Actions"));
+    actions->addActions(m_sessions->userActions());
+    actions->addSeparator();
+    actions->addAction(tr("&Add user…"), QKeySequence(Qt::CTRL | Qt::Key_N), m_usersAdmin, &UsersAdminView::addUser);
+    actions->addAction(tr("&Refresh from server"), QKeySequence::Refresh, this, [this] {
+        m_server.requestSnapshot();
+        m_server.requestConnections();
+    });
+
+    auto *view = menuBar()->addMenu(tr("&View"));
+    auto *dark = view->addAction(tr("&Dark theme"));
+    dark->setObjectName(u"darkThemeAction"_s);
+    dark->setCheckable(true);
+    dark->setChecked(QSettings().value(u"view/dark"_s, false).toBool());
+    if (dark->isChecked())
+        Theme::apply(true);
+    connect(dark, &QAction::toggled, this, [](bool on) {
+        Theme::apply(on);
+        QSettings().setValue(u"view/dark"_s, on);
+    });
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        auto *go = view->addAction(m_tabs->tabText(i), this, [this, i] { m_tabs->setCurrentIndex(i); });
+        go->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
+    }
+
+    auto *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Gatehouse"), this, [this] {
+        QMessageBox::about(this, tr("About Gatehouse"),
+                           tr("<b>Gatehouse</b> %1<br>Self-hosted sessions for real-time applications.<br>"
+                              "Licensed under the GNU GPL, version 3 or later.")
+                               .arg(QApplication::applicationVersion()));
+    });
+}
+
+void MainWindow::showTab(Tab tab)
+{
+    m_tabs->setCurrentIndex(int(tab));
 }
 
 void MainWindow::handleServerStateChanged()
@@ -38,9 +172,13 @@ void MainWindow::handleServerStateChanged()
     switch (m_server.state()) {
     case ServerState::Running:
         statusBar()->showMessage(tr("Listening on %1").arg(m_server.listenAddress()));
+        setWindowTitle(tr("Gatehouse — %1").arg(m_server.listenAddress()));
+        m_server.requestSnapshot();
+        m_server.requestConnections();
         break;
     case ServerState::Failed:
         statusBar()->showMessage(tr("Server stopped: %1").arg(m_server.errorString()));
+        showTab(ServerTab); // the reason is spelled out there
         break;
     case ServerState::Starting:
         statusBar()->showMessage(tr("Starting…"));
@@ -49,4 +187,68 @@ void MainWindow::handleServerStateChanged()
         statusBar()->showMessage(tr("Stopped"));
         break;
     }
+}
+
+void MainWindow::showOutcome(const QString &message)
+{
+    statusBar()->showMessage(message, 15000);
+}
+
+void MainWindow::offerFirstRun(bool noUsers)
+{
+    if (!noUsers || std::exchange(m_firstRunOffered, true))
+        return;
+    auto *box = new QMessageBox(QMessageBox::Information, tr("Welcome to Gatehouse"),
+                                tr("This data directory has no users yet. Create the first one, or start a demo with "
+                                   "simulated users at lab speed to watch sessions live."),
+                                QMessageBox::NoButton, this);
+    box->setObjectName(u"firstRunDialog"_s);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    auto *create = box->addButton(tr("Create first user…"), QMessageBox::AcceptRole);
+    auto *demo = box->addButton(tr("Start a demo"), QMessageBox::ActionRole);
+    demo->setObjectName(u"startDemoButton"_s);
+    box->addButton(tr("Later"), QMessageBox::RejectRole);
+    connect(box, &QMessageBox::buttonClicked, this, [this, create, demo](QAbstractButton *button) {
+        if (button == create) {
+            showTab(UsersTab);
+            m_usersAdmin->addUser();
+        } else if (button == demo) {
+            m_server.setPolicy(SessionPolicy::labSpeed(), this, [](const QString &) {});
+            m_lab->startLab(4, 2);
+            showTab(SessionsTab);
+        }
+    });
+    box->open();
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings settings;
+    restoreGeometry(settings.value(u"window/geometry"_s).toByteArray());
+    restoreState(settings.value(u"window/state"_s).toByteArray());
+    m_tabs->setCurrentIndex(settings.value(u"window/tab"_s, 0).toInt());
+    m_sessions->usersTable()->horizontalHeader()->restoreState(settings.value(u"columns/users"_s).toByteArray());
+    m_sessions->sessionTree()->header()->restoreState(settings.value(u"columns/sessions"_s).toByteArray());
+    m_audit->table()->horizontalHeader()->restoreState(settings.value(u"columns/audit"_s).toByteArray());
+    for (auto *splitter : findChildren<QSplitter *>())
+        splitter->restoreState(settings.value(u"splitters/"_s + splitter->objectName()).toByteArray());
+}
+
+void MainWindow::saveSettings() const
+{
+    QSettings settings;
+    settings.setValue(u"window/geometry"_s, saveGeometry());
+    settings.setValue(u"window/state"_s, saveState());
+    settings.setValue(u"window/tab"_s, m_tabs->currentIndex());
+    settings.setValue(u"columns/users"_s, m_sessions->usersTable()->horizontalHeader()->saveState());
+    settings.setValue(u"columns/sessions"_s, m_sessions->sessionTree()->header()->saveState());
+    settings.setValue(u"columns/audit"_s, m_audit->table()->horizontalHeader()->saveState());
+    for (const auto *splitter : findChildren<QSplitter *>())
+        settings.setValue(u"splitters/"_s + splitter->objectName(), splitter->saveState());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveSettings();
+    QMainWindow::closeEvent(event);
 }

@@ -1,0 +1,198 @@
+#include "views/PolicyEditor.h"
+
+#include "SessionServer.h"
+#include "views/Confirmation.h"
+
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStyle>
+#include <QVBoxLayout>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+QString humanDuration(qint64 seconds)
+{
+    QStringList parts;
+    if (seconds >= 86400)
+        parts.append(PolicyEditor::tr("%n day(s)", nullptr, int(seconds / 86400)));
+    if (seconds % 86400 >= 3600)
+        parts.append(PolicyEditor::tr("%n h", nullptr, int((seconds % 86400) / 3600)));
+    if (seconds % 3600 >= 60)
+        parts.append(PolicyEditor::tr("%n min", nullptr, int((seconds % 3600) / 60)));
+    if (seconds % 60 != 0 || parts.isEmpty())
+        parts.append(PolicyEditor::tr("%n s", nullptr, int(seconds % 60)));
+    return parts.join(u' ');
+}
+} // namespace
+
+PolicyEditor::PolicyEditor(SessionServer &server, QWidget *parent)
+    : QWidget(parent)
+    , m_server(server)
+    , m_findings(new QListWidget(this))
+    , m_error(new QLabel(this))
+    , m_apply(new QPushButton(tr("&Apply"), this))
+    , m_revert(new QPushButton(tr("&Revert"), this))
+{
+    const struct {
+        QString member;
+        std::chrono::seconds SessionPolicy::*value;
+        QString label;
+        QString help;
+    } members[] = {
+        { u"access_token_ttl"_s, &SessionPolicy::accessTokenTtl, tr("Access token"),
+          tr("How long an access token (JWT) is accepted; live connections are closed with 4001 at its expiry.") },
+        { u"refresh_token_idle_ttl"_s, &SessionPolicy::refreshTokenIdleTtl, tr("Refresh token, unused"),
+          tr("An unused refresh token dies after this long.") },
+        { u"refresh_token_max_ttl"_s, &SessionPolicy::refreshTokenMaxTtl, tr("Session, absolute"),
+          tr("No session lives longer than this, however often it refreshes.") },
+        { u"session_idle_ttl"_s, &SessionPolicy::sessionIdleTtl, tr("Session, idle"),
+          tr("A session with no refresh for this long ends.") },
+        { u"session_cookie_ttl"_s, &SessionPolicy::sessionCookieTtl, tr("Browser session cookie"),
+          tr("The short-lived cookie of the 2-Cookie Handoff: the local session.") },
+        { u"id_token_ttl"_s, &SessionPolicy::idTokenTtl, tr("ID token"), tr("Lifetime of OIDC ID tokens.") },
+        { u"sli_cookie_ttl"_s, &SessionPolicy::sliCookieTtl, tr("SLI cookie"),
+          tr("Single login identification: how long silent re-authentication stays possible.") },
+    };
+    auto *form = new QFormLayout;
+    for (const auto &member : members) {
+        auto *spin = new QSpinBox(this);
+        spin->setObjectName(member.member);
+        spin->setRange(1, 366 * 86400);
+        spin->setSuffix(tr(" s"));
+        spin->setAccelerated(true);
+        spin->setAccessibleName(member.label);
+        spin->setToolTip(member.help);
+        auto *human = new QLabel(this);
+        human->setMinimumWidth(160);
+        auto *row = new QHBoxLayout;
+        row->addWidget(spin);
+        row->addWidget(human, 1);
+        form->addRow(member.label, row);
+        m_fields.append({ member.member, member.value, spin, human });
+        connect(spin, &QSpinBox::valueChanged, this, &PolicyEditor::review);
+    }
+
+    m_findings->setObjectName(u"policyFindings"_s);
+    m_findings->setAccessibleName(tr("Policy review"));
+    m_findings->setWordWrap(true);
+    m_error->setObjectName(u"policyError"_s);
+    m_error->setWordWrap(true);
+    m_error->setStyleSheet(u"color: #c0392b"_s);
+    m_apply->setObjectName(u"applyPolicyButton"_s);
+    m_revert->setObjectName(u"revertPolicyButton"_s);
+    auto *labSpeed = new QPushButton(tr("&Lab speed"), this);
+    labSpeed->setObjectName(u"labSpeedButton"_s);
+    labSpeed->setToolTip(tr("Lifetimes of seconds, so that expiry, refresh and revocation can be watched live"));
+    auto *defaults = new QPushButton(tr("&Defaults"), this);
+    defaults->setObjectName(u"defaultPolicyButton"_s);
+
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(labSpeed);
+    buttons->addWidget(defaults);
+    buttons->addStretch();
+    buttons->addWidget(m_revert);
+    buttons->addWidget(m_apply);
+
+    auto *layout = new QVBoxLayout(this);
+    auto *intro
+        = new QLabel(tr("Lifetimes apply to tokens and sessions issued from the moment they are applied."), this);
+    intro->setWordWrap(true);
+    layout->addWidget(intro);
+    layout->addLayout(form);
+    layout->addWidget(m_error);
+    layout->addWidget(new QLabel(tr("Review"), this));
+    layout->addWidget(m_findings, 1);
+    layout->addLayout(buttons);
+
+    connect(labSpeed, &QPushButton::clicked, this, [this] { fill(SessionPolicy::labSpeed()); });
+    connect(defaults, &QPushButton::clicked, this, [this] { fill(SessionPolicy {}); });
+    connect(m_revert, &QPushButton::clicked, this, [this] { fill(m_current); });
+    connect(m_apply, &QPushButton::clicked, this, &PolicyEditor::apply);
+    connect(&server, &SessionServer::policyChanged, this, &PolicyEditor::showPolicy);
+    connect(&server, &SessionServer::snapshotReady, this,
+            [this](const ConsoleSnapshot &snapshot) { showPolicy(snapshot.policy); });
+    showPolicy(SessionPolicy {});
+}
+
+SessionPolicy PolicyEditor::editedPolicy() const
+{
+    SessionPolicy policy;
+    for (const auto &field : m_fields)
+        policy.*field.value = std::chrono::seconds(field.spin->value());
+    return policy;
+}
+
+void PolicyEditor::showPolicy(const SessionPolicy &policy)
+{
+    m_current = policy;
+    fill(policy);
+}
+
+void PolicyEditor::fill(const SessionPolicy &policy)
+{
+    for (const auto &field : std::as_const(m_fields)) {
+        const QSignalBlocker blocker(field.spin);
+        field.spin->setValue(int((policy.*field.value).count()));
+    }
+    review();
+}
+
+void PolicyEditor::review()
+{
+    const SessionPolicy edited = editedPolicy();
+    for (const auto &field : std::as_const(m_fields))
+        field.human->setText(humanDuration((edited.*field.value).count()));
+    const auto checked = SessionPolicy::fromJson(edited.toJson(), m_current);
+    m_error->setText(checked ? QString() : checked.error());
+    m_error->setVisible(!checked);
+    m_findings->clear();
+    if (checked) {
+        for (const auto &finding : checked->review()) {
+            const bool problem = finding.severity == PolicyFinding::Severity::Problem;
+            auto *item = new QListWidgetItem(
+                style()->standardIcon(problem ? QStyle::SP_MessageBoxWarning : QStyle::SP_MessageBoxInformation),
+                (problem ? tr("Problem: ") : tr("Advice: ")) + finding.text, m_findings);
+            item->setData(Qt::UserRole, finding.member);
+        }
+        if (m_findings->count() == 0)
+            new QListWidgetItem(style()->standardIcon(QStyle::SP_DialogApplyButton),
+                                tr("These lifetimes fit together."), m_findings);
+    }
+    const bool changed = !(edited == m_current);
+    m_apply->setEnabled(checked && changed);
+    m_revert->setEnabled(changed);
+}
+
+void PolicyEditor::apply()
+{
+    const auto checked = SessionPolicy::fromJson(editedPolicy().toJson(), m_current);
+    if (!checked)
+        return;
+    int problems = 0;
+    for (const auto &finding : checked->review())
+        problems += finding.severity == PolicyFinding::Severity::Problem;
+    if (problems == 0) {
+        send(*checked);
+        return;
+    }
+    confirmThen(this, tr("Apply a policy with problems?"),
+                tr("The review found %n problem(s) with these lifetimes. Apply them anyway?", nullptr, problems),
+                tr("Apply anyway"), [this, policy = *checked] { send(policy); });
+}
+
+void PolicyEditor::send(const SessionPolicy &policy)
+{
+    m_server.setPolicy(policy, this, [this](const QString &error) {
+        if (!error.isEmpty()) {
+            m_error->setText(tr("The server refused the policy: %1").arg(error));
+            m_error->setVisible(true);
+            return;
+        }
+        Q_EMIT outcome(tr("Policy applied: it governs tokens issued from now on."));
+    });
+}

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "SessionPolicy.h"
+
+#include <QWidget>
+
+#include <chrono>
+
+class QDialogButtonBox;
+class QLabel;
+class QListWidget;
+class QPushButton;
+class QSpinBox;
+class SessionServer;
+
+/// Edits token and session lifetimes and the consistency review that explains, in words,
+/// which combinations break a flow. Apply sends the policy through the facade (audited); a
+/// policy with problems is applied only after a confirmation.
+class PolicyEditor final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(PolicyEditor)
+
+public:
+    explicit PolicyEditor(SessionServer &server, QWidget *parent = nullptr);
+
+    /// What the fields hold now (unchecked).
+    SessionPolicy editedPolicy() const;
+    /// Shows `policy` as the server's current one.
+    void showPolicy(const SessionPolicy &policy);
+    void apply();
+
+Q_SIGNALS:
+    void outcome(const QString &message);
+
+private:
+    struct Field {
+        QString member;
+        std::chrono::seconds SessionPolicy::*value;
+        QSpinBox *spin;
+        QLabel *human;
+    };
+
+    void fill(const SessionPolicy &policy);
+    void review();
+    void send(const SessionPolicy &policy);
+
+    SessionServer &m_server;
+    SessionPolicy m_current;
+    QList<Field> m_fields;
+    QListWidget *m_findings = nullptr;
+    QLabel *m_error = nullptr;
+    QPushButton *m_apply = nullptr;
+    QPushButton *m_revert = nullptr;
+};
