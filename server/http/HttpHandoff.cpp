@@ -30,7 +30,8 @@ void HttpHandoff::adopt(qintptr socket)
     const bool posted = QMetaObject::invokeMethod(
         this,
         [this, socket] {
-            auto *adopted = new QTcpSocket;
+            // Parented, so that connections still open when the server stops go with it.
+            auto *adopted = new QTcpSocket(this);
             if (!adopted->setSocketDescriptor(socket)) {
                 delete adopted;
                 ::close(static_cast<int>(socket));

@@ -22,7 +22,7 @@ LabDevice::LabDevice(QNetworkAccessManager &network, const QUrl &server, const Q
     , m_username(username)
     , m_password(password)
     , m_deviceId(deviceId)
-    , m_socket(u"http://gatehouse-lab"_s, QWebSocketProtocol::VersionLatest, this)
+    , m_socket(QString(), QWebSocketProtocol::VersionLatest, this) // not a browser: no Origin
 {
     m_retry.setSingleShot(true);
     connect(&m_retry, &QTimer::timeout, this, [this] { m_accessToken.isEmpty() ? login() : connectSocket(); });

@@ -1,5 +1,7 @@
 #include "lab/LabPanel.h"
 
+#include "models/Numerus.h"
+
 #include "SessionServer.h"
 
 #include <QFormLayout>
@@ -108,7 +110,8 @@ void LabPanel::startLab(int users, int devicesPerUser)
                                       simulator->start(url, usernames, password, devicesPerUser);
                                   });
         m_stop->setEnabled(true);
-        Q_EMIT outcome(tr("Lab started: %n device(s)", nullptr, int(usernames.size()) * devicesPerUser));
+        Q_EMIT outcome(numerus(tr("Lab started: %n device(s)", nullptr, int(usernames.size()) * devicesPerUser),
+                               int(usernames.size()) * devicesPerUser));
     };
     for (const auto &username : std::as_const(usernames)) {
         m_server.addUser(username, tr("Lab user %1").arg(username.mid(4)), m_password.toUtf8(), { u"user"_s }, this,

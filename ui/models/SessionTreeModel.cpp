@@ -1,5 +1,7 @@
 #include "models/SessionTreeModel.h"
 
+#include "models/Numerus.h"
+
 #include "models/LiveState.h"
 
 #include <QDateTime>
@@ -281,7 +283,8 @@ QVariant SessionTreeModel::data(const QModelIndex &index, int role) const
         if (role == Qt::DisplayRole && index.column() == Name)
             return node->key;
         if (role == Qt::DisplayRole && index.column() == State)
-            return tr("%n live connection(s)", nullptr, m_state.liveConnectionCount(m_username));
+            return numerus(tr("%n live connection(s)", nullptr, m_state.liveConnectionCount(m_username)),
+                           m_state.liveConnectionCount(m_username));
         return {};
     }
     case Kind::Device: {

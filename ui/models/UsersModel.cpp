@@ -1,5 +1,7 @@
 #include "models/UsersModel.h"
 
+#include "models/Numerus.h"
+
 #include "models/LiveState.h"
 
 #include <QDateTime>
@@ -39,7 +41,8 @@ QVariant UsersModel::data(const QModelIndex &index, int role) const
     if (role == EnabledRole)
         return user->enabled;
     if (role == Qt::ToolTipRole && index.column() == State)
-        return user->enabled ? tr("%n live connection(s)", nullptr, connections) : tr("Disabled: cannot log in");
+        return user->enabled ? numerus(tr("%n live connection(s)", nullptr, connections), connections)
+                             : tr("Disabled: cannot log in");
     if (role == Qt::DisplayRole || role == SortRole) {
         const bool sorting = role == SortRole;
         switch (Column(index.column())) {

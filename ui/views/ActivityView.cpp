@@ -1,5 +1,7 @@
 #include "views/ActivityView.h"
 
+#include "models/Numerus.h"
+
 #include "SessionServer.h"
 #include "views/ActivityChart.h"
 
@@ -17,7 +19,7 @@ QString uptimeText(qint64 seconds)
     const QString clock = u"%1:%2:%3"_s.arg((seconds / 3600) % 24, 2, 10, QLatin1Char('0'))
                               .arg((seconds / 60) % 60, 2, 10, QLatin1Char('0'))
                               .arg(seconds % 60, 2, 10, QLatin1Char('0'));
-    return days > 0 ? ActivityView::tr("%n day(s), %1", nullptr, int(days)).arg(clock) : clock;
+    return days > 0 ? numerus(ActivityView::tr("%n day(s), %1", nullptr, int(days)), int(days)).arg(clock) : clock;
 }
 } // namespace
 
@@ -89,13 +91,15 @@ void ActivityView::addStatistics(const ServerStatistics &statistics)
                                   : tr("off: plain HTTP and WS; keep it on loopback or "
                                        "behind a TLS proxy"));
     m_uptime->setText(uptimeText(std::max<qint64>(0, (statistics.sampledAtMs - statistics.startedAtMs) / 1000)));
-    m_limits->setText(tr("%1 connections in all, %2 per user; messages up to %3; handshake timeout %4 ms; %n I/O "
-                         "thread(s)",
-                         nullptr, statistics.ioThreads)
-                          .arg(locale.toString(statistics.maximumConnections))
-                          .arg(locale.toString(statistics.maximumConnectionsPerUser))
-                          .arg(locale.formattedDataSize(statistics.maximumMessageSize))
-                          .arg(statistics.handshakeTimeoutMs));
+    m_limits->setText(
+        numerus(tr("%1 connections in all, %2 per user; messages up to %3; handshake timeout %4 ms; %n I/O "
+                   "thread(s)",
+                   nullptr, statistics.ioThreads),
+                statistics.ioThreads)
+            .arg(locale.toString(statistics.maximumConnections))
+            .arg(locale.toString(statistics.maximumConnectionsPerUser))
+            .arg(locale.formattedDataSize(statistics.maximumMessageSize))
+            .arg(statistics.handshakeTimeoutMs));
     m_totals->setText(tr("%1 handshakes accepted · %2 logins, %3 failed · %4 refreshes · %5 reuses detected · %6 "
                          "revocations")
                           .arg(locale.toString(statistics.handshakesAccepted))

@@ -1,5 +1,7 @@
 #include "views/AuditView.h"
 
+#include "models/Numerus.h"
+
 #include "SessionServer.h"
 #include "models/AuditFilterProxy.h"
 #include "models/AuditLogModel.h"
@@ -166,7 +168,7 @@ void AuditView::searchServer()
 {
     m_server.queryAudit(filter(), this, [this](const QList<AuditEvent> &events) {
         m_model->setEvents(events);
-        Q_EMIT outcome(tr("%n audit event(s) found", nullptr, int(events.size())));
+        Q_EMIT outcome(numerus(tr("%n audit event(s) found", nullptr, int(events.size())), int(events.size())));
     });
 }
 
@@ -175,7 +177,8 @@ void AuditView::verify()
     m_chain->setText(tr("Verifying…"));
     m_server.verifyAudit(this, [this](const AuditVerification &result) {
         if (result.intact) {
-            m_chain->setText(tr("✔ Chain intact: %n event(s) check out", nullptr, int(result.events)));
+            m_chain->setText(
+                numerus(tr("✔ Chain intact: %n event(s) check out", nullptr, int(result.events)), int(result.events)));
             m_chain->setStyleSheet(u"color: #2e7d32"_s);
         } else {
             m_chain->setText(result.brokenAt > 0
@@ -189,7 +192,8 @@ void AuditView::verify()
 void AuditView::exportTo(const QString &path)
 {
     m_server.exportAudit(filter(), path, this, [this, path](qsizetype written, const QString &error) {
-        Q_EMIT outcome(error.isEmpty() ? tr("%n event(s) exported to %1", nullptr, int(written)).arg(path)
-                                       : tr("Export failed: %1").arg(error));
+        Q_EMIT outcome(error.isEmpty()
+                           ? numerus(tr("%n event(s) exported to %1", nullptr, int(written)), int(written)).arg(path)
+                           : tr("Export failed: %1").arg(error));
     });
 }

@@ -1,5 +1,7 @@
 #include "views/MainWindow.h"
 
+#include "models/Numerus.h"
+
 #include "SessionServer.h"
 #include "lab/LabPanel.h"
 #include "models/LiveState.h"
@@ -100,7 +102,8 @@ MainWindow::MainWindow(SessionServer &server, QWidget *parent)
     connect(&server, &SessionServer::policyChanged, m_state, &LiveState::applyPolicy);
     connect(&server, &SessionServer::auditAppended, m_tray, &TrayIcon::noteEvents);
     connect(m_state, &LiveState::usersTouched, this, [this] {
-        m_connectionCount->setText(tr("%n live connection(s)", nullptr, int(m_state->totalLiveConnections())));
+        m_connectionCount->setText(numerus(tr("%n live connection(s)", nullptr, int(m_state->totalLiveConnections())),
+                                           int(m_state->totalLiveConnections())));
         m_tray->setConnectionCount(m_state->totalLiveConnections());
     });
     auto *prune = new QTimer(this);

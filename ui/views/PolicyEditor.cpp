@@ -1,5 +1,7 @@
 #include "views/PolicyEditor.h"
 
+#include "models/Numerus.h"
+
 #include "SessionServer.h"
 #include "views/Confirmation.h"
 
@@ -19,7 +21,7 @@ QString humanDuration(qint64 seconds)
 {
     QStringList parts;
     if (seconds >= 86400)
-        parts.append(PolicyEditor::tr("%n day(s)", nullptr, int(seconds / 86400)));
+        parts.append(numerus(PolicyEditor::tr("%n day(s)", nullptr, int(seconds / 86400)), int(seconds / 86400)));
     if (seconds % 86400 >= 3600)
         parts.append(PolicyEditor::tr("%n h", nullptr, int((seconds % 86400) / 3600)));
     if (seconds % 3600 >= 60)
@@ -180,9 +182,11 @@ void PolicyEditor::apply()
         send(*checked);
         return;
     }
-    confirmThen(this, tr("Apply a policy with problems?"),
-                tr("The review found %n problem(s) with these lifetimes. Apply them anyway?", nullptr, problems),
-                tr("Apply anyway"), [this, policy = *checked] { send(policy); });
+    confirmThen(
+        this, tr("Apply a policy with problems?"),
+        numerus(tr("The review found %n problem(s) with these lifetimes. Apply them anyway?", nullptr, problems),
+                problems),
+        tr("Apply anyway"), [this, policy = *checked] { send(policy); });
 }
 
 void PolicyEditor::send(const SessionPolicy &policy)

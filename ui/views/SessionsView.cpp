@@ -1,5 +1,7 @@
 #include "views/SessionsView.h"
 
+#include "models/Numerus.h"
+
 #include "SessionServer.h"
 #include "models/LiveState.h"
 #include "models/SessionTreeModel.h"
@@ -205,11 +207,12 @@ QString SessionsView::describe(const AdminOutcome &outcome)
         return tr("Failed: %1").arg(outcome.error);
     const QString elapsed = QLocale().toString(outcome.elapsedMs, 'f', outcome.elapsedMs < 10 ? 1 : 0);
     if (outcome.action == "admin_broadcast"_L1)
-        return tr("Delivered to %n connection(s) in %1 ms", nullptr, outcome.affected).arg(elapsed);
+        return numerus(tr("Delivered to %n connection(s) in %1 ms", nullptr, outcome.affected), outcome.affected)
+            .arg(elapsed);
     if (outcome.action.startsWith("admin_disconnected"_L1))
-        return tr("%n connection(s) closed in %1 ms", nullptr, outcome.closed).arg(elapsed);
-    return tr("%n session(s) revoked, %1 in %2 ms", nullptr, outcome.affected)
-        .arg(tr("%n connection(s) closed", nullptr, outcome.closed), elapsed);
+        return numerus(tr("%n connection(s) closed in %1 ms", nullptr, outcome.closed), outcome.closed).arg(elapsed);
+    return numerus(tr("%n session(s) revoked, %1 in %2 ms", nullptr, outcome.affected), outcome.affected)
+        .arg(numerus(tr("%n connection(s) closed", nullptr, outcome.closed), outcome.closed), elapsed);
 }
 
 void SessionsView::report(const AdminOutcome &result)

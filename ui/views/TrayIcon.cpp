@@ -1,5 +1,7 @@
 #include "views/TrayIcon.h"
 
+#include "models/Numerus.h"
+
 #include <QApplication>
 #include <QMenu>
 #include <QStyle>
@@ -36,7 +38,7 @@ TrayIcon::TrayIcon(QWidget *window)
 void TrayIcon::setConnectionCount(qint64 count)
 {
     if (m_icon)
-        m_icon->setToolTip(tr("Gatehouse: %n live connection(s)", nullptr, int(count)));
+        m_icon->setToolTip(numerus(tr("Gatehouse: %n live connection(s)", nullptr, int(count)), int(count)));
 }
 
 void TrayIcon::noteEvents(const QList<AuditEvent> &events)

@@ -1,0 +1,331 @@
+// The console driven as an admin drives it, on the offscreen platform, against its real
+// embedded server: real HTTP logins, real WebSocket clients, real SQLite.
+#include "SessionServer.h"
+#include "lab/LabPanel.h"
+#include "models/AuditLogModel.h"
+#include "models/LiveState.h"
+#include "models/SessionTreeModel.h"
+#include "models/UsersModel.h"
+#include "views/AuditView.h"
+#include "views/MainWindow.h"
+#include "views/PolicyEditor.h"
+#include "views/SessionsView.h"
+#include "views/UserDialog.h"
+#include "views/UsersAdminView.h"
+
+#include <QAction>
+#include <QDialogButtonBox>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeView>
+#include <QWebSocket>
+
+using namespace Qt::StringLiterals;
+
+class TestConsole final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void addedUserAppearsAndCanLogIn();
+    void connectedClientAppearsAndRevokeClosesIt4003();
+    void disconnectFromTheTreeCloses4000();
+    void policyEditsAreCheckedAndApplied();
+    void labDevicesConnectReconnectAndStopAfterRevoke();
+
+private:
+    bool confirm();
+    QByteArray login(const QString &username, const QString &device);
+    std::unique_ptr<QWebSocket> connectClient(const QByteArray &accessToken);
+    void addUserThroughTheDialog(const QString &username);
+    QModelIndex findTreeRow(SessionTreeModel::Kind kind, const QModelIndex &parent = {}) const;
+    bool auditShows(const QString &type) const;
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<SessionServer> m_server;
+    std::unique_ptr<MainWindow> m_window;
+    QNetworkAccessManager m_network;
+};
+
+void TestConsole::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true); // QSettings away from the real user's
+}
+
+void TestConsole::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    m_server = std::make_unique<SessionServer>(
+        SessionServerOptions { m_dir->filePath(u"data"_s), {}, u"127.0.0.1:0"_s, u"file"_s });
+    m_window = std::make_unique<MainWindow>(*m_server);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    m_window->activateWindow(); // keyboard shortcuts go to the active window
+    QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+    m_server->start();
+    QTRY_COMPARE_WITH_TIMEOUT(m_server->state(), ServerState::Running, 20000);
+    // An empty data directory: the console offers to create the first user or start a demo.
+    QTRY_VERIFY(m_window->findChild<QMessageBox *>(u"firstRunDialog"_s));
+    m_window->findChild<QMessageBox *>(u"firstRunDialog"_s)->reject();
+}
+
+void TestConsole::cleanup()
+{
+    m_window.reset();
+    m_server.reset();
+}
+
+bool TestConsole::confirm()
+{
+    QMessageBox *box = nullptr;
+    if (!QTest::qWaitFor([&] { return (box = m_window->findChild<QMessageBox *>(u"confirmDialog"_s)) != nullptr; }))
+        return false;
+    auto *button = box->findChild<QPushButton *>(u"confirmButton"_s);
+    if (!button)
+        return false;
+    QTest::mouseClick(button, Qt::LeftButton);
+    return true;
+}
+
+void TestConsole::addUserThroughTheDialog(const QString &username)
+{
+    m_window->showTab(MainWindow::UsersTab);
+    QTest::mouseClick(m_window->findChild<QPushButton *>(u"addUserButton"_s), Qt::LeftButton);
+    UserDialog *dialog = nullptr;
+    QTRY_VERIFY((dialog = m_window->findChild<UserDialog *>(u"userDialog"_s)) != nullptr);
+    auto *ok = dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok);
+    QTest::keyClicks(dialog->findChild<QLineEdit *>(u"usernameEdit"_s), username);
+    QTest::keyClicks(dialog->findChild<QLineEdit *>(u"passwordEdit"_s), u"correct horse"_s);
+    QTest::keyClicks(dialog->findChild<QLineEdit *>(u"repeatPasswordEdit"_s), u"correct hors"_s);
+    QVERIFY(!ok->isEnabled()); // the passwords differ
+    QCOMPARE(dialog->findChild<QLabel *>(u"userDialogProblem"_s)->text(), u"The passwords differ."_s);
+    QTest::keyClicks(dialog->findChild<QLineEdit *>(u"repeatPasswordEdit"_s), u"e"_s);
+    QTest::keyClicks(dialog->findChild<QLineEdit *>(u"rolesEdit"_s), u"user, editor"_s);
+    QVERIFY(ok->isEnabled());
+    QTest::mouseClick(ok, Qt::LeftButton);
+    auto *table = m_window->usersAdminView()->table();
+    QTRY_VERIFY(!table->model()->match(table->model()->index(0, 0), Qt::DisplayRole, username).isEmpty());
+}
+
+QByteArray TestConsole::login(const QString &username, const QString &device)
+{
+    QNetworkRequest request(QUrl(u"http://%1/auth/login"_s.arg(m_server->listenAddress())));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+    std::unique_ptr<QNetworkReply> reply(m_network.post(
+        request,
+        QJsonDocument(
+            QJsonObject { { "username"_L1, username }, { "password"_L1, u"correct horse"_s }, { "device"_L1, device } })
+            .toJson()));
+    if (!QTest::qWaitFor([&] { return reply->isFinished(); }, 20000))
+        return {};
+    return QJsonDocument::fromJson(reply->readAll()).object().value("access_token"_L1).toString().toLatin1();
+}
+
+std::unique_ptr<QWebSocket> TestConsole::connectClient(const QByteArray &accessToken)
+{
+    auto socket = std::make_unique<QWebSocket>();
+    QNetworkRequest request(QUrl(u"ws://%1/ws"_s.arg(m_server->listenAddress())));
+    request.setRawHeader("Authorization", "Bearer " + accessToken);
+    socket->open(request);
+    if (!QTest::qWaitFor([&] { return socket->state() == QAbstractSocket::ConnectedState; }, 20000))
+        return {};
+    return socket;
+}
+
+QModelIndex TestConsole::findTreeRow(SessionTreeModel::Kind kind, const QModelIndex &parent) const
+{
+    const auto *model = m_window->sessionsView()->treeModel();
+    for (int row = 0; row < model->rowCount(parent); ++row) {
+        const QModelIndex index = model->index(row, 0, parent);
+        if (SessionTreeModel::Kind(index.data(SessionTreeModel::KindRole).toInt()) == kind)
+            return index;
+        if (const QModelIndex below = findTreeRow(kind, index); below.isValid())
+            return below;
+    }
+    return {};
+}
+
+bool TestConsole::auditShows(const QString &type) const
+{
+    const auto *model = m_window->auditView()->model();
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const auto &event = model->event(row);
+        if (event.type == type && event.actor == m_server->actor())
+            return true;
+    }
+    return false;
+}
+
+void TestConsole::addedUserAppearsAndCanLogIn()
+{
+    addUserThroughTheDialog(u"alice"_s);
+    QTRY_VERIFY(auditShows(u"user_added"_s));
+    QVERIFY(!login(u"alice"_s, u"laptop"_s).isEmpty());
+}
+
+void TestConsole::connectedClientAppearsAndRevokeClosesIt4003()
+{
+    addUserThroughTheDialog(u"alice"_s);
+    const QByteArray token = login(u"alice"_s, u"laptop"_s);
+    QVERIFY(!token.isEmpty());
+    auto client = connectClient(token);
+    QVERIFY(client);
+
+    m_window->showTab(MainWindow::SessionsTab);
+    auto *view = m_window->sessionsView();
+    QTRY_VERIFY(view->usersModel()->indexOfUser(u"alice"_s).isValid());
+    view->selectUser(u"alice"_s);
+    QTRY_VERIFY(findTreeRow(SessionTreeModel::Kind::Connection).isValid());
+    const QModelIndex connection = findTreeRow(SessionTreeModel::Kind::Connection);
+    QCOMPARE(connection.siblingAtColumn(SessionTreeModel::State).data().toString(), u"open"_s);
+    QCOMPARE(connection.parent().parent().data().toString(), u"laptop"_s); // user → device → session → connection
+    // The countdown column knows when the access token expires and how long it lives.
+    const QModelIndex access = connection.siblingAtColumn(SessionTreeModel::AccessToken);
+    QVERIFY(access.data(SessionTreeModel::ExpiresAtRole).toLongLong() > QDateTime::currentSecsSinceEpoch());
+    QCOMPARE(access.data(SessionTreeModel::LifetimeRole).toLongLong(), qint64(SessionPolicy {}.accessTokenTtl.count()));
+
+    // Select the session, press Delete (the Revoke shortcut), confirm.
+    auto *tree = view->sessionTree();
+    m_window->activateWindow(); // the dialogs had it; shortcuts go to the active window
+    QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+    tree->setFocus();
+    tree->setCurrentIndex(connection.parent());
+    QSignalSpy closed(client.get(), &QWebSocket::disconnected);
+    QTest::keyClick(tree, Qt::Key_Delete);
+    QVERIFY(confirm());
+    QTRY_COMPARE_WITH_TIMEOUT(closed.size(), 1, 10000);
+    QCOMPARE(int(client->closeCode()), 4003);
+
+    // The rows stay, marked, and the outcome is spelled out.
+    const QModelIndex session
+        = view->treeModel()->indexOfSession(connection.parent().data(SessionTreeModel::SessionIdRole).toString());
+    QTRY_VERIFY(session.siblingAtColumn(SessionTreeModel::State).data().toString().startsWith(u"revoked"_s));
+    QCOMPARE(session.siblingAtColumn(SessionTreeModel::AccessToken).data(SessionTreeModel::EndedRole).toString(),
+             u"revoked"_s);
+    QTRY_VERIFY(findTreeRow(SessionTreeModel::Kind::Connection)
+                    .siblingAtColumn(SessionTreeModel::State)
+                    .data()
+                    .toString()
+                    .startsWith(u"closed 4003"_s));
+    const QString outcome = view->findChild<QLabel *>(u"outcomeLabel"_s)->text();
+    QVERIFY2(outcome.startsWith(u"1 session revoked, 1 connection closed in "_s), qPrintable(outcome));
+    QTRY_VERIFY(auditShows(u"session_revoked"_s));
+}
+
+void TestConsole::disconnectFromTheTreeCloses4000()
+{
+    addUserThroughTheDialog(u"bob"_s);
+    auto first = connectClient(login(u"bob"_s, u"phone"_s));
+    auto second = connectClient(login(u"bob"_s, u"laptop"_s));
+    QVERIFY(first && second);
+    auto *view = m_window->sessionsView();
+    m_window->showTab(MainWindow::SessionsTab);
+    QTRY_VERIFY(view->usersModel()->indexOfUser(u"bob"_s).isValid());
+    view->selectUser(u"bob"_s);
+    QTRY_COMPARE(view->usersModel()->indexOfUser(u"bob"_s).siblingAtColumn(UsersModel::Connections).data().toInt(), 2);
+    QTRY_VERIFY(findTreeRow(SessionTreeModel::Kind::Connection).isValid());
+    // Disconnect only the first connection row, from its context menu's action.
+    const QModelIndex row = findTreeRow(SessionTreeModel::Kind::Connection);
+    const QString device = row.data(SessionTreeModel::DeviceRole).toString();
+    view->sessionTree()->setCurrentIndex(row);
+    auto *disconnect = view->findChild<QAction *>(u"disconnectAction"_s);
+    QVERIFY(view->sessionTree()->actions().contains(disconnect));
+    QVERIFY(disconnect->text().contains(u"connection"_s));
+    disconnect->trigger();
+    QVERIFY(confirm());
+    QWebSocket *closedOne = device == "phone"_L1 ? first.get() : second.get();
+    QWebSocket *openOne = device == "phone"_L1 ? second.get() : first.get();
+    QTRY_COMPARE(closedOne->state(), QAbstractSocket::UnconnectedState);
+    QCOMPARE(int(closedOne->closeCode()), 4000);
+    QCOMPARE(openOne->state(), QAbstractSocket::ConnectedState);
+    QTRY_VERIFY(view->findChild<QLabel *>(u"outcomeLabel"_s)->text().startsWith(u"1 connection closed in"_s));
+    QTRY_COMPARE(view->usersModel()->indexOfUser(u"bob"_s).siblingAtColumn(UsersModel::Connections).data().toInt(), 1);
+    QTRY_VERIFY(auditShows(u"admin_disconnected_connection"_s));
+}
+
+void TestConsole::policyEditsAreCheckedAndApplied()
+{
+    m_window->showTab(MainWindow::PolicyTab);
+    auto *editor = m_window->policyEditor();
+    auto *access = editor->findChild<QSpinBox *>(u"access_token_ttl"_s);
+    auto *cookie = editor->findChild<QSpinBox *>(u"session_cookie_ttl"_s);
+    auto *idle = editor->findChild<QSpinBox *>(u"refresh_token_idle_ttl"_s);
+    auto *maximum = editor->findChild<QSpinBox *>(u"refresh_token_max_ttl"_s);
+    auto *findings = editor->findChild<QListWidget *>(u"policyFindings"_s);
+    auto *apply = editor->findChild<QPushButton *>(u"applyPolicyButton"_s);
+    auto *error = editor->findChild<QLabel *>(u"policyError"_s);
+    QVERIFY(access && cookie && idle && maximum && findings && apply && error);
+    QVERIFY(!apply->isEnabled()); // nothing changed yet
+
+    // An impossible combination is refused in words and cannot be applied.
+    idle->setValue(maximum->value() + 1);
+    QVERIFY(error->isVisible());
+    QVERIFY(error->text().contains(u"refresh_token_idle_ttl is longer than refresh_token_max_ttl"_s));
+    QVERIFY(!apply->isEnabled());
+    idle->setValue(3600);
+    QVERIFY(!error->isVisible());
+
+    // A legal but inconsistent one is explained, and applied only after a confirmation.
+    access->setValue(cookie->value());
+    QVERIFY(findings->count() >= 1);
+    QVERIFY(findings->item(0)->text().startsWith(
+        u"Problem: The access token (5 min) does not outlive the local session"_s));
+    QVERIFY(apply->isEnabled());
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QVERIFY(confirm());
+    QTRY_COMPARE(m_window->liveState().policy().accessTokenTtl, std::chrono::seconds(cookie->value()));
+    QTRY_VERIFY(auditShows(u"policy_changed"_s));
+    QVERIFY(!apply->isEnabled());
+
+    // The lab-speed preset fits together and applies without a question.
+    QTest::mouseClick(editor->findChild<QPushButton *>(u"labSpeedButton"_s), Qt::LeftButton);
+    QCOMPARE(findings->item(0)->text(), u"These lifetimes fit together."_s);
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QTRY_COMPARE(m_window->liveState().policy(), SessionPolicy::labSpeed());
+    QVERIFY(!m_window->findChild<QMessageBox *>(u"confirmDialog"_s));
+}
+
+void TestConsole::labDevicesConnectReconnectAndStopAfterRevoke()
+{
+    auto *lab = m_window->labPanel();
+    lab->startLab(1, 2);
+    QTRY_COMPARE_WITH_TIMEOUT(lab->statistics().connected, 2, 20000);
+    auto *view = m_window->sessionsView();
+    QTRY_VERIFY(view->usersModel()->indexOfUser(u"lab-01"_s).isValid());
+    view->selectUser(u"lab-01"_s);
+
+    // A disconnect is followed by a reconnection (with back-off) …
+    QSignalSpy done(view, &SessionsView::outcome);
+    view->findChild<QAction *>(u"disconnectAction"_s)->trigger();
+    QVERIFY(confirm());
+    QTRY_VERIFY(!done.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(lab->statistics().reconnects >= 2 && lab->statistics().connected == 2, 20000);
+
+    // … a revocation is not: the devices know they must log in again.
+    view->findChild<QAction *>(u"revokeUserAction"_s)->trigger();
+    QVERIFY(confirm());
+    QTRY_COMPARE_WITH_TIMEOUT(lab->statistics().revoked, 2, 10000);
+    QTest::qWait(1500); // longer than the first back-off: nobody came back
+    QCOMPARE(lab->statistics().connected, 0);
+    QCOMPARE(m_window->liveState().liveConnectionCount(u"lab-01"_s), 0);
+    lab->stopLab();
+    QTRY_COMPARE(lab->statistics().devices, 0);
+}
+
+QTEST_MAIN(TestConsole)
+#include "tst_console.moc"
