@@ -15,6 +15,8 @@ const ed = { handshake: find('handshake', 'gatehouse-eddsa'), idle: find('idle',
   revoke: find('revoke', 'gatehouse-eddsa'), broadcast: find('broadcast', 'gatehouse-eddsa'),
   hold: find('hold', 'gatehouse-eddsa'), snapshots: find('snapshots', 'gatehouse-eddsa') };
 const ed25519 = find('openssl', 'ed25519').verify_ms;
+const consoleRun = { loop: find('console', 'console'), handshake: find('handshake', 'console-eddsa'),
+  revoke: find('revoke', 'console-eddsa'), hold: find('hold', 'console-eddsa') };
 
 const fmt = (value, digits = 2) => (value === undefined || Number.isNaN(value) ? 'n/a' : Number(value).toFixed(digits));
 const ratio = (a, b) => (a && b ? `${fmt(a / b)}×` : 'n/a');
@@ -50,6 +52,9 @@ const targets = [
     verdict(ed.revoke.p99_ms <= 5 && hs.revoke.p99_ms <= 5)],
   [`${connections} concurrent connections held with snapshots running`, `${ed.hold.open ?? 'n/a'} open after ${fmt((ed.hold.held_ms ?? 0) / 1000, 0)} s; ${ed.snapshots.count ?? 0} snapshots, p50 ${fmt(ed.snapshots.p50_ms, 1)} ms, max ${fmt(ed.snapshots.max_ms, 1)} ms`,
     verdict(ed.hold.open >= Number(connections) && ed.handshake.failed === 0)],
+  [`console responsive with ${connections} connections coming and going: event-loop lateness p99 ≤ 50 ms`,
+    `p50 ${fmt(consoleRun.loop.loop_late_p50_ms, 2)} ms, p99 ${fmt(consoleRun.loop.loop_late_p99_ms, 2)} ms, max ${fmt(consoleRun.loop.loop_late_max_ms, 1)} ms; ${consoleRun.loop.peak_connections_shown ?? 'n/a'} connections shown at the peak`,
+    verdict(consoleRun.loop.loop_late_p99_ms <= 50 && consoleRun.loop.peak_connections_shown >= Number(connections))],
 ];
 
 process.stdout.write(`# Performance
@@ -92,11 +97,23 @@ The servers:
   ${fmt((ed.hold.held_ms ?? 0) / 1000, 0)} s, the whole connection list is fetched twice a second (\`GET /admin/connections\`, the
   same ConnectionHub path as the console's snapshots).
 
+The console:
+
+- **console**: the same EdDSA load against \`gatehouse-consolebench\` (\`tests/tools/consolebench.cpp\`):
+  the console's real main window on the offscreen platform, Sessions tab shown with one user's
+  tree open, its server embedded on its own threads. A 10 ms timer on the GUI thread measures how
+  late the event loop runs while ${connections} connections open (${fmt(consoleRun.handshake.handshakes_per_second, 0)} handshakes/s), are
+  held, revoked and broadcast to, and the console follows every change through its models.
+
 ## Results
 
 | | gatehouse-hs256 | seed-node | ratio | gatehouse-eddsa |
 |---|---:|---:|---:|---:|
 ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+
+Console under the same EdDSA load: ${fmt(consoleRun.handshake.handshakes_per_second, 0)} handshakes/s,
+revoke-to-closed p99 ${fmt(consoleRun.revoke.p99_ms, 3)} ms, GUI event-loop lateness p50
+${fmt(consoleRun.loop.loop_late_p50_ms, 2)} ms / p99 ${fmt(consoleRun.loop.loop_late_p99_ms, 2)} ms / max ${fmt(consoleRun.loop.loop_late_max_ms, 1)} ms over ${consoleRun.loop.samples ?? 0} samples.
 
 One Ed25519 verification on this machine (\`openssl speed ed25519\`): ${fmt(ed25519, 4)} ms.
 

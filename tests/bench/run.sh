@@ -20,11 +20,12 @@ secret='the benchmark shared secret, 32+ bytes long'
 
 bash scripts/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --parallel "$(nproc)" --target gatehoused gatehouse-loadclient
+cmake --build --preset release --parallel "$(nproc)" --target gatehoused gatehouse-loadclient gatehouse-consolebench
 (cd tests/bench/seed-peer && npm ci --no-audit --no-fund --loglevel=error)
 
 gatehoused=$root/build/release/app/gatehoused
 loadclient=$root/build/release/tests/bench/gatehouse-loadclient
+consolebench=$root/build/release/tests/tools/gatehouse-consolebench
 out=$root/build/bench
 work=$(mktemp -d)
 mkdir -p "$out"
@@ -146,6 +147,26 @@ const pick = (f) => times.length ? 1000 * times[Math.min(times.length - 1, Math.
 console.log(JSON.stringify({ scenario: "snapshots", label: "gatehouse-eddsa", count: times.length,
   p50_ms: +pick(0.5).toFixed(3), max_ms: +pick(1).toFixed(3) }));' | tee -a "$results"
 stop_server
+
+echo "== the console: its real window (offscreen, one user's tree open) and embedded server, the EdDSA load"
+# The first revoke users' sessions were revoked above: new sessions for this run's revocations.
+for r in $(seq "$repeats"); do
+    gh token mint --user "rv$r" --device console --count 10 --ttl 3600 | sed "s/^/rv$r /"
+done >"$work/console-revoke.tokens"
+QT_QPA_PLATFORM=offscreen "$consolebench" --data-dir "$data" --label console --select-user u1 \
+    >"$work/console.out" 2>"$work/console.log" &
+server_pid=$!
+pids+=("$server_pid")
+wait_for_port "$gatehouse_port"
+"$loadclient" --label console-eddsa --port "$gatehouse_port" --server-pid "$server_pid" \
+    --path '/ws?access_token={token}' --tokens "$work/eddsa.tokens" --connections "$connections" \
+    --revoke-tokens "$work/console-revoke.tokens" \
+    --revoke-request "$(request POST '/admin/users/{user}/revoke' "$admin")" \
+    --broadcast-request "$(request POST /admin/broadcast "$admin" "$broadcast_body")" \
+    --hold-ms 10000 | tee -a "$results"
+kill -TERM "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+tee -a "$results" <"$work/console.out"
 
 echo "== one Ed25519 verification on this machine (openssl speed)"
 openssl speed -seconds 3 ed25519 2>/dev/null | awk '/EdDSA \(Ed25519\)/ { print }' | tail -1 |

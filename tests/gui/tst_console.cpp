@@ -93,7 +93,14 @@ void TestConsole::cleanup()
 bool TestConsole::confirm()
 {
     QMessageBox *box = nullptr;
-    if (!QTest::qWaitFor([&] { return (box = m_window->findChild<QMessageBox *>(u"confirmDialog"_s)) != nullptr; }))
+    const auto visibleBox = [&] {
+        for (auto *candidate : m_window->findChildren<QMessageBox *>(u"confirmDialog"_s)) {
+            if (candidate->isVisible())
+                box = candidate;
+        }
+        return box != nullptr;
+    };
+    if (!QTest::qWaitFor(visibleBox))
         return false;
     auto *button = box->findChild<QPushButton *>(u"confirmButton"_s);
     if (!button)

@@ -53,6 +53,7 @@ LabPanel::LabPanel(SessionServer &server, QWidget *parent)
     labSpeed->setToolTip(tr("Access tokens of 30 s, sessions idle after 90 s: watch expiry and refresh live"));
 
     auto *form = new QFormLayout;
+    form->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
     form->addRow(tr("Simulated users"), m_users);
     form->addRow(tr("Devices per user"), m_devices);
     auto *buttons = new QHBoxLayout;

@@ -365,7 +365,9 @@ QVariant SessionTreeModel::sessionData(const SessionRecord &session, int column,
         return tr("session %1").arg(session.id.left(8));
     case State:
         if (session.isRevoked())
-            return session.revokeReason.isEmpty() ? tr("revoked") : tr("revoked (%1)").arg(session.revokeReason);
+            return session.revokeReason.isEmpty()
+                ? tr("revoked")
+                : tr("revoked: %1").arg(QString(session.revokeReason).remove(u"revoked_"_s).replace(u'_', u' '));
         return ended ? tr("expired") : tr("active");
     case SessionLimits: {
         const qint64 lastUse = std::max(session.lastRefreshAt, session.createdAt);

@@ -66,6 +66,7 @@ AuditView::AuditView(SessionServer &server, QWidget *parent)
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->resizeSection(AuditLogModel::Time, 170);
     m_table->horizontalHeader()->resizeSection(AuditLogModel::Type, 190);

@@ -61,6 +61,13 @@ SessionsView::SessionsView(SessionServer &server, LiveState &state, QWidget *par
     m_users->verticalHeader()->hide();
     m_users->horizontalHeader()->setStretchLastSection(true);
     m_users->setColumnHidden(UsersModel::DisplayName, true);
+    for (const auto &[column, width] : { std::pair { UsersModel::Username, 110 },
+                                         { UsersModel::State, 70 },
+                                         { UsersModel::Devices, 60 },
+                                         { UsersModel::Connections, 90 },
+                                         { UsersModel::LastActivity, 130 } })
+        m_users->horizontalHeader()->resizeSection(column, width);
+    m_users->verticalHeader()->setDefaultSectionSize(m_users->fontMetrics().height() + 8);
     m_users->setContextMenuPolicy(Qt::ActionsContextMenu);
     m_users->setAlternatingRowColors(true);
 
@@ -74,7 +81,7 @@ SessionsView::SessionsView(SessionServer &server, LiveState &state, QWidget *par
     m_tree->setItemDelegateForColumn(SessionTreeModel::AccessToken, countdown);
     m_tree->setItemDelegateForColumn(SessionTreeModel::RefreshToken, countdown);
     m_tree->header()->resizeSection(SessionTreeModel::Name, 200);
-    m_tree->header()->resizeSection(SessionTreeModel::State, 150);
+    m_tree->header()->resizeSection(SessionTreeModel::State, 190);
     m_tree->header()->resizeSection(SessionTreeModel::AccessToken, 120);
     m_tree->header()->resizeSection(SessionTreeModel::RefreshToken, 120);
     m_tree->header()->resizeSection(SessionTreeModel::SessionLimits, 190);
@@ -138,6 +145,7 @@ SessionsView::SessionsView(SessionServer &server, LiveState &state, QWidget *par
     splitter->addWidget(left);
     splitter->addWidget(m_tree);
     splitter->setStretchFactor(1, 2);
+    splitter->setSizes({ 430, 850 });
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
     layout->addWidget(splitter, 1);

@@ -1,0 +1,270 @@
+// The console's models fed as the facade feeds them (snapshots, then coalesced changes), each
+// watched by QAbstractItemModelTester so that every insert, change and removal is well-formed.
+#include "models/AuditFilterProxy.h"
+#include "models/AuditLogModel.h"
+#include "models/LiveState.h"
+#include "models/SessionTreeModel.h"
+#include "models/UsersModel.h"
+#include "views/CountdownDelegate.h"
+
+#include <QAbstractItemModelTester>
+#include <QDateTime>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+using Kind = SessionTreeModel::Kind;
+
+class TestConsoleModels final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void usersModelCountsLiveConnections();
+    void sessionTreeGrowsInPlaceAndKeepsEndedRows();
+    void closedConnectionsAreForgottenLater();
+    void crossedSnapshotAndChangesCountOnce();
+    void auditModelIsBoundedAndFilters();
+    void countdownColoursAndText();
+
+private:
+    static User user(const QString &name);
+    static SessionRecord session(const QString &id, const QString &name, const QString &device);
+    static ConnectionInfo connection(quint64 id, const QString &name, const QString &device, const QString &session);
+};
+
+User TestConsoleModels::user(const QString &name)
+{
+    User user;
+    user.username = name;
+    user.roles = { u"user"_s };
+    return user;
+}
+
+SessionRecord TestConsoleModels::session(const QString &id, const QString &name, const QString &device)
+{
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    SessionRecord record;
+    record.id = id;
+    record.username = name;
+    record.deviceId = device;
+    record.createdAt = now;
+    record.absoluteExpiresAt = now + 3600;
+    record.accessExpiresAt = now + 900;
+    record.refreshExpiresAt = now + 1800;
+    return record;
+}
+
+ConnectionInfo TestConsoleModels::connection(quint64 id, const QString &name, const QString &device,
+                                             const QString &session)
+{
+    ConnectionInfo info;
+    info.id = id;
+    info.username = name;
+    info.deviceId = device;
+    info.sessionId = session;
+    info.connectedAtMs = QDateTime::currentMSecsSinceEpoch();
+    info.accessExpiresAt = QDateTime::currentSecsSinceEpoch() + 900;
+    return info;
+}
+
+void TestConsoleModels::usersModelCountsLiveConnections()
+{
+    LiveState state;
+    UsersModel model(state);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    ConsoleSnapshot snapshot;
+    snapshot.users = { user(u"alice"_s), user(u"bob"_s) };
+    snapshot.sessions = { session(u"s1"_s, u"alice"_s, u"laptop"_s), session(u"s2"_s, u"alice"_s, u"phone"_s) };
+    state.applySnapshot(snapshot);
+    QCOMPARE(model.rowCount(), 2);
+    const auto cell
+        = [&](const QString &name, int column) { return model.indexOfUser(name).siblingAtColumn(column).data(); };
+    QCOMPARE(cell(u"alice"_s, UsersModel::Devices).toInt(), 2);
+    QCOMPARE(cell(u"alice"_s, UsersModel::State).toString(), u"offline"_s);
+
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    state.applyConnections(
+        { connection(1, u"alice"_s, u"laptop"_s, u"s1"_s), connection(2, u"alice"_s, u"laptop"_s, u"s1"_s) }, {});
+    QCOMPARE(changed.size(), 1); // one burst, one row touched
+    QCOMPARE(cell(u"alice"_s, UsersModel::Connections).toInt(), 2);
+    QCOMPARE(cell(u"alice"_s, UsersModel::State).toString(), u"online"_s);
+    QCOMPARE(model.indexOfUser(u"alice"_s).siblingAtColumn(UsersModel::State).data(Qt::ToolTipRole).toString(),
+             u"2 live connections"_s);
+
+    // A new user arrives as an appended row, a disabled one says so.
+    User carol = user(u"carol"_s);
+    User bob = user(u"bob"_s);
+    bob.enabled = false;
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    state.applyUsers({ carol, bob });
+    QCOMPARE(inserted.size(), 1);
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(cell(u"bob"_s, UsersModel::State).toString(), u"disabled"_s);
+    QCOMPARE(model.indexOfUser(u"bob"_s).siblingAtColumn(UsersModel::State).data(UsersModel::SortRole).toInt(), -1);
+
+    auto closed = connection(1, u"alice"_s, u"laptop"_s, u"s1"_s);
+    closed.closeCode = 4000;
+    closed.closedAtMs = QDateTime::currentMSecsSinceEpoch();
+    state.applyConnections({}, { closed, closed }); // the same close twice counts once
+    QCOMPARE(cell(u"alice"_s, UsersModel::Connections).toInt(), 1);
+    QCOMPARE(state.totalLiveConnections(), 1);
+}
+
+void TestConsoleModels::sessionTreeGrowsInPlaceAndKeepsEndedRows()
+{
+    LiveState state;
+    SessionTreeModel model(state);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    ConsoleSnapshot snapshot;
+    snapshot.users = { user(u"alice"_s), user(u"bob"_s) };
+    snapshot.sessions = { session(u"s1"_s, u"alice"_s, u"laptop"_s), session(u"s9"_s, u"bob"_s, u"phone"_s) };
+    state.applySnapshot(snapshot);
+    model.setUser(u"alice"_s);
+    QCOMPARE(model.rowCount(), 1);
+    const QModelIndex alice = model.index(0, 0);
+    QCOMPARE(alice.data().toString(), u"alice"_s);
+    QCOMPARE(model.rowCount(alice), 1); // bob's session is not in alice's tree
+
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+    state.applySessions({ session(u"s2"_s, u"alice"_s, u"phone"_s) });
+    state.applyConnections({ connection(7, u"alice"_s, u"phone"_s, u"s2"_s),
+                             connection(8, u"alice"_s, u"tablet"_s, u"s3"_s) }, // session record not yet seen
+                           {});
+    QCOMPARE(reset.size(), 0); // grown in place, selection and expansion kept
+    QCOMPARE(model.rowCount(alice), 3);
+    const QModelIndex seven = model.indexOfConnection(7);
+    QVERIFY(seven.isValid());
+    QCOMPARE(seven.parent().data(SessionTreeModel::SessionIdRole).toString(), u"s2"_s);
+    QCOMPARE(seven.parent().parent().data().toString(), u"phone"_s);
+    QCOMPARE(seven.siblingAtColumn(SessionTreeModel::State).data().toString(), u"open"_s);
+    QCOMPARE(seven.siblingAtColumn(SessionTreeModel::AccessToken).data(SessionTreeModel::LifetimeRole).toLongLong(),
+             qint64(state.policy().accessTokenTtl.count()));
+    QVERIFY(model.indexOfConnection(8).isValid());
+
+    // Revoked and closed: still there, marked.
+    SessionRecord revoked = session(u"s2"_s, u"alice"_s, u"phone"_s);
+    revoked.revokedAt = QDateTime::currentSecsSinceEpoch();
+    revoked.revokeReason = u"revoked_by_admin"_s;
+    auto gone = connection(7, u"alice"_s, u"phone"_s, u"s2"_s);
+    gone.closeCode = 4003;
+    gone.closedAtMs = QDateTime::currentMSecsSinceEpoch();
+    state.applySessions({ revoked });
+    state.applyConnections({}, { gone });
+    QCOMPARE(model.indexOfSession(u"s2"_s).siblingAtColumn(SessionTreeModel::State).data().toString(),
+             u"revoked: by admin"_s);
+    QCOMPARE(model.indexOfSession(u"s2"_s)
+                 .siblingAtColumn(SessionTreeModel::RefreshToken)
+                 .data(SessionTreeModel::EndedRole)
+                 .toString(),
+             u"revoked"_s);
+    QCOMPARE(model.indexOfConnection(7).siblingAtColumn(SessionTreeModel::State).data().toString(),
+             u"closed 4003: session revoked"_s);
+    QCOMPARE(model.index(1, SessionTreeModel::State, alice).data().toString(), u"not connected"_s);
+
+    model.setUser(u"bob"_s);
+    QCOMPARE(model.rowCount(model.index(0, 0)), 1);
+    model.setUser({});
+    QCOMPARE(model.rowCount(), 0);
+}
+
+void TestConsoleModels::closedConnectionsAreForgottenLater()
+{
+    LiveState state;
+    SessionTreeModel model(state);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    ConsoleSnapshot snapshot;
+    snapshot.users = { user(u"alice"_s) };
+    snapshot.sessions = { session(u"s1"_s, u"alice"_s, u"laptop"_s) };
+    state.applySnapshot(snapshot);
+    model.setUser(u"alice"_s);
+    state.applyConnections(
+        { connection(1, u"alice"_s, u"laptop"_s, u"s1"_s), connection(2, u"alice"_s, u"laptop"_s, u"s1"_s) }, {});
+    auto closed = connection(1, u"alice"_s, u"laptop"_s, u"s1"_s);
+    closed.closeCode = 1006;
+    closed.closedAtMs = 1000;
+    state.applyConnections({}, { closed });
+    state.prune(1000 + LiveState::keepClosedMs - 1);
+    QVERIFY(model.indexOfConnection(1).isValid());
+    state.prune(1000 + LiveState::keepClosedMs + 1);
+    QVERIFY(!model.indexOfConnection(1).isValid());
+    QVERIFY(model.indexOfConnection(2).isValid()); // live ones are never pruned
+    QCOMPARE(state.connectionsOf(u"alice"_s), QList<quint64> { 2 });
+}
+
+void TestConsoleModels::crossedSnapshotAndChangesCountOnce()
+{
+    LiveState state;
+    const auto one = connection(1, u"alice"_s, u"laptop"_s, u"s1"_s);
+    state.applyConnections({ one }, {});
+    state.applyConnectionsSnapshot({ one }); // the snapshot already had it
+    state.applyConnections({ one }, {}); // and a late change batch repeats it
+    QCOMPARE(state.liveConnectionCount(u"alice"_s), 1);
+    QCOMPARE(state.totalLiveConnections(), 1);
+    auto unknown = connection(99, u"alice"_s, u"laptop"_s, u"s1"_s);
+    unknown.closedAtMs = 5;
+    state.applyConnections({}, { unknown }); // closed before we saw it opened
+    QCOMPARE(state.totalLiveConnections(), 1);
+}
+
+void TestConsoleModels::auditModelIsBoundedAndFilters()
+{
+    AuditLogModel model(5);
+    AuditFilterProxy proxy;
+    proxy.setSourceModel(&model);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QList<AuditEvent> events;
+    for (int i = 1; i <= 4; ++i) {
+        AuditEvent event;
+        event.id = i;
+        event.atMs = 1000 * i;
+        event.type = i % 2 ? u"login_succeeded"_s : u"session_revoked"_s;
+        event.actor = i == 4 ? u"console:root"_s : u"alice"_s;
+        event.username = u"alice"_s;
+        events.append(event);
+    }
+    QSignalSpy types(&model, &AuditLogModel::typesChanged);
+    model.prepend(events);
+    QCOMPARE(model.rowCount(), 4);
+    QCOMPARE(model.event(0).id, 4); // newest first
+    QCOMPARE(types.size(), 1);
+    QCOMPARE(model.knownTypes(), (QStringList { u"login_succeeded"_s, u"session_revoked"_s }));
+    QList<AuditEvent> more;
+    for (int i = 5; i <= 7; ++i) {
+        AuditEvent event = events.first();
+        event.id = i;
+        event.atMs = 1000 * i;
+        more.append(event);
+    }
+    model.prepend(more);
+    QCOMPARE(model.rowCount(), 5); // bounded: the oldest fell off
+    QCOMPARE(model.event(0).id, 7);
+    QCOMPARE(model.event(4).id, 3);
+
+    proxy.setCriteria(u"session_revoked"_s, {}, {}, 0, 0);
+    QCOMPARE(proxy.rowCount(), 1);
+    proxy.setCriteria({}, {}, u"console:root"_s, 0, 0);
+    QCOMPARE(proxy.rowCount(), 1);
+    proxy.setCriteria({}, u"alice"_s, {}, 5000, 6000);
+    QCOMPARE(proxy.rowCount(), 2);
+    proxy.setCriteria({}, u"nobody"_s, {}, 0, 0);
+    QCOMPARE(proxy.rowCount(), 0);
+    QVERIFY(model.index(0, 0).data(AuditLogModel::DetailRole).toString().contains(u"\"id\": 7"_s));
+}
+
+void TestConsoleModels::countdownColoursAndText()
+{
+    QCOMPARE(CountdownDelegate::remainingText(0), u"expired"_s);
+    QCOMPARE(CountdownDelegate::remainingText(65), u"1:05"_s);
+    QCOMPARE(CountdownDelegate::remainingText(3 * 3600 + 62), u"3:01:02"_s);
+    QCOMPARE(CountdownDelegate::remainingText(5 * 86400), u"5 d"_s);
+    // Green with a full life, red at the end, amber between.
+    QVERIFY(qAbs(CountdownDelegate::colourFor(1.0).hueF() - 1.0f / 3.0f) < 0.01f);
+    QVERIFY(CountdownDelegate::colourFor(0.0).hueF() < 0.01f);
+    const float middle = CountdownDelegate::colourFor(0.4).hueF();
+    QVERIFY(middle > 0.05f && middle < 0.25f);
+    QCOMPARE(CountdownDelegate::colourFor(-3), CountdownDelegate::colourFor(0));
+}
+
+QTEST_MAIN(TestConsoleModels)
+#include "tst_consolemodels.moc"

@@ -1,0 +1,198 @@
+// Takes docs/screenshots/*.png from the real console: an embedded server on a throw-away data
+// directory, two people and a lab crowd at lab speed, a disconnect and a revocation, and then
+// each view as an admin sees it. Run under Xvfb by scripts/screenshots.sh.
+#include "SessionServer.h"
+#include "lab/LabPanel.h"
+#include "views/AuditView.h"
+#include "views/MainWindow.h"
+#include "views/PolicyEditor.h"
+#include "views/SessionsView.h"
+#include "views/Theme.h"
+#include <QTableView>
+
+#include <QApplication>
+#include <QDir>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMessageBox>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QTreeView>
+#include <QWebSocket>
+
+#include <cstdio>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+void wait(int ms)
+{
+    QEventLoop loop;
+    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    loop.exec();
+}
+
+bool waitFor(const std::function<bool()> &condition, int ms = 20000)
+{
+    for (int waited = 0; waited < ms; waited += 50) {
+        if (condition())
+            return true;
+        wait(50);
+    }
+    return condition();
+}
+
+void acceptConfirmation(QWidget &window)
+{
+    const auto open = [&]() -> QMessageBox * {
+        for (auto *box : window.findChildren<QMessageBox *>(u"confirmDialog"_s)) {
+            if (box->isVisible())
+                return box;
+        }
+        return nullptr;
+    };
+    waitFor([&] { return open() != nullptr; });
+    if (auto *box = open())
+        box->findChild<QPushButton *>(u"confirmButton"_s)->click();
+    wait(300);
+}
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QApplication application(argc, argv);
+    QStandardPaths::setTestModeEnabled(true);
+    const QString out = argc > 1 ? QString::fromLocal8Bit(argv[1]) : u"docs/screenshots"_s;
+    QDir().mkpath(out);
+    QTemporaryDir data;
+    SessionServer server({ data.filePath(u"data"_s), {}, u"127.0.0.1:0"_s, u"file"_s });
+    MainWindow window(server);
+    window.resize(1280, 760);
+    window.show();
+    server.start();
+    if (!waitFor([&] { return server.state() == ServerState::Running; })) {
+        std::fprintf(stderr, "the server did not start: %s\n", qPrintable(server.errorString()));
+        return 1;
+    }
+    waitFor([&] { return window.findChild<QMessageBox *>(u"firstRunDialog"_s) != nullptr; });
+    if (auto *welcome = window.findChild<QMessageBox *>(u"firstRunDialog"_s)) {
+        welcome->grab().save(out + u"/first-run.png"_s);
+        welcome->reject();
+    }
+
+    // Two people with browsers and phones, and a lab crowd at lab speed.
+    bool added = false;
+    int pending = 2;
+    for (const auto &name : { u"alice"_s, u"bob"_s }) {
+        server.addUser(name, name == "alice"_L1 ? u"Alice Martin"_s : u"Bob Keller"_s, "correct horse battery",
+                       { u"user"_s, u"editor"_s }, &window, [&](const QString &) { added = --pending == 0; });
+    }
+    waitFor([&] { return added; });
+    server.setPolicy(SessionPolicy::labSpeed(), &window, [](const QString &) {});
+    QNetworkAccessManager network;
+    std::vector<std::unique_ptr<QWebSocket>> sockets;
+    const auto connectDevice = [&](const QString &user, const QString &device, const QString &agent, int tabs) {
+        QNetworkRequest login(QUrl(u"http://%1/auth/login"_s.arg(server.listenAddress())));
+        login.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+        login.setHeader(QNetworkRequest::UserAgentHeader, agent);
+        std::unique_ptr<QNetworkReply> reply(
+            network.post(login,
+                         QJsonDocument(QJsonObject { { "username"_L1, user },
+                                                     { "password"_L1, u"correct horse battery"_s },
+                                                     { "device"_L1, device } })
+                             .toJson()));
+        waitFor([&] { return reply->isFinished(); });
+        const QByteArray token
+            = QJsonDocument::fromJson(reply->readAll()).object().value("access_token"_L1).toString().toLatin1();
+        for (int tab = 0; tab < tabs; ++tab) {
+            auto socket = std::make_unique<QWebSocket>();
+            QNetworkRequest request(QUrl(u"ws://%1/ws"_s.arg(server.listenAddress())));
+            request.setRawHeader("Authorization", "Bearer " + token);
+            request.setHeader(QNetworkRequest::UserAgentHeader, agent);
+            socket->open(request);
+            sockets.push_back(std::move(socket));
+        }
+    };
+    connectDevice(u"alice"_s, u"laptop"_s, u"Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"_s, 3);
+    connectDevice(u"alice"_s, u"phone"_s, u"Mozilla/5.0 (Android 14; Mobile) Chrome/131.0"_s, 1);
+    connectDevice(u"alice"_s, u"tablet"_s, u"Mozilla/5.0 (iPad; CPU OS 17_5) Safari/604.1"_s, 1);
+    connectDevice(u"bob"_s, u"desktop"_s, u"Mozilla/5.0 (Windows NT 10.0) Edge/131.0"_s, 2);
+    window.labPanel()->startLab(6, 2);
+    waitFor([&] { return window.labPanel()->statistics().connected == 12; });
+    wait(4000);
+
+    // Act: revoke Alice's tablet session, disconnect one of her laptop's tabs.
+    window.showTab(MainWindow::SessionsTab);
+    auto *sessions = window.sessionsView();
+    sessions->selectUser(u"alice"_s);
+    wait(500);
+    auto *tree = sessions->sessionTree();
+    const auto *model = tree->model();
+    const auto find = [&](const QString &device, int depth) {
+        const QModelIndex user = model->index(0, 0);
+        for (int row = 0; row < model->rowCount(user); ++row) {
+            const QModelIndex deviceIndex = model->index(row, 0, user);
+            if (deviceIndex.data().toString() != device)
+                continue;
+            const QModelIndex session = model->index(0, 0, deviceIndex);
+            return depth == 1 ? session : model->index(0, 0, session);
+        }
+        return QModelIndex();
+    };
+    tree->setCurrentIndex(find(u"tablet"_s, 1));
+    sessions->findChild<QAction *>(u"revokeSessionAction"_s)->trigger();
+    acceptConfirmation(window);
+    tree->setCurrentIndex(find(u"laptop"_s, 2));
+    sessions->findChild<QAction *>(u"disconnectAction"_s)->trigger();
+    acceptConfirmation(window);
+    wait(1500);
+    tree->setCurrentIndex(find(u"laptop"_s, 1));
+    window.grab().save(out + u"/sessions.png"_s);
+
+    window.showTab(MainWindow::AuditTab);
+    window.auditView()->verify();
+    window.auditView()->table()->selectRow(0);
+    wait(600);
+    window.grab().save(out + u"/audit.png"_s);
+
+    // A client with a forged token, refused before the upgrade, shows up among the rejects.
+    for (int attempt = 0; attempt < 6; ++attempt) {
+        QTimer::singleShot(attempt * 1500, &window, [&] {
+            auto socket = std::make_unique<QWebSocket>();
+            socket->open(QUrl(u"ws://%1/ws?access_token=forged.token.value"_s.arg(server.listenAddress())));
+            sockets.push_back(std::move(socket));
+        });
+    }
+    window.showTab(MainWindow::ActivityTab);
+    wait(25000); // some history in the charts, and the lab's first in-band refreshes
+    window.grab().save(out + u"/activity.png"_s);
+
+    window.showTab(MainWindow::PolicyTab);
+    window.policyEditor()->findChild<QSpinBox *>(u"sli_cookie_ttl"_s)->setValue(20);
+    wait(200);
+    window.grab().save(out + u"/policy.png"_s);
+    window.policyEditor()->findChild<QPushButton *>(u"revertPolicyButton"_s)->click();
+
+    window.showTab(MainWindow::UsersTab);
+    wait(200);
+    window.grab().save(out + u"/users.png"_s);
+    window.showTab(MainWindow::KeysTab);
+    wait(200);
+    window.grab().save(out + u"/keys.png"_s);
+    window.showTab(MainWindow::LabTab);
+    wait(200);
+    window.grab().save(out + u"/lab.png"_s);
+
+    Theme::apply(true);
+    window.showTab(MainWindow::SessionsTab);
+    wait(1200);
+    window.grab().save(out + u"/sessions-dark.png"_s);
+    std::printf("wrote %s/*.png\n", qPrintable(out));
+    window.labPanel()->stopLab();
+    return 0;
+}
