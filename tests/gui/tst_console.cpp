@@ -15,6 +15,7 @@
 
 #include <QAction>
 #include <QDialogButtonBox>
+#include <QHeaderView>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -24,9 +25,12 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QStatusBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -47,6 +51,8 @@ private Q_SLOTS:
     void disconnectFromTheTreeCloses4000();
     void policyEditsAreCheckedAndApplied();
     void labDevicesConnectReconnectAndStopAfterRevoke();
+    void refreshTokenReuseIsWarnedAbout();
+    void windowLayoutPersists();
 
 private:
     bool confirm();
@@ -65,6 +71,7 @@ private:
 void TestConsole::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true); // QSettings away from the real user's
+    QSettings().clear();
 }
 
 void TestConsole::init()
@@ -332,6 +339,40 @@ void TestConsole::labDevicesConnectReconnectAndStopAfterRevoke()
     QCOMPARE(m_window->liveState().liveConnectionCount(u"lab-01"_s), 0);
     lab->stopLab();
     QTRY_COMPARE(lab->statistics().devices, 0);
+}
+
+void TestConsole::refreshTokenReuseIsWarnedAbout()
+{
+    addUserThroughTheDialog(u"carol"_s);
+    QNetworkRequest login(QUrl(u"http://%1/auth/login"_s.arg(m_server->listenAddress())));
+    login.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+    std::unique_ptr<QNetworkReply> reply(
+        m_network.post(login, R"({"username":"carol","password":"correct horse","device":"phone"})"));
+    QTRY_VERIFY(reply->isFinished());
+    const QByteArray refreshToken
+        = QJsonDocument::fromJson(reply->readAll()).object().value("refresh_token"_L1).toString().toUtf8();
+    QVERIFY(!refreshToken.isEmpty());
+    QNetworkRequest token(QUrl(u"http://%1/oauth/token"_s.arg(m_server->listenAddress())));
+    token.setHeader(QNetworkRequest::ContentTypeHeader, u"application/x-www-form-urlencoded"_s);
+    const QByteArray form
+        = "grant_type=refresh_token&refresh_token=" + QUrl::toPercentEncoding(QString::fromUtf8(refreshToken));
+    for (const int expected : { 200, 400 }) { // the second use of the same token is reuse
+        std::unique_ptr<QNetworkReply> refreshed(m_network.post(token, form));
+        QTRY_VERIFY(refreshed->isFinished());
+        QCOMPARE(refreshed->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), expected);
+    }
+    QTRY_VERIFY(m_window->statusBar()->currentMessage().startsWith(u"Refresh-token reuse: session"_s));
+    QVERIFY(m_window->statusBar()->currentMessage().contains(u"of carol (device phone) was revoked"_s));
+}
+
+void TestConsole::windowLayoutPersists()
+{
+    m_window->showTab(MainWindow::KeysTab);
+    m_window->sessionsView()->sessionTree()->header()->resizeSection(SessionTreeModel::UserAgent, 333);
+    m_window->close(); // saves
+    MainWindow again(*m_server);
+    QCOMPARE(again.findChild<QTabWidget *>(u"mainTabWidget"_s)->currentIndex(), int(MainWindow::KeysTab));
+    QCOMPARE(again.sessionsView()->sessionTree()->header()->sectionSize(SessionTreeModel::UserAgent), 333);
 }
 
 QTEST_MAIN(TestConsole)

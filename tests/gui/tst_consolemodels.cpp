@@ -108,6 +108,12 @@ void TestConsoleModels::usersModelCountsLiveConnections()
     state.applyConnections({}, { closed, closed }); // the same close twice counts once
     QCOMPARE(cell(u"alice"_s, UsersModel::Connections).toInt(), 1);
     QCOMPARE(state.totalLiveConnections(), 1);
+
+    // A user known only from a trusted external issuer's token shows up too.
+    state.applyConnections({ connection(3, u"svc-build"_s, u"ci"_s, u"ext-1"_s) }, {});
+    QCOMPARE(model.rowCount(), 4);
+    QCOMPARE(cell(u"svc-build"_s, UsersModel::Roles).toString(), u"external"_s);
+    QCOMPARE(cell(u"svc-build"_s, UsersModel::State).toString(), u"online"_s);
 }
 
 void TestConsoleModels::sessionTreeGrowsInPlaceAndKeepsEndedRows()

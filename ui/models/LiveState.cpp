@@ -65,10 +65,21 @@ void LiveState::applySessions(const QList<SessionRecord> &sessions)
 void LiveState::applyConnections(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed)
 {
     QSet<QString> touched;
+    QList<QString> added;
     for (const auto &connection : opened) {
+        if (!m_users.contains(connection.username)) {
+            // A token from a trusted external issuer: a user the directory does not know.
+            User external;
+            external.username = connection.username;
+            external.displayName = tr("(external issuer)");
+            external.roles = { tr("external") };
+            storeUser(external, &added);
+        }
         storeOpened(connection);
         touched.insert(connection.username);
     }
+    if (!added.isEmpty())
+        Q_EMIT usersAdded(added);
     QList<ConnectionInfo> reallyClosed;
     reallyClosed.reserve(closed.size());
     for (const auto &connection : closed) {
