@@ -52,7 +52,6 @@ UsersAdminView::UsersAdminView(SessionServer &server, UsersModel &model, QWidget
     buttons->addStretch();
     buttons->addWidget(m_message);
     auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(buttons);
     layout->addWidget(m_table, 1);
 
