@@ -7,15 +7,16 @@
 #include "metrics/ServerMetrics.h"
 #include "sessions/SessionService.h"
 #include "sessions/SessionStore.h"
+#include "store/Database.h"
 #include "ws/CloseCode.h"
 #include "ws/ConnectionHub.h"
 
 #include <QElapsedTimer>
 #include <QFileInfo>
-#include <QSaveFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QSaveFile>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -218,6 +219,11 @@ Result<SessionPolicy, QString> AdminService::setPolicy(const SessionPolicy &poli
     const auto checked = SessionPolicy::fromJson(policy.toJson(), m_parts.sessions->policy());
     if (!checked)
         return checked;
+    // On disk before it is acknowledged, like everything else the admin is told happened.
+    if (m_parts.database
+        && !m_parts.database->setSetting(
+            policySetting, QString::fromUtf8(QJsonDocument(checked->toJson()).toJson(QJsonDocument::Compact))))
+        return fail(u"the policy could not be stored: %1"_s.arg(m_parts.database->errorString()));
     m_parts.sessions->setPolicy(*checked);
     audit(u"policy_changed"_s, {}, checked->toJson(), actor);
     Q_EMIT policyChanged(*checked);
@@ -342,7 +348,7 @@ Result<qsizetype, QString> AdminService::exportAudit(const AuditFilter &filter, 
 {
     const auto events = m_parts.audit->query(filter);
     const auto format = path.endsWith(u".csv"_s, Qt::CaseInsensitive) ? AuditLog::ExportFormat::Csv
-                                                                       : AuditLog::ExportFormat::JsonLines;
+                                                                      : AuditLog::ExportFormat::JsonLines;
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return fail(u"cannot write %1: %2"_s.arg(QFileInfo(path).absoluteFilePath(), file.errorString()));

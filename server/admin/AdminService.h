@@ -4,8 +4,8 @@
 #include "AuditEvent.h"
 #include "AuditFilter.h"
 #include "AuditVerification.h"
-#include "ConsoleSnapshot.h"
 #include "ConnectionInfo.h"
+#include "ConsoleSnapshot.h"
 #include "Result.h"
 #include "ServerStatistics.h"
 #include "SessionPolicy.h"
@@ -21,6 +21,7 @@
 class AuditLog;
 class Clock;
 class ConnectionHub;
+class Database;
 class KeyStore;
 class ServerMetrics;
 class SessionService;
@@ -52,7 +53,10 @@ public:
         AuditLog *audit = nullptr;
         KeyStore *keys = nullptr;
         ServerMetrics *metrics = nullptr;
+        Database *database = nullptr; ///< where a live policy change is kept across restarts
     };
+    /// The `settings` row that holds the policy last set live.
+    static constexpr QLatin1StringView policySetting { "policy" };
 
     AdminService(Parts parts, const Clock &clock, ServerStatistics fixed, QObject *parent = nullptr);
     ~AdminService() override;

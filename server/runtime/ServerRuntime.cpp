@@ -24,6 +24,7 @@
 #include "ws/IoThread.h"
 #include "ws/UpgradeGate.h"
 
+#include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QThread>
 
@@ -139,6 +140,14 @@ void ServerRuntime::listen()
     };
     SessionPolicy policy = m_config.sessionPolicy;
     policy.accessTokenTtl = m_config.accessTokenLifetime;
+    // A policy changed live (admin API, console) outlives restarts, on top of the config file's.
+    if (const QString stored = m_database.setting(AdminService::policySetting); !stored.isEmpty()) {
+        const auto restored = SessionPolicy::fromJson(QJsonDocument::fromJson(stored.toUtf8()).object(), policy);
+        if (restored)
+            policy = *restored;
+        else
+            qCWarning(lcRuntime).noquote() << "the stored policy is ignored:" << restored.error();
+    }
     m_sessions = std::make_unique<SessionService>(*m_sessionStore, *m_users, *m_audit, m_clock, mint, policy);
 
     // Qt's default backlog (50) drops SYNs in a reconnect storm, and each drop costs the
@@ -265,10 +274,10 @@ void ServerRuntime::startAdmin(const QString &address, int ioThreads)
     fixed.maximumMessageSize = m_config.maximumMessageSize;
     fixed.handshakeTimeoutMs = m_config.handshakeTimeout.count();
     fixed.ioThreads = ioThreads;
-    m_admin = std::make_unique<AdminService>(
-        AdminService::Parts { m_sessions.get(), m_sessionStore.get(), m_users.get(), m_connections.get(), m_audit.get(),
-                              m_keys.get(), m_metrics.get() },
-        m_clock, fixed);
+    m_admin = std::make_unique<AdminService>(AdminService::Parts { m_sessions.get(), m_sessionStore.get(),
+                                                                   m_users.get(), m_connections.get(), m_audit.get(),
+                                                                   m_keys.get(), m_metrics.get(), &m_database },
+                                             m_clock, fixed);
     connect(m_admin.get(), &AdminService::usersChanged, this, &ServerRuntime::usersChanged);
     connect(m_admin.get(), &AdminService::sessionsChanged, this, &ServerRuntime::sessionsChanged);
     connect(m_admin.get(), &AdminService::auditAppended, this, &ServerRuntime::auditAppended);

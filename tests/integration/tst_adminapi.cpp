@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -61,6 +62,7 @@ private Q_SLOTS:
     void metricsCountWhatHappened();
     void hostileAdminRequests_data();
     void hostileAdminRequests();
+    void policySurvivesARestart(); // last: it restarts the server, and the counters with it
 
 private:
     Reply request(QByteArrayView method, const QString &path, const QByteArray &body = {},
@@ -246,6 +248,36 @@ void TestAdminApi::policyIsReadAndValidated()
     QCOMPARE(request("PUT", u"/admin/policy"_s, "not json").status, 400);
     QCOMPARE(request("GET", u"/admin/policy"_s).body["access_token_ttl"_L1].toInt(), 120);
     request("PUT", u"/admin/policy"_s, R"({"access_token_ttl": 900})");
+}
+
+void TestAdminApi::policySurvivesARestart()
+{
+    const auto restart = [this] {
+        m_server.reset();
+        m_server
+            = std::make_unique<SessionServer>(SessionServerOptions { m_dir.path(), {}, u"127.0.0.1:0"_s, u"file"_s });
+        m_server->start();
+        return QTest::qWaitFor([this] { return m_server->state() == ServerState::Running; }, 20000);
+    };
+    QCOMPARE(request("PUT", u"/admin/policy"_s, R"({"session_idle_ttl": 4000, "sli_cookie_ttl": 30000})").status, 200);
+    QVERIFY(restart());
+    auto policy = request("GET", u"/admin/policy"_s).body;
+    QCOMPARE(policy["session_idle_ttl"_L1].toInt(), 4000);
+    QCOMPARE(policy["sli_cookie_ttl"_L1].toInt(), 30000);
+
+    // A stored policy that no longer reads (edited by hand, an older version) is ignored,
+    // with a warning, and the config file's lifetimes apply.
+    m_server.reset();
+    {
+        Database database;
+        QVERIFY(database.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
+        QVERIFY(database.setSetting(u"policy"_s, uR"({"session_idle_ttl": "soon"})"_s));
+    }
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"the stored policy is ignored: session_idle_ttl"_s));
+    QVERIFY(restart());
+    policy = request("GET", u"/admin/policy"_s).body;
+    QCOMPARE(policy["session_idle_ttl"_L1].toInt(), int(SessionPolicy {}.sessionIdleTtl.count()));
+    QCOMPARE(request("PUT", u"/admin/policy"_s, R"({"session_idle_ttl": 604800})").status, 200);
 }
 
 void TestAdminApi::everyActionIsAudited()
