@@ -9,7 +9,9 @@
 #include "sessions/SessionStore.h"
 #include "store/Database.h"
 #include "ws/CloseCode.h"
+#include "ws/ConnectionCensus.h"
 #include "ws/ConnectionHub.h"
+#include "ws/LiveLimits.h"
 
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -45,11 +47,13 @@ QString disconnectReason()
 }
 } // namespace
 
-AdminService::AdminService(Parts parts, const Clock &clock, ServerStatistics fixed, QObject *parent)
+AdminService::AdminService(Parts parts, const Clock &clock, ServerStatistics fixed, ConnectionLimits limits,
+                           QObject *parent)
     : QObject(parent)
     , m_parts(parts)
     , m_clock(clock)
     , m_fixed(std::move(fixed))
+    , m_limits(limits)
     , m_flushTimer(this)
     , m_statisticsTimer(this)
 {
@@ -230,6 +234,25 @@ Result<SessionPolicy, QString> AdminService::setPolicy(const SessionPolicy &poli
     return checked;
 }
 
+Result<ConnectionLimits, QString> AdminService::setLimits(const ConnectionLimits &limits, const AdminActor &actor)
+{
+    const auto checked = ConnectionLimits::fromJson(limits.toJson(), m_limits);
+    if (!checked)
+        return checked;
+    if (m_parts.database
+        && !m_parts.database->setSetting(
+            limitsSetting, QString::fromUtf8(QJsonDocument(checked->toJson()).toJson(QJsonDocument::Compact))))
+        return fail(u"the limits could not be stored: %1"_s.arg(m_parts.database->errorString()));
+    m_limits = *checked;
+    if (m_parts.census)
+        m_parts.census->setLimits(m_limits.maximumConnections, m_limits.maximumConnectionsPerUser);
+    if (m_parts.liveLimits)
+        m_parts.liveLimits->set(m_limits);
+    audit(u"limits_changed"_s, {}, m_limits.toJson(), actor);
+    Q_EMIT limitsChanged(m_limits);
+    return m_limits;
+}
+
 Result<User, QString> AdminService::auditUserChange(Result<User, UserError> changed, const QString &type,
                                                     const QJsonObject &detail, const AdminActor &actor)
 {
@@ -294,6 +317,10 @@ QJsonObject AdminService::jwks() const
 ServerStatistics AdminService::statistics() const
 {
     ServerStatistics statistics = m_fixed;
+    statistics.maximumConnections = m_limits.maximumConnections;
+    statistics.maximumConnectionsPerUser = m_limits.maximumConnectionsPerUser;
+    statistics.maximumMessageSize = m_limits.maximumMessageSize;
+    statistics.handshakeTimeoutMs = m_limits.handshakeTimeoutSeconds * 1000;
     statistics.sampledAtMs = m_clock.nowMilliseconds();
     m_parts.metrics->sample(statistics);
     return statistics;
@@ -316,6 +343,7 @@ ConsoleSnapshot AdminService::snapshot() const
             snapshot.sessions.append(std::move(session));
     }
     snapshot.policy = policy();
+    snapshot.limits = m_limits;
     snapshot.signingKeys = signingKeys();
     snapshot.jwks = jwks();
     snapshot.statistics = statistics();

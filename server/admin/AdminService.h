@@ -5,6 +5,7 @@
 #include "AuditFilter.h"
 #include "AuditVerification.h"
 #include "ConnectionInfo.h"
+#include "ConnectionLimits.h"
 #include "ConsoleSnapshot.h"
 #include "Result.h"
 #include "ServerStatistics.h"
@@ -20,9 +21,11 @@
 
 class AuditLog;
 class Clock;
+class ConnectionCensus;
 class ConnectionHub;
 class Database;
 class KeyStore;
+class LiveLimits;
 class ServerMetrics;
 class SessionService;
 class SessionStore;
@@ -53,12 +56,17 @@ public:
         AuditLog *audit = nullptr;
         KeyStore *keys = nullptr;
         ServerMetrics *metrics = nullptr;
-        Database *database = nullptr; ///< where a live policy change is kept across restarts
+        Database *database = nullptr; ///< where live policy and limit changes are kept across restarts
+        ConnectionCensus *census = nullptr;
+        LiveLimits *liveLimits = nullptr;
     };
     /// The `settings` row that holds the policy last set live.
     static constexpr QLatin1StringView policySetting { "policy" };
+    /// The `settings` row that holds the connection limits last set live.
+    static constexpr QLatin1StringView limitsSetting { "limits" };
 
-    AdminService(Parts parts, const Clock &clock, ServerStatistics fixed, QObject *parent = nullptr);
+    AdminService(Parts parts, const Clock &clock, ServerStatistics fixed, ConnectionLimits limits,
+                 QObject *parent = nullptr);
     ~AdminService() override;
 
     AdminOutcome disconnectConnection(quint64 connectionId, const AdminActor &actor);
@@ -73,6 +81,9 @@ public:
     AdminOutcome broadcast(const QString &username, const QJsonValue &payload, const AdminActor &actor);
 
     Result<SessionPolicy, QString> setPolicy(const SessionPolicy &policy, const AdminActor &actor);
+    /// New connection limits for handshakes from now on; stored, audited (limits_changed).
+    Result<ConnectionLimits, QString> setLimits(const ConnectionLimits &limits, const AdminActor &actor);
+    ConnectionLimits limits() const { return m_limits; }
     Result<User, QString> addUser(const QString &username, const QString &displayName, const QByteArray &password,
                                   const QStringList &roles, const AdminActor &actor);
     Result<User, QString> setUserEnabled(const QString &username, bool enabled, const AdminActor &actor);
@@ -100,6 +111,7 @@ Q_SIGNALS:
     void sessionsChanged(const QList<SessionRecord> &sessions);
     void auditAppended(const QList<AuditEvent> &events);
     void policyChanged(const SessionPolicy &policy);
+    void limitsChanged(const ConnectionLimits &limits);
     void signingKeysChanged(const QList<SigningKeyInfo> &keys, const QJsonObject &jwks);
     void statisticsSampled(const ServerStatistics &statistics);
 
@@ -114,7 +126,8 @@ private:
 
     Parts m_parts;
     const Clock &m_clock;
-    ServerStatistics m_fixed; ///< what does not change while running: addresses, limits, start time
+    ServerStatistics m_fixed; ///< what does not change while running: addresses, start time
+    ConnectionLimits m_limits;
     QTimer m_flushTimer;
     QTimer m_statisticsTimer;
     QSet<QString> m_changedSessions;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "AuditEvent.h"
+#include "ConnectionLimits.h"
 #include "ServerStatistics.h"
 #include "SessionPolicy.h"
 #include "SessionRecord.h"
@@ -17,6 +18,7 @@ struct ConsoleSnapshot {
     QList<User> users;
     QList<SessionRecord> sessions; ///< live ones and those revoked recently
     SessionPolicy policy;
+    ConnectionLimits limits;
     QList<SigningKeyInfo> signingKeys;
     QJsonObject jwks;
     ServerStatistics statistics;

@@ -31,6 +31,7 @@ SessionServer::SessionServer(SessionServerOptions options, QObject *parent)
     qRegisterMetaType<QList<SessionRecord>>();
     qRegisterMetaType<QList<AuditEvent>>();
     qRegisterMetaType<SessionPolicy>();
+    qRegisterMetaType<ConnectionLimits>();
     qRegisterMetaType<QList<SigningKeyInfo>>();
     qRegisterMetaType<ServerStatistics>();
     const QString login = qEnvironmentVariable("USER", qEnvironmentVariable("USERNAME"));
@@ -65,6 +66,7 @@ void SessionServer::start()
     connect(m_runtime, &ServerRuntime::sessionsChanged, this, &SessionServer::sessionsChanged);
     connect(m_runtime, &ServerRuntime::auditAppended, this, &SessionServer::auditAppended);
     connect(m_runtime, &ServerRuntime::policyChanged, this, &SessionServer::policyChanged);
+    connect(m_runtime, &ServerRuntime::limitsChanged, this, &SessionServer::limitsChanged);
     connect(m_runtime, &ServerRuntime::signingKeysChanged, this, &SessionServer::signingKeysChanged);
     connect(m_runtime, &ServerRuntime::statisticsSampled, this, &SessionServer::statisticsSampled);
     setState(ServerState::Starting);
@@ -197,8 +199,7 @@ void SessionServer::revokeSession(const QString &sessionId, QObject *context, Ou
 void SessionServer::revokeUser(const QString &username, QObject *context, OutcomeHandler done)
 {
     ask<AdminOutcome>(
-        context,
-        [username](AdminService &admin, const AdminActor &actor) { return admin.revokeUser(username, actor); },
+        context, [username](AdminService &admin, const AdminActor &actor) { return admin.revokeUser(username, actor); },
         std::move(done), notRunning());
 }
 
@@ -206,14 +207,11 @@ void SessionServer::revokeIssuedBefore(const QString &username, QObject *context
 {
     ask<AdminOutcome>(
         context,
-        [username](AdminService &admin, const AdminActor &actor) {
-            return admin.revokeIssuedBefore(username, actor);
-        },
+        [username](AdminService &admin, const AdminActor &actor) { return admin.revokeIssuedBefore(username, actor); },
         std::move(done), notRunning());
 }
 
-void SessionServer::broadcast(const QString &username, const QJsonValue &payload, QObject *context,
-                              OutcomeHandler done)
+void SessionServer::broadcast(const QString &username, const QJsonValue &payload, QObject *context, OutcomeHandler done)
 {
     ask<AdminOutcome>(
         context,
@@ -228,6 +226,14 @@ void SessionServer::setPolicy(const SessionPolicy &policy, QObject *context, Err
     ask<QString>(
         context,
         [policy](AdminService &admin, const AdminActor &actor) { return errorOf(admin.setPolicy(policy, actor)); },
+        std::move(done), notRunning().error);
+}
+
+void SessionServer::setLimits(const ConnectionLimits &limits, QObject *context, ErrorHandler done)
+{
+    ask<QString>(
+        context,
+        [limits](AdminService &admin, const AdminActor &actor) { return errorOf(admin.setLimits(limits, actor)); },
         std::move(done), notRunning().error);
 }
 
@@ -285,9 +291,9 @@ void SessionServer::rotateSigningKey(QObject *context, ErrorHandler done)
 void SessionServer::queryAudit(const AuditFilter &filter, QObject *context,
                                std::function<void(const QList<AuditEvent> &events)> done)
 {
-    ask<QList<AuditEvent>>(
-        context, [filter](AdminService &admin, const AdminActor &) { return admin.queryAudit(filter); },
-        std::move(done), {});
+    ask<QList<AuditEvent>>(context,
+                           [filter](AdminService &admin, const AdminActor &) { return admin.queryAudit(filter); },
+                           std::move(done), {});
 }
 
 void SessionServer::verifyAudit(QObject *context, std::function<void(const AuditVerification &result)> done)

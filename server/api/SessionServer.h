@@ -66,6 +66,7 @@ public:
     void broadcast(const QString &username, const QJsonValue &payload, QObject *context, OutcomeHandler done);
 
     void setPolicy(const SessionPolicy &policy, QObject *context, ErrorHandler done);
+    void setLimits(const ConnectionLimits &limits, QObject *context, ErrorHandler done);
     void addUser(const QString &username, const QString &displayName, const QByteArray &password,
                  const QStringList &roles, QObject *context, ErrorHandler done);
     void setUserEnabled(const QString &username, bool enabled, QObject *context, ErrorHandler done);
@@ -97,6 +98,7 @@ Q_SIGNALS:
     void sessionsChanged(const QList<SessionRecord> &sessions);
     void auditAppended(const QList<AuditEvent> &events);
     void policyChanged(const SessionPolicy &policy);
+    void limitsChanged(const ConnectionLimits &limits);
     void signingKeysChanged(const QList<SigningKeyInfo> &keys, const QJsonObject &jwks);
     void statisticsSampled(const ServerStatistics &statistics);
 

@@ -162,6 +162,19 @@ bool HttpApi::routeAdmin(const QHttpServerRequest &request, QHttpServerResponder
         responder.write(QJsonDocument(sessions.policy().toJson()));
         return true;
     }
+    if ((get || put) && path == QStringList { u"limits"_s }) {
+        if (put) {
+            const auto body = StrictJson::parseObject(request.body());
+            if (!body)
+                return writeError(responder, 400, u"invalid_request"_s, u"the body must be one JSON object"_s), true;
+            const auto limits = ConnectionLimits::fromJson(*body, admin.limits());
+            const auto applied = limits ? admin.setLimits(*limits, actor) : limits;
+            if (!applied)
+                return writeError(responder, 400, u"invalid_limits"_s, applied.error()), true;
+        }
+        responder.write(QJsonDocument(admin.limits().toJson()));
+        return true;
+    }
     if (!post)
         return false;
 

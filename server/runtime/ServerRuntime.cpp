@@ -22,6 +22,7 @@
 #include "ws/ConnectionCensus.h"
 #include "ws/ConnectionHub.h"
 #include "ws/IoThread.h"
+#include "ws/LiveLimits.h"
 #include "ws/UpgradeGate.h"
 
 #include <QJsonDocument>
@@ -200,9 +201,28 @@ void ServerRuntime::listen()
     Q_EMIT started(address);
 }
 
+ConnectionLimits ServerRuntime::startingLimits() const
+{
+    ConnectionLimits limits;
+    limits.maximumConnections = m_config.maximumConnections;
+    limits.maximumConnectionsPerUser = m_config.maximumConnectionsPerUser;
+    limits.maximumMessageSize = m_config.maximumMessageSize;
+    limits.handshakeTimeoutSeconds = std::max<qint64>(1, m_config.handshakeTimeout.count() / 1000);
+    // Limits changed live (admin API, console) outlive restarts, on top of the config file's.
+    if (const QString stored = m_database.setting(AdminService::limitsSetting); !stored.isEmpty()) {
+        const auto restored = ConnectionLimits::fromJson(QJsonDocument::fromJson(stored.toUtf8()).object(), limits);
+        if (restored)
+            return *restored;
+        qCWarning(lcRuntime).noquote() << "the stored limits are ignored:" << restored.error();
+    }
+    return limits;
+}
+
 bool ServerRuntime::startIoThreads()
 {
-    m_census = std::make_unique<ConnectionCensus>(m_config.maximumConnections, m_config.maximumConnectionsPerUser);
+    const ConnectionLimits limits = m_startLimits = startingLimits();
+    m_census = std::make_unique<ConnectionCensus>(limits.maximumConnections, limits.maximumConnectionsPerUser);
+    m_liveLimits = std::make_unique<LiveLimits>(limits);
     m_connections = std::make_unique<ConnectionHub>(*m_census);
     const int perIp = m_config.handshakeRatePerIpPerSecond;
     const int perUser = m_config.handshakeRatePerUserPerSecond;
@@ -247,8 +267,9 @@ bool ServerRuntime::startIoThreads()
         setup.listeningSocket = listening;
         setup.databasePath = m_config.databasePath();
         setup.authenticatorFor = authenticatorFor;
-        setup.shared = UpgradeGate::Shared { m_census.get(), m_handshakesPerIp.get(), m_handshakesPerUser.get(),
-                                             [handoff](qintptr socket) { handoff->adopt(socket); } };
+        setup.shared
+            = UpgradeGate::Shared { m_census.get(), m_handshakesPerIp.get(), m_handshakesPerUser.get(),
+                                    [handoff](qintptr socket) { handoff->adopt(socket); }, m_liveLimits.get() };
         setup.options
             = UpgradeGate::Options { m_config.allowedOrigins, m_config.maximumMessageSize, m_config.handshakeTimeout };
         setup.census = m_census.get();
@@ -269,19 +290,16 @@ void ServerRuntime::startAdmin(const QString &address, int ioThreads)
     ServerStatistics fixed;
     fixed.startedAtMs = m_clock.nowMilliseconds();
     fixed.listenAddresses = { address };
-    fixed.maximumConnections = m_config.maximumConnections;
-    fixed.maximumConnectionsPerUser = m_config.maximumConnectionsPerUser;
-    fixed.maximumMessageSize = m_config.maximumMessageSize;
-    fixed.handshakeTimeoutMs = m_config.handshakeTimeout.count();
     fixed.ioThreads = ioThreads;
-    m_admin = std::make_unique<AdminService>(AdminService::Parts { m_sessions.get(), m_sessionStore.get(),
-                                                                   m_users.get(), m_connections.get(), m_audit.get(),
-                                                                   m_keys.get(), m_metrics.get(), &m_database },
-                                             m_clock, fixed);
+    m_admin = std::make_unique<AdminService>(
+        AdminService::Parts { m_sessions.get(), m_sessionStore.get(), m_users.get(), m_connections.get(), m_audit.get(),
+                              m_keys.get(), m_metrics.get(), &m_database, m_census.get(), m_liveLimits.get() },
+        m_clock, fixed, m_startLimits);
     connect(m_admin.get(), &AdminService::usersChanged, this, &ServerRuntime::usersChanged);
     connect(m_admin.get(), &AdminService::sessionsChanged, this, &ServerRuntime::sessionsChanged);
     connect(m_admin.get(), &AdminService::auditAppended, this, &ServerRuntime::auditAppended);
     connect(m_admin.get(), &AdminService::policyChanged, this, &ServerRuntime::policyChanged);
+    connect(m_admin.get(), &AdminService::limitsChanged, this, &ServerRuntime::limitsChanged);
     connect(m_admin.get(), &AdminService::signingKeysChanged, this, &ServerRuntime::signingKeysChanged);
     connect(m_admin.get(), &AdminService::statisticsSampled, this, &ServerRuntime::statisticsSampled);
 }

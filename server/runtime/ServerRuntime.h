@@ -2,13 +2,14 @@
 
 #include "AuditEvent.h"
 #include "ConnectionInfo.h"
+#include "ConnectionLimits.h"
 #include "ServerStatistics.h"
 #include "SessionPolicy.h"
 #include "SessionRecord.h"
 #include "SigningKeyInfo.h"
+#include "User.h"
 #include "config/ServerConfig.h"
 #include "core/Clock.h"
-#include "User.h"
 #include "store/Database.h"
 
 #include <QHash>
@@ -34,6 +35,7 @@ class SessionService;
 class SqliteSessionStore;
 class TokenVerifier;
 class KeyStore;
+class LiveLimits;
 class SecretStore;
 class UserDirectory;
 
@@ -66,6 +68,7 @@ Q_SIGNALS:
     void sessionsChanged(const QList<SessionRecord> &sessions);
     void auditAppended(const QList<AuditEvent> &events);
     void policyChanged(const SessionPolicy &policy);
+    void limitsChanged(const ConnectionLimits &limits);
     void signingKeysChanged(const QList<SigningKeyInfo> &keys, const QJsonObject &jwks);
     void statisticsSampled(const ServerStatistics &statistics);
 
@@ -78,6 +81,8 @@ private:
     bool rebuildVerifier();
     std::shared_ptr<const TokenVerifier> verifier() const;
     bool startIoThreads();
+    /// The config file's limits, with those set live on top.
+    ConnectionLimits startingLimits() const;
     void handleUserChanged(const QString &username);
     void connectObservers();
     void startAdmin(const QString &address, int ioThreads);
@@ -94,6 +99,8 @@ private:
     std::unique_ptr<KeyStore> m_keys;
     std::unique_ptr<SessionService> m_sessions;
     std::unique_ptr<ConnectionCensus> m_census;
+    std::unique_ptr<LiveLimits> m_liveLimits; ///< what the gates read; AdminService changes it
+    ConnectionLimits m_startLimits;
     std::unique_ptr<ConnectionHub> m_connections;
     std::unique_ptr<RateLimiter> m_handshakesPerIp;
     std::unique_ptr<RateLimiter> m_handshakesPerUser;

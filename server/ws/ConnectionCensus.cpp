@@ -9,7 +9,7 @@ ConnectionCensus::ConnectionCensus(qsizetype maximum, qsizetype maximumPerUser)
 std::optional<ConnectionCensus::Refusal> ConnectionCensus::reserve(const QString &username)
 {
     const std::lock_guard lock(m_mutex);
-    if (m_total.load(std::memory_order_relaxed) >= m_maximum)
+    if (m_total.load(std::memory_order_relaxed) >= m_maximum.load(std::memory_order_relaxed))
         return Refusal::TooMany;
     qsizetype &mine = m_perUser[username];
     if (mine >= m_maximumPerUser)
@@ -35,4 +35,11 @@ qsizetype ConnectionCensus::countForUser(const QString &username) const
 {
     const std::lock_guard lock(m_mutex);
     return m_perUser.value(username);
+}
+
+void ConnectionCensus::setLimits(qsizetype maximum, qsizetype maximumPerUser)
+{
+    const std::lock_guard lock(m_mutex);
+    m_maximum.store(maximum, std::memory_order_relaxed);
+    m_maximumPerUser = maximumPerUser;
 }

@@ -25,14 +25,16 @@ public:
 
     /// Cheap, lock-free: for the first check of a handshake and for gauges.
     qsizetype count() const { return m_total.load(std::memory_order_relaxed); }
-    bool full() const { return count() >= m_maximum; }
+    bool full() const { return count() >= m_maximum.load(std::memory_order_relaxed); }
+    /// New maxima for reservations from now on; connections already counted stay.
+    void setLimits(qsizetype maximum, qsizetype maximumPerUser);
     qsizetype countForUser(const QString &username) const;
     /// Connection ids, unique across threads.
     quint64 nextId() { return m_nextId.fetch_add(1, std::memory_order_relaxed); }
 
 private:
-    const qsizetype m_maximum;
-    const qsizetype m_maximumPerUser;
+    std::atomic<qsizetype> m_maximum;
+    qsizetype m_maximumPerUser; ///< under m_mutex
     mutable std::mutex m_mutex;
     QHash<QString, qsizetype> m_perUser;
     std::atomic<qsizetype> m_total { 0 };

@@ -5,6 +5,7 @@
 #include "ws/ConnectionCensus.h"
 #include "ws/ConnectionRegistry.h"
 #include "ws/HttpHeadParser.h"
+#include "ws/LiveLimits.h"
 #include "ws/WebSocketFrame.h"
 #include "ws/WebSocketStream.h"
 
@@ -193,7 +194,8 @@ void UpgradeGate::acceptPending()
             ::close(socket);
             break;
         case Outcome::Incomplete:
-            new PendingHead(socket, remote, m_options.headTimeout, this);
+            new PendingHead(socket, remote, m_shared.limits ? m_shared.limits->headTimeout() : m_options.headTimeout,
+                            this);
             if (!m_headSweep->isActive())
                 m_headSweep->start();
             break;
@@ -348,7 +350,9 @@ void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const Htt
     const QByteArray response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                                 "Sec-WebSocket-Accept: "
         + WebSocketFrame::acceptKey(head.value("sec-websocket-key")) + "\r\n\r\n";
-    auto *stream = new WebSocketStream(socket, { m_options.maximumMessageSize }, response, &m_registry);
+    const qint64 maximumMessageSize
+        = m_shared.limits ? m_shared.limits->maximumMessageSize() : m_options.maximumMessageSize;
+    auto *stream = new WebSocketStream(socket, { maximumMessageSize }, response, &m_registry);
     m_registry.add(stream, claims, peer); // the registry gives the census place back at the close
     stream->uncork(); // the 101 and the greeting, in one packet
 }

@@ -15,6 +15,7 @@
 
 class ConnectionCensus;
 class ConnectionRegistry;
+class LiveLimits;
 class RateLimiter;
 
 /// The door of the port, one per I/O thread. Every gate accepts from the same listening
@@ -44,6 +45,8 @@ public:
         RateLimiter *handshakesPerUser = nullptr;
         /// Takes ownership of a connected socket whose bytes are all still unread.
         std::function<void(qintptr socket)> handOffHttp;
+        /// Message size and head deadline as they are now; when null, the Options' fixed ones.
+        const LiveLimits *limits = nullptr;
     };
 
     /// What the gate decided for one request head.

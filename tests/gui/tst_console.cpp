@@ -312,6 +312,21 @@ void TestConsole::policyEditsAreCheckedAndApplied()
     QTest::mouseClick(apply, Qt::LeftButton);
     QTRY_COMPARE(m_window->liveState().policy(), SessionPolicy::labSpeed());
     QVERIFY(!m_window->findChild<QMessageBox *>(u"confirmDialog"_s));
+
+    // Limits: checked together, applied live and audited.
+    auto *total = editor->findChild<QSpinBox *>(u"max_connections"_s);
+    auto *perUser = editor->findChild<QSpinBox *>(u"max_connections_per_user"_s);
+    QVERIFY(total && perUser);
+    perUser->setValue(total->value() + 1);
+    QVERIFY(error->isVisible());
+    QVERIFY(error->text().contains(u"max_connections_per_user is larger than max_connections"_s));
+    QVERIFY(!apply->isEnabled());
+    perUser->setValue(3);
+    QVERIFY(apply->isEnabled());
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QTRY_VERIFY(auditShows(u"limits_changed"_s));
+    QTRY_VERIFY(!apply->isEnabled()); // the server's limits are now the edited ones
+    QCOMPARE(editor->editedLimits().maximumConnectionsPerUser, 3);
 }
 
 void TestConsole::labDevicesConnectReconnectAndStopAfterRevoke()

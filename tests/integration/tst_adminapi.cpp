@@ -62,6 +62,7 @@ private Q_SLOTS:
     void metricsCountWhatHappened();
     void hostileAdminRequests_data();
     void hostileAdminRequests();
+    void limitsChangeLive();
     void policySurvivesARestart(); // last: it restarts the server, and the counters with it
 
 private:
@@ -250,6 +251,51 @@ void TestAdminApi::policyIsReadAndValidated()
     request("PUT", u"/admin/policy"_s, R"({"access_token_ttl": 900})");
 }
 
+void TestAdminApi::limitsChangeLive()
+{
+    const auto current = request("GET", u"/admin/limits"_s);
+    QCOMPARE(current.status, 200);
+    QCOMPARE(current.body["max_connections_per_user"_L1].toInt(), 100);
+    QCOMPARE(current.body["max_message_size"_L1].toInt(), 64 * 1024);
+
+    // Refused, each with a sentence, and nothing changed.
+    for (const QByteArray &hostile :
+         { QByteArray(R"({"max_connections_per_user": 0})"),
+           QByteArray(R"({"max_connections": 5, "max_connections_per_user": 10})"),
+           QByteArray(R"({"max_message_size": "big"})"), QByteArray(R"({"max_message_size": 100})"),
+           QByteArray(R"({"handshake_timeout": 1e9})"), QByteArray(R"({"maximum": 1})"), QByteArray("[1]"),
+           QByteArray("not json") }) {
+        const auto refused = request("PUT", u"/admin/limits"_s, hostile);
+        QCOMPARE(refused.status, 400);
+        QVERIFY2(!refused.body["error_description"_L1].toString().isEmpty(), hostile.constData());
+    }
+    QCOMPARE(request("GET", u"/admin/limits"_s).body, current.body);
+
+    // One connection per user from now on; the one already open stays.
+    auto first = connectAs(u"carol"_s, u"laptop"_s);
+    QVERIFY(first);
+    QCOMPARE(request("PUT", u"/admin/limits"_s, R"({"max_connections_per_user": 1, "max_message_size": 1024})").status,
+             200);
+    QVERIFY(!connectAs(u"carol"_s, u"phone"_s));
+    QCOMPARE(first->socket->state(), QAbstractSocket::ConnectedState);
+    // A new connection is held to the new message size (1009), the open one keeps its own.
+    auto bob = connectAs(u"bob"_s, u"laptop"_s);
+    QVERIFY(bob);
+    bob->socket->sendTextMessage(QString(2000, u'x'));
+    QTRY_VERIFY(bob->closedWith(1009));
+    first->socket->sendTextMessage(uR"({"type":"ping","pad":")"_s + QString(2000, u'x') + uR"("})"_s);
+    QTRY_VERIFY(std::any_of(first->received.begin(), first->received.end(),
+                            [](const QJsonObject &message) { return message["type"_L1] == "pong"_L1; }));
+    QCOMPARE(
+        request("PUT", u"/admin/limits"_s, R"({"max_connections_per_user": 100, "max_message_size": 65536})").status,
+        200);
+    QVERIFY(connectAs(u"carol"_s, u"phone"_s));
+    bool audited = false;
+    for (const auto event : request("GET", u"/admin/audit?type=limits_changed"_s).body["events"_L1].toArray())
+        audited = audited || event["detail"_L1]["max_connections_per_user"_L1].toInt() == 1;
+    QVERIFY(audited);
+}
+
 void TestAdminApi::policySurvivesARestart()
 {
     const auto restart = [this] {
@@ -260,7 +306,9 @@ void TestAdminApi::policySurvivesARestart()
         return QTest::qWaitFor([this] { return m_server->state() == ServerState::Running; }, 20000);
     };
     QCOMPARE(request("PUT", u"/admin/policy"_s, R"({"session_idle_ttl": 4000, "sli_cookie_ttl": 30000})").status, 200);
+    QCOMPARE(request("PUT", u"/admin/limits"_s, R"({"handshake_timeout": 7})").status, 200);
     QVERIFY(restart());
+    QCOMPARE(request("GET", u"/admin/limits"_s).body["handshake_timeout"_L1].toInt(), 7);
     auto policy = request("GET", u"/admin/policy"_s).body;
     QCOMPARE(policy["session_idle_ttl"_L1].toInt(), 4000);
     QCOMPARE(policy["sli_cookie_ttl"_L1].toInt(), 30000);

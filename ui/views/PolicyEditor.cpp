@@ -79,6 +79,44 @@ PolicyEditor::PolicyEditor(SessionServer &server, QWidget *parent)
         connect(spin, &QSpinBox::valueChanged, this, &PolicyEditor::review);
     }
 
+    const struct {
+        QString name;
+        qint64 ConnectionLimits::*value;
+        QString label;
+        int minimum;
+        int maximum;
+        qint64 scale;
+        QString suffix;
+    } limits[] = {
+        { u"max_connections"_s, &ConnectionLimits::maximumConnections, tr("Connections in all"), 1, 1'000'000, 1, {} },
+        { u"max_connections_per_user"_s,
+          &ConnectionLimits::maximumConnectionsPerUser,
+          tr("Connections per user"),
+          1,
+          1'000'000,
+          1,
+          {} },
+        { u"max_message_size"_s, &ConnectionLimits::maximumMessageSize, tr("Largest message"), 1, 16 * 1024, 1024,
+          tr(" KiB") },
+        { u"handshake_timeout"_s, &ConnectionLimits::handshakeTimeoutSeconds, tr("Handshake timeout"), 1, 120, 1,
+          tr(" s") },
+    };
+    auto *limitsForm = new QFormLayout;
+    limitsForm->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
+    for (const auto &limit : limits) {
+        auto *spin = new QSpinBox(this);
+        spin->setObjectName(limit.name);
+        spin->setRange(limit.minimum, limit.maximum);
+        spin->setSuffix(limit.suffix);
+        spin->setAccessibleName(limit.label);
+        spin->setToolTip(tr("Applies to handshakes from now on; open connections are not closed."));
+        limitsForm->addRow(limit.label, spin);
+        m_limitFields.append({ limit.value, spin, limit.scale });
+        connect(spin, &QSpinBox::valueChanged, this, &PolicyEditor::review);
+    }
+    form->addRow(new QLabel(tr("<b>Limits</b>"), this));
+    form->addRow(limitsForm);
+
     m_findings->setObjectName(u"policyFindings"_s);
     m_findings->setAccessibleName(tr("Policy review"));
     m_findings->setWordWrap(true);
@@ -113,11 +151,18 @@ PolicyEditor::PolicyEditor(SessionServer &server, QWidget *parent)
 
     connect(labSpeed, &QPushButton::clicked, this, [this] { fill(SessionPolicy::labSpeed()); });
     connect(defaults, &QPushButton::clicked, this, [this] { fill(SessionPolicy {}); });
-    connect(m_revert, &QPushButton::clicked, this, [this] { fill(m_current); });
+    connect(m_revert, &QPushButton::clicked, this, [this] {
+        showLimits(m_currentLimits);
+        fill(m_current);
+    });
     connect(m_apply, &QPushButton::clicked, this, &PolicyEditor::apply);
     connect(&server, &SessionServer::policyChanged, this, &PolicyEditor::showPolicy);
-    connect(&server, &SessionServer::snapshotReady, this,
-            [this](const ConsoleSnapshot &snapshot) { showPolicy(snapshot.policy); });
+    connect(&server, &SessionServer::limitsChanged, this, &PolicyEditor::showLimits);
+    connect(&server, &SessionServer::snapshotReady, this, [this](const ConsoleSnapshot &snapshot) {
+        showLimits(snapshot.limits);
+        showPolicy(snapshot.policy);
+    });
+    showLimits(ConnectionLimits {});
     showPolicy(SessionPolicy {});
 }
 
@@ -127,6 +172,24 @@ SessionPolicy PolicyEditor::editedPolicy() const
     for (const auto &field : m_fields)
         policy.*field.value = std::chrono::seconds(field.spin->value());
     return policy;
+}
+
+ConnectionLimits PolicyEditor::editedLimits() const
+{
+    ConnectionLimits limits;
+    for (const auto &field : m_limitFields)
+        limits.*field.value = qint64(field.spin->value()) * field.scale;
+    return limits;
+}
+
+void PolicyEditor::showLimits(const ConnectionLimits &limits)
+{
+    m_currentLimits = limits;
+    for (const auto &field : std::as_const(m_limitFields)) {
+        const QSignalBlocker blocker(field.spin);
+        field.spin->setValue(int(limits.*field.value / field.scale));
+    }
+    review();
 }
 
 void PolicyEditor::showPolicy(const SessionPolicy &policy)
@@ -165,8 +228,13 @@ void PolicyEditor::review()
             new QListWidgetItem(style()->standardIcon(QStyle::SP_DialogApplyButton),
                                 tr("These lifetimes fit together."), m_findings);
     }
-    const bool changed = !(edited == m_current);
-    m_apply->setEnabled(checked && changed);
+    const auto limits = ConnectionLimits::fromJson(editedLimits().toJson(), m_currentLimits);
+    if (checked && !limits) {
+        m_error->setText(limits.error());
+        m_error->setVisible(true);
+    }
+    const bool changed = !(edited == m_current) || !(editedLimits() == m_currentLimits);
+    m_apply->setEnabled(checked && limits && changed);
     m_revert->setEnabled(changed);
 }
 
@@ -191,6 +259,18 @@ void PolicyEditor::apply()
 
 void PolicyEditor::send(const SessionPolicy &policy)
 {
+    if (const ConnectionLimits limits = editedLimits(); !(limits == m_currentLimits)) {
+        m_server.setLimits(limits, this, [this](const QString &error) {
+            if (!error.isEmpty()) {
+                m_error->setText(tr("The server refused the limits: %1").arg(error));
+                m_error->setVisible(true);
+                return;
+            }
+            Q_EMIT outcome(tr("Limits applied: they govern handshakes from now on."));
+        });
+    }
+    if (policy == m_current)
+        return;
     m_server.setPolicy(policy, this, [this](const QString &error) {
         if (!error.isEmpty()) {
             m_error->setText(tr("The server refused the policy: %1").arg(error));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ConnectionLimits.h"
 #include "SessionPolicy.h"
 
 #include <QWidget>
@@ -27,6 +28,9 @@ public:
     SessionPolicy editedPolicy() const;
     /// Shows `policy` as the server's current one.
     void showPolicy(const SessionPolicy &policy);
+    ConnectionLimits editedLimits() const;
+    /// Shows `limits` as the server's current ones.
+    void showLimits(const ConnectionLimits &limits);
     void apply();
 
 Q_SIGNALS:
@@ -45,7 +49,15 @@ private:
     void send(const SessionPolicy &policy);
 
     SessionServer &m_server;
+    struct LimitField {
+        qint64 ConnectionLimits::*value;
+        QSpinBox *spin;
+        qint64 scale; ///< the spin box counts in units of this (KiB for the message size)
+    };
+
     SessionPolicy m_current;
+    ConnectionLimits m_currentLimits;
+    QList<LimitField> m_limitFields;
     QList<Field> m_fields;
     QListWidget *m_findings = nullptr;
     QLabel *m_error = nullptr;
