@@ -17,5 +17,8 @@ struct AuditEvent {
     QJsonObject detail;
     QString previousHash;
     QString hash;
+
+    /// As the admin API returns it and the JSON-lines export writes it.
+    QJsonObject toJson() const;
 };
 Q_DECLARE_METATYPE(AuditEvent)

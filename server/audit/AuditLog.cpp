@@ -58,18 +58,7 @@ QByteArray AuditLog::canonicalContent(const AuditEvent &event)
 
 QJsonObject AuditLog::toJson(const AuditEvent &event)
 {
-    return QJsonObject { { "id"_L1, event.id },
-                         { "at_ms"_L1, event.atMs },
-                         { "time"_L1, QDateTime::fromMSecsSinceEpoch(event.atMs, Qt::UTC).toString(Qt::ISODateWithMs) },
-                         { "type"_L1, event.type },
-                         { "actor"_L1, event.actor },
-                         { "username"_L1, event.username },
-                         { "device_id"_L1, event.deviceId },
-                         { "session_id"_L1, event.sessionId },
-                         { "remote_address"_L1, event.remoteAddress },
-                         { "detail"_L1, event.detail },
-                         { "previous_hash"_L1, event.previousHash },
-                         { "hash"_L1, event.hash } };
+    return event.toJson();
 }
 
 QString AuditLog::chainHash(const QString &previousHash, const AuditEvent &event)
@@ -131,13 +120,15 @@ Result<AuditEvent, QString> AuditLog::append(AuditEvent event)
 QList<AuditEvent> AuditLog::query(const Filter &filter) const
 {
     QSqlQuery query(m_database.connection());
-    query.prepare(u"SELECT "_s + eventColumns
-                  + u" FROM audit_events WHERE at_ms >= ? AND (? = 0 OR at_ms <= ?) AND (COALESCE(?, '') = '' OR actor = ?)"
-                    " AND (COALESCE(?, '') = '' OR username = ?) AND (COALESCE(?, '') = '' OR type = ?)"
-                    " ORDER BY id DESC LIMIT ?"_s);
-    for (const QVariant &value : { QVariant(filter.sinceMs), QVariant(filter.untilMs), QVariant(filter.untilMs), QVariant(filter.actor), QVariant(filter.actor),
-                                   QVariant(filter.username), QVariant(filter.username), QVariant(filter.type),
-                                   QVariant(filter.type), QVariant(std::clamp(filter.limit, 1, 100000)) })
+    query.prepare(
+        u"SELECT "_s + eventColumns
+        + u" FROM audit_events WHERE at_ms >= ? AND (? = 0 OR at_ms <= ?) AND (COALESCE(?, '') = '' OR actor = ?)"
+          " AND (COALESCE(?, '') = '' OR username = ?) AND (COALESCE(?, '') = '' OR type = ?)"
+          " ORDER BY id DESC LIMIT ?"_s);
+    for (const QVariant &value :
+         { QVariant(filter.sinceMs), QVariant(filter.untilMs), QVariant(filter.untilMs), QVariant(filter.actor),
+           QVariant(filter.actor), QVariant(filter.username), QVariant(filter.username), QVariant(filter.type),
+           QVariant(filter.type), QVariant(std::clamp(filter.limit, 1, 100000)) })
         query.addBindValue(value);
     QList<AuditEvent> events;
     if (!query.exec())

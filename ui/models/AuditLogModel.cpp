@@ -89,19 +89,8 @@ QVariant AuditLogModel::data(const QModelIndex &index, int role) const
         return event.actor;
     case UsernameRole:
         return event.username;
-    case DetailRole: {
-        QJsonObject object { { "id"_L1, event.id },
-                             { "at"_L1, QDateTime::fromMSecsSinceEpoch(event.atMs).toString(Qt::ISODateWithMs) },
-                             { "type"_L1, event.type },
-                             { "actor"_L1, event.actor },
-                             { "user"_L1, event.username },
-                             { "device"_L1, event.deviceId },
-                             { "session"_L1, event.sessionId },
-                             { "remote_address"_L1, event.remoteAddress },
-                             { "detail"_L1, event.detail },
-                             { "hash"_L1, event.hash } };
-        return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Indented));
-    }
+    case DetailRole:
+        return QString::fromUtf8(QJsonDocument(event.toJson()).toJson(QJsonDocument::Indented));
     case Qt::ForegroundRole:
         if (event.type.contains("reuse"_L1) || event.type.contains("failed"_L1) || event.type.contains("refused"_L1))
             return QColor(0xd0, 0x40, 0x30);
