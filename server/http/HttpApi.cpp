@@ -1,5 +1,6 @@
 #include "http/HttpApi.h"
 
+#include "http/WebCookies.h"
 #include "sessions/SessionService.h"
 
 #include <QHttpServerRequest>
@@ -73,6 +74,7 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
         = {
               { "/auth/login"_L1, &HttpApi::handleLogin },
               { "/oauth/token"_L1, &HttpApi::handleToken },
+              { "/auth/refresh"_L1, &HttpApi::handleRefreshCookie },
               { "/oauth/revoke"_L1, &HttpApi::handleRevoke },
               { "/oauth/introspect"_L1, &HttpApi::handleIntrospect },
           };
@@ -112,7 +114,12 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
 
 void HttpApi::handleMe(const QHttpServerRequest &request, QHttpServerResponder &responder) const
 {
-    const auto token = bearerToken(request);
+    // A bearer token, or the browser's session cookie (the 2-Cookie Handoff).
+    auto token = bearerToken(request);
+    if (!token) {
+        if (QByteArray cookie = WebCookies::find(request.value("cookie"), WebCookies::sessionName); !cookie.isEmpty())
+            token = std::move(cookie);
+    }
     if (!token) {
         // RFC 6750 §3.1: no credentials at all gets a challenge without an error code.
         const QJsonObject body { { "error"_L1, "invalid_request"_L1 },

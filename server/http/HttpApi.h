@@ -47,6 +47,7 @@ public:
         RateLimiter *loginsPerIp = nullptr;
         LoginBackoff *loginBackoff = nullptr;
         std::function<void(const QString &kind)> rateLimited;
+        bool tls = false; ///< cookies are Secure (and __Host-/__Secure- prefixed) over TLS
     };
 
     explicit HttpApi(Services services, QObject *parent = nullptr);
@@ -60,6 +61,7 @@ private:
     // HttpApiAuth.cpp: the session endpoints.
     void handleLogin(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    void handleRefreshCookie(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void handleRevoke(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void handleIntrospect(const QHttpServerRequest &request, QHttpServerResponder &responder);
     /// The admin token checks shared by /admin and /oauth/introspect; false when it answered.

@@ -1,9 +1,11 @@
-// HttpApi's session endpoints: POST /auth/login, POST /oauth/token (RFC 6749 §6) and
-// POST /oauth/revoke (RFC 7009). Each maps SessionService's errors to a status in one place.
+// HttpApi's session endpoints: POST /auth/login, POST /auth/refresh (the 2-Cookie Handoff),
+// POST /oauth/token (RFC 6749 §6) and POST /oauth/revoke (RFC 7009). Each maps SessionService's errors to a status in
+// one place.
 #include "http/HttpApi.h"
 
 #include "auth/StrictJson.h"
 #include "http/FormBody.h"
+#include "http/WebCookies.h"
 #include "policy/LoginBackoff.h"
 #include "policy/RateLimiter.h"
 #include "sessions/SessionService.h"
@@ -37,6 +39,36 @@ void writeTokens(QHttpServerResponder &responder, const TokenPair &pair)
                              { "refresh_expires_in"_L1, pair.refreshExpiresIn },
                              { "session_id"_L1, pair.sessionId } };
     responder.write(QJsonDocument(body), { { "Cache-Control", "no-store" }, { "Pragma", "no-cache" } });
+}
+
+/// The 2-Cookie Handoff's answer: the tokens go into HttpOnly cookies, never into the body, so
+/// that scripts on the page cannot read them. The session cookie lives for the policy's local
+/// session (never longer than the access token inside it).
+void writeCookies(QHttpServerResponder &responder, const TokenPair &pair, qint64 sessionCookieTtl, bool secure)
+{
+    const qint64 sessionLifetime = std::min(sessionCookieTtl, pair.accessExpiresIn);
+    const QJsonObject body { { "token_type"_L1, "cookie"_L1 },
+                             { "expires_in"_L1, sessionLifetime },
+                             { "access_expires_in"_L1, pair.accessExpiresIn },
+                             { "refresh_expires_in"_L1, pair.refreshExpiresIn },
+                             { "session_id"_L1, pair.sessionId } };
+    responder.write(QJsonDocument(body),
+                    { { "Cache-Control", "no-store" },
+                      { "Pragma", "no-cache" },
+                      { "Set-Cookie", WebCookies::sessionCookie(pair.accessToken, sessionLifetime, secure) },
+                      { "Set-Cookie", WebCookies::refreshCookie(pair.refreshToken, pair.refreshExpiresIn, secure) } });
+}
+
+/// A failed cookie refresh also clears both cookies: the page is logged out, and says so.
+void writeCookieRefusal(QHttpServerResponder &responder, int status, const QString &error, const QString &description,
+                        bool secure)
+{
+    const QJsonObject body { { "error"_L1, error }, { "error_description"_L1, description } };
+    responder.write(QJsonDocument(body),
+                    { { "Cache-Control", "no-store" },
+                      { "Set-Cookie", WebCookies::sessionCookie({}, 0, secure) },
+                      { "Set-Cookie", WebCookies::refreshCookie({}, 0, secure) } },
+                    static_cast<Status>(status));
 }
 
 /// The one place where a SessionService refusal becomes an HTTP status and OAuth error.
@@ -95,6 +127,9 @@ void HttpApi::handleLogin(const QHttpServerRequest &request, QHttpServerResponde
         if (!body->value(name).isString())
             return writeError(responder, 400, u"invalid_request"_s, u"\"%1\" is required, as a string"_s.arg(name));
     }
+    const QJsonValue cookies = body->value("cookies"_L1);
+    if (!cookies.isUndefined() && !cookies.isBool())
+        return writeError(responder, 400, u"invalid_request"_s, u"\"cookies\" is true or false"_s);
     // Brute force is refused before any password is hashed: a rate per address, and a back-off
     // that doubles per username and per address after repeated failures.
     const QString username = body->value("username"_L1).toString();
@@ -130,7 +165,24 @@ void HttpApi::handleLogin(const QHttpServerRequest &request, QHttpServerResponde
         const auto [status, error] = statusOf(pair.error(), false);
         return writeError(responder, status, error, sessionErrorCode(pair.error()));
     }
-    writeTokens(responder, *pair);
+    if (cookies.toBool())
+        writeCookies(responder, *pair, m_services.sessions->policy().sessionCookieTtl.count(), m_services.tls);
+    else
+        writeTokens(responder, *pair);
+}
+
+void HttpApi::handleRefreshCookie(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    const bool secure = m_services.tls;
+    const QByteArray refreshToken = WebCookies::find(request.value("cookie"), WebCookies::refreshName);
+    if (refreshToken.isEmpty())
+        return writeCookieRefusal(responder, 401, u"invalid_grant"_s, u"no refresh cookie"_s, secure);
+    // The same rotation and reuse detection as /oauth/token, and the same re-check of the
+    // user's rights (disabled, password changed, session revoked) before a new session cookie.
+    const auto pair = m_services.sessions->refresh(refreshToken, clientOf(request));
+    if (!pair)
+        return writeCookieRefusal(responder, 401, u"invalid_grant"_s, sessionErrorCode(pair.error()), secure);
+    writeCookies(responder, *pair, m_services.sessions->policy().sessionCookieTtl.count(), secure);
 }
 
 void HttpApi::handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder)

@@ -1,5 +1,6 @@
 #include "ws/UpgradeGate.h"
 
+#include "http/WebCookies.h"
 #include "policy/RateLimiter.h"
 #include "ws/CloseCode.h"
 #include "ws/ConnectionCensus.h"
@@ -28,7 +29,6 @@ using namespace Qt::StringLiterals;
 Q_LOGGING_CATEGORY(lcGate, "gatehouse.ws.gate")
 
 namespace {
-const auto sessionCookie = "gh_session";
 constexpr int retryAfterSeconds = 5;
 
 QByteArray reasonPhrase(int status)
@@ -58,11 +58,8 @@ QByteArray tokenFrom(const HttpHead &head)
     const QByteArray authorization = head.value("authorization").trimmed();
     if (authorization.size() > 7 && authorization.first(7).toLower() == "bearer ")
         return authorization.sliced(7).trimmed();
-    for (const auto &cookie : head.value("cookie").split(';')) {
-        const qsizetype equals = cookie.indexOf('=');
-        if (equals > 0 && cookie.first(equals).trimmed() == sessionCookie)
-            return cookie.sliced(equals + 1).trimmed();
-    }
+    if (QByteArray cookie = WebCookies::find(head.value("cookie"), WebCookies::sessionName); !cookie.isEmpty())
+        return cookie;
     return head.queryValue("access_token");
 }
 

@@ -10,9 +10,11 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrlQuery>
+#include <QWebSocket>
 
 using namespace Qt::StringLiterals;
 
@@ -23,6 +25,21 @@ struct Reply {
     QByteArray cacheControl;
 };
 } // namespace
+
+struct RawReply {
+    int status = 0;
+    QList<QByteArray> setCookies;
+    QJsonObject body;
+
+    QByteArray cookie(QByteArrayView name) const
+    {
+        for (const auto &line : setCookies) {
+            if (line.startsWith(QByteArray(name.toByteArray() + '=')))
+                return line.first(line.indexOf(';')).sliced(name.size() + 1);
+        }
+        return {};
+    }
+};
 
 class TestSessionApi final : public QObject {
     Q_OBJECT
@@ -37,6 +54,9 @@ private Q_SLOTS:
     void tokenEndpointRefusals_data();
     void tokenEndpointRefusals();
     void revocationEndpoint();
+    void cookieHandoff();
+    void cookieRefreshRefusals_data();
+    void cookieRefreshRefusals();
     void revocationsSurviveARestart();
 
 private:
@@ -45,6 +65,9 @@ private:
     Reply refresh(const QByteArray &refreshToken);
     Reply me(const QByteArray &accessToken);
     void startServer();
+    /// One request over a raw socket, to see every header as sent (Set-Cookie twice).
+    RawReply raw(const QByteArray &method, const QString &path, const QByteArray &headers = {},
+                 const QByteArray &body = {});
 
     QTemporaryDir m_dir;
     std::unique_ptr<SessionServer> m_server;
@@ -255,6 +278,144 @@ void TestSessionApi::revocationEndpoint()
     QCOMPARE(post(u"/oauth/revoke"_s, "token=unknown-token", form).status, 200); // RFC 7009 §2.2
     QCOMPARE(post(u"/oauth/revoke"_s, "token_type_hint=access_token", form).status, 400);
     QCOMPARE(post(u"/oauth/revoke"_s, "token=" + accessToken, "text/plain").status, 400);
+}
+
+RawReply TestSessionApi::raw(const QByteArray &method, const QString &path, const QByteArray &headers,
+                             const QByteArray &body)
+{
+    QTcpSocket socket;
+    const auto address = m_server->listenAddress();
+    socket.connectToHost(address.section(u':', 0, 0), address.section(u':', 1).toUShort());
+    if (!socket.waitForConnected(5000))
+        return {};
+    socket.write(method + ' ' + path.toLatin1() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers
+                 + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    // Read the head, then as much body as Content-Length says (the server may keep the
+    // connection open).
+    QByteArray response;
+    const auto complete = [&response] {
+        const qsizetype end = response.indexOf("\r\n\r\n");
+        if (end < 0)
+            return false;
+        qsizetype length = 0;
+        for (const auto &line : response.first(end).split('\n')) {
+            if (line.toLower().startsWith("content-length:"))
+                length = line.sliced(15).trimmed().toLongLong();
+        }
+        return response.size() >= end + 4 + length;
+    };
+    while (!complete() && socket.waitForReadyRead(5000))
+        response += socket.readAll();
+    RawReply reply;
+    const qsizetype end = response.indexOf("\r\n\r\n");
+    const QList<QByteArray> lines = response.first(std::max<qsizetype>(0, end)).split('\n');
+    if (lines.isEmpty() || end < 0)
+        return reply;
+    reply.status = lines.first().split(' ').value(1).toInt();
+    for (const auto &line : lines) {
+        if (line.toLower().startsWith("set-cookie:"))
+            reply.setCookies.append(line.sliced(11).trimmed());
+    }
+    reply.body = QJsonDocument::fromJson(response.sliced(end + 4)).object();
+    return reply;
+}
+
+void TestSessionApi::cookieHandoff()
+{
+    const QByteArray json = "Content-Type: application/json\r\n";
+    const auto login = raw("POST", u"/auth/login"_s, json,
+                           R"({"username":"alice","password":"alice's password","device":"browser","cookies":true})");
+    QCOMPARE(login.status, 200);
+    // The tokens are in HttpOnly cookies only, never in the body a script could read.
+    QVERIFY(!login.body.contains("access_token"_L1));
+    QVERIFY(!login.body.contains("refresh_token"_L1));
+    QCOMPARE(login.body["token_type"_L1].toString(), u"cookie"_s);
+    QCOMPARE(login.body["expires_in"_L1].toInt(), 300); // the local session, shorter than the access token
+    QCOMPARE(login.setCookies.size(), 2);
+    const QByteArray session = login.cookie("gh_session");
+    const QByteArray refresh = login.cookie("gh_refresh");
+    QVERIFY(!session.isEmpty() && !refresh.isEmpty());
+    const QByteArray sessionLine = login.setCookies.at(login.setCookies.at(0).startsWith("gh_session") ? 0 : 1);
+    const QByteArray refreshLine = login.setCookies.at(login.setCookies.at(0).startsWith("gh_session") ? 1 : 0);
+    for (const QByteArray attribute : { "Path=/;", "Max-Age=300;", "HttpOnly", "SameSite=Strict" })
+        QVERIFY2(sessionLine.contains(attribute), sessionLine.constData());
+    for (const QByteArray attribute : { "Path=/auth/refresh;", "HttpOnly", "SameSite=Strict" })
+        QVERIFY2(refreshLine.contains(attribute), refreshLine.constData());
+    QVERIFY(!sessionLine.contains("Secure")); // plain HTTP: a Secure cookie would never come back
+
+    // The session cookie authenticates the API and the WebSocket.
+    const auto me = raw("GET", u"/api/me"_s, "Cookie: theme=dark; gh_session=" + session + "\r\n");
+    QCOMPARE(me.status, 200);
+    QCOMPARE(me.body["sub"_L1].toString(), u"alice"_s);
+    QWebSocket socket;
+    QNetworkRequest upgrade(QUrl(u"ws://%1/ws"_s.arg(m_server->listenAddress())));
+    upgrade.setRawHeader("Cookie", "gh_session=" + session);
+    QSignalSpy welcomed(&socket, &QWebSocket::textMessageReceived);
+    socket.open(upgrade);
+    QVERIFY(welcomed.wait(10000));
+    QVERIFY(welcomed.first().first().toString().contains(u"welcome"_s));
+
+    // The refresh cookie buys a fresh session cookie and is rotated.
+    const auto refreshed = raw("POST", u"/auth/refresh"_s, "Cookie: gh_refresh=" + refresh + "\r\n");
+    QCOMPARE(refreshed.status, 200);
+    QVERIFY(!refreshed.cookie("gh_session").isEmpty());
+    QVERIFY(refreshed.cookie("gh_session") != session);
+    const QByteArray rotated = refreshed.cookie("gh_refresh");
+    QVERIFY(!rotated.isEmpty() && rotated != refresh);
+
+    // The old one again is reuse: refused, both cookies cleared, the session revoked (its
+    // WebSocket closed with 4003), and the rotated cookie dead with it.
+    QSignalSpy closed(&socket, &QWebSocket::disconnected);
+    const auto reused = raw("POST", u"/auth/refresh"_s, "Cookie: gh_refresh=" + refresh + "\r\n");
+    QCOMPARE(reused.status, 401);
+    QCOMPARE(reused.body["error"_L1].toString(), u"invalid_grant"_s);
+    QCOMPARE(reused.setCookies.size(), 2);
+    for (const auto &line : reused.setCookies)
+        QVERIFY2(line.contains("Max-Age=0"), line.constData());
+    QVERIFY(closed.wait(5000));
+    QCOMPARE(int(socket.closeCode()), 4003);
+    QCOMPARE(raw("POST", u"/auth/refresh"_s, "Cookie: gh_refresh=" + rotated + "\r\n").status, 401);
+}
+
+void TestSessionApi::cookieRefreshRefusals_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("headers");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("says");
+    QTest::newRow("no cookie") << QByteArray("POST") << u"/auth/refresh"_s << QByteArray() << QByteArray() << 401
+                               << u"no refresh cookie"_s;
+    QTest::newRow("only the session cookie")
+        << QByteArray("POST") << u"/auth/refresh"_s << QByteArray("Cookie: gh_session=abc\r\n") << QByteArray() << 401
+        << u"no refresh cookie"_s;
+    QTest::newRow("garbage") << QByteArray("POST") << u"/auth/refresh"_s
+                             << QByteArray("Cookie: gh_refresh=%00\xff;;==\r\n") << QByteArray() << 401
+                             << u"invalid_grant"_s;
+    QTest::newRow("huge") << QByteArray("POST") << u"/auth/refresh"_s
+                          << "Cookie: gh_refresh=" + QByteArray(6000, 'A') + "\r\n"
+                          << QByteArray() << 401 << u"invalid_grant"_s;
+    QTest::newRow("GET") << QByteArray("GET") << u"/auth/refresh"_s << QByteArray() << QByteArray() << 405
+                         << u"use POST"_s;
+    QTest::newRow("cookies not a boolean")
+        << QByteArray("POST") << u"/auth/login"_s << QByteArray("Content-Type: application/json\r\n")
+        << QByteArray(R"({"username":"alice","password":"alice's password","device":"b","cookies":"yes"})") << 400
+        << u"\"cookies\" is true or false"_s;
+}
+
+void TestSessionApi::cookieRefreshRefusals()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QString, path);
+    QFETCH(QByteArray, headers);
+    QFETCH(QByteArray, body);
+    QFETCH(int, status);
+    QFETCH(QString, says);
+    const auto reply = raw(method, path, headers, body);
+    QCOMPARE(reply.status, status);
+    const QString text = reply.body["error"_L1].toString() + u' ' + reply.body["error_description"_L1].toString();
+    QVERIFY2(text.contains(says), qPrintable(text));
 }
 
 void TestSessionApi::revocationsSurviveARestart()

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+
+/// The two cookies of the 2-Cookie Handoff. The session cookie carries the access token for
+/// minutes and goes with every request to the site (and the WebSocket); the refresh cookie
+/// carries the refresh token for days and goes only to POST /auth/refresh (its Path). Both are
+/// HttpOnly and SameSite=Strict; over TLS they are Secure, and the session cookie takes the
+/// __Host- prefix, which the refresh cookie cannot (its Path is not "/"), so it takes __Secure-.
+namespace WebCookies {
+inline constexpr QByteArrayView sessionName = "gh_session";
+inline constexpr QByteArrayView refreshName = "gh_refresh";
+inline constexpr QByteArrayView refreshPath = "/auth/refresh";
+
+/// Set-Cookie values; an empty value with a zero lifetime clears the cookie.
+QByteArray sessionCookie(QByteArrayView accessToken, qint64 maxAgeSeconds, bool secure);
+QByteArray refreshCookie(QByteArrayView refreshToken, qint64 maxAgeSeconds, bool secure);
+/// The value of cookie `name` (either spelling: plain or with its prefix) in a Cookie
+/// header, or empty.
+QByteArray find(QByteArrayView cookieHeader, QByteArrayView name);
+} // namespace WebCookies
