@@ -75,6 +75,7 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
               { "/auth/login"_L1, &HttpApi::handleLogin },
               { "/oauth/token"_L1, &HttpApi::handleToken },
               { "/auth/refresh"_L1, &HttpApi::handleRefreshCookie },
+              { "/auth/logout"_L1, &HttpApi::handleLogout },
               { "/oauth/revoke"_L1, &HttpApi::handleRevoke },
               { "/oauth/introspect"_L1, &HttpApi::handleIntrospect },
           };
@@ -112,7 +113,8 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
     return true;
 }
 
-void HttpApi::handleMe(const QHttpServerRequest &request, QHttpServerResponder &responder) const
+std::optional<AccessClaims> HttpApi::authenticate(const QHttpServerRequest &request,
+                                                  QHttpServerResponder &responder) const
 {
     // A bearer token, or the browser's session cookie (the 2-Cookie Handoff).
     auto token = bearerToken(request);
@@ -126,9 +128,9 @@ void HttpApi::handleMe(const QHttpServerRequest &request, QHttpServerResponder &
                                  { "error_description"_L1, "bearer token required"_L1 } };
         responder.write(QJsonDocument(body), { { "WWW-Authenticate", "Bearer realm=\"gatehouse\"" } },
                         QHttpServerResponder::StatusCode::Unauthorized);
-        return;
+        return std::nullopt;
     }
-    const auto claims = m_services.verifier()->verify(*token, std::chrono::system_clock::now());
+    auto claims = m_services.verifier()->verify(*token, std::chrono::system_clock::now());
     // A good signature is not enough: the session behind the token must still be alive.
     std::optional<QLatin1StringView> refusal;
     if (!claims)
@@ -143,8 +145,16 @@ void HttpApi::handleMe(const QHttpServerRequest &request, QHttpServerResponder &
             + QByteArray(reason.data(), reason.size()) + '"';
         responder.write(QJsonDocument(body), { { "WWW-Authenticate", challenge } },
                         QHttpServerResponder::StatusCode::Unauthorized);
-        return;
+        return std::nullopt;
     }
+    return std::move(claims).value();
+}
+
+void HttpApi::handleMe(const QHttpServerRequest &request, QHttpServerResponder &responder) const
+{
+    const auto claims = authenticate(request, responder);
+    if (!claims)
+        return;
     const qint64 now
         = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     const QJsonObject body { { "sub"_L1, claims->subject },

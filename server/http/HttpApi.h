@@ -1,5 +1,6 @@
 #pragma once
 
+#include "auth/AccessClaims.h"
 #include "auth/TokenVerifier.h"
 
 #include <QAbstractHttpServer>
@@ -57,7 +58,11 @@ protected:
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
+    /// The caller's access token (bearer header or session cookie), verified and with a live
+    /// session; otherwise the 401 is written and nothing returned.
+    std::optional<AccessClaims> authenticate(const QHttpServerRequest &request, QHttpServerResponder &responder) const;
     void handleMe(const QHttpServerRequest &request, QHttpServerResponder &responder) const;
+    void handleLogout(const QHttpServerRequest &request, QHttpServerResponder &responder);
     // HttpApiAuth.cpp: the session endpoints.
     void handleLogin(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder);

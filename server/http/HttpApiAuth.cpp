@@ -185,6 +185,33 @@ void HttpApi::handleRefreshCookie(const QHttpServerRequest &request, QHttpServer
     writeCookies(responder, *pair, m_services.sessions->policy().sessionCookieTtl.count(), secure);
 }
 
+void HttpApi::handleLogout(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    // Logging out also logs the browser out: the cookies go whatever happens next.
+    const bool secure = m_services.tls;
+    const auto claims = authenticate(request, responder);
+    if (!claims)
+        return;
+    bool everywhere = false;
+    if (!request.body().isEmpty()) {
+        const auto body = StrictJson::parseObject(request.body());
+        if (!body || (body->contains("everywhere"_L1) && !body->value("everywhere"_L1).isBool()))
+            return writeError(responder, 400, u"invalid_request"_s, u"the body is {\"everywhere\": true|false}"_s);
+        everywhere = body->value("everywhere"_L1).toBool();
+    }
+    if (!claims->local || claims->sessionId.isEmpty())
+        return writeError(responder, 400, u"invalid_request"_s, u"this token has no session here to end"_s);
+    // Revoked sessions close their WebSockets with 4003, as an admin's revocation does.
+    const QStringList revoked = everywhere
+        ? m_services.sessions->revokeUser(claims->subject, {}, claims->subject, u"logout_everywhere"_s)
+        : m_services.sessions->revokeSession(claims->sessionId, claims->subject, u"logout"_s, clientOf(request));
+    const QJsonObject body { { "revoked"_L1, qint64(revoked.size()) } };
+    responder.write(QJsonDocument(body),
+                    { { "Cache-Control", "no-store" },
+                      { "Set-Cookie", WebCookies::sessionCookie({}, 0, secure) },
+                      { "Set-Cookie", WebCookies::refreshCookie({}, 0, secure) } });
+}
+
 void HttpApi::handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     const auto form = formOf(request, responder);

@@ -57,6 +57,7 @@ private Q_SLOTS:
     void cookieHandoff();
     void cookieRefreshRefusals_data();
     void cookieRefreshRefusals();
+    void logoutEndsTheSessionOrAll();
     void revocationsSurviveARestart();
 
 private:
@@ -416,6 +417,56 @@ void TestSessionApi::cookieRefreshRefusals()
     QCOMPARE(reply.status, status);
     const QString text = reply.body["error"_L1].toString() + u' ' + reply.body["error_description"_L1].toString();
     QVERIFY2(text.contains(says), qPrintable(text));
+}
+
+void TestSessionApi::logoutEndsTheSessionOrAll()
+{
+    const QByteArray json = "Content-Type: application/json\r\n";
+    const auto browser = raw("POST", u"/auth/login"_s, json,
+                             R"({"username":"alice","password":"alice's password","device":"tablet","cookies":true})");
+    QCOMPARE(browser.status, 200);
+    const QByteArray cookies = "Cookie: gh_session=" + browser.cookie("gh_session")
+        + "; gh_refresh=" + browser.cookie("gh_refresh") + "\r\n";
+    QWebSocket socket;
+    QNetworkRequest upgrade(QUrl(u"ws://%1/ws"_s.arg(m_server->listenAddress())));
+    upgrade.setRawHeader("Cookie", "gh_session=" + browser.cookie("gh_session"));
+    QSignalSpy welcomed(&socket, &QWebSocket::textMessageReceived);
+    socket.open(upgrade);
+    QVERIFY(welcomed.wait(10000));
+    const auto phone = login(u"alice"_s, u"alice's password"_s, u"phone"_s);
+    QCOMPARE(phone.status, 200);
+
+    // Hostile first: nothing changes.
+    QCOMPARE(raw("POST", u"/auth/logout"_s).status, 401);
+    QCOMPARE(raw("POST", u"/auth/logout"_s, cookies + json, "[]").status, 400);
+    QCOMPARE(raw("POST", u"/auth/logout"_s, cookies + json, R"({"everywhere":"yes"})").status, 400);
+    QCOMPARE(raw("GET", u"/auth/logout"_s, cookies).status, 405);
+    QCOMPARE(socket.state(), QAbstractSocket::ConnectedState);
+
+    // This browser's session only: its socket closes with 4003, its cookies are cleared, the
+    // phone carries on.
+    QSignalSpy closed(&socket, &QWebSocket::disconnected);
+    const auto out = raw("POST", u"/auth/logout"_s, cookies);
+    QCOMPARE(out.status, 200);
+    QCOMPARE(out.body["revoked"_L1].toInt(), 1);
+    QCOMPARE(out.setCookies.size(), 2);
+    for (const auto &line : out.setCookies)
+        QVERIFY2(line.contains("Max-Age=0"), line.constData());
+    QVERIFY(closed.wait(5000));
+    QCOMPARE(int(socket.closeCode()), 4003);
+    QCOMPARE(raw("GET", u"/api/me"_s, cookies).status, 401);
+    QCOMPARE(raw("POST", u"/auth/refresh"_s, cookies).status, 401);
+    const QByteArray phoneToken = phone.body["access_token"_L1].toString().toLatin1();
+    QCOMPARE(me(phoneToken).status, 200);
+
+    // Everywhere: every session of the user ends, the phone's too.
+    const auto tv = login(u"alice"_s, u"alice's password"_s, u"tv"_s);
+    const QByteArray bearer = "Authorization: Bearer " + tv.body["access_token"_L1].toString().toLatin1() + "\r\n";
+    const auto all = raw("POST", u"/auth/logout"_s, bearer + json, R"({"everywhere":true})");
+    QCOMPARE(all.status, 200);
+    QVERIFY(all.body["revoked"_L1].toInt() >= 2);
+    QCOMPARE(me(phoneToken).status, 401);
+    QCOMPARE(refresh(phone.body["refresh_token"_L1].toString().toLatin1()).status, 400);
 }
 
 void TestSessionApi::revocationsSurviveARestart()
