@@ -15,6 +15,7 @@ struct ConnectionInfo {
     qint64 connectedAtMs = 0;
     qint64 lastActivityAtMs = 0;
     qint64 accessExpiresAt = 0; ///< the current access token's `exp` (seconds)
+    bool viaCookie = false; ///< authenticated by the browser's session cookie (2-Cookie Handoff)
     quint64 messagesIn = 0;
     quint64 messagesOut = 0;
     quint64 bytesIn = 0;

@@ -330,6 +330,13 @@ void ServerRuntime::connectObservers()
             [metrics](const QList<ConnectionInfo> &opened) { metrics->countHandshakesAccepted(opened.size()); });
     connect(m_sessions.get(), &SessionService::loginAttempted, metrics, &ServerMetrics::countLogin);
     connect(m_sessions.get(), &SessionService::tokenRefreshed, metrics, [metrics] { metrics->countRefresh(); });
+    // A browser's WebSockets cannot be handed the new token in band (the page cannot read its
+    // HttpOnly cookie): a refresh of their session over HTTP extends them.
+    connect(m_sessions.get(), &SessionService::tokenRefreshed, this,
+            [this](const QString &sessionId, qint64 accessExpiresAt) {
+                if (m_connections)
+                    m_connections->extendSession(sessionId, accessExpiresAt);
+            });
     connect(m_sessions.get(), &SessionService::refreshTokenReused, metrics, [metrics] { metrics->countReuse(); });
     connect(m_sessions.get(), &SessionService::sessionsRevoked, metrics,
             [metrics](const QStringList &ids) { metrics->countRevocations(ids.size()); });

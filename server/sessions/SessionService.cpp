@@ -261,8 +261,10 @@ Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refres
     if (!rotated)
         return fail(SessionError::StorageFailed);
     audit(u"token_refreshed"_s, session->username, *session, client, { { "generation"_L1, next.generation } });
-    Q_EMIT tokenRefreshed(session->id);
-    return issuePair(*session, user->roles, nextToken, nextExpiresAt, m_policy.accessTokenTtl);
+    auto pair = issuePair(*session, user->roles, nextToken, nextExpiresAt, m_policy.accessTokenTtl);
+    if (pair)
+        Q_EMIT tokenRefreshed(session->id, now + pair->accessExpiresIn);
+    return pair;
 }
 
 void SessionService::revokeRefreshToken(const QByteArray &refreshToken, const QString &actor,

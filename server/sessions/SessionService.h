@@ -1,14 +1,14 @@
 #pragma once
 
+#include "Result.h"
+#include "SessionPolicy.h"
+#include "SessionRecord.h"
+#include "User.h"
 #include "auth/AccessClaims.h"
 #include "auth/TokenIssuer.h"
-#include "Result.h"
-#include "User.h"
 #include "sessions/AccessGuard.h"
 #include "sessions/RefreshTokenRecord.h"
 #include "sessions/SessionError.h"
-#include "SessionPolicy.h"
-#include "SessionRecord.h"
 
 #include <QObject>
 
@@ -98,7 +98,8 @@ Q_SIGNALS:
     void tokensRevokedBefore(const QString &username);
     void refreshTokenReused(const QString &sessionId, const QString &username);
     void loginAttempted(bool succeeded);
-    void tokenRefreshed(const QString &sessionId);
+    /// A session's refresh token was rotated; its new access token expires at `accessExpiresAt`.
+    void tokenRefreshed(const QString &sessionId, qint64 accessExpiresAt);
 
 private:
     Result<TokenPair, SessionError> openSession(const User &user, const QString &deviceId, const ClientContext &client,

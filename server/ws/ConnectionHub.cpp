@@ -82,6 +82,12 @@ int ConnectionHub::closeSessions(const QStringList &sessionIds, WebSocketClose c
         [&](ConnectionRegistry &registry) { return registry.closeSessions(sessionIds, code, reason); });
 }
 
+int ConnectionHub::extendSession(const QString &sessionId, qint64 accessExpiresAt)
+{
+    return sumOverRegistries(
+        [&](ConnectionRegistry &registry) { return registry.extendSession(sessionId, accessExpiresAt); });
+}
+
 int ConnectionHub::closeUser(const QString &username, const QString &deviceId, WebSocketClose code,
                              const QString &reason)
 {

@@ -81,6 +81,18 @@ int ConnectionRegistry::closeSessions(const QStringList &sessionIds, WebSocketCl
     return closeEach(matching, code, reason);
 }
 
+int ConnectionRegistry::extendSession(const QString &sessionId, qint64 accessExpiresAt)
+{
+    int extended = 0;
+    for (auto *connection : m_bySession.values(sessionId)) {
+        if (connection->info().viaCookie) {
+            connection->extendTo(accessExpiresAt);
+            ++extended;
+        }
+    }
+    return extended;
+}
+
 int ConnectionRegistry::closeUser(const QString &username, const QString &deviceId, WebSocketClose code,
                                   const QString &reason)
 {

@@ -38,6 +38,9 @@ public:
     /// Each returns how many connections it closed.
     int closeConnection(quint64 id, WebSocketClose code, const QString &reason);
     int closeSessions(const QStringList &sessionIds, WebSocketClose code, const QString &reason);
+    /// Extends the cookie-authenticated connections of `sessionId` to the session's new access
+    /// token (LiveConnection::extendTo); returns how many.
+    int extendSession(const QString &sessionId, qint64 accessExpiresAt);
     int closeUser(const QString &username, const QString &deviceId, WebSocketClose code, const QString &reason);
     int closeAll(WebSocketClose code, const QString &reason);
 

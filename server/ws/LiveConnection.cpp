@@ -38,6 +38,7 @@ LiveConnection::LiveConnection(quint64 id, WebSocketStream *stream, const Access
     m_info.connectedAtMs = QDateTime::currentMSecsSinceEpoch();
     m_info.lastActivityAtMs = m_info.connectedAtMs;
     m_info.accessExpiresAt = claims.expiresAt;
+    m_info.viaCookie = peer.viaCookie;
 
     connect(stream, &WebSocketStream::textReceived, this, &LiveConnection::handleText);
     connect(stream, &WebSocketStream::binaryReceived, this, &LiveConnection::handleBinary);
@@ -157,6 +158,15 @@ void LiveConnection::handleRefresh(const QJsonObject &message)
     m_info.accessExpiresAt = claims->expiresAt;
     scheduleExpiry();
     send({ { "type"_L1, "refreshed"_L1 }, { "expires_in"_L1, std::max<qint64>(0, claims->expiresAt - nowSeconds()) } });
+}
+
+void LiveConnection::extendTo(qint64 accessExpiresAt)
+{
+    if (m_closing || accessExpiresAt < m_info.accessExpiresAt)
+        return;
+    m_info.accessExpiresAt = accessExpiresAt;
+    scheduleExpiry();
+    send({ { "type"_L1, "refreshed"_L1 }, { "expires_in"_L1, std::max<qint64>(0, accessExpiresAt - nowSeconds()) } });
 }
 
 void LiveConnection::handleDisconnected()

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "ConnectionInfo.h"
-#include "auth/AccessClaims.h"
 #include "Result.h"
+#include "auth/AccessClaims.h"
 #include "ws/CloseCode.h"
 
 #include <QJsonObject>
@@ -29,6 +29,7 @@ public:
     struct Peer {
         QString remoteAddress;
         QString userAgent;
+        bool viaCookie = false; ///< authenticated by the browser's session cookie
     };
 
     /// The authenticator is the registry's, and outlives the connection. The stream is not
@@ -41,6 +42,9 @@ public:
     void send(const QJsonObject &message);
     void sendText(const QByteArray &utf8);
     void close(WebSocketClose code, const QString &reason);
+    /// The session was refreshed over HTTP (a cookie-authenticated connection cannot be sent
+    /// the new token in band): the connection lives to `accessExpiresAt` and is told so.
+    void extendTo(qint64 accessExpiresAt);
 
 Q_SIGNALS:
     /// {"type":"sync","payload":…} from the client, for the user's other connections.

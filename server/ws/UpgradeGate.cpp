@@ -53,14 +53,19 @@ QByteArray reasonPhrase(int status)
 
 /// The access token, from the places a client may put it: the Authorization header, the
 /// session cookie, or the `access_token` query parameter (for simple clients).
-QByteArray tokenFrom(const HttpHead &head)
+struct PresentedToken {
+    QByteArray token;
+    bool viaCookie = false;
+};
+
+PresentedToken tokenFrom(const HttpHead &head)
 {
     const QByteArray authorization = head.value("authorization").trimmed();
     if (authorization.size() > 7 && authorization.first(7).toLower() == "bearer ")
-        return authorization.sliced(7).trimmed();
+        return { authorization.sliced(7).trimmed() };
     if (QByteArray cookie = WebCookies::find(head.value("cookie"), WebCookies::sessionName); !cookie.isEmpty())
-        return cookie;
-    return head.queryValue("access_token");
+        return { cookie, true };
+    return { head.queryValue("access_token") };
 }
 
 constexpr int acceptBatch = 64; ///< then the other threads get a turn
@@ -270,7 +275,7 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
     const QByteArray origin = head.value("origin");
     if (!origin.isEmpty() && !originAllowed(origin))
         return { Decision::Kind::Deny, 403, u"origin_rejected"_s, u"origin not allowed"_s, {} };
-    const QByteArray token = tokenFrom(head);
+    const QByteArray token = tokenFrom(head).token;
     if (token.isEmpty())
         return { Decision::Kind::Deny, 401, u"token_missing"_s, u"send an access token"_s, {} };
     auto claims = m_authenticator(token);
@@ -338,7 +343,7 @@ void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const Htt
     // The head was only peeked at: take exactly it, so that any frame the client sent right
     // behind it stays for the stream.
     const auto consumed = ::recv(static_cast<int>(socket), m_peekBuffer.data(), size_t(head.size), 0);
-    const LiveConnection::Peer peer { remote, QString::fromUtf8(head.value("user-agent")) };
+    const LiveConnection::Peer peer { remote, QString::fromUtf8(head.value("user-agent")), tokenFrom(head).viaCookie };
     if (consumed != head.size) {
         m_shared.census->release(claims.subject);
         ::close(static_cast<int>(socket));

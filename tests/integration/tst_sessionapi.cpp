@@ -58,6 +58,7 @@ private Q_SLOTS:
     void cookieRefreshRefusals_data();
     void cookieRefreshRefusals();
     void logoutEndsTheSessionOrAll();
+    void bearerWebSocketIsNotExtendedByAnHttpRefresh();
     void revocationsSurviveARestart();
 
 private:
@@ -363,6 +364,11 @@ void TestSessionApi::cookieHandoff()
     QVERIFY(refreshed.cookie("gh_session") != session);
     const QByteArray rotated = refreshed.cookie("gh_refresh");
     QVERIFY(!rotated.isEmpty() && rotated != refresh);
+    // The page's WebSocket, authenticated by the cookie, cannot be sent the new token in band:
+    // the refresh extends it and it is told so.
+    QTRY_VERIFY(std::any_of(welcomed.begin(), welcomed.end(), [](const QList<QVariant> &message) {
+        return QJsonDocument::fromJson(message.first().toString().toUtf8())["type"_L1] == "refreshed"_L1;
+    }));
 
     // The old one again is reuse: refused, both cookies cleared, the session revoked (its
     // WebSocket closed with 4003), and the rotated cookie dead with it.
@@ -467,6 +473,23 @@ void TestSessionApi::logoutEndsTheSessionOrAll()
     QVERIFY(all.body["revoked"_L1].toInt() >= 2);
     QCOMPARE(me(phoneToken).status, 401);
     QCOMPARE(refresh(phone.body["refresh_token"_L1].toString().toLatin1()).status, 400);
+}
+
+void TestSessionApi::bearerWebSocketIsNotExtendedByAnHttpRefresh()
+{
+    // A bearer connection's life is its token's: whoever refreshes the session over HTTP must
+    // also present the new token in band. (Only the browser's cookie connections are extended.)
+    const auto pair = login(u"alice"_s, u"alice's password"_s, u"kiosk"_s);
+    QCOMPARE(pair.status, 200);
+    QWebSocket socket;
+    QNetworkRequest upgrade(QUrl(u"ws://%1/ws"_s.arg(m_server->listenAddress())));
+    upgrade.setRawHeader("Authorization", "Bearer " + pair.body["access_token"_L1].toString().toLatin1());
+    QSignalSpy received(&socket, &QWebSocket::textMessageReceived);
+    socket.open(upgrade);
+    QVERIFY(received.wait(10000));
+    QCOMPARE(refresh(pair.body["refresh_token"_L1].toString().toLatin1()).status, 200);
+    QTest::qWait(500);
+    QCOMPARE(received.size(), 1); // the welcome, and nothing since
 }
 
 void TestSessionApi::revocationsSurviveARestart()
