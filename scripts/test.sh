@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install what is missing, build with AddressSanitizer and UBSan
 # (the `ci` preset: warnings are errors, Qt asserts on) and run every test through CTest:
-# unit, integration (real sockets, SQLite files, a private Secret Service, npm jose) and GUI.
+# unit, integration (real sockets, SQLite files, a private Secret Service, npm jose), GUI and
+# browser (Debian's chromium through playwright-core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,12 @@ bash scripts/install-deps.sh
 # A stamp of the lock file that was installed makes a second run skip npm entirely.
 if ! cmp -s tests/crosscheck/package-lock.json tests/crosscheck/node_modules/.gatehouse-installed-lock 2>/dev/null; then
     (cd tests/crosscheck && npm ci --no-audit --no-fund --loglevel=error \
+        && cp package-lock.json node_modules/.gatehouse-installed-lock)
+fi
+
+# playwright-core for the browser tests (they drive Debian's chromium; nothing is downloaded).
+if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.gatehouse-installed-lock 2>/dev/null; then
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error \
         && cp package-lock.json node_modules/.gatehouse-installed-lock)
 fi
 

@@ -3,6 +3,7 @@
 #include "http/WebCookies.h"
 #include "sessions/SessionService.h"
 
+#include <QFile>
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
 #include <QJsonArray>
@@ -46,6 +47,33 @@ void HttpApi::writeError(QHttpServerResponder &responder, int status, const QStr
 {
     const QJsonObject body { { "error"_L1, error }, { "error_description"_L1, description } };
     responder.write(QJsonDocument(body), static_cast<Status>(status));
+}
+
+bool HttpApi::serveWebClient(const QString &path, bool isGet, QHttpServerResponder &responder)
+{
+    static const std::pair<QLatin1StringView, std::pair<QLatin1StringView, QByteArray>> files[] = {
+        { "/"_L1, { ":/web/index.html"_L1, "text/html; charset=utf-8" } },
+        { "/app.js"_L1, { ":/web/app.js"_L1, "text/javascript; charset=utf-8" } },
+        { "/sw.js"_L1, { ":/web/sw.js"_L1, "text/javascript; charset=utf-8" } },
+        { "/style.css"_L1, { ":/web/style.css"_L1, "text/css; charset=utf-8" } },
+    };
+    for (const auto &[route, file] : files) {
+        if (path != route)
+            continue;
+        if (!isGet)
+            return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
+        QFile resource(file.first);
+        if (!resource.open(QIODevice::ReadOnly))
+            return writeError(responder, 500, u"server_error"_s, u"the web client is missing"_s), true;
+        responder.write(resource.readAll(),
+                        { { "Content-Type", file.second },
+                          { "Cache-Control", "no-cache" },
+                          { "X-Content-Type-Options", "nosniff" },
+                          { "Content-Security-Policy",
+                            "default-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'" } });
+        return true;
+    }
+    return false;
 }
 
 bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
@@ -109,6 +137,8 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
         handleMe(request, responder);
         return true;
     }
+    if (serveWebClient(path, isGet, responder))
+        return true;
     writeError(responder, 404, u"not_found"_s, u"no resource at %1"_s.arg(path));
     return true;
 }

@@ -63,6 +63,8 @@ private:
     std::optional<AccessClaims> authenticate(const QHttpServerRequest &request, QHttpServerResponder &responder) const;
     void handleMe(const QHttpServerRequest &request, QHttpServerResponder &responder) const;
     void handleLogout(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    /// The demo web client and its service worker, from the built-in resources.
+    static bool serveWebClient(const QString &path, bool isGet, QHttpServerResponder &responder);
     // HttpApiAuth.cpp: the session endpoints.
     void handleLogin(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder);

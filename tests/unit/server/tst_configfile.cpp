@@ -263,6 +263,13 @@ void TestConfigFile::flagsOverrideTheFile()
     const auto lifetimesFromFile = ConfigFile::apply(
         { { "refresh_token_max_ttl"_L1, 7200 }, { "refresh_token_idle_ttl"_L1, 3600 } }, dataDir, {});
     QCOMPARE(lifetimesFromFile->sessionPolicy.refreshTokenMaxTtl.count(), 7200);
+    const auto browserLifetimes = ConfigFile::apply(
+        { { "session_cookie_ttl"_L1, 5 }, { "id_token_ttl"_L1, 600 }, { "sli_cookie_ttl"_L1, 1800 } }, dataDir, {});
+    QVERIFY2(browserLifetimes.ok(), qPrintable(browserLifetimes ? QString() : browserLifetimes.error()));
+    QCOMPARE(browserLifetimes->sessionPolicy.sessionCookieTtl.count(), 5);
+    QCOMPARE(browserLifetimes->sessionPolicy.idTokenTtl.count(), 600);
+    QCOMPARE(browserLifetimes->sessionPolicy.sliCookieTtl.count(), 1800);
+    QVERIFY(!ConfigFile::apply({ { "sli_cookie_ttl"_L1, u"long"_s } }, dataDir, {}).ok());
     QVERIFY(
         !ConfigFile::apply({ { "refresh_token_idle_ttl"_L1, 7200 }, { "refresh_token_max_ttl"_L1, 3600 } }, dataDir, {})
              .ok());
