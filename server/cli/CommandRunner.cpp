@@ -8,6 +8,7 @@
 #include "config/ConfigFile.h"
 #include "config/DataDirectory.h"
 #include "identity/UserDirectory.h"
+#include "oidc/ClientRegistry.h"
 #include "secrets/AdminToken.h"
 #include "secrets/SecretStore.h"
 #include "sessions/SessionService.h"
@@ -107,6 +108,10 @@ void CommandRunner::run()
     case Kind::AdminTokenShow:
     case Kind::AdminTokenRotate:
         return withSecrets([this] { runAdminTokenCommand(); });
+    case Kind::ClientAdd:
+    case Kind::ClientList:
+    case Kind::ClientRemove:
+        return runClientCommand();
     default:
         return runUserCommand();
     }
@@ -131,8 +136,48 @@ void CommandRunner::runAuditCommand()
     everything.limit = 1'000'000;
     auto events = audit.query(everything);
     std::reverse(events.begin(), events.end());
-    succeed(AuditLog::exportText(events, m_command.format == "csv"_L1 ? AuditLog::ExportFormat::Csv
-                                                                      : AuditLog::ExportFormat::JsonLines));
+    succeed(AuditLog::exportText(
+        events, m_command.format == "csv"_L1 ? AuditLog::ExportFormat::Csv : AuditLog::ExportFormat::JsonLines));
+}
+
+void CommandRunner::runClientCommand()
+{
+    ClientRegistry clients(m_database);
+    if (m_command.kind == Kind::ClientAdd) {
+        OidcClient client;
+        client.id = m_command.clientId;
+        client.redirectUris = m_command.redirectUris;
+        client.backchannelLogoutUri = m_command.backchannelLogoutUri;
+        client.frontchannelLogoutUri = m_command.frontchannelLogoutUri;
+        const auto added = clients.add(client, m_clock.nowSeconds());
+        if (!added)
+            return failWith(added.error());
+        return succeed(u"added client %1\n"_s.arg(added->id));
+    }
+    if (m_command.kind == Kind::ClientRemove) {
+        const auto removed = clients.remove(m_command.clientId);
+        if (!removed)
+            return failWith(removed.error());
+        if (!*removed)
+            return failWith(u"no client %1"_s.arg(m_command.clientId));
+        return succeed(u"removed client %1\n"_s.arg(m_command.clientId));
+    }
+    const auto all = clients.list();
+    if (m_command.json) {
+        QJsonArray array;
+        for (const auto &client : all) {
+            array.append(QJsonObject { { "id"_L1, client.id },
+                                       { "redirect_uris"_L1, QJsonArray::fromStringList(client.redirectUris) },
+                                       { "backchannel_logout_uri"_L1, client.backchannelLogoutUri },
+                                       { "frontchannel_logout_uri"_L1, client.frontchannelLogoutUri },
+                                       { "created_at"_L1, client.createdAt } });
+        }
+        return succeed(QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Indented)));
+    }
+    QString out;
+    for (const auto &client : all)
+        out += u"%1  %2\n"_s.arg(client.id, client.redirectUris.join(u' '));
+    succeed(out.isEmpty() ? u"no clients\n"_s : out);
 }
 
 void CommandRunner::runUserCommand()

@@ -43,6 +43,7 @@ private:
     void runKeysCommand();
     void runTokenMint();
     void runAuditCommand();
+    void runClientCommand();
     void serve();
     void succeed(const QString &output);
     void failWith(const QString &message, int exitCode = 1);

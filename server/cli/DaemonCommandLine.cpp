@@ -24,6 +24,9 @@ const auto usage = u"Usage: gatehoused <command> [options]\n"
                    "  audit verify                            check the audit log's hash chain\n"
                    "  audit export [--format jsonl|csv]       print the audit log, oldest first\n"
                    "  admin-token show | admin-token rotate   the bearer token of the /admin API\n"
+                   "  client add --id ID --redirect-uri URI [--redirect-uri URI ...]\n"
+                   "             [--backchannel-logout-uri URI] [--frontchannel-logout-uri URI]\n"
+                   "  client list [--json] | client remove --id ID   OIDC relying parties\n"
                    "\n"
                    "Every command takes --data-dir DIR (or $GATEHOUSE_DATA_DIR), --config FILE and\n"
                    "--secret-store auto|keychain|file. Passwords are read from a prompt, or from\n"
@@ -51,6 +54,9 @@ const Route routes[] = {
     { { u"audit"_s, u"export"_s }, DaemonCommand::Kind::AuditExport, false },
     { { u"admin-token"_s, u"show"_s }, DaemonCommand::Kind::AdminTokenShow, false },
     { { u"admin-token"_s, u"rotate"_s }, DaemonCommand::Kind::AdminTokenRotate, false },
+    { { u"client"_s, u"add"_s }, DaemonCommand::Kind::ClientAdd, false },
+    { { u"client"_s, u"list"_s }, DaemonCommand::Kind::ClientList, false },
+    { { u"client"_s, u"remove"_s }, DaemonCommand::Kind::ClientRemove, false },
 };
 } // namespace
 
@@ -73,12 +79,16 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     const QCommandLineOption ttl(u"ttl"_s, u"Token lifetime in seconds."_s, u"SECONDS"_s);
     const QCommandLineOption count(u"count"_s, u"How many sessions to open."_s, u"N"_s);
     const QCommandLineOption format(u"format"_s, u"Export format: jsonl or csv."_s, u"FORMAT"_s);
+    const QCommandLineOption clientId(u"id"_s, u"Client id."_s, u"ID"_s);
+    const QCommandLineOption redirectUri(u"redirect-uri"_s, u"A redirect URI (repeatable)."_s, u"URI"_s);
+    const QCommandLineOption backchannel(u"backchannel-logout-uri"_s, u"Back-channel logout URI."_s, u"URI"_s);
+    const QCommandLineOption frontchannel(u"frontchannel-logout-uri"_s, u"Front-channel logout URI."_s, u"URI"_s);
     const QStringList lifetimeNames { u"access-token-ttl"_s, u"refresh-token-idle-ttl"_s, u"refresh-token-max-ttl"_s,
                                       u"session-idle-ttl"_s };
     for (const auto &name : lifetimeNames)
         parser.addOption(QCommandLineOption(name, u"Lifetime in seconds (serve)."_s, u"SECONDS"_s));
     parser.addOptions({ help, version, dataDir, config, secretStore, listen, displayName, role, passwordStdin, json,
-                        user, device, ttl, count, format });
+                        user, device, ttl, count, format, clientId, redirectUri, backchannel, frontchannel });
 
     DaemonCommand command;
     command.helpText = usage;
@@ -136,6 +146,25 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
         if (!ok)
             return fail(u"--%1: a whole number of seconds"_s.arg(name));
         command.launch.lifetimes.append({ QString(name).replace(u'-', u'_'), seconds });
+    }
+    const bool clientCommand = command.kind == DaemonCommand::Kind::ClientAdd
+        || command.kind == DaemonCommand::Kind::ClientList || command.kind == DaemonCommand::Kind::ClientRemove;
+    for (const auto *option : { &clientId, &redirectUri, &backchannel, &frontchannel }) {
+        if (parser.isSet(*option) && !clientCommand)
+            return fail(u"--%1 only goes with client commands"_s.arg(option->names().first()));
+    }
+    if (clientCommand) {
+        command.clientId = parser.value(clientId);
+        command.redirectUris = parser.values(redirectUri);
+        command.backchannelLogoutUri = parser.value(backchannel);
+        command.frontchannelLogoutUri = parser.value(frontchannel);
+        if (command.kind != DaemonCommand::Kind::ClientList && command.clientId.isEmpty())
+            return fail(u"client %1 needs --id ID"_s.arg(words.value(1)));
+        if (command.kind != DaemonCommand::Kind::ClientAdd
+            && (!command.redirectUris.isEmpty() || parser.isSet(backchannel) || parser.isSet(frontchannel)))
+            return fail(u"URIs only go with client add"_s);
+        if (command.kind == DaemonCommand::Kind::ClientAdd && command.redirectUris.isEmpty())
+            return fail(u"client add needs at least one --redirect-uri URI"_s);
     }
     if (parser.isSet(listen) && command.kind != DaemonCommand::Kind::Serve)
         return fail(u"--listen only goes with serve"_s);

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "SessionServerOptions.h"
 #include "Result.h"
+#include "SessionServerOptions.h"
 
 #include <QStringList>
 
@@ -25,6 +25,9 @@ struct DaemonCommand {
         AuditExport,
         AdminTokenShow,
         AdminTokenRotate,
+        ClientAdd,
+        ClientList,
+        ClientRemove,
     };
 
     Kind kind = Kind::Help;
@@ -39,6 +42,10 @@ struct DaemonCommand {
     qint64 lifetimeSeconds = 0; ///< 0: the configured default
     int count = 1; ///< token mint: sessions to open
     QString format = QStringLiteral("jsonl"); ///< audit export: jsonl or csv
+    QString clientId; ///< client add|remove: --id
+    QStringList redirectUris;
+    QString backchannelLogoutUri;
+    QString frontchannelLogoutUri;
     QString helpText;
 };
 

@@ -80,6 +80,15 @@ const std::vector<std::vector<QString>> &Migrations::steps()
         {
             u"ALTER TABLE sessions ADD COLUMN access_expires_at INTEGER NOT NULL DEFAULT 0"_s,
         },
+        // 4: relying parties for the authorization code flow and single logout.
+        {
+            u"CREATE TABLE oidc_clients ("
+            "  id TEXT PRIMARY KEY,"
+            "  redirect_uris TEXT NOT NULL,"
+            "  backchannel_logout_uri TEXT NOT NULL DEFAULT '',"
+            "  frontchannel_logout_uri TEXT NOT NULL DEFAULT '',"
+            "  created_at INTEGER NOT NULL)"_s,
+        },
     };
     return all;
 }

@@ -47,6 +47,7 @@ private Q_SLOTS:
     void serveReportsATakenPort();
     void auditVerifyAndExport();
     void acknowledgedStateSurvivesKillDashNine();
+    void oidcClientsAreRegisteredListedAndRemoved();
 
 private:
     Outcome run(const QStringList &arguments, const QByteArray &input = {}) const;
@@ -526,6 +527,47 @@ void TestGatehoused::serveReportsATakenPort()
     const auto outcome = run({ u"serve"_s, u"--listen"_s, u"127.0.0.1:%1"_s.arg(squatter.serverPort()) });
     QCOMPARE(outcome.exitCode, 1);
     QVERIFY2(outcome.err.contains(u"in use"_s), qPrintable(outcome.err));
+}
+
+void TestGatehoused::oidcClientsAreRegisteredListedAndRemoved()
+{
+    const auto added = run({ u"client"_s, u"add"_s, u"--id"_s, u"notes-app"_s, u"--redirect-uri"_s,
+                             u"https://notes.example/callback"_s, u"--redirect-uri"_s, u"http://127.0.0.1:5173/cb"_s,
+                             u"--backchannel-logout-uri"_s, u"https://notes.example/bc-logout"_s });
+    QCOMPARE(added.exitCode, 0);
+    QVERIFY2(added.out.contains(u"added client notes-app"_s), qPrintable(added.err));
+    const auto listed = run({ u"client"_s, u"list"_s, u"--json"_s });
+    QCOMPARE(listed.exitCode, 0);
+    const auto clients = QJsonDocument::fromJson(listed.out.toUtf8()).array();
+    QCOMPARE(clients.size(), 1);
+    QCOMPARE(clients[0]["id"_L1].toString(), u"notes-app"_s);
+    QCOMPARE(clients[0]["redirect_uris"_L1].toArray().size(), 2);
+    QCOMPARE(clients[0]["backchannel_logout_uri"_L1].toString(), u"https://notes.example/bc-logout"_s);
+
+    // Hostile registrations: each refused with a sentence and exit code 1, nothing stored.
+    const QList<std::pair<QStringList, QString>> hostile {
+        { { u"--id"_s, u"notes-app"_s, u"--redirect-uri"_s, u"https://x.example/cb"_s }, u"already exists"_s },
+        { { u"--id"_s, u"bad id!"_s, u"--redirect-uri"_s, u"https://x.example/cb"_s }, u"client id"_s },
+        { { u"--id"_s, u"a"_s, u"--redirect-uri"_s, u"http://evil.example/cb"_s }, u"https only"_s },
+        { { u"--id"_s, u"a"_s, u"--redirect-uri"_s, u"https://x.example/cb#frag"_s }, u"fragment"_s },
+        { { u"--id"_s, u"a"_s, u"--redirect-uri"_s, u"https://user:pw@x.example/cb"_s }, u"user info"_s },
+        { { u"--id"_s, u"a"_s, u"--redirect-uri"_s, u"/relative/cb"_s }, u"absolute"_s },
+        { { u"--id"_s, u"a"_s, u"--redirect-uri"_s, u"https://x.example/cb"_s, u"--frontchannel-logout-uri"_s,
+            u"javascript:alert(1)"_s },
+          u"logout URI"_s },
+    };
+    for (const auto &[arguments, says] : hostile) {
+        const auto refused = run(QStringList { u"client"_s, u"add"_s } + arguments);
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains(says), qPrintable(refused.err));
+    }
+    QCOMPARE(QJsonDocument::fromJson(run({ u"client"_s, u"list"_s, u"--json"_s }).out.toUtf8()).array().size(), 1);
+
+    QCOMPARE(run({ u"client"_s, u"remove"_s, u"--id"_s, u"notes-app"_s }).exitCode, 0);
+    const auto again = run({ u"client"_s, u"remove"_s, u"--id"_s, u"notes-app"_s });
+    QCOMPARE(again.exitCode, 1);
+    QVERIFY(again.err.contains(u"no client notes-app"_s));
+    QVERIFY(run({ u"client"_s, u"list"_s }).out.contains(u"no clients"_s));
 }
 
 QTEST_GUILESS_MAIN(TestGatehoused)

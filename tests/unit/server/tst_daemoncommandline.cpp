@@ -81,6 +81,15 @@ void TestDaemonCommandLine::refusesBadCommandLines_data()
     QTest::newRow("huge ttl refused") << QStringList {
         u"token"_s, u"mint"_s, u"--user"_s, u"u"_s, u"--device"_s, u"d"_s, u"--ttl"_s, u"99999999999999999999"_s
     } << u"--ttl"_s;
+    QTest::newRow("client add without id")
+        << QStringList { u"client"_s, u"add"_s, u"--redirect-uri"_s, u"https://a.example/cb"_s } << u"--id"_s;
+    QTest::newRow("client add without redirect")
+        << QStringList { u"client"_s, u"add"_s, u"--id"_s, u"a"_s } << u"--redirect-uri"_s;
+    QTest::newRow("client remove with a URI")
+        << QStringList { u"client"_s, u"remove"_s, u"--id"_s, u"a"_s, u"--redirect-uri"_s, u"https://a.example/"_s }
+        << u"only go with client add"_s;
+    QTest::newRow("redirect URI on a user command")
+        << QStringList { u"user"_s, u"list"_s, u"--redirect-uri"_s, u"https://a.example/"_s } << u"--redirect-uri"_s;
     QTest::newRow("listen on a non-serve command refused")
         << QStringList { u"keys"_s, u"list"_s, u"--listen"_s, u":1"_s } << u"--listen"_s;
     QTest::newRow("format on a non-audit command refused")
