@@ -250,7 +250,7 @@ UpgradeGate::Outcome UpgradeGate::inspect(qintptr socket, const QString &remote)
         deny(socket, remote, received, decision);
         break;
     case Decision::Kind::Accept:
-        acceptUpgrade(socket, remote, parsed.head, decision.claims);
+        acceptUpgrade(socket, remote, parsed.head, decision);
         break;
     }
     return Outcome::Taken;
@@ -275,7 +275,8 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
     const QByteArray origin = head.value("origin");
     if (!origin.isEmpty() && !originAllowed(origin))
         return { Decision::Kind::Deny, 403, u"origin_rejected"_s, u"origin not allowed"_s, {} };
-    const QByteArray token = tokenFrom(head).token;
+    const PresentedToken presented = tokenFrom(head);
+    const QByteArray &token = presented.token;
     if (token.isEmpty())
         return { Decision::Kind::Deny, 401, u"token_missing"_s, u"send an access token"_s, {} };
     auto claims = m_authenticator(token);
@@ -289,7 +290,9 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
             return { Decision::Kind::Deny, 503, u"overloaded"_s, u"too many connections; try again later"_s, {} };
         return { Decision::Kind::Deny, 429, u"too_many_connections"_s, u"this user has too many connections"_s, {} };
     }
-    return { Decision::Kind::Accept, 101, {}, {}, std::move(claims).value() };
+    Decision accept { Decision::Kind::Accept, 101, {}, {}, std::move(claims).value() };
+    accept.viaCookie = presented.viaCookie;
+    return accept;
 }
 
 bool UpgradeGate::originAllowed(const QByteArray &origin) const
@@ -338,12 +341,13 @@ void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype rece
     socket->disconnectFromHost();
 }
 
-void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const AccessClaims &claims)
+void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision)
 {
+    const AccessClaims &claims = decision.claims;
     // The head was only peeked at: take exactly it, so that any frame the client sent right
     // behind it stays for the stream.
     const auto consumed = ::recv(static_cast<int>(socket), m_peekBuffer.data(), size_t(head.size), 0);
-    const LiveConnection::Peer peer { remote, QString::fromUtf8(head.value("user-agent")), tokenFrom(head).viaCookie };
+    const LiveConnection::Peer peer { remote, QString::fromUtf8(head.value("user-agent")), decision.viaCookie };
     if (consumed != head.size) {
         m_shared.census->release(claims.subject);
         ::close(static_cast<int>(socket));

@@ -57,6 +57,7 @@ public:
         QString description;
         AccessClaims claims;
         int retryAfter = 0; ///< seconds, for 429 and 503
+        bool viaCookie = false; ///< the token came in the session cookie (a browser)
     };
 
     UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authenticator authenticator, Shared shared,
@@ -87,7 +88,7 @@ private:
     void examine(PendingHead *pending);
     Outcome inspect(qintptr socket, const QString &remote);
     void deny(qintptr socket, const QString &remote, qsizetype received, const Decision &decision);
-    void acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const AccessClaims &claims);
+    void acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision);
     bool originAllowed(const QByteArray &origin) const;
 
     ConnectionRegistry &m_registry;
