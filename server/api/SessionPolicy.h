@@ -22,7 +22,7 @@ struct PolicyFinding {
 
 /// Token and session lifetimes, in seconds. A change applies to what is issued from then on.
 struct SessionPolicy {
-    std::chrono::seconds accessTokenTtl { 900 }; ///< access_token_ttl
+    std::chrono::seconds accessTokenTtl { 7200 }; ///< access_token_ttl
     /// refresh_token_idle_ttl: an unused refresh token dies
     std::chrono::seconds refreshTokenIdleTtl { 14 * 24 * 3600 };
     std::chrono::seconds refreshTokenMaxTtl { 30 * 24 * 3600 }; ///< refresh_token_max_ttl: a session's absolute limit

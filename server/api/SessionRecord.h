@@ -19,6 +19,8 @@ struct SessionRecord {
     qint64 refreshExpiresAt = 0; ///< when its current refresh token dies unused (0: none left)
     qint64 revokedAt = 0; ///< 0 while the session is alive
     QString revokeReason;
+    QString loginId; ///< the single login (SLI) it was opened under, if any
+    QString clientId; ///< the OIDC client it was issued to; empty for Gatehouse's own clients
 
     bool isRevoked() const { return revokedAt != 0; }
 };

@@ -9,7 +9,7 @@
 using namespace Qt::StringLiterals;
 
 namespace {
-constexpr auto clientId = "gatehouse"_L1;
+constexpr auto ownClientId = "gatehouse"_L1;
 }
 
 TokenIssuer::TokenIssuer(JsonWebKey signingKey, QString issuer, QString audience)
@@ -27,11 +27,16 @@ IssuedToken TokenIssuer::mint(const AccessTokenRequest &request, std::chrono::sy
     issued.expiresAt = issued.issuedAt + request.lifetime.count();
 
     QJsonObject claims {
-        { "iss"_L1, m_issuer },         { "sub"_L1, request.subject },
-        { "aud"_L1, m_audience },       { "client_id"_L1, clientId },
-        { "jti"_L1, issued.jwtId },     { "sid"_L1, request.sessionId },
-        { "iat"_L1, issued.issuedAt },  { "nbf"_L1, issued.issuedAt },
-        { "exp"_L1, issued.expiresAt }, { "roles"_L1, QJsonArray::fromStringList(request.roles) },
+        { "iss"_L1, m_issuer },
+        { "sub"_L1, request.subject },
+        { "aud"_L1, m_audience },
+        { "client_id"_L1, request.clientId.isEmpty() ? QString(ownClientId) : request.clientId },
+        { "jti"_L1, issued.jwtId },
+        { "sid"_L1, request.sessionId },
+        { "iat"_L1, issued.issuedAt },
+        { "nbf"_L1, issued.issuedAt },
+        { "exp"_L1, issued.expiresAt },
+        { "roles"_L1, QJsonArray::fromStringList(request.roles) },
     };
     if (!request.deviceId.isEmpty())
         claims.insert("device"_L1, request.deviceId);

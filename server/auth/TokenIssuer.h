@@ -11,7 +11,8 @@ struct AccessTokenRequest {
     QString sessionId;
     QString deviceId;
     QStringList roles;
-    std::chrono::seconds lifetime { 900 };
+    std::chrono::seconds lifetime { 7200 };
+    QString clientId; ///< the OIDC client the token is for; empty: Gatehouse's own clients
 };
 
 struct IssuedToken {

@@ -10,6 +10,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSet>
+#include <QUrl>
 
 using namespace Qt::StringLiterals;
 
@@ -179,6 +180,7 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                                 ServerConfig config)
 {
     static const QSet<QString> known { u"listen"_s,
+                                       u"public_url"_s,
                                        u"issuer"_s,
                                        u"audience"_s,
                                        u"clock_skew"_s,
@@ -211,6 +213,17 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
     if (object.contains("listen"_L1)
         && !parseListen(object.value("listen"_L1).toString(), config.listenAddress, config.listenPort))
         return fail(u"listen: HOST:PORT, e.g. 127.0.0.1:8080"_s);
+    if (object.contains("public_url"_L1)) {
+        const QJsonValue value = object.value("public_url"_L1);
+        QString url = value.toString();
+        while (url.endsWith(u'/'))
+            url.chop(1);
+        const QUrl parsed(url, QUrl::StrictMode);
+        if (!value.isString() || !parsed.isValid() || (parsed.scheme() != "http"_L1 && parsed.scheme() != "https"_L1)
+            || parsed.host().isEmpty() || parsed.hasQuery() || parsed.hasFragment() || !parsed.userInfo().isEmpty())
+            return fail(u"public_url: an http or https URL without query or fragment, e.g. https://gate.example"_s);
+        config.publicUrl = url;
+    }
     const auto issuer = text(object, u"issuer"_s, config.issuer);
     const auto audience = text(object, u"audience"_s, config.audience);
     const auto skew = seconds(object, u"clock_skew"_s, 0, maximumClockSkew, config.clockSkew.count());

@@ -1,9 +1,9 @@
 #pragma once
 
+#include "SessionPolicy.h"
 #include "auth/JwsAlgorithm.h"
 #include "auth/TrustedIssuer.h"
 #include "secrets/SecretBackend.h"
-#include "SessionPolicy.h"
 
 #include <QHostAddress>
 #include <QList>
@@ -20,9 +20,12 @@ struct ServerConfig {
     quint16 listenPort = 8080;
     QString issuer = QStringLiteral("gatehouse");
     QString audience = QStringLiteral("gatehouse");
+    /// public_url: how browsers and relying parties reach this server (the OpenID issuer);
+    /// empty means http:// and the listen address.
+    QString publicUrl;
     std::chrono::seconds clockSkew { 30 };
     JwsAlgorithm signingAlgorithm = JwsAlgorithm::EdDSA;
-    std::chrono::seconds accessTokenLifetime { 900 };
+    std::chrono::seconds accessTokenLifetime { 7200 }; ///< OAuthSD's default, as the ID token
     std::chrono::seconds maximumAccessTokenLifetime { 24 * 3600 };
     /// refresh_token_idle_ttl, refresh_token_max_ttl, session_idle_ttl (access_token_ttl above).
     SessionPolicy sessionPolicy;

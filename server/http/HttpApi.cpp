@@ -1,6 +1,7 @@
 #include "http/HttpApi.h"
 
 #include "http/WebCookies.h"
+#include "oidc/OidcProvider.h"
 #include "sessions/SessionService.h"
 
 #include <QFile>
@@ -47,6 +48,15 @@ void HttpApi::writeError(QHttpServerResponder &responder, int status, const QStr
 {
     const QJsonObject body { { "error"_L1, error }, { "error_description"_L1, description } };
     responder.write(QJsonDocument(body), static_cast<Status>(status));
+}
+
+void HttpApi::writeResponse(QHttpServerResponder &responder, int status, const Headers &headers, const QByteArray &body)
+{
+    responder.writeStatusLine(static_cast<Status>(status));
+    for (const auto &[name, value] : headers)
+        responder.writeHeader(name, value);
+    responder.writeHeader("Content-Length", QByteArray::number(body.size()));
+    responder.writeBody(body);
 }
 
 bool HttpApi::serveWebClient(const QString &path, bool isGet, QHttpServerResponder &responder)
@@ -98,6 +108,23 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
         return true;
     }
     const bool isPost = request.method() == QHttpServerRequest::Method::Post;
+    if (m_services.oidc) {
+        if (path == "/.well-known/openid-configuration"_L1) {
+            if (!isGet)
+                return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
+            handleDiscovery(responder);
+            return true;
+        }
+        if (path == "/oauth/authorize"_L1 || path == "/oauth/logout"_L1) {
+            if (!isGet && !isPost)
+                return writeError(responder, 405, u"method_not_allowed"_s, u"use GET or POST"_s), true;
+            if (path == "/oauth/authorize"_L1)
+                handleAuthorize(request, responder);
+            else
+                handleEndSession(request, responder);
+            return true;
+        }
+    }
     const std::pair<QLatin1StringView, void (HttpApi::*)(const QHttpServerRequest &, QHttpServerResponder &)> posts[]
         = {
               { "/auth/login"_L1, &HttpApi::handleLogin },
@@ -196,7 +223,16 @@ void HttpApi::handleMe(const QHttpServerRequest &request, QHttpServerResponder &
                              { "exp"_L1, claims->expiresAt },
                              { "expires_in"_L1, std::max<qint64>(0, claims->expiresAt - now) },
                              { "external"_L1, !claims->local } };
-    responder.write(QJsonDocument(body));
+    QJsonObject answer = body;
+    // The browser's single login, for the web client's SLI countdown.
+    if (m_services.oidc) {
+        const auto login = m_services.oidc->loginFor(WebCookies::find(request.value("cookie"), WebCookies::sliName));
+        if (login && login->endedAt == 0 && login->expiresAt > now) {
+            answer.insert("sli_exp"_L1, login->expiresAt);
+            answer.insert("sli_expires_in"_L1, login->expiresAt - now);
+        }
+    }
+    responder.write(QJsonDocument(answer), { { "Cache-Control", "no-store" } });
 }
 
 void HttpApi::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)

@@ -15,6 +15,7 @@
 class AdminService;
 class AuditLog;
 class LoginBackoff;
+class OidcProvider;
 class RateLimiter;
 class ConnectionHub;
 class QHttpServerResponder;
@@ -49,9 +50,16 @@ public:
         LoginBackoff *loginBackoff = nullptr;
         std::function<void(const QString &kind)> rateLimited;
         bool tls = false; ///< cookies are Secure (and __Host-/__Secure- prefixed) over TLS
+        OidcProvider *oidc = nullptr; ///< the OpenID provider endpoints; absent without it
+        QString signingAlgorithm; ///< of ID tokens, for discovery
     };
 
     explicit HttpApi(Services services, QObject *parent = nullptr);
+
+    using Headers = QList<std::pair<QByteArray, QByteArray>>;
+    /// A response whose headers are decided at run time (Qt 6.4 takes only initializer lists).
+    static void writeResponse(QHttpServerResponder &responder, int status, const Headers &headers,
+                              const QByteArray &body);
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -71,6 +79,18 @@ private:
     void handleRefreshCookie(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void handleRevoke(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void handleIntrospect(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    /// Brute-force defences of every password form: seconds to wait, or nothing when the
+    /// attempt may go ahead. The outcome (failed, succeeded, or neither) feeds the back-off.
+    std::optional<int> loginWait(const QString &username, const QString &address);
+    void recordLoginOutcome(const QString &username, const QString &address, std::optional<bool> succeeded);
+
+    // HttpOidc.cpp: the OpenID provider.
+    void handleDiscovery(QHttpServerResponder &responder) const;
+    void handleAuthorize(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    void handleCodeGrant(const QHash<QString, QString> &form, const QHttpServerRequest &request,
+                         QHttpServerResponder &responder);
+    void handleEndSession(const QHttpServerRequest &request, QHttpServerResponder &responder);
+
     /// The admin token checks shared by /admin and /oauth/introspect; false when it answered.
     bool authorizeAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder);
 

@@ -203,6 +203,17 @@ bool HttpApi::routeAdmin(const QHttpServerRequest &request, QHttpServerResponder
         return respond(admin.revokeUser(path[1], actor), "revoked"_L1);
     if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "revoke-before"_L1)
         return respond(admin.revokeIssuedBefore(path[1], actor), "revoked"_L1);
+    if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "password"_L1) {
+        // A new password ends the user's sessions (continuous validation) and single logins.
+        const auto body = StrictJson::parseObject(request.body());
+        if (!body || !body->value("password"_L1).isString() || body->size() != 1)
+            return writeError(responder, 400, u"invalid_request"_s, u"send {\"password\": \"…\"}"_s), true;
+        const auto changed = admin.setPassword(path[1], body->value("password"_L1).toString().toUtf8(), actor);
+        if (!changed)
+            return writeError(responder, 400, u"invalid_request"_s, changed.error()), true;
+        responder.write(QJsonDocument(QJsonObject { { "username"_L1, changed->username } }));
+        return true;
+    }
     if (path == QStringList { u"broadcast"_s }) {
         const auto body = StrictJson::parseObject(request.body());
         if (!body || !body->contains("payload"_L1) || (body->contains("user"_L1) && !body->value("user"_L1).isString()))

@@ -6,6 +6,7 @@
 #include "auth/StrictJson.h"
 #include "http/FormBody.h"
 #include "http/WebCookies.h"
+#include "oidc/OidcProvider.h"
 #include "policy/LoginBackoff.h"
 #include "policy/RateLimiter.h"
 #include "sessions/SessionService.h"
@@ -44,7 +45,8 @@ void writeTokens(QHttpServerResponder &responder, const TokenPair &pair)
 /// The 2-Cookie Handoff's answer: the tokens go into HttpOnly cookies, never into the body, so
 /// that scripts on the page cannot read them. The session cookie lives for the policy's local
 /// session (never longer than the access token inside it).
-void writeCookies(QHttpServerResponder &responder, const TokenPair &pair, qint64 sessionCookieTtl, bool secure)
+void writeCookies(QHttpServerResponder &responder, const TokenPair &pair, qint64 sessionCookieTtl, bool secure,
+                  const QByteArray &sliCookie = {})
 {
     const qint64 sessionLifetime = std::min(sessionCookieTtl, pair.accessExpiresIn);
     const QJsonObject body { { "token_type"_L1, "cookie"_L1 },
@@ -52,11 +54,15 @@ void writeCookies(QHttpServerResponder &responder, const TokenPair &pair, qint64
                              { "access_expires_in"_L1, pair.accessExpiresIn },
                              { "refresh_expires_in"_L1, pair.refreshExpiresIn },
                              { "session_id"_L1, pair.sessionId } };
-    responder.write(QJsonDocument(body),
-                    { { "Cache-Control", "no-store" },
-                      { "Pragma", "no-cache" },
-                      { "Set-Cookie", WebCookies::sessionCookie(pair.accessToken, sessionLifetime, secure) },
-                      { "Set-Cookie", WebCookies::refreshCookie(pair.refreshToken, pair.refreshExpiresIn, secure) } });
+    HttpApi::Headers headers { { "Content-Type", "application/json" },
+                               { "Cache-Control", "no-store" },
+                               { "Pragma", "no-cache" },
+                               { "Set-Cookie", WebCookies::sessionCookie(pair.accessToken, sessionLifetime, secure) },
+                               { "Set-Cookie",
+                                 WebCookies::refreshCookie(pair.refreshToken, pair.refreshExpiresIn, secure) } };
+    if (!sliCookie.isEmpty())
+        headers.append({ "Set-Cookie", sliCookie });
+    HttpApi::writeResponse(responder, 200, headers, QJsonDocument(body).toJson(QJsonDocument::Compact));
 }
 
 /// A failed cookie refresh also clears both cookies: the page is logged out, and says so.
@@ -130,10 +136,47 @@ void HttpApi::handleLogin(const QHttpServerRequest &request, QHttpServerResponde
     const QJsonValue cookies = body->value("cookies"_L1);
     if (!cookies.isUndefined() && !cookies.isBool())
         return writeError(responder, 400, u"invalid_request"_s, u"\"cookies\" is true or false"_s);
-    // Brute force is refused before any password is hashed: a rate per address, and a back-off
-    // that doubles per username and per address after repeated failures.
     const QString username = body->value("username"_L1).toString();
     const QString address = request.remoteAddress().toString();
+    if (const auto wait = loginWait(username, address)) {
+        const QJsonObject body429 { { "error"_L1, "slow_down"_L1 },
+                                    { "error_description"_L1, u"too many attempts; retry in %1 s"_s.arg(*wait) } };
+        responder.write(QJsonDocument(body429), { { "Retry-After", QByteArray::number(*wait) } },
+                        QHttpServerResponder::StatusCode::TooManyRequests);
+        return;
+    }
+    // A browser's login (cookies) is also a single login: the authorization endpoint will
+    // recognise it by its SLI cookie and let the user into other applications silently.
+    const bool web = cookies.toBool();
+    const auto single = web && m_services.oidc ? std::optional(m_services.oidc->beginWebLogin()) : std::nullopt;
+    const QString device = body->value("device"_L1).toString();
+    const auto pair
+        = m_services.sessions->login(username, body->value("password"_L1).toString().toUtf8(), device,
+                                     clientOf(request), SessionOrigin { single ? single->loginId : QString(), {} });
+    recordLoginOutcome(username, address,
+                       pair                                               ? std::optional(true)
+                           : pair.error() == SessionError::BadCredentials ? std::optional(false)
+                                                                          : std::nullopt);
+    if (!pair) {
+        const auto [status, error] = statusOf(pair.error(), false);
+        return writeError(responder, status, error, sessionErrorCode(pair.error()));
+    }
+    if (!web)
+        return writeTokens(responder, *pair);
+    QByteArray sli;
+    const SessionPolicy policy = m_services.sessions->policy();
+    if (single) {
+        m_services.oidc->commitWebLogin(*single, username, device,
+                                        QDateTime::currentSecsSinceEpoch() + pair->accessExpiresIn);
+        sli = WebCookies::sliCookie(single->cookie, policy.sliCookieTtl.count(), m_services.tls);
+    }
+    writeCookies(responder, *pair, policy.sessionCookieTtl.count(), m_services.tls, sli);
+}
+
+std::optional<int> HttpApi::loginWait(const QString &username, const QString &address)
+{
+    // Brute force is refused before any password is hashed: a rate per address, and a back-off
+    // that doubles per username and per address after repeated failures.
     const double now = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
     std::optional<int> wait;
     if (m_services.loginsPerIp)
@@ -141,34 +184,22 @@ void HttpApi::handleLogin(const QHttpServerRequest &request, QHttpServerResponde
     if (!wait && m_services.loginBackoff)
         wait = std::max(m_services.loginBackoff->retryAfter(u"user:"_s + username, now),
                         m_services.loginBackoff->retryAfter(u"ip:"_s + address, now));
-    if (wait) {
-        if (m_services.rateLimited)
-            m_services.rateLimited(u"login"_s);
-        const QJsonObject body429 { { "error"_L1, "slow_down"_L1 },
-                                    { "error_description"_L1, u"too many attempts; retry in %1 s"_s.arg(*wait) } };
-        responder.write(QJsonDocument(body429), { { "Retry-After", QByteArray::number(*wait) } },
-                        QHttpServerResponder::StatusCode::TooManyRequests);
+    if (wait && m_services.rateLimited)
+        m_services.rateLimited(u"login"_s);
+    return wait;
+}
+
+void HttpApi::recordLoginOutcome(const QString &username, const QString &address, std::optional<bool> succeeded)
+{
+    if (!m_services.loginBackoff || !succeeded)
         return;
+    const double now = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
+    for (const QString &key : QStringList { u"user:"_s + username, u"ip:"_s + address }) {
+        if (*succeeded)
+            m_services.loginBackoff->recordSuccess(key);
+        else
+            m_services.loginBackoff->recordFailure(key, now);
     }
-    const auto pair = m_services.sessions->login(username, body->value("password"_L1).toString().toUtf8(),
-                                                 body->value("device"_L1).toString(), clientOf(request));
-    if (m_services.loginBackoff) {
-        if (!pair && pair.error() == SessionError::BadCredentials) {
-            m_services.loginBackoff->recordFailure(u"user:"_s + username, now);
-            m_services.loginBackoff->recordFailure(u"ip:"_s + address, now);
-        } else if (pair) {
-            m_services.loginBackoff->recordSuccess(u"user:"_s + username);
-            m_services.loginBackoff->recordSuccess(u"ip:"_s + address);
-        }
-    }
-    if (!pair) {
-        const auto [status, error] = statusOf(pair.error(), false);
-        return writeError(responder, status, error, sessionErrorCode(pair.error()));
-    }
-    if (cookies.toBool())
-        writeCookies(responder, *pair, m_services.sessions->policy().sessionCookieTtl.count(), m_services.tls);
-    else
-        writeTokens(responder, *pair);
 }
 
 void HttpApi::handleRefreshCookie(const QHttpServerRequest &request, QHttpServerResponder &responder)
@@ -209,7 +240,8 @@ void HttpApi::handleLogout(const QHttpServerRequest &request, QHttpServerRespond
     responder.write(QJsonDocument(body),
                     { { "Cache-Control", "no-store" },
                       { "Set-Cookie", WebCookies::sessionCookie({}, 0, secure) },
-                      { "Set-Cookie", WebCookies::refreshCookie({}, 0, secure) } });
+                      { "Set-Cookie", WebCookies::refreshCookie({}, 0, secure) },
+                      { "Set-Cookie", WebCookies::sliCookie({}, 0, secure) } });
 }
 
 void HttpApi::handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder)
@@ -220,8 +252,11 @@ void HttpApi::handleToken(const QHttpServerRequest &request, QHttpServerResponde
     const QString grantType = form->value(u"grant_type"_s);
     if (grantType.isEmpty())
         return writeError(responder, 400, u"invalid_request"_s, u"grant_type is required"_s);
+    if (grantType == "authorization_code"_L1 && m_services.oidc)
+        return handleCodeGrant(*form, request, responder);
     if (grantType != "refresh_token"_L1)
-        return writeError(responder, 400, u"unsupported_grant_type"_s, u"only refresh_token is supported here"_s);
+        return writeError(responder, 400, u"unsupported_grant_type"_s,
+                          u"grant_type is authorization_code or refresh_token"_s);
     const QString refreshToken = form->value(u"refresh_token"_s);
     if (refreshToken.isEmpty())
         return writeError(responder, 400, u"invalid_request"_s, u"refresh_token is required"_s);

@@ -4,7 +4,7 @@
 
 namespace {
 QByteArray cookie(QByteArrayView name, QByteArrayView prefix, QByteArrayView value, QByteArrayView path,
-                  qint64 maxAgeSeconds, bool secure)
+                  qint64 maxAgeSeconds, bool secure, QByteArrayView sameSite = "Strict")
 {
     QByteArray text;
     if (secure)
@@ -15,7 +15,8 @@ QByteArray cookie(QByteArrayView name, QByteArrayView prefix, QByteArrayView val
     text += "; Path=";
     text += path;
     text += "; Max-Age=" + QByteArray::number(std::max<qint64>(0, maxAgeSeconds));
-    text += "; HttpOnly; SameSite=Strict";
+    text += "; HttpOnly; SameSite=";
+    text += sameSite;
     if (secure)
         text += "; Secure";
     return text;
@@ -30,6 +31,11 @@ QByteArray WebCookies::sessionCookie(QByteArrayView accessToken, qint64 maxAgeSe
 QByteArray WebCookies::refreshCookie(QByteArrayView refreshToken, qint64 maxAgeSeconds, bool secure)
 {
     return cookie(refreshName, "__Secure-", refreshToken, refreshPath, maxAgeSeconds, secure);
+}
+
+QByteArray WebCookies::sliCookie(QByteArrayView value, qint64 maxAgeSeconds, bool secure)
+{
+    return cookie(sliName, "__Host-", value, "/", maxAgeSeconds, secure, "Lax");
 }
 
 QByteArray WebCookies::find(QByteArrayView cookieHeader, QByteArrayView name)

@@ -12,10 +12,15 @@ namespace WebCookies {
 inline constexpr QByteArrayView sessionName = "gh_session";
 inline constexpr QByteArrayView refreshName = "gh_refresh";
 inline constexpr QByteArrayView refreshPath = "/auth/refresh";
+/// The single login identification (SLI) of the authorization endpoint: HttpOnly, Path=/,
+/// SameSite=Lax, because relying parties send the browser here by top-level navigation
+/// from their own sites; __Host- over TLS.
+inline constexpr QByteArrayView sliName = "gh_sli";
 
 /// Set-Cookie values; an empty value with a zero lifetime clears the cookie.
 QByteArray sessionCookie(QByteArrayView accessToken, qint64 maxAgeSeconds, bool secure);
 QByteArray refreshCookie(QByteArrayView refreshToken, qint64 maxAgeSeconds, bool secure);
+QByteArray sliCookie(QByteArrayView value, qint64 maxAgeSeconds, bool secure);
 /// The value of cookie `name` (either spelling: plain or with its prefix) in a Cookie
 /// header, or empty.
 QByteArray find(QByteArrayView cookieHeader, QByteArrayView name);

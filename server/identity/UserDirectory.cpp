@@ -236,8 +236,11 @@ Result<User, UserError> UserDirectory::setPassword(const QString &username, QByt
     const QByteArray hash = PasswordHasher::hash(password);
     if (hash.isEmpty())
         return fail(UserError::StorageFailed);
-    return update(username, u"password_hash = ?, password_changed_at = ?"_s,
-                  { QString::fromLatin1(hash), m_clock.nowSeconds() });
+    auto changed = update(username, u"password_hash = ?, password_changed_at = ?"_s,
+                          { QString::fromLatin1(hash), m_clock.nowSeconds() });
+    if (changed)
+        Q_EMIT passwordChanged(changed->username);
+    return changed;
 }
 
 Result<User, UserError> UserDirectory::setRoles(const QString &username, const QStringList &roles)

@@ -55,6 +55,9 @@ public:
 
 Q_SIGNALS:
     void userChanged(const QString &username);
+    /// After userChanged when the password was set: timestamps of one-second resolution cannot
+    /// tell two changes within a second apart, this can.
+    void passwordChanged(const QString &username);
 
 private:
     Result<User, UserError> update(const QString &username, const QString &assignments, const QVariantList &values);

@@ -2,6 +2,7 @@
 
 #include "admin/AdminService.h"
 #include "audit/AuditLog.h"
+#include "auth/CompactJws.h"
 #include "auth/KeySet.h"
 #include "auth/KeyStore.h"
 #include "auth/TokenIssuer.h"
@@ -12,6 +13,9 @@
 #include "http/HttpHandoff.h"
 #include "identity/UserDirectory.h"
 #include "metrics/ServerMetrics.h"
+#include "oidc/ClientRegistry.h"
+#include "oidc/OidcProvider.h"
+#include "oidc/SqliteSingleLoginStore.h"
 #include "policy/LoginBackoff.h"
 #include "policy/RateLimiter.h"
 #include "secrets/AdminToken.h"
@@ -182,6 +186,9 @@ void ServerRuntime::listen()
     m_loginBackoff = std::make_unique<LoginBackoff>(m_config.loginFreeFailures);
     for (const auto &user : m_users->list())
         m_knownUsers.insert(user.username, user);
+    // A new password ends every session and login of the user, whatever the clock says.
+    connect(m_users.get(), &UserDirectory::passwordChanged, this,
+            [this](const QString &username) { m_sessions->revokeIssuedBefore(username, u"system"_s); });
     connect(m_users.get(), &UserDirectory::userChanged, this, &ServerRuntime::handleUserChanged);
 
     const quint16 port = m_listener.serverPort();
@@ -190,12 +197,14 @@ void ServerRuntime::listen()
         : m_config.listenAddress.toString();
     const QString address = host + u':' + QString::number(port);
     startAdmin(address, int(m_ioThreads.size()));
+    startOidc(port);
 
     m_http = std::make_unique<HttpApi>(
         HttpApi::Services { [this] { return m_keys->jwks(); }, [this] { return verifier(); }, m_sessions.get(),
                             m_users.get(), m_connections.get(), m_audit.get(), m_admin.get(), m_adminTokenHash,
                             m_config.adminFromAnywhere, [this] { return m_metrics->exposition(); }, m_loginsPerIp.get(),
-                            m_loginBackoff.get(), [this](const QString &kind) { m_metrics->countRateLimited(kind); } });
+                            m_loginBackoff.get(), [this](const QString &kind) { m_metrics->countRateLimited(kind); },
+                            false, m_oidc.get(), QString(Jwa::name(m_config.signingAlgorithm)) });
     m_http->bind(m_httpHandoff);
     qCInfo(lcRuntime).noquote() << "listening on" << address << "with data in" << m_config.dataDirectory;
     Q_EMIT started(address);
@@ -304,6 +313,39 @@ void ServerRuntime::startAdmin(const QString &address, int ioThreads)
     connect(m_admin.get(), &AdminService::statisticsSampled, this, &ServerRuntime::statisticsSampled);
 }
 
+QString ServerRuntime::publicUrl(quint16 port) const
+{
+    if (!m_config.publicUrl.isEmpty())
+        return m_config.publicUrl;
+    // Without public_url, the address the server listens on; a wildcard one is reached here
+    // through loopback.
+    const QHostAddress &listen = m_config.listenAddress;
+    QString host = listen.toString();
+    if (listen == QHostAddress::AnyIPv4 || listen == QHostAddress::Any)
+        host = u"127.0.0.1"_s;
+    else if (listen == QHostAddress::AnyIPv6)
+        host = u"[::1]"_s;
+    else if (listen.protocol() == QAbstractSocket::IPv6Protocol)
+        host = u"[%1]"_s.arg(host);
+    return u"http://%1:%2"_s.arg(host).arg(port);
+}
+
+void ServerRuntime::startOidc(quint16 port)
+{
+    m_clients = std::make_unique<ClientRegistry>(m_database);
+    m_singleLogins = std::make_unique<SqliteSingleLoginStore>(m_database);
+    const auto sign = [this](const QJsonObject &header, const QJsonObject &claims) -> QByteArray {
+        const auto key = m_keys->signingKey();
+        if (!key)
+            return {};
+        return CompactJws::sign(header, QJsonDocument(claims).toJson(QJsonDocument::Compact), *key);
+    };
+    m_oidc = std::make_unique<OidcProvider>(OidcProvider::Parts { m_sessions.get(), m_users.get(), m_clients.get(),
+                                                                  m_singleLogins.get(), m_sessionStore.get(),
+                                                                  m_audit.get(), &m_clock, sign, publicUrl(port) });
+    connect(&m_sweepTimer, &QTimer::timeout, m_oidc.get(), &OidcProvider::purgeExpired);
+}
+
 void ServerRuntime::handleHandshakeRefused(const QString &reason, const QString &remote)
 {
     m_metrics->countHandshakeRefused(reason);
@@ -349,8 +391,6 @@ void ServerRuntime::handleUserChanged(const QString &username)
     const auto after = m_users->find(username);
     if (!after || !after->enabled) {
         m_sessions->revokeUser(username, {}, u"system"_s, u"user_disabled"_s);
-    } else if (before.passwordChangedAt != 0 && after->passwordChangedAt != before.passwordChangedAt) {
-        m_sessions->revokeIssuedBefore(username, u"system"_s);
     } else if (after->roles != before.roles) {
         m_connections->closeUser(username, {}, CloseCode::disconnectedByAdmin, u"your rights changed: reconnect"_s);
     }
@@ -375,6 +415,9 @@ void ServerRuntime::stop()
     m_httpHandoff = nullptr;
     m_http.reset();
     m_admin.reset();
+    m_oidc.reset();
+    m_singleLogins.reset();
+    m_clients.reset();
     m_metrics.reset();
     m_connections.reset();
     m_census.reset();

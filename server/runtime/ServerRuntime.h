@@ -32,6 +32,9 @@ class LoginBackoff;
 class RateLimiter;
 class ServerMetrics;
 class SessionService;
+class ClientRegistry;
+class SqliteSingleLoginStore;
+class OidcProvider;
 class SqliteSessionStore;
 class TokenVerifier;
 class KeyStore;
@@ -86,6 +89,9 @@ private:
     void handleUserChanged(const QString &username);
     void connectObservers();
     void startAdmin(const QString &address, int ioThreads);
+    /// The OpenID provider, with `issuer` the public URL (public_url, or the listen address).
+    void startOidc(quint16 port);
+    QString publicUrl(quint16 port) const;
     void handleHandshakeRefused(const QString &reason, const QString &remote);
     void fail(const QString &message);
 
@@ -98,6 +104,9 @@ private:
     std::unique_ptr<AuditLog> m_audit;
     std::unique_ptr<KeyStore> m_keys;
     std::unique_ptr<SessionService> m_sessions;
+    std::unique_ptr<ClientRegistry> m_clients;
+    std::unique_ptr<SqliteSingleLoginStore> m_singleLogins;
+    std::unique_ptr<OidcProvider> m_oidc;
     std::unique_ptr<ConnectionCensus> m_census;
     std::unique_ptr<LiveLimits> m_liveLimits; ///< what the gates read; AdminService changes it
     ConnectionLimits m_startLimits;

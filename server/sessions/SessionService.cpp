@@ -22,7 +22,7 @@ constexpr qsizetype maximumRefreshTokenLength = 128;
 
 QString refreshTokenHash(const QByteArray &token)
 {
-    return QString::fromLatin1(QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex());
+    return RandomToken::storedHash(token);
 }
 
 bool looksLikeRefreshToken(const QByteArray &token)
@@ -120,7 +120,8 @@ void SessionService::audit(const QString &type, const QString &actor, const Sess
 }
 
 Result<TokenPair, SessionError> SessionService::login(const QString &username, QByteArrayView password,
-                                                      const QString &deviceId, const ClientContext &client)
+                                                      const QString &deviceId, const ClientContext &client,
+                                                      const SessionOrigin &origin)
 {
     if (!isValidDeviceId(deviceId))
         return fail(SessionError::InvalidDevice);
@@ -135,7 +136,23 @@ Result<TokenPair, SessionError> SessionService::login(const QString &username, Q
         return fail(disabled ? SessionError::UserDisabled : SessionError::BadCredentials);
     }
     Q_EMIT loginAttempted(true);
-    return openSession(*user, deviceId, client, m_policy.accessTokenTtl, u"login_succeeded"_s, user->username);
+    return openSession(*user, deviceId, client, m_policy.accessTokenTtl, u"login_succeeded"_s, user->username, origin);
+}
+
+Result<TokenPair, SessionError> SessionService::openForCode(const QString &username, qint64 authenticatedAt,
+                                                            const QString &deviceId, const ClientContext &client,
+                                                            const SessionOrigin &origin)
+{
+    if (!isValidDeviceId(deviceId))
+        return fail(SessionError::InvalidDevice);
+    const auto user = m_users.find(username);
+    if (!user)
+        return fail(SessionError::BadCredentials);
+    if (!user->enabled)
+        return fail(SessionError::UserDisabled);
+    if (user->passwordChangedAt > authenticatedAt || m_store.tokensRevokedBefore(username) >= authenticatedAt)
+        return fail(SessionError::SessionRevoked);
+    return openSession(*user, deviceId, client, m_policy.accessTokenTtl, u"code_exchanged"_s, user->username, origin);
 }
 
 Result<TokenPair, SessionError> SessionService::openTrustedSession(const QString &username, const QString &deviceId,
@@ -155,7 +172,8 @@ Result<TokenPair, SessionError> SessionService::openTrustedSession(const QString
 Result<TokenPair, SessionError> SessionService::openSession(const User &user, const QString &deviceId,
                                                             const ClientContext &client,
                                                             std::chrono::seconds accessLifetime,
-                                                            const QString &auditType, const QString &actor)
+                                                            const QString &auditType, const QString &actor,
+                                                            const SessionOrigin &origin)
 {
     const qint64 now = m_clock.nowSeconds();
     SessionRecord session;
@@ -168,6 +186,8 @@ Result<TokenPair, SessionError> SessionService::openSession(const User &user, co
     session.lastRefreshAt = now;
     session.absoluteExpiresAt = now + m_policy.refreshTokenMaxTtl.count();
     session.accessExpiresAt = now + accessLifetime.count();
+    session.loginId = origin.loginId;
+    session.clientId = origin.clientId;
 
     const QByteArray refreshToken = refreshTokenPrefix + RandomToken::generate(refreshTokenBytes).toLatin1();
     const qint64 refreshExpiresAt = std::min(now + m_policy.refreshTokenIdleTtl.count(), session.absoluteExpiresAt);
@@ -178,7 +198,10 @@ Result<TokenPair, SessionError> SessionService::openSession(const User &user, co
     if (!pair)
         return pair;
     m_guard.sessionOpened(session.id, session.absoluteExpiresAt);
-    audit(auditType, actor, session, client, { { "user_agent"_L1, session.userAgent } });
+    QJsonObject detail { { "user_agent"_L1, session.userAgent } };
+    if (!origin.clientId.isEmpty())
+        detail.insert("client_id"_L1, origin.clientId);
+    audit(auditType, actor, session, client, detail);
     Q_EMIT sessionOpened(session);
     return pair;
 }
@@ -187,8 +210,8 @@ Result<TokenPair, SessionError> SessionService::issuePair(const SessionRecord &s
                                                           const QByteArray &refreshToken, qint64 refreshExpiresAt,
                                                           std::chrono::seconds accessLifetime)
 {
-    const auto access
-        = m_minter(AccessTokenRequest { session.username, session.id, session.deviceId, roles, accessLifetime });
+    const auto access = m_minter(
+        AccessTokenRequest { session.username, session.id, session.deviceId, roles, accessLifetime, session.clientId });
     if (!access || access->token.isEmpty())
         return fail(SessionError::NoSigningKey);
     return TokenPair { access->token, access->expiresAt - access->issuedAt, refreshToken,

@@ -26,6 +26,13 @@ struct ClientContext {
     QString userAgent;
 };
 
+/// What a session was opened under: the single login (SLI) of the browser and the OIDC client
+/// it serves. Both empty for the API's own logins.
+struct SessionOrigin {
+    QString loginId;
+    QString clientId;
+};
+
 struct TokenPair {
     QByteArray accessToken;
     qint64 accessExpiresIn = 0;
@@ -49,7 +56,13 @@ public:
                    SessionPolicy policy, QObject *parent = nullptr);
 
     Result<TokenPair, SessionError> login(const QString &username, QByteArrayView password, const QString &deviceId,
-                                          const ClientContext &client);
+                                          const ClientContext &client, const SessionOrigin &origin = {});
+    /// The authorization code flow: the user authenticated earlier (the single login `origin`
+    /// names), and must still exist, be enabled and not have changed the password since
+    /// `authenticatedAt`.
+    Result<TokenPair, SessionError> openForCode(const QString &username, qint64 authenticatedAt,
+                                                const QString &deviceId, const ClientContext &client,
+                                                const SessionOrigin &origin);
     /// For administrators (the CLI's `token mint`): opens a session for an existing, enabled
     /// user without a password, with an access token of the given lifetime.
     Result<TokenPair, SessionError> openTrustedSession(const QString &username, const QString &deviceId,
@@ -104,7 +117,7 @@ Q_SIGNALS:
 private:
     Result<TokenPair, SessionError> openSession(const User &user, const QString &deviceId, const ClientContext &client,
                                                 std::chrono::seconds accessLifetime, const QString &auditType,
-                                                const QString &actor);
+                                                const QString &actor, const SessionOrigin &origin = {});
     Result<TokenPair, SessionError> issuePair(const SessionRecord &session, const QStringList &roles,
                                               const QByteArray &refreshToken, qint64 refreshExpiresAt,
                                               std::chrono::seconds accessLifetime);

@@ -8,13 +8,11 @@
 
 using namespace Qt::StringLiterals;
 
-Q_LOGGING_CATEGORY(lcSessionStore, "gatehouse.sessions.store")
-
 namespace {
 const auto sessionColumns
     = u"id, username, device_id, user_agent, remote_address, created_at, last_refresh_at, absolute_expires_at, "
       "revoked_at, revoke_reason, access_expires_at, (SELECT MAX(expires_at) FROM refresh_tokens AS r "
-      "WHERE r.session_id = sessions.id AND r.used_at IS NULL)"_s;
+      "WHERE r.session_id = sessions.id AND r.used_at IS NULL), login_id, client_id"_s;
 
 SessionRecord sessionFromQuery(const QSqlQuery &query)
 {
@@ -31,17 +29,9 @@ SessionRecord sessionFromQuery(const QSqlQuery &query)
     session.revokeReason = query.value(9).toString();
     session.accessExpiresAt = query.value(10).toLongLong();
     session.refreshExpiresAt = query.value(11).toLongLong();
+    session.loginId = query.value(12).toString();
+    session.clientId = query.value(13).toString();
     return session;
-}
-
-bool execute(QSqlQuery &query, const QVariantList &values)
-{
-    for (const auto &value : values)
-        query.addBindValue(value);
-    if (query.exec())
-        return true;
-    qCWarning(lcSessionStore).noquote() << "query failed:" << query.lastError().text();
-    return false;
 }
 
 bool insertRefreshToken(const QSqlDatabase &db, const RefreshTokenRecord &token)
@@ -49,7 +39,8 @@ bool insertRefreshToken(const QSqlDatabase &db, const RefreshTokenRecord &token)
     QSqlQuery insert(db);
     insert.prepare(u"INSERT INTO refresh_tokens(token_hash, session_id, generation, issued_at, expires_at) "
                    "VALUES(?, ?, ?, ?, ?)"_s);
-    return execute(insert, { token.tokenHash, token.sessionId, token.generation, token.issuedAt, token.expiresAt });
+    return Database::execute(insert,
+                             { token.tokenHash, token.sessionId, token.generation, token.issuedAt, token.expiresAt });
 }
 } // namespace
 
@@ -65,14 +56,14 @@ Result<bool, StoreError> SqliteSessionStore::createSession(const SessionRecord &
     if (!db.transaction())
         return fail(StoreError::Failed);
     QSqlQuery insert(db);
-    insert.prepare(
-        u"INSERT INTO sessions(id, username, device_id, user_agent, remote_address, created_at, "
-        "last_refresh_at, absolute_expires_at, access_expires_at) "
-        "VALUES(?, ?, ?, COALESCE(?, ''), COALESCE(?, ''), ?, ?, ?, ?)"_s);
+    insert.prepare(u"INSERT INTO sessions(id, username, device_id, user_agent, remote_address, created_at, "
+                   "last_refresh_at, absolute_expires_at, access_expires_at, login_id, client_id) "
+                   "VALUES(?, ?, ?, COALESCE(?, ''), COALESCE(?, ''), ?, ?, ?, ?, COALESCE(?, ''), COALESCE(?, ''))"_s);
     const bool inserted
-        = execute(insert,
-                  { session.id, session.username, session.deviceId, session.userAgent, session.remoteAddress,
-                    session.createdAt, session.lastRefreshAt, session.absoluteExpiresAt, session.accessExpiresAt });
+        = Database::execute(insert,
+                            { session.id, session.username, session.deviceId, session.userAgent, session.remoteAddress,
+                              session.createdAt, session.lastRefreshAt, session.absoluteExpiresAt,
+                              session.accessExpiresAt, session.loginId, session.clientId });
     if (!inserted || !insertRefreshToken(db, firstToken) || !db.commit()) {
         db.rollback();
         return fail(StoreError::Failed);
@@ -84,7 +75,7 @@ std::optional<SessionRecord> SqliteSessionStore::findSession(const QString &sess
 {
     QSqlQuery query(m_database.connection());
     query.prepare(u"SELECT "_s + sessionColumns + u" FROM sessions WHERE id = ?"_s);
-    if (!execute(query, { sessionId }) || !query.next())
+    if (!Database::execute(query, { sessionId }) || !query.next())
         return std::nullopt;
     return sessionFromQuery(query);
 }
@@ -97,7 +88,7 @@ QList<SessionRecord> SqliteSessionStore::listSessions(const QString &username, b
         sql += u" AND revoked_at IS NULL"_s;
     query.prepare(sql + u" ORDER BY created_at DESC, id"_s);
     QList<SessionRecord> sessions;
-    if (!execute(query, { username, username }))
+    if (!Database::execute(query, { username, username }))
         return sessions;
     while (query.next())
         sessions.append(sessionFromQuery(query));
@@ -109,7 +100,7 @@ std::optional<RefreshTokenRecord> SqliteSessionStore::findRefreshToken(const QSt
     QSqlQuery query(m_database.connection());
     query.prepare(u"SELECT token_hash, session_id, generation, issued_at, expires_at, used_at FROM refresh_tokens "
                   "WHERE token_hash = ?"_s);
-    if (!execute(query, { tokenHash }) || !query.next())
+    if (!Database::execute(query, { tokenHash }) || !query.next())
         return std::nullopt;
     return RefreshTokenRecord { query.value(0).toString(),   query.value(1).toString(),   query.value(2).toInt(),
                                 query.value(3).toLongLong(), query.value(4).toLongLong(), query.value(5).toLongLong() };
@@ -127,7 +118,7 @@ Result<bool, StoreError> SqliteSessionStore::rotateRefreshToken(const QString &u
     markUsed.prepare(u"UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL"_s);
     QSqlQuery touch(db);
     touch.prepare(u"UPDATE sessions SET last_refresh_at = ?, access_expires_at = ? WHERE id = ?"_s);
-    if (!execute(markUsed, { now, usedHash })) {
+    if (!Database::execute(markUsed, { now, usedHash })) {
         db.rollback();
         return fail(StoreError::Failed);
     }
@@ -135,7 +126,8 @@ Result<bool, StoreError> SqliteSessionStore::rotateRefreshToken(const QString &u
         db.rollback();
         return fail(StoreError::Conflict);
     }
-    if (!insertRefreshToken(db, next) || !execute(touch, { now, accessExpiresAt, next.sessionId }) || !db.commit()) {
+    if (!insertRefreshToken(db, next) || !Database::execute(touch, { now, accessExpiresAt, next.sessionId })
+        || !db.commit()) {
         db.rollback();
         return fail(StoreError::Failed);
     }
@@ -151,7 +143,7 @@ Result<QStringList, StoreError> SqliteSessionStore::revokeWhere(const QString &c
     QSqlQuery select(db);
     select.prepare(u"SELECT id FROM sessions WHERE revoked_at IS NULL AND "_s + condition);
     QStringList ids;
-    if (!execute(select, values)) {
+    if (!Database::execute(select, values)) {
         db.rollback();
         return fail(StoreError::Failed);
     }
@@ -164,7 +156,7 @@ Result<QStringList, StoreError> SqliteSessionStore::revokeWhere(const QString &c
         + condition);
     QVariantList updateValues { now, reason };
     updateValues.append(values);
-    if (!execute(update, updateValues) || !db.commit()) {
+    if (!Database::execute(update, updateValues) || !db.commit()) {
         db.rollback();
         return fail(StoreError::Failed);
     }
@@ -191,7 +183,7 @@ Result<bool, StoreError> SqliteSessionStore::revokeTokensIssuedBefore(const QStr
     query.prepare(
         u"INSERT INTO tokens_revoked_before(username, revoked_before) VALUES(?, ?) "
         "ON CONFLICT(username) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)"_s);
-    if (!execute(query, { username, at }))
+    if (!Database::execute(query, { username, at }))
         return fail(StoreError::Failed);
     return true;
 }
@@ -200,7 +192,7 @@ qint64 SqliteSessionStore::tokensRevokedBefore(const QString &username) const
 {
     QSqlQuery query(m_database.connection());
     query.prepare(u"SELECT revoked_before FROM tokens_revoked_before WHERE username = ?"_s);
-    if (!execute(query, { username }) || !query.next())
+    if (!Database::execute(query, { username }) || !query.next())
         return 0;
     return query.value(0).toLongLong();
 }
@@ -209,7 +201,7 @@ Result<bool, StoreError> SqliteSessionStore::revokeAccessToken(const QString &jw
 {
     QSqlQuery query(m_database.connection());
     query.prepare(u"INSERT INTO revoked_access_tokens(jti, expires_at) VALUES(?, ?) ON CONFLICT(jti) DO NOTHING"_s);
-    if (!execute(query, { jwtId, expiresAt }))
+    if (!Database::execute(query, { jwtId, expiresAt }))
         return fail(StoreError::Failed);
     return true;
 }
@@ -218,7 +210,7 @@ bool SqliteSessionStore::isAccessTokenRevoked(const QString &jwtId) const
 {
     QSqlQuery query(m_database.connection());
     query.prepare(u"SELECT 1 FROM revoked_access_tokens WHERE jti = ?"_s);
-    return execute(query, { jwtId }) && query.next();
+    return Database::execute(query, { jwtId }) && query.next();
 }
 
 QHash<QString, qint64> SqliteSessionStore::revokedAccessTokens() const
@@ -248,22 +240,22 @@ void SqliteSessionStore::purgeExpired(qint64 now)
     auto db = m_database.connection();
     QSqlQuery tokens(db);
     tokens.prepare(u"DELETE FROM refresh_tokens WHERE expires_at < ? AND used_at IS NULL"_s);
-    execute(tokens, { now });
+    Database::execute(tokens, { now });
     // Used tokens stay for reuse detection, but only as long as their session could live.
     QSqlQuery finished(db);
     finished.prepare(u"DELETE FROM refresh_tokens WHERE session_id IN "
                      "(SELECT id FROM sessions WHERE absolute_expires_at < ?)"_s);
-    execute(finished, { now });
+    Database::execute(finished, { now });
     QSqlQuery revocations(db);
     revocations.prepare(u"DELETE FROM revoked_access_tokens WHERE expires_at < ?"_s);
-    execute(revocations, { now });
+    Database::execute(revocations, { now });
 }
 
 qint64 SqliteSessionStore::countActiveSessions(qint64 now) const
 {
     QSqlQuery query(m_database.connection());
     query.prepare(u"SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND absolute_expires_at > ?"_s);
-    if (!execute(query, { now }) || !query.next())
+    if (!Database::execute(query, { now }) || !query.next())
         return 0;
     return query.value(0).toLongLong();
 }

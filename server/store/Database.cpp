@@ -12,6 +12,16 @@ using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcStore, "gatehouse.store")
 
+bool Database::execute(QSqlQuery &query, const QVariantList &values)
+{
+    for (const auto &value : values)
+        query.addBindValue(value);
+    if (query.exec())
+        return true;
+    qCWarning(lcStore).noquote() << "query failed:" << query.lastError().text();
+    return false;
+}
+
 namespace {
 constexpr int busyTimeoutMilliseconds = 5000;
 }

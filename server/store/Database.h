@@ -1,6 +1,9 @@
 #pragma once
 
 #include <QSqlDatabase>
+#include <QVariantList>
+
+class QSqlQuery;
 #include <QString>
 
 /// One SQLite database file opened through Qt SQL on the calling thread, in WAL mode with
@@ -19,6 +22,9 @@ public:
     QSqlDatabase connection() const;
     QString errorString() const { return m_errorString; }
     int schemaVersion() const;
+
+    /// Binds `values` in order and runs the prepared `query`; a failure is logged.
+    static bool execute(QSqlQuery &query, const QVariantList &values);
 
     /// Settings rows (name → value) for small facts such as the instance id.
     QString setting(const QString &name) const;

@@ -89,6 +89,33 @@ const std::vector<std::vector<QString>> &Migrations::steps()
             "  frontchannel_logout_uri TEXT NOT NULL DEFAULT '',"
             "  created_at INTEGER NOT NULL)"_s,
         },
+        // 5: single login identification (SLI) and authorization codes; a session knows the
+        //    login it was opened under and the client it serves.
+        {
+            u"ALTER TABLE sessions ADD COLUMN login_id TEXT NOT NULL DEFAULT ''"_s,
+            u"ALTER TABLE sessions ADD COLUMN client_id TEXT NOT NULL DEFAULT ''"_s,
+            u"CREATE INDEX sessions_by_login ON sessions(login_id)"_s,
+            u"CREATE TABLE single_logins ("
+            "  id TEXT PRIMARY KEY,"
+            "  cookie_hash TEXT NOT NULL UNIQUE,"
+            "  username TEXT NOT NULL COLLATE NOCASE,"
+            "  device_id TEXT NOT NULL,"
+            "  authenticated_at INTEGER NOT NULL,"
+            "  expires_at INTEGER NOT NULL,"
+            "  access_expires_at INTEGER NOT NULL,"
+            "  ended_at INTEGER)"_s,
+            u"CREATE INDEX single_logins_by_user ON single_logins(username)"_s,
+            u"CREATE TABLE authorization_codes ("
+            "  code_hash TEXT PRIMARY KEY,"
+            "  client_id TEXT NOT NULL,"
+            "  redirect_uri TEXT NOT NULL,"
+            "  code_challenge TEXT NOT NULL,"
+            "  nonce TEXT NOT NULL DEFAULT '',"
+            "  login_id TEXT NOT NULL,"
+            "  expires_at INTEGER NOT NULL,"
+            "  used_at INTEGER,"
+            "  session_id TEXT NOT NULL DEFAULT '')"_s,
+        },
     };
     return all;
 }

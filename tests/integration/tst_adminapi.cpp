@@ -239,7 +239,7 @@ void TestAdminApi::broadcastReachesUserOrEveryone()
 void TestAdminApi::policyIsReadAndValidated()
 {
     const auto current = request("GET", u"/admin/policy"_s);
-    QCOMPARE(current.body["access_token_ttl"_L1].toInt(), 900);
+    QCOMPARE(current.body["access_token_ttl"_L1].toInt(), 7200);
     const auto changed = request("PUT", u"/admin/policy"_s, R"({"access_token_ttl": 120})");
     QCOMPARE(changed.status, 200);
     QCOMPARE(changed.body["access_token_ttl"_L1].toInt(), 120);
@@ -248,7 +248,7 @@ void TestAdminApi::policyIsReadAndValidated()
              u"invalid_policy"_s);
     QCOMPARE(request("PUT", u"/admin/policy"_s, "not json").status, 400);
     QCOMPARE(request("GET", u"/admin/policy"_s).body["access_token_ttl"_L1].toInt(), 120);
-    request("PUT", u"/admin/policy"_s, R"({"access_token_ttl": 900})");
+    request("PUT", u"/admin/policy"_s, R"({"access_token_ttl": 7200})");
 }
 
 void TestAdminApi::limitsChangeLive()

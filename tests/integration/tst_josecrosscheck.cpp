@@ -68,7 +68,7 @@ void TestJoseCrosscheck::initTestCase()
         const TokenIssuer tokenIssuer(key, issuer, audience);
         const QString name = u"gatehouse "_s + Jwa::name(algorithm) + u" token"_s;
         m_ours.append({ name, Jwa::name(algorithm),
-                        tokenIssuer.mint({ u"alice"_s, u"s1"_s, u"laptop"_s, { u"admin"_s }, 300s }, now).token,
+                        tokenIssuer.mint({ u"alice"_s, u"s1"_s, u"laptop"_s, { u"admin"_s }, 300s, {} }, now).token,
                         true });
         if (algorithm == JwsAlgorithm::HS256) {
             m_answer.insert(
@@ -78,11 +78,12 @@ void TestJoseCrosscheck::initTestCase()
     }
     const TokenIssuer edIssuer(*edKey, issuer, audience);
     m_ours.append({ u"gatehouse expired token"_s, u"EdDSA"_s,
-                    edIssuer.mint({ u"alice"_s, u"s1"_s, {}, {}, 60s }, now - 2h).token, false });
-    m_ours.append({ u"gatehouse token for another audience"_s, u"EdDSA"_s,
-                    TokenIssuer(*edKey, issuer, u"elsewhere"_s).mint({ u"alice"_s, u"s1"_s, {}, {}, 60s }, now).token,
-                    false });
-    const QByteArray valid = edIssuer.mint({ u"alice"_s, u"s1"_s, {}, {}, 60s }, now).token;
+                    edIssuer.mint({ u"alice"_s, u"s1"_s, {}, {}, 60s, {} }, now - 2h).token, false });
+    m_ours.append(
+        { u"gatehouse token for another audience"_s, u"EdDSA"_s,
+          TokenIssuer(*edKey, issuer, u"elsewhere"_s).mint({ u"alice"_s, u"s1"_s, {}, {}, 60s, {} }, now).token,
+          false });
+    const QByteArray valid = edIssuer.mint({ u"alice"_s, u"s1"_s, {}, {}, 60s, {} }, now).token;
     const auto parts = valid.split('.');
     const QByteArray forged = Base64Url::encode(
         QByteArray::fromBase64(parts[1], QByteArray::Base64UrlEncoding).replace("\"alice\"", "\"admin\""));

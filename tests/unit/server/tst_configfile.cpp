@@ -68,7 +68,7 @@ void TestConfigFile::defaultsWithoutAFile()
     QCOMPARE(config->listenPort, 8080);
     QCOMPARE(config->listenAddress, QHostAddress(QHostAddress::LocalHost));
     QCOMPARE(config->signingAlgorithm, JwsAlgorithm::EdDSA);
-    QCOMPARE(config->accessTokenLifetime.count(), 900);
+    QCOMPARE(config->accessTokenLifetime.count(), 7200);
     QCOMPARE(config->databasePath(), m_dir.filePath(u"empty/gatehouse.sqlite"_s));
 }
 

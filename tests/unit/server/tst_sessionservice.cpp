@@ -115,7 +115,7 @@ void TestSessionService::loginIssuesVerifiableTokens()
     const auto pair = m_sessions->login(u"alice"_s, "alice's password", u"laptop"_s, client);
     QVERIFY(pair.ok());
     QVERIFY(pair->refreshToken.startsWith("ghr_"));
-    QCOMPARE(pair->accessExpiresIn, 900);
+    QCOMPARE(pair->accessExpiresIn, 7200);
     QCOMPARE(pair->refreshExpiresIn, 14 * 24 * 3600);
     const auto claims = claimsOf(pair->accessToken);
     QCOMPARE(claims.subject, u"alice"_s);

@@ -263,7 +263,7 @@ void TestTokenVerifier::verify()
 void TestTokenVerifier::issuedTokenCarriesTheRequest()
 {
     const TokenIssuer issuer(*m_edKey, localIssuer, u"gatehouse"_s);
-    const auto issued = issuer.mint({ u"alice"_s, u"session-1"_s, u"laptop"_s, { u"admin"_s, u"ops"_s }, 120s },
+    const auto issued = issuer.mint({ u"alice"_s, u"session-1"_s, u"laptop"_s, { u"admin"_s, u"ops"_s }, 120s, {} },
                                     std::chrono::system_clock::time_point(std::chrono::seconds(now)));
     QCOMPARE(issued.expiresAt - issued.issuedAt, 120);
     const auto claims
@@ -288,7 +288,7 @@ void TestTokenVerifier::retiredKeyStillVerifiesUntilRemoved()
 {
     const TokenIssuer oldIssuer(*m_esKey, localIssuer, u"gatehouse"_s);
     const auto token = oldIssuer
-                           .mint({ u"alice"_s, u"s"_s, {}, {}, 60s },
+                           .mint({ u"alice"_s, u"s"_s, {}, {}, 60s, {} },
                                  std::chrono::system_clock::time_point(std::chrono::seconds(now)))
                            .token;
     const auto withoutOldKey

@@ -1,0 +1,258 @@
+// HttpApi's OpenID provider endpoints: discovery, the authorization endpoint with its login
+// page, the authorization_code grant, and the end-session endpoint (single logout). The
+// decisions are OidcProvider's; this file turns them into HTTP and HTML.
+#include "http/HttpApi.h"
+
+#include "http/FormBody.h"
+#include "http/WebCookies.h"
+#include "oidc/OidcProvider.h"
+#include "policy/LoginBackoff.h"
+#include "policy/RateLimiter.h"
+
+#include <QDateTime>
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QUrl>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+constexpr qsizetype maximumQuerySize = 8 * 1024;
+constexpr QByteArrayView pageSecurityPolicy = "default-src 'self'; frame-ancestors 'none'";
+
+QString escaped(const QString &text)
+{
+    return text.toHtmlEscaped();
+}
+
+/// A small HTML page in the web client's style. Pages are never cached and never framed.
+void writePage(QHttpServerResponder &responder, int status, const QString &title, const QString &body,
+               const HttpApi::Headers &extra = {}, QByteArray securityPolicy = pageSecurityPolicy.toByteArray())
+{
+    const QString html = u"<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                         "<title>%1 — Gatehouse</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n</head>\n"
+                         "<body>\n<header><h1>Gatehouse</h1></header>\n<main>\n%2</main>\n</body>\n</html>\n"_s.arg(
+                             escaped(title), body);
+    HttpApi::Headers headers { { "Content-Type", "text/html; charset=utf-8" },
+                               { "Cache-Control", "no-store" },
+                               { "X-Content-Type-Options", "nosniff" },
+                               { "Referrer-Policy", "no-referrer" },
+                               { "Content-Security-Policy", securityPolicy } };
+    headers.append(extra);
+    HttpApi::writeResponse(responder, status, headers, html.toUtf8());
+}
+
+QString loginForm(const AuthorizationRequest &request, const QString &message)
+{
+    const auto hidden = [](QLatin1StringView name, const QString &value) {
+        return u"<input type=\"hidden\" name=\"%1\" value=\"%2\">\n"_s.arg(name, escaped(value));
+    };
+    QString form = u"<section id=\"authorize-login\">\n<h2>Log in</h2>\n<p>to continue to <strong id=\"client\">"_s
+        + escaped(request.clientId) + u"</strong></p>\n"_s;
+    if (!message.isEmpty())
+        form += u"<p id=\"login-error\" role=\"alert\">%1</p>\n"_s.arg(escaped(message));
+    form += u"<form method=\"post\" action=\"/oauth/authorize\">\n"_s;
+    form += hidden("client_id"_L1, request.clientId) + hidden("redirect_uri"_L1, request.redirectUri)
+        + hidden("response_type"_L1, u"code"_s) + hidden("scope"_L1, u"openid"_s) + hidden("state"_L1, request.state)
+        + hidden("nonce"_L1, request.nonce) + hidden("code_challenge"_L1, request.codeChallenge)
+        + hidden("code_challenge_method"_L1, u"S256"_s);
+    form += u"<label>User name <input id=\"username\" name=\"username\" autocomplete=\"username\" required "
+            "autofocus></label>\n<label>Password <input id=\"password\" name=\"password\" type=\"password\" "
+            "autocomplete=\"current-password\" required></label>\n<button type=\"submit\">Log in</button>\n"
+            "</form>\n</section>\n"_s;
+    return form;
+}
+
+/// Same-origin check for the pages' POSTs: a browser sends Origin with every form POST; one
+/// from another site is refused (login CSRF), one without Origin is a non-browser client.
+bool crossSite(const QHttpServerRequest &request)
+{
+    const QByteArray origin = request.value("origin");
+    if (origin.isEmpty())
+        return false;
+    return QUrl(QString::fromLatin1(origin)).authority() != QString::fromLatin1(request.value("host"));
+}
+
+QString originOf(const QString &uri)
+{
+    return QUrl(uri).adjusted(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment).toString();
+}
+} // namespace
+
+void HttpApi::handleDiscovery(QHttpServerResponder &responder) const
+{
+    // OpenID Connect Discovery 1.0 §3, and the logout specifications' metadata.
+    const QString issuer = m_services.oidc->issuer();
+    const auto endpoint = [&issuer](const QString &path) { return QString(issuer + path); };
+    const QJsonObject metadata {
+        { "issuer"_L1, issuer },
+        { "authorization_endpoint"_L1, endpoint(u"/oauth/authorize"_s) },
+        { "token_endpoint"_L1, endpoint(u"/oauth/token"_s) },
+        { "jwks_uri"_L1, endpoint(u"/.well-known/jwks.json"_s) },
+        { "end_session_endpoint"_L1, endpoint(u"/oauth/logout"_s) },
+        { "revocation_endpoint"_L1, endpoint(u"/oauth/revoke"_s) },
+        { "introspection_endpoint"_L1, endpoint(u"/oauth/introspect"_s) },
+        { "userinfo_endpoint"_L1, endpoint(u"/api/me"_s) },
+        { "response_types_supported"_L1, QJsonArray::fromStringList({ u"code"_s }) },
+        { "response_modes_supported"_L1, QJsonArray::fromStringList({ u"query"_s }) },
+        { "grant_types_supported"_L1, QJsonArray::fromStringList({ u"authorization_code"_s, u"refresh_token"_s }) },
+        { "subject_types_supported"_L1, QJsonArray::fromStringList({ u"public"_s }) },
+        { "id_token_signing_alg_values_supported"_L1, QJsonArray::fromStringList({ m_services.signingAlgorithm }) },
+        { "scopes_supported"_L1, QJsonArray::fromStringList({ u"openid"_s }) },
+        { "claims_supported"_L1,
+          QJsonArray::fromStringList(
+              { u"iss"_s, u"sub"_s, u"aud"_s, u"exp"_s, u"iat"_s, u"auth_time"_s, u"nonce"_s, u"sid"_s }) },
+        { "token_endpoint_auth_methods_supported"_L1, QJsonArray::fromStringList({ u"none"_s }) },
+        { "code_challenge_methods_supported"_L1, QJsonArray::fromStringList({ u"S256"_s }) },
+        { "prompt_values_supported"_L1,
+          QJsonArray::fromStringList({ u"none"_s, u"login"_s, u"consent"_s, u"select_account"_s }) },
+        { "authorization_response_iss_parameter_supported"_L1, true },
+        { "backchannel_logout_supported"_L1, true },
+        { "backchannel_logout_session_supported"_L1, true },
+        { "frontchannel_logout_supported"_L1, true },
+        { "frontchannel_logout_session_supported"_L1, true },
+    };
+    responder.write(QJsonDocument(metadata), { { "Cache-Control", "max-age=300" } });
+}
+
+void HttpApi::handleAuthorize(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    const bool isPost = request.method() == QHttpServerRequest::Method::Post;
+    const QByteArray raw = isPost ? request.body() : request.url().query(QUrl::FullyEncoded).toLatin1();
+    if (raw.size() > maximumQuerySize)
+        return writePage(responder, 413, u"Request too large"_s, u"<p role=\"alert\">The request is too large.</p>"_s);
+    if (isPost && crossSite(request))
+        return writePage(responder, 403, u"Refused"_s,
+                         u"<p role=\"alert\">A login form from another site is refused.</p>"_s);
+    auto parameters = FormBody::parse(raw);
+    if (!parameters)
+        return writePage(responder, 400, u"Bad request"_s,
+                         u"<p role=\"alert\">%1.</p>"_s.arg(escaped(parameters.error())));
+    const ClientContext client = clientOf(request);
+    // The password fields are the login page's, never part of the authorization request.
+    const QString username = parameters->take(u"username"_s);
+    const QString password = parameters->take(u"password"_s);
+    const auto checked = m_services.oidc->validate(*parameters);
+    AuthorizationAnswer answer;
+    if (!checked) {
+        answer = checked.error();
+    } else if (!isPost) {
+        answer = m_services.oidc->authorize(*checked, WebCookies::find(request.value("cookie"), WebCookies::sliName),
+                                            client);
+    } else {
+        // The same brute-force defences as /auth/login.
+        if (const auto wait = loginWait(username, client.remoteAddress)) {
+            return writePage(responder, 429, u"Too many attempts"_s,
+                             loginForm(*checked, u"Too many attempts; try again in %1 s."_s.arg(*wait)),
+                             { { "Retry-After", QByteArray::number(*wait) } });
+        }
+        answer = m_services.oidc->logIn(*checked, username, password.toUtf8(), client);
+        recordLoginOutcome(username, client.remoteAddress,
+                           answer.status == 401                                     ? std::optional(false)
+                               : answer.kind == AuthorizationAnswer::Kind::Redirect ? std::optional(true)
+                                                                                    : std::nullopt);
+    }
+    switch (answer.kind) {
+    case AuthorizationAnswer::Kind::ErrorPage:
+        return writePage(
+            responder, answer.status, u"Authorization refused"_s,
+            u"<h2>This request cannot be served</h2>\n<p id=\"authorize-error\" role=\"alert\">%1</p>\n"_s.arg(
+                escaped(answer.message)));
+    case AuthorizationAnswer::Kind::LoginPage:
+        return writePage(responder, answer.status, u"Log in"_s, loginForm(answer.request, answer.message));
+    case AuthorizationAnswer::Kind::Redirect: {
+        Headers headers { { "Location", answer.location.toUtf8() }, { "Cache-Control", "no-store" } };
+        if (!answer.sliCookie.isEmpty())
+            headers.append({ "Set-Cookie", WebCookies::sliCookie(answer.sliCookie, answer.sliMaxAge, m_services.tls) });
+        writeResponse(responder, 302, headers, {});
+        return;
+    }
+    }
+}
+
+void HttpApi::handleCodeGrant(const QHash<QString, QString> &form, const QHttpServerRequest &request,
+                              QHttpServerResponder &responder)
+{
+    const auto tokens = m_services.oidc->redeem(form, clientOf(request));
+    if (!tokens)
+        return writeError(responder, tokens.error().status, tokens.error().error, tokens.error().description);
+    const TokenPair &pair = tokens->pair;
+    const QJsonObject body { { "access_token"_L1, QString::fromLatin1(pair.accessToken) },
+                             { "token_type"_L1, "Bearer"_L1 },
+                             { "expires_in"_L1, pair.accessExpiresIn },
+                             { "refresh_token"_L1, QString::fromLatin1(pair.refreshToken) },
+                             { "refresh_expires_in"_L1, pair.refreshExpiresIn },
+                             { "id_token"_L1, QString::fromLatin1(tokens->idToken) },
+                             { "scope"_L1, "openid"_L1 },
+                             { "session_id"_L1, pair.sessionId } };
+    responder.write(QJsonDocument(body), { { "Cache-Control", "no-store" }, { "Pragma", "no-cache" } });
+}
+
+void HttpApi::handleEndSession(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    const bool isPost = request.method() == QHttpServerRequest::Method::Post;
+    const QByteArray raw = isPost ? request.body() : request.url().query(QUrl::FullyEncoded).toLatin1();
+    if (raw.size() > maximumQuerySize)
+        return writePage(responder, 413, u"Request too large"_s, u"<p role=\"alert\">The request is too large.</p>"_s);
+    const auto parameters = FormBody::parse(raw);
+    if (!parameters)
+        return writePage(responder, 400, u"Bad request"_s,
+                         u"<p role=\"alert\">%1.</p>"_s.arg(escaped(parameters.error())));
+    const QString redirect = parameters->value(u"post_logout_redirect_uri"_s);
+    const QString state = parameters->value(u"state"_s);
+    const QByteArray sli = WebCookies::find(request.value("cookie"), WebCookies::sliName);
+    if (!isPost) {
+        // A GET only asks: logging out is a POST from this page, which other sites cannot
+        // forge (the SLI cookie is SameSite=Lax, so it does not go with a cross-site POST).
+        const auto login = m_services.oidc->loginFor(sli);
+        const auto hidden = [](QLatin1StringView name, const QString &value) {
+            return value.isEmpty() ? QString()
+                                   : u"<input type=\"hidden\" name=\"%1\" value=\"%2\">\n"_s.arg(name, escaped(value));
+        };
+        const QString who = login && login->endedAt == 0
+            ? u"You are signed in as <strong>%1</strong>."_s.arg(escaped(login->username))
+            : u"This browser has no Gatehouse login, but you can still end what is left."_s;
+        return writePage(responder, 200, u"Log out"_s,
+                         u"<section id=\"logout-confirm\">\n<h2>Log out everywhere?</h2>\n<p>%1 Logging out ends "
+                         "your sessions in every application and on every device.</p>\n"
+                         "<form method=\"post\" action=\"/oauth/logout\">\n%2%3"
+                         "<button id=\"logout-confirm-button\" type=\"submit\">Log out everywhere</button>\n"
+                         "</form>\n</section>\n"_s.arg(who, hidden("post_logout_redirect_uri"_L1, redirect),
+                                                       hidden("state"_L1, state)));
+    }
+    if (crossSite(request))
+        return writePage(responder, 403, u"Refused"_s,
+                         u"<p role=\"alert\">A logout form from another site is refused.</p>"_s);
+    const LogoutAnswer answer = m_services.oidc->endSession(sli, redirect, state, clientOf(request));
+    QString body = u"<section id=\"logged-out\">\n<h2>You are logged out</h2>\n<p id=\"logout-summary\">%1</p>\n"_s.arg(
+        answer.username.isEmpty()
+            ? u"There was no login to end in this browser."_s
+            : u"%1: %2 ended."_s.arg(escaped(answer.username),
+                                     answer.sessionsRevoked == 1 ? u"1 session"_s
+                                                                 : u"%1 sessions"_s.arg(answer.sessionsRevoked)));
+    // Front-channel logout (OpenID Connect Front-Channel Logout 1.0): each client's page runs
+    // in an iframe here, with the issuer and the login's sid.
+    QStringList frameOrigins;
+    for (const auto &uri : answer.frontchannelUris) {
+        body += u"<iframe class=\"frontchannel\" title=\"logout\" src=\"%1\" hidden></iframe>\n"_s.arg(escaped(uri));
+        frameOrigins.append(originOf(uri));
+    }
+    frameOrigins.removeDuplicates();
+    if (!answer.redirect.isEmpty())
+        body += u"<p><a id=\"continue\" href=\"%1\">Continue</a></p>\n"_s.arg(escaped(answer.redirect));
+    body += u"</section>\n"_s;
+    Headers headers {
+        { "Set-Cookie", WebCookies::sliCookie({}, 0, m_services.tls) },
+        { "Set-Cookie", WebCookies::sessionCookie({}, 0, m_services.tls) },
+        { "Set-Cookie", WebCookies::refreshCookie({}, 0, m_services.tls) },
+    };
+    if (!answer.redirect.isEmpty())
+        headers.append({ "Refresh", "3; url=" + QUrl(answer.redirect).toEncoded() });
+    QByteArray policy = pageSecurityPolicy.toByteArray();
+    if (!frameOrigins.isEmpty())
+        policy += "; frame-src " + frameOrigins.join(u' ').toUtf8();
+    writePage(responder, 200, u"Logged out"_s, body, headers, policy);
+}
