@@ -4,7 +4,7 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const state = { sessionExpiresAt: 0, accessExpiresAt: 0, refreshes: 0, socket: null, loggedIn: false };
+const state = { sessionExpiresAt: 0, accessExpiresAt: 0, sliExpiresAt: 0, refreshes: 0, socket: null, loggedIn: false };
 const closeReasons = { 4000: 'disconnected by an administrator', 4001: 'the access token expired',
   4003: 'the session was revoked' };
 
@@ -41,7 +41,8 @@ function setConnection(online) {
 function left(at) {
   if (!at) return '–';
   const seconds = Math.max(0, Math.round((at - Date.now()) / 1000));
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+  const minutes = `${Math.floor(seconds / 60) % 60}:${String(seconds % 60).padStart(2, '0')}`;
+  return seconds >= 3600 ? `${Math.floor(seconds / 3600)}:${minutes.padStart(5, '0')}` : minutes;
 }
 
 async function loadMe() {
@@ -53,6 +54,8 @@ async function loadMe() {
   }
   const me = await response.json();
   state.accessExpiresAt = Date.now() + me.expires_in * 1000;
+  // The single login lets other applications in without a password (silent re-authentication).
+  state.sliExpiresAt = me.sli_expires_in ? Date.now() + me.sli_expires_in * 1000 : 0;
   $('user').textContent = me.sub;
   $('device').textContent = `on ${me.device}`;
   return me;
@@ -155,6 +158,7 @@ async function main() {
   setInterval(() => {
     $('session-left').textContent = left(state.sessionExpiresAt);
     $('access-left').textContent = left(state.accessExpiresAt);
+    $('sli-left').textContent = left(state.sliExpiresAt);
   }, 250);
   // Already logged in (a reload): the session cookie or the worker's refresh says so.
   const me = await fetch('/api/me', { credentials: 'same-origin' });

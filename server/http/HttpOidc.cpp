@@ -39,7 +39,7 @@ void writePage(QHttpServerResponder &responder, int status, const QString &title
     HttpApi::Headers headers { { "Content-Type", "text/html; charset=utf-8" },
                                { "Cache-Control", "no-store" },
                                { "X-Content-Type-Options", "nosniff" },
-                               { "Referrer-Policy", "no-referrer" },
+                               { "Referrer-Policy", "same-origin" },
                                { "Content-Security-Policy", securityPolicy } };
     headers.append(extra);
     HttpApi::writeResponse(responder, status, headers, html.toUtf8());
@@ -243,6 +243,8 @@ void HttpApi::handleEndSession(const QHttpServerRequest &request, QHttpServerRes
     frameOrigins.removeDuplicates();
     if (!answer.redirect.isEmpty())
         body += u"<p><a id=\"continue\" href=\"%1\">Continue</a></p>\n"_s.arg(escaped(answer.redirect));
+    else
+        body += u"<p><a href=\"/\">Log in again</a></p>\n"_s;
     body += u"</section>\n"_s;
     Headers headers {
         { "Set-Cookie", WebCookies::sliCookie({}, 0, m_services.tls) },

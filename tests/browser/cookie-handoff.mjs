@@ -1,31 +1,12 @@
 // The 2-Cookie Handoff in a real browser: Debian's chromium, driven by playwright-core, against
 // a gatehoused started here with a 5-second session cookie. Usage: node cookie-handoff.mjs GATEHOUSED
-import { chromium } from 'playwright-core';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { sleep, until, startGatehoused, launchChromium, loginToWebClient } from './harness.mjs';
 import assert from 'node:assert/strict';
 
 const gatehoused = process.argv[2];
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const freePort = () => new Promise((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
-});
-
-const data = mkdtempSync(join(tmpdir(), 'gatehouse-browser-'));
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-writeFileSync(join(data, 'gatehouse.json'), JSON.stringify({ listen: `127.0.0.1:${port}`, secret_store: 'file', session_cookie_ttl: 5 }));
-const cli = (...args) => {
-  const result = spawnSync(gatehoused, [...args, '--data-dir', data], { input: 'correct horse battery\n', encoding: 'utf8' });
-  assert.equal(result.status, 0, result.stderr);
-  return result.stdout.trim();
-};
-cli('user', 'add', 'alice', '--password-stdin');
-const adminToken = cli('admin-token', 'show');
-const server = spawn(gatehoused, ['serve', '--data-dir', data], { stdio: 'ignore' });
+const gate = await startGatehoused(gatehoused, { session_cookie_ttl: 5 },
+  (cli) => cli(['user', 'add', 'alice', '--password-stdin'], 'correct horse battery\n'));
+const { base, adminToken } = gate;
 let browser;
 
 async function metric(name) {
@@ -33,28 +14,10 @@ async function metric(name) {
   return Number(text.match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? NaN);
 }
 
-// page.waitForFunction evaluates strings, which the client's CSP forbids (rightly): poll instead.
-async function until(check, timeoutMs = 10000) {
-  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(100)) {
-    if (await check()) return;
-  }
-  throw new Error(`timed out: ${check}`);
-}
-
-async function loginIn(page) {
-  await page.goto(`${base}/`);
-  await until(() => page.evaluate(() => navigator.serviceWorker?.controller != null));
-  await page.fill('#username', 'alice');
-  await page.fill('#password', 'correct horse battery');
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#session-view:not([hidden])');
-  await until(async () => (await page.textContent('#connection')) === 'live');
-}
+const loginIn = (page, password = 'correct horse battery') => loginToWebClient(page, base, 'alice', password);
 
 try {
-  for (let i = 0; i < 100 && !(await fetch(`${base}/healthz`).then((r) => r.ok, () => false)); ++i) await sleep(100);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-    args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  browser = await launchChromium();
 
   // 1. Login; the service worker controls the page; the page keeps working across several
   //    5-second session cookies, with exactly one refresh for each.
@@ -103,8 +66,23 @@ try {
   assert.equal((await fetch(`${base}/auth/refresh`, { method: 'POST',
     headers: { Cookie: `gh_refresh=${(await context.cookies()).find((c) => c.name === 'gh_refresh')?.value ?? 'none'}` } })).status, 401);
 
-  // 4. Log out everywhere from the page.
+  // 4. A new password (set by the admin): the WebSocket closes with 4003, the page shows it is
+  //    logged out, and the refresh cookie it had is refused.
   await loginIn(page);
+  const refreshBefore = (await context.cookies()).find((c) => c.name === 'gh_refresh').value;
+  const changed = await fetch(`${base}/admin/users/alice/password`, { method: 'POST',
+    headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ password: 'a new horse battery' }) });
+  assert.equal(changed.status, 200);
+  await page.waitForSelector('#login-view:not([hidden])', { timeout: 10000 });
+  assert.match(await page.textContent('#logged-out-reason'), /revoked/);
+  const afterChange = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: { Cookie: `gh_refresh=${refreshBefore}` } });
+  assert.equal(afterChange.status, 401);
+  assert.equal((await afterChange.json()).error, 'invalid_grant');
+  await sleep(1100); // tokens of the second the password changed in are refused (`iat` is in seconds)
+
+  // 5. Log out everywhere from the page.
+  await loginIn(page, 'a new horse battery');
   await page.click('#logout-everywhere');
   await page.waitForSelector('#login-view:not([hidden])');
   assert.match(await page.textContent('#logged-out-reason'), /every device/);
@@ -113,6 +91,5 @@ try {
   console.log('ok: 2-Cookie Handoff in chromium');
 } finally {
   await browser?.close();
-  server.kill();
-  rmSync(data, { recursive: true, force: true });
+  gate.stop();
 }
