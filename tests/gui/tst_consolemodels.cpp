@@ -146,6 +146,12 @@ void TestConsoleModels::sessionTreeGrowsInPlaceAndKeepsEndedRows()
     QCOMPARE(seven.siblingAtColumn(SessionTreeModel::AccessToken).data(SessionTreeModel::LifetimeRole).toLongLong(),
              qint64(state.policy().accessTokenTtl.count()));
     QVERIFY(model.indexOfConnection(8).isValid());
+    // A session opened for an OpenID client names the application.
+    SessionRecord notes = session(u"s4-notes"_s, u"alice"_s, u"browser abc"_s);
+    notes.clientId = u"notes"_s;
+    state.applySessions({ notes });
+    QCOMPARE(model.indexOfSession(u"s4-notes"_s).data().toString(), u"session s4-notes · notes"_s);
+    QCOMPARE(model.indexOfSession(u"s2"_s).data().toString(), u"session s2"_s);
 
     // Revoked and closed: still there, marked.
     SessionRecord revoked = session(u"s2"_s, u"alice"_s, u"phone"_s);
@@ -165,7 +171,8 @@ void TestConsoleModels::sessionTreeGrowsInPlaceAndKeepsEndedRows()
              u"revoked"_s);
     QCOMPARE(model.indexOfConnection(7).siblingAtColumn(SessionTreeModel::State).data().toString(),
              u"closed 4003: session revoked"_s);
-    QCOMPARE(model.index(1, SessionTreeModel::State, alice).data().toString(), u"not connected"_s);
+    QCOMPARE(model.indexOfSession(u"s4-notes"_s).siblingAtColumn(SessionTreeModel::State).data().toString(),
+             u"active"_s);
 
     model.setUser(u"bob"_s);
     QCOMPARE(model.rowCount(model.index(0, 0)), 1);

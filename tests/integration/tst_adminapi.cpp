@@ -416,6 +416,17 @@ void TestAdminApi::hostileAdminRequests_data()
     QTest::addColumn<QByteArray>("body");
     QTest::addColumn<int>("status");
     QTest::newRow("unknown admin path is 404") << QByteArray("GET") << u"/admin/secrets"_s << QByteArray() << 404;
+    QTest::newRow("password without a body")
+        << QByteArray("POST") << u"/admin/users/carol/password"_s << QByteArray() << 400;
+    QTest::newRow("password not a string") << QByteArray("POST") << u"/admin/users/carol/password"_s
+                                           << QByteArray(R"({"password": 12345678901234})") << 400;
+    QTest::newRow("password with extra members")
+        << QByteArray("POST") << u"/admin/users/carol/password"_s
+        << QByteArray(R"({"password": "a long password", "user": "alice"})") << 400;
+    QTest::newRow("password too short") << QByteArray("POST") << u"/admin/users/carol/password"_s
+                                        << QByteArray(R"({"password": "short"})") << 400;
+    QTest::newRow("password of nobody") << QByteArray("POST") << u"/admin/users/nobody/password"_s
+                                        << QByteArray(R"({"password": "a long password"})") << 400;
     QTest::newRow("GET on an action is 404")
         << QByteArray("GET") << u"/admin/users/bob/revoke"_s << QByteArray() << 404;
     QTest::newRow("non-numeric connection id is 400")

@@ -463,6 +463,14 @@ void TestOidc::singleLogoutEndsEverySessionOfTheUser()
     QCOMPARE(confirm.status, 200);
     QVERIFY(confirm.content.contains("You are signed in as <strong>alice</strong>."));
     QVERIFY(confirm.content.contains("action=\"/oauth/logout\""));
+    // Hostile requests to the end-session endpoint change nothing.
+    QCOMPARE(rawHttp(address(), "GET", u"/oauth/logout?state=a&state=b"_s).status, 400);
+    QCOMPARE(rawHttp(address(), "GET", u"/oauth/logout?junk="_s + QString(9000, u'x')).status, 413);
+    QCOMPARE(rawHttp(address(), "PUT", u"/oauth/logout"_s).status, 405);
+    QCOMPARE(rawHttp(address(), "POST", u"/oauth/logout"_s,
+                     "Cookie: gh_sli=" + sliA + "\r\nContent-Type: application/x-www-form-urlencoded\r\n", "%zz=&=")
+                 .status,
+             400);
     QCOMPARE(rawHttp(address(), "POST", u"/oauth/logout"_s,
                      "Cookie: gh_sli=" + sliA + "\r\nOrigin: https://evil.example\r\n")
                  .status,

@@ -362,7 +362,9 @@ QVariant SessionTreeModel::sessionData(const SessionRecord &session, int column,
         return {};
     switch (Column(column)) {
     case Name:
-        return tr("session %1").arg(session.id.left(8));
+        // Sessions opened for an OpenID client say which application holds them.
+        return session.clientId.isEmpty() ? tr("session %1").arg(session.id.left(8))
+                                          : tr("session %1 · %2").arg(session.id.left(8), session.clientId);
     case State:
         if (session.isRevoked())
             return session.revokeReason.isEmpty()
