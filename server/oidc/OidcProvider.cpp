@@ -68,7 +68,7 @@ OidcProvider::OidcProvider(Parts parts, QObject *parent)
     , m_network(new QNetworkAccessManager(this))
 {
     // A session's access tokens keep its login "connected"; revoking a session ends the login
-    // it was opened under (a revoked user must not come back silently). Expiry does not.
+    // it was opened under (a revoked user must not come back silently).
     connect(m_parts.sessions, &SessionService::sessionOpened, this, [this](const SessionRecord &session) {
         if (!session.loginId.isEmpty())
             m_parts.logins->recordAccessToken(session.loginId, session.accessExpiresAt);
@@ -86,7 +86,9 @@ OidcProvider::OidcProvider(Parts parts, QObject *parent)
 
 void OidcProvider::sessionsRevoked(const QStringList &sessionIds, const QString &reason)
 {
-    if (reason == "session_expired"_L1)
+    // An application that revokes its own refresh token (RFC 7009, its local logout) leaves the
+    // login to the others, and a session that merely expired says nothing against it.
+    if (reason == "session_expired"_L1 || reason == "refresh_token_revoked"_L1)
         return;
     QStringList loginIds;
     for (const auto &id : sessionIds) {

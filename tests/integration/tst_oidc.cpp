@@ -397,6 +397,13 @@ void TestOidc::silentReauthentication()
         // The same login, so the same sid: single logout will find every session of it.
         QCOMPARE(jwtPart(tokens.body["id_token"_L1].toString().toLatin1(), 1)["sid"_L1].toString(), sid);
     }
+    // An application's local logout (RFC 7009 on its refresh token) leaves the login to the others.
+    const auto revoked = rawHttp(address(), "POST", u"/oauth/revoke"_s,
+                                 "Content-Type: application/x-www-form-urlencoded\r\n",
+                                 "token=" + first.body["refresh_token"_L1].toString().toLatin1());
+    QCOMPARE(revoked.status, 200);
+    const auto stillSilent = rawHttp(address(), "GET", authorizePath({ { u"prompt"_s, u"none"_s } }), cookie);
+    QVERIFY(queryOf(stillSilent.header("location")).hasQueryItem(u"code"_s));
     // prompt=login always asks.
     QCOMPARE(rawHttp(address(), "GET", authorizePath({ { u"prompt"_s, u"login"_s } }), cookie).status, 200);
     // A cookie nobody issued is no login.
