@@ -10,32 +10,23 @@ namespace {
 const auto loginColumns
     = u"id, username, device_id, authenticated_at, expires_at, access_expires_at, COALESCE(ended_at, 0)"_s;
 
-Result<QStringList, StoreError> endWhere(const QSqlDatabase &connection, const QString &condition,
-                                         const QVariantList &values, qint64 now)
+/// Ends the open logins that match `condition`, in one statement, and returns their ids.
+Result<QStringList, StoreError> endWhere(const QSqlDatabase &db, const QString &condition, const QVariantList &values,
+                                         qint64 now)
 {
-    auto db = connection;
-    if (!db.transaction())
-        return fail(StoreError::Failed);
-    QSqlQuery select(db);
-    select.prepare(u"SELECT id FROM single_logins WHERE ended_at IS NULL AND "_s + condition);
-    QStringList ids;
-    if (!Database::execute(select, values)) {
-        db.rollback();
-        return fail(StoreError::Failed);
-    }
-    while (select.next())
-        ids.append(select.value(0).toString());
-    select.finish();
     QSqlQuery update(db);
-    update.prepare(u"UPDATE single_logins SET ended_at = ? WHERE ended_at IS NULL AND "_s + condition);
-    QVariantList updateValues { now };
-    updateValues.append(values);
-    if (!Database::execute(update, updateValues) || !db.commit()) {
-        db.rollback();
+    update.prepare(u"UPDATE single_logins SET ended_at = ? WHERE ended_at IS NULL AND "_s + condition
+                   + u" RETURNING id"_s);
+    QVariantList bound { now };
+    bound.append(values);
+    if (!Database::execute(update, bound))
         return fail(StoreError::Failed);
-    }
+    QStringList ids;
+    while (update.next())
+        ids.append(update.value(0).toString());
     return ids;
 }
+
 Result<AuthorizationCode, StoreError> selectCode(const QSqlDatabase &db, const QString &codeHash)
 {
     QSqlQuery select(db);

@@ -139,17 +139,25 @@ Result<TokenPair, SessionError> SessionService::login(const QString &username, Q
     return openSession(*user, deviceId, client, m_policy.accessTokenTtl, u"login_succeeded"_s, user->username, origin);
 }
 
-Result<TokenPair, SessionError> SessionService::openForCode(const QString &username, qint64 authenticatedAt,
-                                                            const QString &deviceId, const ClientContext &client,
-                                                            const SessionOrigin &origin)
+Result<User, SessionError> SessionService::enabledUser(const QString &username, const QString &deviceId) const
 {
     if (!isValidDeviceId(deviceId))
         return fail(SessionError::InvalidDevice);
-    const auto user = m_users.find(username);
+    auto user = m_users.find(username);
     if (!user)
         return fail(SessionError::BadCredentials);
     if (!user->enabled)
         return fail(SessionError::UserDisabled);
+    return std::move(*user);
+}
+
+Result<TokenPair, SessionError> SessionService::openForCode(const QString &username, qint64 authenticatedAt,
+                                                            const QString &deviceId, const ClientContext &client,
+                                                            const SessionOrigin &origin)
+{
+    const auto user = enabledUser(username, deviceId);
+    if (!user)
+        return fail(user.error());
     if (user->passwordChangedAt > authenticatedAt || m_store.tokensRevokedBefore(username) >= authenticatedAt)
         return fail(SessionError::SessionRevoked);
     return openSession(*user, deviceId, client, m_policy.accessTokenTtl, u"code_exchanged"_s, user->username, origin);
@@ -159,13 +167,9 @@ Result<TokenPair, SessionError> SessionService::openTrustedSession(const QString
                                                                    std::chrono::seconds accessLifetime,
                                                                    const QString &actor)
 {
-    if (!isValidDeviceId(deviceId))
-        return fail(SessionError::InvalidDevice);
-    const auto user = m_users.find(username);
+    const auto user = enabledUser(username, deviceId);
     if (!user)
-        return fail(SessionError::BadCredentials);
-    if (!user->enabled)
-        return fail(SessionError::UserDisabled);
+        return fail(user.error());
     return openSession(*user, deviceId, {}, accessLifetime, u"session_opened_by_admin"_s, actor);
 }
 

@@ -115,6 +115,8 @@ Q_SIGNALS:
     void tokenRefreshed(const QString &sessionId, qint64 accessExpiresAt);
 
 private:
+    /// An existing, enabled user, for a session on a valid device.
+    Result<User, SessionError> enabledUser(const QString &username, const QString &deviceId) const;
     Result<TokenPair, SessionError> openSession(const User &user, const QString &deviceId, const ClientContext &client,
                                                 std::chrono::seconds accessLifetime, const QString &auditType,
                                                 const QString &actor, const SessionOrigin &origin = {});
