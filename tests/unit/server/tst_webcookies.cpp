@@ -1,0 +1,72 @@
+// The cookies of the 2-Cookie Handoff and the single login: their attributes over plain HTTP
+// and over TLS (prefixes, Secure), and reading them back from hostile Cookie headers.
+#include "http/WebCookies.h"
+
+#include <QTest>
+
+class TestWebCookies final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void attributesOverHttp();
+    void prefixesAndSecureOverTls();
+    void clearing();
+    void findReadsEitherSpelling_data();
+    void findReadsEitherSpelling();
+};
+
+void TestWebCookies::attributesOverHttp()
+{
+    QCOMPARE(WebCookies::sessionCookie("at", 300, false),
+             "gh_session=at; Path=/; Max-Age=300; HttpOnly; SameSite=Strict");
+    QCOMPARE(WebCookies::refreshCookie("rt", 86400, false),
+             "gh_refresh=rt; Path=/auth/refresh; Max-Age=86400; HttpOnly; SameSite=Strict");
+    // Relying parties send the browser to the authorization endpoint from their own sites.
+    QCOMPARE(WebCookies::sliCookie("sli", 21600, false), "gh_sli=sli; Path=/; Max-Age=21600; HttpOnly; SameSite=Lax");
+}
+
+void TestWebCookies::prefixesAndSecureOverTls()
+{
+    // __Host- needs Secure, Path=/ and no Domain; the refresh cookie's Path rules it out, so
+    // it takes __Secure-.
+    QCOMPARE(WebCookies::sessionCookie("at", 300, true),
+             "__Host-gh_session=at; Path=/; Max-Age=300; HttpOnly; SameSite=Strict; Secure");
+    QCOMPARE(WebCookies::refreshCookie("rt", 60, true),
+             "__Secure-gh_refresh=rt; Path=/auth/refresh; Max-Age=60; HttpOnly; SameSite=Strict; Secure");
+    QCOMPARE(WebCookies::sliCookie("sli", 60, true),
+             "__Host-gh_sli=sli; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure");
+    for (const QByteArray &cookie : { WebCookies::sessionCookie("x", 1, true), WebCookies::sliCookie("x", 1, true) })
+        QVERIFY(!cookie.contains("Domain"));
+}
+
+void TestWebCookies::clearing()
+{
+    QCOMPARE(WebCookies::sessionCookie({}, 0, false), "gh_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+    QCOMPARE(WebCookies::sliCookie({}, -5, false), "gh_sli=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+}
+
+void TestWebCookies::findReadsEitherSpelling_data()
+{
+    QTest::addColumn<QByteArray>("header");
+    QTest::addColumn<QByteArray>("sli");
+    QTest::newRow("plain") << QByteArray("gh_session=a; gh_sli=b") << QByteArray("b");
+    QTest::newRow("prefixed") << QByteArray("__Host-gh_sli=b; __Host-gh_session=a") << QByteArray("b");
+    QTest::newRow("spaces") << QByteArray("  gh_sli =  b  ;x=y") << QByteArray("b");
+    QTest::newRow("absent") << QByteArray("gh_session=a") << QByteArray();
+    QTest::newRow("a longer name is another cookie") << QByteArray("gh_sli2=b; xgh_sli=c") << QByteArray();
+    QTest::newRow("no value") << QByteArray("gh_sli") << QByteArray();
+    QTest::newRow("empty header") << QByteArray() << QByteArray();
+    QTest::newRow("only separators") << QByteArray(";;;=;=") << QByteArray();
+    QTest::newRow("value with =") << QByteArray("gh_sli=a=b") << QByteArray("a=b");
+    QTest::newRow("first of two wins") << QByteArray("gh_sli=first; gh_sli=second") << QByteArray("first");
+}
+
+void TestWebCookies::findReadsEitherSpelling()
+{
+    QFETCH(QByteArray, header);
+    QFETCH(QByteArray, sli);
+    QCOMPARE(WebCookies::find(header, WebCookies::sliName), sli);
+}
+
+QTEST_GUILESS_MAIN(TestWebCookies)
+#include "tst_webcookies.moc"
