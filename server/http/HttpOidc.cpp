@@ -124,13 +124,16 @@ void HttpApi::handleAuthorize(const QHttpServerRequest &request, QHttpServerResp
     const QByteArray raw = isPost ? request.body() : request.url().query(QUrl::FullyEncoded).toLatin1();
     if (raw.size() > maximumQuerySize)
         return writePage(responder, 413, u"Request too large"_s, u"<p role=\"alert\">The request is too large.</p>"_s);
-    if (isPost && crossSite(request))
-        return writePage(responder, 403, u"Refused"_s,
-                         u"<p role=\"alert\">A login form from another site is refused.</p>"_s);
     auto parameters = FormBody::parse(raw);
     if (!parameters)
         return writePage(responder, 400, u"Bad request"_s,
                          u"<p role=\"alert\">%1.</p>"_s.arg(escaped(parameters.error())));
+    // A POST with credentials is the login page's form; one without is an authorization
+    // request sent by POST (OIDC Core §3.1.2.1), answered as a GET would be.
+    const bool loginAttempt = isPost && (parameters->contains(u"username"_s) || parameters->contains(u"password"_s));
+    if (loginAttempt && crossSite(request))
+        return writePage(responder, 403, u"Refused"_s,
+                         u"<p role=\"alert\">A login form from another site is refused.</p>"_s);
     const ClientContext client = clientOf(request);
     // The password fields are the login page's, never part of the authorization request.
     const QString username = parameters->take(u"username"_s);
@@ -139,7 +142,7 @@ void HttpApi::handleAuthorize(const QHttpServerRequest &request, QHttpServerResp
     AuthorizationAnswer answer;
     if (!checked) {
         answer = checked.error();
-    } else if (!isPost) {
+    } else if (!loginAttempt) {
         answer = m_services.oidc->authorize(*checked, WebCookies::find(request.value("cookie"), WebCookies::sliName),
                                             client);
     } else {

@@ -296,6 +296,17 @@ void TestOidc::codeFlowWithPkce()
                   "Content-Type: application/x-www-form-urlencoded\r\nOrigin: https://evil.example\r\n",
                   loginForm(u"alice"_s, QString::fromUtf8(password)));
     QCOMPARE(crossSite.status, 403);
+    // An authorization request may also come by POST (from any site): without credentials it
+    // is answered as by GET, never taken for a failed login.
+    const auto posted = rawHttp(address(), "POST", u"/oauth/authorize"_s,
+                                "Content-Type: application/x-www-form-urlencoded\r\nOrigin: https://notes.example\r\n",
+                                authorizePath({ { u"prompt"_s, u"none"_s } }).section(u'?', 1).toLatin1());
+    QCOMPARE(posted.status, 302);
+    QCOMPARE(queryOf(posted.header("location")).queryItemValue(u"error"_s), u"login_required"_s);
+    QCOMPARE(rawHttp(address(), "POST", u"/oauth/authorize"_s, "Content-Type: application/x-www-form-urlencoded\r\n",
+                     authorizePath().section(u'?', 1).toLatin1())
+                 .status,
+             200);
 
     // The right one: a code for the registered redirect URI, with the state and the issuer,
     // and the SLI cookie (HttpOnly, Lax: relying parties send the browser here from their site).
@@ -398,9 +409,9 @@ void TestOidc::silentReauthentication()
         QCOMPARE(jwtPart(tokens.body["id_token"_L1].toString().toLatin1(), 1)["sid"_L1].toString(), sid);
     }
     // An application's local logout (RFC 7009 on its refresh token) leaves the login to the others.
-    const auto revoked = rawHttp(address(), "POST", u"/oauth/revoke"_s,
-                                 "Content-Type: application/x-www-form-urlencoded\r\n",
-                                 "token=" + first.body["refresh_token"_L1].toString().toLatin1());
+    const auto revoked
+        = rawHttp(address(), "POST", u"/oauth/revoke"_s, "Content-Type: application/x-www-form-urlencoded\r\n",
+                  "token=" + first.body["refresh_token"_L1].toString().toLatin1());
     QCOMPARE(revoked.status, 200);
     const auto stillSilent = rawHttp(address(), "GET", authorizePath({ { u"prompt"_s, u"none"_s } }), cookie);
     QVERIFY(queryOf(stillSilent.header("location")).hasQueryItem(u"code"_s));
