@@ -101,14 +101,10 @@ void AdminService::markSessionChanged(const QString &sessionId)
 void AdminService::flush()
 {
     if (!m_changedSessions.isEmpty()) {
-        QList<SessionRecord> changed;
-        changed.reserve(m_changedSessions.size());
-        for (const auto &id : std::as_const(m_changedSessions)) {
-            if (auto session = m_parts.sessionStore->findSession(id))
-                changed.append(std::move(*session));
-        }
+        // One read for the whole batch: this runs on the thread that serves admin requests.
+        const QStringList ids(m_changedSessions.cbegin(), m_changedSessions.cend());
         m_changedSessions.clear();
-        Q_EMIT sessionsChanged(changed);
+        Q_EMIT sessionsChanged(m_parts.sessionStore->findSessions(ids));
     }
     if (!m_newEvents.isEmpty())
         Q_EMIT auditAppended(std::exchange(m_newEvents, {}));

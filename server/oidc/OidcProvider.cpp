@@ -91,9 +91,9 @@ void OidcProvider::sessionsRevoked(const QStringList &sessionIds, const QString 
     if (reason == "session_expired"_L1 || reason == "refresh_token_revoked"_L1)
         return;
     QStringList loginIds;
-    for (const auto &id : sessionIds) {
-        if (const auto session = m_parts.sessionStore->findSession(id); session && !session->loginId.isEmpty())
-            loginIds.append(session->loginId);
+    for (const auto &session : m_parts.sessionStore->findSessions(sessionIds)) {
+        if (!session.loginId.isEmpty())
+            loginIds.append(session.loginId);
     }
     loginIds.removeDuplicates();
     if (!loginIds.isEmpty())

@@ -26,6 +26,8 @@ public:
     virtual Result<bool, StoreError> createSession(const SessionRecord &session, const RefreshTokenRecord &firstToken)
         = 0;
     virtual std::optional<SessionRecord> findSession(const QString &sessionId) const = 0;
+    /// The sessions among `sessionIds` that exist, in one read (unknown ids are left out).
+    virtual QList<SessionRecord> findSessions(const QStringList &sessionIds) const = 0;
     /// Sessions of one user (all users when empty), newest first.
     virtual QList<SessionRecord> listSessions(const QString &username, bool includeRevoked) const = 0;
 

@@ -80,15 +80,35 @@ std::optional<SessionRecord> SqliteSessionStore::findSession(const QString &sess
     return sessionFromQuery(query);
 }
 
+QList<SessionRecord> SqliteSessionStore::findSessions(const QStringList &sessionIds) const
+{
+    // A batch per query, well under SQLite's limit on bound parameters.
+    constexpr qsizetype batch = 500;
+    QList<SessionRecord> sessions;
+    for (qsizetype first = 0; first < sessionIds.size(); first += batch) {
+        const QStringList ids = sessionIds.mid(first, batch);
+        QStringList marks(ids.size(), u"?"_s);
+        QSqlQuery query(m_database.connection());
+        query.prepare(u"SELECT "_s + sessionColumns + u" FROM sessions WHERE id IN ("_s + marks.join(u',') + u')');
+        if (!Database::execute(query, QVariantList(ids.cbegin(), ids.cend())))
+            break;
+        while (query.next())
+            sessions.append(sessionFromQuery(query));
+    }
+    return sessions;
+}
+
 QList<SessionRecord> SqliteSessionStore::listSessions(const QString &username, bool includeRevoked) const
 {
     QSqlQuery query(m_database.connection());
-    QString sql = u"SELECT "_s + sessionColumns + u" FROM sessions WHERE (COALESCE(?, '') = '' OR username = ?)"_s;
+    // One user's sessions come through the index: revocation lists them before it closes anything.
+    QString sql = u"SELECT "_s + sessionColumns + u" FROM sessions WHERE "_s
+        + (username.isEmpty() ? u"1"_s : u"username = ?"_s);
     if (!includeRevoked)
         sql += u" AND revoked_at IS NULL"_s;
     query.prepare(sql + u" ORDER BY created_at DESC, id"_s);
     QList<SessionRecord> sessions;
-    if (!Database::execute(query, { username, username }))
+    if (!Database::execute(query, username.isEmpty() ? QVariantList {} : QVariantList { username }))
         return sessions;
     while (query.next())
         sessions.append(sessionFromQuery(query));

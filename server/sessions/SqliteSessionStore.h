@@ -11,6 +11,7 @@ public:
 
     Result<bool, StoreError> createSession(const SessionRecord &session, const RefreshTokenRecord &firstToken) override;
     std::optional<SessionRecord> findSession(const QString &sessionId) const override;
+    QList<SessionRecord> findSessions(const QStringList &sessionIds) const override;
     QList<SessionRecord> listSessions(const QString &username, bool includeRevoked) const override;
     std::optional<RefreshTokenRecord> findRefreshToken(const QString &tokenHash) const override;
     Result<bool, StoreError> rotateRefreshToken(const QString &usedHash, qint64 now, const RefreshTokenRecord &next,

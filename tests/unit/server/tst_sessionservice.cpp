@@ -127,6 +127,15 @@ void TestSessionService::loginIssuesVerifiableTokens()
     const auto session = m_store->findSession(pair->sessionId);
     QCOMPARE(session->remoteAddress, u"127.0.0.1"_s);
     QCOMPARE(session->absoluteExpiresAt, m_clock.nowSeconds() + 30 * 24 * 3600);
+    // The batch read finds the same record and leaves unknown (or hostile) ids out.
+    const auto batch = m_store->findSessions({ u"s_unknown"_s, pair->sessionId, u"' OR 1=1 --"_s });
+    QCOMPARE(batch.size(), 1);
+    QCOMPARE(batch.first().id, pair->sessionId);
+    QCOMPARE(batch.first().remoteAddress, session->remoteAddress);
+    QVERIFY(m_store->findSessions({}).isEmpty());
+    QStringList many(1200, u"s_none"_s); // more than one batch of bound parameters
+    many.append(pair->sessionId);
+    QCOMPARE(m_store->findSessions(many).size(), 1);
     // Only a hash of the refresh token is stored.
     QVERIFY(!m_store->findRefreshToken(QString::fromLatin1(pair->refreshToken)));
     QCOMPARE(m_audit->query({}).first().type, u"login_succeeded"_s);
