@@ -131,12 +131,16 @@ ${targets.map((r) => `| ${r.join(' | ')} |`).join('\n')}
   Gatehouse's CPU per handshake is kernel time: accept, peek, one send of the 101 and the
   greeting, epoll). The Node peer pays the same.
 - This machine is a small virtual machine, and its timings move from run to run, for both
-  servers alike: see [performance-runs.md](performance-runs.md). In a slower run of an earlier build
-  (before request heads were looked at right after \`accept\`) the seed's Node server spent
-  1.3 ms per handshake and Gatehouse 0.114 ms (HS256), above the 0.1 ms target; in a faster
-  one 0.78 ms and 0.090 ms. The ratio to the Node peer (about 0.1×) is the steadier
-  figure. A single descheduling of the VM's CPU costs a few milliseconds, which with 20 repeats
-  decides the revoke-to-closed p99 (the Node peer shows the same tail).
+  servers alike: see [performance-runs.md](performance-runs.md). In its slower phases the seed's
+  Node server spends 1.3–1.6 ms per handshake and Gatehouse 0.11–0.13 ms (HS256), above the
+  0.1 ms target; in faster ones 0.8–1.1 ms and 0.075–0.090 ms. The ratio to the Node peer
+  (about 0.1×) is the steadier figure.
+- The revoke-to-closed tail: with 60 repeats, timed at each step inside the server, the slow
+  revocations (6–12 ms, one in ten) were requests that waited on the control thread while it
+  read every session changed in the last 250 ms for the console feed, one query each; and
+  listing one user's sessions scanned the table. Both are one indexed query now, and the
+  tail went (see the runs of 2026-11-23 from 12:40). A descheduling of the VM's CPU still
+  costs a few milliseconds when it happens.
 - Revocation in Gatehouse takes effect before it is made durable, and is acknowledged after:
   the in-memory guard refuses the tokens and the sockets are closed first, then the revocation
   and its audit entry are committed (SQLite WAL, \`synchronous=FULL\`), then the admin's request
