@@ -206,6 +206,11 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"sweep_interval"_s,
                                        u"max_message_size"_s,
                                        u"handshake_timeout"_s,
+                                       u"max_request_body"_s,
+                                       u"http_keepalive_timeout"_s,
+                                       u"http_max_requests"_s,
+                                       u"max_http_connections"_s,
+                                       u"max_http_connections_per_address"_s,
                                        u"io_threads"_s };
     if (const auto unknown = unknownMember(object, known))
         return fail(u"unknown member \"%1\""_s.arg(*unknown));
@@ -273,6 +278,23 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
     config.maximumConnectionsPerUser = *perUser;
     config.maximumMessageSize = *messageSize;
     config.handshakeTimeout = std::chrono::seconds(*handshake);
+    const auto body = seconds(object, u"max_request_body"_s, 1024, 16 * 1024 * 1024, config.maximumRequestBodySize);
+    const auto keepAlive
+        = seconds(object, u"http_keepalive_timeout"_s, 1, 3600, config.httpKeepAliveTimeout.count() / 1000);
+    const auto requests = seconds(object, u"http_max_requests"_s, 1, 1'000'000, config.maximumRequestsPerConnection);
+    const auto httpSockets = seconds(object, u"max_http_connections"_s, 1, 1'000'000, config.maximumHttpConnections);
+    const auto httpPerAddress
+        = seconds(object, u"max_http_connections_per_address"_s, 1, 1'000'000, config.maximumHttpConnectionsPerAddress);
+    for (const auto *number : { &body, &keepAlive, &requests, &httpSockets, &httpPerAddress }) {
+        if (!*number)
+            return fail(number == &keepAlive ? number->error()
+                                             : QString(number->error()).replace(u"seconds"_s, u"units"_s));
+    }
+    config.maximumRequestBodySize = *body;
+    config.httpKeepAliveTimeout = std::chrono::seconds(*keepAlive);
+    config.maximumRequestsPerConnection = int(*requests);
+    config.maximumHttpConnections = *httpSockets;
+    config.maximumHttpConnectionsPerAddress = *httpPerAddress;
     const auto loginRate = seconds(object, u"login_rate_per_ip"_s, 1, 100000, config.loginRatePerIpPerMinute);
     const auto freeFailures = seconds(object, u"login_free_failures"_s, 0, 1000, config.loginFreeFailures);
     const auto ipRate = seconds(object, u"handshake_rate_per_ip"_s, 1, 1000000, config.handshakeRatePerIpPerSecond);

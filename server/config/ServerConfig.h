@@ -35,7 +35,12 @@ struct ServerConfig {
     qsizetype maximumConnections = 20000;
     qsizetype maximumConnectionsPerUser = 100;
     qint64 maximumMessageSize = 64 * 1024;
-    std::chrono::milliseconds handshakeTimeout { 10000 };
+    std::chrono::milliseconds handshakeTimeout { 10000 }; ///< handshake_timeout: each request head, and its body
+    qint64 maximumRequestBodySize = 64 * 1024; ///< max_request_body: bytes of an HTTP request's body
+    std::chrono::milliseconds httpKeepAliveTimeout { 75000 }; ///< http_keepalive_timeout: idle between requests
+    int maximumRequestsPerConnection = 1000; ///< http_max_requests: then the connection closes
+    qsizetype maximumHttpConnections = 2000; ///< max_http_connections: sockets that are not WebSockets
+    qsizetype maximumHttpConnectionsPerAddress = 200; ///< max_http_connections_per_address
     int loginRatePerIpPerMinute = 30; ///< login_rate_per_ip
     int loginFreeFailures = 5; ///< login_free_failures: then the back-off doubles
     int handshakeRatePerIpPerSecond = 50; ///< handshake_rate_per_ip (burst: twice that)

@@ -5,22 +5,19 @@
 #include "sessions/SessionService.h"
 
 #include <QFile>
-#include <QHttpServerRequest>
-#include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
-#include <QTcpSocket>
 
 using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcHttp, "gatehouse.http")
 
 namespace {
-using Status = QHttpServerResponder::StatusCode;
+using Status = HttpResponder::StatusCode;
 
 /// RFC 6750 §2.1: `Authorization: Bearer <token>`, the scheme in any case.
-std::optional<QByteArray> bearerToken(const QHttpServerRequest &request)
+std::optional<QByteArray> bearerToken(const HttpRequest &request)
 {
     const QByteArray header = request.value("authorization").trimmed();
     const qsizetype space = header.indexOf(' ');
@@ -32,34 +29,30 @@ std::optional<QByteArray> bearerToken(const QHttpServerRequest &request)
     return token;
 }
 
-bool isUpgradeRequest(const QHttpServerRequest &request)
+bool isUpgradeRequest(const HttpRequest &request)
 {
     return !request.value("upgrade").isEmpty() || request.value("connection").toLower().contains("upgrade");
 }
 } // namespace
 
 HttpApi::HttpApi(Services services, QObject *parent)
-    : QAbstractHttpServer(parent)
+    : QObject(parent)
     , m_services(std::move(services))
 {
 }
 
-void HttpApi::writeError(QHttpServerResponder &responder, int status, const QString &error, const QString &description)
+void HttpApi::writeError(HttpResponder &responder, int status, const QString &error, const QString &description)
 {
     const QJsonObject body { { "error"_L1, error }, { "error_description"_L1, description } };
     responder.write(QJsonDocument(body), static_cast<Status>(status));
 }
 
-void HttpApi::writeResponse(QHttpServerResponder &responder, int status, const Headers &headers, const QByteArray &body)
+void HttpApi::writeResponse(HttpResponder &responder, int status, const Headers &headers, const QByteArray &body)
 {
-    responder.writeStatusLine(static_cast<Status>(status));
-    for (const auto &[name, value] : headers)
-        responder.writeHeader(name, value);
-    responder.writeHeader("Content-Length", QByteArray::number(body.size()));
-    responder.writeBody(body);
+    responder.write(body, headers, static_cast<Status>(status));
 }
 
-bool HttpApi::serveWebClient(const QString &path, bool isGet, QHttpServerResponder &responder)
+bool HttpApi::serveWebClient(const QString &path, bool isGet, HttpResponder &responder)
 {
     static const std::pair<QLatin1StringView, std::pair<QLatin1StringView, QByteArray>> files[] = {
         { "/"_L1, { ":/web/index.html"_L1, "text/html; charset=utf-8" } },
@@ -86,15 +79,25 @@ bool HttpApi::serveWebClient(const QString &path, bool isGet, QHttpServerRespond
     return false;
 }
 
-bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+HttpResponse HttpApi::handle(const HttpRequest &request)
 {
-    auto responder = makeResponder(request, socket);
+    HttpResponder responder;
+    route(request, responder);
+    if (!responder.written()) {
+        qCWarning(lcHttp).noquote() << "no answer for" << request.head().method << request.url().path();
+        writeError(responder, 500, u"server_error"_s, u"the request was not answered"_s);
+    }
+    return responder.take();
+}
+
+bool HttpApi::route(const HttpRequest &request, HttpResponder &responder)
+{
     const QString path = request.url().path();
     if (isUpgradeRequest(request)) {
         writeError(responder, 400, u"upgrade_not_allowed"_s, u"%1 does not switch protocols"_s.arg(path));
         return true;
     }
-    const bool isGet = request.method() == QHttpServerRequest::Method::Get;
+    const bool isGet = request.method() == HttpRequest::Method::Get;
     if (path == "/healthz"_L1) {
         if (!isGet)
             return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
@@ -107,7 +110,7 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
         responder.write(QJsonDocument(m_services.jwks()).toJson(QJsonDocument::Compact), "application/jwk-set+json");
         return true;
     }
-    const bool isPost = request.method() == QHttpServerRequest::Method::Post;
+    const bool isPost = request.method() == HttpRequest::Method::Post;
     if (m_services.oidc) {
         if (path == "/.well-known/openid-configuration"_L1) {
             if (!isGet)
@@ -125,15 +128,11 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
             return true;
         }
     }
-    const std::pair<QLatin1StringView, void (HttpApi::*)(const QHttpServerRequest &, QHttpServerResponder &)> posts[]
-        = {
-              { "/auth/login"_L1, &HttpApi::handleLogin },
-              { "/oauth/token"_L1, &HttpApi::handleToken },
-              { "/auth/refresh"_L1, &HttpApi::handleRefreshCookie },
-              { "/auth/logout"_L1, &HttpApi::handleLogout },
-              { "/oauth/revoke"_L1, &HttpApi::handleRevoke },
-              { "/oauth/introspect"_L1, &HttpApi::handleIntrospect },
-          };
+    const std::pair<QLatin1StringView, void (HttpApi::*)(const HttpRequest &, HttpResponder &)> posts[] = {
+        { "/auth/login"_L1, &HttpApi::handleLogin },           { "/oauth/token"_L1, &HttpApi::handleToken },
+        { "/auth/refresh"_L1, &HttpApi::handleRefreshCookie }, { "/auth/logout"_L1, &HttpApi::handleLogout },
+        { "/oauth/revoke"_L1, &HttpApi::handleRevoke },        { "/oauth/introspect"_L1, &HttpApi::handleIntrospect },
+    };
     for (const auto &[route, handler] : posts) {
         if (path != route)
             continue;
@@ -170,8 +169,7 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
     return true;
 }
 
-std::optional<AccessClaims> HttpApi::authenticate(const QHttpServerRequest &request,
-                                                  QHttpServerResponder &responder) const
+std::optional<AccessClaims> HttpApi::authenticate(const HttpRequest &request, HttpResponder &responder) const
 {
     // A bearer token, or the browser's session cookie (the 2-Cookie Handoff).
     auto token = bearerToken(request);
@@ -184,7 +182,7 @@ std::optional<AccessClaims> HttpApi::authenticate(const QHttpServerRequest &requ
         const QJsonObject body { { "error"_L1, "invalid_request"_L1 },
                                  { "error_description"_L1, "bearer token required"_L1 } };
         responder.write(QJsonDocument(body), { { "WWW-Authenticate", "Bearer realm=\"gatehouse\"" } },
-                        QHttpServerResponder::StatusCode::Unauthorized);
+                        HttpResponder::StatusCode::Unauthorized);
         return std::nullopt;
     }
     auto claims = m_services.verifier()->verify(*token, std::chrono::system_clock::now());
@@ -201,13 +199,13 @@ std::optional<AccessClaims> HttpApi::authenticate(const QHttpServerRequest &requ
         const QByteArray challenge = "Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\""
             + QByteArray(reason.data(), reason.size()) + '"';
         responder.write(QJsonDocument(body), { { "WWW-Authenticate", challenge } },
-                        QHttpServerResponder::StatusCode::Unauthorized);
+                        HttpResponder::StatusCode::Unauthorized);
         return std::nullopt;
     }
     return std::move(claims).value();
 }
 
-void HttpApi::handleMe(const QHttpServerRequest &request, QHttpServerResponder &responder) const
+void HttpApi::handleMe(const HttpRequest &request, HttpResponder &responder) const
 {
     const auto claims = authenticate(request, responder);
     if (!claims)
@@ -233,11 +231,4 @@ void HttpApi::handleMe(const QHttpServerRequest &request, QHttpServerResponder &
         }
     }
     responder.write(QJsonDocument(answer), { { "Cache-Control", "no-store" } });
-}
-
-void HttpApi::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
-{
-    // handleRequest() answers everything; this only runs if that ever changes.
-    auto responder = makeResponder(request, socket);
-    writeError(responder, 404, u"not_found"_s, request.url().path());
 }

@@ -2,9 +2,11 @@
 
 #include "auth/AccessClaims.h"
 #include "auth/TokenVerifier.h"
+#include "http/HttpRequest.h"
+#include "http/HttpResponder.h"
 
-#include <QAbstractHttpServer>
 #include <QJsonObject>
+#include <QObject>
 
 #include <QHash>
 
@@ -18,15 +20,15 @@ class LoginBackoff;
 class OidcProvider;
 class RateLimiter;
 class ConnectionHub;
-class QHttpServerResponder;
 class SessionService;
 class UserDirectory;
 struct ClientContext;
 
-/// The HTTP side of the server. Every request passes through handleRequest(), which answers
-/// it in full: a WebSocket upgrade is refused here (Qt 6.4 would otherwise answer 200 and
-/// then switch protocols on the same socket). The WebSocket gateway arrives with its own gate.
-class HttpApi final : public QAbstractHttpServer {
+/// The routes of the HTTP side, on the control thread. The gates on the I/O threads read and
+/// check each request (head, framing, body, deadlines) and bring it here complete, through
+/// an HttpDispatcher; handle() answers every one of them exactly once. A WebSocket upgrade
+/// to any route but /ws is refused here.
+class HttpApi final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(HttpApi)
 
@@ -56,54 +58,50 @@ public:
 
     explicit HttpApi(Services services, QObject *parent = nullptr);
 
-    using Headers = QList<std::pair<QByteArray, QByteArray>>;
-    /// A response whose headers are decided at run time (Qt 6.4 takes only initializer lists).
-    static void writeResponse(QHttpServerResponder &responder, int status, const Headers &headers,
-                              const QByteArray &body);
+    using Headers = HttpResponder::HeaderList;
+    static void writeResponse(HttpResponder &responder, int status, const Headers &headers, const QByteArray &body);
 
-protected:
-    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
-    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
+    /// Answers one request, in full.
+    HttpResponse handle(const HttpRequest &request);
 
 private:
+    /// Writes the answer; false only if no route did (handle() then answers 500).
+    bool route(const HttpRequest &request, HttpResponder &responder);
     /// The caller's access token (bearer header or session cookie), verified and with a live
     /// session; otherwise the 401 is written and nothing returned.
-    std::optional<AccessClaims> authenticate(const QHttpServerRequest &request, QHttpServerResponder &responder) const;
-    void handleMe(const QHttpServerRequest &request, QHttpServerResponder &responder) const;
-    void handleLogout(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    std::optional<AccessClaims> authenticate(const HttpRequest &request, HttpResponder &responder) const;
+    void handleMe(const HttpRequest &request, HttpResponder &responder) const;
+    void handleLogout(const HttpRequest &request, HttpResponder &responder);
     /// The demo web client and its service worker, from the built-in resources.
-    static bool serveWebClient(const QString &path, bool isGet, QHttpServerResponder &responder);
+    static bool serveWebClient(const QString &path, bool isGet, HttpResponder &responder);
     // HttpApiAuth.cpp: the session endpoints.
-    void handleLogin(const QHttpServerRequest &request, QHttpServerResponder &responder);
-    void handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder);
-    void handleRefreshCookie(const QHttpServerRequest &request, QHttpServerResponder &responder);
-    void handleRevoke(const QHttpServerRequest &request, QHttpServerResponder &responder);
-    void handleIntrospect(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    void handleLogin(const HttpRequest &request, HttpResponder &responder);
+    void handleToken(const HttpRequest &request, HttpResponder &responder);
+    void handleRefreshCookie(const HttpRequest &request, HttpResponder &responder);
+    void handleRevoke(const HttpRequest &request, HttpResponder &responder);
+    void handleIntrospect(const HttpRequest &request, HttpResponder &responder);
     /// Brute-force defences of every password form: seconds to wait, or nothing when the
     /// attempt may go ahead. The outcome (failed, succeeded, or neither) feeds the back-off.
     std::optional<int> loginWait(const QString &username, const QString &address);
     void recordLoginOutcome(const QString &username, const QString &address, std::optional<bool> succeeded);
 
     // HttpOidc.cpp: the OpenID provider.
-    void handleDiscovery(QHttpServerResponder &responder) const;
-    void handleAuthorize(const QHttpServerRequest &request, QHttpServerResponder &responder);
-    void handleCodeGrant(const QHash<QString, QString> &form, const QHttpServerRequest &request,
-                         QHttpServerResponder &responder);
-    void handleEndSession(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    void handleDiscovery(HttpResponder &responder) const;
+    void handleAuthorize(const HttpRequest &request, HttpResponder &responder);
+    void handleCodeGrant(const QHash<QString, QString> &form, const HttpRequest &request, HttpResponder &responder);
+    void handleEndSession(const HttpRequest &request, HttpResponder &responder);
 
     /// The admin token checks shared by /admin and /oauth/introspect; false when it answered.
-    bool authorizeAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    bool authorizeAdmin(const HttpRequest &request, HttpResponder &responder);
 
     // HttpApiAdmin.cpp: /admin/..., for the admin token only.
-    void handleAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder);
-    bool routeAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder, const QStringList &segments);
+    void handleAdmin(const HttpRequest &request, HttpResponder &responder);
+    bool routeAdmin(const HttpRequest &request, HttpResponder &responder, const QStringList &segments);
 
     /// The form body of an OAuth endpoint, or nothing after answering 400/413 itself.
-    static std::optional<QHash<QString, QString>> formOf(const QHttpServerRequest &request,
-                                                         QHttpServerResponder &responder);
-    static ClientContext clientOf(const QHttpServerRequest &request);
-    static void writeError(QHttpServerResponder &responder, int status, const QString &error,
-                           const QString &description);
+    static std::optional<QHash<QString, QString>> formOf(const HttpRequest &request, HttpResponder &responder);
+    static ClientContext clientOf(const HttpRequest &request);
+    static void writeError(HttpResponder &responder, int status, const QString &error, const QString &description);
 
     Services m_services;
 };

@@ -12,8 +12,6 @@
 #include "ws/ConnectionHub.h"
 
 #include <QDateTime>
-#include <QHttpServerRequest>
-#include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QUrlQuery>
@@ -58,7 +56,7 @@ QJsonObject connectionToJson(const ConnectionInfo &connection)
 
 } // namespace
 
-bool HttpApi::authorizeAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder)
+bool HttpApi::authorizeAdmin(const HttpRequest &request, HttpResponder &responder)
 {
     if (m_services.adminTokenHash.isEmpty() || !m_services.sessions || !m_services.connections || !m_services.admin)
         return writeError(responder, 503, u"unavailable"_s, u"the admin API is not available"_s), false;
@@ -70,13 +68,13 @@ bool HttpApi::authorizeAdmin(const QHttpServerRequest &request, QHttpServerRespo
         responder.write(QJsonDocument(QJsonObject { { "error"_L1, "invalid_token"_L1 },
                                                     { "error_description"_L1, "the admin token is required"_L1 } }),
                         { { "WWW-Authenticate", "Bearer realm=\"gatehouse-admin\"" } },
-                        QHttpServerResponder::StatusCode::Unauthorized);
+                        HttpResponder::StatusCode::Unauthorized);
         return false;
     }
     return true;
 }
 
-void HttpApi::handleAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::handleAdmin(const HttpRequest &request, HttpResponder &responder)
 {
     if (!authorizeAdmin(request, responder))
         return;
@@ -93,11 +91,11 @@ void HttpApi::handleAdmin(const QHttpServerRequest &request, QHttpServerResponde
         writeError(responder, 404, u"not_found"_s, u"no admin resource at %1"_s.arg(request.url().path()));
 }
 
-bool HttpApi::routeAdmin(const QHttpServerRequest &request, QHttpServerResponder &responder, const QStringList &path)
+bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, const QStringList &path)
 {
-    const bool get = request.method() == QHttpServerRequest::Method::Get;
-    const bool post = request.method() == QHttpServerRequest::Method::Post;
-    const bool put = request.method() == QHttpServerRequest::Method::Put;
+    const bool get = request.method() == HttpRequest::Method::Get;
+    const bool post = request.method() == HttpRequest::Method::Post;
+    const bool put = request.method() == HttpRequest::Method::Put;
     const QUrlQuery query(request.url());
     const QString user = query.queryItemValue(u"user"_s, QUrl::FullyDecoded);
     auto &sessions = *m_services.sessions;

@@ -12,8 +12,6 @@
 #include "sessions/SessionService.h"
 
 #include <QDateTime>
-#include <QHttpServerRequest>
-#include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -21,9 +19,9 @@ using namespace Qt::StringLiterals;
 
 namespace {
 constexpr qsizetype maximumBodySize = 16 * 1024;
-using Status = QHttpServerResponder::StatusCode;
+using Status = HttpResponder::StatusCode;
 
-bool hasContentType(const QHttpServerRequest &request, QByteArrayView type)
+bool hasContentType(const HttpRequest &request, QByteArrayView type)
 {
     const QByteArray value = request.value("content-type").toLower();
     const qsizetype semicolon = value.indexOf(';');
@@ -31,7 +29,7 @@ bool hasContentType(const QHttpServerRequest &request, QByteArrayView type)
 }
 
 /// RFC 6749 §5.1: token responses are never cached.
-void writeTokens(QHttpServerResponder &responder, const TokenPair &pair)
+void writeTokens(HttpResponder &responder, const TokenPair &pair)
 {
     const QJsonObject body { { "access_token"_L1, QString::fromLatin1(pair.accessToken) },
                              { "token_type"_L1, "Bearer"_L1 },
@@ -45,7 +43,7 @@ void writeTokens(QHttpServerResponder &responder, const TokenPair &pair)
 /// The 2-Cookie Handoff's answer: the tokens go into HttpOnly cookies, never into the body, so
 /// that scripts on the page cannot read them. The session cookie lives for the policy's local
 /// session (never longer than the access token inside it).
-void writeCookies(QHttpServerResponder &responder, const TokenPair &pair, qint64 sessionCookieTtl, bool secure,
+void writeCookies(HttpResponder &responder, const TokenPair &pair, qint64 sessionCookieTtl, bool secure,
                   const QByteArray &sliCookie = {})
 {
     const qint64 sessionLifetime = std::min(sessionCookieTtl, pair.accessExpiresIn);
@@ -66,7 +64,7 @@ void writeCookies(QHttpServerResponder &responder, const TokenPair &pair, qint64
 }
 
 /// A failed cookie refresh also clears both cookies: the page is logged out, and says so.
-void writeCookieRefusal(QHttpServerResponder &responder, int status, const QString &error, const QString &description,
+void writeCookieRefusal(HttpResponder &responder, int status, const QString &error, const QString &description,
                         bool secure)
 {
     const QJsonObject body { { "error"_L1, error }, { "error_description"_L1, description } };
@@ -100,8 +98,7 @@ std::pair<int, QString> statusOf(SessionError error, bool tokenEndpoint)
 }
 } // namespace
 
-std::optional<QHash<QString, QString>> HttpApi::formOf(const QHttpServerRequest &request,
-                                                       QHttpServerResponder &responder)
+std::optional<QHash<QString, QString>> HttpApi::formOf(const HttpRequest &request, HttpResponder &responder)
 {
     if (request.body().size() > maximumBodySize)
         return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 16 KiB"_s), std::nullopt;
@@ -114,13 +111,13 @@ std::optional<QHash<QString, QString>> HttpApi::formOf(const QHttpServerRequest 
     return std::move(form).value();
 }
 
-ClientContext HttpApi::clientOf(const QHttpServerRequest &request)
+ClientContext HttpApi::clientOf(const HttpRequest &request)
 {
     return ClientContext { request.remoteAddress().toString(),
                            QString::fromUtf8(request.value("user-agent")).left(256) };
 }
 
-void HttpApi::handleLogin(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::handleLogin(const HttpRequest &request, HttpResponder &responder)
 {
     if (request.body().size() > maximumBodySize)
         return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 16 KiB"_s);
@@ -142,7 +139,7 @@ void HttpApi::handleLogin(const QHttpServerRequest &request, QHttpServerResponde
         const QJsonObject body429 { { "error"_L1, "slow_down"_L1 },
                                     { "error_description"_L1, u"too many attempts; retry in %1 s"_s.arg(*wait) } };
         responder.write(QJsonDocument(body429), { { "Retry-After", QByteArray::number(*wait) } },
-                        QHttpServerResponder::StatusCode::TooManyRequests);
+                        HttpResponder::StatusCode::TooManyRequests);
         return;
     }
     // A browser's login (cookies) is also a single login: the authorization endpoint will
@@ -202,7 +199,7 @@ void HttpApi::recordLoginOutcome(const QString &username, const QString &address
     }
 }
 
-void HttpApi::handleRefreshCookie(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::handleRefreshCookie(const HttpRequest &request, HttpResponder &responder)
 {
     const bool secure = m_services.tls;
     const QByteArray refreshToken = WebCookies::find(request.value("cookie"), WebCookies::refreshName);
@@ -216,7 +213,7 @@ void HttpApi::handleRefreshCookie(const QHttpServerRequest &request, QHttpServer
     writeCookies(responder, *pair, m_services.sessions->policy().sessionCookieTtl.count(), secure);
 }
 
-void HttpApi::handleLogout(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::handleLogout(const HttpRequest &request, HttpResponder &responder)
 {
     // Logging out also logs the browser out: the cookies go whatever happens next.
     const bool secure = m_services.tls;
@@ -244,7 +241,7 @@ void HttpApi::handleLogout(const QHttpServerRequest &request, QHttpServerRespond
                       { "Set-Cookie", WebCookies::sliCookie({}, 0, secure) } });
 }
 
-void HttpApi::handleToken(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::handleToken(const HttpRequest &request, HttpResponder &responder)
 {
     const auto form = formOf(request, responder);
     if (!form)
@@ -268,7 +265,7 @@ void HttpApi::handleToken(const QHttpServerRequest &request, QHttpServerResponde
     writeTokens(responder, *pair);
 }
 
-void HttpApi::handleRevoke(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::handleRevoke(const HttpRequest &request, HttpResponder &responder)
 {
     const auto form = formOf(request, responder);
     if (!form)
@@ -285,10 +282,10 @@ void HttpApi::handleRevoke(const QHttpServerRequest &request, QHttpServerRespond
                claims && claims->local) {
         m_services.sessions->revokeAccessToken(*claims, claims->subject, client);
     }
-    responder.write(QHttpServerResponder::StatusCode::Ok);
+    responder.write(HttpResponder::StatusCode::Ok);
 }
 
-void HttpApi::handleIntrospect(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::handleIntrospect(const HttpRequest &request, HttpResponder &responder)
 {
     // RFC 7662 §2.1: the caller must be authorised; here that is the admin token.
     if (!authorizeAdmin(request, responder))

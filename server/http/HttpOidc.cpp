@@ -10,8 +10,6 @@
 #include "policy/RateLimiter.h"
 
 #include <QDateTime>
-#include <QHttpServerRequest>
-#include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QUrl>
@@ -28,7 +26,7 @@ QString escaped(const QString &text)
 }
 
 /// A small HTML page in the web client's style. Pages are never cached and never framed.
-void writePage(QHttpServerResponder &responder, int status, const QString &title, const QString &body,
+void writePage(HttpResponder &responder, int status, const QString &title, const QString &body,
                const HttpApi::Headers &extra = {}, QByteArray securityPolicy = pageSecurityPolicy.toByteArray())
 {
     const QString html = u"<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -68,7 +66,7 @@ QString loginForm(const AuthorizationRequest &request, const QString &message)
 
 /// Same-origin check for the pages' POSTs: a browser sends Origin with every form POST; one
 /// from another site is refused (login CSRF), one without Origin is a non-browser client.
-bool crossSite(const QHttpServerRequest &request)
+bool crossSite(const HttpRequest &request)
 {
     const QByteArray origin = request.value("origin");
     if (origin.isEmpty())
@@ -82,7 +80,7 @@ QString originOf(const QString &uri)
 }
 } // namespace
 
-void HttpApi::handleDiscovery(QHttpServerResponder &responder) const
+void HttpApi::handleDiscovery(HttpResponder &responder) const
 {
     // OpenID Connect Discovery 1.0 §3, and the logout specifications' metadata.
     const QString issuer = m_services.oidc->issuer();
@@ -118,9 +116,9 @@ void HttpApi::handleDiscovery(QHttpServerResponder &responder) const
     responder.write(QJsonDocument(metadata), { { "Cache-Control", "max-age=300" } });
 }
 
-void HttpApi::handleAuthorize(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::handleAuthorize(const HttpRequest &request, HttpResponder &responder)
 {
-    const bool isPost = request.method() == QHttpServerRequest::Method::Post;
+    const bool isPost = request.method() == HttpRequest::Method::Post;
     const QByteArray raw = isPost ? request.body() : request.url().query(QUrl::FullyEncoded).toLatin1();
     if (raw.size() > maximumQuerySize)
         return writePage(responder, 413, u"Request too large"_s, u"<p role=\"alert\">The request is too large.</p>"_s);
@@ -176,8 +174,7 @@ void HttpApi::handleAuthorize(const QHttpServerRequest &request, QHttpServerResp
     }
 }
 
-void HttpApi::handleCodeGrant(const QHash<QString, QString> &form, const QHttpServerRequest &request,
-                              QHttpServerResponder &responder)
+void HttpApi::handleCodeGrant(const QHash<QString, QString> &form, const HttpRequest &request, HttpResponder &responder)
 {
     const auto tokens = m_services.oidc->redeem(form, clientOf(request));
     if (!tokens)
@@ -194,9 +191,9 @@ void HttpApi::handleCodeGrant(const QHash<QString, QString> &form, const QHttpSe
     responder.write(QJsonDocument(body), { { "Cache-Control", "no-store" }, { "Pragma", "no-cache" } });
 }
 
-void HttpApi::handleEndSession(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::handleEndSession(const HttpRequest &request, HttpResponder &responder)
 {
-    const bool isPost = request.method() == QHttpServerRequest::Method::Post;
+    const bool isPost = request.method() == HttpRequest::Method::Post;
     const QByteArray raw = isPost ? request.body() : request.url().query(QUrl::FullyEncoded).toLatin1();
     if (raw.size() > maximumQuerySize)
         return writePage(responder, 413, u"Request too large"_s, u"<p role=\"alert\">The request is too large.</p>"_s);

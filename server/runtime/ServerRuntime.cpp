@@ -10,7 +10,8 @@
 #include "auth/VerifiedTokenCache.h"
 #include "config/DataDirectory.h"
 #include "http/HttpApi.h"
-#include "http/HttpHandoff.h"
+#include "http/HttpCensus.h"
+#include "http/HttpDispatcher.h"
 #include "identity/UserDirectory.h"
 #include "metrics/ServerMetrics.h"
 #include "oidc/ClientRegistry.h"
@@ -163,7 +164,9 @@ void ServerRuntime::listen()
                         .arg(m_config.listenPort)
                         .arg(m_listener.errorString()));
     m_listener.pauseAccepting(); // the I/O threads accept from its socket
-    m_httpHandoff = new HttpHandoff;
+    m_httpDispatcher = std::make_unique<HttpDispatcher>();
+    m_httpSockets
+        = std::make_unique<HttpCensus>(m_config.maximumHttpConnections, m_config.maximumHttpConnectionsPerAddress);
     if (!startIoThreads())
         return;
     // Revocation skips every queue: the sockets close before the call that revoked returns.
@@ -205,7 +208,8 @@ void ServerRuntime::listen()
                             m_config.adminFromAnywhere, [this] { return m_metrics->exposition(); }, m_loginsPerIp.get(),
                             m_loginBackoff.get(), [this](const QString &kind) { m_metrics->countRateLimited(kind); },
                             false, m_oidc.get(), QString(Jwa::name(m_config.signingAlgorithm)) });
-    m_http->bind(m_httpHandoff);
+    m_httpDispatcher->serve(
+        m_http.get(), [http = m_http.get()](const HttpRequest &request, auto reply) { reply(http->handle(request)); });
     qCInfo(lcRuntime).noquote() << "listening on" << address << "with data in" << m_config.dataDirectory;
     Q_EMIT started(address);
 }
@@ -264,7 +268,6 @@ bool ServerRuntime::startIoThreads()
     };
     const int threads = m_config.ioThreads > 0 ? m_config.ioThreads : std::max(1, QThread::idealThreadCount());
     auto *hub = m_connections.get();
-    auto *handoff = m_httpHandoff;
     for (int index = 0; index < threads; ++index) {
         const int listening = ::dup(static_cast<int>(m_listener.socketDescriptor()));
         if (listening < 0) {
@@ -276,11 +279,11 @@ bool ServerRuntime::startIoThreads()
         setup.listeningSocket = listening;
         setup.databasePath = m_config.databasePath();
         setup.authenticatorFor = authenticatorFor;
-        setup.shared
-            = UpgradeGate::Shared { m_census.get(), m_handshakesPerIp.get(), m_handshakesPerUser.get(),
-                                    [handoff](qintptr socket) { handoff->adopt(socket); }, m_liveLimits.get() };
-        setup.options
-            = UpgradeGate::Options { m_config.allowedOrigins, m_config.maximumMessageSize, m_config.handshakeTimeout };
+        setup.shared = UpgradeGate::Shared { m_census.get(),         m_handshakesPerIp.get(), m_handshakesPerUser.get(),
+                                             m_httpDispatcher.get(), m_httpSockets.get(),     m_liveLimits.get() };
+        setup.options = UpgradeGate::Options { m_config.allowedOrigins,       m_config.maximumMessageSize,
+                                               m_config.handshakeTimeout,     m_config.maximumRequestBodySize,
+                                               m_config.httpKeepAliveTimeout, m_config.maximumRequestsPerConnection };
         setup.census = m_census.get();
         setup.relay = [hub](const QString &username, quint64 fromId, const QByteArray &text) {
             hub->relaySync(username, fromId, text);
@@ -406,13 +409,15 @@ void ServerRuntime::stop()
         return;
     m_sweepTimer.stop();
     m_listener.close();
+    // No request reaches the routes any more, nor any answer the I/O threads: they end next.
+    if (m_httpDispatcher)
+        m_httpDispatcher->stop();
     // Each I/O thread closes its connections with 1001 as it ends.
     if (m_connections)
         m_connections->clearRegistries();
     m_ioThreads.clear();
-    if (!m_http)
-        delete m_httpHandoff; // never bound
-    m_httpHandoff = nullptr;
+    m_httpDispatcher.reset();
+    m_httpSockets.reset();
     m_http.reset();
     m_admin.reset();
     m_oidc.reset();

@@ -26,7 +26,8 @@ class AuditLog;
 class ConnectionCensus;
 class ConnectionHub;
 class HttpApi;
-class HttpHandoff;
+class HttpCensus;
+class HttpDispatcher;
 class IoThread;
 class LoginBackoff;
 class RateLimiter;
@@ -114,7 +115,9 @@ private:
     std::unique_ptr<RateLimiter> m_handshakesPerIp;
     std::unique_ptr<RateLimiter> m_handshakesPerUser;
     QTcpServer m_listener; ///< binds the port; the I/O threads accept from its socket
-    HttpHandoff *m_httpHandoff = nullptr; ///< owned by m_http once bound
+    /// Requests from the I/O threads to m_http; made before them, stopped before they end.
+    std::unique_ptr<HttpDispatcher> m_httpDispatcher;
+    std::unique_ptr<HttpCensus> m_httpSockets;
     std::vector<std::unique_ptr<IoThread>> m_ioThreads;
     std::unique_ptr<HttpApi> m_http;
     std::unique_ptr<ServerMetrics> m_metrics;

@@ -76,7 +76,7 @@ ParseResult HttpHeadParser::parse(QByteArrayView received, qsizetype maximumSize
         if (!isFieldValue(value))
             return invalid();
         if (head.fields.size() >= maximumFields)
-            return ParseResult { Status::TooLarge, {} };
+            return ParseResult { Status::TooManyFields, {} };
         head.fields.append({ line.first(colon).toLower(), value });
     }
     return ParseResult { Status::Complete, head };

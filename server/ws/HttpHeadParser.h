@@ -12,7 +12,8 @@ enum class Status {
     NeedMore, ///< no blank line yet, and still under the size limit
     Complete,
     Invalid,
-    TooLarge,
+    TooLarge, ///< more than the size limit
+    TooManyFields, ///< more than maximumFields header fields
 };
 
 struct ParseResult {

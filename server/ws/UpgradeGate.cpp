@@ -1,5 +1,8 @@
 #include "ws/UpgradeGate.h"
 
+#include "http/HttpCensus.h"
+#include "http/HttpExchange.h"
+#include "http/HttpResponder.h"
 #include "http/WebCookies.h"
 #include "policy/RateLimiter.h"
 #include "ws/CloseCode.h"
@@ -12,10 +15,10 @@
 
 #include <QDateTime>
 #include <QDeadlineTimer>
+#include <QHostAddress>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
-#include <QTcpSocket>
 #include <QTimer>
 #include <QUrl>
 
@@ -30,26 +33,6 @@ Q_LOGGING_CATEGORY(lcGate, "gatehouse.ws.gate")
 
 namespace {
 constexpr int retryAfterSeconds = 5;
-
-QByteArray reasonPhrase(int status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Error";
-    }
-}
 
 /// The access token, from the places a client may put it: the Authorization header, the
 /// session cookie, or the `access_token` query parameter (for simple clients).
@@ -72,20 +55,21 @@ constexpr int acceptBatch = 64; ///< then the other threads get a turn
 constexpr auto acceptPause = std::chrono::milliseconds(100); ///< after EMFILE, before trying again
 constexpr auto firstRetry = std::chrono::milliseconds(2);
 constexpr auto lastRetry = std::chrono::milliseconds(256);
-constexpr auto refusalLinger = std::chrono::seconds(5);
 constexpr auto headSweepInterval = std::chrono::milliseconds(100);
 } // namespace
 
-/// One accepted socket until its request head is complete. The head is only peeked at: a
+/// One socket until its next request head is complete. The head is only peeked at: a
 /// level-triggered notifier would fire again at once for bytes left in the buffer, so after
 /// an incomplete head it sleeps and peeks again later, backing off, until the deadline.
+/// A kept-alive connection waits idle (keep-alive timeout) until its next request begins;
+/// from its first byte, the head has the head timeout like any other.
 class UpgradeGate::PendingHead final : public QSocketNotifier {
 public:
-    PendingHead(qintptr descriptor, QString peer, std::chrono::milliseconds timeout, UpgradeGate *gate)
-        : QSocketNotifier(descriptor, QSocketNotifier::Read, gate)
-        , socket(descriptor)
-        , remote(std::move(peer))
+    PendingHead(Waiting socket, std::chrono::milliseconds timeout, bool betweenRequests, UpgradeGate *gate)
+        : QSocketNotifier(socket.socket, QSocketNotifier::Read, gate)
+        , waiting(std::move(socket))
         , deadline(timeout)
+        , idle(betweenRequests)
         , m_gate(gate)
     {
         gate->m_pendingHeads.insert(this);
@@ -98,15 +82,15 @@ public:
     {
         m_gate->m_pendingHeads.remove(this);
         setEnabled(false);
-        if (socket >= 0)
-            ::close(static_cast<int>(socket));
+        if (waiting.socket >= 0)
+            m_gate->closeSocket(waiting.socket, waiting.remote);
     }
 
     /// The descriptor leaves with the caller; this object is deleted.
     qintptr release()
     {
         setEnabled(false);
-        const qintptr taken = std::exchange(socket, -1);
+        const qintptr taken = std::exchange(waiting.socket, -1);
         deleteLater();
         return taken;
     }
@@ -115,11 +99,18 @@ public:
         QTimer::singleShot(m_delay, this, [this] { m_gate->examine(this); });
         m_delay = std::min(m_delay * 2, lastRetry);
     }
+    /// The next request has begun: from now on its head has the head timeout.
+    void beginHead(std::chrono::milliseconds timeout)
+    {
+        idle = false;
+        deadline.setRemainingTime(timeout);
+    }
 
-    qintptr socket;
-    const QString remote;
-    /// A client that never finishes its request head (slowloris) loses the socket then.
-    const QDeadlineTimer deadline;
+    Waiting waiting;
+    /// A client that never finishes its request head (slowloris), or stays idle too long
+    /// between two requests, loses the socket then.
+    QDeadlineTimer deadline;
+    bool idle;
 
 private:
     UpgradeGate *m_gate;
@@ -135,7 +126,8 @@ UpgradeGate::UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authentic
     , m_options(std::move(options))
     , m_peekBuffer(HttpHeadParser::defaultMaximumSize + 1, Qt::Uninitialized)
 {
-    Q_ASSERT(m_shared.census && m_shared.handshakesPerIp && m_shared.handshakesPerUser && m_shared.handOffHttp);
+    Q_ASSERT(m_shared.census && m_shared.handshakesPerIp && m_shared.handshakesPerUser && m_shared.http
+             && m_shared.httpSockets);
     m_headSweep = new QTimer(this);
     m_headSweep->setInterval(headSweepInterval);
     connect(m_headSweep, &QTimer::timeout, this, &UpgradeGate::sweepPendingHeads);
@@ -143,11 +135,18 @@ UpgradeGate::UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authentic
 
 UpgradeGate::~UpgradeGate()
 {
-    // Before the members go: each head takes itself out of m_pendingHeads as it is deleted.
+    // Before the members go: each head and exchange takes itself out of its set as it is
+    // deleted, and gives its place in the census back.
     qDeleteAll(m_pendingHeads.values());
+    qDeleteAll(m_exchanges.values());
     delete m_acceptNotifier;
     if (m_listeningSocket >= 0)
         ::close(static_cast<int>(m_listeningSocket));
+}
+
+std::chrono::milliseconds UpgradeGate::headTimeout() const
+{
+    return m_shared.limits ? m_shared.limits->headTimeout() : m_options.headTimeout;
 }
 
 void UpgradeGate::sweepPendingHeads()
@@ -186,28 +185,75 @@ void UpgradeGate::acceptPending()
             }
             return; // EAGAIN, or a connection that died in the backlog
         }
+        const QString remote = QHostAddress(reinterpret_cast<const sockaddr *>(&address)).toString();
+        if (!admit(socket, remote))
+            continue;
         // Most clients send their request with the connection: look at once, and only a socket
         // whose head is not all there yet gets a notifier and a deadline.
-        const QString remote = QHostAddress(reinterpret_cast<const sockaddr *>(&address)).toString();
-        switch (inspect(socket, remote)) {
+        const Waiting waiting { socket, remote, 0 };
+        switch (inspect(waiting)) {
         case Outcome::Taken:
             break;
         case Outcome::Gone:
-            ::close(socket);
+            closeSocket(socket, remote);
             break;
         case Outcome::Incomplete:
-            new PendingHead(socket, remote, m_shared.limits ? m_shared.limits->headTimeout() : m_options.headTimeout,
-                            this);
-            if (!m_headSweep->isActive())
-                m_headSweep->start();
+            await(waiting, false);
             break;
         }
     }
 }
 
+bool UpgradeGate::admit(qintptr socket, const QString &remote)
+{
+    auto refused = m_shared.httpSockets->admit(remote);
+    if (refused == HttpCensus::Refusal::Full) {
+        // Like nginx out of connections: an idle kept-alive connection is the cheapest to
+        // lose (its client reconnects at its next request, RFC 9112 §9.3.1).
+        PendingHead *oldest = nullptr;
+        for (auto *pending : std::as_const(m_pendingHeads)) {
+            if (pending->idle && (!oldest || pending->deadline.deadline() < oldest->deadline.deadline()))
+                oldest = pending;
+        }
+        if (oldest) {
+            delete oldest;
+            refused = m_shared.httpSockets->admit(remote);
+        }
+    }
+    if (!refused)
+        return true;
+    // Refused at once and cheaply, without waiting for the head: the answer may be lost if
+    // the client has already sent its request, but the descriptor is free again at once.
+    const QByteArray answer = *refused == HttpCensus::Refusal::Full
+        ? QByteArray("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\n"
+                     "Connection: close\r\n\r\n")
+        : QByteArray("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 5\r\nContent-Length: 0\r\n"
+                     "Connection: close\r\n\r\n");
+    [[maybe_unused]] const auto sent = ::send(int(socket), answer.constData(), size_t(answer.size()), MSG_NOSIGNAL);
+    ::close(int(socket));
+    Q_EMIT handshakeRefused(
+        *refused == HttpCensus::Refusal::Full ? u"http_connections_full"_s : u"http_connections_per_address"_s, remote);
+    return false;
+}
+
+void UpgradeGate::closeSocket(qintptr socket, const QString &remote)
+{
+    ::close(int(socket));
+    m_shared.httpSockets->release(remote);
+}
+
+void UpgradeGate::await(const Waiting &waiting, bool idle)
+{
+    new PendingHead(waiting, idle ? m_options.keepAliveTimeout : headTimeout(), idle, this);
+    if (!m_headSweep->isActive())
+        m_headSweep->start();
+}
+
 void UpgradeGate::examine(PendingHead *pending)
 {
-    switch (inspect(pending->socket, pending->remote)) {
+    if (pending->idle)
+        pending->beginHead(headTimeout()); // woken by the first byte of the next request, or its end
+    switch (inspect(pending->waiting)) {
     case Outcome::Taken:
         pending->release();
         return;
@@ -219,8 +265,10 @@ void UpgradeGate::examine(PendingHead *pending)
     }
 }
 
-UpgradeGate::Outcome UpgradeGate::inspect(qintptr socket, const QString &remote)
+UpgradeGate::Outcome UpgradeGate::inspect(const Waiting &waiting)
 {
+    const qintptr socket = waiting.socket;
+    const QString &remote = waiting.remote;
     const auto received = ::recv(static_cast<int>(socket), m_peekBuffer.data(), m_peekBuffer.size(), MSG_PEEK);
     if (received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
         return Outcome::Gone;
@@ -236,16 +284,35 @@ UpgradeGate::Outcome UpgradeGate::inspect(qintptr socket, const QString &remote)
         return Outcome::Taken;
     case HttpHeadParser::Status::TooLarge:
         deny(socket, remote, received,
-             { Decision::Kind::Deny, 431, u"head_too_large"_s, u"the request head exceeds 16 KiB"_s, {} });
+             { Decision::Kind::Deny,
+               431,
+               u"head_too_large"_s,
+               u"the request head exceeds %1 KiB"_s.arg(HttpHeadParser::defaultMaximumSize / 1024),
+               {} });
+        return Outcome::Taken;
+    case HttpHeadParser::Status::TooManyFields:
+        deny(socket, remote, received,
+             { Decision::Kind::Deny,
+               431,
+               u"too_many_fields"_s,
+               u"the request head has more than %1 header fields"_s.arg(HttpHeadParser::maximumFields),
+               {} });
         return Outcome::Taken;
     case HttpHeadParser::Status::Complete:
         break;
     }
     const Decision decision = decide(parsed.head, remote);
     switch (decision.kind) {
-    case Decision::Kind::Http:
-        m_shared.handOffHttp(socket);
+    case Decision::Kind::Http: {
+        const auto body = HttpFraming::of(parsed.head, m_options.maximumBodySize);
+        if (!body) {
+            deny(socket, remote, received,
+                 { Decision::Kind::Deny, body.error().status, body.error().error, body.error().description, {} });
+            break;
+        }
+        beginExchange(waiting, parsed.head, *body);
         break;
+    }
     case Decision::Kind::Deny:
         deny(socket, remote, received, decision);
         break;
@@ -254,6 +321,35 @@ UpgradeGate::Outcome UpgradeGate::inspect(qintptr socket, const QString &remote)
         break;
     }
     return Outcome::Taken;
+}
+
+void UpgradeGate::beginExchange(const Waiting &waiting, const HttpHead &head, const HttpFraming::Body &body)
+{
+    HttpExchange::Setup setup;
+    setup.socket = waiting.socket;
+    setup.remote = waiting.remote;
+    setup.head = head;
+    setup.body = body;
+    setup.maximumBodySize = m_options.maximumBodySize;
+    setup.timeout = headTimeout();
+    setup.lastOnConnection = waiting.served + 1 >= m_options.maximumRequestsPerConnection;
+    setup.dispatcher = m_shared.http;
+    setup.keptAlive = [this, waiting](HttpExchange *exchange, qintptr socket) {
+        m_exchanges.remove(exchange);
+        await(Waiting { socket, waiting.remote, waiting.served + 1 }, true);
+    };
+    startExchange(std::move(setup));
+}
+
+void UpgradeGate::startExchange(HttpExchange::Setup setup)
+{
+    setup.closed = [this, remote = setup.remote](HttpExchange *exchange) {
+        m_exchanges.remove(exchange);
+        m_shared.httpSockets->release(remote);
+    };
+    auto *exchange = new HttpExchange(std::move(setup), this);
+    m_exchanges.insert(exchange);
+    exchange->start();
 }
 
 UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &remoteAddress)
@@ -309,36 +405,31 @@ bool UpgradeGate::originAllowed(const QByteArray &origin) const
 
 void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype received, const Decision &decision)
 {
-    // Consume what was peeked at: closing a socket with unread bytes sends a reset, and the
-    // client could lose the answer.
-    [[maybe_unused]] const auto consumed
-        = ::recv(static_cast<int>(descriptor), m_peekBuffer.data(), static_cast<size_t>(received), 0);
-    auto *socket = new QTcpSocket(this);
-    if (!socket->setSocketDescriptor(descriptor)) {
-        delete socket;
-        ::close(static_cast<int>(descriptor));
-        return;
-    }
-    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    // A client that never reads its refusal does not keep the socket.
-    QTimer::singleShot(refusalLinger, socket, &QTcpSocket::abort);
     qCInfo(lcGate).noquote() << "refused" << decision.status << decision.error << decision.description << "from"
                              << remote;
     // A refused token is counted by its precise reason ("token_expired"), the rest by error code.
     Q_EMIT handshakeRefused(decision.error == "invalid_token"_L1 ? decision.description : decision.error, remote);
-    const QByteArray body = QJsonDocument(QJsonObject { { "error"_L1, decision.error },
-                                                        { "error_description"_L1, decision.description } })
-                                .toJson(QJsonDocument::Compact);
-    QByteArray response = "HTTP/1.1 " + QByteArray::number(decision.status) + ' ' + reasonPhrase(decision.status)
-        + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
-        + "\r\nConnection: close\r\nCache-Control: no-store\r\n";
+    HttpResponse response;
+    response.status = decision.status;
+    response.headers = { { "Content-Type", "application/json" }, { "Cache-Control", "no-store" } };
     if (decision.status == 401)
-        response += "WWW-Authenticate: Bearer realm=\"gatehouse\", error=\"invalid_token\"\r\n";
+        response.headers.append(std::pair<QByteArray, QByteArray>(
+            "WWW-Authenticate", "Bearer realm=\"gatehouse\", error=\"invalid_token\""));
     if (decision.status == 429 || decision.status == 503)
-        response += "Retry-After: "
-            + QByteArray::number(decision.retryAfter > 0 ? decision.retryAfter : retryAfterSeconds) + "\r\n";
-    socket->write(response + "\r\n" + body);
-    socket->disconnectFromHost();
+        response.headers.append(std::pair<QByteArray, QByteArray>(
+            "Retry-After", QByteArray::number(decision.retryAfter > 0 ? decision.retryAfter : retryAfterSeconds)));
+    response.body = QJsonDocument(QJsonObject { { "error"_L1, decision.error },
+                                                { "error_description"_L1, decision.description } })
+                        .toJson(QJsonDocument::Compact);
+    // What was peeked at is taken, the answer written, and the rest of what the client sends
+    // (a body behind a refused head, say) read and dropped until it stops or time runs out.
+    HttpExchange::Setup setup;
+    setup.socket = descriptor;
+    setup.remote = remote;
+    setup.timeout = headTimeout();
+    setup.refusal = std::move(response);
+    setup.consume = received;
+    startExchange(std::move(setup));
 }
 
 void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision)
@@ -348,6 +439,8 @@ void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const Htt
     // behind it stays for the stream.
     const auto consumed = ::recv(static_cast<int>(socket), m_peekBuffer.data(), size_t(head.size), 0);
     const LiveConnection::Peer peer { remote, QString::fromUtf8(head.value("user-agent")), decision.viaCookie };
+    // From here on the socket is a WebSocket, counted by the connection census.
+    m_shared.httpSockets->release(remote);
     if (consumed != head.size) {
         m_shared.census->release(claims.subject);
         ::close(static_cast<int>(socket));

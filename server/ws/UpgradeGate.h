@@ -1,6 +1,7 @@
 #pragma once
 
 #include "auth/AccessClaims.h"
+#include "http/HttpExchange.h"
 #include "ws/HttpHead.h"
 #include "ws/LiveConnection.h"
 
@@ -15,18 +16,21 @@
 
 class ConnectionCensus;
 class ConnectionRegistry;
+class HttpCensus;
+class HttpDispatcher;
 class LiveLimits;
 class RateLimiter;
 
 /// The door of the port, one per I/O thread. Every gate accepts from the same listening
-/// socket (whichever thread is free takes the next connection) and reads each request head
-/// by peeking at the kernel's buffer (with a size limit and a deadline, which Qt 6.4's HTTP
-/// server lacks), so nothing is consumed and the socket can go to any thread whole.
+/// socket (whichever thread is free takes the next connection) and reads every request head
+/// of a connection, the first and each one after it, by peeking at the kernel's buffer, with
+/// the same size limit, strict syntax and deadline.
 /// A WebSocket upgrade to /ws runs the checks in order: limits → origin → token; a refusal
 /// is written here as 400/401/403/429/503 and no WebSocket is ever created. An accepted
 /// upgrade is answered here too (101, RFC 6455 §4.2.2) and becomes a WebSocketStream and a
-/// LiveConnection on this thread. Everything else is handed, untouched, to the HTTP API's
-/// thread.
+/// LiveConnection on this thread. Any other request has its framing checked (RFC 9112 §6)
+/// and becomes an HttpExchange, which reads the body and brings the answer of the HTTP API;
+/// a kept-alive connection then comes back here for its next head.
 class UpgradeGate final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(UpgradeGate)
@@ -36,6 +40,9 @@ public:
         QStringList allowedOrigins; ///< exact origins, or "*"; loopback origins are always allowed
         qint64 maximumMessageSize = 64 * 1024;
         std::chrono::milliseconds headTimeout { 10000 };
+        qint64 maximumBodySize = 64 * 1024; ///< of an HTTP request, declared or chunked
+        std::chrono::milliseconds keepAliveTimeout { 75000 }; ///< idle between two requests
+        int maximumRequestsPerConnection = 1000;
     };
 
     /// What every gate shares with the others; each part is safe to use from any thread.
@@ -43,8 +50,10 @@ public:
         ConnectionCensus *census = nullptr;
         RateLimiter *handshakesPerIp = nullptr;
         RateLimiter *handshakesPerUser = nullptr;
-        /// Takes ownership of a connected socket whose bytes are all still unread.
-        std::function<void(qintptr socket)> handOffHttp;
+        /// Carries HTTP requests to the HTTP API and back.
+        HttpDispatcher *http = nullptr;
+        /// Places for the sockets that are not WebSockets.
+        HttpCensus *httpSockets = nullptr;
         /// Message size and head deadline as they are now; when null, the Options' fixed ones.
         const LiveLimits *limits = nullptr;
     };
@@ -76,6 +85,13 @@ Q_SIGNALS:
 private:
     class PendingHead;
 
+    /// A socket the gate waits on for a request head.
+    struct Waiting {
+        qintptr socket = -1;
+        QString remote;
+        int served = 0; ///< requests answered on this connection before
+    };
+
     /// What became of a socket whose head was looked at.
     enum class Outcome {
         Taken, ///< answered, refused, or handed on: the descriptor is no longer the caller's
@@ -83,10 +99,19 @@ private:
         Gone, ///< the peer left or the socket failed: the caller closes it
     };
 
+    std::chrono::milliseconds headTimeout() const;
     void acceptPending();
     void sweepPendingHeads();
     void examine(PendingHead *pending);
-    Outcome inspect(qintptr socket, const QString &remote);
+    Outcome inspect(const Waiting &waiting);
+    /// Waits for a head on `waiting.socket`; `idle` for a kept-alive connection between requests.
+    void await(const Waiting &waiting, bool idle);
+    void beginExchange(const Waiting &waiting, const HttpHead &head, const HttpFraming::Body &body);
+    void startExchange(HttpExchange::Setup setup);
+    /// A place in the HTTP census for a new socket; sheds an idle kept-alive connection of
+    /// this gate when that makes room.
+    bool admit(qintptr socket, const QString &remote);
+    void closeSocket(qintptr socket, const QString &remote);
     void deny(qintptr socket, const QString &remote, qsizetype received, const Decision &decision);
     void acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision);
     bool originAllowed(const QByteArray &origin) const;
@@ -99,5 +124,6 @@ private:
     QSocketNotifier *m_acceptNotifier = nullptr; ///< a child
     QTimer *m_headSweep = nullptr; ///< a child
     QSet<PendingHead *> m_pendingHeads; ///< children still reading their head
+    QSet<HttpExchange *> m_exchanges; ///< children serving an HTTP request
     QByteArray m_peekBuffer;
 };

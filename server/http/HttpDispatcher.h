@@ -1,0 +1,44 @@
+#pragma once
+
+#include "http/HttpRequest.h"
+#include "http/HttpResponder.h"
+
+#include <QObject>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+
+/// Carries complete requests from the I/O threads to the HTTP API's thread and each answer
+/// back to the I/O object that asked, as values. Before serve() and after stop() requests get
+/// a 503 (or nothing, once the server is going away), so the gates can start before the API
+/// and outlive it. Thread-safe.
+class HttpDispatcher final {
+public:
+    /// Runs on the handler's thread; calls `reply` exactly once, there or later, on that thread.
+    using Reply = std::function<void(HttpResponse)>;
+    using Handler = std::function<void(const HttpRequest &, Reply)>;
+
+    HttpDispatcher();
+    ~HttpDispatcher();
+    Q_DISABLE_COPY_MOVE(HttpDispatcher)
+
+    /// From now on requests run `handler` on `context`'s thread.
+    void serve(QObject *context, Handler handler);
+    /// No request reaches the handler any more, not even one already on its way; answers
+    /// still to come are dropped. Call it on the handler's thread, before the I/O threads go.
+    void stop();
+
+    /// From an I/O thread: `deliver` runs on `requester`'s thread with the answer. The
+    /// requester must live until then, or until its thread ends after stop().
+    void dispatch(HttpRequest request, QObject *requester, std::function<void(const HttpResponse &)> deliver);
+
+private:
+    struct State {
+        std::mutex mutex;
+        QObject *context = nullptr;
+        Handler handler;
+        bool stopped = false;
+    };
+    std::shared_ptr<State> m_state;
+};

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "ws/HttpHead.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QUrl>
+
+/// One complete HTTP request as the gate read it: head, body (de-chunked) and peer. A value:
+/// it travels from an I/O thread to the HTTP API's thread.
+class HttpRequest {
+public:
+    enum class Method { Get, Head, Post, Put, Delete, Patch, Options, Other };
+
+    HttpRequest() = default;
+    HttpRequest(HttpHead head, QByteArray body, QHostAddress remote);
+
+    Method method() const;
+    /// The field's value; several fields of one name are joined with ", ".
+    QByteArray value(QByteArrayView name) const { return m_head.value(name); }
+    const HttpHead &head() const { return m_head; }
+    /// Path and query exactly as sent: `//x/metrics` is the path "//x/metrics", never a host.
+    const QUrl &url() const { return m_url; }
+    const QByteArray &body() const { return m_body; }
+    const QHostAddress &remoteAddress() const { return m_remote; }
+
+private:
+    HttpHead m_head;
+    QByteArray m_body;
+    QHostAddress m_remote;
+    QUrl m_url;
+};
