@@ -23,7 +23,7 @@ public:
     explicit ServerMetrics(Gauges gauges, QObject *parent = nullptr);
 
     void countHandshakesAccepted(qsizetype count) { m_handshakesAccepted += count; }
-    void countHandshakeRefused(const QString &reason) { ++m_handshakeRefusals[reason]; }
+    void countHandshakeRefused(const QString &reason, quint64 count = 1) { m_handshakeRefusals[reason] += count; }
     void countLogin(bool succeeded) { ++(succeeded ? m_loginsSucceeded : m_loginsFailed); }
     void countRefresh() { ++m_refreshes; }
     void countReuse() { ++m_reuses; }

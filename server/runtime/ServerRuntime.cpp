@@ -28,10 +28,12 @@
 #include "ws/ConnectionHub.h"
 #include "ws/IoThread.h"
 #include "ws/LiveLimits.h"
+#include "ws/RefusalTally.h"
 #include "ws/UpgradeGate.h"
 
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QMap>
 #include <QThread>
 
 #include <unistd.h>
@@ -290,7 +292,7 @@ bool ServerRuntime::startIoThreads()
         };
         auto thread = std::make_unique<IoThread>(std::move(setup));
         m_connections->addRegistry(thread->registry());
-        connect(thread->gate(), &UpgradeGate::handshakeRefused, this, &ServerRuntime::handleHandshakeRefused);
+        connect(thread->gate(), &UpgradeGate::requestsRefused, this, &ServerRuntime::handleRequestsRefused);
         m_ioThreads.push_back(std::move(thread));
     }
     qCInfo(lcRuntime) << "serving sockets on" << threads << "I/O threads";
@@ -349,15 +351,32 @@ void ServerRuntime::startOidc(quint16 port)
     connect(&m_sweepTimer, &QTimer::timeout, m_oidc.get(), &OidcProvider::purgeExpired);
 }
 
-void ServerRuntime::handleHandshakeRefused(const QString &reason, const QString &remote)
+void ServerRuntime::handleRequestsRefused(const QList<RefusalCount> &refusals)
 {
-    m_metrics->countHandshakeRefused(reason);
-    AuditEvent event;
-    event.type = u"handshake_refused"_s;
-    event.actor = u"anonymous"_s;
-    event.remoteAddress = remote;
-    event.detail = QJsonObject { { "reason"_L1, reason } };
-    m_audit->append(event);
+    // Counted exactly, audited in aggregate: one event per reason and batch (at most one batch
+    // a second per I/O thread), never a synced write per refusal that strangers could cause.
+    QMap<QString, QMap<QString, quint64>> byReason;
+    for (const RefusalCount &refusal : refusals) {
+        m_metrics->countHandshakeRefused(refusal.reason, refusal.count);
+        byReason[refusal.reason][refusal.address] += refusal.count;
+    }
+    for (auto reason = byReason.cbegin(); reason != byReason.cend(); ++reason) {
+        quint64 total = 0;
+        QJsonObject addresses;
+        for (auto address = reason->cbegin(); address != reason->cend(); ++address) {
+            total += address.value();
+            addresses.insert(address.key().isEmpty() ? u"(others)"_s : address.key(), qint64(address.value()));
+        }
+        AuditEvent event;
+        event.type = u"handshake_refused"_s;
+        event.actor = u"anonymous"_s;
+        if (reason->size() == 1)
+            event.remoteAddress = reason->firstKey();
+        event.detail = QJsonObject { { "reason"_L1, reason.key() },
+                                     { "count"_L1, qint64(total) },
+                                     { "addresses"_L1, addresses } };
+        m_audit->append(event);
+    }
 }
 
 void ServerRuntime::snapshotConnections()

@@ -40,6 +40,7 @@ class SqliteSessionStore;
 class TokenVerifier;
 class KeyStore;
 class LiveLimits;
+struct RefusalCount;
 class SecretStore;
 class UserDirectory;
 
@@ -93,7 +94,7 @@ private:
     /// The OpenID provider, with `issuer` the public URL (public_url, or the listen address).
     void startOidc(quint16 port);
     QString publicUrl(quint16 port) const;
-    void handleHandshakeRefused(const QString &reason, const QString &remote);
+    void handleRequestsRefused(const QList<RefusalCount> &refusals);
     void fail(const QString &message);
 
     ServerConfig m_config;

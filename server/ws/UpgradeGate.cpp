@@ -56,6 +56,7 @@ constexpr auto acceptPause = std::chrono::milliseconds(100); ///< after EMFILE, 
 constexpr auto firstRetry = std::chrono::milliseconds(2);
 constexpr auto lastRetry = std::chrono::milliseconds(256);
 constexpr auto headSweepInterval = std::chrono::milliseconds(100);
+constexpr auto refusalFlushInterval = std::chrono::seconds(1);
 } // namespace
 
 /// One socket until its next request head is complete. The head is only peeked at: a
@@ -131,6 +132,27 @@ UpgradeGate::UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authentic
     m_headSweep = new QTimer(this);
     m_headSweep->setInterval(headSweepInterval);
     connect(m_headSweep, &QTimer::timeout, this, &UpgradeGate::sweepPendingHeads);
+    m_refusalFlush = new QTimer(this);
+    m_refusalFlush->setInterval(refusalFlushInterval);
+    connect(m_refusalFlush, &QTimer::timeout, this, &UpgradeGate::flushRefusals);
+}
+
+void UpgradeGate::countRefusal(const QString &reason, const QString &remote)
+{
+    m_refusals.count(reason, remote);
+    // The first refusal after a quiet interval goes at once; a storm waits for the timer.
+    if (!m_refusalFlush->isActive())
+        flushRefusals();
+}
+
+void UpgradeGate::flushRefusals()
+{
+    if (m_refusals.isEmpty()) {
+        m_refusalFlush->stop();
+        return;
+    }
+    Q_EMIT requestsRefused(m_refusals.take());
+    m_refusalFlush->start();
 }
 
 UpgradeGate::~UpgradeGate()
@@ -231,8 +253,8 @@ bool UpgradeGate::admit(qintptr socket, const QString &remote)
                      "Connection: close\r\n\r\n");
     [[maybe_unused]] const auto sent = ::send(int(socket), answer.constData(), size_t(answer.size()), MSG_NOSIGNAL);
     ::close(int(socket));
-    Q_EMIT handshakeRefused(
-        *refused == HttpCensus::Refusal::Full ? u"http_connections_full"_s : u"http_connections_per_address"_s, remote);
+    countRefusal(*refused == HttpCensus::Refusal::Full ? u"http_connections_full"_s : u"http_connections_per_address"_s,
+                 remote);
     return false;
 }
 
@@ -408,7 +430,7 @@ void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype rece
     qCInfo(lcGate).noquote() << "refused" << decision.status << decision.error << decision.description << "from"
                              << remote;
     // A refused token is counted by its precise reason ("token_expired"), the rest by error code.
-    Q_EMIT handshakeRefused(decision.error == "invalid_token"_L1 ? decision.description : decision.error, remote);
+    countRefusal(decision.error == "invalid_token"_L1 ? decision.description : decision.error, remote);
     HttpResponse response;
     response.status = decision.status;
     response.headers = { { "Content-Type", "application/json" }, { "Cache-Control", "no-store" } };

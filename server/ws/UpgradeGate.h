@@ -4,6 +4,7 @@
 #include "http/HttpExchange.h"
 #include "ws/HttpHead.h"
 #include "ws/LiveConnection.h"
+#include "ws/RefusalTally.h"
 
 #include <QObject>
 #include <QSet>
@@ -79,8 +80,9 @@ public:
     Decision decide(const HttpHead &head, const QString &remoteAddress);
 
 Q_SIGNALS:
-    /// `reason` is a stable code: "token_missing", "origin_rejected", "token_expired", …
-    void handshakeRefused(const QString &reason, const QString &remoteAddress);
+    /// Refused requests, counted by reason and address: the first refusal after a quiet
+    /// second at once, then at most one batch a second however many there are.
+    void requestsRefused(const QList<RefusalCount> &refusals);
 
 private:
     class PendingHead;
@@ -113,6 +115,8 @@ private:
     bool admit(qintptr socket, const QString &remote);
     void closeSocket(qintptr socket, const QString &remote);
     void deny(qintptr socket, const QString &remote, qsizetype received, const Decision &decision);
+    void countRefusal(const QString &reason, const QString &remote);
+    void flushRefusals();
     void acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision);
     bool originAllowed(const QByteArray &origin) const;
 
@@ -126,4 +130,6 @@ private:
     QSet<PendingHead *> m_pendingHeads; ///< children still reading their head
     QSet<HttpExchange *> m_exchanges; ///< children serving an HTTP request
     QByteArray m_peekBuffer;
+    RefusalTally m_refusals;
+    QTimer *m_refusalFlush = nullptr; ///< a child; running while a batch is held back
 };

@@ -58,6 +58,7 @@ struct Options {
     int settleMs = 2000;
     int holdMs = 0; ///< hold everything open this long (snapshots may run meanwhile)
     std::string label = "server";
+    bool expectRefusals = false; ///< every handshake is meant to be refused: measure that
 };
 
 struct ProcessSample {
@@ -197,6 +198,14 @@ public:
                 ++failed;
         }
         const int opened = int(latencies.size());
+        if (m_options.expectRefusals) {
+            // Forged tokens: what a refusal costs the server, beside what an acceptance costs.
+            std::printf("{\"scenario\":\"refused\",\"label\":\"%s\",\"refused\":%d,\"accepted\":%d,"
+                        "\"seconds\":%.3f,\"refusals_per_second\":%.0f,\"server_cpu_ms_per_refusal\":%.4f}\n",
+                        m_options.label.c_str(), m_refused, opened, connectSeconds, m_refused / connectSeconds,
+                        m_refused > 0 ? (afterConnect.cpuSeconds - before.cpuSeconds) * 1000.0 / m_refused : 0.0);
+            return m_refused == m_options.connections ? 0 : 1;
+        }
         std::printf("{\"scenario\":\"handshake\",\"label\":\"%s\",\"connections\":%d,\"failed\":%d,"
                     "\"seconds\":%.3f,\"handshakes_per_second\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
                     "\"server_cpu_ms_per_handshake\":%.4f}\n",
@@ -348,8 +357,11 @@ private:
             if (end == std::string::npos)
                 return;
             if (connection.input.rfind("HTTP/1.1 101", 0) != 0) {
-                std::fprintf(stderr, "refused: %s\n",
-                             connection.input.substr(0, connection.input.find("\r\n")).c_str());
+                if (m_options.expectRefusals && connection.input.rfind("HTTP/1.1 401", 0) == 0)
+                    ++m_refused;
+                else
+                    std::fprintf(stderr, "refused: %s\n",
+                                 connection.input.substr(0, connection.input.find("\r\n")).c_str());
                 connection.state = Connection::State::Closed;
                 settle(connection);
                 ::close(connection.fd);
@@ -493,6 +505,7 @@ private:
     sockaddr_in m_address {};
     std::vector<Connection> m_connections;
     int m_inFlight = 0;
+    int m_refused = 0;
 };
 
 Options parse(int argc, char **argv)
@@ -529,6 +542,8 @@ Options parse(int argc, char **argv)
             options.holdMs = std::stoi(value);
         else if (name == "--label")
             options.label = value;
+        else if (name == "--expect-refusals")
+            options.expectRefusals = value == "1";
         else
             die("unknown option " + name);
     }

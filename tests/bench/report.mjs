@@ -14,6 +14,7 @@ const node = { handshake: find('handshake', 'seed-node'), idle: find('idle', 'se
 const ed = { handshake: find('handshake', 'gatehouse-eddsa'), idle: find('idle', 'gatehouse-eddsa'),
   revoke: find('revoke', 'gatehouse-eddsa'), broadcast: find('broadcast', 'gatehouse-eddsa'),
   hold: find('hold', 'gatehouse-eddsa'), snapshots: find('snapshots', 'gatehouse-eddsa') };
+const forged = find('refused', 'gatehouse-forged');
 const ed25519 = find('openssl', 'ed25519').verify_ms;
 const consoleRun = { loop: find('console', 'console'), handshake: find('handshake', 'console-eddsa'),
   revoke: find('revoke', 'console-eddsa'), hold: find('hold', 'console-eddsa') };
@@ -44,6 +45,9 @@ const edRatio = ed.handshake.server_cpu_ms_per_handshake / ed25519;
 const targets = [
   ['server CPU per HS256 handshake ≤ 0.1 ms', `${fmt(hs.handshake.server_cpu_ms_per_handshake, 4)} ms`,
     verdict(hs.handshake.server_cpu_ms_per_handshake <= 0.1)],
+  ['a refused handshake (forged HS256 token) costs no more server CPU than an accepted one',
+    `${fmt(forged.server_cpu_ms_per_refusal, 4)} ms refused vs ${fmt(hs.handshake.server_cpu_ms_per_handshake, 4)} ms accepted (${forged.refused ?? 'n/a'} refusals, ${fmt(forged.refusals_per_second, 0)}/s)`,
+    verdict(forged.server_cpu_ms_per_refusal <= hs.handshake.server_cpu_ms_per_handshake)],
   ['server CPU per EdDSA handshake ≤ 1.5 × one Ed25519 verify', `${fmt(ed.handshake.server_cpu_ms_per_handshake, 4)} ms = ${fmt(edRatio)} × ${fmt(ed25519, 4)} ms`,
     verdict(edRatio <= 1.5)],
   ['RSS per idle connection ≤ the Node peer\'s', `${fmt(hs.idle.rss_kib_per_connection)} / ${fmt(ed.idle.rss_kib_per_connection)} vs ${fmt(node.idle.rss_kib_per_connection)} KiB`,
@@ -81,7 +85,12 @@ directory, then runs the same scenarios against each server in turn:
 2. **idle**: after 2 s of quiet, the server's RSS growth divided by the connections it holds;
 3. **revoke**: while all are open, 10 more connections for each of ${hs.revoke.repeats ?? 'n/a'} users (10 devices each);
    per user, the time from sending the revocation request to the last of the 10 close frames;
-4. **broadcast**: one admin request, timed to the last delivery, with the server's CPU per message.
+4. **broadcast**: one admin request, timed to the last delivery, with the server's CPU per message;
+5. **refused** (Gatehouse only, \`gatehouse-forged\`): the same ${connections} HS256 tokens with their
+   signature's last character changed, every handshake refused with \`401\`; the server's CPU per
+   refusal beside its CPU per accepted handshake. Refusals are counted in the metrics exactly and
+   audited in aggregate (one event per reason a second), so a stranger cannot buy a synced disk
+   write per attempt.
 
 The servers:
 

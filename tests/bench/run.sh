@@ -75,6 +75,8 @@ for r in $(seq "$repeats"); do
 done >"$work/eddsa-revoke.tokens"
 # HS256 tokens as jsonwebtoken makes them, the same for both servers: every connection its own.
 node tests/bench/seed-peer/tokens.js "$secret" "$connections" 1 h | cut -d' ' -f2 >"$work/hs256.tokens"
+# The same tokens, forged: the signature's last character changed (to another canonical one).
+sed -E 's/A$/E/; t; s/.$/A/' "$work/hs256.tokens" >"$work/forged.tokens"
 # (other names than the EdDSA run's revoke users: revoke-before outlives the server restart)
 node tests/bench/seed-peer/tokens.js "$secret" "$repeats" 10 xr >"$work/hs256-revoke.tokens"
 admin=$(gh admin-token show)
@@ -105,6 +107,10 @@ start_gatehouse
     --revoke-tokens "$work/hs256-revoke.tokens" \
     --revoke-request "$(request POST '/admin/users/{user}/revoke-before' "$admin")" \
     --broadcast-request "$(request POST /admin/broadcast "$admin" "$broadcast_body")" | tee -a "$results"
+echo "== Gatehouse, the same HS256 tokens with forged signatures: every handshake refused"
+"$loadclient" --label gatehouse-forged --port "$gatehouse_port" --server-pid "$server_pid" \
+    --path '/ws?access_token={token}' --tokens "$work/forged.tokens" --connections "$connections" \
+    --expect-refusals 1 | tee -a "$results"
 stop_server
 
 echo "== the seed's Node server (ws + jsonwebtoken), the same HS256 tokens"

@@ -9,6 +9,8 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -144,6 +146,7 @@ private Q_SLOTS:
     void unfinishedBodyIsCutAtItsDeadline();
     void connectionsPerAddressAreLimited();
     void idleConnectionsMakeRoomWhenFull();
+    void refusalsAreCountedExactlyAndAuditedInAggregate();
 
 private:
     quint16 port() const { return m_server->listenAddress().section(u':', -1).toUShort(); }
@@ -487,6 +490,56 @@ void TestHostileHttp::idleConnectionsMakeRoomWhenFull()
         newcomer.send(get("/healthz", "Connection: close\r\n"));
         QCOMPARE(newcomer.next().status, 200);
     }
+}
+
+void TestHostileHttp::refusalsAreCountedExactlyAndAuditedInAggregate()
+{
+    const auto metric = [this](const QByteArray &series) {
+        Client client(port());
+        client.send(get("/metrics"));
+        for (const QByteArray &line : client.next().body.split('\n')) {
+            if (line.startsWith(QByteArray(series + ' ')))
+                return line.sliced(series.size() + 1).toLongLong();
+        }
+        return qint64(0);
+    };
+    const QByteArray series = R"(gatehouse_handshake_rejects_total{reason="unknown_kid"})";
+    const qint64 before = metric(series);
+    // 300 forged tokens from three addresses: each refused with 401, each counted.
+    constexpr int attempts = 300;
+    const QByteArray forged
+        = "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9."
+          "eyJzdWIiOiJhbGljZSIsImlzcyI6ImdhdGVob3VzZSJ9.c2lnbmF0dXJlLW9mLW5vYm9keS1hdC1hbGwtMzItYnl0ZXM";
+    for (int i = 0; i < attempts; ++i) {
+        Client client(port(), QHostAddress(u"127.0.3.%1"_s.arg(i % 3 + 1)));
+        client.send(get("/ws?access_token=" + forged,
+                        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        "Sec-WebSocket-Version: 13\r\n"));
+        const Answer answer = client.next();
+        QCOMPARE(answer.status, 401);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(metric(series) - before, qint64(attempts), 5000);
+    // The audit log has them all, in a handful of events: not one synced row per refusal.
+    QSqlDatabase database = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"audit-reader"_s);
+    database.setDatabaseName(m_dir.filePath(u"gatehouse.sqlite"_s));
+    database.setConnectOptions(u"QSQLITE_OPEN_READONLY"_s);
+    QVERIFY(database.open());
+    qint64 events = 0;
+    qint64 audited = 0;
+    QSqlQuery query(database);
+    QVERIFY(query.exec(u"SELECT detail FROM audit_events WHERE type = 'handshake_refused'"_s));
+    while (query.next()) {
+        const QJsonObject detail = QJsonDocument::fromJson(query.value(0).toString().toUtf8()).object();
+        if (detail["reason"_L1].toString() != "unknown_kid"_L1)
+            continue;
+        ++events;
+        audited += detail["count"_L1].toInteger();
+    }
+    query.finish();
+    database.close();
+    QCOMPARE(audited, qint64(attempts));
+    QVERIFY2(events <= 30, qPrintable(QString::number(events)));
 }
 
 QTEST_GUILESS_MAIN(TestHostileHttp)
