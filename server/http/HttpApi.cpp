@@ -79,15 +79,16 @@ bool HttpApi::serveWebClient(const QString &path, bool isGet, HttpResponder &res
     return false;
 }
 
-HttpResponse HttpApi::handle(const HttpRequest &request)
+bool HttpApi::isUrgent(const HttpRequest &request)
 {
-    HttpResponder responder;
-    route(request, responder);
-    if (!responder.written()) {
-        qCWarning(lcHttp).noquote() << "no answer for" << request.head().method << request.url().path();
-        writeError(responder, 500, u"server_error"_s, u"the request was not answered"_s);
-    }
-    return responder.take();
+    return request.method() == HttpRequest::Method::Post && request.url().path().startsWith("/admin/"_L1);
+}
+
+void HttpApi::handle(const HttpRequest &request, HttpResponder::Reply reply)
+{
+    HttpResponder responder(std::move(reply));
+    if (!route(request, responder))
+        writeError(responder, 404, u"not_found"_s, u"no resource at %1"_s.arg(request.url().path()));
 }
 
 bool HttpApi::route(const HttpRequest &request, HttpResponder &responder)

@@ -61,8 +61,11 @@ public:
     using Headers = HttpResponder::HeaderList;
     static void writeResponse(HttpResponder &responder, int status, const Headers &headers, const QByteArray &body);
 
-    /// Answers one request, in full.
-    HttpResponse handle(const HttpRequest &request);
+    /// Whether a request must not wait behind others (logins, refreshes) on this thread: the
+    /// admin's revocations and disconnects, which take effect at once.
+    static bool isUrgent(const HttpRequest &request);
+    /// Answers one request, in full, through `reply` (now, or later for a deferred route).
+    void handle(const HttpRequest &request, HttpResponder::Reply reply);
 
 private:
     /// Writes the answer; false only if no route did (handle() then answers 500).

@@ -92,6 +92,7 @@ std::pair<int, QString> statusOf(SessionError error, bool tokenEndpoint)
         return { 400, u"invalid_grant"_s };
     case SessionError::NoSigningKey:
     case SessionError::StorageFailed:
+    case SessionError::Busy:
         return { 503, u"temporarily_unavailable"_s };
     }
     return { 500, u"server_error"_s };
@@ -147,27 +148,36 @@ void HttpApi::handleLogin(const HttpRequest &request, HttpResponder &responder)
     const bool web = cookies.toBool();
     const auto single = web && m_services.oidc ? std::optional(m_services.oidc->beginWebLogin()) : std::nullopt;
     const QString device = body->value("device"_L1).toString();
-    const auto pair
-        = m_services.sessions->login(username, body->value("password"_L1).toString().toUtf8(), device,
-                                     clientOf(request), SessionOrigin { single ? single->loginId : QString(), {} });
-    recordLoginOutcome(username, address,
-                       pair                                               ? std::optional(true)
-                           : pair.error() == SessionError::BadCredentials ? std::optional(false)
-                                                                          : std::nullopt);
-    if (!pair) {
-        const auto [status, error] = statusOf(pair.error(), false);
-        return writeError(responder, status, error, sessionErrorCode(pair.error()));
-    }
-    if (!web)
-        return writeTokens(responder, *pair);
-    QByteArray sli;
-    const SessionPolicy policy = m_services.sessions->policy();
-    if (single) {
-        m_services.oidc->commitWebLogin(*single, username, device,
-                                        QDateTime::currentSecsSinceEpoch() + pair->accessExpiresIn);
-        sli = WebCookies::sliCookie(single->cookie, policy.sliCookieTtl.count(), m_services.tls);
-    }
-    writeCookies(responder, *pair, policy.sessionCookieTtl.count(), m_services.tls, sli);
+    // The password is checked on the worker pool; the answer follows when it is done.
+    auto later = responder.defer();
+    m_services.sessions->loginAsync(
+        username, body->value("password"_L1).toString().toUtf8(), device, clientOf(request),
+        SessionOrigin { single ? single->loginId : QString(), {} },
+        [this, later, username, address, web, single, device](const Result<TokenPair, SessionError> &pair) {
+            recordLoginOutcome(username, address,
+                               pair                                               ? std::optional(true)
+                                   : pair.error() == SessionError::BadCredentials ? std::optional(false)
+                                                                                  : std::nullopt);
+            if (!pair) {
+                const auto [status, error] = statusOf(pair.error(), false);
+                if (pair.error() == SessionError::Busy)
+                    return later->write(
+                        QJsonDocument(QJsonObject { { "error"_L1, error },
+                                                    { "error_description"_L1, "too many logins at once; retry"_L1 } }),
+                        { { "Retry-After", "1" } }, Status::ServiceUnavailable);
+                return writeError(*later, status, error, sessionErrorCode(pair.error()));
+            }
+            if (!web)
+                return writeTokens(*later, *pair);
+            QByteArray sli;
+            const SessionPolicy policy = m_services.sessions->policy();
+            if (single) {
+                m_services.oidc->commitWebLogin(*single, username, device,
+                                                QDateTime::currentSecsSinceEpoch() + pair->accessExpiresIn);
+                sli = WebCookies::sliCookie(single->cookie, policy.sliCookieTtl.count(), m_services.tls);
+            }
+            writeCookies(*later, *pair, policy.sessionCookieTtl.count(), m_services.tls, sli);
+        });
 }
 
 std::optional<int> HttpApi::loginWait(const QString &username, const QString &address)

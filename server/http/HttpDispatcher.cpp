@@ -1,5 +1,7 @@
 #include "http/HttpDispatcher.h"
 
+#include <QCoreApplication>
+#include <QEvent>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -18,6 +20,36 @@ HttpResponse unavailable()
 }
 } // namespace
 
+/// Receives the requests on the handler's thread as events, which unlike queued calls can be
+/// posted with a priority.
+class HttpDispatcher::Inbox final : public QObject {
+public:
+    class Call final : public QEvent {
+    public:
+        explicit Call(std::function<void()> function)
+            : QEvent(eventType())
+            , run(std::move(function))
+        {
+        }
+        static QEvent::Type eventType()
+        {
+            static const auto type = QEvent::Type(QEvent::registerEventType());
+            return type;
+        }
+        std::function<void()> run;
+    };
+
+    using QObject::QObject;
+
+    bool event(QEvent *event) override
+    {
+        if (event->type() != Call::eventType())
+            return QObject::event(event);
+        static_cast<Call *>(event)->run();
+        return true;
+    }
+};
+
 HttpDispatcher::HttpDispatcher()
     : m_state(std::make_shared<State>())
 {
@@ -28,19 +60,27 @@ HttpDispatcher::~HttpDispatcher()
     stop();
 }
 
-void HttpDispatcher::serve(QObject *context, Handler handler)
+void HttpDispatcher::serve(QObject *context, Handler handler, Urgency urgent)
 {
+    auto *inbox = new Inbox(context);
     const std::lock_guard lock(m_state->mutex);
-    m_state->context = context;
+    m_state->inbox = inbox;
     m_state->handler = std::move(handler);
+    m_state->urgent = std::move(urgent);
 }
 
 void HttpDispatcher::stop()
 {
-    const std::lock_guard lock(m_state->mutex);
-    m_state->stopped = true;
-    m_state->context = nullptr;
-    m_state->handler = {};
+    Inbox *inbox = nullptr;
+    {
+        const std::lock_guard lock(m_state->mutex);
+        m_state->stopped = true;
+        inbox = std::exchange(m_state->inbox, nullptr);
+        m_state->handler = {};
+        m_state->urgent = {};
+    }
+    // On the handler's thread, where stop() runs: requests still posted to it go with it.
+    delete inbox;
 }
 
 void HttpDispatcher::dispatch(HttpRequest request, QObject *requester,
@@ -55,26 +95,25 @@ void HttpDispatcher::dispatch(HttpRequest request, QObject *requester,
         return; // the I/O threads are about to end, and the requester with them
     if (!m_state->handler)
         return answer(unavailable());
+    const auto priority = m_state->urgent && m_state->urgent(request) ? Qt::HighEventPriority : Qt::NormalEventPriority;
     // The handler is looked up again on its own thread: stop() may have run in between.
-    QMetaObject::invokeMethod(
-        m_state->context,
-        [state = m_state, request = std::move(request), answer] {
-            Handler handler;
+    auto *call = new Inbox::Call([state = m_state, request = std::move(request), answer] {
+        Handler handler;
+        {
+            const std::lock_guard locked(state->mutex);
+            handler = state->handler;
+        }
+        if (!handler)
+            return;
+        // An answer that arrives after stop() has nobody left to go to.
+        handler(request, [state, answer](HttpResponse response) {
             {
                 const std::lock_guard locked(state->mutex);
-                handler = state->handler;
+                if (state->stopped)
+                    return;
             }
-            if (!handler)
-                return;
-            // An answer that arrives after stop() has nobody left to go to.
-            handler(request, [state, answer](HttpResponse response) {
-                {
-                    const std::lock_guard locked(state->mutex);
-                    if (state->stopped)
-                        return;
-                }
-                answer(std::move(response));
-            });
-        },
-        Qt::QueuedConnection);
+            answer(std::move(response));
+        });
+    });
+    QCoreApplication::postEvent(m_state->inbox, call, priority);
 }

@@ -18,13 +18,16 @@ public:
     /// Runs on the handler's thread; calls `reply` exactly once, there or later, on that thread.
     using Reply = std::function<void(HttpResponse)>;
     using Handler = std::function<void(const HttpRequest &, Reply)>;
+    /// Whether a request goes ahead of the others waiting for the handler's thread.
+    using Urgency = std::function<bool(const HttpRequest &)>;
 
     HttpDispatcher();
     ~HttpDispatcher();
     Q_DISABLE_COPY_MOVE(HttpDispatcher)
 
-    /// From now on requests run `handler` on `context`'s thread.
-    void serve(QObject *context, Handler handler);
+    /// From now on requests run `handler` on `context`'s thread; the urgent ones are posted
+    /// with a high event priority, so they pass every request (and queued call) still waiting.
+    void serve(QObject *context, Handler handler, Urgency urgent = {});
     /// No request reaches the handler any more, not even one already on its way; answers
     /// still to come are dropped. Call it on the handler's thread, before the I/O threads go.
     void stop();
@@ -34,10 +37,12 @@ public:
     void dispatch(HttpRequest request, QObject *requester, std::function<void(const HttpResponse &)> deliver);
 
 private:
+    class Inbox;
     struct State {
         std::mutex mutex;
-        QObject *context = nullptr;
+        Inbox *inbox = nullptr; ///< a child of the context, on its thread
         Handler handler;
+        Urgency urgent;
         bool stopped = false;
     };
     std::shared_ptr<State> m_state;

@@ -67,6 +67,29 @@ QByteArray HttpResponse::serialized(bool close) const
     return bytes + "\r\n" + body;
 }
 
+HttpResponder::HttpResponder(Reply reply)
+    : m_reply(std::move(reply))
+{
+}
+
+HttpResponder::~HttpResponder()
+{
+    if (!m_reply)
+        return;
+    if (!m_written) {
+        qCWarning(lcHttp) << "a route wrote no answer: 500";
+        m_response = HttpResponse { 500,
+                                    { { "Content-Type", "application/json" } },
+                                    R"({"error":"server_error","error_description":"the request was not answered"})" };
+    }
+    m_reply(std::move(m_response));
+}
+
+std::shared_ptr<HttpResponder> HttpResponder::defer()
+{
+    return std::make_shared<HttpResponder>(std::exchange(m_reply, {}));
+}
+
 bool HttpResponder::begin(StatusCode status)
 {
     if (m_written) {

@@ -3,6 +3,8 @@
 #include <QByteArray>
 #include <QList>
 
+#include <functional>
+#include <memory>
 #include <utility>
 
 class QJsonDocument;
@@ -20,9 +22,13 @@ struct HttpResponse {
 
 /// What a route writes its answer into (the names are Qt's QHttpServerResponder's, whose
 /// place it took). It holds one response; the first write decides it, later ones are ignored
-/// with a warning, and a route that writes nothing leaves a 500.
+/// with a warning. The answer leaves when the responder goes: a route that wrote nothing
+/// leaves a 500. A route whose answer needs work elsewhere (a password hash on the worker
+/// pool) defers it, and the answer leaves when the last copy of the deferred responder goes.
 class HttpResponder final {
 public:
+    using Reply = std::function<void(HttpResponse)>;
+
     enum class StatusCode {
         Ok = 200,
         BadRequest = 400,
@@ -35,8 +41,13 @@ public:
     };
     using HeaderList = QList<std::pair<QByteArray, QByteArray>>;
 
-    HttpResponder() = default;
+    explicit HttpResponder(Reply reply = {});
+    ~HttpResponder();
     Q_DISABLE_COPY_MOVE(HttpResponder)
+
+    /// Takes over the answer: this responder sends nothing; the one returned sends what is
+    /// written into it when its last copy is destroyed (on this thread).
+    std::shared_ptr<HttpResponder> defer();
 
     void write(const QJsonDocument &document, StatusCode status = StatusCode::Ok);
     void write(const QJsonDocument &document, const HeaderList &headers, StatusCode status = StatusCode::Ok);
@@ -45,11 +56,11 @@ public:
     void write(StatusCode status);
 
     bool written() const { return m_written; }
-    HttpResponse take() { return std::exchange(m_response, {}); }
 
 private:
     bool begin(StatusCode status);
 
+    Reply m_reply;
     HttpResponse m_response;
     bool m_written = false;
 };

@@ -250,6 +250,16 @@ Result<User, UserError> UserDirectory::setRoles(const QString &username, const Q
     return update(username, u"roles = ?"_s, { rolesToJson(roles) });
 }
 
+UserDirectory::PasswordRecord UserDirectory::passwordRecord(const QString &username) const
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(u"SELECT "_s + userColumns + u", password_hash FROM users WHERE username = ?"_s);
+    query.addBindValue(username);
+    if (!query.exec() || !query.next())
+        return PasswordRecord { std::nullopt, decoyHash() };
+    return PasswordRecord { userFromQuery(query), query.value(8).toString().toLatin1() };
+}
+
 Result<User, UserError> UserDirectory::authenticate(const QString &username, QByteArrayView password) const
 {
     if (password.size() > maximumPasswordLength)

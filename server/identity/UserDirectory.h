@@ -49,6 +49,13 @@ public:
     Result<User, UserError> setRoles(const QString &username, const QStringList &roles);
     /// Checks a password; an unknown user costs as much time as a known one.
     Result<User, UserError> authenticate(const QString &username, QByteArrayView password) const;
+    /// What a password check on another thread needs: the user, if there is one, and the hash
+    /// to check against (a decoy for an unknown user, so that both cost the same).
+    struct PasswordRecord {
+        std::optional<User> user;
+        QByteArray hash;
+    };
+    PasswordRecord passwordRecord(const QString &username) const;
 
     static bool isValidUsername(const QString &username);
     static bool isValidRole(const QString &role);

@@ -12,6 +12,7 @@
 #include "http/HttpApi.h"
 #include "http/HttpCensus.h"
 #include "http/HttpDispatcher.h"
+#include "identity/PasswordWorkers.h"
 #include "identity/UserDirectory.h"
 #include "metrics/ServerMetrics.h"
 #include "oidc/ClientRegistry.h"
@@ -43,6 +44,11 @@
 using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcRuntime, "gatehouse.runtime")
+
+namespace {
+/// Password checks waiting for a worker; past this a login is answered 503 at once.
+constexpr int passwordChecksWaiting = 64;
+} // namespace
 
 ServerRuntime::ServerRuntime(ServerConfig config, QObject *parent)
     : QObject(parent)
@@ -157,6 +163,8 @@ void ServerRuntime::listen()
             qCWarning(lcRuntime).noquote() << "the stored policy is ignored:" << restored.error();
     }
     m_sessions = std::make_unique<SessionService>(*m_sessionStore, *m_users, *m_audit, m_clock, mint, policy);
+    m_passwordWorkers = std::make_unique<PasswordWorkers>(QThread::idealThreadCount(), passwordChecksWaiting);
+    m_sessions->setPasswordWorkers(m_passwordWorkers.get());
 
     // Qt's default backlog (50) drops SYNs in a reconnect storm, and each drop costs the
     // client a one-second retransmission; the kernel caps this at net.core.somaxconn.
@@ -211,7 +219,11 @@ void ServerRuntime::listen()
                             m_loginBackoff.get(), [this](const QString &kind) { m_metrics->countRateLimited(kind); },
                             false, m_oidc.get(), QString(Jwa::name(m_config.signingAlgorithm)) });
     m_httpDispatcher->serve(
-        m_http.get(), [http = m_http.get()](const HttpRequest &request, auto reply) { reply(http->handle(request)); });
+        m_http.get(),
+        [http = m_http.get()](const HttpRequest &request, HttpDispatcher::Reply reply) {
+            http->handle(request, std::move(reply));
+        },
+        &HttpApi::isUrgent);
     qCInfo(lcRuntime).noquote() << "listening on" << address << "with data in" << m_config.dataDirectory;
     Q_EMIT started(address);
 }
@@ -435,6 +447,7 @@ void ServerRuntime::stop()
     if (m_connections)
         m_connections->clearRegistries();
     m_ioThreads.clear();
+    m_passwordWorkers.reset(); // waits for the checks under way; their answers are dropped
     m_httpDispatcher.reset();
     m_httpSockets.reset();
     m_http.reset();

@@ -27,6 +27,7 @@ class ConnectionCensus;
 class ConnectionHub;
 class HttpApi;
 class HttpCensus;
+class PasswordWorkers;
 class HttpDispatcher;
 class IoThread;
 class LoginBackoff;
@@ -106,6 +107,7 @@ private:
     std::unique_ptr<AuditLog> m_audit;
     std::unique_ptr<KeyStore> m_keys;
     std::unique_ptr<SessionService> m_sessions;
+    std::unique_ptr<PasswordWorkers> m_passwordWorkers; ///< Argon2 off this thread; goes before m_sessions
     std::unique_ptr<ClientRegistry> m_clients;
     std::unique_ptr<SqliteSingleLoginStore> m_singleLogins;
     std::unique_ptr<OidcProvider> m_oidc;

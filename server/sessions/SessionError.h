@@ -12,6 +12,7 @@ enum class SessionError {
     SessionExpired,
     NoSigningKey,
     StorageFailed,
+    Busy, ///< the password checks' queue is full: try again shortly
 };
 
 /// The stable code a client sees ("session_revoked", "invalid_grant", …).

@@ -3,6 +3,7 @@
 #include "audit/AuditLog.h"
 #include "core/Clock.h"
 #include "core/RandomToken.h"
+#include "identity/PasswordWorkers.h"
 #include "identity/UserDirectory.h"
 #include "sessions/SessionStore.h"
 
@@ -59,6 +60,8 @@ QLatin1StringView sessionErrorCode(SessionError error)
         return "session_expired"_L1;
     case SessionError::NoSigningKey:
         return "no_signing_key"_L1;
+    case SessionError::Busy:
+        return "server_busy"_L1;
     case SessionError::StorageFailed:
         return "storage_failed"_L1;
     }
@@ -125,9 +128,35 @@ Result<TokenPair, SessionError> SessionService::login(const QString &username, Q
 {
     if (!isValidDeviceId(deviceId))
         return fail(SessionError::InvalidDevice);
-    const auto user = m_users.authenticate(username, password);
-    if (!user) {
-        const bool disabled = user.error() == UserError::Disabled;
+    return finishLogin(username, m_users.authenticate(username, password), deviceId, client, origin);
+}
+
+void SessionService::loginAsync(const QString &username, const QByteArray &password, const QString &deviceId,
+                                const ClientContext &client, const SessionOrigin &origin, LoginDone done)
+{
+    if (!m_passwordWorkers || !isValidDeviceId(deviceId) || password.size() > UserDirectory::maximumPasswordLength)
+        return done(login(username, password, deviceId, client, origin));
+    const UserDirectory::PasswordRecord record = m_users.passwordRecord(username);
+    const auto checked = [this, username, record, deviceId, client, origin, done](bool matches) {
+        // The user may have changed while the hash was checked: a new password or a disabled
+        // account since then counts, as if it had been checked here.
+        const UserDirectory::PasswordRecord now = m_users.passwordRecord(username);
+        Result<User, UserError> user = fail(UserError::BadCredentials);
+        if (matches && record.user && now.user && now.hash == record.hash)
+            user = now.user->enabled ? Result<User, UserError>(*now.user) : fail(UserError::Disabled);
+        done(finishLogin(username, user, deviceId, client, origin));
+    };
+    if (!m_passwordWorkers->verify(password, record.hash, this, checked))
+        done(fail(SessionError::Busy));
+}
+
+Result<TokenPair, SessionError> SessionService::finishLogin(const QString &username,
+                                                            const Result<User, UserError> &checked,
+                                                            const QString &deviceId, const ClientContext &client,
+                                                            const SessionOrigin &origin)
+{
+    if (!checked) {
+        const bool disabled = checked.error() == UserError::Disabled;
         // The name as typed is recorded, but only if it could be a username (no log injection).
         const QString recorded = UserDirectory::isValidUsername(username) ? username : u"(invalid)"_s;
         audit(u"login_failed"_s, recorded, sessionForAudit(recorded, deviceId), client,
@@ -136,7 +165,8 @@ Result<TokenPair, SessionError> SessionService::login(const QString &username, Q
         return fail(disabled ? SessionError::UserDisabled : SessionError::BadCredentials);
     }
     Q_EMIT loginAttempted(true);
-    return openSession(*user, deviceId, client, m_policy.accessTokenTtl, u"login_succeeded"_s, user->username, origin);
+    return openSession(*checked, deviceId, client, m_policy.accessTokenTtl, u"login_succeeded"_s, checked->username,
+                       origin);
 }
 
 Result<User, SessionError> SessionService::enabledUser(const QString &username, const QString &deviceId) const

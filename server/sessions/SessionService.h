@@ -17,6 +17,8 @@
 
 class AuditLog;
 class Clock;
+class PasswordWorkers;
+enum class UserError;
 class SessionStore;
 class UserDirectory;
 
@@ -57,6 +59,13 @@ public:
 
     Result<TokenPair, SessionError> login(const QString &username, QByteArrayView password, const QString &deviceId,
                                           const ClientContext &client, const SessionOrigin &origin = {});
+    using LoginDone = std::function<void(Result<TokenPair, SessionError>)>;
+    /// The same login, with the password checked on the worker pool (setPasswordWorkers), so
+    /// that this thread goes on serving meanwhile; `done` runs on this thread. A full queue
+    /// is SessionError::Busy at once. Without workers it is login(), done at once.
+    void loginAsync(const QString &username, const QByteArray &password, const QString &deviceId,
+                    const ClientContext &client, const SessionOrigin &origin, LoginDone done);
+    void setPasswordWorkers(PasswordWorkers *workers) { m_passwordWorkers = workers; }
     /// The authorization code flow: the user authenticated earlier (the single login `origin`
     /// names), and must still exist, be enabled and not have changed the password since
     /// `authenticatedAt`.
@@ -115,6 +124,10 @@ Q_SIGNALS:
     void tokenRefreshed(const QString &sessionId, qint64 accessExpiresAt);
 
 private:
+    /// After the password check: the audit of a failure, or the new session.
+    Result<TokenPair, SessionError> finishLogin(const QString &username, const Result<User, UserError> &checked,
+                                                const QString &deviceId, const ClientContext &client,
+                                                const SessionOrigin &origin);
     /// An existing, enabled user, for a session on a valid device.
     Result<User, SessionError> enabledUser(const QString &username, const QString &deviceId) const;
     Result<TokenPair, SessionError> openSession(const User &user, const QString &deviceId, const ClientContext &client,
@@ -138,4 +151,5 @@ private:
     Minter m_minter;
     SessionPolicy m_policy;
     AccessGuard m_guard;
+    PasswordWorkers *m_passwordWorkers = nullptr;
 };

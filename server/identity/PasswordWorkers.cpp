@@ -1,0 +1,38 @@
+#include "identity/PasswordWorkers.h"
+
+#include "identity/PasswordHasher.h"
+
+PasswordWorkers::PasswordWorkers(int threads, int maximumWaiting, QObject *parent)
+    : QObject(parent)
+    , m_maximumWaiting(maximumWaiting)
+{
+    m_pool.setMaxThreadCount(std::max(1, threads));
+    m_pool.setObjectName(QStringLiteral("gatehouse-passwords"));
+}
+
+PasswordWorkers::~PasswordWorkers()
+{
+    m_pool.clear();
+    m_pool.waitForDone();
+}
+
+bool PasswordWorkers::verify(QByteArray password, QByteArray hash, QObject *context, std::function<void(bool)> done)
+{
+    // Counted from the request until a worker takes it: running checks are bounded by the
+    // thread count, waiting ones by this.
+    if (m_waiting.fetch_add(1, std::memory_order_relaxed) >= m_maximumWaiting) {
+        m_waiting.fetch_sub(1, std::memory_order_relaxed);
+        return false;
+    }
+    // The result is posted to the context's thread, and dropped if the context goes first.
+    m_pool.start(
+        [this, password = std::move(password), hash = std::move(hash), context, done = std::move(done)]() mutable {
+            m_waiting.fetch_sub(1, std::memory_order_relaxed);
+            const bool matches = PasswordHasher::verify(password, hash);
+            // The password leaves memory as soon as it is no longer needed.
+            password.fill('\0');
+            QMetaObject::invokeMethod(
+                context, [done = std::move(done), matches] { done(matches); }, Qt::QueuedConnection);
+        });
+    return true;
+}

@@ -1,0 +1,55 @@
+// The worker pool for password checks: results come back on the caller's thread, right and
+// wrong passwords alike, and past its queue a check is refused at once instead of waiting.
+#include "identity/PasswordHasher.h"
+#include "identity/PasswordWorkers.h"
+
+#include <QTest>
+#include <QThread>
+
+class TestPasswordWorkers final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void resultsComeBackOnTheCallersThread();
+    void checksPastTheQueueAreRefusedAtOnce();
+};
+
+void TestPasswordWorkers::resultsComeBackOnTheCallersThread()
+{
+    const QByteArray hash = PasswordHasher::hash("correct horse");
+    QVERIFY(!hash.isEmpty());
+    PasswordWorkers workers(2, 8);
+    QList<std::pair<QByteArray, bool>> results;
+    for (const QByteArray password : { "correct horse", "wrong horse", "" }) {
+        QVERIFY(workers.verify(password, hash, this, [&results, password, this](bool matches) {
+            QCOMPARE(QThread::currentThread(), thread());
+            results.append({ password, matches });
+        }));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(results.size(), 3, 20000);
+    for (const auto &[password, matches] : results)
+        QCOMPARE(matches, password == "correct horse");
+}
+
+void TestPasswordWorkers::checksPastTheQueueAreRefusedAtOnce()
+{
+    const QByteArray hash = PasswordHasher::hash("correct horse");
+    PasswordWorkers workers(1, 2);
+    int done = 0;
+    const auto count = [&done](bool) { ++done; };
+    // One check running (Argon2 takes tens of milliseconds), then two waiting: the queue is full.
+    QVERIFY(workers.verify("a", hash, this, count));
+    QTRY_COMPARE(workers.waiting(), 0);
+    QVERIFY(workers.verify("b", hash, this, count));
+    QVERIFY(workers.verify("c", hash, this, count));
+    QCOMPARE(workers.waiting(), 2);
+    QVERIFY(!workers.verify("d", hash, this, count));
+    QCOMPARE(workers.waiting(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(done, 3, 20000);
+    // Room again once they ran.
+    QVERIFY(workers.verify("e", hash, this, count));
+    QTRY_COMPARE_WITH_TIMEOUT(done, 4, 20000);
+}
+
+QTEST_GUILESS_MAIN(TestPasswordWorkers)
+#include "tst_passwordworkers.moc"
