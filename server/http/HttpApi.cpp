@@ -64,7 +64,7 @@ bool HttpApi::serveWebClient(const QString &path, bool isGet, HttpResponder &res
         if (path != route)
             continue;
         if (!isGet)
-            return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
+            return methodNotAllowed(responder, "GET, HEAD"), true;
         QFile resource(file.first);
         if (!resource.open(QIODevice::ReadOnly))
             return writeError(responder, 500, u"server_error"_s, u"the web client is missing"_s), true;
@@ -79,21 +79,35 @@ bool HttpApi::serveWebClient(const QString &path, bool isGet, HttpResponder &res
     return false;
 }
 
+void HttpApi::methodNotAllowed(HttpResponder &responder, const QByteArray &allowed)
+{
+    // RFC 9110 §15.5.6: a 405 names the methods the resource takes.
+    const QJsonObject body { { "error"_L1, "method_not_allowed"_L1 },
+                             { "error_description"_L1, QString(u"use "_s + QString::fromLatin1(allowed)) } };
+    responder.write(QJsonDocument(body), { { "Allow", allowed } }, static_cast<Status>(405));
+}
+
 bool HttpApi::isUrgent(const HttpRequest &request)
 {
-    return request.method() == HttpRequest::Method::Post && request.url().path().startsWith("/admin/"_L1);
+    return request.method() == HttpRequest::Method::Post && request.path().startsWith("/admin/"_L1);
 }
 
 void HttpApi::handle(const HttpRequest &request, HttpResponder::Reply reply)
 {
     HttpResponder responder(std::move(reply));
-    if (!route(request, responder))
-        writeError(responder, 404, u"not_found"_s, u"no resource at %1"_s.arg(request.url().path()));
+    if (request.method() == HttpRequest::Method::Other)
+        return writeError(responder, 501, u"not_implemented"_s,
+                          u"the method %1 is not implemented"_s.arg(QString::fromLatin1(request.head().method)));
+    // RFC 9110 §9.3.2: HEAD is GET without the body, which the I/O thread leaves out.
+    const bool head = request.method() == HttpRequest::Method::Head;
+    if (!route(head ? request.asGet() : request, responder))
+        writeError(responder, 404, u"not_found"_s, u"no resource at %1"_s.arg(request.path()));
 }
 
 bool HttpApi::route(const HttpRequest &request, HttpResponder &responder)
 {
-    const QString path = request.url().path();
+    // Routed on the path as sent: "/%61dmin" is not "/admin" to a proxy's rule, nor here.
+    const QString path = request.path();
     if (isUpgradeRequest(request)) {
         writeError(responder, 400, u"upgrade_not_allowed"_s, u"%1 does not switch protocols"_s.arg(path));
         return true;
@@ -101,13 +115,13 @@ bool HttpApi::route(const HttpRequest &request, HttpResponder &responder)
     const bool isGet = request.method() == HttpRequest::Method::Get;
     if (path == "/healthz"_L1) {
         if (!isGet)
-            return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
+            return methodNotAllowed(responder, "GET, HEAD"), true;
         responder.write(QJsonDocument(QJsonObject { { "status"_L1, "ok"_L1 } }));
         return true;
     }
     if (path == "/.well-known/jwks.json"_L1) {
         if (!isGet)
-            return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
+            return methodNotAllowed(responder, "GET, HEAD"), true;
         responder.write(QJsonDocument(m_services.jwks()).toJson(QJsonDocument::Compact), "application/jwk-set+json");
         return true;
     }
@@ -115,13 +129,13 @@ bool HttpApi::route(const HttpRequest &request, HttpResponder &responder)
     if (m_services.oidc) {
         if (path == "/.well-known/openid-configuration"_L1) {
             if (!isGet)
-                return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
+                return methodNotAllowed(responder, "GET, HEAD"), true;
             handleDiscovery(responder);
             return true;
         }
         if (path == "/oauth/authorize"_L1 || path == "/oauth/logout"_L1) {
             if (!isGet && !isPost)
-                return writeError(responder, 405, u"method_not_allowed"_s, u"use GET or POST"_s), true;
+                return methodNotAllowed(responder, "GET, HEAD, POST"), true;
             if (path == "/oauth/authorize"_L1)
                 handleAuthorize(request, responder);
             else
@@ -138,7 +152,7 @@ bool HttpApi::route(const HttpRequest &request, HttpResponder &responder)
         if (path != route)
             continue;
         if (!isPost)
-            return writeError(responder, 405, u"method_not_allowed"_s, u"use POST"_s), true;
+            return methodNotAllowed(responder, "POST"), true;
         if (!m_services.sessions)
             return writeError(responder, 503, u"unavailable"_s, u"sessions are not available"_s), true;
         (this->*handler)(request, responder);
@@ -146,7 +160,7 @@ bool HttpApi::route(const HttpRequest &request, HttpResponder &responder)
     }
     if (path == "/metrics"_L1) {
         if (!isGet)
-            return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
+            return methodNotAllowed(responder, "GET, HEAD"), true;
         if (!m_services.metrics)
             return writeError(responder, 503, u"unavailable"_s, u"metrics are not available"_s), true;
         if (!m_services.adminFromAnywhere && !request.remoteAddress().isLoopback())
@@ -160,7 +174,7 @@ bool HttpApi::route(const HttpRequest &request, HttpResponder &responder)
     }
     if (path == "/api/me"_L1) {
         if (!isGet)
-            return writeError(responder, 405, u"method_not_allowed"_s, u"use GET"_s), true;
+            return methodNotAllowed(responder, "GET, HEAD"), true;
         handleMe(request, responder);
         return true;
     }

@@ -105,6 +105,7 @@ private:
     static std::optional<QHash<QString, QString>> formOf(const HttpRequest &request, HttpResponder &responder);
     static ClientContext clientOf(const HttpRequest &request);
     static void writeError(HttpResponder &responder, int status, const QString &error, const QString &description);
+    static void methodNotAllowed(HttpResponder &responder, const QByteArray &allowed);
 
     Services m_services;
 };

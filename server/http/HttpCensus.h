@@ -8,7 +8,7 @@
 
 /// Counts the sockets of the port that are not WebSockets (heads still arriving, HTTP
 /// requests under way, kept-alive connections waiting for the next one), in all and per
-/// remote address, so that strangers cannot take every descriptor. Thread-safe; every I/O
+/// client (an IPv4 address, an IPv6 /64), so that strangers cannot take every descriptor. Thread-safe; every I/O
 /// thread's gate shares it.
 class HttpCensus final {
 public:

@@ -180,7 +180,7 @@ void HttpExchange::respond(const HttpResponse &response, bool close)
 {
     m_stage = Stage::Writing;
     m_closeAfter = close;
-    m_output = response.serialized(close);
+    m_output = response.serialized(close, m_setup.head.method != "HEAD");
     m_deadline.start(m_setup.timeout);
     writePending();
 }

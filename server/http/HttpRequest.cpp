@@ -26,3 +26,10 @@ HttpRequest::Method HttpRequest::method() const
     }
     return Method::Other;
 }
+
+HttpRequest HttpRequest::asGet() const
+{
+    HttpRequest get = *this;
+    get.m_head.method = "GET";
+    return get;
+}

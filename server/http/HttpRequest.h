@@ -19,8 +19,13 @@ public:
     /// The field's value; several fields of one name are joined with ", ".
     QByteArray value(QByteArrayView name) const { return m_head.value(name); }
     const HttpHead &head() const { return m_head; }
-    /// Path and query exactly as sent: `//x/metrics` is the path "//x/metrics", never a host.
+    /// Path and query, `//x/metrics` being the path "//x/metrics", never a host. Its path()
+    /// is percent-decoded; path() below is not.
     const QUrl &url() const { return m_url; }
+    /// The path exactly as sent, still percent-encoded: what routes are matched on.
+    QString path() const { return QString::fromLatin1(m_head.path()); }
+    /// The same request as a GET (HEAD is answered as GET, without the body).
+    HttpRequest asGet() const;
     const QByteArray &body() const { return m_body; }
     const QHostAddress &remoteAddress() const { return m_remote; }
 

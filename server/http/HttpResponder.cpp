@@ -56,7 +56,7 @@ QByteArray reasonPhrase(int status)
 }
 } // namespace
 
-QByteArray HttpResponse::serialized(bool close) const
+QByteArray HttpResponse::serialized(bool close, bool withBody) const
 {
     QByteArray bytes = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
     for (const auto &[name, value] : headers)
@@ -64,7 +64,8 @@ QByteArray HttpResponse::serialized(bool close) const
     bytes += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
     if (close)
         bytes += "Connection: close\r\n";
-    return bytes + "\r\n" + body;
+    bytes += "\r\n";
+    return withBody ? bytes + body : bytes;
 }
 
 HttpResponder::HttpResponder(Reply reply)

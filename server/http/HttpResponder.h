@@ -16,8 +16,9 @@ struct HttpResponse {
     QList<std::pair<QByteArray, QByteArray>> headers;
     QByteArray body;
 
-    /// The bytes on the wire, with Content-Length and, when `close`, `Connection: close`.
-    QByteArray serialized(bool close) const;
+    /// The bytes on the wire, with Content-Length and, when `close`, `Connection: close`;
+    /// without the body for a HEAD request (the length stays the GET's, RFC 9110 §8.6).
+    QByteArray serialized(bool close, bool withBody = true) const;
 };
 
 /// What a route writes its answer into (the names are Qt's QHttpServerResponder's, whose

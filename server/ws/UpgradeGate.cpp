@@ -15,6 +15,7 @@
 
 #include <QDateTime>
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -57,6 +58,8 @@ constexpr auto firstRetry = std::chrono::milliseconds(2);
 constexpr auto lastRetry = std::chrono::milliseconds(256);
 constexpr auto headSweepInterval = std::chrono::milliseconds(100);
 constexpr auto refusalFlushInterval = std::chrono::seconds(1);
+/// A head still without its first byte this long after the connection may be shed when full.
+constexpr auto silentAfter = std::chrono::milliseconds(1000);
 } // namespace
 
 /// One socket until its next request head is complete. The head is only peeked at: a
@@ -73,6 +76,7 @@ public:
         , idle(betweenRequests)
         , m_gate(gate)
     {
+        since.start();
         gate->m_pendingHeads.insert(this);
         connect(this, &QSocketNotifier::activated, gate, [gate, this] {
             setEnabled(false);
@@ -112,6 +116,8 @@ public:
     /// between two requests, loses the socket then.
     QDeadlineTimer deadline;
     bool idle;
+    bool heardFrom = false; ///< a byte of this head has arrived
+    QElapsedTimer since; ///< this head has been awaited
 
 private:
     UpgradeGate *m_gate;
@@ -237,8 +243,16 @@ bool UpgradeGate::admit(qintptr socket, const QString &remote)
             if (pending->idle && (!oldest || pending->deadline.deadline() < oldest->deadline.deadline()))
                 oldest = pending;
         }
-        if (oldest) {
-            delete oldest;
+        // Then a socket that has not said a word since it connected a while ago: real clients
+        // send their request with the connection, slowloris does not.
+        PendingHead *silent = nullptr;
+        for (auto *pending : std::as_const(m_pendingHeads)) {
+            if (!pending->idle && !pending->heardFrom && pending->since.hasExpired(silentAfter.count())
+                && (!silent || pending->since.msecsSinceReference() < silent->since.msecsSinceReference()))
+                silent = pending;
+        }
+        if (PendingHead *shed = oldest ? oldest : silent) {
+            delete shed;
             refused = m_shared.httpSockets->admit(remote);
         }
     }
@@ -266,7 +280,8 @@ void UpgradeGate::closeSocket(qintptr socket, const QString &remote)
 
 void UpgradeGate::await(const Waiting &waiting, bool idle)
 {
-    new PendingHead(waiting, idle ? m_options.keepAliveTimeout : headTimeout(), idle, this);
+    auto *pending = new PendingHead(waiting, idle ? m_options.keepAliveTimeout : headTimeout(), idle, this);
+    pending->heardFrom = !idle && m_lastPeeked > 0; // part of the head came with the connection
     if (!m_headSweep->isActive())
         m_headSweep->start();
 }
@@ -275,7 +290,9 @@ void UpgradeGate::examine(PendingHead *pending)
 {
     if (pending->idle)
         pending->beginHead(headTimeout()); // woken by the first byte of the next request, or its end
-    switch (inspect(pending->waiting)) {
+    const Outcome outcome = inspect(pending->waiting);
+    pending->heardFrom = pending->heardFrom || m_lastPeeked > 0;
+    switch (outcome) {
     case Outcome::Taken:
         pending->release();
         return;
@@ -292,6 +309,7 @@ UpgradeGate::Outcome UpgradeGate::inspect(const Waiting &waiting)
     const qintptr socket = waiting.socket;
     const QString &remote = waiting.remote;
     const auto received = ::recv(static_cast<int>(socket), m_peekBuffer.data(), m_peekBuffer.size(), MSG_PEEK);
+    m_lastPeeked = received;
     if (received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
         return Outcome::Gone;
     if (received < 0)
@@ -380,6 +398,15 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
     const bool wantsUpgrade = head.hasToken("connection", "upgrade") || !head.value("upgrade").isEmpty();
     if (head.path() != "/ws")
         return {}; // the HTTP API answers, and refuses upgrades itself
+    // RFC 6455 §4.1: an HTTP/1.1 GET, framed like any request (one Host) and without a body,
+    // which would otherwise be read as the first WebSocket frames.
+    const auto framing = HttpFraming::of(head, 0);
+    if (head.version != "HTTP/1.1" || !framing || framing->kind != HttpFraming::Body::Kind::None)
+        return { Decision::Kind::Deny,
+                 400,
+                 u"bad_request"_s,
+                 u"a WebSocket upgrade is an HTTP/1.1 GET with one Host and no body"_s,
+                 {} };
     if (!wantsUpgrade || head.method != "GET" || !head.hasToken("upgrade", "websocket")
         || WebSocketFrame::acceptKey(head.value("sec-websocket-key")).isEmpty()
         || head.value("sec-websocket-version") != "13")

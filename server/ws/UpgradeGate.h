@@ -130,6 +130,7 @@ private:
     QSet<PendingHead *> m_pendingHeads; ///< children still reading their head
     QSet<HttpExchange *> m_exchanges; ///< children serving an HTTP request
     QByteArray m_peekBuffer;
+    qint64 m_lastPeeked = 0; ///< what the last peek returned
     RefusalTally m_refusals;
     QTimer *m_refusalFlush = nullptr; ///< a child; running while a batch is held back
 };

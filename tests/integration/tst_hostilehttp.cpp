@@ -147,6 +147,12 @@ private Q_SLOTS:
     void connectionsPerAddressAreLimited();
     void idleConnectionsMakeRoomWhenFull();
     void refusalsAreCountedExactlyAndAuditedInAggregate();
+    void headIsAnsweredWithoutABody();
+    void methodsAreNamed();
+    void routesMatchThePathAsSent();
+    void upgradeIsFramedLikeAnyRequest_data();
+    void upgradeIsFramedLikeAnyRequest();
+    void silentSocketsMakeRoomWhenFull();
 
 private:
     quint16 port() const { return m_server->listenAddress().section(u':', -1).toUShort(); }
@@ -540,6 +546,97 @@ void TestHostileHttp::refusalsAreCountedExactlyAndAuditedInAggregate()
     database.close();
     QCOMPARE(audited, qint64(attempts));
     QVERIFY2(events <= 30, qPrintable(QString::number(events)));
+}
+
+void TestHostileHttp::headIsAnsweredWithoutABody()
+{
+    // The GET's head, its length included (RFC 9110 §8.6), and not a byte of body: a client
+    // would read those bytes as the start of the next answer.
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port());
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write("HEAD /healthz HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n");
+    QByteArray answer;
+    QTRY_VERIFY_WITH_TIMEOUT((answer += socket.readAll(), socket.state() == QAbstractSocket::UnconnectedState), 5000);
+    answer += socket.readAll();
+    QVERIFY2(answer.startsWith("HTTP/1.1 200"), answer.constData());
+    QVERIFY2(answer.endsWith("\r\n\r\n"), answer.constData());
+    QVERIFY(answer.toLower().contains("content-length: 15"));
+    // Pipelined: HEAD then GET arrive as two whole answers, only the second with a body.
+    QTcpSocket pipelined;
+    pipelined.connectToHost(QHostAddress::LocalHost, port());
+    QVERIFY(pipelined.waitForConnected(5000));
+    pipelined.write("HEAD /healthz HTTP/1.1\r\nHost: g\r\n\r\nGET /healthz HTTP/1.1\r\nHost: g\r\n\r\n");
+    QByteArray both;
+    QTRY_VERIFY_WITH_TIMEOUT((both += pipelined.readAll()).count("HTTP/1.1 200") == 2 && both.endsWith("}"), 5000);
+    QCOMPARE(both.count("\"status\""), 1);
+}
+
+void TestHostileHttp::methodsAreNamed()
+{
+    Client client(port());
+    client.send("BREW /healthz HTTP/1.1\r\nHost: g\r\n\r\n");
+    QCOMPARE(client.next().status, 501);
+    client.send("POST /healthz HTTP/1.1\r\nHost: g\r\nContent-Length: 0\r\n\r\n");
+    const Answer wrong = client.next();
+    QCOMPARE(wrong.status, 405);
+    QCOMPARE(wrong.header("allow"), QByteArray("GET, HEAD"));
+    client.send(get("/auth/login"));
+    const Answer post = client.next();
+    QCOMPARE(post.status, 405);
+    QCOMPARE(post.header("allow"), QByteArray("POST"));
+}
+
+void TestHostileHttp::routesMatchThePathAsSent()
+{
+    Client client(port());
+    for (const QByteArray path : { "/%61dmin/users", "/%6detrics", "/healthz%2f", "/admin%2fusers" }) {
+        client.send(get(path));
+        QCOMPARE(client.next().status, 404);
+    }
+}
+
+void TestHostileHttp::upgradeIsFramedLikeAnyRequest_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    const QByteArray upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    QTest::newRow("HTTP/1.0") << QByteArray("GET /ws HTTP/1.0\r\nHost: g\r\n" + upgrade + "\r\n");
+    QTest::newRow("no Host") << QByteArray("GET /ws HTTP/1.1\r\n" + upgrade + "\r\n");
+    QTest::newRow("two Host fields") << QByteArray("GET /ws HTTP/1.1\r\nHost: a\r\nHost: b\r\n" + upgrade + "\r\n");
+    QTest::newRow("a body") << QByteArray("GET /ws HTTP/1.1\r\nHost: g\r\nContent-Length: 2\r\n" + upgrade
+                                          + "\r\n\x81\x00");
+    QTest::newRow("a chunked body") << QByteArray("GET /ws HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: chunked\r\n"
+                                                  + upgrade + "\r\n0\r\n\r\n");
+}
+
+void TestHostileHttp::upgradeIsFramedLikeAnyRequest()
+{
+    QFETCH(QByteArray, request);
+    Client client(port());
+    client.send(request);
+    const Answer answer = client.next();
+    QCOMPARE(answer.status, 400);
+    QVERIFY(client.closedBy(3000));
+}
+
+void TestHostileHttp::silentSocketsMakeRoomWhenFull()
+{
+    // Sockets that never say a word, from many addresses, take every place; after a second,
+    // newcomers with a request push the oldest of them out rather than being refused.
+    std::vector<std::unique_ptr<Client>> silent;
+    for (int i = 0; i < 40; ++i) {
+        silent.push_back(std::make_unique<Client>(port(), QHostAddress(u"127.0.4.%1"_s.arg(i % 20 + 1))));
+        QVERIFY(silent.back()->connected());
+    }
+    QTest::qWait(1300);
+    int served = 0;
+    for (int i = 0; i < 5; ++i) {
+        Client newcomer(port(), QHostAddress(u"127.0.5.1"_s));
+        newcomer.send(get("/healthz", "Connection: close\r\n"));
+        served += newcomer.next().status == 200;
+    }
+    QVERIFY2(served >= 4, qPrintable(QString::number(served)));
 }
 
 QTEST_GUILESS_MAIN(TestHostileHttp)

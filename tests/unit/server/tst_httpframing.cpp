@@ -67,6 +67,20 @@ void TestHttpFraming::headLimits_data()
         << QByteArray("GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n") << int(S::Invalid);
     QTest::newRow("white space before the colon is refused")
         << QByteArray("GET / HTTP/1.1\r\nHost : a\r\n\r\n") << int(S::Invalid);
+    QTest::newRow("a vertical tab after a value is refused, not trimmed")
+        << QByteArray("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\x0b\r\n\r\n") << int(S::Invalid);
+    QTest::newRow("a form feed before a value is refused, not trimmed")
+        << QByteArray("GET / HTTP/1.1\r\nContent-Length:\x0c"
+                      "5\r\n\r\n")
+        << int(S::Invalid);
+    QTest::newRow("a tab in the target is refused")
+        << QByteArray("GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n") << int(S::Invalid);
+    QTest::newRow("a byte over 0x7f in the target is refused")
+        << QByteArray("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n") << int(S::Invalid);
+    QTest::newRow("one empty line before the request line is ignored")
+        << QByteArray("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n") << int(S::Complete);
+    QTest::newRow("two empty lines before the request line are refused")
+        << QByteArray("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n") << int(S::Invalid);
     QTest::newRow("HTTP/2.0 in a request line is refused")
         << QByteArray("GET / HTTP/2.0\r\nHost: a\r\n\r\n") << int(S::Invalid);
 }
@@ -75,7 +89,10 @@ void TestHttpFraming::headLimits()
 {
     QFETCH(QByteArray, text);
     QFETCH(int, status);
-    QCOMPARE(int(HttpHeadParser::parse(text).status), status);
+    const auto parsed = HttpHeadParser::parse(text);
+    QCOMPARE(int(parsed.status), status);
+    if (parsed.status == HttpHeadParser::Status::Complete)
+        QCOMPARE(parsed.head.size, text.size()); // what the caller takes, a leading empty line included
 }
 
 void TestHttpFraming::bodyFraming_data()
