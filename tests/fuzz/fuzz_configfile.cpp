@@ -7,6 +7,7 @@
 #include "auth/KeySet.h"
 #include "config/ConfigFile.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -26,13 +27,27 @@ void write(const QString &path, const QByteArray &bytes)
         std::abort();
 }
 
+/// A crash ends the process without destructors, so its folder stays behind: the folders are
+/// named after their process, and those of processes that are gone are removed.
+void removeAbandonedFolders(const QString &base)
+{
+    const auto folders = QDir(base).entryList({ u"gatehouse-fuzz-*"_s }, QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &name : folders) {
+        bool numeric = false;
+        const qint64 pid = name.section(u'-', 2, 2).toLongLong(&numeric);
+        if (numeric && !QFileInfo::exists(u"/proc/%1"_s.arg(pid)))
+            QDir(base + u'/' + name).removeRecursively();
+    }
+}
+
 const QTemporaryDir &folder()
 {
     static const QTemporaryDir instance = [] {
         // In memory where there is a tmpfs: the file is rewritten at every input, and on ext4 a
         // truncated file is flushed when it is closed, which waits on a busy disk.
         const QString base = QFileInfo(u"/dev/shm"_s).isWritable() ? u"/dev/shm"_s : QDir::tempPath();
-        QTemporaryDir dir(base + u"/gatehouse-fuzz-XXXXXX"_s);
+        removeAbandonedFolders(base);
+        QTemporaryDir dir(base + u"/gatehouse-fuzz-%1-XXXXXX"_s.arg(QCoreApplication::applicationPid()));
         if (!dir.isValid())
             std::abort();
         const auto rsa = JsonWebKey::generate(JwsAlgorithm::RS256);
