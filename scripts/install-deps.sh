@@ -11,6 +11,7 @@ packages=(
     redis-server
     gnome-keyring dbus dbus-x11 libsecret-tools
     chromium
+    clang-14 libclang-rt-14-dev libfuzzer-14-dev llvm-14
     xvfb xauth fonts-dejavu-core
 )
 

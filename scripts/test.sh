@@ -2,7 +2,9 @@
 # Quick start, command 2: install what is missing, build with AddressSanitizer and UBSan
 # (the `ci` preset: warnings are errors, Qt asserts on) and run every test through CTest:
 # unit, integration (real sockets, SQLite files, a private Secret Service, npm jose), GUI and
-# browser (Debian's chromium through playwright-core).
+# browser (Debian's chromium through playwright-core). Then the libFuzzer targets (the `fuzz`
+# preset, clang-14): every committed input replayed, each target fuzzed for 20 s
+# (docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +26,7 @@ fi
 cmake --preset ci >/dev/null
 cmake --build --preset ci --parallel "$(nproc)"
 ctest --preset ci --parallel "$(nproc)" "$@"
+
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz --parallel "$(nproc)"
+ctest --preset fuzz --parallel "$(nproc)"
