@@ -1,5 +1,7 @@
 #include "ConnectionLimits.h"
 
+#include "WholeNumber.h"
+
 #include <QSet>
 
 using namespace Qt::StringLiterals;
@@ -33,13 +35,12 @@ Result<ConnectionLimits, QString> ConnectionLimits::fromJson(const QJsonObject &
         const auto value = object.value(member.name);
         if (value.isUndefined())
             continue;
-        const double number = value.toDouble(-1);
-        if (!value.isDouble() || number != static_cast<double>(static_cast<qint64>(number)) || number < member.minimum
-            || number > member.maximum)
+        const auto number = wholeNumberIn(value, member.minimum, member.maximum);
+        if (!number)
             return fail(u"%1: a whole number of %2 from %3 to %4"_s.arg(member.name, member.unit)
                             .arg(member.minimum)
                             .arg(member.maximum));
-        limits.*member.value = static_cast<qint64>(number);
+        limits.*member.value = *number;
     }
     for (auto it = object.begin(); it != object.end(); ++it) {
         if (!known.contains(it.key()))

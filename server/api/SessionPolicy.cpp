@@ -1,5 +1,7 @@
 #include "SessionPolicy.h"
 
+#include "WholeNumber.h"
+
 #include <QSet>
 
 using namespace Qt::StringLiterals;
@@ -38,12 +40,11 @@ Result<SessionPolicy, QString> SessionPolicy::fromJson(const QJsonObject &object
         if (!object.contains(name))
             continue;
         const auto value = object.value(name);
-        const double number = value.toDouble(-1);
-        if (!value.isDouble() || number != static_cast<double>(static_cast<qint64>(number)) || number < minimumSeconds
-            || number > maximumSeconds)
+        const auto number = wholeNumberIn(value, minimumSeconds, maximumSeconds);
+        if (!number)
             return fail(
                 u"%1: a whole number of seconds from %2 to %3"_s.arg(name).arg(minimumSeconds).arg(maximumSeconds));
-        *target = std::chrono::seconds(static_cast<qint64>(number));
+        *target = std::chrono::seconds(*number);
     }
     for (auto it = object.begin(); it != object.end(); ++it) {
         if (!known.contains(it.key()))

@@ -1,5 +1,6 @@
 #include "config/ConfigFile.h"
 
+#include "WholeNumber.h"
 #include "auth/JsonWebKeySet.h"
 #include "auth/StrictJson.h"
 #include "config/DataDirectory.h"
@@ -27,9 +28,11 @@ Result<QByteArray, QString> readSmallFile(const QString &path)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return fail(u"cannot read %1: %2"_s.arg(path, file.errorString()));
-    if (file.size() > maximumFileSize)
+    // The size is not trusted: a device or a pipe says 0 and never ends.
+    QByteArray bytes = file.read(maximumFileSize + 1);
+    if (bytes.size() > maximumFileSize)
         return fail(u"%1 is larger than 1 MiB"_s.arg(path));
-    return file.readAll();
+    return bytes;
 }
 
 QString resolvePath(const QString &baseDirectory, const QString &path)
@@ -52,11 +55,10 @@ Result<qint64, QString> seconds(const QJsonObject &object, const QString &name, 
     const auto value = object.value(name);
     if (value.isUndefined())
         return fallback;
-    const double number = value.toDouble(-1);
-    if (!value.isDouble() || number != static_cast<double>(static_cast<qint64>(number)) || number < minimum
-        || number > maximum)
+    const auto number = wholeNumberIn(value, minimum, maximum);
+    if (!number)
         return fail(u"%1: a whole number of seconds from %2 to %3"_s.arg(name).arg(minimum).arg(maximum));
-    return static_cast<qint64>(number);
+    return *number;
 }
 
 Result<QString, QString> text(const QJsonObject &object, const QString &name, const QString &fallback)

@@ -11,7 +11,7 @@ using HttpHeadParser::Status;
 namespace {
 bool isRefusal(Status status)
 {
-    return status == Status::Invalid || status == Status::TooLarge;
+    return status == Status::Invalid || status == Status::TooLarge || status == Status::TooManyFields;
 }
 
 bool sameHead(const HttpHead &a, const HttpHead &b)
