@@ -120,8 +120,8 @@ bool ServerRuntime::rebuildVerifier()
         fail(keys.error());
         return false;
     }
-    auto verifier
-        = std::make_shared<const TokenVerifier>(*keys, TokenVerifier::Options { m_config.clockSkew, 8 * 1024 });
+    auto verifier = std::make_shared<const TokenVerifier>(
+        *keys, TokenVerifier::Options { m_config.clockSkew, 8 * 1024, m_config.maximumAccessTokenLifetime });
     const std::lock_guard lock(m_verifierMutex);
     m_verifier = std::move(verifier);
     return true;
