@@ -29,8 +29,11 @@ private Q_SLOTS:
 private:
     static User user(const QString &name);
     static SessionRecord session(const QString &id, const QString &name, const QString &device);
+    /// A connection of our user `name`.
     static ConnectionInfo connection(quint64 id, const QString &name, const QString &device, const QString &session);
+    static ConnectionInfo connection(quint64 id, const UserKey &user, const QString &device, const QString &session);
 };
+
 
 User TestConsoleModels::user(const QString &name)
 {
@@ -57,9 +60,15 @@ SessionRecord TestConsoleModels::session(const QString &id, const QString &name,
 ConnectionInfo TestConsoleModels::connection(quint64 id, const QString &name, const QString &device,
                                              const QString &session)
 {
+    return connection(id, UserKey::local(name), device, session);
+}
+
+ConnectionInfo TestConsoleModels::connection(quint64 id, const UserKey &user, const QString &device,
+                                             const QString &session)
+{
     ConnectionInfo info;
     info.id = id;
-    info.username = name;
+    info.user = user;
     info.deviceId = device;
     info.sessionId = session;
     info.connectedAtMs = QDateTime::currentMSecsSinceEpoch();
@@ -110,10 +119,11 @@ void TestConsoleModels::usersModelCountsLiveConnections()
     QCOMPARE(state.totalLiveConnections(), 1);
 
     // A user known only from a trusted external issuer's token shows up too.
-    state.applyConnections({ connection(3, u"svc-build"_s, u"ci"_s, u"ext-1"_s) }, {});
+    const UserKey build { u"https://ci.example"_s, u"svc-build"_s };
+    state.applyConnections({ connection(3, build, u"ci"_s, {}) }, {});
     QCOMPARE(model.rowCount(), 4);
-    QCOMPARE(cell(u"svc-build"_s, UsersModel::Roles).toString(), u"external"_s);
-    QCOMPARE(cell(u"svc-build"_s, UsersModel::State).toString(), u"online"_s);
+    QCOMPARE(cell(build.toString(), UsersModel::Roles).toString(), u"external"_s);
+    QCOMPARE(cell(build.toString(), UsersModel::State).toString(), u"online"_s);
 }
 
 void TestConsoleModels::sessionTreeGrowsInPlaceAndKeepsEndedRows()

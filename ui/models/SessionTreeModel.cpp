@@ -191,14 +191,14 @@ void SessionTreeModel::handleConnections(const QList<ConnectionInfo> &opened, co
     if (m_username.isEmpty())
         return;
     for (const auto &connection : opened) {
-        if (connection.username != m_username || m_connections.contains(connection.id))
+        if (connection.user.toString() != m_username || m_connections.contains(connection.id))
             continue;
         Node *session = m_sessions.value(connection.sessionId);
         if (!session) {
             // A token from an external issuer, or the session's record is still on its way.
             SessionRecord placeholder;
             placeholder.id = connection.sessionId;
-            placeholder.username = connection.username;
+            placeholder.username = m_username;
             placeholder.deviceId = connection.deviceId;
             handleSessions({ placeholder });
             session = m_sessions.value(connection.sessionId);
