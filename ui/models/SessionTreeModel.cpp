@@ -2,6 +2,7 @@
 
 #include "models/Numerus.h"
 
+#include "UserKey.h"
 #include "models/LiveState.h"
 
 #include <QDateTime>
@@ -281,7 +282,7 @@ QVariant SessionTreeModel::data(const QModelIndex &index, int role) const
     switch (node->kind) {
     case Kind::User: {
         if (role == Qt::DisplayRole && index.column() == Name)
-            return node->key;
+            return UserKey::fromString(node->key).displayName();
         if (role == Qt::DisplayRole && index.column() == State)
             return numerus(tr("%n live connection(s)", nullptr, m_state.liveConnectionCount(m_username)),
                            m_state.liveConnectionCount(m_username));
