@@ -137,35 +137,47 @@ AdminOutcome AdminService::finish(AdminOutcome outcome, const QString &username,
     return outcome;
 }
 
+UserKey AdminService::resolve(const UserKey &user) const
+{
+    if (!user.isLocal() || user.isEmpty())
+        return user;
+    const auto found = m_parts.users->find(user.subject);
+    return found ? UserKey::local(found->username) : user;
+}
+
 AdminOutcome AdminService::disconnectConnection(quint64 connectionId, const AdminActor &actor)
 {
     const qint64 started = monotonicNs();
-    QString username;
+    UserKey user;
     for (const auto &connection : m_parts.connections->connections()) {
         if (connection.id == connectionId) {
-            username = connection.username;
+            user = connection.user;
             break;
         }
     }
     const int closed
         = m_parts.connections->closeConnection(connectionId, CloseCode::disconnectedByAdmin, disconnectReason());
-    return finish(AdminOutcome::of(u"admin_disconnected_connection"_s, closed, closed), username,
+    return finish(AdminOutcome::of(u"admin_disconnected_connection"_s, closed, closed), user.toString(),
                   QString::number(connectionId), actor, started);
 }
 
-AdminOutcome AdminService::disconnectDevice(const QString &username, const QString &deviceId, const AdminActor &actor)
+AdminOutcome AdminService::disconnectDevice(const UserKey &who, const QString &deviceId, const AdminActor &actor)
 {
     const qint64 started = monotonicNs();
+    const UserKey user = resolve(who);
     const int closed
-        = m_parts.connections->closeUser(username, deviceId, CloseCode::disconnectedByAdmin, disconnectReason());
-    return finish(AdminOutcome::of(u"admin_disconnected_device"_s, closed, closed), username, deviceId, actor, started);
+        = m_parts.connections->closeUser(user, deviceId, CloseCode::disconnectedByAdmin, disconnectReason());
+    return finish(AdminOutcome::of(u"admin_disconnected_device"_s, closed, closed), user.toString(), deviceId, actor,
+                  started);
 }
 
-AdminOutcome AdminService::disconnectUser(const QString &username, const AdminActor &actor)
+AdminOutcome AdminService::disconnectUser(const UserKey &who, const AdminActor &actor)
 {
     const qint64 started = monotonicNs();
-    const int closed = m_parts.connections->closeUser(username, {}, CloseCode::disconnectedByAdmin, disconnectReason());
-    return finish(AdminOutcome::of(u"admin_disconnected_user"_s, closed, closed), username, username, actor, started);
+    const UserKey user = resolve(who);
+    const int closed = m_parts.connections->closeUser(user, {}, CloseCode::disconnectedByAdmin, disconnectReason());
+    return finish(AdminOutcome::of(u"admin_disconnected_user"_s, closed, closed), user.toString(), user.toString(),
+                  actor, started);
 }
 
 AdminOutcome AdminService::revokeSession(const QString &sessionId, const AdminActor &actor)
@@ -183,34 +195,43 @@ AdminOutcome AdminService::revokeSession(const QString &sessionId, const AdminAc
     return outcome;
 }
 
-AdminOutcome AdminService::revokeUser(const QString &username, const AdminActor &actor)
+AdminOutcome AdminService::revokeUser(const UserKey &who, const AdminActor &actor)
 {
     const qint64 started = monotonicNs();
-    const auto before = m_parts.connections->countForUser(username);
-    const auto revoked = m_parts.sessions->revokeUser(username, {}, actor.name, u"single_logout"_s);
+    const UserKey user = resolve(who);
+    if (!user.isLocal()) {
+        AdminOutcome refused = AdminOutcome::of(u"user_revoked"_s, 0);
+        refused.error
+            = u"%1 has no sessions here; revoke the tokens issued before now instead"_s.arg(user.displayName());
+        return refused;
+    }
+    const auto before = m_parts.connections->countForUser(user);
+    const auto revoked = m_parts.sessions->revokeUser(user.subject, {}, actor.name, u"single_logout"_s);
     auto outcome = AdminOutcome::of(u"user_revoked"_s, int(revoked.size()),
-                                    int(before - m_parts.connections->countForUser(username)));
+                                    int(before - m_parts.connections->countForUser(user)));
     outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
     return outcome;
 }
 
-AdminOutcome AdminService::revokeIssuedBefore(const QString &username, const AdminActor &actor)
+AdminOutcome AdminService::revokeIssuedBefore(const UserKey &who, const AdminActor &actor)
 {
     const qint64 started = monotonicNs();
-    const auto before = m_parts.connections->countForUser(username);
-    const auto revoked = m_parts.sessions->revokeIssuedBefore(username, actor.name);
+    const UserKey user = resolve(who);
+    const auto before = m_parts.connections->countForUser(user);
+    const auto revoked = m_parts.sessions->revokeIssuedBefore(user, actor.name);
     auto outcome = AdminOutcome::of(u"tokens_revoked_before"_s, int(revoked.size()),
-                                    int(before - m_parts.connections->countForUser(username)));
+                                    int(before - m_parts.connections->countForUser(user)));
     outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
     return outcome;
 }
 
-AdminOutcome AdminService::broadcast(const QString &username, const QJsonValue &payload, const AdminActor &actor)
+AdminOutcome AdminService::broadcast(const UserKey &who, const QJsonValue &payload, const AdminActor &actor)
 {
     const qint64 started = monotonicNs();
-    const int delivered = m_parts.connections->broadcast(username, payload);
-    return finish(AdminOutcome::of(u"admin_broadcast"_s, delivered), username,
-                  username.isEmpty() ? u"everyone"_s : username, actor, started);
+    const UserKey user = resolve(who);
+    const int delivered = m_parts.connections->broadcast(user, payload);
+    return finish(AdminOutcome::of(u"admin_broadcast"_s, delivered), user.toString(),
+                  user.isEmpty() ? u"everyone"_s : user.toString(), actor, started);
 }
 
 Result<SessionPolicy, QString> AdminService::setPolicy(const SessionPolicy &policy, const AdminActor &actor)

@@ -13,6 +13,7 @@
 #include "SessionRecord.h"
 #include "SigningKeyInfo.h"
 #include "User.h"
+#include "UserKey.h"
 
 #include <QJsonValue>
 #include <QObject>
@@ -40,7 +41,8 @@ struct AdminActor {
 
 /// Every administrative action in one place, for the admin API and the console alike: each
 /// one acts at once (revocations close sockets before returning), is audited with its actor,
-/// and reports an AdminOutcome. It also feeds the console: changed sessions, new audit
+/// and reports an AdminOutcome. A user is a UserKey: an action on our alice leaves an external
+/// issuer's alice alone, and the reverse. It also feeds the console: changed sessions, new audit
 /// events and users, coalesced every 250 ms, and a statistics sample every second.
 /// Lives on the server thread.
 class AdminService final : public QObject {
@@ -70,15 +72,16 @@ public:
     ~AdminService() override;
 
     AdminOutcome disconnectConnection(quint64 connectionId, const AdminActor &actor);
-    AdminOutcome disconnectDevice(const QString &username, const QString &deviceId, const AdminActor &actor);
-    AdminOutcome disconnectUser(const QString &username, const AdminActor &actor);
+    AdminOutcome disconnectDevice(const UserKey &user, const QString &deviceId, const AdminActor &actor);
+    AdminOutcome disconnectUser(const UserKey &user, const AdminActor &actor);
     AdminOutcome revokeSession(const QString &sessionId, const AdminActor &actor);
-    /// Single logout: every session of every device of the user.
-    AdminOutcome revokeUser(const QString &username, const AdminActor &actor);
+    /// Single logout: every session of every device of our user. An external issuer's user
+    /// has no sessions here: that is an error (revokeIssuedBefore cuts its tokens off).
+    AdminOutcome revokeUser(const UserKey &user, const AdminActor &actor);
     /// Every token of the user issued before now is refused from now on.
-    AdminOutcome revokeIssuedBefore(const QString &username, const AdminActor &actor);
-    /// To every connection of `username`, or of everyone when it is empty.
-    AdminOutcome broadcast(const QString &username, const QJsonValue &payload, const AdminActor &actor);
+    AdminOutcome revokeIssuedBefore(const UserKey &user, const AdminActor &actor);
+    /// To every connection of `user`, or of everyone when it is empty.
+    AdminOutcome broadcast(const UserKey &user, const QJsonValue &payload, const AdminActor &actor);
 
     Result<SessionPolicy, QString> setPolicy(const SessionPolicy &policy, const AdminActor &actor);
     /// New connection limits for handshakes from now on; stored, audited (limits_changed).
@@ -116,6 +119,8 @@ Q_SIGNALS:
     void statisticsSampled(const ServerStatistics &statistics);
 
 private:
+    /// Our user as the directory spells it (usernames ignore case; tokens carry that spelling).
+    UserKey resolve(const UserKey &user) const;
     AdminOutcome finish(AdminOutcome outcome, const QString &username, const QString &target, const AdminActor &actor,
                         qint64 startedNs);
     void audit(const QString &type, const QString &username, const QJsonObject &detail, const AdminActor &actor);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "UserKey.h"
+
 #include <QMetaType>
 #include <QString>
 
@@ -7,7 +9,7 @@
 /// what the console sees through SessionServer.
 struct ConnectionInfo {
     quint64 id = 0;
-    QString username;
+    UserKey user; ///< our user, or a user of a trusted external issuer
     QString deviceId;
     QString sessionId;
     QString remoteAddress;

@@ -169,22 +169,21 @@ void SessionServer::disconnectConnection(quint64 connectionId, QObject *context,
         std::move(done), notRunning());
 }
 
-void SessionServer::disconnectDevice(const QString &username, const QString &deviceId, QObject *context,
+void SessionServer::disconnectDevice(const UserKey &user, const QString &deviceId, QObject *context,
                                      OutcomeHandler done)
 {
     ask<AdminOutcome>(
         context,
-        [username, deviceId](AdminService &admin, const AdminActor &actor) {
-            return admin.disconnectDevice(username, deviceId, actor);
+        [user, deviceId](AdminService &admin, const AdminActor &actor) {
+            return admin.disconnectDevice(user, deviceId, actor);
         },
         std::move(done), notRunning());
 }
 
-void SessionServer::disconnectUser(const QString &username, QObject *context, OutcomeHandler done)
+void SessionServer::disconnectUser(const UserKey &user, QObject *context, OutcomeHandler done)
 {
     ask<AdminOutcome>(
-        context,
-        [username](AdminService &admin, const AdminActor &actor) { return admin.disconnectUser(username, actor); },
+        context, [user](AdminService &admin, const AdminActor &actor) { return admin.disconnectUser(user, actor); },
         std::move(done), notRunning());
 }
 
@@ -196,28 +195,25 @@ void SessionServer::revokeSession(const QString &sessionId, QObject *context, Ou
         std::move(done), notRunning());
 }
 
-void SessionServer::revokeUser(const QString &username, QObject *context, OutcomeHandler done)
+void SessionServer::revokeUser(const UserKey &user, QObject *context, OutcomeHandler done)
 {
     ask<AdminOutcome>(
-        context, [username](AdminService &admin, const AdminActor &actor) { return admin.revokeUser(username, actor); },
+        context, [user](AdminService &admin, const AdminActor &actor) { return admin.revokeUser(user, actor); },
         std::move(done), notRunning());
 }
 
-void SessionServer::revokeIssuedBefore(const QString &username, QObject *context, OutcomeHandler done)
+void SessionServer::revokeIssuedBefore(const UserKey &user, QObject *context, OutcomeHandler done)
 {
     ask<AdminOutcome>(
-        context,
-        [username](AdminService &admin, const AdminActor &actor) { return admin.revokeIssuedBefore(username, actor); },
+        context, [user](AdminService &admin, const AdminActor &actor) { return admin.revokeIssuedBefore(user, actor); },
         std::move(done), notRunning());
 }
 
-void SessionServer::broadcast(const QString &username, const QJsonValue &payload, QObject *context, OutcomeHandler done)
+void SessionServer::broadcast(const UserKey &user, const QJsonValue &payload, QObject *context, OutcomeHandler done)
 {
     ask<AdminOutcome>(
         context,
-        [username, payload](AdminService &admin, const AdminActor &actor) {
-            return admin.broadcast(username, payload, actor);
-        },
+        [user, payload](AdminService &admin, const AdminActor &actor) { return admin.broadcast(user, payload, actor); },
         std::move(done), notRunning());
 }
 

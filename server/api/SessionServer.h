@@ -7,6 +7,7 @@
 #include "ConsoleSnapshot.h"
 #include "ServerState.h"
 #include "SessionServerOptions.h"
+#include "UserKey.h"
 
 #include <QJsonValue>
 #include <QList>
@@ -55,15 +56,17 @@ public:
     using ErrorHandler = std::function<void(const QString &error)>;
 
     void disconnectConnection(quint64 connectionId, QObject *context, OutcomeHandler done);
-    void disconnectDevice(const QString &username, const QString &deviceId, QObject *context, OutcomeHandler done);
-    void disconnectUser(const QString &username, QObject *context, OutcomeHandler done);
+    /// A user is a UserKey (ConnectionInfo::user): our alice and an external issuer's alice are
+    /// two users, and an action on one leaves the other alone.
+    void disconnectDevice(const UserKey &user, const QString &deviceId, QObject *context, OutcomeHandler done);
+    void disconnectUser(const UserKey &user, QObject *context, OutcomeHandler done);
     void revokeSession(const QString &sessionId, QObject *context, OutcomeHandler done);
-    /// Single logout: every session of every device of the user.
-    void revokeUser(const QString &username, QObject *context, OutcomeHandler done);
+    /// Single logout: every session of every device of our user (an external user has none).
+    void revokeUser(const UserKey &user, QObject *context, OutcomeHandler done);
     /// Every token issued to the user before now is refused from now on.
-    void revokeIssuedBefore(const QString &username, QObject *context, OutcomeHandler done);
-    /// To every live connection of `username`, or of everyone when it is empty.
-    void broadcast(const QString &username, const QJsonValue &payload, QObject *context, OutcomeHandler done);
+    void revokeIssuedBefore(const UserKey &user, QObject *context, OutcomeHandler done);
+    /// To every live connection of `user`, or of everyone when it is empty.
+    void broadcast(const UserKey &user, const QJsonValue &payload, QObject *context, OutcomeHandler done);
 
     void setPolicy(const SessionPolicy &policy, QObject *context, ErrorHandler done);
     void setLimits(const ConnectionLimits &limits, QObject *context, ErrorHandler done);

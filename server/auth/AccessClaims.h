@@ -1,5 +1,7 @@
 #pragma once
 
+#include "UserKey.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -19,4 +21,7 @@ struct AccessClaims {
     QString keyId;
     bool local = false;
     bool symmetricKey = false; ///< verified with a shared secret (HMAC): as cheap to verify again as to look up
+
+    /// Whose token it is: our user `sub`, or `sub` at its external issuer; never just `sub`.
+    UserKey user() const { return local ? UserKey::local(subject) : UserKey { issuer, subject }; }
 };

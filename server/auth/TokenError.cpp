@@ -45,6 +45,8 @@ QLatin1StringView tokenErrorCode(TokenError error)
         return "token_not_yet_valid"_L1;
     case TokenError::IssuedInFuture:
         return "issued_in_future"_L1;
+    case TokenError::LifetimeTooLong:
+        return "token_lifetime_too_long"_L1;
     }
     return "unknown"_L1;
 }

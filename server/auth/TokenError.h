@@ -24,6 +24,7 @@ enum class TokenError {
     Expired,
     NotYetValid,
     IssuedInFuture,
+    LifetimeTooLong,
 };
 
 /// A stable snake_case code ("token_expired") for logs, metrics and API errors.

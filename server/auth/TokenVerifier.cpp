@@ -143,6 +143,14 @@ Result<AccessClaims, TokenError> TokenVerifier::verify(QByteArrayView token,
         return fail(TokenError::NotYetValid);
     if (claims->issuedAt > seconds + skew)
         return fail(TokenError::IssuedInFuture);
+    // Our own tokens get their lifetime where they are minted. Another issuer's token could
+    // say `exp` 9999: it may live no longer than max_access_token_ttl lets ours live. Without
+    // `iat` its age is unknown, so what is left of it is counted from now, with the skew.
+    const qint64 maximumLifetime = m_options.maximumLifetime.count();
+    if (!policy.local
+        && (claims->issuedAt != 0 ? claims->expiresAt - claims->issuedAt > maximumLifetime
+                                  : claims->expiresAt - seconds > maximumLifetime + skew))
+        return fail(TokenError::LifetimeTooLong);
     claims->keyId = entry->key.keyId();
     claims->symmetricKey = entry->key.isSymmetric();
     return claims;

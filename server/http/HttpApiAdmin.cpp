@@ -1,6 +1,7 @@
 // HttpApi's administration routes (/admin/...): only with the admin token, and by default
 // only from loopback. Each action is audited with the admin as actor, and answers with what
-// it did and how long it took.
+// it did and how long it took. A user is named by `user`, and by `issuer` too when it is an
+// external issuer's: without `issuer`, "alice" is our own alice and never theirs.
 #include "http/HttpApi.h"
 
 #include "admin/AdminService.h"
@@ -37,10 +38,28 @@ QJsonObject sessionToJson(const SessionRecord &session)
                          { "revoke_reason"_L1, session.revokeReason } };
 }
 
+/// Our users have no issuer in the admin API (null); an external issuer's have its `iss`.
+QJsonValue issuerToJson(const UserKey &user)
+{
+    return user.isLocal() ? QJsonValue() : QJsonValue(user.issuer);
+}
+
+/// Whether a user is online, on how many devices, with how many connections.
+QJsonObject presenceToJson(const QList<ConnectionInfo> &live)
+{
+    QSet<QString> devices;
+    for (const auto &connection : live)
+        devices.insert(connection.deviceId);
+    return QJsonObject { { "online"_L1, !live.isEmpty() },
+                         { "devices_online"_L1, devices.size() },
+                         { "connections"_L1, live.size() } };
+}
+
 QJsonObject connectionToJson(const ConnectionInfo &connection)
 {
     return QJsonObject { { "id"_L1, QString::number(connection.id) },
-                         { "user"_L1, connection.username },
+                         { "user"_L1, connection.user.subject },
+                         { "issuer"_L1, issuerToJson(connection.user) },
                          { "device"_L1, connection.deviceId },
                          { "session_id"_L1, connection.sessionId },
                          { "remote_address"_L1, connection.remoteAddress },
@@ -98,37 +117,53 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
     const bool put = request.method() == HttpRequest::Method::Put;
     const QUrlQuery query(request.url());
     const QString user = query.queryItemValue(u"user"_s, QUrl::FullyDecoded);
+    const QString issuer = query.queryItemValue(u"issuer"_s, QUrl::FullyDecoded);
+    if (query.hasQueryItem(u"issuer"_s) && (issuer.isEmpty() || (user.isEmpty() && path.size() == 1)))
+        return writeError(responder, 400, u"invalid_request"_s, u"issuer names the issuer of a user"_s), true;
+    // The user a listing asks for, or the one a POST /admin/users/{user}/… or
+    // /admin/devices/{user}/… acts on.
+    const UserKey target { issuer, path.size() > 1 ? path[1] : user };
     auto &sessions = *m_services.sessions;
     auto &connections = *m_services.connections;
 
     if (get && path == QStringList { u"users"_s }) {
         QJsonArray users;
         for (const auto &record : m_services.users->list()) {
-            const auto live = connections.connections(record.username);
-            QSet<QString> devices;
-            for (const auto &connection : live)
-                devices.insert(connection.deviceId);
-            users.append(QJsonObject { { "username"_L1, record.username },
-                                       { "display_name"_L1, record.displayName },
-                                       { "roles"_L1, QJsonArray::fromStringList(record.roles) },
-                                       { "enabled"_L1, record.enabled },
-                                       { "online"_L1, !live.isEmpty() },
-                                       { "devices_online"_L1, devices.size() },
-                                       { "connections"_L1, live.size() } });
+            QJsonObject entry = presenceToJson(connections.connections(UserKey::local(record.username)));
+            entry.insert("username"_L1, record.username);
+            entry.insert("issuer"_L1, QJsonValue());
+            entry.insert("display_name"_L1, record.displayName);
+            entry.insert("roles"_L1, QJsonArray::fromStringList(record.roles));
+            entry.insert("enabled"_L1, record.enabled);
+            users.append(entry);
+        }
+        // An external issuer's users are not in the directory: they are listed while connected.
+        QMap<QString, QList<ConnectionInfo>> external;
+        for (const auto &connection : connections.connections()) {
+            if (!connection.user.isLocal())
+                external[connection.user.toString()].append(connection);
+        }
+        for (const auto &live : std::as_const(external)) {
+            QJsonObject entry = presenceToJson(live);
+            entry.insert("username"_L1, live.first().user.subject);
+            entry.insert("issuer"_L1, live.first().user.issuer);
+            entry.insert("display_name"_L1, live.first().user.displayName());
+            users.append(entry);
         }
         responder.write(QJsonDocument(QJsonObject { { "users"_L1, users } }));
         return true;
     }
     if (get && path == QStringList { u"sessions"_s }) {
         QJsonArray list;
-        for (const auto &session : sessions.listSessions(user))
+        // Sessions are ours alone: an external issuer's user has none here.
+        for (const auto &session : target.isLocal() ? sessions.listSessions(user) : QList<SessionRecord> {})
             list.append(sessionToJson(session));
         responder.write(QJsonDocument(QJsonObject { { "sessions"_L1, list } }));
         return true;
     }
     if (get && path == QStringList { u"connections"_s }) {
         QJsonArray list;
-        for (const auto &connection : connections.connections(user))
+        for (const auto &connection : connections.connections(target))
             list.append(connectionToJson(connection));
         responder.write(QJsonDocument(QJsonObject { { "connections"_L1, list } }));
         return true;
@@ -137,7 +172,7 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
         AuditLog::Filter filter;
         filter.sinceMs = query.queryItemValue(u"since"_s).toLongLong();
         filter.actor = query.queryItemValue(u"actor"_s, QUrl::FullyDecoded);
-        filter.username = user;
+        filter.username = target.toString();
         filter.type = query.queryItemValue(u"type"_s, QUrl::FullyDecoded);
         QJsonArray events;
         for (const auto &event : m_services.audit->query(filter))
@@ -192,17 +227,25 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
         return respond(admin.disconnectConnection(id, actor), "closed"_L1);
     }
     if (path.size() == 4 && path[0] == "devices"_L1 && path[3] == "disconnect"_L1)
-        return respond(admin.disconnectDevice(path[1], path[2], actor), "closed"_L1);
+        return respond(admin.disconnectDevice(target, path[2], actor), "closed"_L1);
     if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "disconnect"_L1)
-        return respond(admin.disconnectUser(path[1], actor), "closed"_L1);
+        return respond(admin.disconnectUser(target, actor), "closed"_L1);
     if (path.size() == 3 && path[0] == "sessions"_L1 && path[2] == "revoke"_L1)
         return respond(admin.revokeSession(path[1], actor), "revoked"_L1);
-    if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "revoke"_L1)
-        return respond(admin.revokeUser(path[1], actor), "revoked"_L1);
+    if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "revoke"_L1) {
+        const AdminOutcome outcome = admin.revokeUser(target, actor);
+        if (!outcome.ok())
+            return writeError(responder, 400, u"invalid_request"_s, outcome.error), true;
+        return respond(outcome, "revoked"_L1);
+    }
     if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "revoke-before"_L1)
-        return respond(admin.revokeIssuedBefore(path[1], actor), "revoked"_L1);
+        return respond(admin.revokeIssuedBefore(target, actor), "revoked"_L1);
     if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "password"_L1) {
         // A new password ends the user's sessions (continuous validation) and single logins.
+        if (!target.isLocal())
+            return writeError(responder, 400, u"invalid_request"_s,
+                              u"an external issuer's user has no password here"_s),
+                   true;
         const auto body = StrictJson::parseObject(request.body());
         if (!body || !body->value("password"_L1).isString() || body->size() != 1)
             return writeError(responder, 400, u"invalid_request"_s, u"send {\"password\": \"…\"}"_s), true;
@@ -214,10 +257,16 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
     }
     if (path == QStringList { u"broadcast"_s }) {
         const auto body = StrictJson::parseObject(request.body());
-        if (!body || !body->contains("payload"_L1) || (body->contains("user"_L1) && !body->value("user"_L1).isString()))
-            return writeError(responder, 400, u"invalid_request"_s, u"send {\"user\"?: name, \"payload\": …}"_s), true;
-        return respond(admin.broadcast(body->value("user"_L1).toString(), body->value("payload"_L1), actor),
-                       "delivered"_L1);
+        // Without "user", to everyone; "issuer" names the issuer of an external "user".
+        if (!body || !body->contains("payload"_L1) || (body->contains("user"_L1) && !body->value("user"_L1).isString())
+            || (body->contains("issuer"_L1)
+                && (!body->value("issuer"_L1).isString() || body->value("issuer"_L1).toString().isEmpty()
+                    || body->value("user"_L1).toString().isEmpty())))
+            return writeError(responder, 400, u"invalid_request"_s,
+                              u"send {\"user\"?: name, \"issuer\"?: iss, \"payload\": …}"_s),
+                   true;
+        const UserKey receiver { body->value("issuer"_L1).toString(), body->value("user"_L1).toString() };
+        return respond(admin.broadcast(receiver, body->value("payload"_L1), actor), "delivered"_L1);
     }
     return false;
 }

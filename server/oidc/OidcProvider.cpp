@@ -80,8 +80,10 @@ OidcProvider::OidcProvider(Parts parts, QObject *parent)
                     m_parts.logins->recordAccessToken(session->loginId, accessExpiresAt);
             });
     connect(m_parts.sessions, &SessionService::sessionsRevoked, this, &OidcProvider::sessionsRevoked);
-    connect(m_parts.sessions, &SessionService::tokensRevokedBefore, this,
-            [this](const QString &username) { m_parts.logins->endUserLogins(username, m_parts.clock->nowSeconds()); });
+    connect(m_parts.sessions, &SessionService::tokensRevokedBefore, this, [this](const UserKey &user) {
+        if (user.isLocal()) // single logins are ours alone
+            m_parts.logins->endUserLogins(user.subject, m_parts.clock->nowSeconds());
+    });
 }
 
 void OidcProvider::sessionsRevoked(const QStringList &sessionIds, const QString &reason)

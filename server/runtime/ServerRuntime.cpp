@@ -129,8 +129,8 @@ bool ServerRuntime::rebuildVerifier()
         fail(keys.error());
         return false;
     }
-    auto verifier
-        = std::make_shared<const TokenVerifier>(*keys, TokenVerifier::Options { m_config.clockSkew, 8 * 1024 });
+    auto verifier = std::make_shared<const TokenVerifier>(
+        *keys, TokenVerifier::Options { m_config.clockSkew, 8 * 1024, m_config.maximumAccessTokenLifetime });
     const std::lock_guard lock(m_verifierMutex);
     m_verifier = std::move(verifier);
     return true;
@@ -187,10 +187,9 @@ void ServerRuntime::listen()
                 qCInfo(lcRuntime).noquote() << "revoked" << sessionIds.size()
                                             << u"sessions ("_s + reason + u"), closed"_s << closed << "connections";
             });
-    connect(m_sessions.get(), &SessionService::tokensRevokedBefore, m_connections.get(),
-            [this](const QString &username) {
-                m_connections->closeUser(username, {}, CloseCode::sessionRevoked, u"tokens revoked: log in again"_s);
-            });
+    connect(m_sessions.get(), &SessionService::tokensRevokedBefore, m_connections.get(), [this](const UserKey &user) {
+        m_connections->closeUser(user, {}, CloseCode::sessionRevoked, u"tokens revoked: log in again"_s);
+    });
     connectObservers();
     connect(&m_sweepTimer, &QTimer::timeout, m_sessions.get(), &SessionService::sweep);
     m_sweepTimer.start(m_config.sweepInterval);
@@ -201,7 +200,7 @@ void ServerRuntime::listen()
         m_knownUsers.insert(user.username, user);
     // A new password ends every session and login of the user, whatever the clock says.
     connect(m_users.get(), &UserDirectory::passwordChanged, this,
-            [this](const QString &username) { m_sessions->revokeIssuedBefore(username, u"system"_s); });
+            [this](const QString &username) { m_sessions->revokeIssuedBefore(UserKey::local(username), u"system"_s); });
     connect(m_users.get(), &UserDirectory::userChanged, this, &ServerRuntime::handleUserChanged);
 
     const quint16 port = m_listener.serverPort();
@@ -299,8 +298,8 @@ bool ServerRuntime::startIoThreads()
                                                m_config.handshakeTimeout,     m_config.maximumRequestBodySize,
                                                m_config.httpKeepAliveTimeout, m_config.maximumRequestsPerConnection };
         setup.census = m_census.get();
-        setup.relay = [hub](const QString &username, quint64 fromId, const QByteArray &text) {
-            hub->relaySync(username, fromId, text);
+        setup.relay = [hub](const UserKey &user, quint64 fromId, const QByteArray &text) {
+            hub->relaySync(user, fromId, text);
         };
         auto thread = std::make_unique<IoThread>(std::move(setup));
         m_connections->addRegistry(thread->registry());
@@ -426,7 +425,8 @@ void ServerRuntime::handleUserChanged(const QString &username)
     if (!after || !after->enabled) {
         m_sessions->revokeUser(username, {}, u"system"_s, u"user_disabled"_s);
     } else if (after->roles != before.roles) {
-        m_connections->closeUser(username, {}, CloseCode::disconnectedByAdmin, u"your rights changed: reconnect"_s);
+        m_connections->closeUser(UserKey::local(username), {}, CloseCode::disconnectedByAdmin,
+                                 u"your rights changed: reconnect"_s);
     }
     if (after)
         m_knownUsers.insert(username, *after);

@@ -3,7 +3,7 @@
 #include <mutex>
 
 void AccessGuard::reset(QHash<QString, SessionState> sessions, QHash<QString, qint64> revokedTokens,
-                        QHash<QString, qint64> cutoffs)
+                        QHash<UserKey, qint64> cutoffs)
 {
     const std::unique_lock lock(m_mutex);
     m_sessions = std::move(sessions);
@@ -30,10 +30,10 @@ void AccessGuard::accessTokenRevoked(const QString &jwtId, qint64 expiresAt)
     m_revokedTokens.insert(jwtId, expiresAt);
 }
 
-void AccessGuard::revokedBefore(const QString &username, qint64 at)
+void AccessGuard::revokedBefore(const UserKey &user, qint64 at)
 {
     const std::unique_lock lock(m_mutex);
-    qint64 &cutoff = m_cutoffs[username];
+    qint64 &cutoff = m_cutoffs[user];
     cutoff = std::max(cutoff, at);
 }
 
@@ -51,11 +51,12 @@ std::optional<SessionError> AccessGuard::check(const AccessClaims &claims, qint6
     std::optional<SessionState> session;
     {
         const std::shared_lock lock(m_mutex);
-        if (!claims.jwtId.isEmpty() && m_revokedTokens.contains(claims.jwtId))
+        // Only our own tokens are revoked one by one; another issuer's `jti` means nothing here.
+        if (claims.local && !claims.jwtId.isEmpty() && m_revokedTokens.contains(claims.jwtId))
             return SessionError::SessionRevoked;
         // Tokens minted in the same second as the cut-off are refused too: whole seconds are
-        // all `iat` carries.
-        if (const auto cutoff = m_cutoffs.constFind(claims.subject);
+        // all `iat` carries. An external token without `iat` cannot show it came later.
+        if (const auto cutoff = m_cutoffs.constFind(claims.user());
             cutoff != m_cutoffs.cend() && claims.issuedAt <= *cutoff)
             return SessionError::SessionRevoked;
         if (!claims.local)

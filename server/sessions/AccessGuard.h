@@ -1,5 +1,6 @@
 #pragma once
 
+#include "UserKey.h"
 #include "auth/AccessClaims.h"
 #include "sessions/SessionError.h"
 
@@ -14,9 +15,9 @@
 /// This node's answer to "is this verified access token still honoured?", safe to ask from
 /// any thread and answered from memory: every handshake and in-band refresh asks it, so it
 /// must cost no more than a hash lookup. It holds the sessions' states, the revoked access
-/// tokens (`jti`) and the per-user "issued before" cut-offs. `SessionService` keeps it in
-/// step with the store, after each change is durable; a shared (Redis) store will feed it
-/// from its event stream the same way.
+/// tokens (`jti`) and the per-user "issued before" cut-offs (a user is an issuer and a
+/// subject). `SessionService` keeps it in step with the store, after each change is durable;
+/// a shared (Redis) store will feed it from its event stream the same way.
 class AccessGuard final {
 public:
     struct SessionState {
@@ -31,11 +32,11 @@ public:
     Q_DISABLE_COPY_MOVE(AccessGuard)
 
     void reset(QHash<QString, SessionState> sessions, QHash<QString, qint64> revokedTokens,
-               QHash<QString, qint64> cutoffs);
+               QHash<UserKey, qint64> cutoffs);
     void sessionOpened(const QString &sessionId, qint64 absoluteExpiresAt);
     void sessionsEnded(const QStringList &sessionIds);
     void accessTokenRevoked(const QString &jwtId, qint64 expiresAt);
-    void revokedBefore(const QString &username, qint64 at);
+    void revokedBefore(const UserKey &user, qint64 at);
     /// Forgets what can no longer matter: revocations of tokens that have expired anyway.
     void purge(qint64 now);
 
@@ -44,6 +45,6 @@ public:
 private:
     mutable std::shared_mutex m_mutex;
     mutable QHash<QString, SessionState> m_sessions; ///< grows through the loader too
-    QHash<QString, qint64> m_revokedTokens; ///< jti → exp
-    QHash<QString, qint64> m_cutoffs; ///< username → tokens issued at or before are refused
+    QHash<QString, qint64> m_revokedTokens; ///< jti → exp, of our own tokens
+    QHash<UserKey, qint64> m_cutoffs; ///< user → tokens issued at or before are refused
 };

@@ -188,7 +188,8 @@ Result<TokenPair, SessionError> SessionService::openForCode(const QString &usern
     const auto user = enabledUser(username, deviceId);
     if (!user)
         return fail(user.error());
-    if (user->passwordChangedAt > authenticatedAt || m_store.tokensRevokedBefore(username) >= authenticatedAt)
+    if (user->passwordChangedAt > authenticatedAt
+        || m_store.tokensRevokedBefore(UserKey::local(user->username)) >= authenticatedAt)
         return fail(SessionError::SessionRevoked);
     return openSession(*user, deviceId, client, m_policy.accessTokenTtl, u"code_exchanged"_s, user->username, origin);
 }
@@ -304,7 +305,7 @@ Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refres
         return refuseRefresh(*session, SessionError::UserDisabled, u"user_disabled"_s, client);
     if (user->passwordChangedAt > session->createdAt)
         return refuseRefresh(*session, SessionError::SessionRevoked, u"password_changed"_s, client);
-    if (record->issuedAt <= m_store.tokensRevokedBefore(session->username))
+    if (record->issuedAt <= m_store.tokensRevokedBefore(UserKey::local(session->username)))
         return refuseRefresh(*session, SessionError::SessionRevoked, u"revoked_before"_s, client);
 
     const QByteArray nextToken = refreshTokenPrefix + RandomToken::generate(refreshTokenBytes).toLatin1();
@@ -385,17 +386,19 @@ QStringList SessionService::revokeUser(const QString &username, const QString &d
     return *revoked;
 }
 
-QStringList SessionService::revokeIssuedBefore(const QString &username, const QString &actor)
+QStringList SessionService::revokeIssuedBefore(const UserKey &user, const QString &actor)
 {
     const qint64 now = m_clock.nowSeconds();
-    m_guard.revokedBefore(username, now);
-    Q_EMIT tokensRevokedBefore(username);
-    if (!m_store.revokeTokensIssuedBefore(username, now)) {
-        qCWarning(lcSessions).noquote() << "cannot store the cut-off for" << username;
+    m_guard.revokedBefore(user, now);
+    Q_EMIT tokensRevokedBefore(user);
+    if (!m_store.revokeTokensIssuedBefore(user, now)) {
+        qCWarning(lcSessions).noquote() << "cannot store the cut-off for" << user.displayName();
         return {};
     }
-    audit(u"tokens_revoked_before"_s, actor, sessionForAudit(username, {}), {}, { { "before"_L1, now } });
-    return revokeUser(username, {}, actor, u"revoked_before"_s);
+    audit(u"tokens_revoked_before"_s, actor, sessionForAudit(user.toString(), {}), {}, { { "before"_L1, now } });
+    if (!user.isLocal())
+        return {}; // an external issuer's user has no sessions here
+    return revokeUser(user.subject, {}, actor, u"revoked_before"_s);
 }
 
 std::optional<SessionError> SessionService::checkAccess(const AccessClaims &claims) const

@@ -87,7 +87,8 @@ public:
     QStringList revokeUser(const QString &username, const QString &deviceId, const QString &actor,
                            const QString &reason);
     /// Every token of the user issued up to now is refused: sessions end, access tokens die.
-    QStringList revokeIssuedBefore(const QString &username, const QString &actor);
+    /// An external issuer's user has no sessions here; its tokens are refused all the same.
+    QStringList revokeIssuedBefore(const UserKey &user, const QString &actor);
 
     /// RFC 7662: the session and token record behind a refresh token, if it is still usable.
     std::optional<std::pair<SessionRecord, RefreshTokenRecord>> liveRefreshToken(const QByteArray &refreshToken) const;
@@ -115,9 +116,9 @@ public:
 Q_SIGNALS:
     void sessionOpened(const SessionRecord &session);
     void sessionsRevoked(const QStringList &sessionIds, const QString &reason);
-    /// Every token of the user issued up to now is dead, external issuers' tokens included:
-    /// every live connection of the user goes.
-    void tokensRevokedBefore(const QString &username);
+    /// Every token of the user (ours, or one external issuer's) issued up to now is dead:
+    /// every live connection of that user goes.
+    void tokensRevokedBefore(const UserKey &user);
     void refreshTokenReused(const QString &sessionId, const QString &username);
     void loginAttempted(bool succeeded);
     /// A session's refresh token was rotated; its new access token expires at `accessExpiresAt`.

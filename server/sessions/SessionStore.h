@@ -2,6 +2,7 @@
 
 #include "Result.h"
 #include "SessionRecord.h"
+#include "UserKey.h"
 #include "sessions/RefreshTokenRecord.h"
 
 #include <QHash>
@@ -47,18 +48,19 @@ public:
                                                                qint64 now, const QString &reason)
         = 0;
 
-    /// Every access token of `username` issued before `at` is refused from now on.
-    virtual Result<bool, StoreError> revokeTokensIssuedBefore(const QString &username, qint64 at) = 0;
-    virtual qint64 tokensRevokedBefore(const QString &username) const = 0;
+    /// Every access token of `user` (ours, or an external issuer's) issued before `at` is
+    /// refused from now on.
+    virtual Result<bool, StoreError> revokeTokensIssuedBefore(const UserKey &user, qint64 at) = 0;
+    virtual qint64 tokensRevokedBefore(const UserKey &user) const = 0;
 
     /// RFC 7009 for one access token, remembered until it would have expired anyway.
     virtual Result<bool, StoreError> revokeAccessToken(const QString &jwtId, qint64 expiresAt) = 0;
     virtual bool isAccessTokenRevoked(const QString &jwtId) const = 0;
 
     /// What a node loads into its AccessGuard at start: revoked access tokens (jti → exp)
-    /// and the per-user cut-offs (username → time).
+    /// and the per-user cut-offs (user → time).
     virtual QHash<QString, qint64> revokedAccessTokens() const = 0;
-    virtual QHash<QString, qint64> revocationCutoffs() const = 0;
+    virtual QHash<UserKey, qint64> revocationCutoffs() const = 0;
 
     virtual qint64 countActiveSessions(qint64 now) const = 0;
     /// Ends the live sessions past their absolute limit, or without a refresh for

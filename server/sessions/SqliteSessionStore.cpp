@@ -197,23 +197,38 @@ Result<QStringList, StoreError> SqliteSessionStore::revokeUserSessions(const QSt
     return revokeWhere(u"username = ? AND device_id = ?"_s, { username, deviceId }, now, reason);
 }
 
-Result<bool, StoreError> SqliteSessionStore::revokeTokensIssuedBefore(const QString &username, qint64 at)
+Result<bool, StoreError> SqliteSessionStore::revokeTokensIssuedBefore(const UserKey &user, qint64 at)
 {
+    // Our usernames ignore case, as the users table does; an external subject does not.
     QSqlQuery query(m_database.connection());
-    query.prepare(
-        u"INSERT INTO tokens_revoked_before(username, revoked_before) VALUES(?, ?) "
-        "ON CONFLICT(username) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)"_s);
-    if (!Database::execute(query, { username, at }))
+    if (user.isLocal()) {
+        query.prepare(
+            u"INSERT INTO tokens_revoked_before(username, revoked_before) VALUES(?, ?) "
+            "ON CONFLICT(username) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)"_s);
+        if (!Database::execute(query, { user.subject, at }))
+            return fail(StoreError::Failed);
+        return true;
+    }
+    query.prepare(u"INSERT INTO external_tokens_revoked_before(issuer, subject, revoked_before) VALUES(?, ?, ?) "
+                  "ON CONFLICT(issuer, subject) DO UPDATE "
+                  "SET revoked_before = max(revoked_before, excluded.revoked_before)"_s);
+    if (!Database::execute(query, { user.issuer, user.subject, at }))
         return fail(StoreError::Failed);
     return true;
 }
 
-qint64 SqliteSessionStore::tokensRevokedBefore(const QString &username) const
+qint64 SqliteSessionStore::tokensRevokedBefore(const UserKey &user) const
 {
     QSqlQuery query(m_database.connection());
-    query.prepare(u"SELECT revoked_before FROM tokens_revoked_before WHERE username = ?"_s);
-    if (!Database::execute(query, { username }) || !query.next())
-        return 0;
+    if (user.isLocal()) {
+        query.prepare(u"SELECT revoked_before FROM tokens_revoked_before WHERE username = ?"_s);
+        if (!Database::execute(query, { user.subject }) || !query.next())
+            return 0;
+    } else {
+        query.prepare(u"SELECT revoked_before FROM external_tokens_revoked_before WHERE issuer = ? AND subject = ?"_s);
+        if (!Database::execute(query, { user.issuer, user.subject }) || !query.next())
+            return 0;
+    }
     return query.value(0).toLongLong();
 }
 
@@ -238,9 +253,20 @@ QHash<QString, qint64> SqliteSessionStore::revokedAccessTokens() const
     return pairs(u"SELECT jti, expires_at FROM revoked_access_tokens"_s);
 }
 
-QHash<QString, qint64> SqliteSessionStore::revocationCutoffs() const
+QHash<UserKey, qint64> SqliteSessionStore::revocationCutoffs() const
 {
-    return pairs(u"SELECT username, revoked_before FROM tokens_revoked_before"_s);
+    QHash<UserKey, qint64> cutoffs;
+    const auto ours = pairs(u"SELECT username, revoked_before FROM tokens_revoked_before"_s);
+    for (auto it = ours.cbegin(); it != ours.cend(); ++it)
+        cutoffs.insert(UserKey::local(it.key()), it.value());
+    QSqlQuery query(m_database.connection());
+    query.setForwardOnly(true);
+    if (query.exec(u"SELECT issuer, subject, revoked_before FROM external_tokens_revoked_before"_s)) {
+        while (query.next())
+            cutoffs.insert(UserKey { query.value(0).toString(), query.value(1).toString() },
+                           query.value(2).toLongLong());
+    }
+    return cutoffs;
 }
 
 QHash<QString, qint64> SqliteSessionStore::pairs(const QString &sql) const

@@ -19,12 +19,12 @@ public:
     Result<QStringList, StoreError> revokeSession(const QString &sessionId, qint64 now, const QString &reason) override;
     Result<QStringList, StoreError> revokeUserSessions(const QString &username, const QString &deviceId, qint64 now,
                                                        const QString &reason) override;
-    Result<bool, StoreError> revokeTokensIssuedBefore(const QString &username, qint64 at) override;
-    qint64 tokensRevokedBefore(const QString &username) const override;
+    Result<bool, StoreError> revokeTokensIssuedBefore(const UserKey &user, qint64 at) override;
+    qint64 tokensRevokedBefore(const UserKey &user) const override;
     Result<bool, StoreError> revokeAccessToken(const QString &jwtId, qint64 expiresAt) override;
     bool isAccessTokenRevoked(const QString &jwtId) const override;
     QHash<QString, qint64> revokedAccessTokens() const override;
-    QHash<QString, qint64> revocationCutoffs() const override;
+    QHash<UserKey, qint64> revocationCutoffs() const override;
     qint64 countActiveSessions(qint64 now) const override;
     Result<QStringList, StoreError> expireSessions(qint64 now, qint64 idleSeconds) override;
     void purgeExpired(qint64 now) override;

@@ -116,6 +116,15 @@ const std::vector<std::vector<QString>> &Migrations::steps()
             "  used_at INTEGER,"
             "  session_id TEXT NOT NULL DEFAULT '')"_s,
         },
+        // 6: "issued before" cut-offs of external issuers' users, apart from ours: such a user is
+        //    an issuer and a subject, and a subject is case-sensitive (RFC 7519 §4.1.2).
+        {
+            u"CREATE TABLE external_tokens_revoked_before ("
+            "  issuer TEXT NOT NULL,"
+            "  subject TEXT NOT NULL,"
+            "  revoked_before INTEGER NOT NULL,"
+            "  PRIMARY KEY (issuer, subject))"_s,
+        },
     };
     return all;
 }

@@ -6,12 +6,12 @@ ConnectionCensus::ConnectionCensus(qsizetype maximum, qsizetype maximumPerUser)
 {
 }
 
-std::optional<ConnectionCensus::Refusal> ConnectionCensus::reserve(const QString &username)
+std::optional<ConnectionCensus::Refusal> ConnectionCensus::reserve(const UserKey &user)
 {
     const std::lock_guard lock(m_mutex);
     if (m_total.load(std::memory_order_relaxed) >= m_maximum.load(std::memory_order_relaxed))
         return Refusal::TooMany;
-    qsizetype &mine = m_perUser[username];
+    qsizetype &mine = m_perUser[user];
     if (mine >= m_maximumPerUser)
         return Refusal::TooManyForUser;
     ++mine;
@@ -19,10 +19,10 @@ std::optional<ConnectionCensus::Refusal> ConnectionCensus::reserve(const QString
     return std::nullopt;
 }
 
-void ConnectionCensus::release(const QString &username)
+void ConnectionCensus::release(const UserKey &user)
 {
     const std::lock_guard lock(m_mutex);
-    const auto found = m_perUser.find(username);
+    const auto found = m_perUser.find(user);
     Q_ASSERT(found != m_perUser.end());
     if (found == m_perUser.end())
         return;
@@ -31,10 +31,10 @@ void ConnectionCensus::release(const QString &username)
     m_total.fetch_sub(1, std::memory_order_relaxed);
 }
 
-qsizetype ConnectionCensus::countForUser(const QString &username) const
+qsizetype ConnectionCensus::countForUser(const UserKey &user) const
 {
     const std::lock_guard lock(m_mutex);
-    return m_perUser.value(username);
+    return m_perUser.value(user);
 }
 
 void ConnectionCensus::setLimits(qsizetype maximum, qsizetype maximumPerUser)

@@ -34,9 +34,9 @@ qsizetype ConnectionHub::count() const
     return m_census.count();
 }
 
-qsizetype ConnectionHub::countForUser(const QString &username) const
+qsizetype ConnectionHub::countForUser(const UserKey &user) const
 {
-    return m_census.countForUser(username);
+    return m_census.countForUser(user);
 }
 
 int ConnectionHub::sumOverRegistries(const std::function<int(ConnectionRegistry &)> &call) const
@@ -57,12 +57,12 @@ int ConnectionHub::sumOverRegistries(const std::function<int(ConnectionRegistry 
     return sum;
 }
 
-QList<ConnectionInfo> ConnectionHub::connections(const QString &username) const
+QList<ConnectionInfo> ConnectionHub::connections(const UserKey &user) const
 {
     std::mutex mutex;
     QList<ConnectionInfo> all;
     sumOverRegistries([&](ConnectionRegistry &registry) {
-        const auto mine = registry.connections(username);
+        const auto mine = registry.connections(user);
         const std::lock_guard lock(mutex);
         all.append(mine);
         return 0;
@@ -88,11 +88,10 @@ int ConnectionHub::extendSession(const QString &sessionId, qint64 accessExpiresA
         [&](ConnectionRegistry &registry) { return registry.extendSession(sessionId, accessExpiresAt); });
 }
 
-int ConnectionHub::closeUser(const QString &username, const QString &deviceId, WebSocketClose code,
-                             const QString &reason)
+int ConnectionHub::closeUser(const UserKey &user, const QString &deviceId, WebSocketClose code, const QString &reason)
 {
     return sumOverRegistries(
-        [&](ConnectionRegistry &registry) { return registry.closeUser(username, deviceId, code, reason); });
+        [&](ConnectionRegistry &registry) { return registry.closeUser(user, deviceId, code, reason); });
 }
 
 int ConnectionHub::closeAll(WebSocketClose code, const QString &reason)
@@ -100,17 +99,17 @@ int ConnectionHub::closeAll(WebSocketClose code, const QString &reason)
     return sumOverRegistries([&](ConnectionRegistry &registry) { return registry.closeAll(code, reason); });
 }
 
-int ConnectionHub::broadcast(const QString &username, const QJsonValue &payload)
+int ConnectionHub::broadcast(const UserKey &user, const QJsonValue &payload)
 {
-    return sumOverRegistries([&](ConnectionRegistry &registry) { return registry.broadcast(username, payload); });
+    return sumOverRegistries([&](ConnectionRegistry &registry) { return registry.broadcast(user, payload); });
 }
 
-void ConnectionHub::relaySync(const QString &username, quint64 fromId, const QByteArray &text) const
+void ConnectionHub::relaySync(const UserKey &user, quint64 fromId, const QByteArray &text) const
 {
     const std::lock_guard lock(m_relayMutex);
     for (auto *registry : m_registries) {
         QMetaObject::invokeMethod(
-            registry, [registry, username, fromId, text] { registry->deliverSync(username, fromId, text); },
+            registry, [registry, user, fromId, text] { registry->deliverSync(user, fromId, text); },
             Qt::QueuedConnection);
     }
 }

@@ -32,8 +32,9 @@ public:
     void clearRegistries();
 
     qsizetype count() const;
-    qsizetype countForUser(const QString &username) const;
-    QList<ConnectionInfo> connections(const QString &username = {}) const;
+    qsizetype countForUser(const UserKey &user) const;
+    /// Every connection, or the user's.
+    QList<ConnectionInfo> connections(const UserKey &user = {}) const;
 
     /// Each returns how many connections it closed.
     int closeConnection(quint64 id, WebSocketClose code, const QString &reason);
@@ -41,12 +42,13 @@ public:
     /// Extends the cookie-authenticated connections of `sessionId` to the session's new access
     /// token (LiveConnection::extendTo); returns how many.
     int extendSession(const QString &sessionId, qint64 accessExpiresAt);
-    int closeUser(const QString &username, const QString &deviceId, WebSocketClose code, const QString &reason);
+    int closeUser(const UserKey &user, const QString &deviceId, WebSocketClose code, const QString &reason);
     int closeAll(WebSocketClose code, const QString &reason);
-    int broadcast(const QString &username, const QJsonValue &payload);
+    /// To the user's connections, or to everyone when `user` is empty.
+    int broadcast(const UserKey &user, const QJsonValue &payload);
 
     /// From any I/O thread: hands a user's sync message to every thread's registry.
-    void relaySync(const QString &username, quint64 fromId, const QByteArray &utf8) const;
+    void relaySync(const UserKey &user, quint64 fromId, const QByteArray &utf8) const;
 
 Q_SIGNALS:
     /// Coalesced per I/O thread (see ConnectionRegistry::connectionsChanged).

@@ -39,7 +39,7 @@ LiveConnection *ConnectionRegistry::add(WebSocketStream *stream, const AccessCla
     m_connections.insert(connection->info().id, connection);
     if (!claims.sessionId.isEmpty()) // an external issuer's token belongs to no session
         m_bySession.insert(claims.sessionId, connection);
-    m_byUser.insert(claims.subject, connection);
+    m_byUser.insert(connection->info().user, connection);
     connect(connection, &LiveConnection::syncRequested, this, &ConnectionRegistry::handleSync);
     connect(connection, &LiveConnection::closed, this, &ConnectionRegistry::handleClosed);
     m_opened.append(connection->info());
@@ -47,10 +47,10 @@ LiveConnection *ConnectionRegistry::add(WebSocketStream *stream, const AccessCla
     return connection;
 }
 
-QList<ConnectionInfo> ConnectionRegistry::connections(const QString &username) const
+QList<ConnectionInfo> ConnectionRegistry::connections(const UserKey &user) const
 {
     QList<ConnectionInfo> list;
-    for (const auto *connection : username.isEmpty() ? m_connections.values() : ofUser(username))
+    for (const auto *connection : user.isEmpty() ? m_connections.values() : ofUser(user))
         list.append(connection->info());
     std::sort(list.begin(), list.end(), [](const ConnectionInfo &a, const ConnectionInfo &b) { return a.id < b.id; });
     return list;
@@ -93,10 +93,10 @@ int ConnectionRegistry::extendSession(const QString &sessionId, qint64 accessExp
     return extended;
 }
 
-int ConnectionRegistry::closeUser(const QString &username, const QString &deviceId, WebSocketClose code,
+int ConnectionRegistry::closeUser(const UserKey &user, const QString &deviceId, WebSocketClose code,
                                   const QString &reason)
 {
-    QList<LiveConnection *> matching = ofUser(username);
+    QList<LiveConnection *> matching = ofUser(user);
     if (!deviceId.isEmpty())
         matching.removeIf([&](const LiveConnection *connection) { return connection->info().deviceId != deviceId; });
     return closeEach(matching, code, reason);
@@ -107,12 +107,12 @@ int ConnectionRegistry::closeAll(WebSocketClose code, const QString &reason)
     return closeEach(m_connections.values(), code, reason);
 }
 
-int ConnectionRegistry::broadcast(const QString &username, const QJsonValue &payload)
+int ConnectionRegistry::broadcast(const UserKey &user, const QJsonValue &payload)
 {
     // Serialised once, however many receive it.
     const QByteArray text = QJsonDocument(QJsonObject { { "type"_L1, "broadcast"_L1 }, { "payload"_L1, payload } })
                                 .toJson(QJsonDocument::Compact);
-    const auto receivers = username.isEmpty() ? m_connections.values() : ofUser(username);
+    const auto receivers = user.isEmpty() ? m_connections.values() : ofUser(user);
     for (auto *connection : receivers)
         connection->sendText(text);
     return static_cast<int>(receivers.size());
@@ -128,15 +128,15 @@ void ConnectionRegistry::handleSync(quint64 fromId, const QJsonValue &payload)
                                                         { "payload"_L1, payload } })
                                 .toJson(QJsonDocument::Compact);
     if (m_relay)
-        m_relay(from->info().username, fromId, text); // the user's other connections may be on other threads
+        m_relay(from->info().user, fromId, text); // the user's other connections may be on other threads
     else
-        deliverSync(from->info().username, fromId, text);
+        deliverSync(from->info().user, fromId, text);
 }
 
-int ConnectionRegistry::deliverSync(const QString &username, quint64 fromId, const QByteArray &text)
+int ConnectionRegistry::deliverSync(const UserKey &user, quint64 fromId, const QByteArray &text)
 {
     int sent = 0;
-    for (auto *connection : ofUser(username)) {
+    for (auto *connection : ofUser(user)) {
         if (connection->info().id != fromId) {
             connection->sendText(text);
             ++sent;
@@ -152,8 +152,8 @@ void ConnectionRegistry::handleClosed(quint64 id)
         return;
     if (!connection->info().sessionId.isEmpty())
         m_bySession.remove(connection->info().sessionId, connection);
-    m_byUser.remove(connection->info().username, connection);
-    m_census.release(connection->info().username);
+    m_byUser.remove(connection->info().user, connection);
+    m_census.release(connection->info().user);
     m_closed.append(connection->info());
     noteChange();
     connection->deleteLater();

@@ -14,9 +14,10 @@
 class ConnectionCensus;
 
 /// The live connections of one I/O thread, reachable by id, by session and by user (user →
-/// devices → sessions → connections). Every call is made on that thread; `ConnectionHub`
-/// reaches all threads' registries at once. Revocation and disconnection go straight through
-/// here to the sockets, without waiting for any tick.
+/// devices → sessions → connections). A user is a UserKey: our alice and an external
+/// issuer's alice never share sync messages, broadcasts or a disconnection. Every call is
+/// made on that thread; `ConnectionHub` reaches all threads' registries at once. Revocation
+/// and disconnection go straight through here to the sockets, without waiting for any tick.
 class ConnectionRegistry final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ConnectionRegistry)
@@ -24,7 +25,7 @@ class ConnectionRegistry final : public QObject {
 public:
     /// Carries a user's sync message to every thread's registry (deliverSync); without it, the
     /// message stays on this thread.
-    using Relay = std::function<void(const QString &username, quint64 fromId, const QByteArray &utf8)>;
+    using Relay = std::function<void(const UserKey &user, quint64 fromId, const QByteArray &utf8)>;
 
     ConnectionRegistry(ConnectionCensus &census, LiveConnection::Authenticator authenticator, Relay relay = {},
                        QObject *parent = nullptr);
@@ -33,7 +34,8 @@ public:
     LiveConnection *add(WebSocketStream *stream, const AccessClaims &claims, const LiveConnection::Peer &peer);
 
     qsizetype count() const { return m_connections.size(); }
-    QList<ConnectionInfo> connections(const QString &username = {}) const;
+    /// Every connection, or the user's.
+    QList<ConnectionInfo> connections(const UserKey &user = {}) const;
 
     /// Each returns how many connections it closed.
     int closeConnection(quint64 id, WebSocketClose code, const QString &reason);
@@ -41,13 +43,13 @@ public:
     /// Extends the cookie-authenticated connections of `sessionId` to the session's new access
     /// token (LiveConnection::extendTo); returns how many.
     int extendSession(const QString &sessionId, qint64 accessExpiresAt);
-    int closeUser(const QString &username, const QString &deviceId, WebSocketClose code, const QString &reason);
+    int closeUser(const UserKey &user, const QString &deviceId, WebSocketClose code, const QString &reason);
     int closeAll(WebSocketClose code, const QString &reason);
 
     /// {"type":"broadcast","payload":…} to one user's connections, or to everyone.
-    int broadcast(const QString &username, const QJsonValue &payload);
+    int broadcast(const UserKey &user, const QJsonValue &payload);
     /// Sends an already serialised sync message to the user's connections here, except `fromId`.
-    int deliverSync(const QString &username, quint64 fromId, const QByteArray &utf8);
+    int deliverSync(const UserKey &user, quint64 fromId, const QByteArray &utf8);
 
 Q_SIGNALS:
     /// What changed since the last emission, coalesced: at most one emission per
@@ -59,7 +61,7 @@ private:
     void handleSync(quint64 fromId, const QJsonValue &payload);
     void handleClosed(quint64 id);
     static int closeEach(const QList<LiveConnection *> &connections, WebSocketClose code, const QString &reason);
-    QList<LiveConnection *> ofUser(const QString &username) const { return m_byUser.values(username); }
+    QList<LiveConnection *> ofUser(const UserKey &user) const { return m_byUser.values(user); }
 
     void noteChange();
 
@@ -73,5 +75,5 @@ private:
     /// Indexes, so that revoking a session or reaching a user costs what it touches, not what
     /// the thread holds.
     QMultiHash<QString, LiveConnection *> m_bySession;
-    QMultiHash<QString, LiveConnection *> m_byUser;
+    QMultiHash<UserKey, LiveConnection *> m_byUser;
 };

@@ -30,7 +30,7 @@ LiveConnection::LiveConnection(quint64 id, WebSocketStream *stream, const Access
     , m_authenticator(authenticator)
 {
     m_info.id = id;
-    m_info.username = claims.subject;
+    m_info.user = claims.user();
     m_info.deviceId = claims.deviceId;
     m_info.sessionId = claims.sessionId;
     m_info.remoteAddress = peer.remoteAddress;
@@ -45,11 +45,14 @@ LiveConnection::LiveConnection(quint64 id, WebSocketStream *stream, const Access
     connect(stream, &WebSocketStream::disconnected, this, &LiveConnection::handleDisconnected);
     scheduleExpiry();
 
-    send({ { "type"_L1, "welcome"_L1 },
-           { "session_id"_L1, m_info.sessionId },
-           { "user"_L1, m_info.username },
-           { "device"_L1, m_info.deviceId },
-           { "expires_in"_L1, std::max<qint64>(0, m_info.accessExpiresAt - nowSeconds()) } });
+    QJsonObject welcome { { "type"_L1, "welcome"_L1 },
+                          { "session_id"_L1, m_info.sessionId },
+                          { "user"_L1, m_info.user.subject },
+                          { "device"_L1, m_info.deviceId },
+                          { "expires_in"_L1, std::max<qint64>(0, m_info.accessExpiresAt - nowSeconds()) } };
+    if (!m_info.user.isLocal())
+        welcome.insert("issuer"_L1, m_info.user.issuer);
+    send(welcome);
 }
 
 LiveConnection::~LiveConnection() = default;
@@ -153,7 +156,8 @@ void LiveConnection::handleRefresh(const QJsonObject &message)
     const auto claims = m_authenticator(token);
     if (!claims)
         return sendError(u"invalid_token"_s, claims.error());
-    if (claims->sessionId != m_info.sessionId || claims->subject != m_info.username)
+    // The same session and the same user: for an external token that is the same issuer too.
+    if (claims->sessionId != m_info.sessionId || claims->user() != m_info.user)
         return sendError(u"invalid_token"_s, u"the token belongs to another session"_s);
     m_info.accessExpiresAt = claims->expiresAt;
     scheduleExpiry();

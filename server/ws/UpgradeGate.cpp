@@ -427,10 +427,10 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
     auto claims = m_authenticator(token);
     if (!claims)
         return { Decision::Kind::Deny, 401, u"invalid_token"_s, claims.error(), {} };
-    if (const auto wait = m_shared.handshakesPerUser->take(claims->subject, now))
+    if (const auto wait = m_shared.handshakesPerUser->take(claims->user().toString(), now))
         return { Decision::Kind::Deny, 429, u"rate_limited"_s, u"too many handshakes for this user"_s, {}, *wait };
     // The place is taken here, before the upgrade, so two threads cannot both take the last.
-    if (const auto refused = m_shared.census->reserve(claims->subject)) {
+    if (const auto refused = m_shared.census->reserve(claims->user())) {
         if (*refused == ConnectionCensus::Refusal::TooMany)
             return { Decision::Kind::Deny, 503, u"overloaded"_s, u"too many connections; try again later"_s, {} };
         return { Decision::Kind::Deny, 429, u"too_many_connections"_s, u"this user has too many connections"_s, {} };
@@ -491,7 +491,7 @@ void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const Htt
     // From here on the socket is a WebSocket, counted by the connection census.
     m_shared.httpSockets->release(remote);
     if (consumed != head.size) {
-        m_shared.census->release(claims.subject);
+        m_shared.census->release(claims.user());
         ::close(static_cast<int>(socket));
         return;
     }

@@ -1,6 +1,8 @@
 // The console driven as an admin drives it, on the offscreen platform, against its real
 // embedded server: real HTTP logins, real WebSocket clients, real SQLite.
 #include "SessionServer.h"
+#include "auth/Base64Url.h"
+#include "auth/JsonWebKey.h"
 #include "lab/LabPanel.h"
 #include "models/AuditLogModel.h"
 #include "models/LiveState.h"
@@ -14,8 +16,11 @@
 #include "views/UsersAdminView.h"
 
 #include <QAction>
+#include <QDateTime>
 #include <QDialogButtonBox>
+#include <QFile>
 #include <QHeaderView>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -39,6 +44,23 @@
 
 using namespace Qt::StringLiterals;
 
+namespace {
+const auto externalIssuer = u"https://idp.example"_s;
+const QByteArray externalSecret = "the identity provider's shared secret, 32+ bytes";
+
+/// A token of the trusted external issuer, as `jsonwebtoken` makes them (HS256, typ JWT).
+QByteArray externalToken(const QString &subject, const QString &device)
+{
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    const QJsonObject claims { { "iss"_L1, externalIssuer }, { "aud"_L1, "realtime"_L1 }, { "sub"_L1, subject },
+                               { "device"_L1, device },      { "iat"_L1, now },           { "exp"_L1, now + 600 } };
+    const QByteArray input = Base64Url::encode(R"({"alg":"HS256","typ":"JWT"})") + '.'
+        + Base64Url::encode(QJsonDocument(claims).toJson(QJsonDocument::Compact));
+    return input + '.'
+        + Base64Url::encode(JsonWebKey::fromSecret(externalSecret, JwsAlgorithm::HS256, u"idp"_s)->sign(input));
+}
+} // namespace
+
 class TestConsole final : public QObject {
     Q_OBJECT
 
@@ -49,6 +71,7 @@ private Q_SLOTS:
     void addedUserAppearsAndCanLogIn();
     void connectedClientAppearsAndRevokeClosesIt4003();
     void disconnectFromTheTreeCloses4000();
+    void externalUserIsShownAndActedOnApart();
     void policyEditsAreCheckedAndApplied();
     void labDevicesConnectReconnectAndStopAfterRevoke();
     void refreshTokenReuseIsWarnedAbout();
@@ -77,8 +100,19 @@ void TestConsole::initTestCase()
 void TestConsole::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
+    QFile config(m_dir->filePath(u"gatehouse.json"_s));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write(QJsonDocument(QJsonObject { { "trusted_issuers"_L1,
+                                               QJsonArray { QJsonObject {
+                                                   { "issuer"_L1, externalIssuer },
+                                                   { "audience"_L1, "realtime"_L1 },
+                                                   { "typ"_L1, "JWT"_L1 },
+                                                   { "algorithm"_L1, "HS256"_L1 },
+                                                   { "shared_secret"_L1, QString::fromLatin1(externalSecret) } } } } })
+                     .toJson());
+    config.close();
     m_server = std::make_unique<SessionServer>(
-        SessionServerOptions { m_dir->filePath(u"data"_s), {}, u"127.0.0.1:0"_s, u"file"_s });
+        SessionServerOptions { m_dir->filePath(u"data"_s), config.fileName(), u"127.0.0.1:0"_s, u"file"_s });
     m_window = std::make_unique<MainWindow>(*m_server);
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
@@ -270,6 +304,60 @@ void TestConsole::disconnectFromTheTreeCloses4000()
     QTRY_VERIFY(view->findChild<QLabel *>(u"outcomeLabel"_s)->text().startsWith(u"1 connection closed in"_s));
     QTRY_COMPARE(view->usersModel()->indexOfUser(u"bob"_s).siblingAtColumn(UsersModel::Connections).data().toInt(), 1);
     QTRY_VERIFY(auditShows(u"admin_disconnected_connection"_s));
+}
+
+void TestConsole::externalUserIsShownAndActedOnApart()
+{
+    addUserThroughTheDialog(u"alice"_s);
+    auto ours = connectClient(login(u"alice"_s, u"laptop"_s));
+    auto theirs = connectClient(externalToken(u"alice"_s, u"laptop"_s));
+    QVERIFY(ours && theirs);
+    const QString theirKey = externalIssuer + u"#alice"_s;
+
+    // Two rows, one per issuer, each with its own connection.
+    m_window->showTab(MainWindow::SessionsTab);
+    auto *view = m_window->sessionsView();
+    auto *users = view->usersModel();
+    QTRY_VERIFY(users->indexOfUser(theirKey).isValid());
+    QCOMPARE(users->indexOfUser(u"alice"_s).data().toString(), u"alice"_s);
+    QCOMPARE(users->indexOfUser(theirKey).data().toString(), u"alice @ https://idp.example"_s);
+    QTRY_COMPARE(users->indexOfUser(u"alice"_s).siblingAtColumn(UsersModel::Connections).data().toInt(), 1);
+    QTRY_COMPARE(users->indexOfUser(theirKey).siblingAtColumn(UsersModel::Connections).data().toInt(), 1);
+    auto *search = view->findChild<QLineEdit *>(u"userSearch"_s);
+    QTest::keyClicks(search, u"idp.example"_s);
+    auto *table = view->findChild<QTableView *>(u"usersTable"_s);
+    QCOMPARE(table->model()->rowCount(), 1);
+    search->clear();
+
+    // Their tree holds their connection only; what they do not have cannot be done.
+    view->selectUser(theirKey);
+    QTRY_VERIFY(findTreeRow(SessionTreeModel::Kind::Connection).isValid());
+    QCOMPARE(view->treeModel()->index(0, 0).data().toString(), u"alice @ https://idp.example"_s);
+    QCOMPARE(view->treeModel()->rowCount(view->treeModel()->index(0, 0)), 1); // one device, ours is not there
+    QVERIFY(!view->findChild<QAction *>(u"revokeUserAction"_s)->isEnabled()); // no sessions here
+    QVERIFY(view->findChild<QAction *>(u"revokeBeforeAction"_s)->isEnabled());
+    auto *disconnect = view->findChild<QAction *>(u"disconnectAction"_s);
+    QVERIFY(disconnect->text().contains(u"alice @ https://idp.example"_s));
+
+    // Disconnecting them leaves ours connected.
+    disconnect->trigger();
+    QVERIFY(confirm());
+    QTRY_COMPARE(theirs->state(), QAbstractSocket::UnconnectedState);
+    QCOMPARE(int(theirs->closeCode()), 4000);
+    QTRY_VERIFY(view->findChild<QLabel *>(u"outcomeLabel"_s)->text().startsWith(u"1 connection closed in"_s));
+    QCOMPARE(ours->state(), QAbstractSocket::ConnectedState);
+    QTRY_COMPARE(users->indexOfUser(theirKey).siblingAtColumn(UsersModel::Connections).data().toInt(), 0);
+    QCOMPARE(users->indexOfUser(u"alice"_s).siblingAtColumn(UsersModel::Connections).data().toInt(), 1);
+
+    // They are not in our directory: the Users tab has nothing to edit for them.
+    m_window->showTab(MainWindow::UsersTab);
+    auto *adminTable = m_window->usersAdminView()->table();
+    const auto found = adminTable->model()->match(adminTable->model()->index(0, 0), UsersModel::UsernameRole, theirKey,
+                                                  1, Qt::MatchExactly);
+    QCOMPARE(found.size(), 1);
+    adminTable->setCurrentIndex(found.first());
+    QVERIFY(!m_window->findChild<QPushButton *>(u"toggleUserButton"_s)->isEnabled());
+    QVERIFY(!m_window->findChild<QPushButton *>(u"resetPasswordButton"_s)->isEnabled());
 }
 
 void TestConsole::policyEditsAreCheckedAndApplied()

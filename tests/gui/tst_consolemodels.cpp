@@ -23,14 +23,21 @@ private Q_SLOTS:
     void sessionTreeGrowsInPlaceAndKeepsEndedRows();
     void closedConnectionsAreForgottenLater();
     void crossedSnapshotAndChangesCountOnce();
+    void ourAliceAndAnExternalAliceAreTwoUsers();
     void auditModelIsBoundedAndFilters();
     void countdownColoursAndText();
 
 private:
     static User user(const QString &name);
     static SessionRecord session(const QString &id, const QString &name, const QString &device);
+    /// A connection of our user `name`.
     static ConnectionInfo connection(quint64 id, const QString &name, const QString &device, const QString &session);
+    static ConnectionInfo connection(quint64 id, const UserKey &user, const QString &device, const QString &session);
 };
+
+namespace {
+const UserKey theirAlice { u"https://idp.example"_s, u"alice"_s };
+} // namespace
 
 User TestConsoleModels::user(const QString &name)
 {
@@ -57,9 +64,15 @@ SessionRecord TestConsoleModels::session(const QString &id, const QString &name,
 ConnectionInfo TestConsoleModels::connection(quint64 id, const QString &name, const QString &device,
                                              const QString &session)
 {
+    return connection(id, UserKey::local(name), device, session);
+}
+
+ConnectionInfo TestConsoleModels::connection(quint64 id, const UserKey &user, const QString &device,
+                                             const QString &session)
+{
     ConnectionInfo info;
     info.id = id;
-    info.username = name;
+    info.user = user;
     info.deviceId = device;
     info.sessionId = session;
     info.connectedAtMs = QDateTime::currentMSecsSinceEpoch();
@@ -110,10 +123,12 @@ void TestConsoleModels::usersModelCountsLiveConnections()
     QCOMPARE(state.totalLiveConnections(), 1);
 
     // A user known only from a trusted external issuer's token shows up too.
-    state.applyConnections({ connection(3, u"svc-build"_s, u"ci"_s, u"ext-1"_s) }, {});
+    const UserKey build { u"https://ci.example"_s, u"svc-build"_s };
+    state.applyConnections({ connection(3, build, u"ci"_s, {}) }, {});
     QCOMPARE(model.rowCount(), 4);
-    QCOMPARE(cell(u"svc-build"_s, UsersModel::Roles).toString(), u"external"_s);
-    QCOMPARE(cell(u"svc-build"_s, UsersModel::State).toString(), u"online"_s);
+    QCOMPARE(cell(build.toString(), UsersModel::Username).toString(), u"svc-build @ https://ci.example"_s);
+    QCOMPARE(cell(build.toString(), UsersModel::Roles).toString(), u"external"_s);
+    QCOMPARE(cell(build.toString(), UsersModel::State).toString(), u"online"_s);
 }
 
 void TestConsoleModels::sessionTreeGrowsInPlaceAndKeepsEndedRows()
@@ -217,6 +232,66 @@ void TestConsoleModels::crossedSnapshotAndChangesCountOnce()
     unknown.closedAtMs = 5;
     state.applyConnections({}, { unknown }); // closed before we saw it opened
     QCOMPARE(state.totalLiveConnections(), 1);
+}
+
+void TestConsoleModels::ourAliceAndAnExternalAliceAreTwoUsers()
+{
+    LiveState state;
+    UsersModel users(state);
+    SessionTreeModel tree(state);
+    QAbstractItemModelTester usersTester(&users, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester treeTester(&tree, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    ConsoleSnapshot snapshot;
+    snapshot.users = { user(u"alice"_s) };
+    snapshot.sessions = { session(u"s1"_s, u"alice"_s, u"laptop"_s) };
+    state.applySnapshot(snapshot);
+    tree.setUser(theirAlice.toString());
+    // Both at once, in one burst, with the same device name: still two users.
+    state.applyConnections({ connection(1, u"alice"_s, u"laptop"_s, u"s1"_s),
+                             connection(2, theirAlice, u"laptop"_s, {}), connection(3, theirAlice, u"phone"_s, {}) },
+                           {});
+
+    QCOMPARE(users.rowCount(), 2);
+    const QModelIndex ours = users.indexOfUser(u"alice"_s);
+    const QModelIndex theirs = users.indexOfUser(theirAlice.toString());
+    QVERIFY(ours.isValid() && theirs.isValid() && ours.row() != theirs.row());
+    QCOMPARE(ours.data().toString(), u"alice"_s);
+    QCOMPARE(theirs.data().toString(), u"alice @ https://idp.example"_s);
+    QCOMPARE(ours.data(UsersModel::IssuerRole).toString(), QString());
+    QCOMPARE(theirs.data(UsersModel::IssuerRole).toString(), u"https://idp.example"_s);
+    QCOMPARE(ours.siblingAtColumn(UsersModel::Connections).data().toInt(), 1);
+    QCOMPARE(theirs.siblingAtColumn(UsersModel::Connections).data().toInt(), 2);
+    QCOMPARE(ours.siblingAtColumn(UsersModel::Devices).data().toInt(), 1);
+    QCOMPARE(theirs.siblingAtColumn(UsersModel::Devices).data().toInt(), 2);
+    QCOMPARE(theirs.siblingAtColumn(UsersModel::Roles).data().toString(), u"external"_s);
+    QCOMPARE(ours.siblingAtColumn(UsersModel::Roles).data().toString(), u"user"_s);
+    QVERIFY(theirs.data(Qt::ToolTipRole).toString().contains(u"https://idp.example"_s));
+
+    // Their tree holds their two connections, none of ours, and none of our sessions.
+    QCOMPARE(tree.rowCount(), 1);
+    QCOMPARE(tree.index(0, 0).data().toString(), u"alice @ https://idp.example"_s);
+    QVERIFY(!tree.indexOfConnection(1).isValid());
+    QVERIFY(tree.indexOfConnection(2).isValid());
+    QVERIFY(tree.indexOfConnection(3).isValid());
+    QVERIFY(!tree.indexOfSession(u"s1"_s).isValid());
+    QCOMPARE(tree.index(0, SessionTreeModel::State).data().toString(), u"2 live connections"_s);
+
+    // Ours holds ours only.
+    tree.setUser(u"alice"_s);
+    QCOMPARE(tree.index(0, 0).data().toString(), u"alice"_s);
+    QVERIFY(tree.indexOfConnection(1).isValid());
+    QVERIFY(!tree.indexOfConnection(2).isValid());
+    QVERIFY(tree.indexOfSession(u"s1"_s).isValid());
+    QCOMPARE(tree.index(0, SessionTreeModel::State).data().toString(), u"1 live connection"_s);
+
+    // A close of theirs is counted against theirs alone.
+    auto closed = connection(2, theirAlice, u"laptop"_s, {});
+    closed.closeCode = 4000;
+    closed.closedAtMs = QDateTime::currentMSecsSinceEpoch();
+    state.applyConnections({}, { closed });
+    QCOMPARE(state.liveConnectionCount(u"alice"_s), 1);
+    QCOMPARE(state.liveConnectionCount(theirAlice.toString()), 1);
+    QCOMPARE(state.connectionsOf(u"alice"_s), QList<quint64> { 1 });
 }
 
 void TestConsoleModels::auditModelIsBoundedAndFilters()

@@ -394,8 +394,9 @@ void TestGatehoused::serveAcceptsOurTokensAndATrustedIssuers()
     QVERIFY(welcomed.first().first().toString().contains(u"\"welcome\""_s));
     socket.close();
 
-    // "Revoke everything issued before now" reaches an external issuer's tokens too: the live
-    // connection closes with 4003 and the same token is refused at the next handshake.
+    // "Revoke everything issued before now" reaches an external issuer's user too, named with
+    // its issuer: the live connection closes with 4003 and the same token is refused at the
+    // next handshake.
     const QByteArray bobsToken = legacyToken(600);
     const auto openAs = [&](QWebSocket &client, const QByteArray &token) {
         client.open(QUrl(u"ws://127.0.0.1:%1/ws?access_token=%2"_s.arg(port).arg(QString::fromLatin1(token))));
@@ -405,7 +406,8 @@ void TestGatehoused::serveAcceptsOurTokensAndATrustedIssuers()
     openAs(bob, bobsToken);
     QTRY_COMPARE_WITH_TIMEOUT(bobWelcomed.count(), 1, 10000);
     const QByteArray adminToken = run({ u"admin-token"_s, u"show"_s }).out.trimmed().toLatin1();
-    QNetworkRequest revoke(QUrl(u"http://127.0.0.1:%1/admin/users/bob/revoke-before"_s.arg(port)));
+    QNetworkRequest revoke(
+        QUrl(u"http://127.0.0.1:%1/admin/users/bob/revoke-before?issuer=https%3A%2F%2Flegacy.example"_s.arg(port)));
     revoke.setRawHeader("Authorization", "Bearer " + adminToken);
     std::unique_ptr<QNetworkReply> revoked(network.post(revoke, QByteArray()));
     QTRY_VERIFY_WITH_TIMEOUT(revoked->isFinished(), 10000);

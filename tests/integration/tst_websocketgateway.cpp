@@ -635,7 +635,7 @@ void TestWebSocketGateway::facadeReportsConnections()
         }
         return ConnectionInfo {};
     };
-    QTRY_COMPARE_WITH_TIMEOUT(openedFor(u"facade"_s).username, u"bob"_s, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(openedFor(u"facade"_s).user, UserKey::local(u"bob"_s), 5000);
     const ConnectionInfo opened = openedFor(u"facade"_s);
     QCOMPARE(opened.remoteAddress, u"127.0.0.1"_s);
     QVERIFY(opened.accessExpiresAt > QDateTime::currentSecsSinceEpoch());

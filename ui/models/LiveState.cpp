@@ -30,7 +30,7 @@ void LiveState::applyConnectionsSnapshot(const QList<ConnectionInfo> &connection
     m_connections = std::move(closed);
     m_connectionsByUser.clear();
     for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it)
-        m_connectionsByUser.insert(it->username, it.key());
+        m_connectionsByUser.insert(it->user.toString(), it.key());
     m_liveByUser.clear();
     m_liveTotal = 0;
     for (const auto &connection : connections)
@@ -67,16 +67,17 @@ void LiveState::applyConnections(const QList<ConnectionInfo> &opened, const QLis
     QSet<QString> touched;
     QList<QString> added;
     for (const auto &connection : opened) {
-        if (!m_users.contains(connection.username)) {
+        const QString key = connection.user.toString();
+        if (!m_users.contains(key)) {
             // A token from a trusted external issuer: a user the directory does not know.
             User external;
-            external.username = connection.username;
-            external.displayName = tr("(external issuer)");
+            external.username = key;
+            external.displayName = connection.user.displayName();
             external.roles = { tr("external") };
             storeUser(external, &added);
         }
         storeOpened(connection);
-        touched.insert(connection.username);
+        touched.insert(key);
     }
     if (!added.isEmpty())
         Q_EMIT usersAdded(added);
@@ -85,7 +86,7 @@ void LiveState::applyConnections(const QList<ConnectionInfo> &opened, const QLis
     for (const auto &connection : closed) {
         if (storeClosed(connection)) {
             reallyClosed.append(connection);
-            touched.insert(connection.username);
+            touched.insert(connection.user.toString());
         }
     }
     Q_EMIT connectionsUpdated(opened, reallyClosed);
@@ -109,7 +110,7 @@ void LiveState::prune(qint64 nowMs)
             break;
         if (it != m_connections.cend()) {
             forgotten.append(*it);
-            m_connectionsByUser.remove(it->username, it->id);
+            m_connectionsByUser.remove(it->user.toString(), it->id);
             m_connections.erase(it);
         }
         m_closedOrder.removeFirst();
@@ -204,9 +205,10 @@ void LiveState::storeOpened(const ConnectionInfo &connection)
             m_connections.insert(connection.id, connection);
         return;
     }
-    m_connectionsByUser.insert(connection.username, connection.id);
+    const QString key = connection.user.toString();
+    m_connectionsByUser.insert(key, connection.id);
     m_connections.insert(connection.id, connection);
-    ++m_liveByUser[connection.username];
+    ++m_liveByUser[key];
     ++m_liveTotal;
 }
 
@@ -218,8 +220,9 @@ bool LiveState::storeClosed(const ConnectionInfo &connection)
     *it = connection;
     if (it->closedAtMs == 0)
         it->closedAtMs = QDateTime::currentMSecsSinceEpoch();
-    if (--m_liveByUser[connection.username] <= 0)
-        m_liveByUser.remove(connection.username);
+    const QString key = connection.user.toString();
+    if (--m_liveByUser[key] <= 0)
+        m_liveByUser.remove(key);
     --m_liveTotal;
     m_closedOrder.append(connection.id);
     return true;

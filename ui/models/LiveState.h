@@ -14,6 +14,8 @@
 /// coalesced change signals. Models read it; it tells them which users each change touched,
 /// so that a burst of hundreds of connections costs a handful of row updates.
 /// Closed connections and ended sessions stay visible for a while instead of vanishing.
+/// Users are keyed by UserKey::toString(): our users by their username, an external issuer's
+/// by "<issuer>#<subject>", so that our alice and theirs are two users here too.
 class LiveState final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(LiveState)
@@ -30,6 +32,7 @@ public:
     /// Forgets closed connections older than `keepClosedMs` (and the oldest beyond a cap).
     void prune(qint64 nowMs);
 
+    /// User keys (UserKey::toString()), in the order they became known.
     const QList<QString> &usernames() const { return m_usernames; }
     const User *user(const QString &username) const;
     const SessionRecord *session(const QString &id) const;

@@ -2,6 +2,7 @@
 
 #include "models/Numerus.h"
 
+#include "UserKey.h"
 #include "models/LiveState.h"
 
 #include <QDateTime>
@@ -191,14 +192,14 @@ void SessionTreeModel::handleConnections(const QList<ConnectionInfo> &opened, co
     if (m_username.isEmpty())
         return;
     for (const auto &connection : opened) {
-        if (connection.username != m_username || m_connections.contains(connection.id))
+        if (connection.user.toString() != m_username || m_connections.contains(connection.id))
             continue;
         Node *session = m_sessions.value(connection.sessionId);
         if (!session) {
             // A token from an external issuer, or the session's record is still on its way.
             SessionRecord placeholder;
             placeholder.id = connection.sessionId;
-            placeholder.username = connection.username;
+            placeholder.username = m_username;
             placeholder.deviceId = connection.deviceId;
             handleSessions({ placeholder });
             session = m_sessions.value(connection.sessionId);
@@ -281,7 +282,7 @@ QVariant SessionTreeModel::data(const QModelIndex &index, int role) const
     switch (node->kind) {
     case Kind::User: {
         if (role == Qt::DisplayRole && index.column() == Name)
-            return node->key;
+            return UserKey::fromString(node->key).displayName();
         if (role == Qt::DisplayRole && index.column() == State)
             return numerus(tr("%n live connection(s)", nullptr, m_state.liveConnectionCount(m_username)),
                            m_state.liveConnectionCount(m_username));

@@ -38,8 +38,8 @@ public:
     enum class Kind { User, Device, Session, Connection };
     enum Role {
         KindRole = Qt::UserRole + 1, ///< Kind, as int
-        KeyRole, ///< username, device id, session id or connection id
-        UsernameRole,
+        KeyRole, ///< user key, device id, session id or connection id
+        UsernameRole, ///< the user's key (UserKey::toString()): the username for ours
         DeviceRole,
         SessionIdRole,
         ConnectionIdRole,
@@ -51,7 +51,7 @@ public:
     explicit SessionTreeModel(const LiveState &state, QObject *parent = nullptr);
     ~SessionTreeModel() override;
 
-    /// Shows `username`'s tree (an empty name shows nothing).
+    /// Shows the tree of the user with this key (UserKey::toString(); empty shows nothing).
     void setUser(const QString &username);
     QString user() const { return m_username; }
 

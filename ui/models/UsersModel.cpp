@@ -2,6 +2,7 @@
 
 #include "models/Numerus.h"
 
+#include "UserKey.h"
 #include "models/LiveState.h"
 
 #include <QDateTime>
@@ -36,10 +37,15 @@ QVariant UsersModel::data(const QModelIndex &index, int role) const
     if (!user)
         return {};
     const int connections = m_state.liveConnectionCount(username);
+    const UserKey key = UserKey::fromString(username);
     if (role == UsernameRole)
         return username;
+    if (role == IssuerRole)
+        return key.issuer;
     if (role == EnabledRole)
         return user->enabled;
+    if (role == Qt::ToolTipRole && index.column() == Username && !key.isLocal())
+        return tr("%1 as named by the trusted issuer %2: not one of this server's users").arg(key.subject, key.issuer);
     if (role == Qt::ToolTipRole && index.column() == State)
         return user->enabled ? numerus(tr("%n live connection(s)", nullptr, connections), connections)
                              : tr("Disabled: cannot log in");
@@ -47,7 +53,7 @@ QVariant UsersModel::data(const QModelIndex &index, int role) const
         const bool sorting = role == SortRole;
         switch (Column(index.column())) {
         case Username:
-            return username;
+            return key.displayName();
         case DisplayName:
             return user->displayName;
         case State:

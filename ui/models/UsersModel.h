@@ -6,7 +6,8 @@
 class LiveState;
 
 /// Every known user, one row each, with online state, devices, live connections, last
-/// activity and roles. Rows are only ever appended; a burst of changes touches rows, it
+/// activity and roles. An external issuer's user is a row of its own, shown as
+/// "alice @ https://idp.example". Rows are only ever appended; a burst of changes touches rows, it
 /// never resets the model. Sort and filter through a QSortFilterProxyModel (SortRole).
 class UsersModel final : public QAbstractTableModel {
     Q_OBJECT
@@ -15,9 +16,10 @@ class UsersModel final : public QAbstractTableModel {
 public:
     enum Column { Username, State, Devices, Connections, LastActivity, Roles, DisplayName, ColumnCount };
     enum Role {
-        UsernameRole = Qt::UserRole + 1,
+        UsernameRole = Qt::UserRole + 1, ///< the user's key (UserKey::toString()): the username for ours
         SortRole, ///< numbers as numbers, so that 10 sorts after 9
         EnabledRole,
+        IssuerRole, ///< the external issuer, or empty for our own users
     };
 
     explicit UsersModel(const LiveState &state, QObject *parent = nullptr);

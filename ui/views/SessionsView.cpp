@@ -3,6 +3,7 @@
 #include "models/Numerus.h"
 
 #include "SessionServer.h"
+#include "UserKey.h"
 #include "models/LiveState.h"
 #include "models/SessionTreeModel.h"
 #include "models/UsersModel.h"
@@ -194,14 +195,16 @@ QModelIndex SessionsView::currentTreeIndex() const
 void SessionsView::updateActions()
 {
     const bool user = !m_treeModel->user().isEmpty();
+    const UserKey key = UserKey::fromString(m_treeModel->user());
     const QModelIndex current = currentTreeIndex();
     const auto kind = current.isValid() ? Kind(current.data(SessionTreeModel::KindRole).toInt()) : Kind::User;
     m_disconnect->setEnabled(user);
-    m_revokeSession->setEnabled(user && (kind == Kind::Session || kind == Kind::Connection));
-    m_revokeUser->setEnabled(user);
+    // An external issuer's user has no sessions here: only its tokens can be cut off.
+    m_revokeSession->setEnabled(user && key.isLocal() && (kind == Kind::Session || kind == Kind::Connection));
+    m_revokeUser->setEnabled(user && key.isLocal());
     m_revokeBefore->setEnabled(user);
     m_broadcast->setEnabled(user);
-    QString what = tr("all of %1's connections").arg(m_treeModel->user());
+    QString what = tr("all of %1's connections").arg(key.displayName());
     if (kind == Kind::Connection)
         what = tr("connection %1").arg(current.data(SessionTreeModel::ConnectionIdRole).toULongLong());
     else if (kind == Kind::Device || kind == Kind::Session)
@@ -232,9 +235,9 @@ void SessionsView::report(const AdminOutcome &result)
 
 void SessionsView::disconnectSelected()
 {
-    const QString user = m_treeModel->user();
-    if (user.isEmpty())
+    if (m_treeModel->user().isEmpty())
         return;
+    const UserKey user = UserKey::fromString(m_treeModel->user());
     const QModelIndex current = currentTreeIndex();
     const auto kind = current.isValid() ? Kind(current.data(SessionTreeModel::KindRole).toInt()) : Kind::User;
     const QString what = m_disconnect->text().remove(u'&');
@@ -264,42 +267,45 @@ void SessionsView::revokeSelectedSession()
     confirmThen(this, tr("Revoke session?"),
                 tr("Revoke session %1 of %2 on %3? Its refresh tokens die, its access tokens are refused and "
                    "its connections close with 4003: the device must log in again.")
-                    .arg(sessionId.left(8), m_treeModel->user(), current.data(SessionTreeModel::DeviceRole).toString()),
+                    .arg(sessionId.left(8), UserKey::fromString(m_treeModel->user()).displayName(),
+                         current.data(SessionTreeModel::DeviceRole).toString()),
                 tr("Revoke"),
                 [this, sessionId] { m_server.revokeSession(sessionId, this, [this](const auto &o) { report(o); }); });
 }
 
 void SessionsView::revokeSelectedUser()
 {
-    const QString user = m_treeModel->user();
-    if (user.isEmpty())
+    if (m_treeModel->user().isEmpty())
         return;
+    const UserKey user = UserKey::fromString(m_treeModel->user());
     confirmThen(this, tr("Log out everywhere?"),
-                tr("Revoke every session of %1 on every device (single logout)?").arg(user), tr("Log out everywhere"),
+                tr("Revoke every session of %1 on every device (single logout)?").arg(user.displayName()),
+                tr("Log out everywhere"),
                 [this, user] { m_server.revokeUser(user, this, [this](const auto &o) { report(o); }); });
 }
 
 void SessionsView::revokeSelectedBefore()
 {
-    const QString user = m_treeModel->user();
-    if (user.isEmpty())
+    if (m_treeModel->user().isEmpty())
         return;
+    const UserKey user = UserKey::fromString(m_treeModel->user());
     confirmThen(this, tr("Revoke tokens issued before now?"),
                 tr("Refuse every token issued to %1 before this moment? Sessions that refresh afterwards carry on "
                    "with new tokens only if their refresh token was also issued later.")
-                    .arg(user),
+                    .arg(user.displayName()),
                 tr("Revoke"),
                 [this, user] { m_server.revokeIssuedBefore(user, this, [this](const auto &o) { report(o); }); });
 }
 
-void SessionsView::broadcastMessage(const QString &user)
+void SessionsView::broadcastMessage(const QString &key)
 {
+    const UserKey user = UserKey::fromString(key);
     auto *dialog = new QInputDialog(this);
     dialog->setObjectName(u"broadcastDialog"_s);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowTitle(tr("Broadcast"));
     dialog->setLabelText(user.isEmpty() ? tr("Message to every live connection:")
-                                        : tr("Message to %1's live connections:").arg(user));
+                                        : tr("Message to %1's live connections:").arg(user.displayName()));
     connect(dialog, &QInputDialog::textValueSelected, this, [this, user](const QString &text) {
         if (text.isEmpty())
             return;

@@ -45,7 +45,8 @@ private:
     void revokeSelectedSession();
     void revokeSelectedUser();
     void revokeSelectedBefore();
-    void broadcastMessage(const QString &username);
+    /// To the user with this key (UserKey::toString()), or to everyone when it is empty.
+    void broadcastMessage(const QString &key);
     void report(const AdminOutcome &outcome);
     QModelIndex currentTreeIndex() const;
 

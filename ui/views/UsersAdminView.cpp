@@ -72,7 +72,8 @@ QString UsersAdminView::currentUser() const
 void UsersAdminView::updateButtons()
 {
     const QModelIndex current = m_table->currentIndex();
-    const bool any = current.isValid();
+    // An external issuer's user is not in the directory: there is nothing to edit here.
+    const bool any = current.isValid() && current.data(UsersModel::IssuerRole).toString().isEmpty();
     const bool enabled = current.data(UsersModel::EnabledRole).toBool();
     m_enable->setEnabled(any);
     m_enable->setText(any && !enabled ? tr("&Enable") : tr("&Disable"));

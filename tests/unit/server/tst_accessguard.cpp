@@ -1,5 +1,6 @@
 // The hot-path answers every handshake relies on: the AccessGuard (is this token still
-// honoured?) and the ConnectionCensus (is there room?), including from several threads.
+// honoured?) and the ConnectionCensus (is there room?), including from several threads, each
+// keyed by the user as issuer and subject.
 #include "sessions/AccessGuard.h"
 #include "ws/ConnectionCensus.h"
 
@@ -23,6 +24,18 @@ AccessClaims localClaims(const QString &session, qint64 issuedAt = 1000, const Q
     claims.local = true;
     return claims;
 }
+
+/// "alice" at a trusted external issuer: no session, maybe no `iat`.
+AccessClaims externalClaims(qint64 issuedAt = 1000, const QString &jti = u"j1"_s)
+{
+    AccessClaims claims = localClaims({}, issuedAt, jti);
+    claims.issuer = u"https://idp.example"_s;
+    claims.local = false;
+    return claims;
+}
+
+const UserKey ourAlice = UserKey::local(u"alice"_s);
+const UserKey theirAlice { u"https://idp.example"_s, u"alice"_s };
 } // namespace
 
 class TestAccessGuard final : public QObject {
@@ -49,8 +62,8 @@ private Q_SLOTS:
         QCOMPARE(guard.check(localClaims(u"s2"_s, 1000, u"j-revoked"_s), 1500), SessionError::SessionRevoked);
 
         // The cut-off covers tokens issued in the same second, and not later ones.
-        guard.revokedBefore(u"alice"_s, 1200);
-        guard.revokedBefore(u"alice"_s, 1100); // never moves back
+        guard.revokedBefore(ourAlice, 1200);
+        guard.revokedBefore(ourAlice, 1100); // never moves back
         QCOMPARE(guard.check(localClaims(u"s2"_s, 1200, u"j2"_s), 1500), SessionError::SessionRevoked);
         QCOMPARE(guard.check(localClaims(u"s2"_s, 1201, u"j3"_s), 1500), std::nullopt);
     }
@@ -58,11 +71,40 @@ private Q_SLOTS:
     void externalTokensNeedNoSessionButHonourCutoffs()
     {
         AccessGuard guard;
-        AccessClaims external = localClaims({});
-        external.local = false;
-        QCOMPARE(guard.check(external, 1500), std::nullopt);
-        guard.revokedBefore(u"alice"_s, 1000);
-        QCOMPARE(guard.check(external, 1500), SessionError::SessionRevoked);
+        guard.reset({ { u"s1"_s, { 5000, false } } }, {}, {});
+        QCOMPARE(guard.check(externalClaims(), 1500), std::nullopt);
+        guard.revokedBefore(theirAlice, 1000);
+        QCOMPARE(guard.check(externalClaims(1000), 1500), SessionError::SessionRevoked);
+        QCOMPARE(guard.check(externalClaims(1001), 1500), std::nullopt);
+        // Without `iat` a token cannot show that it came after the cut-off.
+        QCOMPARE(guard.check(externalClaims(0), 1500), SessionError::SessionRevoked);
+    }
+
+    void cutoffsBelongToOneIssuersUser()
+    {
+        AccessGuard guard;
+        guard.reset({ { u"s1"_s, { 5000, false } } }, {}, {});
+        guard.revokedBefore(ourAlice, 1200);
+        QCOMPARE(guard.check(localClaims(u"s1"_s, 1100), 1500), SessionError::SessionRevoked);
+        QCOMPARE(guard.check(externalClaims(1100), 1500), std::nullopt);
+
+        AccessGuard other;
+        other.reset({ { u"s1"_s, { 5000, false } } }, {}, { { theirAlice, 1200 } });
+        QCOMPARE(other.check(externalClaims(1100), 1500), SessionError::SessionRevoked);
+        QCOMPARE(other.check(localClaims(u"s1"_s, 1100), 1500), std::nullopt);
+        AccessClaims otherIssuer = externalClaims(1100);
+        otherIssuer.issuer = u"https://other.example"_s;
+        QCOMPARE(other.check(otherIssuer, 1500), std::nullopt);
+    }
+
+    void revokedJwtIdsAreOursOnly()
+    {
+        // Only our tokens are revoked by `jti`; another issuer choosing the same `jti` is neither
+        // refused by it nor able to make ours refused.
+        AccessGuard guard;
+        guard.reset({ { u"s1"_s, { 5000, false } } }, { { u"j-revoked"_s, 1900 } }, {});
+        QCOMPARE(guard.check(localClaims(u"s1"_s, 1000, u"j-revoked"_s), 1500), SessionError::SessionRevoked);
+        QCOMPARE(guard.check(externalClaims(1000, u"j-revoked"_s), 1500), std::nullopt);
     }
 
     void unknownSessionsAskTheLoaderOnce()
@@ -99,7 +141,7 @@ private Q_SLOTS:
         for (int t = 0; t < 4; ++t) {
             threads.emplace_back([&, t] {
                 for (int i = 0; i < 100; ++i) {
-                    if (!census.reserve(u"user-%1"_s.arg((t * 100 + i) % 7)))
+                    if (!census.reserve(UserKey::local(u"user-%1"_s.arg((t * 100 + i) % 7))))
                         ++admitted;
                 }
             });
@@ -109,17 +151,63 @@ private Q_SLOTS:
         QCOMPARE(admitted.load(), 50);
         QCOMPARE(census.count(), 50);
         for (int u = 0; u < 7; ++u)
-            QVERIFY(census.countForUser(u"user-%1"_s.arg(u)) <= 10);
-        QCOMPARE(census.reserve(u"newcomer"_s), ConnectionCensus::Refusal::TooMany);
+            QVERIFY(census.countForUser(UserKey::local(u"user-%1"_s.arg(u))) <= 10);
+        QCOMPARE(census.reserve(UserKey::local(u"newcomer"_s)), ConnectionCensus::Refusal::TooMany);
 
+        const UserKey bob = UserKey::local(u"bob"_s);
         ConnectionCensus small(100, 2);
-        QCOMPARE(small.reserve(u"bob"_s), std::nullopt);
-        QCOMPARE(small.reserve(u"bob"_s), std::nullopt);
-        QCOMPARE(small.reserve(u"bob"_s), ConnectionCensus::Refusal::TooManyForUser);
-        small.release(u"bob"_s);
-        QCOMPARE(small.countForUser(u"bob"_s), 1);
-        QCOMPARE(small.reserve(u"bob"_s), std::nullopt);
+        QCOMPARE(small.reserve(bob), std::nullopt);
+        QCOMPARE(small.reserve(bob), std::nullopt);
+        QCOMPARE(small.reserve(bob), ConnectionCensus::Refusal::TooManyForUser);
+        small.release(bob);
+        QCOMPARE(small.countForUser(bob), 1);
+        QCOMPARE(small.reserve(bob), std::nullopt);
         QVERIFY(small.nextId() != small.nextId());
+    }
+
+    void censusCountsEachIssuersUserApart()
+    {
+        ConnectionCensus census(100, 2);
+        for (int i = 0; i < 2; ++i) {
+            QCOMPARE(census.reserve(ourAlice), std::nullopt);
+            QCOMPARE(census.reserve(theirAlice), std::nullopt);
+        }
+        QCOMPARE(census.reserve(ourAlice), ConnectionCensus::Refusal::TooManyForUser);
+        QCOMPARE(census.reserve(theirAlice), ConnectionCensus::Refusal::TooManyForUser);
+        census.release(theirAlice);
+        QCOMPARE(census.countForUser(ourAlice), 2);
+        QCOMPARE(census.countForUser(theirAlice), 1);
+        QCOMPARE(census.count(), 3);
+    }
+
+    void userKeysNeverMeetOurUsernames_data()
+    {
+        QTest::addColumn<UserKey>("key");
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("display");
+        QTest::newRow("our user is the username") << ourAlice << u"alice"_s << u"alice"_s;
+        QTest::newRow("external user is issuer # subject")
+            << theirAlice << u"https://idp.example#alice"_s << u"alice @ https://idp.example"_s;
+        QTest::newRow("subject holding # and % is kept whole")
+            << UserKey { u"legacy"_s, u"a#b%23c"_s } << u"legacy#a#b%23c"_s << u"a#b%23c @ legacy"_s;
+        QTest::newRow("issuer holding # and % is escaped")
+            << UserKey { u"https://idp.example/x#y%23"_s, u"bob"_s } << u"https://idp.example/x%23y%2523#bob"_s
+            << u"bob @ https://idp.example/x#y%23"_s;
+        QTest::newRow("issuer that is a plain word cannot pass for a username")
+            << UserKey { u"alice"_s, u"example.com"_s } << u"alice#example.com"_s << u"example.com @ alice"_s;
+    }
+
+    void userKeysNeverMeetOurUsernames()
+    {
+        QFETCH(UserKey, key);
+        QFETCH(QString, text);
+        QFETCH(QString, display);
+        QCOMPARE(key.toString(), text);
+        QCOMPARE(key.displayName(), display);
+        QCOMPARE(UserKey::fromString(text), key);
+        QCOMPARE(UserKey::fromString(text).isLocal(), key.isLocal());
+        QVERIFY(key.isLocal() || key.toString().contains(u'#')); // '#' is never in a username
+        QVERIFY(key.isLocal() || key != UserKey::local(key.subject));
     }
 };
 

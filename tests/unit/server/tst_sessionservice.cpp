@@ -348,7 +348,7 @@ void TestSessionService::revokeIssuedBeforeRefusesOlderTokensOnly()
 {
     const auto before = loginAlice();
     m_clock.advance(5s);
-    m_sessions->revokeIssuedBefore(u"alice"_s, u"admin:root"_s);
+    m_sessions->revokeIssuedBefore(UserKey::local(u"alice"_s), u"admin:root"_s);
     QCOMPARE(m_sessions->checkAccess(claimsOf(before.accessToken)), SessionError::SessionRevoked);
     QCOMPARE(m_sessions->refresh(before.refreshToken, client).error(), SessionError::SessionRevoked);
     m_clock.advance(1s);

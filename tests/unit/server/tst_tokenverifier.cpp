@@ -16,6 +16,8 @@ constexpr qint64 now = 1'800'000'000;
 const auto localIssuer = u"https://gatehouse.test"_s;
 const auto externalIssuer = u"https://auth.example"_s;
 constexpr int accepted = -1;
+constexpr qint64 maximumLifetime = 3600; ///< max_access_token_ttl for these tests
+constexpr qint64 year9999 = 253402300799; ///< 9999-12-31T23:59:59Z, the largest NumericDate read
 
 QByteArray json(const QJsonObject &object)
 {
@@ -97,7 +99,7 @@ void TestTokenVerifier::initTestCase()
         = KeySet::build({ *JsonWebKey::fromJwk(m_edKey->publicJwk()), *JsonWebKey::fromJwk(m_esKey->publicJwk()) },
                         IssuerPolicy { localIssuer, u"gatehouse"_s, u"at+jwt"_s, true }, { hsIssuer, rsIssuer });
     QVERIFY(keys.ok());
-    m_verifier.emplace(*keys, TokenVerifier::Options { 30s, 8 * 1024 });
+    m_verifier.emplace(*keys, TokenVerifier::Options { 30s, 8 * 1024, std::chrono::seconds(maximumLifetime) });
 }
 
 QByteArray TestTokenVerifier::local(const QJsonObject &claims, const QJsonObject &header) const
@@ -135,6 +137,12 @@ void TestTokenVerifier::verify_data()
         << local(with(localClaims(), "exp"_L1, now - 29)) << accepted;
     QTest::newRow("nbf within the clock skew accepted") << local(with(localClaims(), "nbf"_L1, now + 30)) << accepted;
     QTest::newRow("fractional NumericDate accepted") << local(with(localClaims(), "exp"_L1, now + 10.5)) << accepted;
+    QTest::newRow("external token living exactly max_access_token_ttl accepted")
+        << external(with(with(externalClaims(), "iat"_L1, now - 10), "exp"_L1, now - 10 + maximumLifetime)) << accepted;
+    QTest::newRow("external token without iat ending within max_access_token_ttl plus skew accepted")
+        << external(with(externalClaims(), "exp"_L1, now + maximumLifetime + 30)) << accepted;
+    QTest::newRow("our own token longer than max_access_token_ttl accepted (its lifetime is ours to set)")
+        << local(with(localClaims(), "exp"_L1, now + 2 * maximumLifetime)) << accepted;
 
     QTest::newRow("expired token refused")
         << local(with(localClaims(), "exp"_L1, now - 31)) << int(TokenError::Expired);
@@ -144,6 +152,29 @@ void TestTokenVerifier::verify_data()
         << local(with(localClaims(), "nbf"_L1, now + 31)) << int(TokenError::NotYetValid);
     QTest::newRow("token issued in the future refused")
         << local(with(localClaims(), "iat"_L1, now + 31)) << int(TokenError::IssuedInFuture);
+    QTest::newRow("external token with exp in the year 9999 refused")
+        << external(with(with(externalClaims(), "iat"_L1, now), "exp"_L1, year9999))
+        << int(TokenError::LifetimeTooLong);
+    QTest::newRow("external token without iat and exp in the year 9999 refused")
+        << external(with(externalClaims(), "exp"_L1, year9999)) << int(TokenError::LifetimeTooLong);
+    QTest::newRow("external token without iat but with a recent nbf and exp in the year 9999 refused")
+        << external(with(with(externalClaims(), "nbf"_L1, now - 5), "exp"_L1, year9999))
+        << int(TokenError::LifetimeTooLong);
+    QTest::newRow("external token living one second past max_access_token_ttl refused")
+        << external(with(with(externalClaims(), "iat"_L1, now - 10), "exp"_L1, now - 9 + maximumLifetime))
+        << int(TokenError::LifetimeTooLong);
+    QTest::newRow("external token without iat ending past max_access_token_ttl plus skew refused")
+        << external(with(externalClaims(), "exp"_L1, now + maximumLifetime + 31)) << int(TokenError::LifetimeTooLong);
+    QTest::newRow("external token issued in 1970 and still valid refused")
+        << external(with(with(externalClaims(), "iat"_L1, 1), "exp"_L1, now + 300)) << int(TokenError::LifetimeTooLong);
+    QTest::newRow("external token whose fractional exp ends just past max_access_token_ttl refused")
+        << external(with(with(externalClaims(), "iat"_L1, now), "exp"_L1, now + maximumLifetime + 1.5))
+        << int(TokenError::LifetimeTooLong);
+    QTest::newRow("RS256 token of a trusted issuer with kid and exp in the year 9999 refused")
+        << CompactJws::sign({ { "typ"_L1, "at+jwt"_L1 } },
+                            json(with(with(externalClaims(), "iss"_L1, u"https://rsa.example"_s), "exp"_L1, year9999)),
+                            *m_rsaExternal)
+        << int(TokenError::LifetimeTooLong);
     QTest::newRow("wrong audience refused")
         << local(with(localClaims(), "aud"_L1, "other"_L1)) << int(TokenError::WrongAudience);
     QTest::newRow("empty audience array refused")
