@@ -117,7 +117,9 @@ void TestKeyStore::rotationKeepsTheOldKeyForVerification()
     QCOMPARE(infos[0].retiredAt, m_clock.nowSeconds());
     QCOMPARE(infos[0].verifyUntil, m_clock.nowSeconds() + grace.count());
     QVERIFY(infos[1].active);
-    const bool oldStillVerifies = std::any_of(store->verificationKeys().begin(), store->verificationKeys().end(),
+    // One list: begin() and end() of two temporaries would walk from one into the other.
+    const auto keys = store->verificationKeys();
+    const bool oldStillVerifies = std::any_of(keys.begin(), keys.end(),
                                               [&](const JsonWebKey &key) { return key.verify("token", oldSignature); });
     QVERIFY(oldStillVerifies);
     // The retired key's private half is no longer needed, so it is gone.
