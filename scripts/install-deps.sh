@@ -7,7 +7,7 @@ packages=(
     build-essential cmake ninja-build pkg-config git curl
     qt6-base-dev qt6-base-dev-tools qt6-websockets-dev qt6-charts-dev
     libqt6sql6-sqlite qtkeychain-qt6-dev libgl-dev
-    libssl-dev openssl libargon2-dev libhiredis-dev libsqlite3-dev
+    libssl-dev openssl libargon2-dev libhiredis-dev libsqlite3-dev sqlite3
     redis-server
     gnome-keyring dbus dbus-x11 libsecret-tools
     chromium

@@ -180,6 +180,15 @@ AdminOutcome AdminService::disconnectUser(const UserKey &who, const AdminActor &
                   actor, started);
 }
 
+void AdminService::markUnsaved(AdminOutcome &outcome, const Revocation &revocation)
+{
+    if (revocation.saved())
+        return;
+    outcome.unsaved = revocation.unsaved;
+    outcome.error
+        = u"in force, but not saved: %1; it is saved again every second until it is"_s.arg(revocation.unsaved);
+}
+
 AdminOutcome AdminService::revokeSession(const QString &sessionId, const AdminActor &actor)
 {
     const qint64 started = monotonicNs();
@@ -187,11 +196,12 @@ AdminOutcome AdminService::revokeSession(const QString &sessionId, const AdminAc
     // SessionService audits the revocation itself (session_revoked, with this actor).
     const auto revoked = m_parts.sessions->revokeSession(sessionId, actor.name, u"revoked_by_admin"_s,
                                                          ClientContext { actor.remoteAddress, {} });
-    auto outcome
-        = AdminOutcome::of(u"session_revoked"_s, int(revoked.size()), int(before - m_parts.connections->count()));
+    auto outcome = AdminOutcome::of(u"session_revoked"_s, int(revoked.sessionIds.size()),
+                                    int(before - m_parts.connections->count()));
     outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
-    if (revoked.isEmpty())
+    if (revoked.sessionIds.isEmpty())
         outcome.error = u"no live session %1"_s.arg(sessionId);
+    markUnsaved(outcome, revoked);
     return outcome;
 }
 
@@ -207,9 +217,10 @@ AdminOutcome AdminService::revokeUser(const UserKey &who, const AdminActor &acto
     }
     const auto before = m_parts.connections->countForUser(user);
     const auto revoked = m_parts.sessions->revokeUser(user.subject, {}, actor.name, u"single_logout"_s);
-    auto outcome = AdminOutcome::of(u"user_revoked"_s, int(revoked.size()),
+    auto outcome = AdminOutcome::of(u"user_revoked"_s, int(revoked.sessionIds.size()),
                                     int(before - m_parts.connections->countForUser(user)));
     outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
+    markUnsaved(outcome, revoked);
     return outcome;
 }
 
@@ -219,9 +230,10 @@ AdminOutcome AdminService::revokeIssuedBefore(const UserKey &who, const AdminAct
     const UserKey user = resolve(who);
     const auto before = m_parts.connections->countForUser(user);
     const auto revoked = m_parts.sessions->revokeIssuedBefore(user, actor.name);
-    auto outcome = AdminOutcome::of(u"tokens_revoked_before"_s, int(revoked.size()),
+    auto outcome = AdminOutcome::of(u"tokens_revoked_before"_s, int(revoked.sessionIds.size()),
                                     int(before - m_parts.connections->countForUser(user)));
     outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
+    markUnsaved(outcome, revoked);
     return outcome;
 }
 

@@ -32,6 +32,7 @@ class SessionService;
 class SessionStore;
 class UserDirectory;
 enum class UserError;
+struct Revocation;
 
 /// Who asks for an administrative action, as the audit log records it.
 struct AdminActor {
@@ -119,6 +120,7 @@ Q_SIGNALS:
     void statisticsSampled(const ServerStatistics &statistics);
 
 private:
+    static void markUnsaved(AdminOutcome &outcome, const Revocation &revocation);
     /// Our user as the directory spells it (usernames ignore case; tokens carry that spelling).
     UserKey resolve(const UserKey &user) const;
     AdminOutcome finish(AdminOutcome outcome, const QString &username, const QString &target, const AdminActor &actor,

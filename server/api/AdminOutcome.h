@@ -11,6 +11,9 @@ struct AdminOutcome {
     int closed = 0; ///< live connections closed by a revocation
     double elapsedMs = 0;
     QString error; ///< empty when the action was carried out
+    /// A revocation in force that the store could not save yet (why); it is saved again until
+    /// it is. Such an outcome is not acknowledged as done: error() says so too.
+    QString unsaved;
 
     static AdminOutcome of(QString action, int affected, int closed = 0)
     {

@@ -75,8 +75,10 @@ Result<AuditEvent, QString> AuditLog::append(AuditEvent event)
     if (event.type.isEmpty() || event.actor.isEmpty())
         return fail(u"an audit event needs a type and an actor"_s);
     auto db = m_database.connection();
-    if (!db.transaction())
-        return fail(db.lastError().text());
+    // The write lock first: reading the chain's head in a deferred transaction and writing
+    // after would fail at once if another process wrote meanwhile.
+    if (QSqlError error; !Database::beginWrite(db, &error))
+        return fail(Database::describe(error));
     QSqlQuery last(db);
     if (!last.exec(u"SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1"_s)) {
         db.rollback();

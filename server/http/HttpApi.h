@@ -23,6 +23,7 @@ class ConnectionHub;
 class SessionService;
 class UserDirectory;
 struct ClientContext;
+struct Revocation;
 
 /// The routes of the HTTP side, on the control thread. The gates on the I/O threads read and
 /// check each request (head, framing, body, deadlines) and bring it here complete, through
@@ -106,6 +107,8 @@ private:
     static ClientContext clientOf(const HttpRequest &request);
     static void writeError(HttpResponder &responder, int status, const QString &error, const QString &description);
     static void methodNotAllowed(HttpResponder &responder, const QByteArray &allowed);
+    /// 503 for a revocation in force that the store has not saved yet.
+    static void writeUnsaved(HttpResponder &responder, const Revocation &revocation, HttpResponder::HeaderList headers);
 
     Services m_services;
 };

@@ -216,6 +216,14 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
         QJsonObject body { { what, outcome.affected }, { "elapsed_ms"_L1, outcome.elapsedMs } };
         if (what == "revoked"_L1)
             body.insert("closed"_L1, outcome.closed);
+        if (!outcome.unsaved.isEmpty()) {
+            // Nothing is acknowledged that is not on disk: in force here, and said so.
+            body.insert("error"_L1, "storage_failed"_L1);
+            body.insert("error_description"_L1, outcome.error);
+            responder.write(QJsonDocument(body), { { "Retry-After", "1" } },
+                            HttpResponder::StatusCode::ServiceUnavailable);
+            return true;
+        }
         responder.write(QJsonDocument(body));
         return true;
     };
@@ -234,7 +242,7 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
         return respond(admin.revokeSession(path[1], actor), "revoked"_L1);
     if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "revoke"_L1) {
         const AdminOutcome outcome = admin.revokeUser(target, actor);
-        if (!outcome.ok())
+        if (!outcome.ok() && outcome.unsaved.isEmpty())
             return writeError(responder, 400, u"invalid_request"_s, outcome.error), true;
         return respond(outcome, "revoked"_L1);
     }

@@ -240,15 +240,28 @@ void HttpApi::handleLogout(const HttpRequest &request, HttpResponder &responder)
     if (!claims->local || claims->sessionId.isEmpty())
         return writeError(responder, 400, u"invalid_request"_s, u"this token has no session here to end"_s);
     // Revoked sessions close their WebSockets with 4003, as an admin's revocation does.
-    const QStringList revoked = everywhere
+    const Revocation revoked = everywhere
         ? m_services.sessions->revokeUser(claims->subject, {}, claims->subject, u"logout_everywhere"_s)
         : m_services.sessions->revokeSession(claims->sessionId, claims->subject, u"logout"_s, clientOf(request));
-    const QJsonObject body { { "revoked"_L1, qint64(revoked.size()) } };
-    responder.write(QJsonDocument(body),
-                    { { "Cache-Control", "no-store" },
-                      { "Set-Cookie", WebCookies::sessionCookie({}, 0, secure) },
-                      { "Set-Cookie", WebCookies::refreshCookie({}, 0, secure) },
-                      { "Set-Cookie", WebCookies::sliCookie({}, 0, secure) } });
+    const HttpResponder::HeaderList cleared { { "Cache-Control", "no-store" },
+                                              { "Set-Cookie", WebCookies::sessionCookie({}, 0, secure) },
+                                              { "Set-Cookie", WebCookies::refreshCookie({}, 0, secure) },
+                                              { "Set-Cookie", WebCookies::sliCookie({}, 0, secure) } };
+    if (!revoked.saved())
+        return writeUnsaved(responder, revoked, cleared);
+    responder.write(QJsonDocument(QJsonObject { { "revoked"_L1, qint64(revoked.sessionIds.size()) } }), cleared);
+}
+
+void HttpApi::writeUnsaved(HttpResponder &responder, const Revocation &revocation, HttpResponder::HeaderList headers)
+{
+    // In force (tokens refused, sockets closed), not yet on disk: never acknowledged as done.
+    headers.append(std::pair<QByteArray, QByteArray>("Retry-After", "1"));
+    const QJsonObject body { { "error"_L1, "storage_failed"_L1 },
+                             { "error_description"_L1,
+                               u"in force, but not saved: %1; it is saved again every second until it is"_s.arg(
+                                   revocation.unsaved) },
+                             { "revoked"_L1, qint64(revocation.sessionIds.size()) } };
+    responder.write(QJsonDocument(body), headers, HttpResponder::StatusCode::ServiceUnavailable);
 }
 
 void HttpApi::handleToken(const HttpRequest &request, HttpResponder &responder)
@@ -286,12 +299,16 @@ void HttpApi::handleRevoke(const HttpRequest &request, HttpResponder &responder)
     const ClientContext client = clientOf(request);
     // RFC 7009 §2.2: the answer is 200 whether or not the token was known; the hint only
     // says where to look first, and both kinds are tried.
+    Revocation revoked;
     if (token.startsWith("ghr_")) {
-        m_services.sessions->revokeRefreshToken(token, u"client"_s, client);
+        revoked = m_services.sessions->revokeRefreshToken(token, u"client"_s, client);
     } else if (const auto claims = m_services.verifier()->verify(token, std::chrono::system_clock::now());
                claims && claims->local) {
-        m_services.sessions->revokeAccessToken(*claims, claims->subject, client);
+        revoked = m_services.sessions->revokeAccessToken(*claims, claims->subject, client);
     }
+    // RFC 7009 §2.2.1: 503 when the revocation could not be completed (here: saved).
+    if (!revoked.saved())
+        return writeUnsaved(responder, revoked, {});
     responder.write(HttpResponder::StatusCode::Ok);
 }
 

@@ -227,6 +227,12 @@ void HttpApi::handleEndSession(const HttpRequest &request, HttpResponder &respon
         return writePage(responder, 403, u"Refused"_s,
                          u"<p role=\"alert\">A logout form from another site is refused.</p>"_s);
     const LogoutAnswer answer = m_services.oidc->endSession(sli, redirect, state, clientOf(request));
+    if (!answer.unsaved.isEmpty()) {
+        // In force (every session is closed and refused), but not yet on disk: not "logged out".
+        return writePage(responder, 503, u"Logout not saved"_s,
+                         u"<p role=\"alert\">Your sessions are ended, but the server could not save that yet (%1). "
+                         "It keeps trying; reload this page to check.</p>"_s.arg(escaped(answer.unsaved)));
+    }
     QString body = u"<section id=\"logged-out\">\n<h2>You are logged out</h2>\n<p id=\"logout-summary\">%1</p>\n"_s.arg(
         answer.username.isEmpty()
             ? u"There was no login to end in this browser."_s

@@ -3,8 +3,17 @@
 #include "identity/PasswordHasher.h"
 
 PasswordWorkers::PasswordWorkers(int threads, int maximumWaiting, QObject *parent)
+    : PasswordWorkers(
+        threads, maximumWaiting,
+        [](const QByteArray &password, const QByteArray &hash) { return PasswordHasher::verify(password, hash); },
+        parent)
+{
+}
+
+PasswordWorkers::PasswordWorkers(int threads, int maximumWaiting, Check check, QObject *parent)
     : QObject(parent)
     , m_maximumWaiting(maximumWaiting)
+    , m_check(std::move(check))
 {
     m_pool.setMaxThreadCount(std::max(1, threads));
     m_pool.setObjectName(QStringLiteral("gatehouse-passwords"));
@@ -28,7 +37,7 @@ bool PasswordWorkers::verify(QByteArray password, QByteArray hash, QObject *cont
     m_pool.start(
         [this, password = std::move(password), hash = std::move(hash), context, done = std::move(done)]() mutable {
             m_waiting.fetch_sub(1, std::memory_order_relaxed);
-            const bool matches = PasswordHasher::verify(password, hash);
+            const bool matches = m_check(password, hash);
             // The password leaves memory as soon as it is no longer needed.
             password.fill('\0');
             QMetaObject::invokeMethod(

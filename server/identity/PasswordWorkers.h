@@ -15,7 +15,11 @@ class PasswordWorkers final : public QObject {
     Q_DISABLE_COPY_MOVE(PasswordWorkers)
 
 public:
+    /// How a password is checked against a hash: PasswordHasher::verify, unless a test says.
+    using Check = std::function<bool(const QByteArray &password, const QByteArray &hash)>;
+
     PasswordWorkers(int threads, int maximumWaiting, QObject *parent = nullptr);
+    PasswordWorkers(int threads, int maximumWaiting, Check check, QObject *parent = nullptr);
     /// Waits for the checks under way; their results are dropped.
     ~PasswordWorkers() override;
 
@@ -29,5 +33,6 @@ public:
 private:
     QThreadPool m_pool;
     const int m_maximumWaiting;
+    const Check m_check;
     std::atomic<int> m_waiting { 0 };
 };

@@ -369,8 +369,11 @@ LogoutAnswer OidcProvider::endSession(const QByteArray &sliCookie, const QString
     }
     const qint64 now = m_parts.clock->nowSeconds();
     const auto ended = m_parts.logins->endUserLogins(login->username, now);
-    const QStringList revoked = m_parts.sessions->revokeUser(login->username, {}, login->username, u"single_logout"_s);
+    const Revocation revocation
+        = m_parts.sessions->revokeUser(login->username, {}, login->username, u"single_logout"_s);
+    const QStringList &revoked = revocation.sessionIds;
     answer.sessionsRevoked = revoked.size();
+    answer.unsaved = revocation.unsaved;
     QStringList clientIds;
     for (const auto &[clientId, loginId] : notified) {
         const auto registered = m_parts.clients->find(clientId);

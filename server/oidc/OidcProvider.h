@@ -64,6 +64,7 @@ struct LogoutAnswer {
     qsizetype sessionsRevoked = 0;
     QStringList frontchannelUris; ///< to load in iframes, each with iss and sid
     QString redirect; ///< post_logout_redirect_uri when it was allowed
+    QString unsaved; ///< the logout is in force but not saved yet, and why (Revocation::unsaved)
 };
 
 /// The OpenID provider: single logins (SLI cookie), the authorization code flow with PKCE,

@@ -37,6 +37,19 @@ void AccessGuard::revokedBefore(const UserKey &user, qint64 at)
     cutoff = std::max(cutoff, at);
 }
 
+bool AccessGuard::isSessionEnded(const QString &sessionId) const
+{
+    const std::shared_lock lock(m_mutex);
+    const auto found = m_sessions.constFind(sessionId);
+    return found != m_sessions.cend() && found->revoked;
+}
+
+qint64 AccessGuard::cutoff(const UserKey &user) const
+{
+    const std::shared_lock lock(m_mutex);
+    return m_cutoffs.value(user, 0);
+}
+
 void AccessGuard::purge(qint64 now)
 {
     const std::unique_lock lock(m_mutex);

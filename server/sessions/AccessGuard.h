@@ -41,6 +41,10 @@ public:
     void purge(qint64 now);
 
     std::optional<SessionError> check(const AccessClaims &claims, qint64 now, const SessionLoader &loader = {}) const;
+    /// Whether this node knows the session as revoked (or ended), saved or not.
+    bool isSessionEnded(const QString &sessionId) const;
+    /// The user's "issued before" cut-off known here (0: none).
+    qint64 cutoff(const UserKey &user) const;
 
 private:
     mutable std::shared_mutex m_mutex;

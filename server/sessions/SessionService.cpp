@@ -20,6 +20,7 @@ namespace {
 constexpr auto refreshTokenPrefix = "ghr_";
 constexpr int refreshTokenBytes = 32;
 constexpr qsizetype maximumRefreshTokenLength = 128;
+constexpr auto unsavedRetryInterval = std::chrono::seconds(1);
 
 QString refreshTokenHash(const QByteArray &token)
 {
@@ -77,7 +78,10 @@ SessionService::SessionService(SessionStore &store, UserDirectory &users, AuditL
     , m_clock(clock)
     , m_minter(std::move(minter))
     , m_policy(policy)
+    , m_retryUnsaved(this)
 {
+    m_retryUnsaved.setInterval(unsavedRetryInterval);
+    connect(&m_retryUnsaved, &QTimer::timeout, this, &SessionService::retryUnsaved);
     QHash<QString, AccessGuard::SessionState> sessions;
     for (const auto &session : m_store.listSessions({}, true))
         sessions.insert(session.id, { session.absoluteExpiresAt, session.isRevoked() });
@@ -110,6 +114,14 @@ bool SessionService::isValidDeviceId(const QString &deviceId)
 void SessionService::audit(const QString &type, const QString &actor, const SessionRecord &session,
                            const ClientContext &client, const QJsonObject &detail)
 {
+    if (const auto failure = auditOrCause(type, actor, session, client, detail))
+        qCWarning(lcSessions).noquote() << "audit append failed:" << *failure;
+}
+
+std::optional<QString> SessionService::auditOrCause(const QString &type, const QString &actor,
+                                                    const SessionRecord &session, const ClientContext &client,
+                                                    const QJsonObject &detail)
+{
     AuditEvent event;
     event.type = type;
     event.actor = actor;
@@ -119,7 +131,8 @@ void SessionService::audit(const QString &type, const QString &actor, const Sess
     event.remoteAddress = client.remoteAddress;
     event.detail = detail;
     if (const auto appended = m_audit.append(event); !appended)
-        qCWarning(lcSessions).noquote() << "audit append failed:" << appended.error();
+        return appended.error();
+    return std::nullopt;
 }
 
 Result<TokenPair, SessionError> SessionService::login(const QString &username, QByteArrayView password,
@@ -276,7 +289,8 @@ Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refres
     const auto session = m_store.findSession(record->sessionId);
     if (!session)
         return fail(SessionError::InvalidGrant);
-    if (session->isRevoked())
+    // Revoked on disk, or in force here and not saved yet: either way, no new tokens.
+    if (session->isRevoked() || m_guard.isSessionEnded(session->id))
         return fail(SessionError::SessionRevoked);
 
     const qint64 now = m_clock.nowSeconds();
@@ -305,7 +319,8 @@ Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refres
         return refuseRefresh(*session, SessionError::UserDisabled, u"user_disabled"_s, client);
     if (user->passwordChangedAt > session->createdAt)
         return refuseRefresh(*session, SessionError::SessionRevoked, u"password_changed"_s, client);
-    if (record->issuedAt <= m_store.tokensRevokedBefore(UserKey::local(session->username)))
+    const UserKey key = UserKey::local(session->username);
+    if (record->issuedAt <= std::max(m_store.tokensRevokedBefore(key), m_guard.cutoff(key)))
         return refuseRefresh(*session, SessionError::SessionRevoked, u"revoked_before"_s, client);
 
     const QByteArray nextToken = refreshTokenPrefix + RandomToken::generate(refreshTokenBytes).toLatin1();
@@ -325,80 +340,131 @@ Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refres
     return pair;
 }
 
-void SessionService::revokeRefreshToken(const QByteArray &refreshToken, const QString &actor,
-                                        const ClientContext &client)
+Revocation SessionService::revokeRefreshToken(const QByteArray &refreshToken, const QString &actor,
+                                              const ClientContext &client)
 {
     if (!looksLikeRefreshToken(refreshToken))
-        return;
+        return {};
     const auto record = m_store.findRefreshToken(refreshTokenHash(refreshToken));
     if (!record)
-        return;
+        return {};
     // RFC 7009 §2.1: revoking a refresh token ends its whole grant, here the session.
-    revokeSession(record->sessionId, actor, u"refresh_token_revoked"_s, client);
+    return revokeSession(record->sessionId, actor, u"refresh_token_revoked"_s, client);
 }
 
-void SessionService::revokeAccessToken(const AccessClaims &claims, const QString &actor, const ClientContext &client)
+Revocation SessionService::revokeAccessToken(const AccessClaims &claims, const QString &actor,
+                                             const ClientContext &client)
 {
-    if (claims.jwtId.isEmpty() || !m_store.revokeAccessToken(claims.jwtId, claims.expiresAt))
-        return;
+    if (claims.jwtId.isEmpty() || m_store.isAccessTokenRevoked(claims.jwtId))
+        return {};
     m_guard.accessTokenRevoked(claims.jwtId, claims.expiresAt);
     SessionRecord session = sessionForAudit(claims.subject, claims.deviceId);
     session.id = claims.sessionId;
-    audit(u"access_token_revoked"_s, actor, session, client, { { "jti"_L1, claims.jwtId } });
+    const QString unsaved = saveOrRetry(
+        [this, claims, actor, session, client, stored = false]() mutable -> std::optional<QString> {
+            if (!stored && !(stored = m_store.revokeAccessToken(claims.jwtId, claims.expiresAt).ok()))
+                return m_store.errorString();
+            return auditOrCause(u"access_token_revoked"_s, actor, session, client, { { "jti"_L1, claims.jwtId } });
+        },
+        u"the revocation of access token %1"_s.arg(claims.jwtId));
+    return { {}, unsaved };
 }
 
 // Revocations take effect first where they are felt (the guard refuses the tokens, the
 // connections close), then become durable (the store, then the audit log), and only then does
 // the caller learn of them: a crash in between loses an acknowledgement, never a revocation
-// that was acknowledged.
-QStringList SessionService::revokeSession(const QString &sessionId, const QString &actor, const QString &reason,
-                                          const ClientContext &client)
+// that was acknowledged. One the store cannot take is kept in force and saved again until it
+// is, and the caller hears why it is not saved (Revocation::unsaved).
+Revocation SessionService::revokeSession(const QString &sessionId, const QString &actor, const QString &reason,
+                                         const ClientContext &client)
 {
     const auto session = m_store.findSession(sessionId);
-    if (!session || session->isRevoked())
+    if (!session || session->isRevoked() || m_guard.isSessionEnded(sessionId))
         return {};
     announceRevoked({ sessionId }, reason);
-    if (!m_store.revokeSession(sessionId, m_clock.nowSeconds(), reason)) {
-        qCWarning(lcSessions).noquote() << "cannot store the revocation of session" << sessionId;
-        return {};
-    }
-    audit(u"session_revoked"_s, actor, *session, client, { { "reason"_L1, reason } });
-    return { sessionId };
+    const qint64 at = m_clock.nowSeconds();
+    const QString unsaved = saveOrRetry(
+        [this, sessionId, at, reason, actor, record = *session, client,
+         stored = false]() mutable -> std::optional<QString> {
+            if (!stored && !(stored = m_store.revokeSession(sessionId, at, reason).ok()))
+                return m_store.errorString();
+            return auditOrCause(u"session_revoked"_s, actor, record, client, { { "reason"_L1, reason } });
+        },
+        u"the revocation of session %1"_s.arg(sessionId));
+    return { { sessionId }, unsaved };
 }
 
-QStringList SessionService::revokeUser(const QString &username, const QString &deviceId, const QString &actor,
-                                       const QString &reason)
+Revocation SessionService::revokeUser(const QString &username, const QString &deviceId, const QString &actor,
+                                      const QString &reason)
 {
     QStringList live;
     for (const auto &session : m_store.listSessions(username, false)) {
-        if (deviceId.isEmpty() || session.deviceId == deviceId)
+        if ((deviceId.isEmpty() || session.deviceId == deviceId) && !m_guard.isSessionEnded(session.id))
             live.append(session.id);
     }
     if (!live.isEmpty())
         announceRevoked(live, reason);
-    const auto revoked = m_store.revokeUserSessions(username, deviceId, m_clock.nowSeconds(), reason);
-    if (!revoked) {
-        qCWarning(lcSessions).noquote() << "cannot store the revocation of" << username << "sessions";
-        return {};
-    }
-    audit(u"user_sessions_revoked"_s, actor, sessionForAudit(username, deviceId), {},
-          { { "reason"_L1, reason }, { "sessions"_L1, QJsonArray::fromStringList(*revoked) } });
-    return *revoked;
+    const qint64 at = m_clock.nowSeconds();
+    const QString unsaved = saveOrRetry(
+        [this, username, deviceId, at, reason, actor, live, stored = false]() mutable -> std::optional<QString> {
+            if (!stored && !(stored = m_store.revokeUserSessions(username, deviceId, at, reason).ok()))
+                return m_store.errorString();
+            return auditOrCause(u"user_sessions_revoked"_s, actor, sessionForAudit(username, deviceId), {},
+                                { { "reason"_L1, reason }, { "sessions"_L1, QJsonArray::fromStringList(live) } });
+        },
+        u"the revocation of %1's sessions"_s.arg(username));
+    return { live, unsaved };
 }
 
-QStringList SessionService::revokeIssuedBefore(const UserKey &user, const QString &actor)
+Revocation SessionService::revokeIssuedBefore(const UserKey &user, const QString &actor)
 {
     const qint64 now = m_clock.nowSeconds();
     m_guard.revokedBefore(user, now);
     Q_EMIT tokensRevokedBefore(user);
-    if (!m_store.revokeTokensIssuedBefore(user, now)) {
-        qCWarning(lcSessions).noquote() << "cannot store the cut-off for" << user.displayName();
-        return {};
-    }
-    audit(u"tokens_revoked_before"_s, actor, sessionForAudit(user.toString(), {}), {}, { { "before"_L1, now } });
+    const QString unsaved = saveOrRetry(
+        [this, user, now, actor, stored = false]() mutable -> std::optional<QString> {
+            if (!stored && !(stored = m_store.revokeTokensIssuedBefore(user, now).ok()))
+                return m_store.errorString();
+            return auditOrCause(u"tokens_revoked_before"_s, actor, sessionForAudit(user.toString(), {}), {},
+                                { { "before"_L1, now } });
+        },
+        u"the cut-off for %1"_s.arg(user.displayName()));
     if (!user.isLocal())
-        return {}; // an external issuer's user has no sessions here
-    return revokeUser(user.subject, {}, actor, u"revoked_before"_s);
+        return { {}, unsaved }; // an external issuer's user has no sessions here
+    Revocation sessions = revokeUser(user.subject, {}, actor, u"revoked_before"_s);
+    if (sessions.unsaved.isEmpty())
+        sessions.unsaved = unsaved;
+    return sessions;
+}
+
+QString SessionService::saveOrRetry(Save save, const QString &what)
+{
+    const auto failure = save();
+    if (!failure)
+        return {};
+    qCWarning(lcSessions).noquote() << "cannot save" << what << "-" << *failure
+                                    << "- it is in force and will be saved again";
+    m_unsaved.append({ std::move(save), what });
+    if (!m_retryUnsaved.isActive())
+        m_retryUnsaved.start();
+    return *failure;
+}
+
+void SessionService::retryUnsaved()
+{
+    // In order, each until it is saved: the oldest first, so that the log keeps their order.
+    while (!m_unsaved.isEmpty()) {
+        if (const auto failure = m_unsaved.first().first())
+            return;
+        qCInfo(lcSessions).noquote() << "saved" << m_unsaved.first().second << "at last";
+        m_unsaved.removeFirst();
+    }
+    m_retryUnsaved.stop();
+}
+
+bool SessionService::hasUnsavedRevocations() const
+{
+    return !m_unsaved.isEmpty();
 }
 
 std::optional<SessionError> SessionService::checkAccess(const AccessClaims &claims) const

@@ -11,6 +11,7 @@
 #include "sessions/SessionError.h"
 
 #include <QObject>
+#include <QTimer>
 
 #include <functional>
 #include <optional>
@@ -41,6 +42,17 @@ struct TokenPair {
     QByteArray refreshToken;
     qint64 refreshExpiresIn = 0;
     QString sessionId;
+};
+
+/// What a revocation did: the sessions it ended, and whether that is on disk. A revocation the
+/// store could not save is in force all the same (the guard refuses its tokens, its
+/// connections are closed) and is saved again every second until it is; `unsaved` says why
+/// it is not saved yet, and the caller must not acknowledge it as done.
+struct Revocation {
+    QStringList sessionIds;
+    QString unsaved; ///< the cause ("the disk is full"); empty once saved
+
+    bool saved() const { return unsaved.isEmpty(); }
 };
 
 /// Logins, refresh-token rotation with reuse detection, and revocation, with every outcome
@@ -79,16 +91,18 @@ public:
     Result<TokenPair, SessionError> refresh(const QByteArray &refreshToken, const ClientContext &client);
 
     /// RFC 7009 §2.2: revoking an unknown or invalid token is not an error.
-    void revokeRefreshToken(const QByteArray &refreshToken, const QString &actor, const ClientContext &client);
-    void revokeAccessToken(const AccessClaims &claims, const QString &actor, const ClientContext &client);
-    QStringList revokeSession(const QString &sessionId, const QString &actor, const QString &reason,
-                              const ClientContext &client = {});
+    Revocation revokeRefreshToken(const QByteArray &refreshToken, const QString &actor, const ClientContext &client);
+    Revocation revokeAccessToken(const AccessClaims &claims, const QString &actor, const ClientContext &client);
+    Revocation revokeSession(const QString &sessionId, const QString &actor, const QString &reason,
+                             const ClientContext &client = {});
     /// Single logout: every session of the user, or of one of the user's devices.
-    QStringList revokeUser(const QString &username, const QString &deviceId, const QString &actor,
-                           const QString &reason);
+    Revocation revokeUser(const QString &username, const QString &deviceId, const QString &actor,
+                          const QString &reason);
     /// Every token of the user issued up to now is refused: sessions end, access tokens die.
     /// An external issuer's user has no sessions here; its tokens are refused all the same.
-    QStringList revokeIssuedBefore(const UserKey &user, const QString &actor);
+    Revocation revokeIssuedBefore(const UserKey &user, const QString &actor);
+    /// Whether revocations are in force that the store has not taken yet (retried each second).
+    bool hasUnsavedRevocations() const;
 
     /// RFC 7662: the session and token record behind a refresh token, if it is still usable.
     std::optional<std::pair<SessionRecord, RefreshTokenRecord>> liveRefreshToken(const QByteArray &refreshToken) const;
@@ -142,6 +156,13 @@ private:
     /// Every revocation goes out through here: the guard first, then the signal that closes
     /// the connections.
     void announceRevoked(const QStringList &sessionIds, const QString &reason);
+    /// Runs `save` (store, then audit); if it fails, keeps it to run again every second until
+    /// it succeeds, and says why it failed. `save` returns the cause of a failure, or nothing.
+    using Save = std::function<std::optional<QString>()>;
+    QString saveOrRetry(Save save, const QString &what);
+    void retryUnsaved();
+    std::optional<QString> auditOrCause(const QString &type, const QString &actor, const SessionRecord &session,
+                                        const ClientContext &client, const QJsonObject &detail);
     void audit(const QString &type, const QString &actor, const SessionRecord &session, const ClientContext &client,
                const QJsonObject &detail = {});
 
@@ -153,4 +174,6 @@ private:
     SessionPolicy m_policy;
     AccessGuard m_guard;
     PasswordWorkers *m_passwordWorkers = nullptr;
+    QList<std::pair<Save, QString>> m_unsaved; ///< revocations in force, not yet on disk; and what they are
+    QTimer m_retryUnsaved;
 };

@@ -69,4 +69,6 @@ public:
 
     /// Drops what can no longer matter: expired refresh tokens and access-token revocations.
     virtual void purgeExpired(qint64 now) = 0;
+    /// Why the last failed write failed, in words ("the disk is full").
+    virtual QString errorString() const = 0;
 };

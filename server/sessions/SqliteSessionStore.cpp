@@ -53,8 +53,8 @@ Result<bool, StoreError> SqliteSessionStore::createSession(const SessionRecord &
                                                            const RefreshTokenRecord &firstToken)
 {
     auto db = m_database.connection();
-    if (!db.transaction())
-        return fail(StoreError::Failed);
+    if (QSqlError error; !Database::beginWrite(db, &error))
+        return failed(error);
     QSqlQuery insert(db);
     insert.prepare(u"INSERT INTO sessions(id, username, device_id, user_agent, remote_address, created_at, "
                    "last_refresh_at, absolute_expires_at, access_expires_at, login_id, client_id) "
@@ -65,8 +65,9 @@ Result<bool, StoreError> SqliteSessionStore::createSession(const SessionRecord &
                               session.createdAt, session.lastRefreshAt, session.absoluteExpiresAt,
                               session.accessExpiresAt, session.loginId, session.clientId });
     if (!inserted || !insertRefreshToken(db, firstToken) || !db.commit()) {
+        const QSqlError error = db.lastError();
         db.rollback();
-        return fail(StoreError::Failed);
+        return failed(error);
     }
     return true;
 }
@@ -130,8 +131,8 @@ Result<bool, StoreError> SqliteSessionStore::rotateRefreshToken(const QString &u
                                                                 const RefreshTokenRecord &next, qint64 accessExpiresAt)
 {
     auto db = m_database.connection();
-    if (!db.transaction())
-        return fail(StoreError::Failed);
+    if (QSqlError error; !Database::beginWrite(db, &error))
+        return failed(error);
     // The `used_at IS NULL` condition makes the rotation a compare-and-set: of two requests
     // racing with the same token, exactly one rotates and the other is reuse.
     QSqlQuery markUsed(db);
@@ -158,14 +159,15 @@ Result<QStringList, StoreError> SqliteSessionStore::revokeWhere(const QString &c
                                                                 qint64 now, const QString &reason)
 {
     auto db = m_database.connection();
-    if (!db.transaction())
-        return fail(StoreError::Failed);
+    if (QSqlError error; !Database::beginWrite(db, &error))
+        return failed(error);
     QSqlQuery select(db);
     select.prepare(u"SELECT id FROM sessions WHERE revoked_at IS NULL AND "_s + condition);
     QStringList ids;
     if (!Database::execute(select, values)) {
+        const QSqlError error = select.lastError();
         db.rollback();
-        return fail(StoreError::Failed);
+        return failed(error);
     }
     while (select.next())
         ids.append(select.value(0).toString());
@@ -177,8 +179,9 @@ Result<QStringList, StoreError> SqliteSessionStore::revokeWhere(const QString &c
     QVariantList updateValues { now, reason };
     updateValues.append(values);
     if (!Database::execute(update, updateValues) || !db.commit()) {
+        const QSqlError error = update.lastError().isValid() ? update.lastError() : db.lastError();
         db.rollback();
-        return fail(StoreError::Failed);
+        return failed(error);
     }
     return ids;
 }
@@ -206,14 +209,14 @@ Result<bool, StoreError> SqliteSessionStore::revokeTokensIssuedBefore(const User
             u"INSERT INTO tokens_revoked_before(username, revoked_before) VALUES(?, ?) "
             "ON CONFLICT(username) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)"_s);
         if (!Database::execute(query, { user.subject, at }))
-            return fail(StoreError::Failed);
+            return failed(query.lastError());
         return true;
     }
     query.prepare(u"INSERT INTO external_tokens_revoked_before(issuer, subject, revoked_before) VALUES(?, ?, ?) "
                   "ON CONFLICT(issuer, subject) DO UPDATE "
                   "SET revoked_before = max(revoked_before, excluded.revoked_before)"_s);
     if (!Database::execute(query, { user.issuer, user.subject, at }))
-        return fail(StoreError::Failed);
+        return failed(query.lastError());
     return true;
 }
 
@@ -237,7 +240,7 @@ Result<bool, StoreError> SqliteSessionStore::revokeAccessToken(const QString &jw
     QSqlQuery query(m_database.connection());
     query.prepare(u"INSERT INTO revoked_access_tokens(jti, expires_at) VALUES(?, ?) ON CONFLICT(jti) DO NOTHING"_s);
     if (!Database::execute(query, { jwtId, expiresAt }))
-        return fail(StoreError::Failed);
+        return failed(query.lastError());
     return true;
 }
 
@@ -310,4 +313,10 @@ Result<QStringList, StoreError> SqliteSessionStore::expireSessions(qint64 now, q
 {
     return revokeWhere(u"(absolute_expires_at <= ? OR last_refresh_at + ? <= ?)"_s, { now, idleSeconds, now }, now,
                        u"session_expired"_s);
+}
+
+Failure<StoreError> SqliteSessionStore::failed(const QSqlError &error) const
+{
+    m_errorString = Database::describe(error);
+    return fail(StoreError::Failed);
 }

@@ -5,6 +5,8 @@
 class Database;
 
 /// SessionStore in the instance's SQLite database (WAL, synchronous=FULL).
+class QSqlError;
+
 class SqliteSessionStore final : public SessionStore {
 public:
     explicit SqliteSessionStore(Database &database);
@@ -29,10 +31,16 @@ public:
     Result<QStringList, StoreError> expireSessions(qint64 now, qint64 idleSeconds) override;
     void purgeExpired(qint64 now) override;
 
+    QString errorString() const override { return m_errorString; }
+
 private:
+    /// Remembers why (errorString()) and fails.
+    Failure<StoreError> failed(const QSqlError &error) const;
+
     Result<QStringList, StoreError> revokeWhere(const QString &condition, const QVariantList &values, qint64 now,
                                                 const QString &reason);
     QHash<QString, qint64> pairs(const QString &sql) const;
 
     Database &m_database;
+    mutable QString m_errorString;
 };

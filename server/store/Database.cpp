@@ -145,3 +145,52 @@ bool Database::setSetting(const QString &name, const QString &value)
     query.addBindValue(value);
     return query.exec();
 }
+
+bool Database::beginWrite(QSqlDatabase &db, QSqlError *error)
+{
+    QSqlQuery begin(db);
+    if (begin.exec(u"BEGIN IMMEDIATE"_s))
+        return true;
+    if (error)
+        *error = begin.lastError();
+    return false;
+}
+
+namespace {
+/// SQLite's primary result code (the low byte of an extended one), from Qt's native code.
+int primaryCode(const QSqlError &error)
+{
+    bool ok = false;
+    const int code = error.nativeErrorCode().toInt(&ok);
+    return ok ? code & 0xff : -1;
+}
+constexpr int sqliteBusy = 5;
+constexpr int sqliteLocked = 6;
+constexpr int sqliteIoError = 10;
+constexpr int sqliteFull = 13;
+} // namespace
+
+QString Database::describe(const QSqlError &error)
+{
+    // A failed COMMIT reports the cause only in its text.
+    if (error.databaseText().contains(u"disk is full"_s))
+        return u"the disk is full"_s;
+    switch (primaryCode(error)) {
+    case sqliteFull:
+        return u"the disk is full"_s;
+    case sqliteBusy:
+    case sqliteLocked:
+        return u"the database is locked by another process"_s;
+    case sqliteIoError:
+        return u"the disk could not be written (%1)"_s.arg(error.databaseText());
+    default:
+        return error.text().isEmpty() ? u"the database refused the write"_s : error.text();
+    }
+}
+
+bool Database::isTransient(const QSqlError &error)
+{
+    const int code = primaryCode(error);
+    return error.databaseText().contains(u"disk is full"_s) || code == sqliteFull || code == sqliteBusy
+        || code == sqliteLocked || code == sqliteIoError;
+}

@@ -3,6 +3,7 @@
 #include <QSqlDatabase>
 #include <QVariantList>
 
+class QSqlError;
 class QSqlQuery;
 #include <QString>
 
@@ -25,6 +26,15 @@ public:
 
     /// Binds `values` in order and runs the prepared `query`; a failure is logged.
     static bool execute(QSqlQuery &query, const QVariantList &values);
+    /// Begins a write transaction that takes the write lock at once (BEGIN IMMEDIATE), waiting
+    /// for another process's lock up to the busy timeout. A deferred BEGIN that reads first
+    /// would fail at once (SQLITE_BUSY_SNAPSHOT) when another process wrote meanwhile.
+    static bool beginWrite(QSqlDatabase &db, QSqlError *error = nullptr);
+    /// Why a write failed, in words a person can act on: "the disk is full", "the database
+    /// is locked by another process", or SQLite's own message.
+    static QString describe(const QSqlError &error);
+    /// Whether the failure may pass by itself (a full disk, a lock): worth retrying.
+    static bool isTransient(const QSqlError &error);
 
     /// Settings rows (name → value) for small facts such as the instance id.
     QString setting(const QString &name) const;

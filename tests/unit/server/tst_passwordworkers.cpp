@@ -3,6 +3,7 @@
 #include "identity/PasswordHasher.h"
 #include "identity/PasswordWorkers.h"
 
+#include <QSemaphore>
 #include <QTest>
 #include <QThread>
 
@@ -33,20 +34,30 @@ void TestPasswordWorkers::resultsComeBackOnTheCallersThread()
 
 void TestPasswordWorkers::checksPastTheQueueAreRefusedAtOnce()
 {
-    const QByteArray hash = PasswordHasher::hash("correct horse");
-    PasswordWorkers workers(1, 2);
+    // The one worker is held inside its first check until the test lets it go.
+    QSemaphore started;
+    QSemaphore release;
+    PasswordWorkers workers(1, 2, [&](const QByteArray &, const QByteArray &) {
+        started.release();
+        release.acquire();
+        return false;
+    });
+    const QByteArray hash = "$argon2id$unused";
     int done = 0;
     const auto count = [&done](bool) { ++done; };
-    // One check running (Argon2 takes tens of milliseconds), then two waiting: the queue is full.
+    // One check running, then two waiting: the queue is full.
     QVERIFY(workers.verify("a", hash, this, count));
-    QTRY_COMPARE(workers.waiting(), 0);
+    QVERIFY(started.tryAcquire(1, 5000));
+    QCOMPARE(workers.waiting(), 0);
     QVERIFY(workers.verify("b", hash, this, count));
     QVERIFY(workers.verify("c", hash, this, count));
     QCOMPARE(workers.waiting(), 2);
     QVERIFY(!workers.verify("d", hash, this, count));
     QCOMPARE(workers.waiting(), 2);
+    release.release(3);
     QTRY_COMPARE_WITH_TIMEOUT(done, 3, 20000);
     // Room again once they ran.
+    release.release(1);
     QVERIFY(workers.verify("e", hash, this, count));
     QTRY_COMPARE_WITH_TIMEOUT(done, 4, 20000);
 }
