@@ -60,9 +60,11 @@ QList<std::pair<LoginBackoff *, QString>> LoginLimits::countsOf(const LoginAttem
         return { { &m_others, pair } };
     case Path::Stranger:
         // Unknown names get the same back-off as real accounts (no hint of which exist), but in
-        // the table strangers can fill: they can multiply names, not accounts.
+        // the table strangers can fill: they can multiply names, not accounts. The address's
+        // own count holds back one address trying many accounts (password spraying).
         return { { &m_others, pair },
-                 { attempt.accountExists ? &m_accounts : &m_others, u"account\n"_s + attempt.account } };
+                 { attempt.accountExists ? &m_accounts : &m_others, u"account\n"_s + attempt.account },
+                 { &m_others, u"address\n"_s + networkOf(attempt.address) } };
     }
     return {};
 }

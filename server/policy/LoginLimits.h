@@ -23,8 +23,9 @@ struct LoginAttempt {
 /// - from a *known device* (a valid device cookie for the account): that device's back-off;
 /// - from a *known address* (one the account logged in from recently): the back-off of that
 ///   account and address;
-/// - as a *stranger*: the back-off of that account and address, and one back-off shared by all
-///   strangers of the account, whatever their address or spelling.
+/// - as a *stranger*: the back-off of that account and address, one back-off shared by all
+///   strangers of the account, whatever their address or spelling, and one of the address
+///   shared by all the accounts it tries as a stranger.
 /// So strangers together get a bounded number of password checks per account, and however
 /// long they keep failing, the owner still gets in from a device or address of theirs.
 /// Every admitted attempt counts as a failure until it succeeds, so that attempts in flight
@@ -64,7 +65,8 @@ private:
     /// Back-offs only a password holder can multiply: strangers per existing account, and
     /// devices (cookies come from successful logins). Bounded by the users, not by strangers.
     LoginBackoff m_accounts;
-    /// Back-offs anyone can multiply: per account and address, and strangers per unknown name.
+    /// Back-offs anyone can multiply: per account and address, per address, and strangers per
+    /// unknown name.
     LoginBackoff m_others;
     QHash<QString, QList<KnownAddress>> m_knownAddresses; ///< by canonical account
 };

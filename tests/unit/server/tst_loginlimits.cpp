@@ -115,7 +115,10 @@ void TestLoginLimits::scenarios_data()
     QTest::newRow("an unknown name is limited exactly like a real account (no hint which exist)")
         << repeated(5, fail.forAccount(u"nobody"_s, false)) + Steps { fail.forAccount(u"nobody"_s, false).waits(1) };
     QTest::newRow("accounts are counted apart")
-        << repeated(5, fail) + Steps { fail.forAccount(u"bob"_s), fail.waits(1) };
+        << repeated(5, fail) + Steps { fail.forAccount(u"bob"_s).from(attacker), fail.waits(1) };
+    QTest::newRow("one address trying many accounts is held back after five failures (spraying)")
+        << Steps { fail.forAccount(u"a"_s), fail.forAccount(u"b"_s), fail.forAccount(u"c"_s),
+                   fail.forAccount(u"d"_s, false), fail.forAccount(u"e"_s), fail.forAccount(u"f"_s).waits(1) };
 
     QTest::newRow("a known device gets in while strangers are held back")
         << repeated(5, fail.from(attacker))
@@ -133,6 +136,12 @@ void TestLoginLimits::scenarios_data()
 
     QTest::newRow("a device cookie has its own back-off: a stolen one is bounded too")
         << repeated(5, fail.onDevice(u"stolen"_s)) + Steps { fail.onDevice(u"stolen"_s).waits(1) };
+    QTest::newRow("spraying from the owner's address does not hold the owner back there")
+        << Steps { success.from(home) }
+            + Steps { fail.from(home).forAccount(u"a"_s), fail.from(home).forAccount(u"b"_s),
+                      fail.from(home).forAccount(u"c"_s), fail.from(home).forAccount(u"d"_s),
+                      fail.from(home).forAccount(u"e"_s), fail.from(home).forAccount(u"f"_s).waits(1),
+                      success.from(home) };
     QTest::newRow("a stranger at the owner's address is held back there, the owner's device is not")
         << Steps { success.from(home) } + repeated(5, fail.from(home))
             + Steps { fail.from(home).waits(1), success.from(home).onDevice(u"laptop"_s) };
