@@ -22,8 +22,7 @@ public:
     FormToken(QByteArray key, std::chrono::seconds lifetime);
 
     std::chrono::seconds lifetime() const;
-    QByteArray issue(QByteArrayView purpose, QByteArrayView nonce, const QStringList &binding,
-                     qint64 nowSeconds) const;
+    QByteArray issue(QByteArrayView purpose, QByteArrayView nonce, const QStringList &binding, qint64 nowSeconds) const;
     Check check(QByteArrayView token, QByteArrayView purpose, QByteArrayView nonce, const QStringList &binding,
                 qint64 nowSeconds) const;
 

@@ -6,8 +6,7 @@
 #include "http/FormBody.h"
 #include "http/WebCookies.h"
 #include "oidc/OidcProvider.h"
-#include "policy/LoginBackoff.h"
-#include "policy/RateLimiter.h"
+#include "policy/LoginLimits.h"
 
 #include <QDateTime>
 #include <QHttpServerRequest>
@@ -140,23 +139,25 @@ void HttpApi::handleAuthorize(const QHttpServerRequest &request, QHttpServerResp
     const QString password = parameters->take(u"password"_s);
     const auto checked = m_services.oidc->validate(*parameters);
     AuthorizationAnswer answer;
+    QByteArray deviceCookie;
     if (!checked) {
         answer = checked.error();
     } else if (!loginAttempt) {
         answer = m_services.oidc->authorize(*checked, WebCookies::find(request.value("cookie"), WebCookies::sliName),
                                             client);
     } else {
-        // The same brute-force defences as /auth/login.
-        if (const auto wait = loginWait(username, client.remoteAddress)) {
+        // The same brute-force defences as /auth/login, on the same counts.
+        const LoginAttempt attempt = loginAttemptOf(username, request);
+        if (const auto wait = loginWait(attempt)) {
             return writePage(responder, 429, u"Too many attempts"_s,
                              loginForm(*checked, u"Too many attempts; try again in %1 s."_s.arg(*wait)),
                              { { "Retry-After", QByteArray::number(*wait) } });
         }
         answer = m_services.oidc->logIn(*checked, username, password.toUtf8(), client);
-        recordLoginOutcome(username, client.remoteAddress,
-                           answer.status == 401                                     ? std::optional(false)
-                               : answer.kind == AuthorizationAnswer::Kind::Redirect ? std::optional(true)
-                                                                                    : std::nullopt);
+        if (answer.kind == AuthorizationAnswer::Kind::Redirect) {
+            recordLoginSuccess(attempt);
+            deviceCookie = deviceCookieFor(attempt);
+        }
     }
     switch (answer.kind) {
     case AuthorizationAnswer::Kind::ErrorPage:
@@ -170,6 +171,8 @@ void HttpApi::handleAuthorize(const QHttpServerRequest &request, QHttpServerResp
         Headers headers { { "Location", answer.location.toUtf8() }, { "Cache-Control", "no-store" } };
         if (!answer.sliCookie.isEmpty())
             headers.append({ "Set-Cookie", WebCookies::sliCookie(answer.sliCookie, answer.sliMaxAge, m_services.tls) });
+        if (!deviceCookie.isEmpty())
+            headers.append({ "Set-Cookie", deviceCookie });
         writeResponse(responder, 302, headers, {});
         return;
     }

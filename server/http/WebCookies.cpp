@@ -38,6 +38,11 @@ QByteArray WebCookies::sliCookie(QByteArrayView value, qint64 maxAgeSeconds, boo
     return cookie(sliName, "__Host-", value, "/", maxAgeSeconds, secure, "Lax");
 }
 
+QByteArray WebCookies::deviceCookie(QByteArrayView value, qint64 maxAgeSeconds, bool secure)
+{
+    return cookie(deviceName, "__Host-", value, "/", maxAgeSeconds, secure);
+}
+
 QByteArray WebCookies::find(QByteArrayView cookieHeader, QByteArrayView name)
 {
     for (const QByteArray &pair : cookieHeader.toByteArray().split(';')) {

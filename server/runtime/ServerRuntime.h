@@ -28,7 +28,8 @@ class ConnectionHub;
 class HttpApi;
 class HttpHandoff;
 class IoThread;
-class LoginBackoff;
+class DeviceCookie;
+class LoginLimits;
 class RateLimiter;
 class ServerMetrics;
 class SessionService;
@@ -80,6 +81,7 @@ private:
     void openSecrets();
     void loadKeys();
     void loadAdminToken();
+    void loadCookieKey();
     void listen();
     bool rebuildVerifier();
     std::shared_ptr<const TokenVerifier> verifier() const;
@@ -120,7 +122,9 @@ private:
     std::unique_ptr<ServerMetrics> m_metrics;
     std::unique_ptr<AdminService> m_admin;
     std::unique_ptr<RateLimiter> m_loginsPerIp;
-    std::unique_ptr<LoginBackoff> m_loginBackoff;
+    std::unique_ptr<LoginLimits> m_loginLimits;
+    std::unique_ptr<DeviceCookie> m_deviceCookies;
+    QByteArray m_cookieKey; ///< signs device cookies
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     mutable std::mutex m_verifierMutex;
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change; any thread reads it

@@ -88,6 +88,7 @@ private Q_SLOTS:
     void silentReauthentication();
     void webLoginIsASingleLogin();
     void singleLogoutEndsEverySessionOfTheUser();
+    void loginPageSharesTheLoginLimits();
 
 private:
     QString address() const { return m_server->listenAddress(); }
@@ -96,7 +97,8 @@ private:
     QString authorizePath(const QList<std::pair<QString, QString>> &extra = {}) const;
     QByteArray loginForm(const QString &user, const QString &secret) const;
     /// The login page's POST; returns the redirect.
-    RawReply logInAtAuthorize(const QString &user = u"alice"_s, const QString &secret = QString::fromUtf8(password));
+    RawReply logInAtAuthorize(const QString &user = u"alice"_s, const QString &secret = QString::fromUtf8(password),
+                              const QByteArray &headers = {}, const QHostAddress &from = {});
     RawReply redeem(const QByteArray &code, const QByteArray &codeVerifier = verifier);
     std::unique_ptr<QWebSocket> connectWith(const QByteArray &header, const QByteArray &value);
 
@@ -114,6 +116,7 @@ void TestOidc::initTestCase()
         SystemClock clock;
         UserDirectory users(database, clock);
         QVERIFY(users.add(u"alice"_s, {}, password, {}).ok());
+        QVERIFY(users.add(u"dave"_s, {}, password, {}).ok());
         ClientRegistry clients(database);
         const QString receiver = u"http://127.0.0.1:%1"_s.arg(m_receiver.serverPort());
         QVERIFY(
@@ -166,11 +169,13 @@ QByteArray TestOidc::loginForm(const QString &user, const QString &secret) const
         + "&password=" + QUrl::toPercentEncoding(secret);
 }
 
-RawReply TestOidc::logInAtAuthorize(const QString &user, const QString &secret)
+RawReply TestOidc::logInAtAuthorize(const QString &user, const QString &secret, const QByteArray &headers,
+                                    const QHostAddress &from)
 {
     return rawHttp(address(), "POST", u"/oauth/authorize"_s,
-                   "Content-Type: application/x-www-form-urlencoded\r\nOrigin: http://" + address().toLatin1() + "\r\n",
-                   loginForm(user, secret));
+                   "Content-Type: application/x-www-form-urlencoded\r\nOrigin: http://" + address().toLatin1() + "\r\n"
+                       + headers,
+                   loginForm(user, secret), from);
 }
 
 RawReply TestOidc::redeem(const QByteArray &code, const QByteArray &codeVerifier)
@@ -541,6 +546,39 @@ void TestOidc::singleLogoutEndsEverySessionOfTheUser()
                                     "Cookie: gh_sli=" + sli + "\r\n");
         QCOMPARE(queryOf(silent.header("location")).queryItemValue(u"error"_s), u"login_required"_s);
     }
+}
+
+void TestOidc::loginPageSharesTheLoginLimits()
+{
+    // /auth/login and the login page are two doors to one password: one count per account,
+    // whatever the spelling, and one device cookie.
+    const QByteArray json = "Content-Type: application/json\r\n";
+    const auto first = rawHttp(address(), "POST", u"/auth/login"_s, json,
+                               R"({"username":"dave","password":"alice's password","device":"laptop"})",
+                               QHostAddress(u"127.0.8.1"_s));
+    QCOMPARE(first.status, 200);
+    const QByteArray device = "Cookie: gh_device=" + first.cookie("gh_device") + "\r\n";
+
+    // A guesser fails five times at the login page, in other spellings, from other addresses.
+    int next = 1;
+    for (const auto &spelling : { u"DAVE"_s, u"dAve"_s, u"daVe"_s, u"davE"_s, u"DaVe"_s }) {
+        const auto guess = logInAtAuthorize(spelling, u"guess"_s, {}, QHostAddress(u"127.0.9.%1"_s.arg(next++)));
+        QCOMPARE(guess.status, 401);
+    }
+    // Strangers are held back at both doors, even with the right password ...
+    const auto api
+        = rawHttp(address(), "POST", u"/auth/login"_s, json,
+                  R"({"username":"Dave","password":"alice's password","device":"x"})", QHostAddress(u"127.0.9.20"_s));
+    QCOMPARE(api.status, 429);
+    const auto page = logInAtAuthorize(u"Dave"_s, QString::fromUtf8(password), {}, QHostAddress(u"127.0.9.21"_s));
+    QCOMPARE(page.status, 429);
+    QVERIFY(page.content.contains("Too many attempts; try again in 1 s."));
+    QVERIFY(page.header("location").isEmpty());
+    // ... and Dave's browser gets in at the login page with the cookie /auth/login gave it.
+    const auto in = logInAtAuthorize(u"dave"_s, QString::fromUtf8(password), device, QHostAddress(u"127.0.9.22"_s));
+    QCOMPARE(in.status, 302);
+    QVERIFY(queryOf(in.header("location")).hasQueryItem(u"code"_s));
+    QVERIFY(in.setCookie("gh_device").contains("SameSite=Strict"));
 }
 
 QTEST_MAIN(TestOidc)

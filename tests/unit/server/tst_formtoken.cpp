@@ -49,27 +49,25 @@ void TestFormToken::check_data()
         << Check::Expired;
     QTest::newRow("no token is missing") << QByteArray() << nonce << QByteArray("login") << request << issuedAt
                                          << Check::Missing;
-    QTest::newRow("no cookie is missing") << good << QByteArray() << QByteArray("login") << request << issuedAt
-                                          << Check::Missing;
+    QTest::newRow("no cookie is missing")
+        << good << QByteArray() << QByteArray("login") << request << issuedAt << Check::Missing;
     QTest::newRow("a cookie that is no nonce is missing")
         << good << QByteArray("AAAA") << QByteArray("login") << request << issuedAt << Check::Missing;
     QTest::newRow("the attacker's own nonce cookie does not match the token")
-        << good << QByteArray("BBBBBBBBBBBBBBBBBBBBBA") << QByteArray("login") << request << issuedAt
-        << Check::Forged;
+        << good << QByteArray("BBBBBBBBBBBBBBBBBBBBBA") << QByteArray("login") << request << issuedAt << Check::Forged;
     QTest::newRow("a login token on the logout form is forged")
         << good << nonce << QByteArray("logout") << request << issuedAt << Check::Forged;
     QTest::newRow("a token for another request is forged")
-        << good << nonce << QByteArray("login")
-        << QStringList { u"notes"_s, u"https://evil.example/cb"_s, u"state"_s } << issuedAt << Check::Forged;
+        << good << nonce << QByteArray("login") << QStringList { u"notes"_s, u"https://evil.example/cb"_s, u"state"_s }
+        << issuedAt << Check::Forged;
     QTest::newRow("moving text between fields is another request")
-        << good << nonce << QByteArray("login")
-        << QStringList { u"notes"_s, u"https://notes.example/cbs"_s, u"tate"_s } << issuedAt << Check::Forged;
+        << good << nonce << QByteArray("login") << QStringList { u"notes"_s, u"https://notes.example/cbs"_s, u"tate"_s }
+        << issuedAt << Check::Forged;
     QTest::newRow("a token of another key is forged")
-        << FormToken(QByteArray(32, 'x'), 1h).issue("login", nonce, request, issuedAt) << nonce
-        << QByteArray("login") << request << issuedAt << Check::Forged;
-    QTest::newRow("a changed time is forged")
-        << QByteArray::number(issuedAt + 100) + good.sliced(good.indexOf('.')) << nonce << QByteArray("login")
+        << FormToken(QByteArray(32, 'x'), 1h).issue("login", nonce, request, issuedAt) << nonce << QByteArray("login")
         << request << issuedAt << Check::Forged;
+    QTest::newRow("a changed time is forged") << QByteArray::number(issuedAt + 100) + good.sliced(good.indexOf('.'))
+                                              << nonce << QByteArray("login") << request << issuedAt << Check::Forged;
     QTest::newRow("a time with a sign is forged")
         << "+" + good << nonce << QByteArray("login") << request << issuedAt << Check::Forged;
     QTest::newRow("no time is forged") << good.sliced(good.indexOf('.')) << nonce << QByteArray("login") << request

@@ -33,8 +33,7 @@ struct Step {
     Step waits(int seconds) const { return with(&Step::wait, std::optional(seconds)); }
 
 private:
-    template<typename T>
-    Step with(T Step::*member, T value) const
+    template<typename T> Step with(T Step::*member, T value) const
     {
         Step copy = *this;
         copy.*member = std::move(value);
@@ -104,43 +103,40 @@ void TestLoginLimits::scenarios_data()
     QTest::newRow("the sixth attempt waits 1 s, even with the right password")
         << repeated(5, fail) + Steps { success.waits(1) };
     QTest::newRow("then each wait is twice the last: 1, 2, 4, 8 s")
-        << repeated(5, fail)
-            + Steps { fail.at(1), fail.at(2).waits(1), fail.at(3), fail.at(6).waits(1), fail.at(7),
-                      fail.at(7).waits(8) };
+        << repeated(5, fail) + Steps { fail.at(1),          fail.at(2).waits(1), fail.at(3),
+                                       fail.at(6).waits(1), fail.at(7),          fail.at(7).waits(8) };
     QTest::newRow("a new address does not reset the account's count for strangers")
         << repeated(5, fail) + Steps { fail.from(u"203.0.113.9"_s).waits(1) };
-    QTest::newRow("three addresses share the account's five free failures")
-        << repeated(3, fail.from(u"203.0.113.1"_s)) + repeated(2, fail.from(u"203.0.113.2"_s))
-            + Steps { fail.from(u"203.0.113.3"_s).waits(1) };
+    QTest::newRow("three addresses share the account's five free failures") << repeated(3, fail.from(u"203.0.113.1"_s))
+            + repeated(2, fail.from(u"203.0.113.2"_s)) + Steps { fail.from(u"203.0.113.3"_s).waits(1) };
     QTest::newRow("an unknown name is limited exactly like a real account (no hint which exist)")
         << repeated(5, fail.forAccount(u"nobody"_s, false)) + Steps { fail.forAccount(u"nobody"_s, false).waits(1) };
     QTest::newRow("accounts are counted apart")
         << repeated(5, fail) + Steps { fail.forAccount(u"bob"_s).from(attacker), fail.waits(1) };
     QTest::newRow("one address trying many accounts is held back after five failures (spraying)")
-        << Steps { fail.forAccount(u"a"_s), fail.forAccount(u"b"_s), fail.forAccount(u"c"_s),
+        << Steps { fail.forAccount(u"a"_s),        fail.forAccount(u"b"_s), fail.forAccount(u"c"_s),
                    fail.forAccount(u"d"_s, false), fail.forAccount(u"e"_s), fail.forAccount(u"f"_s).waits(1) };
 
-    QTest::newRow("a known device gets in while strangers are held back")
-        << repeated(5, fail.from(attacker))
+    QTest::newRow("a known device gets in while strangers are held back") << repeated(5, fail.from(attacker))
             + Steps { fail.from(attacker).waits(1), success.from(home).waits(1),
                       success.from(home).onDevice(u"phone"_s) };
-    QTest::newRow("a known address gets in while strangers elsewhere are held back")
-        << Steps { success.from(home) } + repeated(5, fail.from(attacker))
-            + Steps { fail.from(u"203.0.113.67"_s).waits(1), success.from(home) };
-    QTest::newRow("a known IPv6 address is its whole /64")
-        << Steps { success.from(u"2001:db8:1:2::1"_s) } + repeated(5, fail.from(attacker))
-            + Steps { success.from(u"2001:db8:1:2:ffff::9"_s) };
-    QTest::newRow("a known address is forgotten 30 days after its last success")
-        << Steps { success.from(home) } + repeated(5, fail.at(days30).from(attacker))
-            + Steps { success.at(days30).from(home).waits(1) };
+    QTest::newRow("a known address gets in while strangers elsewhere are held back") << Steps { success.from(home) }
+            + repeated(5, fail.from(attacker)) + Steps { fail.from(u"203.0.113.67"_s).waits(1), success.from(home) };
+    QTest::newRow("a known IPv6 address is its whole /64") << Steps { success.from(u"2001:db8:1:2::1"_s) }
+            + repeated(5, fail.from(attacker)) + Steps { success.from(u"2001:db8:1:2:ffff::9"_s) };
+    QTest::newRow("a known address is forgotten 30 days after its last success") << Steps { success.from(home) }
+            + repeated(5, fail.at(days30).from(attacker)) + Steps { success.at(days30).from(home).waits(1) };
 
     QTest::newRow("a device cookie has its own back-off: a stolen one is bounded too")
         << repeated(5, fail.onDevice(u"stolen"_s)) + Steps { fail.onDevice(u"stolen"_s).waits(1) };
     QTest::newRow("spraying from the owner's address does not hold the owner back there")
         << Steps { success.from(home) }
-            + Steps { fail.from(home).forAccount(u"a"_s), fail.from(home).forAccount(u"b"_s),
-                      fail.from(home).forAccount(u"c"_s), fail.from(home).forAccount(u"d"_s),
-                      fail.from(home).forAccount(u"e"_s), fail.from(home).forAccount(u"f"_s).waits(1),
+            + Steps { fail.from(home).forAccount(u"a"_s),
+                      fail.from(home).forAccount(u"b"_s),
+                      fail.from(home).forAccount(u"c"_s),
+                      fail.from(home).forAccount(u"d"_s),
+                      fail.from(home).forAccount(u"e"_s),
+                      fail.from(home).forAccount(u"f"_s).waits(1),
                       success.from(home) };
     QTest::newRow("a stranger at the owner's address is held back there, the owner's device is not")
         << Steps { success.from(home) } + repeated(5, fail.from(home))
@@ -160,8 +156,9 @@ void TestLoginLimits::scenarios()
         const Step &step = steps[i];
         const LoginAttempt attempt = attemptOf(step);
         const auto wait = limits.admit(attempt, start + step.time);
-        QVERIFY2(wait == step.wait, qPrintable(u"step %1: waits %2 s, expected %3 s"_s.arg(i).arg(wait.value_or(0)).arg(
-                                        step.wait.value_or(0))));
+        QVERIFY2(wait == step.wait,
+                 qPrintable(
+                     u"step %1: waits %2 s, expected %3 s"_s.arg(i).arg(wait.value_or(0)).arg(step.wait.value_or(0))));
         if (!wait && step.succeeds)
             limits.recordSuccess(attempt, start + step.time);
     }
@@ -194,9 +191,12 @@ void TestLoginLimits::spellingsAndAddressesShareOneCount()
     LoginLimits limits({});
     QList<double> checks;
     for (int attempt = 0; attempt < 24000; ++attempt) {
-        const LoginAttempt guess { UserDirectory::foldedUsername(spelling(attempt % 32)), true,
-                                   u"10.%1.%2.%3"_s.arg(attempt / 5 / 65536).arg(attempt / 5 / 256 % 256).arg(attempt / 5 % 256),
-                                   {} };
+        const LoginAttempt guess {
+            UserDirectory::foldedUsername(spelling(attempt % 32)),
+            true,
+            u"10.%1.%2.%3"_s.arg(attempt / 5 / 65536).arg(attempt / 5 / 256 % 256).arg(attempt / 5 % 256),
+            {}
+        };
         if (!limits.admit(guess, secondsOf(clock)))
             checks.append(secondsOf(clock));
         clock.advance(25ms);
@@ -224,13 +224,15 @@ void TestLoginLimits::ownerGetsInWhileAnAttackerKeepsFailing()
     int attackerChecks = 0;
     for (int second = 1; second <= 3600; ++second) {
         clock.advance(1s);
-        const LoginAttempt guess { UserDirectory::foldedUsername(spelling(second % 32)), true,
-                                   u"203.0.%1.%2"_s.arg(second / 256).arg(second % 256), {} };
+        const LoginAttempt guess { UserDirectory::foldedUsername(spelling(second % 32)),
+                                   true,
+                                   u"203.0.%1.%2"_s.arg(second / 256).arg(second % 256),
+                                   {} };
         if (!limits.admit(guess, secondsOf(clock)))
             ++attackerChecks;
         if (second % 300 == 0) {
-            const LoginAttempt owner = second % 600 == 0 ? LoginAttempt { u"alice"_s, true, u"192.0.2.44"_s, u"laptop"_s }
-                                                           : fromHome;
+            const LoginAttempt owner
+                = second % 600 == 0 ? LoginAttempt { u"alice"_s, true, u"192.0.2.44"_s, u"laptop"_s } : fromHome;
             QVERIFY2(!limits.admit(owner, secondsOf(clock)), qPrintable(u"owner refused at %1 s"_s.arg(second)));
             limits.recordSuccess(owner, secondsOf(clock));
             ++ownerLogins;
@@ -249,8 +251,8 @@ void TestLoginLimits::floodingTheTablesForgetsNoAccount()
     const double now = 1'800'000'000;
     for (int name = 0; name < 1000; ++name) {
         for (int i = 0; i < 5; ++i)
-            [[maybe_unused]] const auto ignored
-                = limits.admit({ u"junk%1"_s.arg(name), false, u"10.0.%1.%2"_s.arg(name / 256).arg(name % 256), {} }, now);
+            [[maybe_unused]] const auto ignored = limits.admit(
+                { u"junk%1"_s.arg(name), false, u"10.0.%1.%2"_s.arg(name / 256).arg(name % 256), {} }, now);
     }
     int checks = 0;
     for (int i = 0; i < 100; ++i) {
