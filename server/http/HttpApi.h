@@ -16,6 +16,7 @@ class AdminService;
 class AuditLog;
 class Clock;
 class DeviceCookie;
+class FormToken;
 class LoginLimits;
 class OidcProvider;
 class RateLimiter;
@@ -57,6 +58,7 @@ public:
         QString signingAlgorithm; ///< of ID tokens, for discovery
         const Clock *clock = nullptr; ///< the time of the login limits and signed cookies
         const DeviceCookie *deviceCookies = nullptr; ///< the login limits' known devices
+        const FormToken *formTokens = nullptr; ///< the login and logout pages' anti-forgery tokens
     };
 
     explicit HttpApi(Services services, QObject *parent = nullptr);

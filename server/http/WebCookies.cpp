@@ -43,6 +43,11 @@ QByteArray WebCookies::deviceCookie(QByteArrayView value, qint64 maxAgeSeconds, 
     return cookie(deviceName, "__Host-", value, "/", maxAgeSeconds, secure);
 }
 
+QByteArray WebCookies::formCookie(QByteArrayView nonce, qint64 maxAgeSeconds, bool secure)
+{
+    return cookie(formName, "__Host-", nonce, "/", maxAgeSeconds, secure);
+}
+
 QByteArray WebCookies::find(QByteArrayView cookieHeader, QByteArrayView name)
 {
     for (const QByteArray &pair : cookieHeader.toByteArray().split(';')) {

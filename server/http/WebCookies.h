@@ -19,12 +19,16 @@ inline constexpr QByteArrayView sliName = "gh_sli";
 /// The login limits' known-device marker (DeviceCookie): HttpOnly, Path=/, SameSite=Strict
 /// (only this site's own login forms need it); __Host- over TLS.
 inline constexpr QByteArrayView deviceName = "gh_device";
+/// The nonce of the login and logout pages' anti-forgery tokens (FormToken): short-lived,
+/// HttpOnly, Path=/, SameSite=Strict; __Host- over TLS.
+inline constexpr QByteArrayView formName = "gh_form";
 
 /// Set-Cookie values; an empty value with a zero lifetime clears the cookie.
 QByteArray sessionCookie(QByteArrayView accessToken, qint64 maxAgeSeconds, bool secure);
 QByteArray refreshCookie(QByteArrayView refreshToken, qint64 maxAgeSeconds, bool secure);
 QByteArray sliCookie(QByteArrayView value, qint64 maxAgeSeconds, bool secure);
 QByteArray deviceCookie(QByteArrayView value, qint64 maxAgeSeconds, bool secure);
+QByteArray formCookie(QByteArrayView nonce, qint64 maxAgeSeconds, bool secure);
 /// The value of cookie `name` (either spelling: plain or with its prefix) in a Cookie
 /// header, or empty.
 QByteArray find(QByteArrayView cookieHeader, QByteArrayView name);

@@ -4,6 +4,7 @@
 #include "audit/AuditLog.h"
 #include "auth/CompactJws.h"
 #include "auth/DeviceCookie.h"
+#include "auth/FormToken.h"
 #include "auth/KeySet.h"
 #include "auth/KeyStore.h"
 #include "auth/TokenIssuer.h"
@@ -42,6 +43,11 @@
 using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcRuntime, "gatehouse.runtime")
+
+namespace {
+using namespace std::chrono_literals;
+constexpr auto formTokenLifetime = 1h; ///< how long a login or logout page can be posted
+} // namespace
 
 ServerRuntime::ServerRuntime(ServerConfig config, QObject *parent)
     : QObject(parent)
@@ -198,6 +204,7 @@ void ServerRuntime::listen()
     m_loginLimits = std::make_unique<LoginLimits>(LoginLimits::Settings {
         .freeFailures = m_config.loginFreeFailures, .maximumDelay = int(m_config.loginMaximumDelay.count()) });
     m_deviceCookies = std::make_unique<DeviceCookie>(m_cookieKey, m_config.loginDeviceLifetime);
+    m_formTokens = std::make_unique<FormToken>(m_cookieKey, formTokenLifetime);
     for (const auto &user : m_users->list())
         m_knownUsers.insert(user.username, user);
     // A new password ends every session and login of the user, whatever the clock says.
@@ -231,6 +238,7 @@ void ServerRuntime::listen()
                                  QString(Jwa::name(m_config.signingAlgorithm)) };
     services.clock = &m_clock;
     services.deviceCookies = m_deviceCookies.get();
+    services.formTokens = m_formTokens.get();
     m_http = std::make_unique<HttpApi>(std::move(services));
     m_http->bind(m_httpHandoff);
     qCInfo(lcRuntime).noquote() << "listening on" << address << "with data in" << m_config.dataDirectory;

@@ -29,6 +29,7 @@ class HttpApi;
 class HttpHandoff;
 class IoThread;
 class DeviceCookie;
+class FormToken;
 class LoginLimits;
 class RateLimiter;
 class ServerMetrics;
@@ -124,7 +125,8 @@ private:
     std::unique_ptr<RateLimiter> m_loginsPerIp;
     std::unique_ptr<LoginLimits> m_loginLimits;
     std::unique_ptr<DeviceCookie> m_deviceCookies;
-    QByteArray m_cookieKey; ///< signs device cookies
+    std::unique_ptr<FormToken> m_formTokens;
+    QByteArray m_cookieKey; ///< signs device cookies and form tokens
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     mutable std::mutex m_verifierMutex;
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change; any thread reads it
