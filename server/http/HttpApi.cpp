@@ -1,5 +1,6 @@
 #include "http/HttpApi.h"
 
+#include "auth/BearerChallenge.h"
 #include "http/WebCookies.h"
 #include "oidc/OidcProvider.h"
 #include "sessions/SessionService.h"
@@ -183,7 +184,7 @@ std::optional<AccessClaims> HttpApi::authenticate(const QHttpServerRequest &requ
         // RFC 6750 §3.1: no credentials at all gets a challenge without an error code.
         const QJsonObject body { { "error"_L1, "invalid_request"_L1 },
                                  { "error_description"_L1, "bearer token required"_L1 } };
-        responder.write(QJsonDocument(body), { { "WWW-Authenticate", "Bearer realm=\"gatehouse\"" } },
+        responder.write(QJsonDocument(body), { { "WWW-Authenticate", BearerChallenge::header() } },
                         QHttpServerResponder::StatusCode::Unauthorized);
         return std::nullopt;
     }
@@ -198,8 +199,7 @@ std::optional<AccessClaims> HttpApi::authenticate(const QHttpServerRequest &requ
         const QLatin1StringView reason = *refusal;
         qCInfo(lcHttp).noquote() << "refused a bearer token:" << reason;
         const QJsonObject body { { "error"_L1, "invalid_token"_L1 }, { "error_description"_L1, reason } };
-        const QByteArray challenge = "Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\""
-            + QByteArray(reason.data(), reason.size()) + '"';
+        const QByteArray challenge = BearerChallenge::header("invalid_token", QByteArray(reason.data(), reason.size()));
         responder.write(QJsonDocument(body), { { "WWW-Authenticate", challenge } },
                         QHttpServerResponder::StatusCode::Unauthorized);
         return std::nullopt;

@@ -32,4 +32,7 @@ QByteArray formCookie(QByteArrayView nonce, qint64 maxAgeSeconds, bool secure);
 /// The value of cookie `name` (either spelling: plain or with its prefix) in a Cookie
 /// header, or empty.
 QByteArray find(QByteArrayView cookieHeader, QByteArrayView name);
+/// How often cookie `name` appears in a Cookie header, both spellings together: more than
+/// once is ambiguous (one may be tossed in by a sibling host), and find() takes the first.
+qsizetype count(QByteArrayView cookieHeader, QByteArrayView name);
 } // namespace WebCookies

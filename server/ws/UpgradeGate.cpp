@@ -1,5 +1,6 @@
 #include "ws/UpgradeGate.h"
 
+#include "auth/BearerChallenge.h"
 #include "http/WebCookies.h"
 #include "policy/RateLimiter.h"
 #include "ws/CloseCode.h"
@@ -56,10 +57,15 @@ QByteArray reasonPhrase(int status)
 struct PresentedToken {
     QByteArray token;
     bool viaCookie = false;
+    bool repeated = false; ///< a parameter or cookie given twice: which one is meant?
 };
 
 PresentedToken tokenFrom(const HttpHead &head)
 {
+    // RFC 6750 §3.1: a repeated parameter is an invalid request, not first-wins (a cookie
+    // tossed in by a sibling host would otherwise shadow the real one).
+    if (head.queryCount("access_token") > 1 || WebCookies::count(head.value("cookie"), WebCookies::sessionName) > 1)
+        return { {}, false, true };
     const QByteArray authorization = head.value("authorization").trimmed();
     if (authorization.size() > 7 && authorization.first(7).toLower() == "bearer ")
         return { authorization.sliced(7).trimmed() };
@@ -276,6 +282,8 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
     if (!origin.isEmpty() && !originAllowed(origin))
         return { Decision::Kind::Deny, 403, u"origin_rejected"_s, u"origin not allowed"_s, {} };
     const PresentedToken presented = tokenFrom(head);
+    if (presented.repeated)
+        return { Decision::Kind::Deny, 400, u"invalid_request"_s, u"the access token is given more than once"_s, {} };
     const QByteArray &token = presented.token;
     if (token.isEmpty())
         return { Decision::Kind::Deny, 401, u"token_missing"_s, u"send an access token"_s, {} };
@@ -332,8 +340,10 @@ void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype rece
     QByteArray response = "HTTP/1.1 " + QByteArray::number(decision.status) + ' ' + reasonPhrase(decision.status)
         + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
         + "\r\nConnection: close\r\nCache-Control: no-store\r\n";
-    if (decision.status == 401)
-        response += "WWW-Authenticate: Bearer realm=\"gatehouse\", error=\"invalid_token\"\r\n";
+    if (decision.status == 401) // RFC 6750 §3.1: no token, no error code
+        response += "WWW-Authenticate: "
+            + BearerChallenge::header(decision.error == "token_missing"_L1 ? QByteArrayView() : "invalid_token")
+            + "\r\n";
     if (decision.status == 429 || decision.status == 503)
         response += "Retry-After: "
             + QByteArray::number(decision.retryAfter > 0 ? decision.retryAfter : retryAfterSeconds) + "\r\n";
