@@ -50,8 +50,9 @@ LoginLimits::Path LoginLimits::pathOf(const LoginAttempt &attempt, double nowSec
 
 QList<std::pair<LoginBackoff *, QString>> LoginLimits::countsOf(const LoginAttempt &attempt, Path path)
 {
-    // Account names and device ids hold no newline (cookies and usernames are checked), and an
-    // address none either: the keys cannot run into each other.
+    // The kinds of key have their own prefixes. Networks and device ids hold no newline, nor
+    // does an existing account's name; a typed unknown name may, but then its keys have more
+    // lines than any account's and can only meet other unknown names' keys.
     const QString pair = u"pair\n"_s + attempt.account + u'\n' + networkOf(attempt.address);
     switch (path) {
     case Path::KnownDevice:
