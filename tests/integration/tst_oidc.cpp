@@ -434,7 +434,6 @@ void TestOidc::loginFormsFromElsewhereAreRefused()
         token = guardOf(rawHttp(address(), "GET", authorizePath({ { u"state"_s, u"other"_s } }), ours)).token;
     else if (form == "logout page"_L1)
         token = guardOf(rawHttp(address(), "GET", u"/oauth/logout"_s, ours)).token;
-    QVERIFY(!page.token.isEmpty() && !token.isEmpty() == (form != "no token"_L1));
 
     const auto reply = rawHttp(address(), "POST", u"/oauth/authorize"_s,
                                "Content-Type: application/x-www-form-urlencoded\r\n" + signals + cookie,
