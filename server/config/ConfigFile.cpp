@@ -197,6 +197,8 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"admin_remote"_s,
                                        u"login_rate_per_ip"_s,
                                        u"login_free_failures"_s,
+                                       u"login_max_delay"_s,
+                                       u"login_device_ttl"_s,
                                        u"handshake_rate_per_ip"_s,
                                        u"handshake_rate_per_user"_s,
                                        u"refresh_token_idle_ttl"_s,
@@ -308,6 +310,16 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
     }
     config.loginRatePerIpPerMinute = int(*loginRate);
     config.loginFreeFailures = int(*freeFailures);
+    // Browsers keep a cookie at most 400 days (RFC 6265bis, the Max-Age attribute).
+    const auto loginDelay = seconds(object, u"login_max_delay"_s, 1, 86400, config.loginMaximumDelay.count());
+    const auto deviceLifetime
+        = seconds(object, u"login_device_ttl"_s, 3600, 400 * 86400, config.loginDeviceLifetime.count());
+    for (const auto *number : { &loginDelay, &deviceLifetime }) {
+        if (!*number)
+            return fail(number->error());
+    }
+    config.loginMaximumDelay = std::chrono::seconds(*loginDelay);
+    config.loginDeviceLifetime = std::chrono::seconds(*deviceLifetime);
     config.handshakeRatePerIpPerSecond = int(*ipRate);
     config.handshakeRatePerUserPerSecond = int(*userRate);
     const auto sweep = seconds(object, u"sweep_interval"_s, 1, 3600, config.sweepInterval.count());

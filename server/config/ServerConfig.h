@@ -43,6 +43,8 @@ struct ServerConfig {
     qsizetype maximumHttpConnectionsPerAddress = 200; ///< max_http_connections_per_address
     int loginRatePerIpPerMinute = 30; ///< login_rate_per_ip
     int loginFreeFailures = 5; ///< login_free_failures: then the back-off doubles
+    std::chrono::seconds loginMaximumDelay { 300 }; ///< login_max_delay: where the doubling stops
+    std::chrono::seconds loginDeviceLifetime { 90 * 86400 }; ///< login_device_ttl: a known device's cookie
     int handshakeRatePerIpPerSecond = 50; ///< handshake_rate_per_ip (burst: twice that)
     int handshakeRatePerUserPerSecond = 10; ///< handshake_rate_per_user (burst: twice that)
     std::chrono::seconds sweepInterval { 30 }; ///< sweep_interval: how often expired sessions are ended

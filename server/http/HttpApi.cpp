@@ -1,5 +1,6 @@
 #include "http/HttpApi.h"
 
+#include "auth/BearerChallenge.h"
 #include "http/WebCookies.h"
 #include "oidc/OidcProvider.h"
 #include "sessions/SessionService.h"
@@ -196,7 +197,7 @@ std::optional<AccessClaims> HttpApi::authenticate(const HttpRequest &request, Ht
         // RFC 6750 §3.1: no credentials at all gets a challenge without an error code.
         const QJsonObject body { { "error"_L1, "invalid_request"_L1 },
                                  { "error_description"_L1, "bearer token required"_L1 } };
-        responder.write(QJsonDocument(body), { { "WWW-Authenticate", "Bearer realm=\"gatehouse\"" } },
+        responder.write(QJsonDocument(body), { { "WWW-Authenticate", BearerChallenge::header() } },
                         HttpResponder::StatusCode::Unauthorized);
         return std::nullopt;
     }
@@ -211,8 +212,7 @@ std::optional<AccessClaims> HttpApi::authenticate(const HttpRequest &request, Ht
         const QLatin1StringView reason = *refusal;
         qCInfo(lcHttp).noquote() << "refused a bearer token:" << reason;
         const QJsonObject body { { "error"_L1, "invalid_token"_L1 }, { "error_description"_L1, reason } };
-        const QByteArray challenge = "Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\""
-            + QByteArray(reason.data(), reason.size()) + '"';
+        const QByteArray challenge = BearerChallenge::header("invalid_token", QByteArray(reason.data(), reason.size()));
         responder.write(QJsonDocument(body), { { "WWW-Authenticate", challenge } },
                         HttpResponder::StatusCode::Unauthorized);
         return std::nullopt;

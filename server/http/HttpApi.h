@@ -16,7 +16,10 @@
 
 class AdminService;
 class AuditLog;
-class LoginBackoff;
+class Clock;
+class DeviceCookie;
+class FormToken;
+class LoginLimits;
 class OidcProvider;
 class RateLimiter;
 class ConnectionHub;
@@ -24,6 +27,7 @@ class SessionService;
 class UserDirectory;
 struct ClientContext;
 struct Revocation;
+struct LoginAttempt;
 
 /// The routes of the HTTP side, on the control thread. The gates on the I/O threads read and
 /// check each request (head, framing, body, deadlines) and bring it here complete, through
@@ -50,11 +54,14 @@ public:
         bool adminFromAnywhere = false; ///< otherwise /admin answers loopback peers only
         std::function<QByteArray()> metrics; ///< Prometheus text for GET /metrics
         RateLimiter *loginsPerIp = nullptr;
-        LoginBackoff *loginBackoff = nullptr;
+        LoginLimits *loginLimits = nullptr;
         std::function<void(const QString &kind)> rateLimited;
         bool tls = false; ///< cookies are Secure (and __Host-/__Secure- prefixed) over TLS
         OidcProvider *oidc = nullptr; ///< the OpenID provider endpoints; absent without it
         QString signingAlgorithm; ///< of ID tokens, for discovery
+        const Clock *clock = nullptr; ///< the time of the login limits and signed cookies
+        const DeviceCookie *deviceCookies = nullptr; ///< the login limits' known devices
+        const FormToken *formTokens = nullptr; ///< the login and logout pages' anti-forgery tokens
     };
 
     explicit HttpApi(Services services, QObject *parent = nullptr);
@@ -84,10 +91,16 @@ private:
     void handleRefreshCookie(const HttpRequest &request, HttpResponder &responder);
     void handleRevoke(const HttpRequest &request, HttpResponder &responder);
     void handleIntrospect(const HttpRequest &request, HttpResponder &responder);
-    /// Brute-force defences of every password form: seconds to wait, or nothing when the
-    /// attempt may go ahead. The outcome (failed, succeeded, or neither) feeds the back-off.
-    std::optional<int> loginWait(const QString &username, const QString &address);
-    void recordLoginOutcome(const QString &username, const QString &address, std::optional<bool> succeeded);
+    /// Brute-force defences of every password form (LoginLimits): seconds to wait, or nothing
+    /// when the attempt may go ahead.
+    std::optional<int> loginWait(const LoginAttempt &attempt);
+    /// Failures were counted when loginWait() admitted them; a success clears them.
+    void recordLoginSuccess(const LoginAttempt &attempt);
+    /// `username` as the login limits count it: the canonical account, the address, and the
+    /// device cookie when it is valid for that account.
+    LoginAttempt loginAttemptOf(const QString &username, const HttpRequest &request) const;
+    /// The Set-Cookie that makes this browser a known device of the account that just logged in.
+    QByteArray deviceCookieFor(const LoginAttempt &attempt) const;
 
     // HttpOidc.cpp: the OpenID provider.
     void handleDiscovery(HttpResponder &responder) const;

@@ -3,11 +3,14 @@
 // one place.
 #include "http/HttpApi.h"
 
+#include "auth/DeviceCookie.h"
 #include "auth/StrictJson.h"
+#include "core/Clock.h"
 #include "http/FormBody.h"
 #include "http/WebCookies.h"
+#include "identity/UserDirectory.h"
 #include "oidc/OidcProvider.h"
-#include "policy/LoginBackoff.h"
+#include "policy/LoginLimits.h"
 #include "policy/RateLimiter.h"
 #include "sessions/SessionService.h"
 
@@ -29,7 +32,7 @@ bool hasContentType(const HttpRequest &request, QByteArrayView type)
 }
 
 /// RFC 6749 §5.1: token responses are never cached.
-void writeTokens(HttpResponder &responder, const TokenPair &pair)
+void writeTokens(HttpResponder &responder, const TokenPair &pair, const QByteArray &deviceCookie = {})
 {
     const QJsonObject body { { "access_token"_L1, QString::fromLatin1(pair.accessToken) },
                              { "token_type"_L1, "Bearer"_L1 },
@@ -37,14 +40,19 @@ void writeTokens(HttpResponder &responder, const TokenPair &pair)
                              { "refresh_token"_L1, QString::fromLatin1(pair.refreshToken) },
                              { "refresh_expires_in"_L1, pair.refreshExpiresIn },
                              { "session_id"_L1, pair.sessionId } };
-    responder.write(QJsonDocument(body), { { "Cache-Control", "no-store" }, { "Pragma", "no-cache" } });
+    HttpApi::Headers headers { { "Content-Type", "application/json" },
+                               { "Cache-Control", "no-store" },
+                               { "Pragma", "no-cache" } };
+    if (!deviceCookie.isEmpty())
+        headers.append({ "Set-Cookie", deviceCookie });
+    HttpApi::writeResponse(responder, 200, headers, QJsonDocument(body).toJson(QJsonDocument::Compact));
 }
 
 /// The 2-Cookie Handoff's answer: the tokens go into HttpOnly cookies, never into the body, so
 /// that scripts on the page cannot read them. The session cookie lives for the policy's local
 /// session (never longer than the access token inside it).
 void writeCookies(HttpResponder &responder, const TokenPair &pair, qint64 sessionCookieTtl, bool secure,
-                  const QByteArray &sliCookie = {})
+                  const QByteArray &sliCookie = {}, const QByteArray &deviceCookie = {})
 {
     const qint64 sessionLifetime = std::min(sessionCookieTtl, pair.accessExpiresIn);
     const QJsonObject body { { "token_type"_L1, "cookie"_L1 },
@@ -58,8 +66,10 @@ void writeCookies(HttpResponder &responder, const TokenPair &pair, qint64 sessio
                                { "Set-Cookie", WebCookies::sessionCookie(pair.accessToken, sessionLifetime, secure) },
                                { "Set-Cookie",
                                  WebCookies::refreshCookie(pair.refreshToken, pair.refreshExpiresIn, secure) } };
-    if (!sliCookie.isEmpty())
-        headers.append({ "Set-Cookie", sliCookie });
+    for (const QByteArray &cookie : { sliCookie, deviceCookie }) {
+        if (!cookie.isEmpty())
+            headers.append({ "Set-Cookie", cookie });
+    }
     HttpApi::writeResponse(responder, 200, headers, QJsonDocument(body).toJson(QJsonDocument::Compact));
 }
 
@@ -135,8 +145,8 @@ void HttpApi::handleLogin(const HttpRequest &request, HttpResponder &responder)
     if (!cookies.isUndefined() && !cookies.isBool())
         return writeError(responder, 400, u"invalid_request"_s, u"\"cookies\" is true or false"_s);
     const QString username = body->value("username"_L1).toString();
-    const QString address = request.remoteAddress().toString();
-    if (const auto wait = loginWait(username, address)) {
+    const LoginAttempt attempt = loginAttemptOf(username, request);
+    if (const auto wait = loginWait(attempt)) {
         const QJsonObject body429 { { "error"_L1, "slow_down"_L1 },
                                     { "error_description"_L1, u"too many attempts; retry in %1 s"_s.arg(*wait) } };
         responder.write(QJsonDocument(body429), { { "Retry-After", QByteArray::number(*wait) } },
@@ -153,11 +163,7 @@ void HttpApi::handleLogin(const HttpRequest &request, HttpResponder &responder)
     m_services.sessions->loginAsync(
         username, body->value("password"_L1).toString().toUtf8(), device, clientOf(request),
         SessionOrigin { single ? single->loginId : QString(), {} },
-        [this, later, username, address, web, single, device](const Result<TokenPair, SessionError> &pair) {
-            recordLoginOutcome(username, address,
-                               pair                                               ? std::optional(true)
-                                   : pair.error() == SessionError::BadCredentials ? std::optional(false)
-                                                                                  : std::nullopt);
+        [this, later, attempt, username, web, single, device](const Result<TokenPair, SessionError> &pair) {
             if (!pair) {
                 const auto [status, error] = statusOf(pair.error(), false);
                 if (pair.error() == SessionError::Busy)
@@ -167,8 +173,10 @@ void HttpApi::handleLogin(const HttpRequest &request, HttpResponder &responder)
                         { { "Retry-After", "1" } }, Status::ServiceUnavailable);
                 return writeError(*later, status, error, sessionErrorCode(pair.error()));
             }
+            recordLoginSuccess(attempt);
+            const QByteArray deviceCookie = deviceCookieFor(attempt);
             if (!web)
-                return writeTokens(*later, *pair);
+                return writeTokens(*later, *pair, deviceCookie);
             QByteArray sli;
             const SessionPolicy policy = m_services.sessions->policy();
             if (single) {
@@ -176,37 +184,51 @@ void HttpApi::handleLogin(const HttpRequest &request, HttpResponder &responder)
                                                 QDateTime::currentSecsSinceEpoch() + pair->accessExpiresIn);
                 sli = WebCookies::sliCookie(single->cookie, policy.sliCookieTtl.count(), m_services.tls);
             }
-            writeCookies(*later, *pair, policy.sessionCookieTtl.count(), m_services.tls, sli);
+            writeCookies(*later, *pair, policy.sessionCookieTtl.count(), m_services.tls, sli, deviceCookie);
         });
 }
 
-std::optional<int> HttpApi::loginWait(const QString &username, const QString &address)
+std::optional<int> HttpApi::loginWait(const LoginAttempt &attempt)
 {
-    // Brute force is refused before any password is hashed: a rate per address, and a back-off
-    // that doubles per username and per address after repeated failures.
-    const double now = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
+    // Brute force is refused before any password is hashed: a rate per address, then the
+    // back-offs of LoginLimits. A known device skips the address's rate: a guesser may share
+    // the address (a NAT), and the device has its own back-off.
+    const double now = double(m_services.clock->nowMilliseconds()) / 1000.0;
     std::optional<int> wait;
-    if (m_services.loginsPerIp)
-        wait = m_services.loginsPerIp->take(address, now);
-    if (!wait && m_services.loginBackoff)
-        wait = std::max(m_services.loginBackoff->retryAfter(u"user:"_s + username, now),
-                        m_services.loginBackoff->retryAfter(u"ip:"_s + address, now));
+    if (m_services.loginsPerIp && attempt.device.isEmpty())
+        wait = m_services.loginsPerIp->take(LoginLimits::networkOf(attempt.address), now);
+    if (!wait && m_services.loginLimits)
+        wait = m_services.loginLimits->admit(attempt, now);
     if (wait && m_services.rateLimited)
         m_services.rateLimited(u"login"_s);
     return wait;
 }
 
-void HttpApi::recordLoginOutcome(const QString &username, const QString &address, std::optional<bool> succeeded)
+void HttpApi::recordLoginSuccess(const LoginAttempt &attempt)
 {
-    if (!m_services.loginBackoff || !succeeded)
-        return;
-    const double now = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
-    for (const QString &key : QStringList { u"user:"_s + username, u"ip:"_s + address }) {
-        if (*succeeded)
-            m_services.loginBackoff->recordSuccess(key);
-        else
-            m_services.loginBackoff->recordFailure(key, now);
-    }
+    if (m_services.loginLimits)
+        m_services.loginLimits->recordSuccess(attempt, double(m_services.clock->nowMilliseconds()) / 1000.0);
+}
+
+LoginAttempt HttpApi::loginAttemptOf(const QString &username, const HttpRequest &request) const
+{
+    // Counted as the password check will see it: "ALICE" is alice (UserDirectory::canonicalName).
+    const auto canonical = m_services.users->canonicalName(username);
+    LoginAttempt attempt { canonical.name, canonical.exists, request.remoteAddress().toString(), {} };
+    const QByteArray device = WebCookies::find(request.value("cookie"), WebCookies::deviceName);
+    if (m_services.deviceCookies && !device.isEmpty())
+        attempt.device = m_services.deviceCookies->verify(device, attempt.account, m_services.clock->nowSeconds())
+                             .value_or(QString());
+    return attempt;
+}
+
+QByteArray HttpApi::deviceCookieFor(const LoginAttempt &attempt) const
+{
+    if (!m_services.deviceCookies || !attempt.accountExists)
+        return {};
+    const QString id = attempt.device.isEmpty() ? DeviceCookie::newDeviceId() : attempt.device;
+    const QByteArray value = m_services.deviceCookies->issue(attempt.account, id, m_services.clock->nowSeconds());
+    return WebCookies::deviceCookie(value, m_services.deviceCookies->lifetime().count(), m_services.tls);
 }
 
 void HttpApi::handleRefreshCookie(const HttpRequest &request, HttpResponder &responder)

@@ -3,11 +3,13 @@
 // decisions are OidcProvider's; this file turns them into HTTP and HTML.
 #include "http/HttpApi.h"
 
+#include "auth/FormOrigin.h"
+#include "auth/FormToken.h"
+#include "core/Clock.h"
 #include "http/FormBody.h"
 #include "http/WebCookies.h"
 #include "oidc/OidcProvider.h"
-#include "policy/LoginBackoff.h"
-#include "policy/RateLimiter.h"
+#include "policy/LoginLimits.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -43,11 +45,14 @@ void writePage(HttpResponder &responder, int status, const QString &title, const
     HttpApi::writeResponse(responder, status, headers, html.toUtf8());
 }
 
-QString loginForm(const AuthorizationRequest &request, const QString &message)
+QString hidden(QLatin1StringView name, const QString &value)
 {
-    const auto hidden = [](QLatin1StringView name, const QString &value) {
-        return u"<input type=\"hidden\" name=\"%1\" value=\"%2\">\n"_s.arg(name, escaped(value));
-    };
+    return value.isEmpty() ? QString()
+                           : u"<input type=\"hidden\" name=\"%1\" value=\"%2\">\n"_s.arg(name, escaped(value));
+}
+
+QString loginForm(const AuthorizationRequest &request, const QString &message, const QByteArray &formToken)
+{
     QString form = u"<section id=\"authorize-login\">\n<h2>Log in</h2>\n<p>to continue to <strong id=\"client\">"_s
         + escaped(request.clientId) + u"</strong></p>\n"_s;
     if (!message.isEmpty())
@@ -56,7 +61,7 @@ QString loginForm(const AuthorizationRequest &request, const QString &message)
     form += hidden("client_id"_L1, request.clientId) + hidden("redirect_uri"_L1, request.redirectUri)
         + hidden("response_type"_L1, u"code"_s) + hidden("scope"_L1, u"openid"_s) + hidden("state"_L1, request.state)
         + hidden("nonce"_L1, request.nonce) + hidden("code_challenge"_L1, request.codeChallenge)
-        + hidden("code_challenge_method"_L1, u"S256"_s);
+        + hidden("code_challenge_method"_L1, u"S256"_s) + hidden("form_token"_L1, QString::fromLatin1(formToken));
     form += u"<label>User name <input id=\"username\" name=\"username\" autocomplete=\"username\" required "
             "autofocus></label>\n<label>Password <input id=\"password\" name=\"password\" type=\"password\" "
             "autocomplete=\"current-password\" required></label>\n<button type=\"submit\">Log in</button>\n"
@@ -64,14 +69,75 @@ QString loginForm(const AuthorizationRequest &request, const QString &message)
     return form;
 }
 
-/// Same-origin check for the pages' POSTs: a browser sends Origin with every form POST; one
-/// from another site is refused (login CSRF), one without Origin is a non-browser client.
+QString logoutConfirmation(const QString &who, const QString &redirect, const QString &state,
+                           const QByteArray &formToken, const QString &message)
+{
+    QString page = u"<section id=\"logout-confirm\">\n<h2>Log out everywhere?</h2>\n"_s;
+    if (!message.isEmpty())
+        page += u"<p id=\"logout-error\" role=\"alert\">%1</p>\n"_s.arg(escaped(message));
+    return page
+        + u"<p>%1 Logging out ends your sessions in every application and on every device.</p>\n"
+          "<form method=\"post\" action=\"/oauth/logout\">\n%2%3%4"
+          "<button id=\"logout-confirm-button\" type=\"submit\">Log out everywhere</button>\n"
+          "</form>\n</section>\n"_s.arg(who, hidden("post_logout_redirect_uri"_L1, redirect), hidden("state"_L1, state),
+                                        hidden("form_token"_L1, QString::fromLatin1(formToken)));
+}
+
+/// The pages' POSTs must come from the pages (login CSRF): Origin, Sec-Fetch-Site or Referer
+/// naming another origin is refused; a request with none must still carry the form's token.
 bool crossSite(const HttpRequest &request)
 {
-    const QByteArray origin = request.value("origin");
-    if (origin.isEmpty())
-        return false;
-    return QUrl(QString::fromLatin1(origin)).authority() != QString::fromLatin1(request.value("host"));
+    return FormOrigin::judge({ request.value("origin"), request.value("sec-fetch-site"), request.value("referer"),
+                               request.value("host") })
+        == FormOrigin::Verdict::CrossSite;
+}
+
+constexpr QByteArrayView loginPurpose = "login";
+constexpr QByteArrayView logoutPurpose = "logout";
+
+/// What a login page's token is bound to: the authorization request it continues.
+QStringList bindingOf(const AuthorizationRequest &request)
+{
+    return { request.clientId, request.redirectUri, request.state, request.nonce, request.codeChallenge };
+}
+
+/// One page's anti-forgery pair (FormToken): the nonce cookie, the browser's own when it has
+/// a good one (so that two open pages both work), and the token of the page's form.
+struct FormGuard {
+    QByteArray setCookie;
+    QByteArray token;
+};
+
+FormGuard guardFor(const FormToken *tokens, const HttpRequest &request, QByteArrayView purpose,
+                   const QStringList &binding, qint64 now, bool tls)
+{
+    if (!tokens)
+        return {};
+    QByteArray nonce = WebCookies::find(request.value("cookie"), WebCookies::formName);
+    if (!FormToken::isNonce(nonce))
+        nonce = FormToken::newNonce();
+    return { WebCookies::formCookie(nonce, tokens->lifetime().count(), tls),
+             tokens->issue(purpose, nonce, binding, now) };
+}
+
+/// Why a page's POST is refused, in words for the page; empty when its token is good.
+QString formRefusal(const FormToken *tokens, const HttpRequest &request, const QString &token,
+                    QByteArrayView purpose, const QStringList &binding, qint64 now)
+{
+    if (!tokens)
+        return {};
+    const QByteArray nonce = WebCookies::find(request.value("cookie"), WebCookies::formName);
+    switch (tokens->check(token.toLatin1(), purpose, nonce, binding, now)) {
+    case FormToken::Check::Valid:
+        return {};
+    case FormToken::Check::Missing:
+        return u"The form came without its security token or cookie (are cookies blocked?)."_s;
+    case FormToken::Check::Expired:
+        return u"The page was open too long."_s;
+    case FormToken::Check::Forged:
+        return u"The form did not come from this page."_s;
+    }
+    return u"The form did not come from this page."_s;
 }
 
 QString originOf(const QString &uri)
@@ -136,25 +202,43 @@ void HttpApi::handleAuthorize(const HttpRequest &request, HttpResponder &respond
     // The password fields are the login page's, never part of the authorization request.
     const QString username = parameters->take(u"username"_s);
     const QString password = parameters->take(u"password"_s);
+    const QString formToken = parameters->take(u"form_token"_s);
     const auto checked = m_services.oidc->validate(*parameters);
+    const qint64 now = m_services.clock->nowSeconds();
+    // Every login page carries a fresh anti-forgery pair.
+    const auto writeLogin
+        = [&](int status, const AuthorizationRequest &page, const QString &message, Headers extra = {}) {
+              const FormGuard guard
+                  = guardFor(m_services.formTokens, request, loginPurpose, bindingOf(page), now, m_services.tls);
+              if (!guard.setCookie.isEmpty())
+                  extra.append({ "Set-Cookie", guard.setCookie });
+              writePage(responder, status, u"Log in"_s, loginForm(page, message, guard.token), extra);
+          };
     AuthorizationAnswer answer;
+    QByteArray deviceCookie;
     if (!checked) {
         answer = checked.error();
     } else if (!loginAttempt) {
         answer = m_services.oidc->authorize(*checked, WebCookies::find(request.value("cookie"), WebCookies::sliName),
                                             client);
     } else {
-        // The same brute-force defences as /auth/login.
-        if (const auto wait = loginWait(username, client.remoteAddress)) {
-            return writePage(responder, 429, u"Too many attempts"_s,
-                             loginForm(*checked, u"Too many attempts; try again in %1 s."_s.arg(*wait)),
-                             { { "Retry-After", QByteArray::number(*wait) } });
+        // Login CSRF: only the form this server's page gave this browser logs in. A refused
+        // form checks no password and costs no attempt.
+        const QString refusal
+            = formRefusal(m_services.formTokens, request, formToken, loginPurpose, bindingOf(*checked), now);
+        if (!refusal.isEmpty())
+            return writeLogin(403, *checked, refusal + u" Please log in again."_s);
+        // The same brute-force defences as /auth/login, on the same counts.
+        const LoginAttempt attempt = loginAttemptOf(username, request);
+        if (const auto wait = loginWait(attempt)) {
+            return writeLogin(429, *checked, u"Too many attempts; try again in %1 s."_s.arg(*wait),
+                              { { "Retry-After", QByteArray::number(*wait) } });
         }
         answer = m_services.oidc->logIn(*checked, username, password.toUtf8(), client);
-        recordLoginOutcome(username, client.remoteAddress,
-                           answer.status == 401                                     ? std::optional(false)
-                               : answer.kind == AuthorizationAnswer::Kind::Redirect ? std::optional(true)
-                                                                                    : std::nullopt);
+        if (answer.kind == AuthorizationAnswer::Kind::Redirect) {
+            recordLoginSuccess(attempt);
+            deviceCookie = deviceCookieFor(attempt);
+        }
     }
     switch (answer.kind) {
     case AuthorizationAnswer::Kind::ErrorPage:
@@ -163,11 +247,13 @@ void HttpApi::handleAuthorize(const HttpRequest &request, HttpResponder &respond
             u"<h2>This request cannot be served</h2>\n<p id=\"authorize-error\" role=\"alert\">%1</p>\n"_s.arg(
                 escaped(answer.message)));
     case AuthorizationAnswer::Kind::LoginPage:
-        return writePage(responder, answer.status, u"Log in"_s, loginForm(answer.request, answer.message));
+        return writeLogin(answer.status, answer.request, answer.message);
     case AuthorizationAnswer::Kind::Redirect: {
         Headers headers { { "Location", answer.location.toUtf8() }, { "Cache-Control", "no-store" } };
         if (!answer.sliCookie.isEmpty())
             headers.append({ "Set-Cookie", WebCookies::sliCookie(answer.sliCookie, answer.sliMaxAge, m_services.tls) });
+        if (!deviceCookie.isEmpty())
+            headers.append({ "Set-Cookie", deviceCookie });
         writeResponse(responder, 302, headers, {});
         return;
     }
@@ -204,28 +290,31 @@ void HttpApi::handleEndSession(const HttpRequest &request, HttpResponder &respon
     const QString redirect = parameters->value(u"post_logout_redirect_uri"_s);
     const QString state = parameters->value(u"state"_s);
     const QByteArray sli = WebCookies::find(request.value("cookie"), WebCookies::sliName);
-    if (!isPost) {
-        // A GET only asks: logging out is a POST from this page, which other sites cannot
-        // forge (the SLI cookie is SameSite=Lax, so it does not go with a cross-site POST).
+    const QStringList binding { redirect, state };
+    const qint64 now = m_services.clock->nowSeconds();
+    // A GET only asks: logging out is a POST from this page, with the page's anti-forgery
+    // token (and the SLI cookie is SameSite=Lax: it does not go with a cross-site POST).
+    const auto writeConfirmation = [&](int status, const QString &message) {
         const auto login = m_services.oidc->loginFor(sli);
-        const auto hidden = [](QLatin1StringView name, const QString &value) {
-            return value.isEmpty() ? QString()
-                                   : u"<input type=\"hidden\" name=\"%1\" value=\"%2\">\n"_s.arg(name, escaped(value));
-        };
         const QString who = login && login->endedAt == 0
             ? u"You are signed in as <strong>%1</strong>."_s.arg(escaped(login->username))
             : u"This browser has no Gatehouse login, but you can still end what is left."_s;
-        return writePage(responder, 200, u"Log out"_s,
-                         u"<section id=\"logout-confirm\">\n<h2>Log out everywhere?</h2>\n<p>%1 Logging out ends "
-                         "your sessions in every application and on every device.</p>\n"
-                         "<form method=\"post\" action=\"/oauth/logout\">\n%2%3"
-                         "<button id=\"logout-confirm-button\" type=\"submit\">Log out everywhere</button>\n"
-                         "</form>\n</section>\n"_s.arg(who, hidden("post_logout_redirect_uri"_L1, redirect),
-                                                       hidden("state"_L1, state)));
-    }
+        const FormGuard guard = guardFor(m_services.formTokens, request, logoutPurpose, binding, now, m_services.tls);
+        Headers extra;
+        if (!guard.setCookie.isEmpty())
+            extra.append({ "Set-Cookie", guard.setCookie });
+        writePage(responder, status, u"Log out"_s, logoutConfirmation(who, redirect, state, guard.token, message),
+                  extra);
+    };
+    if (!isPost)
+        return writeConfirmation(200, {});
     if (crossSite(request))
         return writePage(responder, 403, u"Refused"_s,
                          u"<p role=\"alert\">A logout form from another site is refused.</p>"_s);
+    const QString refusal
+        = formRefusal(m_services.formTokens, request, parameters->value(u"form_token"_s), logoutPurpose, binding, now);
+    if (!refusal.isEmpty())
+        return writeConfirmation(403, refusal + u" Nothing was ended: confirm again to log out."_s);
     const LogoutAnswer answer = m_services.oidc->endSession(sli, redirect, state, clientOf(request));
     if (!answer.unsaved.isEmpty()) {
         // In force (every session is closed and refused), but not yet on disk: not "logged out".

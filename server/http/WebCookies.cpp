@@ -2,6 +2,8 @@
 
 #include <QList>
 
+#include <algorithm>
+
 namespace {
 QByteArray cookie(QByteArrayView name, QByteArrayView prefix, QByteArrayView value, QByteArrayView path,
                   qint64 maxAgeSeconds, bool secure, QByteArrayView sameSite = "Strict")
@@ -38,19 +40,43 @@ QByteArray WebCookies::sliCookie(QByteArrayView value, qint64 maxAgeSeconds, boo
     return cookie(sliName, "__Host-", value, "/", maxAgeSeconds, secure, "Lax");
 }
 
+QByteArray WebCookies::deviceCookie(QByteArrayView value, qint64 maxAgeSeconds, bool secure)
+{
+    return cookie(deviceName, "__Host-", value, "/", maxAgeSeconds, secure);
+}
+
+QByteArray WebCookies::formCookie(QByteArrayView nonce, qint64 maxAgeSeconds, bool secure)
+{
+    return cookie(formName, "__Host-", nonce, "/", maxAgeSeconds, secure);
+}
+
+namespace {
+/// The name of one "name=value" pair without its prefix, or empty if it has no name.
+QByteArray nameOf(const QByteArray &pair)
+{
+    const qsizetype equals = pair.indexOf('=');
+    if (equals <= 0)
+        return {};
+    QByteArray key = pair.first(equals).trimmed();
+    if (key.startsWith("__Host-"))
+        key.remove(0, 7);
+    else if (key.startsWith("__Secure-"))
+        key.remove(0, 9);
+    return key;
+}
+} // namespace
+
 QByteArray WebCookies::find(QByteArrayView cookieHeader, QByteArrayView name)
 {
     for (const QByteArray &pair : cookieHeader.toByteArray().split(';')) {
-        const qsizetype equals = pair.indexOf('=');
-        if (equals <= 0)
-            continue;
-        QByteArray key = pair.first(equals).trimmed();
-        if (key.startsWith("__Host-"))
-            key.remove(0, 7);
-        else if (key.startsWith("__Secure-"))
-            key.remove(0, 9);
-        if (key == name)
-            return pair.sliced(equals + 1).trimmed();
+        if (nameOf(pair) == name)
+            return pair.sliced(pair.indexOf('=') + 1).trimmed();
     }
     return {};
+}
+
+qsizetype WebCookies::count(QByteArrayView cookieHeader, QByteArrayView name)
+{
+    const QList<QByteArray> pairs = cookieHeader.toByteArray().split(';');
+    return std::count_if(pairs.cbegin(), pairs.cend(), [name](const QByteArray &pair) { return nameOf(pair) == name; });
 }

@@ -16,12 +16,23 @@ inline constexpr QByteArrayView refreshPath = "/auth/refresh";
 /// SameSite=Lax, because relying parties send the browser here by top-level navigation
 /// from their own sites; __Host- over TLS.
 inline constexpr QByteArrayView sliName = "gh_sli";
+/// The login limits' known-device marker (DeviceCookie): HttpOnly, Path=/, SameSite=Strict
+/// (only this site's own login forms need it); __Host- over TLS.
+inline constexpr QByteArrayView deviceName = "gh_device";
+/// The nonce of the login and logout pages' anti-forgery tokens (FormToken): short-lived,
+/// HttpOnly, Path=/, SameSite=Strict; __Host- over TLS.
+inline constexpr QByteArrayView formName = "gh_form";
 
 /// Set-Cookie values; an empty value with a zero lifetime clears the cookie.
 QByteArray sessionCookie(QByteArrayView accessToken, qint64 maxAgeSeconds, bool secure);
 QByteArray refreshCookie(QByteArrayView refreshToken, qint64 maxAgeSeconds, bool secure);
 QByteArray sliCookie(QByteArrayView value, qint64 maxAgeSeconds, bool secure);
+QByteArray deviceCookie(QByteArrayView value, qint64 maxAgeSeconds, bool secure);
+QByteArray formCookie(QByteArrayView nonce, qint64 maxAgeSeconds, bool secure);
 /// The value of cookie `name` (either spelling: plain or with its prefix) in a Cookie
 /// header, or empty.
 QByteArray find(QByteArrayView cookieHeader, QByteArrayView name);
+/// How often cookie `name` appears in a Cookie header, both spellings together: more than
+/// once is ambiguous (one may be tossed in by a sibling host), and find() takes the first.
+qsizetype count(QByteArrayView cookieHeader, QByteArrayView name);
 } // namespace WebCookies

@@ -278,3 +278,23 @@ Result<User, UserError> UserDirectory::authenticate(const QString &username, QBy
         return fail(UserError::Disabled);
     return user;
 }
+
+UserDirectory::CanonicalName UserDirectory::canonicalName(const QString &username) const
+{
+    if (const auto user = find(username))
+        return { user->username, true };
+    return { foldedUsername(username), false };
+}
+
+QString UserDirectory::foldedUsername(const QString &username)
+{
+    // NOCASE folds A-Z only: U+212A KELVIN SIGN or U+0130 (dotted capital I) find no user, so
+    // they stay apart, each with its own count; QString::toLower() would fold them and so
+    // differ from the lookup.
+    QString folded = username;
+    for (QChar &c : folded) {
+        if (c >= u'A' && c <= u'Z')
+            c = QChar(c.unicode() + (u'a' - u'A'));
+    }
+    return folded;
+}

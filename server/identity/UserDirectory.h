@@ -57,6 +57,17 @@ public:
     };
     PasswordRecord passwordRecord(const QString &username) const;
 
+    /// The name a login attempt is counted under, so that spellings of one name share one
+    /// count: the stored spelling of the user that authenticate() would check, else the name
+    /// folded as the lookup compares it.
+    struct CanonicalName {
+        QString name;
+        bool exists = false;
+    };
+    CanonicalName canonicalName(const QString &username) const;
+    /// ASCII case folded, exactly as the lookup (SQLite's NOCASE) compares names.
+    static QString foldedUsername(const QString &username);
+
     static bool isValidUsername(const QString &username);
     static bool isValidRole(const QString &role);
 

@@ -29,7 +29,9 @@ void LoginBackoff::recordFailure(const QString &key, double nowSeconds)
     }
     State &state = m_states[key];
     ++state.failures;
-    const int over = state.failures - m_freeFailures;
+    // The failure that uses up the last free one already makes the next attempt wait: with 5
+    // free failures, the 6th attempt waits 1 s. The first attempt is always free, so 0 is 1.
+    const int over = state.failures - std::max(1, m_freeFailures) + 1;
     if (over <= 0)
         return;
     const qint64 delay = over >= 20 ? m_maximumDelay : std::min<qint64>(m_maximumDelay, qint64(1) << (over - 1));

@@ -5,10 +5,10 @@
 
 #include <optional>
 
-/// Slows down password guessing: after `freeFailures` failures in a row for a key (username
-/// or IP address), each attempt must wait twice as long as the last, up to `maximumDelay`
-/// seconds. A success clears the key. Checked before the password is hashed, so a locked-out
-/// guesser costs no Argon2 work. Pure: the time comes in.
+/// Slows down password guessing: after `freeFailures` failures in a row for a key, the next
+/// attempt must wait 1 s, and each one after that twice as long as the last, up to
+/// `maximumDelay` seconds. A success clears the key. Checked before the password is hashed, so
+/// a locked-out guesser costs no Argon2 work. Pure: the time comes in.
 class LoginBackoff final {
 public:
     explicit LoginBackoff(int freeFailures = 5, int maximumDelay = 300, qsizetype maximumKeys = 100000);

@@ -3,6 +3,8 @@
 #include "admin/AdminService.h"
 #include "audit/AuditLog.h"
 #include "auth/CompactJws.h"
+#include "auth/DeviceCookie.h"
+#include "auth/FormToken.h"
 #include "auth/KeySet.h"
 #include "auth/KeyStore.h"
 #include "auth/TokenIssuer.h"
@@ -18,9 +20,10 @@
 #include "oidc/ClientRegistry.h"
 #include "oidc/OidcProvider.h"
 #include "oidc/SqliteSingleLoginStore.h"
-#include "policy/LoginBackoff.h"
+#include "policy/LoginLimits.h"
 #include "policy/RateLimiter.h"
 #include "secrets/AdminToken.h"
+#include "secrets/CookieKey.h"
 #include "secrets/SecretStore.h"
 #include "sessions/SessionService.h"
 #include "sessions/SqliteSessionStore.h"
@@ -48,6 +51,8 @@ Q_LOGGING_CATEGORY(lcRuntime, "gatehouse.runtime")
 namespace {
 /// Password checks waiting for a worker; past this a login is answered 503 at once.
 constexpr int passwordChecksWaiting = 64;
+using namespace std::chrono_literals;
+constexpr auto formTokenLifetime = 1h; ///< how long a login or logout page can be posted
 } // namespace
 
 ServerRuntime::ServerRuntime(ServerConfig config, QObject *parent)
@@ -117,6 +122,16 @@ void ServerRuntime::loadAdminToken()
         if (!token)
             return fail(u"cannot read the admin token from %1: %2"_s.arg(m_secrets->location(), token.error().message));
         m_adminTokenHash = AdminToken::hash(*token);
+        loadCookieKey();
+    });
+}
+
+void ServerRuntime::loadCookieKey()
+{
+    CookieKey::load(*m_secrets, this, [this](Result<QByteArray, SecretFailure> key) {
+        if (!key)
+            return fail(u"cannot read the cookie key from %1: %2"_s.arg(m_secrets->location(), key.error().message));
+        m_cookieKey = *key;
         listen();
     });
 }
@@ -195,7 +210,10 @@ void ServerRuntime::listen()
     m_sweepTimer.start(m_config.sweepInterval);
     const double loginRate = m_config.loginRatePerIpPerMinute;
     m_loginsPerIp = std::make_unique<RateLimiter>(loginRate / 60.0, loginRate);
-    m_loginBackoff = std::make_unique<LoginBackoff>(m_config.loginFreeFailures);
+    m_loginLimits = std::make_unique<LoginLimits>(LoginLimits::Settings {
+        .freeFailures = m_config.loginFreeFailures, .maximumDelay = int(m_config.loginMaximumDelay.count()) });
+    m_deviceCookies = std::make_unique<DeviceCookie>(m_cookieKey, m_config.loginDeviceLifetime);
+    m_formTokens = std::make_unique<FormToken>(m_cookieKey, formTokenLifetime);
     for (const auto &user : m_users->list())
         m_knownUsers.insert(user.username, user);
     // A new password ends every session and login of the user, whatever the clock says.
@@ -211,12 +229,26 @@ void ServerRuntime::listen()
     startAdmin(address, int(m_ioThreads.size()));
     startOidc(port);
 
-    m_http = std::make_unique<HttpApi>(
-        HttpApi::Services { [this] { return m_keys->jwks(); }, [this] { return verifier(); }, m_sessions.get(),
-                            m_users.get(), m_connections.get(), m_audit.get(), m_admin.get(), m_adminTokenHash,
-                            m_config.adminFromAnywhere, [this] { return m_metrics->exposition(); }, m_loginsPerIp.get(),
-                            m_loginBackoff.get(), [this](const QString &kind) { m_metrics->countRateLimited(kind); },
-                            false, m_oidc.get(), QString(Jwa::name(m_config.signingAlgorithm)) });
+    HttpApi::Services services { [this] { return m_keys->jwks(); },
+                                 [this] { return verifier(); },
+                                 m_sessions.get(),
+                                 m_users.get(),
+                                 m_connections.get(),
+                                 m_audit.get(),
+                                 m_admin.get(),
+                                 m_adminTokenHash,
+                                 m_config.adminFromAnywhere,
+                                 [this] { return m_metrics->exposition(); },
+                                 m_loginsPerIp.get(),
+                                 m_loginLimits.get(),
+                                 [this](const QString &kind) { m_metrics->countRateLimited(kind); },
+                                 false,
+                                 m_oidc.get(),
+                                 QString(Jwa::name(m_config.signingAlgorithm)) };
+    services.clock = &m_clock;
+    services.deviceCookies = m_deviceCookies.get();
+    services.formTokens = m_formTokens.get();
+    m_http = std::make_unique<HttpApi>(std::move(services));
     m_httpDispatcher->serve(
         m_http.get(),
         [http = m_http.get()](const HttpRequest &request, HttpDispatcher::Reply reply) {

@@ -30,7 +30,9 @@ class HttpCensus;
 class PasswordWorkers;
 class HttpDispatcher;
 class IoThread;
-class LoginBackoff;
+class DeviceCookie;
+class FormToken;
+class LoginLimits;
 class RateLimiter;
 class ServerMetrics;
 class SessionService;
@@ -83,6 +85,7 @@ private:
     void openSecrets();
     void loadKeys();
     void loadAdminToken();
+    void loadCookieKey();
     void listen();
     bool rebuildVerifier();
     std::shared_ptr<const TokenVerifier> verifier() const;
@@ -126,7 +129,10 @@ private:
     std::unique_ptr<ServerMetrics> m_metrics;
     std::unique_ptr<AdminService> m_admin;
     std::unique_ptr<RateLimiter> m_loginsPerIp;
-    std::unique_ptr<LoginBackoff> m_loginBackoff;
+    std::unique_ptr<LoginLimits> m_loginLimits;
+    std::unique_ptr<DeviceCookie> m_deviceCookies;
+    std::unique_ptr<FormToken> m_formTokens;
+    QByteArray m_cookieKey; ///< signs device cookies and form tokens
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     mutable std::mutex m_verifierMutex;
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change; any thread reads it

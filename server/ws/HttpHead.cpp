@@ -41,3 +41,17 @@ QByteArray HttpHead::queryValue(QByteArrayView name) const
     }
     return {};
 }
+
+qsizetype HttpHead::queryCount(QByteArrayView name) const
+{
+    const qsizetype question = target.indexOf('?');
+    if (question < 0)
+        return 0;
+    qsizetype count = 0;
+    for (const auto &pair : target.sliced(question + 1).split('&')) {
+        const qsizetype equals = pair.indexOf('=');
+        if (QByteArray::fromPercentEncoding(equals < 0 ? pair : pair.first(equals)) == name)
+            ++count;
+    }
+    return count;
+}

@@ -19,4 +19,6 @@ struct HttpHead {
     QByteArray path() const;
     /// One query parameter, percent-decoded, or empty.
     QByteArray queryValue(QByteArrayView name) const;
+    /// How often the query names the parameter (its name percent-decoded), with or without a value.
+    qsizetype queryCount(QByteArrayView name) const;
 };

@@ -3,6 +3,7 @@
 #include "http/HttpCensus.h"
 #include "http/HttpExchange.h"
 #include "http/HttpResponder.h"
+#include "auth/BearerChallenge.h"
 #include "http/WebCookies.h"
 #include "policy/RateLimiter.h"
 #include "ws/CloseCode.h"
@@ -40,10 +41,15 @@ constexpr int retryAfterSeconds = 5;
 struct PresentedToken {
     QByteArray token;
     bool viaCookie = false;
+    bool repeated = false; ///< a parameter or cookie given twice: which one is meant?
 };
 
 PresentedToken tokenFrom(const HttpHead &head)
 {
+    // RFC 6750 §3.1: a repeated parameter is an invalid request, not first-wins (a cookie
+    // tossed in by a sibling host would otherwise shadow the real one).
+    if (head.queryCount("access_token") > 1 || WebCookies::count(head.value("cookie"), WebCookies::sessionName) > 1)
+        return { {}, false, true };
     const QByteArray authorization = head.value("authorization").trimmed();
     if (authorization.size() > 7 && authorization.first(7).toLower() == "bearer ")
         return { authorization.sliced(7).trimmed() };
@@ -421,6 +427,8 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
     if (!origin.isEmpty() && !originAllowed(origin))
         return { Decision::Kind::Deny, 403, u"origin_rejected"_s, u"origin not allowed"_s, {} };
     const PresentedToken presented = tokenFrom(head);
+    if (presented.repeated)
+        return { Decision::Kind::Deny, 400, u"invalid_request"_s, u"the access token is given more than once"_s, {} };
     const QByteArray &token = presented.token;
     if (token.isEmpty())
         return { Decision::Kind::Deny, 401, u"token_missing"_s, u"send an access token"_s, {} };
@@ -461,9 +469,10 @@ void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype rece
     HttpResponse response;
     response.status = decision.status;
     response.headers = { { "Content-Type", "application/json" }, { "Cache-Control", "no-store" } };
-    if (decision.status == 401)
+    if (decision.status == 401) // RFC 6750 §3.1: no token, no error code
         response.headers.append(std::pair<QByteArray, QByteArray>(
-            "WWW-Authenticate", "Bearer realm=\"gatehouse\", error=\"invalid_token\""));
+            "WWW-Authenticate",
+            BearerChallenge::header(decision.error == "token_missing"_L1 ? QByteArrayView() : "invalid_token")));
     if (decision.status == 429 || decision.status == 503)
         response.headers.append(std::pair<QByteArray, QByteArray>(
             "Retry-After", QByteArray::number(decision.retryAfter > 0 ? decision.retryAfter : retryAfterSeconds)));

@@ -36,6 +36,23 @@ QUrlQuery queryOf(const QByteArray &location)
     return QUrlQuery(QUrl(QString::fromUtf8(location)));
 }
 
+/// What a page gives its form against forgery: the nonce cookie and the token in the form.
+struct FormGuard {
+    QByteArray cookie; ///< "gh_form=…"
+    QByteArray token;
+};
+
+FormGuard guardOf(const RawReply &page)
+{
+    const QByteArray field = "name=\"form_token\" value=\"";
+    const qsizetype start = page.content.indexOf(field);
+    if (start < 0)
+        return { "gh_form=" + page.cookie("gh_form"), {} };
+    const qsizetype end = page.content.indexOf('"', start + field.size());
+    return { "gh_form=" + page.cookie("gh_form"),
+             page.content.sliced(start + field.size(), end - start - field.size()) };
+}
+
 /// A relying party's logout endpoints: records every request and answers 200.
 class Receiver final : public QTcpServer {
 public:
@@ -83,11 +100,16 @@ private Q_SLOTS:
     void hostileAuthorizationRequests_data();
     void hostileAuthorizationRequests();
     void codeFlowWithPkce();
+    void loginFormsFromElsewhereAreRefused_data();
+    void loginFormsFromElsewhereAreRefused();
     void hostileCodeRedemptions_data();
     void hostileCodeRedemptions();
     void silentReauthentication();
     void webLoginIsASingleLogin();
+    void logoutFormsFromElsewhereAreRefused_data();
+    void logoutFormsFromElsewhereAreRefused();
     void singleLogoutEndsEverySessionOfTheUser();
+    void loginPageSharesTheLoginLimits();
 
 private:
     QString address() const { return m_server->listenAddress(); }
@@ -95,8 +117,10 @@ private:
     /// An authorization request for the registered client; `extra` overrides or adds parameters.
     QString authorizePath(const QList<std::pair<QString, QString>> &extra = {}) const;
     QByteArray loginForm(const QString &user, const QString &secret) const;
-    /// The login page's POST; returns the redirect.
-    RawReply logInAtAuthorize(const QString &user = u"alice"_s, const QString &secret = QString::fromUtf8(password));
+    /// The login page's POST, as a browser sends it after loading the page (its cookie and
+    /// token, and `cookies`, "name=value; …"); returns the redirect.
+    RawReply logInAtAuthorize(const QString &user = u"alice"_s, const QString &secret = QString::fromUtf8(password),
+                              const QByteArray &cookies = {}, const QHostAddress &from = {});
     RawReply redeem(const QByteArray &code, const QByteArray &codeVerifier = verifier);
     std::unique_ptr<QWebSocket> connectWith(const QByteArray &header, const QByteArray &value);
 
@@ -114,6 +138,7 @@ void TestOidc::initTestCase()
         SystemClock clock;
         UserDirectory users(database, clock);
         QVERIFY(users.add(u"alice"_s, {}, password, {}).ok());
+        QVERIFY(users.add(u"dave"_s, {}, password, {}).ok());
         ClientRegistry clients(database);
         const QString receiver = u"http://127.0.0.1:%1"_s.arg(m_receiver.serverPort());
         QVERIFY(
@@ -166,11 +191,15 @@ QByteArray TestOidc::loginForm(const QString &user, const QString &secret) const
         + "&password=" + QUrl::toPercentEncoding(secret);
 }
 
-RawReply TestOidc::logInAtAuthorize(const QString &user, const QString &secret)
+RawReply TestOidc::logInAtAuthorize(const QString &user, const QString &secret, const QByteArray &cookies,
+                                    const QHostAddress &from)
 {
+    const QByteArray cookie = cookies.isEmpty() ? QByteArray() : "Cookie: " + cookies + "\r\n";
+    const FormGuard guard = guardOf(rawHttp(address(), "GET", authorizePath(), cookie, {}, from));
     return rawHttp(address(), "POST", u"/oauth/authorize"_s,
-                   "Content-Type: application/x-www-form-urlencoded\r\nOrigin: http://" + address().toLatin1() + "\r\n",
-                   loginForm(user, secret));
+                   "Content-Type: application/x-www-form-urlencoded\r\nOrigin: http://" + address().toLatin1()
+                       + "\r\nCookie: " + guard.cookie + (cookies.isEmpty() ? QByteArray() : "; " + cookies) + "\r\n",
+                   loginForm(user, secret) + "&form_token=" + guard.token, from);
 }
 
 RawReply TestOidc::redeem(const QByteArray &code, const QByteArray &codeVerifier)
@@ -285,12 +314,18 @@ void TestOidc::codeFlowWithPkce()
     QVERIFY(page.header("content-type").startsWith("text/html"));
     QVERIFY(page.content.contains("<strong id=\"client\">notes</strong>"));
     QVERIFY(page.content.contains("name=\"state\" value=\"st&amp;te=1\""));
+    // With its anti-forgery pair: a token in the form, its nonce in a short-lived cookie.
+    QVERIFY(!guardOf(page).token.isEmpty());
+    const QByteArray formCookie = page.setCookie("gh_form");
+    for (const QByteArray attribute : { "HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=3600" })
+        QVERIFY2(formCookie.contains(attribute), formCookie.constData());
 
     // A wrong password shows the page again; a form from another site is refused.
     const auto wrong = logInAtAuthorize(u"alice"_s, u"guess"_s);
     QCOMPARE(wrong.status, 401);
     QVERIFY(wrong.content.contains("The username or password is wrong."));
-    QVERIFY(wrong.setCookies.isEmpty());
+    QVERIFY(wrong.setCookie("gh_sli").isEmpty() && wrong.setCookie("gh_device").isEmpty());
+    QVERIFY(!guardOf(wrong).token.isEmpty()); // a fresh form
     const auto crossSite
         = rawHttp(address(), "POST", u"/oauth/authorize"_s,
                   "Content-Type: application/x-www-form-urlencoded\r\nOrigin: https://evil.example\r\n",
@@ -349,6 +384,74 @@ void TestOidc::codeFlowWithPkce()
     QCOMPARE(replay.status, 400);
     QCOMPARE(replay.body["error"_L1].toString(), u"invalid_grant"_s);
     QCOMPARE(rawHttp(address(), "GET", u"/api/me"_s, bearer).status, 401);
+}
+
+void TestOidc::loginFormsFromElsewhereAreRefused_data()
+{
+    QTest::addColumn<QByteArray>("signals");
+    QTest::addColumn<QString>("form"); // whose token and cookie the POST carries
+    QTest::addColumn<int>("status");
+    const QByteArray self = "http://" + address().toLatin1();
+
+    QTest::newRow("the page's form with its Origin logs in") << "Origin: " + self + "\r\n" << u"page"_s << 302;
+    QTest::newRow("the page's form with Sec-Fetch-Site same-origin and no Origin")
+        << QByteArray("Sec-Fetch-Site: same-origin\r\n") << u"page"_s << 302;
+    QTest::newRow("the page's form with only its Referer") << "Referer: " + self + authorizePath().toLatin1() + "\r\n"
+                                                           << u"page"_s << 302;
+    QTest::newRow("the page's form from a client that sends no signal") << QByteArray() << u"page"_s << 302;
+
+    QTest::newRow("no Origin, but Sec-Fetch-Site cross-site")
+        << QByteArray("Sec-Fetch-Site: cross-site\r\n") << u"page"_s << 403;
+    QTest::newRow("no Origin, but Sec-Fetch-Site same-site (a sibling host)")
+        << QByteArray("Sec-Fetch-Site: same-site\r\n") << u"page"_s << 403;
+    QTest::newRow("no Origin, but another site's Referer")
+        << QByteArray("Referer: https://evil.example/login.html\r\n") << u"page"_s << 403;
+    QTest::newRow("Origin null (a sandboxed frame)") << QByteArray("Origin: null\r\n") << u"page"_s << 403;
+    QTest::newRow("a look-alike Origin") << "Origin: " + self + ".evil.example\r\n" << u"page"_s << 403;
+    QTest::newRow("no token") << "Origin: " + self + "\r\n" << u"no token"_s << 403;
+    QTest::newRow("the token without its cookie") << "Origin: " + self + "\r\n" << u"no cookie"_s << 403;
+    QTest::newRow("the token with the attacker's own cookie") << QByteArray() << u"other cookie"_s << 403;
+    QTest::newRow("a token for another authorization request") << QByteArray() << u"other request"_s << 403;
+    QTest::newRow("the logout page's token") << QByteArray() << u"logout page"_s << 403;
+}
+
+void TestOidc::loginFormsFromElsewhereAreRefused()
+{
+    QFETCH(QByteArray, signals);
+    QFETCH(QString, form);
+    QFETCH(int, status);
+    const FormGuard page = guardOf(rawHttp(address(), "GET", authorizePath()));
+    const QByteArray ours = "Cookie: " + page.cookie + "\r\n";
+    QByteArray cookie = ours;
+    QByteArray token = page.token;
+    if (form == "no token"_L1)
+        token.clear();
+    else if (form == "no cookie"_L1)
+        cookie.clear();
+    else if (form == "other cookie"_L1)
+        cookie = "Cookie: " + guardOf(rawHttp(address(), "GET", authorizePath())).cookie + "\r\n";
+    else if (form == "other request"_L1)
+        token = guardOf(rawHttp(address(), "GET", authorizePath({ { u"state"_s, u"other"_s } }), ours)).token;
+    else if (form == "logout page"_L1)
+        token = guardOf(rawHttp(address(), "GET", u"/oauth/logout"_s, ours)).token;
+
+    const auto reply = rawHttp(address(), "POST", u"/oauth/authorize"_s,
+                               "Content-Type: application/x-www-form-urlencoded\r\n" + signals + cookie,
+                               loginForm(u"alice"_s, QString::fromUtf8(password)) + "&form_token=" + token);
+    QCOMPARE(reply.status, status);
+    if (status == 302) {
+        QVERIFY(queryOf(reply.header("location")).hasQueryItem(u"code"_s));
+        return;
+    }
+    QVERIFY(reply.header("location").isEmpty());
+    QVERIFY(reply.cookie("gh_sli").isEmpty());
+    // A forged form is told why, with a fresh form to log in for real.
+    if (signals.isEmpty() || form != "page"_L1) {
+        QVERIFY2(reply.content.contains("id=\"login-error\""), reply.content.constData());
+        QVERIFY(!guardOf(reply).token.isEmpty());
+    } else {
+        QVERIFY(reply.content.contains("A login form from another site is refused."));
+    }
 }
 
 void TestOidc::hostileCodeRedemptions_data()
@@ -459,6 +562,58 @@ void TestOidc::webLoginIsASingleLogin()
     QCOMPARE(queryOf(after.header("location")).queryItemValue(u"error"_s), u"login_required"_s);
 }
 
+void TestOidc::logoutFormsFromElsewhereAreRefused_data()
+{
+    QTest::addColumn<QByteArray>("signals");
+    QTest::addColumn<QString>("form");
+    QTest::newRow("no Origin, but Sec-Fetch-Site cross-site")
+        << QByteArray("Sec-Fetch-Site: cross-site\r\n") << u"page"_s;
+    QTest::newRow("no Origin, but another site's Referer")
+        << QByteArray("Referer: https://evil.example/\r\n") << u"page"_s;
+    QTest::newRow("no token") << QByteArray() << u"no token"_s;
+    QTest::newRow("the token with the attacker's own cookie") << QByteArray() << u"other cookie"_s;
+    QTest::newRow("the login page's token") << QByteArray() << u"login page"_s;
+    QTest::newRow("the token of a page for another redirect") << QByteArray() << u"other redirect"_s;
+}
+
+void TestOidc::logoutFormsFromElsewhereAreRefused()
+{
+    QFETCH(QByteArray, signals);
+    QFETCH(QString, form);
+    const auto loggedIn = logInAtAuthorize();
+    QCOMPARE(loggedIn.status, 302);
+    const QByteArray sli = "gh_sli=" + loggedIn.cookie("gh_sli");
+    const QByteArray redirect = "post_logout_redirect_uri=" + QUrl::toPercentEncoding(redirectUri()) + "&state=bye";
+    const FormGuard page = guardOf(
+        rawHttp(address(), "GET", u"/oauth/logout?"_s + QString::fromLatin1(redirect), "Cookie: " + sli + "\r\n"));
+    QByteArray cookie = page.cookie;
+    QByteArray token = page.token;
+    if (form == "no token"_L1)
+        token.clear();
+    else if (form == "other cookie"_L1)
+        cookie = guardOf(rawHttp(address(), "GET", u"/oauth/logout"_s)).cookie;
+    else if (form == "login page"_L1)
+        token = guardOf(rawHttp(address(), "GET", authorizePath(), "Cookie: " + page.cookie + "\r\n")).token;
+    else if (form == "other redirect"_L1)
+        token
+            = guardOf(rawHttp(address(), "GET", u"/oauth/logout?state=bye"_s, "Cookie: " + page.cookie + "\r\n")).token;
+
+    const auto reply = rawHttp(address(), "POST", u"/oauth/logout"_s,
+                               "Content-Type: application/x-www-form-urlencoded\r\nCookie: " + sli + "; " + cookie
+                                   + "\r\n" + signals,
+                               redirect + "&form_token=" + token);
+    QCOMPARE(reply.status, 403);
+    QVERIFY(reply.setCookie("gh_sli").isEmpty()); // nothing cleared ...
+    const auto silent
+        = rawHttp(address(), "GET", authorizePath({ { u"prompt"_s, u"none"_s } }), "Cookie: " + sli + "\r\n");
+    QVERIFY(queryOf(silent.header("location")).hasQueryItem(u"code"_s)); // ... and the login lives on
+    if (signals.isEmpty()) {
+        QVERIFY2(reply.content.contains("id=\"logout-error\""), reply.content.constData());
+        QVERIFY(reply.content.contains("Nothing was ended"));
+        QVERIFY(!guardOf(reply).token.isEmpty());
+    }
+}
+
 void TestOidc::singleLogoutEndsEverySessionOfTheUser()
 {
     // Browser A: the web client (session cookie WebSocket). Browser B: an application that
@@ -498,9 +653,13 @@ void TestOidc::singleLogoutEndsEverySessionOfTheUser()
     QSignalSpy closedA(socketA.get(), &QWebSocket::disconnected);
     QSignalSpy closedB(socketB.get(), &QWebSocket::disconnected);
     const qsizetype received = m_receiver.requests.size();
+    const QByteArray redirect = "post_logout_redirect_uri=" + QUrl::toPercentEncoding(redirectUri()) + "&state=bye";
+    const FormGuard guard = guardOf(rawHttp(address(), "GET", u"/oauth/logout?"_s + QString::fromLatin1(redirect),
+                                            "Cookie: gh_sli=" + sliA + "\r\n"));
     const auto out = rawHttp(address(), "POST", u"/oauth/logout"_s,
-                             "Cookie: gh_sli=" + sliA + "\r\nContent-Type: application/x-www-form-urlencoded\r\n",
-                             "post_logout_redirect_uri=" + QUrl::toPercentEncoding(redirectUri()) + "&state=bye");
+                             "Cookie: gh_sli=" + sliA + "; " + guard.cookie
+                                 + "\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+                             redirect + "&form_token=" + guard.token);
     QCOMPARE(out.status, 200);
     QVERIFY(out.setCookie("gh_sli").contains("Max-Age=0"));
     QVERIFY(out.setCookie("gh_session").contains("Max-Age=0"));
@@ -541,6 +700,39 @@ void TestOidc::singleLogoutEndsEverySessionOfTheUser()
                                     "Cookie: gh_sli=" + sli + "\r\n");
         QCOMPARE(queryOf(silent.header("location")).queryItemValue(u"error"_s), u"login_required"_s);
     }
+}
+
+void TestOidc::loginPageSharesTheLoginLimits()
+{
+    // /auth/login and the login page are two doors to one password: one count per account,
+    // whatever the spelling, and one device cookie.
+    const QByteArray json = "Content-Type: application/json\r\n";
+    const auto first = rawHttp(address(), "POST", u"/auth/login"_s, json,
+                               R"({"username":"dave","password":"alice's password","device":"laptop"})",
+                               QHostAddress(u"127.0.8.1"_s));
+    QCOMPARE(first.status, 200);
+    const QByteArray device = "gh_device=" + first.cookie("gh_device");
+
+    // A guesser fails five times at the login page, in other spellings, from other addresses.
+    int next = 1;
+    for (const auto &spelling : { u"DAVE"_s, u"dAve"_s, u"daVe"_s, u"davE"_s, u"DaVe"_s }) {
+        const auto guess = logInAtAuthorize(spelling, u"guess"_s, {}, QHostAddress(u"127.0.9.%1"_s.arg(next++)));
+        QCOMPARE(guess.status, 401);
+    }
+    // Strangers are held back at both doors, even with the right password ...
+    const auto api
+        = rawHttp(address(), "POST", u"/auth/login"_s, json,
+                  R"({"username":"Dave","password":"alice's password","device":"x"})", QHostAddress(u"127.0.9.20"_s));
+    QCOMPARE(api.status, 429);
+    const auto page = logInAtAuthorize(u"Dave"_s, QString::fromUtf8(password), {}, QHostAddress(u"127.0.9.21"_s));
+    QCOMPARE(page.status, 429);
+    QVERIFY(page.content.contains("Too many attempts; try again in 1 s."));
+    QVERIFY(page.header("location").isEmpty());
+    // ... and Dave's browser gets in at the login page with the cookie /auth/login gave it.
+    const auto in = logInAtAuthorize(u"dave"_s, QString::fromUtf8(password), device, QHostAddress(u"127.0.9.22"_s));
+    QCOMPARE(in.status, 302);
+    QVERIFY(queryOf(in.header("location")).hasQueryItem(u"code"_s));
+    QVERIFY(in.setCookie("gh_device").contains("SameSite=Strict"));
 }
 
 QTEST_MAIN(TestOidc)

@@ -1,9 +1,12 @@
-// Controlled reconnection and brute-force defence, against a server with tight limits.
+// Controlled reconnection and brute-force defence, against a server with tight limits. The
+// guessers come from many loopback addresses (127.0.0.0/8 all reaches the server).
+#include "RawHttp.h"
 #include "SessionServer.h"
 #include "core/Clock.h"
 #include "identity/UserDirectory.h"
 #include "store/Database.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -14,7 +17,22 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+
 using namespace Qt::StringLiterals;
+
+namespace {
+/// Spelling number `variant` of `name`: bit i upper-cases letter i.
+QString spelling(const QString &name, int variant)
+{
+    QString spelled = name;
+    for (qsizetype i = 0; i < spelled.size() && i < 31; ++i) {
+        if (variant & (1 << i))
+            spelled[i] = spelled[i].toUpper();
+    }
+    return spelled;
+}
+} // namespace
 
 class TestRateLimits final : public QObject {
     Q_OBJECT
@@ -23,10 +41,15 @@ private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
     void passwordGuessingIsSlowedDown();
+    void spellingsFromManyAddressesShareOneCount();
+    void ownerGetsInWhileAGuesserKeepsFailing();
     void handshakeStormFromOneAddressIsRefused();
 
 private:
     std::tuple<int, QJsonObject, QByteArray> login(const QByteArray &password);
+    /// POST /auth/login from the loopback address `from`, with a Cookie header if given.
+    RawReply loginFrom(const QString &from, const QString &username, const QString &password,
+                       const QByteArray &cookie = {});
 
     QTemporaryDir m_dir;
     std::unique_ptr<SessionServer> m_server;
@@ -39,7 +62,9 @@ void TestRateLimits::initTestCase()
         Database database;
         QVERIFY(database.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
         SystemClock clock;
-        QVERIFY(UserDirectory(database, clock).add(u"alice"_s, {}, "the right password", {}).ok());
+        UserDirectory users(database, clock);
+        for (const auto &name : { u"alice"_s, u"bob"_s, u"carol"_s })
+            QVERIFY(users.add(name, {}, "the right password", {}).ok());
     }
     QFile config(m_dir.filePath(u"gatehouse.json"_s));
     QVERIFY(config.open(QIODevice::WriteOnly));
@@ -67,18 +92,83 @@ std::tuple<int, QJsonObject, QByteArray> TestRateLimits::login(const QByteArray 
              QJsonDocument::fromJson(reply->readAll()).object(), reply->rawHeader("Retry-After") };
 }
 
+RawReply TestRateLimits::loginFrom(const QString &from, const QString &username, const QString &password,
+                                   const QByteArray &cookie)
+{
+    const QByteArray body
+        = QJsonDocument(
+              QJsonObject { { "username"_L1, username }, { "password"_L1, password }, { "device"_L1, "d"_L1 } })
+              .toJson(QJsonDocument::Compact);
+    return rawHttp(m_server->listenAddress(), "POST", u"/auth/login"_s,
+                   "Content-Type: application/json\r\n"
+                       + (cookie.isEmpty() ? QByteArray() : "Cookie: " + cookie + "\r\n"),
+                   body, QHostAddress(from));
+}
+
 void TestRateLimits::passwordGuessingIsSlowedDown()
 {
     QCOMPARE(std::get<0>(login("guess 1")), 401);
-    QCOMPARE(std::get<0>(login("guess 2")), 401); // two failures are free
-    QCOMPARE(std::get<0>(login("guess 3")), 401); // the third starts the back-off
+    QCOMPARE(std::get<0>(login("guess 2")), 401); // two failures are free: the third attempt waits
     const auto [status, body, retryAfter] = login("the right password");
     QCOMPARE(status, 429); // even the right password waits: the guesser learns nothing
     QCOMPARE(body["error"_L1].toString(), u"slow_down"_s);
     QCOMPARE(retryAfter, QByteArray("1"));
-    QTest::qWait(1100);
-    QCOMPARE(std::get<0>(login("the right password")), 200);
-    QCOMPARE(std::get<0>(login("guess 4")), 401); // a success cleared the count
+}
+
+void TestRateLimits::spellingsFromManyAddressesShareOneCount()
+{
+    // Issue 12's attack: the lookup ignores case, so every spelling of "bob" reaches bob's
+    // password; a new address every 5 tries. The count is bob's, however he is spelled.
+    QElapsedTimer elapsed;
+    elapsed.start();
+    int checks = 0;
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        const RawReply reply = loginFrom(u"127.0.1.%1"_s.arg(1 + attempt / 5), spelling(u"bob"_s, attempt % 8),
+                                         u"guess %1"_s.arg(attempt));
+        QVERIFY2(reply.status == 401 || reply.status == 429, qPrintable(QString::number(reply.status)));
+        if (reply.status == 401)
+            ++checks;
+        else
+            QVERIFY(reply.header("retry-after").toInt() >= 1);
+    }
+    // Two free failures, then waits of 1, 2, 4 … s: what fits in the time the test took.
+    const double seconds = double(elapsed.elapsed()) / 1000.0;
+    const int bound = 2 + int(std::floor(std::log2(seconds + 1)));
+    QVERIFY2(checks <= bound, qPrintable(u"%1 passwords checked in %2 s"_s.arg(checks).arg(seconds)));
+    QVERIFY(checks >= 2);
+}
+
+void TestRateLimits::ownerGetsInWhileAGuesserKeepsFailing()
+{
+    // Carol logs in from home once: her browser keeps a device cookie.
+    const QString home = u"127.0.5.1"_s;
+    const RawReply first = loginFrom(home, u"carol"_s, u"the right password"_s);
+    QCOMPARE(first.status, 200);
+    const QByteArray cookie = "gh_device=" + first.cookie("gh_device");
+
+    // A guesser who knows only her name keeps failing, from many addresses and spellings,
+    // and from her home address too.
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        const auto guess
+            = loginFrom(u"127.0.2.%1"_s.arg(1 + attempt / 3), spelling(u"carol"_s, attempt % 4), u"guess"_s);
+        QVERIFY(guess.setCookies.isEmpty()); // a failure makes no device known
+    }
+    for (int attempt = 0; attempt < 3; ++attempt)
+        loginFrom(home, u"carol"_s, u"guess"_s);
+    QCOMPARE(loginFrom(u"127.0.3.1"_s, u"carol"_s, u"guess"_s).status, 429);
+    QCOMPARE(loginFrom(home, u"carol"_s, u"guess"_s).status, 429);
+
+    // A stranger with the right password is held back too ...
+    QCOMPARE(loginFrom(u"127.0.3.1"_s, u"carol"_s, u"the right password"_s).status, 429);
+    // ... but Carol's browser gets in, at home and away, and a forged cookie is a stranger.
+    const RawReply away = loginFrom(u"127.0.3.1"_s, u"carol"_s, u"the right password"_s, cookie);
+    QCOMPARE(away.status, 200);
+    QVERIFY(!away.cookie("gh_device").isEmpty());
+    QCOMPARE(loginFrom(home, u"CAROL"_s, u"the right password"_s, cookie).status, 200);
+    QCOMPARE(loginFrom(u"127.0.3.2"_s, u"carol"_s, u"the right password"_s, cookie.chopped(2) + "AA").status, 429);
+    const QByteArray attributes = first.setCookie("gh_device");
+    for (const QByteArray attribute : { "HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=7776000" }) // 90 days
+        QVERIFY2(attributes.contains(attribute), attributes.constData());
 }
 
 void TestRateLimits::handshakeStormFromOneAddressIsRefused()

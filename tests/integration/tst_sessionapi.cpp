@@ -285,7 +285,10 @@ void TestSessionApi::cookieHandoff()
     QVERIFY(!login.body.contains("refresh_token"_L1));
     QCOMPARE(login.body["token_type"_L1].toString(), u"cookie"_s);
     QCOMPARE(login.body["expires_in"_L1].toInt(), 300); // the local session, shorter than the access token
-    QCOMPARE(login.setCookies.size(), 3); // and the single login (SLI), tested with the OIDC endpoints
+    // And the single login (SLI), tested with the OIDC endpoints, and the login limits' device
+    // cookie, tested with them.
+    QCOMPARE(login.setCookies.size(), 4);
+    QVERIFY(!login.cookie("gh_device").isEmpty());
     const QByteArray session = login.cookie("gh_session");
     const QByteArray refresh = login.cookie("gh_refresh");
     QVERIFY(!session.isEmpty() && !refresh.isEmpty());

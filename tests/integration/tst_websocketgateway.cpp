@@ -62,6 +62,10 @@ private Q_SLOTS:
     void acceptsTokensFromEveryPlace();
     void refusesBeforeTheUpgrade_data();
     void refusesBeforeTheUpgrade();
+    void challengeNamesAnErrorOnlyForAToken_data();
+    void challengeNamesAnErrorOnlyForAToken();
+    void repeatedTokenSourcesAreRefused_data();
+    void repeatedTokenSourcesAreRefused();
     void plainHttpStillWorksThroughTheGate();
     void slowHeadIsCutOff();
     void headInPiecesIsServed();
@@ -250,6 +254,77 @@ void TestWebSocketGateway::refusesBeforeTheUpgrade()
     const QByteArray response = rawHandshake(pathAndQuery, headers);
     QVERIFY2(response.startsWith(QByteArray("HTTP/1.1 " + status)), response.left(200).constData());
     QVERIFY2(response.contains(mentions), response.constData());
+    QVERIFY(!response.contains(" 101 "));
+}
+
+void TestWebSocketGateway::challengeNamesAnErrorOnlyForAToken_data()
+{
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<QList<QByteArray>>("headers");
+    QTest::addColumn<QByteArray>("challenge");
+    const QList<QByteArray> upgrade { "Upgrade: websocket", "Connection: Upgrade",
+                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13" };
+    const QByteArray realmOnly = R"(Bearer realm="gatehouse")";
+    // RFC 6750 §3.1: a request without credentials gets no error code; a refused token does.
+    QTest::newRow("/ws without a token: the realm only") << QByteArray("/ws") << upgrade << realmOnly;
+    QTest::newRow("/ws with an empty session cookie: the realm only")
+        << QByteArray("/ws") << upgrade + QList<QByteArray> { "Cookie: gh_session=" } << realmOnly;
+    QTest::newRow("/api/me without credentials: the realm only")
+        << QByteArray("/api/me") << QList<QByteArray> {} << realmOnly;
+    QTest::newRow("/ws with a bad token: invalid_token")
+        << QByteArray("/ws") << upgrade + QList<QByteArray> { "Authorization: Bearer garbage" }
+        << QByteArray(R"(Bearer realm="gatehouse", error="invalid_token")");
+    QTest::newRow("/api/me with a bad token: invalid_token and why")
+        << QByteArray("/api/me") << QList<QByteArray> { "Authorization: Bearer garbage" }
+        << QByteArray(R"(Bearer realm="gatehouse", error="invalid_token", error_description="token_malformed")");
+}
+
+void TestWebSocketGateway::challengeNamesAnErrorOnlyForAToken()
+{
+    QFETCH(QByteArray, path);
+    QFETCH(QList<QByteArray>, headers);
+    QFETCH(QByteArray, challenge);
+    const QByteArray response = rawHandshake(path, headers);
+    QVERIFY2(response.startsWith("HTTP/1.1 401"), response.constData());
+    QList<QByteArray> challenges;
+    for (const QByteArray &line : response.first(response.indexOf("\r\n\r\n")).split('\n')) {
+        if (line.toLower().startsWith("www-authenticate:"))
+            challenges.append(line.sliced(17).trimmed());
+    }
+    QCOMPARE(challenges, QList<QByteArray> { challenge });
+}
+
+void TestWebSocketGateway::repeatedTokenSourcesAreRefused_data()
+{
+    // TOKEN stands for a good access token: first-wins would let these in.
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<QByteArray>("header");
+    QTest::newRow("access_token twice, both good")
+        << QByteArray("/ws?access_token=TOKEN&access_token=TOKEN") << QByteArray();
+    QTest::newRow("access_token twice, the good one first")
+        << QByteArray("/ws?access_token=TOKEN&access_token=other") << QByteArray();
+    QTest::newRow("access_token twice, once with its name percent-encoded")
+        << QByteArray("/ws?access_token=TOKEN&access%5Ftoken=other") << QByteArray();
+    QTest::newRow("gh_session twice") << QByteArray("/ws") << QByteArray("Cookie: gh_session=TOKEN; gh_session=other");
+    QTest::newRow("gh_session plain and prefixed (a tossed cookie)")
+        << QByteArray("/ws") << QByteArray("Cookie: gh_session=TOKEN; __Host-gh_session=other");
+    QTest::newRow("a repeated cookie beside a good Authorization header")
+        << QByteArray("/ws") << QByteArray("Authorization: Bearer TOKEN\r\nCookie: gh_session=a; gh_session=b");
+}
+
+void TestWebSocketGateway::repeatedTokenSourcesAreRefused()
+{
+    QFETCH(QByteArray, path);
+    QFETCH(QByteArray, header);
+    const QByteArray token = login(u"alice"_s, u"twice"_s)["access_token"_L1].toString().toLatin1();
+    QVERIFY(!token.isEmpty());
+    QList<QByteArray> headers { "Upgrade: websocket", "Connection: Upgrade",
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13" };
+    if (!header.isEmpty())
+        headers.append(QByteArray(header).replace("TOKEN", token));
+    const QByteArray response = rawHandshake(QByteArray(path).replace("TOKEN", token), headers);
+    QVERIFY2(response.startsWith("HTTP/1.1 400"), response.left(300).constData());
+    QVERIFY(response.contains("invalid_request"));
     QVERIFY(!response.contains(" 101 "));
 }
 

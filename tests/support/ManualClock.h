@@ -9,7 +9,7 @@ public:
 
     std::chrono::system_clock::time_point now() const override { return m_now; }
     void set(qint64 seconds) { m_now = std::chrono::system_clock::time_point(std::chrono::seconds(seconds)); }
-    void advance(std::chrono::seconds by) { m_now += by; }
+    void advance(std::chrono::milliseconds by) { m_now += by; }
 
 private:
     std::chrono::system_clock::time_point m_now;

@@ -2,6 +2,7 @@
 
 // One HTTP/1.1 exchange over a raw socket, for tests that must see every header as sent
 // (Set-Cookie more than once, Location without following it).
+#include <QHostAddress>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QList>
@@ -40,11 +41,14 @@ struct RawReply {
 };
 
 /// Sends `method path` to `address` ("host:port") with extra `headers` (each ending in CRLF)
-/// and reads the answer: the head, then as much content as Content-Length says.
+/// and reads the answer: the head, then as much content as Content-Length says. `from` is the
+/// source address (any of 127.0.0.0/8 reaches a server on 127.0.0.1), else the system's choice.
 inline RawReply rawHttp(const QString &address, const QByteArray &method, const QString &path,
-                        const QByteArray &headers = {}, const QByteArray &body = {})
+                        const QByteArray &headers = {}, const QByteArray &body = {}, const QHostAddress &from = {})
 {
     QTcpSocket socket;
+    if (!from.isNull() && !socket.bind(from, 0))
+        return {};
     socket.connectToHost(address.section(u':', 0, 0), address.section(u':', 1).toUShort());
     if (!socket.waitForConnected(5000))
         return {};

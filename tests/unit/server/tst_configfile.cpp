@@ -109,12 +109,16 @@ void TestConfigFile::trustedIssuersOfEveryKind()
     const auto limits = ConfigFile::apply({ { "admin_remote"_L1, true },
                                             { "handshake_rate_per_ip"_L1, 7 },
                                             { "login_free_failures"_L1, 0 },
+                                            { "login_max_delay"_L1, 60 },
+                                            { "login_device_ttl"_L1, 86400 },
                                             { "allowed_origins"_L1, QJsonArray { "*"_L1 } } },
                                           m_dir.path(), {});
     QVERIFY(limits.ok());
     QVERIFY(limits->adminFromAnywhere);
     QCOMPARE(limits->handshakeRatePerIpPerSecond, 7);
     QCOMPARE(limits->loginFreeFailures, 0);
+    QCOMPARE(limits->loginMaximumDelay, std::chrono::seconds(60));
+    QCOMPARE(limits->loginDeviceLifetime, std::chrono::seconds(86400));
     QCOMPARE(limits->allowedOrigins, QStringList { u"*"_s });
     QCOMPARE(config->trustedIssuers[3].keys.first().algorithm(), JwsAlgorithm::ES256);
     QVERIFY(!config->trustedIssuers[3].keys.first().hasPrivateKey());
@@ -159,6 +163,10 @@ void TestConfigFile::refusesBadConfig_data()
         << QJsonObject { { "admin_remote"_L1, "yes"_L1 } } << u"admin_remote"_s;
     QTest::newRow("zero handshake rate refused")
         << QJsonObject { { "handshake_rate_per_ip"_L1, 0 } } << u"handshake_rate_per_ip"_s;
+    QTest::newRow("a login back-off without a ceiling refused")
+        << QJsonObject { { "login_max_delay"_L1, 0 } } << u"login_max_delay"_s;
+    QTest::newRow("a device cookie beyond what browsers keep refused")
+        << QJsonObject { { "login_device_ttl"_L1, 401 * 86400 } } << u"login_device_ttl"_s;
     QTest::newRow("allowed_origins not an array refused")
         << QJsonObject { { "allowed_origins"_L1, "*"_L1 } } << u"allowed_origins"_s;
     QTest::newRow("tiny message limit refused")

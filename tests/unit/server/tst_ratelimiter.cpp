@@ -12,6 +12,8 @@ private Q_SLOTS:
     void burstThenRefill();
     void keysAreIndependent();
     void memoryStaysBounded();
+    void freeFailuresAreCountedExactly_data();
+    void freeFailuresAreCountedExactly();
     void backoffDoublesAfterFreeFailures();
     void successClearsTheBackoff();
     void backoffIsCapped();
@@ -52,16 +54,42 @@ void TestRateLimiter::memoryStaysBounded()
     QVERIFY(limiter.take(u"hot"_s, 200.0).has_value());
 }
 
+void TestRateLimiter::freeFailuresAreCountedExactly_data()
+{
+    QTest::addColumn<int>("freeFailures");
+    QTest::addColumn<int>("attemptsWithoutWaiting");
+    QTest::newRow("five free failures: the sixth attempt waits") << 5 << 5;
+    QTest::newRow("three free failures: the fourth attempt waits") << 3 << 3;
+    QTest::newRow("one free failure: the second attempt waits") << 1 << 1;
+    QTest::newRow("zero is one: the first attempt cannot wait") << 0 << 1;
+}
+
+void TestRateLimiter::freeFailuresAreCountedExactly()
+{
+    QFETCH(int, freeFailures);
+    QFETCH(int, attemptsWithoutWaiting);
+    LoginBackoff backoff(freeFailures, 300);
+    int attempts = 0;
+    while (!backoff.retryAfter(u"alice"_s, 1000) && attempts < 100) {
+        backoff.recordFailure(u"alice"_s, 1000);
+        ++attempts;
+    }
+    QCOMPARE(attempts, attemptsWithoutWaiting);
+    QCOMPARE(backoff.retryAfter(u"alice"_s, 1000), std::optional<int>(1));
+}
+
 void TestRateLimiter::backoffDoublesAfterFreeFailures()
 {
     LoginBackoff backoff(3, 300);
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 2; ++i) {
         QVERIFY(!backoff.retryAfter(u"alice"_s, 1000));
         backoff.recordFailure(u"alice"_s, 1000);
     }
-    QVERIFY(!backoff.retryAfter(u"alice"_s, 1000)); // three are free
-    backoff.recordFailure(u"alice"_s, 1000);
+    QVERIFY(!backoff.retryAfter(u"alice"_s, 1000));
+    backoff.recordFailure(u"alice"_s, 1000); // the third free failure
     QCOMPARE(backoff.retryAfter(u"alice"_s, 1000), std::optional<int>(1));
+    QCOMPARE(backoff.retryAfter(u"alice"_s, 1000.5), std::optional<int>(1)); // rounded up
+    QVERIFY(!backoff.retryAfter(u"alice"_s, 1001));
     backoff.recordFailure(u"alice"_s, 1001);
     QCOMPARE(backoff.retryAfter(u"alice"_s, 1001), std::optional<int>(2));
     backoff.recordFailure(u"alice"_s, 1003);

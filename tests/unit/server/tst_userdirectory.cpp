@@ -4,6 +4,7 @@
 #include "store/Migrations.h"
 
 #include <QFile>
+#include <QSet>
 #include <QSignalSpy>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -24,6 +25,9 @@ private Q_SLOTS:
     void addRefusesBadInput_data();
     void addRefusesBadInput();
     void usernamesAreUniqueWithoutRegardToCase();
+    void canonicalNameFollowsTheLookup_data();
+    void canonicalNameFollowsTheLookup();
+    void everyCaseVariantIsOneName();
     void disabledUserCannotLogIn();
     void passwordChangeReplacesTheOldOne();
     void rolesAreReplacedAndSorted();
@@ -139,6 +143,59 @@ void TestUserDirectory::usernamesAreUniqueWithoutRegardToCase()
     QVERIFY(m_users->add(u"alice"_s, {}, "long enough", {}).ok());
     QCOMPARE(m_users->add(u"ALICE"_s, {}, "long enough", {}).error(), UserError::AlreadyExists);
     QCOMPARE(m_users->list().size(), 1);
+}
+
+void TestUserDirectory::canonicalNameFollowsTheLookup_data()
+{
+    QTest::addColumn<QString>("typed");
+    QTest::addColumn<QString>("canonical");
+    QTest::addColumn<bool>("exists");
+    QTest::newRow("the stored spelling typed exactly") << u"Alice"_s << u"Alice"_s << true;
+    QTest::newRow("the stored spelling whatever the case typed") << u"aLIcE"_s << u"Alice"_s << true;
+    QTest::newRow("an unknown name folded to lower case") << u"MaLLoRy"_s << u"mallory"_s << false;
+    QTest::newRow("digits and punctuation unchanged") << u"Bob.Smith-2@X"_s << u"bob.smith-2@x"_s << false;
+    // Look-alikes that the lookup does not take for the user are other names.
+    QTest::newRow("the Kelvin sign is not a K") << u"\u212Aarl"_s << u"\u212Aarl"_s << false;
+    QTest::newRow("a dotted capital I is not an i") << u"\u0130nes"_s << u"\u0130nes"_s << false;
+    QTest::newRow("fullwidth letters are not ASCII") << u"\uFF41lice"_s << u"\uFF41lice"_s << false;
+    QTest::newRow("a trailing space is another name") << u"alice "_s << u"alice "_s << false;
+    QTest::newRow("the empty name") << QString() << QString() << false;
+}
+
+void TestUserDirectory::canonicalNameFollowsTheLookup()
+{
+    QFETCH(QString, typed);
+    QFETCH(QString, canonical);
+    QFETCH(bool, exists);
+    for (const auto &name : { u"Alice"_s, u"karl"_s, u"ines"_s })
+        QVERIFY(m_users->add(name, {}, "long enough", {}).ok());
+    const auto name = m_users->canonicalName(typed);
+    QCOMPARE(name.name, canonical);
+    QCOMPARE(name.exists, exists);
+    // The count and the password check agree on who is meant.
+    QCOMPARE(m_users->find(typed).has_value(), exists);
+    QCOMPARE(m_users->canonicalName(canonical).name, canonical);
+}
+
+void TestUserDirectory::everyCaseVariantIsOneName()
+{
+    QVERIFY(m_users->add(u"alice"_s, {}, "long enough", {}).ok());
+    QSet<QString> known;
+    QSet<QString> unknown;
+    for (int mask = 0; mask < 32; ++mask) {
+        QString variant = u"alice"_s;
+        QString other = u"zelda"_s;
+        for (int i = 0; i < 5; ++i) {
+            if (mask & (1 << i)) {
+                variant[i] = variant[i].toUpper();
+                other[i] = other[i].toUpper();
+            }
+        }
+        known.insert(m_users->canonicalName(variant).name);
+        unknown.insert(m_users->canonicalName(other).name);
+    }
+    QCOMPARE(known, QSet<QString> { u"alice"_s });
+    QCOMPARE(unknown, QSet<QString> { u"zelda"_s });
 }
 
 void TestUserDirectory::disabledUserCannotLogIn()

@@ -13,6 +13,9 @@ private Q_SLOTS:
     void clearing();
     void findReadsEitherSpelling_data();
     void findReadsEitherSpelling();
+    void countSeesEveryCopy_data();
+    void countSeesEveryCopy();
+    void deviceAndFormCookies();
 };
 
 void TestWebCookies::attributesOverHttp()
@@ -66,6 +69,38 @@ void TestWebCookies::findReadsEitherSpelling()
     QFETCH(QByteArray, header);
     QFETCH(QByteArray, sli);
     QCOMPARE(WebCookies::find(header, WebCookies::sliName), sli);
+}
+
+void TestWebCookies::countSeesEveryCopy_data()
+{
+    QTest::addColumn<QByteArray>("header");
+    QTest::addColumn<qsizetype>("count");
+    QTest::newRow("once") << QByteArray("theme=dark; gh_session=a") << qsizetype(1);
+    QTest::newRow("absent") << QByteArray("theme=dark") << qsizetype(0);
+    QTest::newRow("empty header") << QByteArray() << qsizetype(0);
+    QTest::newRow("a longer name is another cookie") << QByteArray("gh_session2=a; xgh_session=b") << qsizetype(0);
+    QTest::newRow("twice in one spelling") << QByteArray("gh_session=a; gh_session=b") << qsizetype(2);
+    QTest::newRow("plain and prefixed: a tossed cookie beside the real one")
+        << QByteArray("gh_session=tossed; __Host-gh_session=real") << qsizetype(2);
+    QTest::newRow("twice with the same value") << QByteArray("gh_session=a;gh_session=a") << qsizetype(2);
+    QTest::newRow("an empty copy counts") << QByteArray("gh_session=; gh_session=a") << qsizetype(2);
+    QTest::newRow("no value is no cookie") << QByteArray("gh_session; gh_session=a") << qsizetype(1);
+}
+
+void TestWebCookies::countSeesEveryCopy()
+{
+    QFETCH(QByteArray, header);
+    QFETCH(qsizetype, count);
+    QCOMPARE(WebCookies::count(header, WebCookies::sessionName), count);
+}
+
+void TestWebCookies::deviceAndFormCookies()
+{
+    // Only this site's own forms need them: Strict, and __Host- over TLS.
+    QCOMPARE(WebCookies::deviceCookie("d", 7776000, false),
+             "gh_device=d; Path=/; Max-Age=7776000; HttpOnly; SameSite=Strict");
+    QCOMPARE(WebCookies::formCookie("n", 3600, true),
+             "__Host-gh_form=n; Path=/; Max-Age=3600; HttpOnly; SameSite=Strict; Secure");
 }
 
 QTEST_GUILESS_MAIN(TestWebCookies)
