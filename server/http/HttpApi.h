@@ -25,6 +25,8 @@ class RateLimiter;
 class ConnectionHub;
 class SessionService;
 class UserDirectory;
+struct AuthorizationAnswer;
+struct AuthorizationRequest;
 struct ClientContext;
 struct Revocation;
 struct LoginAttempt;
@@ -106,6 +108,10 @@ private:
     void handleDiscovery(HttpResponder &responder) const;
     void handleAuthorize(const HttpRequest &request, HttpResponder &responder);
     void handleCodeGrant(const QHash<QString, QString> &form, const HttpRequest &request, HttpResponder &responder);
+    void writeLoginPage(HttpResponder &responder, const HttpRequest &request, int status,
+                        const AuthorizationRequest &page, const QString &message, Headers extra = {});
+    void writeAuthorizeAnswer(HttpResponder &responder, const HttpRequest &request, const AuthorizationAnswer &answer,
+                              const QByteArray &deviceCookie);
     void handleEndSession(const HttpRequest &request, HttpResponder &responder);
 
     /// The admin token checks shared by /admin and /oauth/introspect; false when it answered.

@@ -121,8 +121,8 @@ FormGuard guardFor(const FormToken *tokens, const HttpRequest &request, QByteArr
 }
 
 /// Why a page's POST is refused, in words for the page; empty when its token is good.
-QString formRefusal(const FormToken *tokens, const HttpRequest &request, const QString &token,
-                    QByteArrayView purpose, const QStringList &binding, qint64 now)
+QString formRefusal(const FormToken *tokens, const HttpRequest &request, const QString &token, QByteArrayView purpose,
+                    const QStringList &binding, qint64 now)
 {
     if (!tokens)
         return {};
@@ -205,41 +205,53 @@ void HttpApi::handleAuthorize(const HttpRequest &request, HttpResponder &respond
     const QString formToken = parameters->take(u"form_token"_s);
     const auto checked = m_services.oidc->validate(*parameters);
     const qint64 now = m_services.clock->nowSeconds();
-    // Every login page carries a fresh anti-forgery pair.
-    const auto writeLogin
-        = [&](int status, const AuthorizationRequest &page, const QString &message, Headers extra = {}) {
-              const FormGuard guard
-                  = guardFor(m_services.formTokens, request, loginPurpose, bindingOf(page), now, m_services.tls);
-              if (!guard.setCookie.isEmpty())
-                  extra.append({ "Set-Cookie", guard.setCookie });
-              writePage(responder, status, u"Log in"_s, loginForm(page, message, guard.token), extra);
-          };
-    AuthorizationAnswer answer;
-    QByteArray deviceCookie;
-    if (!checked) {
-        answer = checked.error();
-    } else if (!loginAttempt) {
-        answer = m_services.oidc->authorize(*checked, WebCookies::find(request.value("cookie"), WebCookies::sliName),
-                                            client);
-    } else {
-        // Login CSRF: only the form this server's page gave this browser logs in. A refused
-        // form checks no password and costs no attempt.
-        const QString refusal
-            = formRefusal(m_services.formTokens, request, formToken, loginPurpose, bindingOf(*checked), now);
-        if (!refusal.isEmpty())
-            return writeLogin(403, *checked, refusal + u" Please log in again."_s);
-        // The same brute-force defences as /auth/login, on the same counts.
-        const LoginAttempt attempt = loginAttemptOf(username, request);
-        if (const auto wait = loginWait(attempt)) {
-            return writeLogin(429, *checked, u"Too many attempts; try again in %1 s."_s.arg(*wait),
+    if (!checked)
+        return writeAuthorizeAnswer(responder, request, checked.error(), {});
+    if (!loginAttempt)
+        return writeAuthorizeAnswer(
+            responder, request,
+            m_services.oidc->authorize(*checked, WebCookies::find(request.value("cookie"), WebCookies::sliName),
+                                       client),
+            {});
+    // Login CSRF: only the form this server's page gave this browser logs in. A refused form
+    // checks no password and costs no attempt.
+    const QString refusal
+        = formRefusal(m_services.formTokens, request, formToken, loginPurpose, bindingOf(*checked), now);
+    if (!refusal.isEmpty())
+        return writeLoginPage(responder, request, 403, *checked, refusal + u" Please log in again."_s);
+    // The same brute-force defences as /auth/login, on the same counts.
+    const LoginAttempt attempt = loginAttemptOf(username, request);
+    if (const auto wait = loginWait(attempt)) {
+        return writeLoginPage(responder, request, 429, *checked, u"Too many attempts; try again in %1 s."_s.arg(*wait),
                               { { "Retry-After", QByteArray::number(*wait) } });
-        }
-        answer = m_services.oidc->logIn(*checked, username, password.toUtf8(), client);
-        if (answer.kind == AuthorizationAnswer::Kind::Redirect) {
-            recordLoginSuccess(attempt);
-            deviceCookie = deviceCookieFor(attempt);
-        }
     }
+    // The password is checked on the worker pool; the answer follows when it is done.
+    auto later = responder.defer();
+    m_services.oidc->logIn(*checked, username, password.toUtf8(), client,
+                           [this, later, request, attempt](const AuthorizationAnswer &answer) {
+                               QByteArray deviceCookie;
+                               if (answer.kind == AuthorizationAnswer::Kind::Redirect) {
+                                   recordLoginSuccess(attempt);
+                                   deviceCookie = deviceCookieFor(attempt);
+                               }
+                               writeAuthorizeAnswer(*later, request, answer, deviceCookie);
+                           });
+}
+
+void HttpApi::writeLoginPage(HttpResponder &responder, const HttpRequest &request, int status,
+                             const AuthorizationRequest &page, const QString &message, Headers extra)
+{
+    // Every login page carries a fresh anti-forgery pair.
+    const FormGuard guard = guardFor(m_services.formTokens, request, loginPurpose, bindingOf(page),
+                                     m_services.clock->nowSeconds(), m_services.tls);
+    if (!guard.setCookie.isEmpty())
+        extra.append({ "Set-Cookie", guard.setCookie });
+    writePage(responder, status, u"Log in"_s, loginForm(page, message, guard.token), extra);
+}
+
+void HttpApi::writeAuthorizeAnswer(HttpResponder &responder, const HttpRequest &request,
+                                   const AuthorizationAnswer &answer, const QByteArray &deviceCookie)
+{
     switch (answer.kind) {
     case AuthorizationAnswer::Kind::ErrorPage:
         return writePage(
@@ -247,7 +259,7 @@ void HttpApi::handleAuthorize(const HttpRequest &request, HttpResponder &respond
             u"<h2>This request cannot be served</h2>\n<p id=\"authorize-error\" role=\"alert\">%1</p>\n"_s.arg(
                 escaped(answer.message)));
     case AuthorizationAnswer::Kind::LoginPage:
-        return writeLogin(answer.status, answer.request, answer.message);
+        return writeLoginPage(responder, request, answer.status, answer.request, answer.message);
     case AuthorizationAnswer::Kind::Redirect: {
         Headers headers { { "Location", answer.location.toUtf8() }, { "Cache-Control", "no-store" } };
         if (!answer.sliCookie.isEmpty())

@@ -184,10 +184,26 @@ AuthorizationAnswer OidcProvider::authorize(const AuthorizationRequest &request,
     return redirectWithCode(request, *login, sliCookie, sliTtl);
 }
 
-AuthorizationAnswer OidcProvider::logIn(const AuthorizationRequest &request, const QString &username,
-                                        QByteArrayView password, const ClientContext &client)
+void OidcProvider::logIn(const AuthorizationRequest &request, const QString &username, const QByteArray &password,
+                         const ClientContext &client, std::function<void(AuthorizationAnswer)> done)
 {
-    const auto user = m_parts.users->authenticate(username, password);
+    const bool queued = m_parts.sessions->checkPassword(
+        username, password, [this, request, username, client, done](const Result<User, UserError> &user) {
+            done(loggedIn(request, username, user, client));
+        });
+    if (!queued) {
+        AuthorizationAnswer page;
+        page.kind = AuthorizationAnswer::Kind::LoginPage;
+        page.status = 503;
+        page.message = u"Too many logins at once; please try again in a moment."_s;
+        page.request = request;
+        done(page);
+    }
+}
+
+AuthorizationAnswer OidcProvider::loggedIn(const AuthorizationRequest &request, const QString &username,
+                                           const Result<User, UserError> &user, const ClientContext &client)
+{
     if (!user) {
         const bool disabled = user.error() == UserError::Disabled;
         const QString recorded = UserDirectory::isValidUsername(username) ? username : u"(invalid)"_s;

@@ -105,8 +105,10 @@ public:
     AuthorizationAnswer authorize(const AuthorizationRequest &request, const QByteArray &sliCookie,
                                   const ClientContext &client);
     /// The login page's answer: a new single login and a code, or the page again.
-    AuthorizationAnswer logIn(const AuthorizationRequest &request, const QString &username, QByteArrayView password,
-                              const ClientContext &client);
+    /// The login page's form: the password is checked on the worker pool (through
+    /// SessionService), and `done` gets the answer on this thread.
+    void logIn(const AuthorizationRequest &request, const QString &username, const QByteArray &password,
+               const ClientContext &client, std::function<void(AuthorizationAnswer)> done);
     /// `grant_type=authorization_code` at the token endpoint (with PKCE).
     Result<CodeTokens, OAuthError> redeem(const QHash<QString, QString> &form, const ClientContext &client);
 
@@ -131,6 +133,8 @@ Q_SIGNALS:
     void backchannelLogoutFinished(const QString &clientId, bool delivered);
 
 private:
+    AuthorizationAnswer loggedIn(const AuthorizationRequest &request, const QString &username,
+                                 const Result<User, UserError> &user, const ClientContext &client);
     AuthorizationAnswer redirectWithCode(const AuthorizationRequest &request, const SingleLogin &login,
                                          const QByteArray &sliCookie, qint64 sliMaxAge);
     AuthorizationAnswer redirectWithError(const AuthorizationRequest &request, const QString &error,

@@ -147,20 +147,33 @@ Result<TokenPair, SessionError> SessionService::login(const QString &username, Q
 void SessionService::loginAsync(const QString &username, const QByteArray &password, const QString &deviceId,
                                 const ClientContext &client, const SessionOrigin &origin, LoginDone done)
 {
-    if (!m_passwordWorkers || !isValidDeviceId(deviceId) || password.size() > UserDirectory::maximumPasswordLength)
-        return done(login(username, password, deviceId, client, origin));
+    if (!isValidDeviceId(deviceId))
+        return done(fail(SessionError::InvalidDevice));
+    const bool queued = checkPassword(
+        username, password, [this, username, deviceId, client, origin, done](const Result<User, UserError> &user) {
+            done(finishLogin(username, user, deviceId, client, origin));
+        });
+    if (!queued)
+        done(fail(SessionError::Busy));
+}
+
+bool SessionService::checkPassword(const QString &username, const QByteArray &password, PasswordChecked checked)
+{
+    if (!m_passwordWorkers || password.size() > UserDirectory::maximumPasswordLength) {
+        checked(m_users.authenticate(username, password));
+        return true;
+    }
     const UserDirectory::PasswordRecord record = m_users.passwordRecord(username);
-    const auto checked = [this, username, record, deviceId, client, origin, done](bool matches) {
+    return m_passwordWorkers->verify(password, record.hash, this, [this, username, record, checked](bool matches) {
         // The user may have changed while the hash was checked: a new password or a disabled
         // account since then counts, as if it had been checked here.
         const UserDirectory::PasswordRecord now = m_users.passwordRecord(username);
-        Result<User, UserError> user = fail(UserError::BadCredentials);
-        if (matches && record.user && now.user && now.hash == record.hash)
-            user = now.user->enabled ? Result<User, UserError>(*now.user) : fail(UserError::Disabled);
-        done(finishLogin(username, user, deviceId, client, origin));
-    };
-    if (!m_passwordWorkers->verify(password, record.hash, this, checked))
-        done(fail(SessionError::Busy));
+        if (!matches || !record.user || !now.user || now.hash != record.hash)
+            return checked(fail(UserError::BadCredentials));
+        if (!now.user->enabled)
+            return checked(fail(UserError::Disabled));
+        checked(*now.user);
+    });
 }
 
 Result<TokenPair, SessionError> SessionService::finishLogin(const QString &username,

@@ -78,6 +78,11 @@ public:
     void loginAsync(const QString &username, const QByteArray &password, const QString &deviceId,
                     const ClientContext &client, const SessionOrigin &origin, LoginDone done);
     void setPasswordWorkers(PasswordWorkers *workers) { m_passwordWorkers = workers; }
+    using PasswordChecked = std::function<void(Result<User, UserError>)>;
+    /// Checks a user's password on the worker pool; `checked` runs on this thread with the user
+    /// as it is then (a password changed or an account disabled meanwhile counts). False, with
+    /// nothing called, when the pool's queue is full. Without workers it checks at once.
+    bool checkPassword(const QString &username, const QByteArray &password, PasswordChecked checked);
     /// The authorization code flow: the user authenticated earlier (the single login `origin`
     /// names), and must still exist, be enabled and not have changed the password since
     /// `authenticatedAt`.

@@ -59,6 +59,7 @@ cat >"$data/gatehouse.json" <<EOF
   "max_connections": 30000,
   "max_connections_per_user": 1000,
   "handshake_rate_per_ip": 1000000,
+  "login_rate_per_ip": 100000,
   "handshake_rate_per_user": 1000000,
   "trusted_issuers": [{ "issuer": "https://bench.example", "audience": "realtime", "typ": "JWT",
                         "algorithm": "HS256", "shared_secret": "$secret" }]
@@ -152,6 +153,26 @@ const times = require("fs").readFileSync(0, "utf8").trim().split("\n").map(Numbe
 const pick = (f) => times.length ? 1000 * times[Math.min(times.length - 1, Math.round(f * (times.length - 1)))] : 0;
 console.log(JSON.stringify({ scenario: "snapshots", label: "gatehouse-eddsa", count: times.length,
   p50_ms: +pick(0.5).toFixed(3), max_ms: +pick(1).toFixed(3) }));' | tee -a "$results"
+stop_server
+
+echo "== Gatehouse under a burst: revoke-to-closed with 40 logins and 300 refreshes in flight"
+for r in $(seq "$repeats"); do
+    gh token mint --user "rv$r" --device loaded --count 10 --ttl 3600 | sed "s/^/rv$r /"
+done >"$work/loaded-revoke.tokens"
+start_gatehouse
+node tests/bench/background-load.mjs --port "$gatehouse_port" --users "$users" --logins 40 --refreshes 300 \
+    --ready "$work/load.ready" --label gatehouse-loaded >"$work/load.out" 2>"$work/load.log" &
+load_pid=$!
+pids+=("$load_pid")
+until [ -f "$work/load.ready" ] || ! kill -0 "$load_pid" 2>/dev/null; do sleep 0.2; done
+sleep 2 # the loops are up to speed
+"$loadclient" --label gatehouse-loaded --port "$gatehouse_port" --server-pid "$server_pid" \
+    --path '/ws?access_token={token}' --tokens "$work/eddsa.tokens" --connections 1000 \
+    --revoke-tokens "$work/loaded-revoke.tokens" \
+    --revoke-request "$(request POST '/admin/users/{user}/revoke' "$admin")" | tee -a "$results"
+kill -TERM "$load_pid"
+wait "$load_pid" 2>/dev/null || true
+tee -a "$results" <"$work/load.out"
 stop_server
 
 echo "== the console: its real window (offscreen, one user's tree open) and embedded server, the EdDSA load"
