@@ -225,18 +225,13 @@ void HttpExchange::finish()
     if (m_stage == Stage::Lingering)
         return closeSocket();
     // The connection stays: the gate reads the next request head, with its own deadlines.
-    m_stage = Stage::Done;
-    m_deadline.stop();
-    delete m_reader;
-    m_reader = nullptr;
-    delete m_writer;
-    m_writer = nullptr;
+    stopWatching();
     const qintptr socket = std::exchange(m_setup.socket, -1);
     deleteLater();
     m_setup.keptAlive(this, socket);
 }
 
-void HttpExchange::closeSocket()
+void HttpExchange::stopWatching()
 {
     m_stage = Stage::Done;
     m_deadline.stop();
@@ -244,6 +239,11 @@ void HttpExchange::closeSocket()
     m_reader = nullptr;
     delete m_writer;
     m_writer = nullptr;
+}
+
+void HttpExchange::closeSocket()
+{
+    stopWatching();
     if (m_setup.socket >= 0) {
         ::close(int(std::exchange(m_setup.socket, -1)));
         if (m_setup.closed)

@@ -67,6 +67,8 @@ private:
     void respond(const HttpResponse &response, bool close);
     void writePending();
     void finish();
+    /// No more notifications or deadline: the socket is about to leave or close.
+    void stopWatching();
     void closeSocket();
 
     Setup m_setup;
