@@ -39,8 +39,8 @@ struct ServerConfig {
     qint64 maximumRequestBodySize = 64 * 1024; ///< max_request_body: bytes of an HTTP request's body
     std::chrono::milliseconds httpKeepAliveTimeout { 75000 }; ///< http_keepalive_timeout: idle between requests
     int maximumRequestsPerConnection = 1000; ///< http_max_requests: then the connection closes
-    qsizetype maximumHttpConnections = 2000; ///< max_http_connections: sockets that are not WebSockets
-    qsizetype maximumHttpConnectionsPerAddress = 200; ///< max_http_connections_per_address
+    qsizetype maximumHttpConnections = 4000; ///< max_http_connections: sockets that are not WebSockets
+    qsizetype maximumHttpConnectionsPerAddress = 1000; ///< max_http_connections_per_address
     int loginRatePerIpPerMinute = 30; ///< login_rate_per_ip
     int loginFreeFailures = 5; ///< login_free_failures: then the back-off doubles
     std::chrono::seconds loginMaximumDelay { 300 }; ///< login_max_delay: where the doubling stops

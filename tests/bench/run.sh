@@ -106,7 +106,7 @@ start_gatehouse
 "$loadclient" --label gatehouse-hs256 --port "$gatehouse_port" --server-pid "$server_pid" \
     --path '/ws?access_token={token}' --tokens "$work/hs256.tokens" --connections "$connections" \
     --revoke-tokens "$work/hs256-revoke.tokens" \
-    --revoke-request "$(request POST '/admin/users/{user}/revoke-before' "$admin")" \
+    --revoke-request "$(request POST '/admin/users/{user}/revoke-before?issuer=https%3A%2F%2Fbench.example' "$admin")" \
     --broadcast-request "$(request POST /admin/broadcast "$admin" "$broadcast_body")" | tee -a "$results"
 echo "== Gatehouse, the same HS256 tokens with forged signatures: every handshake refused"
 "$loadclient" --label gatehouse-forged --port "$gatehouse_port" --server-pid "$server_pid" \
