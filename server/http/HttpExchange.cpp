@@ -35,10 +35,10 @@ HttpExchange::HttpExchange(Setup setup, QObject *parent)
 
 void HttpExchange::start()
 {
-    if (m_setup.refusal) {
+    if (!m_setup.refusal.isEmpty()) {
         QByteArray peeked(m_setup.consume, Qt::Uninitialized);
         [[maybe_unused]] const auto taken = ::recv(int(m_setup.socket), peeked.data(), size_t(peeked.size()), 0);
-        return respond(*m_setup.refusal, true);
+        return writeAndClose(m_setup.refusal);
     }
     // The gate only peeked at the head: take exactly it, and not a byte of what follows.
     QByteArray head(m_setup.head.size, Qt::Uninitialized);
@@ -178,9 +178,20 @@ void HttpExchange::refuse(int status, const QString &error, const QString &descr
 
 void HttpExchange::respond(const HttpResponse &response, bool close)
 {
-    m_stage = Stage::Writing;
     m_closeAfter = close;
-    m_output = response.serialized(close, m_setup.head.method != "HEAD");
+    write(response.serialized(close, m_setup.head.method != "HEAD"));
+}
+
+void HttpExchange::writeAndClose(const QByteArray &bytes)
+{
+    m_closeAfter = true;
+    write(bytes);
+}
+
+void HttpExchange::write(const QByteArray &bytes)
+{
+    m_stage = Stage::Writing;
+    m_output = bytes;
     m_deadline.start(m_setup.timeout);
     writePending();
 }

@@ -38,7 +38,7 @@ public:
         bool lastOnConnection = false; ///< the connection's request limit is reached
         /// A refusal decided from the head alone: `consume` bytes (all the gate peeked at) are
         /// taken, this is written, and the connection closes without reading a body.
-        std::optional<HttpResponse> refusal;
+        QByteArray refusal; ///< the whole answer, on the wire
         qsizetype consume = 0;
         HttpDispatcher *dispatcher = nullptr;
         /// The answer is written and the connection stays open: the socket goes back.
@@ -65,6 +65,8 @@ private:
     /// Answers without the HTTP API (a bad body, a late one) and closes afterwards.
     void refuse(int status, const QString &error, const QString &description);
     void respond(const HttpResponse &response, bool close);
+    void writeAndClose(const QByteArray &bytes);
+    void write(const QByteArray &bytes);
     void writePending();
     void finish();
     /// No more notifications or deadline: the socket is about to leave or close.

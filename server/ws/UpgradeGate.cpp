@@ -1,9 +1,9 @@
 #include "ws/UpgradeGate.h"
 
+#include "auth/BearerChallenge.h"
 #include "http/HttpCensus.h"
 #include "http/HttpExchange.h"
 #include "http/HttpResponder.h"
-#include "auth/BearerChallenge.h"
 #include "http/WebCookies.h"
 #include "policy/RateLimiter.h"
 #include "ws/CloseCode.h"
@@ -65,6 +65,7 @@ constexpr auto lastRetry = std::chrono::milliseconds(256);
 constexpr auto headSweepInterval = std::chrono::milliseconds(100);
 constexpr auto refusalFlushInterval = std::chrono::seconds(1);
 /// A head still without its first byte this long after the connection may be shed when full.
+constexpr qsizetype maximumCachedRefusals = 256;
 constexpr auto silentAfter = std::chrono::milliseconds(1000);
 } // namespace
 
@@ -360,7 +361,9 @@ UpgradeGate::Outcome UpgradeGate::inspect(const Waiting &waiting)
         break;
     }
     case Decision::Kind::Deny:
-        deny(socket, remote, received, decision);
+        // A head that declares no body is all the client sends before our answer.
+        deny(socket, remote, received, decision,
+             parsed.head.value("content-length").isEmpty() && parsed.head.value("transfer-encoding").isEmpty());
         break;
     case Decision::Kind::Accept:
         acceptUpgrade(socket, remote, parsed.head, decision);
@@ -460,12 +463,15 @@ bool UpgradeGate::originAllowed(const QByteArray &origin) const
         && (host == "127.0.0.1"_L1 || host == "localhost"_L1 || host == "::1"_L1);
 }
 
-void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype received, const Decision &decision)
+const QByteArray &UpgradeGate::refusalBytes(const Decision &decision)
 {
-    qCInfo(lcGate).noquote() << "refused" << decision.status << decision.error << decision.description << "from"
-                             << remote;
-    // A refused token is counted by its precise reason ("token_expired"), the rest by error code.
-    countRefusal(decision.error == "invalid_token"_L1 ? decision.description : decision.error, remote);
+    // The same few refusals come again and again in a storm: each is built once.
+    const QString key = QString::number(decision.status) + u'|' + decision.error + u'|' + decision.description + u'|'
+        + QString::number(decision.retryAfter);
+    if (const auto found = m_refusalCache.constFind(key); found != m_refusalCache.cend())
+        return *found;
+    if (m_refusalCache.size() >= maximumCachedRefusals)
+        m_refusalCache.clear();
     HttpResponse response;
     response.status = decision.status;
     response.headers = { { "Content-Type", "application/json" }, { "Cache-Control", "no-store" } };
@@ -479,14 +485,38 @@ void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype rece
     response.body = QJsonDocument(QJsonObject { { "error"_L1, decision.error },
                                                 { "error_description"_L1, decision.description } })
                         .toJson(QJsonDocument::Compact);
-    // What was peeked at is taken, the answer written, and the rest of what the client sends
-    // (a body behind a refused head, say) read and dropped until it stops or time runs out.
+    return *m_refusalCache.insert(key, response.serialized(true));
+}
+
+void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype received, const Decision &decision,
+                       bool closeAtOnce)
+{
+    // Counted and audited in aggregate; a line per refusal would be a cost strangers choose.
+    qCDebug(lcGate).noquote() << "refused" << decision.status << decision.error << decision.description << "from"
+                              << remote;
+    // A refused token is counted by its precise reason ("token_expired"), the rest by error code.
+    countRefusal(decision.error == "invalid_token"_L1 ? decision.description : decision.error, remote);
+    const QByteArray &bytes = refusalBytes(decision);
+    // Most refusals end here: what was peeked at is all the client sent, the answer fits in the
+    // socket's empty buffer, and with nothing unread the close sends no reset that could
+    // destroy the answer. Otherwise (a body behind the head, say) an exchange writes it and
+    // reads and drops the rest until the client stops or time runs out (lingering close).
+    const int socket = int(descriptor);
+    if (::recv(socket, m_peekBuffer.data(), size_t(received), 0) == received && closeAtOnce) {
+        char next = 0;
+        const bool drained = ::recv(socket, &next, 1, MSG_PEEK) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        if (drained) {
+            [[maybe_unused]] const auto sent = ::send(socket, bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL);
+            closeSocket(descriptor, remote);
+            return;
+        }
+    }
     HttpExchange::Setup setup;
     setup.socket = descriptor;
     setup.remote = remote;
     setup.timeout = headTimeout();
-    setup.refusal = std::move(response);
-    setup.consume = received;
+    setup.refusal = bytes;
+    setup.consume = 0; // taken above
     startExchange(std::move(setup));
 }
 

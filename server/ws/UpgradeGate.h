@@ -114,7 +114,12 @@ private:
     /// this gate when that makes room.
     bool admit(qintptr socket, const QString &remote);
     void closeSocket(qintptr socket, const QString &remote);
-    void deny(qintptr socket, const QString &remote, qsizetype received, const Decision &decision);
+    /// Writes the refusal and closes; `closeAtOnce` when the client will send nothing more
+    /// (a bodiless request, all of it taken), else the rest is read and dropped for a while.
+    void deny(qintptr socket, const QString &remote, qsizetype received, const Decision &decision,
+              bool closeAtOnce = false);
+    /// The refusal on the wire (status line to body, `Connection: close`), built once.
+    const QByteArray &refusalBytes(const Decision &decision);
     void countRefusal(const QString &reason, const QString &remote);
     void flushRefusals();
     void acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision);
@@ -132,5 +137,6 @@ private:
     QByteArray m_peekBuffer;
     qint64 m_lastPeeked = 0; ///< what the last peek returned
     RefusalTally m_refusals;
+    QHash<QString, QByteArray> m_refusalCache;
     QTimer *m_refusalFlush = nullptr; ///< a child; running while a batch is held back
 };
