@@ -163,3 +163,18 @@ Result<QJsonObject, JsonError> StrictJson::parseObject(QByteArrayView text)
         return fail(scan.error());
     return document.object();
 }
+
+QString StrictJson::errorString(JsonError error)
+{
+    switch (error) {
+    case JsonError::NotJson:
+        return u"it is not JSON (RFC 8259), or holds a number beyond a double's range"_s;
+    case JsonError::NotAnObject:
+        return u"it is JSON, but not one object"_s;
+    case JsonError::DuplicateMember:
+        return u"a member name appears twice in one object"_s;
+    case JsonError::TooDeep:
+        return u"objects and arrays nest deeper than %1 levels"_s.arg(maximumDepth);
+    }
+    return {};
+}

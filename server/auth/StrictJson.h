@@ -22,4 +22,6 @@ namespace StrictJson {
 constexpr int maximumDepth = 32;
 
 Result<QJsonObject, JsonError> parseObject(QByteArrayView text);
+/// Why a text was refused, in words that complete "the body must be one JSON object: …".
+QString errorString(JsonError error);
 } // namespace StrictJson

@@ -129,7 +129,9 @@ void LiveConnection::handleText(const QByteArray &utf8)
     m_info.bytesIn += static_cast<quint64>(utf8.size());
     const auto message = StrictJson::parseObject(utf8);
     if (!message)
-        return sendError(u"bad_message"_s, u"a message is one JSON object with a \"type\""_s);
+        return sendError(
+            u"bad_message"_s,
+            u"a message is one JSON object with a \"type\": %1"_s.arg(StrictJson::errorString(message.error())));
     const QString type = message->value("type"_L1).toString();
     if (type == "refresh"_L1)
         return handleRefresh(*message);

@@ -464,6 +464,9 @@ void TestWebSocketGateway::badFramesAreAnsweredOrClosed()
     QVERIFY(connectClient(client, {}, "Authorization", "Bearer " + token));
     client.socket->sendTextMessage(u"not json"_s);
     QTRY_COMPARE(client.last(u"error"_s)["error"_L1].toString(), u"bad_message"_s);
+    // The refusal names the rule: 33 levels, the message's own object the first of them.
+    client.socket->sendTextMessage(u"{\"type\":\"ping\",\"a\":"_s + QString(32, u'[') + QString(32, u']') + u"}"_s);
+    QTRY_VERIFY(client.last(u"error"_s)["error_description"_L1].toString().contains(u"deeper than 32 levels"_s));
     client.socket->sendTextMessage(uR"({"type":"launch"})"_s);
     QTRY_COMPARE(client.last(u"error"_s)["error"_L1].toString(), u"unknown_type"_s);
     client.socket->sendTextMessage(uR"({"type":"ping","type":"refresh"})"_s);

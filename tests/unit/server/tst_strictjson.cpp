@@ -22,6 +22,7 @@ class TestStrictJson final : public QObject {
 private Q_SLOTS:
     void parse_data();
     void parse();
+    void refusalsNameTheRule();
 };
 
 void TestStrictJson::parse_data()
@@ -91,6 +92,15 @@ void TestStrictJson::parse()
     QCOMPARE(result.ok(), error < 0);
     if (error >= 0)
         QCOMPARE(int(result.error()), error);
+}
+
+void TestStrictJson::refusalsNameTheRule()
+{
+    QVERIFY(StrictJson::errorString(JsonError::TooDeep).contains(u"deeper than 32 levels"));
+    QVERIFY(StrictJson::errorString(JsonError::DuplicateMember).contains(u"twice"));
+    QVERIFY(StrictJson::errorString(JsonError::NotJson).contains(u"not JSON"));
+    QVERIFY(StrictJson::errorString(JsonError::NotAnObject).contains(u"not one object"));
+    QCOMPARE(StrictJson::maximumDepth, 32);
 }
 
 QTEST_APPLESS_MAIN(TestStrictJson)
