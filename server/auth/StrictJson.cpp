@@ -164,6 +164,44 @@ Result<QJsonObject, JsonError> StrictJson::parseObject(QByteArrayView text)
     return document.object();
 }
 
+QByteArrayView StrictJson::memberText(QByteArrayView object, QStringView name)
+{
+    int depth = 0;
+    qsizetype valueStart = -1;
+    qsizetype i = 0;
+    while (i < object.size()) {
+        const char c = object[i];
+        if (c == '{' || c == '[') {
+            ++depth;
+        } else if (c == '}' || c == ']' || c == ',') {
+            if (depth == 1 && valueStart >= 0) {
+                QByteArrayView value = object.sliced(valueStart, i - valueStart);
+                while (!value.isEmpty() && isWhiteSpace(value.back()))
+                    value.chop(1);
+                return value;
+            }
+            if (c != ',')
+                --depth;
+        } else if (c == '"') {
+            const qsizetype end = endOfString(object, i);
+            if (end < 0)
+                return {};
+            if (depth == 1 && valueStart < 0 && isName(object, end)
+                && decodeStringLiteral(object.sliced(i, end - i)) == name) {
+                valueStart = object.indexOf(':', end) + 1;
+                while (valueStart < object.size() && isWhiteSpace(object[valueStart]))
+                    ++valueStart;
+                i = valueStart;
+                continue;
+            }
+            i = end;
+            continue;
+        }
+        ++i;
+    }
+    return {};
+}
+
 QString StrictJson::errorString(JsonError error)
 {
     switch (error) {

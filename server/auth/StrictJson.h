@@ -22,6 +22,9 @@ namespace StrictJson {
 constexpr int maximumDepth = 32;
 
 Result<QJsonObject, JsonError> parseObject(QByteArrayView text);
+/// The value of the member `name` of the outermost object, exactly as `object` writes it (white
+/// space around it left out); empty if there is none. `object` is a text parseObject accepted.
+QByteArrayView memberText(QByteArrayView object, QStringView name);
 /// Why a text was refused, in words that complete "the body must be one JSON object: …".
 QString errorString(JsonError error);
 } // namespace StrictJson

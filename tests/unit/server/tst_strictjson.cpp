@@ -22,6 +22,8 @@ class TestStrictJson final : public QObject {
 private Q_SLOTS:
     void parse_data();
     void parse();
+    void memberText_data();
+    void memberText();
     void refusalsNameTheRule();
 };
 
@@ -92,6 +94,44 @@ void TestStrictJson::parse()
     QCOMPARE(result.ok(), error < 0);
     if (error >= 0)
         QCOMPARE(int(result.error()), error);
+}
+
+void TestStrictJson::memberText_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<QByteArray>("member"); // as written; empty: none
+
+    QTest::newRow("an integer beyond 64 bits keeps every digit")
+        << QByteArray(R"({"type":"sync","payload":12345678901234567890})") << QByteArray("12345678901234567890");
+    QTest::newRow("a negative integer beyond 64 bits keeps every digit")
+        << QByteArray(R"({"payload":-12345678901234567890,"type":"sync"})") << QByteArray("-12345678901234567890");
+    QTest::newRow("an object is taken whole, its white space kept")
+        << QByteArray(R"({"payload":{ "a" : [1, 2] } , "b":1})") << QByteArray(R"({ "a" : [1, 2] })");
+    QTest::newRow("white space around the value is left out")
+        << QByteArray("{\"payload\" :\n \"x\"\t }") << QByteArray(R"("x")");
+    QTest::newRow("a string keeps its escapes, quotes, braces and commas")
+        << QByteArray(R"({"payload":"caf\u00e9 \"}\" ,]","b":2})") << QByteArray(R"("caf\u00e9 \"}\" ,]")");
+    QTest::newRow("a name written with an escape is the same name")
+        << QByteArray(R"({"p\u0061yload":[1,[2]]})") << QByteArray("[1,[2]]");
+    QTest::newRow("null is a value") << QByteArray(R"({"payload":null})") << QByteArray("null");
+    QTest::newRow("a nested member of the same name is not the member")
+        << QByteArray(R"({"a":{"payload":1},"payload":2})") << QByteArray("2");
+    QTest::newRow("a string value that reads like the name is not the member")
+        << QByteArray(R"({"a":"payload","b":["payload",":"],"payload":3})") << QByteArray("3");
+    const QByteArray deep = QByteArray(31, '[') + QByteArray(31, ']');
+    QTest::newRow("31 levels inside the outer object are taken whole") << "{\"payload\":" + deep + "}" << deep;
+
+    QTest::newRow("an absent member is nothing") << QByteArray(R"({"type":"sync"})") << QByteArray();
+    QTest::newRow("a member found only deeper is nothing") << QByteArray(R"({"a":{"payload":1}})") << QByteArray();
+    QTest::newRow("a name that differs in case is nothing") << QByteArray(R"({"Payload":1})") << QByteArray();
+}
+
+void TestStrictJson::memberText()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(QByteArray, member);
+    QVERIFY(StrictJson::parseObject(text).ok());
+    QCOMPARE(StrictJson::memberText(text, u"payload").toByteArray(), member);
 }
 
 void TestStrictJson::refusalsNameTheRule()
