@@ -69,6 +69,7 @@ private Q_SLOTS:
     void init();
     void cleanup();
     void addedUserAppearsAndCanLogIn();
+    void usersAreListedInNaturalOrder();
     void connectedClientAppearsAndRevokeClosesIt4003();
     void disconnectFromTheTreeCloses4000();
     void externalUserIsShownAndActedOnApart();
@@ -224,6 +225,28 @@ void TestConsole::addedUserAppearsAndCanLogIn()
     addUserThroughTheDialog(u"alice"_s);
     QTRY_VERIFY(auditShows(u"user_added"_s));
     QVERIFY(!login(u"alice"_s, u"laptop"_s).isEmpty());
+}
+
+void TestConsole::usersAreListedInNaturalOrder()
+{
+    // Added in neither order: both tables list them as a person counts, user2 before user10.
+    const QStringList added { u"user10"_s, u"user2"_s, u"alice"_s, u"user1"_s, u"User3"_s };
+    int answered = 0;
+    for (const auto &name : added)
+        m_server->addUser(name, {}, "correct horse", { u"user"_s }, m_window.get(), [&](const QString &error) {
+            QVERIFY2(error.isEmpty(), qPrintable(error));
+            ++answered;
+        });
+    QTRY_COMPARE_WITH_TIMEOUT(answered, int(added.size()), 30000);
+    const QStringList expected { u"alice"_s, u"user1"_s, u"user2"_s, u"User3"_s, u"user10"_s };
+    for (auto *table : { m_window->sessionsView()->usersTable(), m_window->usersAdminView()->table() }) {
+        QTRY_COMPARE(table->model()->rowCount(), int(expected.size()));
+        table->sortByColumn(UsersModel::Username, Qt::AscendingOrder); // as a click on the header does
+        QStringList shown;
+        for (int row = 0; row < table->model()->rowCount(); ++row)
+            shown.append(table->model()->index(row, UsersModel::Username).data().toString());
+        QCOMPARE(shown, expected);
+    }
 }
 
 void TestConsole::connectedClientAppearsAndRevokeClosesIt4003()

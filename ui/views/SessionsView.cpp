@@ -5,6 +5,7 @@
 #include "SessionServer.h"
 #include "UserKey.h"
 #include "models/LiveState.h"
+#include "models/NaturalSortProxy.h"
 #include "models/SessionTreeModel.h"
 #include "models/UsersModel.h"
 #include "views/Confirmation.h"
@@ -33,7 +34,7 @@ SessionsView::SessionsView(SessionServer &server, LiveState &state, QWidget *par
     : QWidget(parent)
     , m_server(server)
     , m_usersModel(new UsersModel(state, this))
-    , m_usersProxy(new QSortFilterProxyModel(this))
+    , m_usersProxy(new NaturalSortProxy(this))
     , m_treeModel(new SessionTreeModel(state, this))
     , m_search(new QLineEdit(this))
     , m_users(new QTableView(this))
