@@ -74,6 +74,7 @@ private Q_SLOTS:
     void disconnectFromTheTreeCloses4000();
     void externalUserIsShownAndActedOnApart();
     void policyEditsAreCheckedAndApplied();
+    void everyPresetOfferedPassesItsReview();
     void labDevicesConnectReconnectAndStopAfterRevoke();
     void refreshTokenReuseIsWarnedAbout();
     void windowLayoutPersists();
@@ -438,6 +439,34 @@ void TestConsole::policyEditsAreCheckedAndApplied()
     QTRY_VERIFY(auditShows(u"limits_changed"_s));
     QTRY_VERIFY(!apply->isEnabled()); // the server's limits are now the edited ones
     QCOMPARE(editor->editedLimits().maximumConnectionsPerUser, 3);
+}
+
+void TestConsole::everyPresetOfferedPassesItsReview()
+{
+    // Every button of the Policy tab that fills in lifetimes is a preset: each must fit together
+    // with nothing to explain, and apply without a question.
+    m_window->showTab(MainWindow::PolicyTab);
+    auto *editor = m_window->policyEditor();
+    auto *findings = editor->findChild<QListWidget *>(u"policyFindings"_s);
+    auto *apply = editor->findChild<QPushButton *>(u"applyPolicyButton"_s);
+    QVERIFY(findings && apply);
+    QList<QPushButton *> presets = editor->findChildren<QPushButton *>();
+    presets.removeIf(
+        [&](const QPushButton *button) { return button == apply || button->objectName() == u"revertPolicyButton"_s; });
+    QVERIFY(presets.size() >= 2); // Lab speed and Defaults
+    // Twice round, so that each is chosen after each of the others.
+    for (int round = 0; round < 2; ++round) {
+        for (auto *preset : std::as_const(presets)) {
+            QTest::mouseClick(preset, Qt::LeftButton);
+            QVERIFY2(findings->count() == 1, qPrintable(preset->objectName() + u": "_s + findings->item(0)->text()));
+            QCOMPARE(findings->item(0)->text(), u"These lifetimes fit together."_s);
+            if (!apply->isEnabled())
+                continue; // the preset is what is in force already
+            QTest::mouseClick(apply, Qt::LeftButton);
+            QTRY_COMPARE(m_window->liveState().policy(), editor->editedPolicy());
+            QVERIFY(!m_window->findChild<QMessageBox *>(u"confirmDialog"_s));
+        }
+    }
 }
 
 void TestConsole::labDevicesConnectReconnectAndStopAfterRevoke()
