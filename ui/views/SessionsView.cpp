@@ -60,6 +60,12 @@ SessionsView::SessionsView(SessionServer &server, LiveState &state, QWidget *par
     m_users->setSelectionMode(QAbstractItemView::SingleSelection);
     m_users->setSortingEnabled(true);
     m_users->sortByColumn(UsersModel::Username, Qt::AscendingOrder);
+    // Without dynamic sorting a new user would be appended below the sorted rows: a user's
+    // arrival sorts the table once (a row's live figures changing still moves nothing).
+    connect(m_usersModel, &QAbstractItemModel::rowsInserted, m_users, [this] {
+        m_users->sortByColumn(m_users->horizontalHeader()->sortIndicatorSection(),
+                              m_users->horizontalHeader()->sortIndicatorOrder());
+    });
     m_users->verticalHeader()->hide();
     m_users->horizontalHeader()->setStretchLastSection(true);
     m_users->setColumnHidden(UsersModel::DisplayName, true);
