@@ -78,7 +78,7 @@ Result<QList<JsonWebKey>, QString> keysFromJwks(const QString &path)
         return fail(bytes.error());
     const auto document = StrictJson::parseObject(*bytes);
     if (!document)
-        return fail(u"%1 is not a JSON object (or a member is repeated)"_s.arg(path));
+        return fail(u"%1 must be one JSON object: %2"_s.arg(path, StrictJson::errorString(document.error())));
     auto keys = JsonWebKeySet::parse(*document, JsonWebKeySet::Symmetric::Refused);
     if (!keys)
         return fail(path + u": "_s + keys.error());
@@ -376,7 +376,7 @@ Result<ServerConfig, QString> ConfigFile::load(const QString &path, ServerConfig
         return fail(bytes.error());
     const auto object = StrictJson::parseObject(*bytes);
     if (!object)
-        return fail(u"%1: not a JSON object (or a member is repeated)"_s.arg(path));
+        return fail(u"%1 must be one JSON object: %2"_s.arg(path, StrictJson::errorString(object.error())));
     auto config = apply(*object, QFileInfo(path).absolutePath(), std::move(defaults));
     if (!config)
         return fail(QFileInfo(path).fileName() + u": "_s + config.error());

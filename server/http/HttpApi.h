@@ -123,6 +123,8 @@ private:
 
     /// The form body of an OAuth endpoint, or nothing after answering 400/413 itself.
     static std::optional<QHash<QString, QString>> formOf(const HttpRequest &request, HttpResponder &responder);
+    /// The JSON object of a body (StrictJson), or nothing after answering 400 with the rule it broke.
+    static std::optional<QJsonObject> jsonObjectOf(const HttpRequest &request, HttpResponder &responder);
     static ClientContext clientOf(const HttpRequest &request);
     static void writeError(HttpResponder &responder, int status, const QString &error, const QString &description);
     static void methodNotAllowed(HttpResponder &responder, const QByteArray &allowed);

@@ -6,7 +6,6 @@
 
 #include "admin/AdminService.h"
 #include "audit/AuditLog.h"
-#include "auth/StrictJson.h"
 #include "identity/UserDirectory.h"
 #include "secrets/AdminToken.h"
 #include "sessions/SessionService.h"
@@ -184,9 +183,9 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
     auto &admin = *m_services.admin;
     if ((get || put) && path == QStringList { u"policy"_s }) {
         if (put) {
-            const auto body = StrictJson::parseObject(request.body());
+            const auto body = jsonObjectOf(request, responder);
             if (!body)
-                return writeError(responder, 400, u"invalid_request"_s, u"the body must be one JSON object"_s), true;
+                return true;
             const auto policy = SessionPolicy::fromJson(*body, sessions.policy());
             const auto applied = policy ? admin.setPolicy(*policy, actor) : policy;
             if (!applied)
@@ -197,9 +196,9 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
     }
     if ((get || put) && path == QStringList { u"limits"_s }) {
         if (put) {
-            const auto body = StrictJson::parseObject(request.body());
+            const auto body = jsonObjectOf(request, responder);
             if (!body)
-                return writeError(responder, 400, u"invalid_request"_s, u"the body must be one JSON object"_s), true;
+                return true;
             const auto limits = ConnectionLimits::fromJson(*body, admin.limits());
             const auto applied = limits ? admin.setLimits(*limits, actor) : limits;
             if (!applied)
@@ -254,8 +253,10 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
             return writeError(responder, 400, u"invalid_request"_s,
                               u"an external issuer's user has no password here"_s),
                    true;
-        const auto body = StrictJson::parseObject(request.body());
-        if (!body || !body->value("password"_L1).isString() || body->size() != 1)
+        const auto body = jsonObjectOf(request, responder);
+        if (!body)
+            return true;
+        if (!body->value("password"_L1).isString() || body->size() != 1)
             return writeError(responder, 400, u"invalid_request"_s, u"send {\"password\": \"…\"}"_s), true;
         const auto changed = admin.setPassword(path[1], body->value("password"_L1).toString().toUtf8(), actor);
         if (!changed)
@@ -264,9 +265,11 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
         return true;
     }
     if (path == QStringList { u"broadcast"_s }) {
-        const auto body = StrictJson::parseObject(request.body());
+        const auto body = jsonObjectOf(request, responder);
+        if (!body)
+            return true;
         // Without "user", to everyone; "issuer" names the issuer of an external "user".
-        if (!body || !body->contains("payload"_L1) || (body->contains("user"_L1) && !body->value("user"_L1).isString())
+        if (!body->contains("payload"_L1) || (body->contains("user"_L1) && !body->value("user"_L1).isString())
             || (body->contains("issuer"_L1)
                 && (!body->value("issuer"_L1).isString() || body->value("issuer"_L1).toString().isEmpty()
                     || body->value("user"_L1).toString().isEmpty())))

@@ -122,6 +122,16 @@ std::optional<QHash<QString, QString>> HttpApi::formOf(const HttpRequest &reques
     return std::move(form).value();
 }
 
+std::optional<QJsonObject> HttpApi::jsonObjectOf(const HttpRequest &request, HttpResponder &responder)
+{
+    auto body = StrictJson::parseObject(request.body());
+    if (!body)
+        return writeError(responder, 400, u"invalid_request"_s,
+                          u"the body must be one JSON object: %1"_s.arg(StrictJson::errorString(body.error()))),
+               std::nullopt;
+    return std::move(body).value();
+}
+
 ClientContext HttpApi::clientOf(const HttpRequest &request)
 {
     return ClientContext { request.remoteAddress().toString(),
@@ -134,9 +144,9 @@ void HttpApi::handleLogin(const HttpRequest &request, HttpResponder &responder)
         return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 16 KiB"_s);
     if (!hasContentType(request, "application/json"))
         return writeError(responder, 415, u"invalid_request"_s, u"send application/json"_s);
-    const auto body = StrictJson::parseObject(request.body());
+    const auto body = jsonObjectOf(request, responder);
     if (!body)
-        return writeError(responder, 400, u"invalid_request"_s, u"the body must be one JSON object"_s);
+        return;
     for (const auto name : { "username"_L1, "password"_L1, "device"_L1 }) {
         if (!body->value(name).isString())
             return writeError(responder, 400, u"invalid_request"_s, u"\"%1\" is required, as a string"_s.arg(name));
@@ -254,8 +264,10 @@ void HttpApi::handleLogout(const HttpRequest &request, HttpResponder &responder)
         return;
     bool everywhere = false;
     if (!request.body().isEmpty()) {
-        const auto body = StrictJson::parseObject(request.body());
-        if (!body || (body->contains("everywhere"_L1) && !body->value("everywhere"_L1).isBool()))
+        const auto body = jsonObjectOf(request, responder);
+        if (!body)
+            return;
+        if (body->contains("everywhere"_L1) && !body->value("everywhere"_L1).isBool())
             return writeError(responder, 400, u"invalid_request"_s, u"the body is {\"everywhere\": true|false}"_s);
         everywhere = body->value("everywhere"_L1).toBool();
     }

@@ -118,15 +118,19 @@ int ConnectionRegistry::broadcast(const UserKey &user, const QJsonValue &payload
     return static_cast<int>(receivers.size());
 }
 
-void ConnectionRegistry::handleSync(quint64 fromId, const QJsonValue &payload)
+void ConnectionRegistry::handleSync(quint64 fromId, const QByteArray &payload)
 {
     const auto *from = m_connections.value(fromId);
     if (!from)
         return;
-    const QByteArray text = QJsonDocument(QJsonObject { { "type"_L1, "sync"_L1 },
-                                                        { "from_device"_L1, from->info().deviceId },
-                                                        { "payload"_L1, payload } })
-                                .toJson(QJsonDocument::Compact);
+    QByteArray text
+        = QJsonDocument(QJsonObject { { "type"_L1, "sync"_L1 }, { "from_device"_L1, from->info().deviceId } })
+              .toJson(QJsonDocument::Compact);
+    if (!payload.isEmpty()) {
+        // The payload goes out as the client wrote it (LiveConnection checked it), digits and all.
+        text.chop(1); // the envelope's closing brace
+        text += ",\"payload\":" + payload + '}';
+    }
     if (m_relay)
         m_relay(from->info().user, fromId, text); // the user's other connections may be on other threads
     else

@@ -58,7 +58,7 @@ Q_SIGNALS:
     void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
 
 private:
-    void handleSync(quint64 fromId, const QJsonValue &payload);
+    void handleSync(quint64 fromId, const QByteArray &payload);
     void handleClosed(quint64 id);
     static int closeEach(const QList<LiveConnection *> &connections, WebSocketClose code, const QString &reason);
     QList<LiveConnection *> ofUser(const UserKey &user) const { return m_byUser.values(user); }

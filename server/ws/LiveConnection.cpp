@@ -129,12 +129,16 @@ void LiveConnection::handleText(const QByteArray &utf8)
     m_info.bytesIn += static_cast<quint64>(utf8.size());
     const auto message = StrictJson::parseObject(utf8);
     if (!message)
-        return sendError(u"bad_message"_s, u"a message is one JSON object with a \"type\""_s);
+        return sendError(
+            u"bad_message"_s,
+            u"a message is one JSON object with a \"type\": %1"_s.arg(StrictJson::errorString(message.error())));
     const QString type = message->value("type"_L1).toString();
     if (type == "refresh"_L1)
         return handleRefresh(*message);
     if (type == "sync"_L1) {
-        Q_EMIT syncRequested(m_info.id, message->value("payload"_L1));
+        // The payload's own bytes, checked above: through a QJsonValue, 12345678901234567890
+        // would leave as the nearest double.
+        Q_EMIT syncRequested(m_info.id, StrictJson::memberText(utf8, u"payload").toByteArray());
         return;
     }
     if (type == "ping"_L1)

@@ -47,8 +47,9 @@ public:
     void extendTo(qint64 accessExpiresAt);
 
 Q_SIGNALS:
-    /// {"type":"sync","payload":…} from the client, for the user's other connections.
-    void syncRequested(quint64 connectionId, const QJsonValue &payload);
+    /// {"type":"sync","payload":…} from the client, for the user's other connections: the
+    /// payload's JSON text as the client wrote it (strictly checked), empty without one.
+    void syncRequested(quint64 connectionId, const QByteArray &payload);
     void closed(quint64 connectionId);
 
 private:

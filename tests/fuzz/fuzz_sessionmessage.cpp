@@ -12,6 +12,7 @@
 #include "ws/LiveConnection.h"
 
 #include <QDateTime>
+#include <QJsonArray>
 #include <QJsonDocument>
 
 using namespace Qt::StringLiterals;
@@ -71,11 +72,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const LiveConnection::Peer peer { u"127.0.0.1"_s, u"fuzz"_s, false };
     auto connection = std::make_unique<LiveConnection>(1, harness.stream(), claims, peer, authenticator());
     int syncs = 0;
-    QObject::connect(connection.get(), &LiveConnection::syncRequested, connection.get(),
-                     [&](quint64 id, const QJsonValue &) {
-                         FUZZ_CHECK(id == 1);
-                         ++syncs;
-                     });
+    QObject::connect(
+        connection.get(), &LiveConnection::syncRequested, connection.get(), [&](quint64 id, const QByteArray &payload) {
+            FUZZ_CHECK(id == 1);
+            // The payload's own bytes: one JSON value, as relayed into {"payload":…}.
+            FUZZ_CHECK(payload.isEmpty() || QJsonDocument::fromJson("[" + payload + "]").array().size() == 1);
+            ++syncs;
+        });
     harness.stream()->uncork();
 
     int messages = 0;

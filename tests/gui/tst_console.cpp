@@ -69,10 +69,12 @@ private Q_SLOTS:
     void init();
     void cleanup();
     void addedUserAppearsAndCanLogIn();
+    void usersAreListedInNaturalOrder();
     void connectedClientAppearsAndRevokeClosesIt4003();
     void disconnectFromTheTreeCloses4000();
     void externalUserIsShownAndActedOnApart();
     void policyEditsAreCheckedAndApplied();
+    void everyPresetOfferedPassesItsReview();
     void labDevicesConnectReconnectAndStopAfterRevoke();
     void refreshTokenReuseIsWarnedAbout();
     void windowLayoutPersists();
@@ -224,6 +226,33 @@ void TestConsole::addedUserAppearsAndCanLogIn()
     addUserThroughTheDialog(u"alice"_s);
     QTRY_VERIFY(auditShows(u"user_added"_s));
     QVERIFY(!login(u"alice"_s, u"laptop"_s).isEmpty());
+}
+
+void TestConsole::usersAreListedInNaturalOrder()
+{
+    // Added one by one, in neither order, while the tables are on screen: each takes its place
+    // as a person counts, user2 before user10, without anyone clicking a header.
+    m_window->showTab(MainWindow::SessionsTab);
+    const QList<QTableView *> tables { m_window->sessionsView()->usersTable(), m_window->usersAdminView()->table() };
+    const QStringList added { u"user10"_s, u"user2"_s, u"alice"_s, u"user1"_s, u"User3"_s };
+    for (int count = 1; count <= int(added.size()); ++count) {
+        bool answered = false;
+        m_server->addUser(added.at(count - 1), {}, "correct horse", { u"user"_s }, m_window.get(),
+                          [&](const QString &error) {
+                              QVERIFY2(error.isEmpty(), qPrintable(error));
+                              answered = true;
+                          });
+        QTRY_VERIFY_WITH_TIMEOUT(answered, 20000);
+        for (auto *table : tables)
+            QTRY_COMPARE(table->model()->rowCount(), count);
+    }
+    const QStringList expected { u"alice"_s, u"user1"_s, u"user2"_s, u"User3"_s, u"user10"_s };
+    for (auto *table : tables) {
+        QStringList shown;
+        for (int row = 0; row < table->model()->rowCount(); ++row)
+            shown.append(table->model()->index(row, UsersModel::Username).data().toString());
+        QCOMPARE(shown, expected);
+    }
 }
 
 void TestConsole::connectedClientAppearsAndRevokeClosesIt4003()
@@ -415,6 +444,34 @@ void TestConsole::policyEditsAreCheckedAndApplied()
     QTRY_VERIFY(auditShows(u"limits_changed"_s));
     QTRY_VERIFY(!apply->isEnabled()); // the server's limits are now the edited ones
     QCOMPARE(editor->editedLimits().maximumConnectionsPerUser, 3);
+}
+
+void TestConsole::everyPresetOfferedPassesItsReview()
+{
+    // Every button of the Policy tab that fills in lifetimes is a preset: each must fit together
+    // with nothing to explain, and apply without a question.
+    m_window->showTab(MainWindow::PolicyTab);
+    auto *editor = m_window->policyEditor();
+    auto *findings = editor->findChild<QListWidget *>(u"policyFindings"_s);
+    auto *apply = editor->findChild<QPushButton *>(u"applyPolicyButton"_s);
+    QVERIFY(findings && apply);
+    QList<QPushButton *> presets = editor->findChildren<QPushButton *>();
+    presets.removeIf(
+        [&](const QPushButton *button) { return button == apply || button->objectName() == u"revertPolicyButton"_s; });
+    QVERIFY(presets.size() >= 2); // Lab speed and Defaults
+    // Twice round, so that each is chosen after each of the others.
+    for (int round = 0; round < 2; ++round) {
+        for (auto *preset : std::as_const(presets)) {
+            QTest::mouseClick(preset, Qt::LeftButton);
+            QVERIFY2(findings->count() == 1, qPrintable(preset->objectName() + u": "_s + findings->item(0)->text()));
+            QCOMPARE(findings->item(0)->text(), u"These lifetimes fit together."_s);
+            if (!apply->isEnabled())
+                continue; // the preset is what is in force already
+            QTest::mouseClick(apply, Qt::LeftButton);
+            QTRY_COMPARE(m_window->liveState().policy(), editor->editedPolicy());
+            QVERIFY(!m_window->findChild<QMessageBox *>(u"confirmDialog"_s));
+        }
+    }
 }
 
 void TestConsole::labDevicesConnectReconnectAndStopAfterRevoke()

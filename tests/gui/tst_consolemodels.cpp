@@ -3,6 +3,7 @@
 #include "models/AuditFilterProxy.h"
 #include "models/AuditLogModel.h"
 #include "models/LiveState.h"
+#include "models/NaturalSortProxy.h"
 #include "models/SessionTreeModel.h"
 #include "models/UsersModel.h"
 #include "views/CountdownDelegate.h"
@@ -12,6 +13,8 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 using Kind = SessionTreeModel::Kind;
 
@@ -20,6 +23,9 @@ class TestConsoleModels final : public QObject {
 
 private Q_SLOTS:
     void usersModelCountsLiveConnections();
+    void usersSortInNaturalOrder_data();
+    void usersSortInNaturalOrder();
+    void usersSortCountsAsNumbers();
     void sessionTreeGrowsInPlaceAndKeepsEndedRows();
     void closedConnectionsAreForgottenLater();
     void crossedSnapshotAndChangesCountOnce();
@@ -129,6 +135,79 @@ void TestConsoleModels::usersModelCountsLiveConnections()
     QCOMPARE(cell(build.toString(), UsersModel::Username).toString(), u"svc-build @ https://ci.example"_s);
     QCOMPARE(cell(build.toString(), UsersModel::Roles).toString(), u"external"_s);
     QCOMPARE(cell(build.toString(), UsersModel::State).toString(), u"online"_s);
+}
+
+void TestConsoleModels::usersSortInNaturalOrder_data()
+{
+    QTest::addColumn<QStringList>("added");
+    QTest::addColumn<QStringList>("sorted");
+    QTest::newRow("user2 comes before user10")
+        << QStringList { u"user10"_s, u"user2"_s, u"user1"_s } << QStringList { u"user1"_s, u"user2"_s, u"user10"_s };
+    QTest::newRow("a number inside a name compares by value")
+        << QStringList { u"rack10-a"_s, u"rack9-b"_s } << QStringList { u"rack9-b"_s, u"rack10-a"_s };
+    QTest::newRow("each number in a name compares by value")
+        << QStringList { u"v1.10"_s, u"v2.0"_s, u"v1.9"_s } << QStringList { u"v1.9"_s, u"v1.10"_s, u"v2.0"_s };
+    QTest::newRow("capitals do not sort apart") << QStringList { u"bob"_s, u"Carol"_s, u"alice"_s, u"Dave"_s }
+                                                << QStringList { u"alice"_s, u"bob"_s, u"Carol"_s, u"Dave"_s };
+    QTest::newRow("names without numbers keep alphabetical order")
+        << QStringList { u"mallory"_s, u"eve"_s, u"trent"_s } << QStringList { u"eve"_s, u"mallory"_s, u"trent"_s };
+    QTest::newRow("numbers beyond 64 bits still compare by value")
+        << QStringList { u"n100000000000000000000"_s, u"n99999999999999999999"_s }
+        << QStringList { u"n99999999999999999999"_s, u"n100000000000000000000"_s };
+    QTest::newRow("leading zeros keep one fixed order")
+        << QStringList { u"user2"_s, u"user1"_s, u"user02"_s } << QStringList { u"user1"_s, u"user02"_s, u"user2"_s };
+    QTest::newRow("the same name but for case keeps one fixed order")
+        << QStringList { u"bob"_s, u"Bob"_s } << QStringList { u"Bob"_s, u"bob"_s };
+}
+
+void TestConsoleModels::usersSortInNaturalOrder()
+{
+    QFETCH(QStringList, added);
+    QFETCH(QStringList, sorted);
+    LiveState state;
+    UsersModel model(state);
+    NaturalSortProxy proxy;
+    proxy.setSourceModel(&model);
+    proxy.setSortRole(UsersModel::SortRole);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.sort(UsersModel::Username, Qt::AscendingOrder);
+    // Each one arrives as its own change, as users are added one by one.
+    for (const auto &name : std::as_const(added))
+        state.applyUsers({ user(name) });
+    QCOMPARE(model.rowCount(), int(added.size()));
+    const auto shown = [&] {
+        QStringList names;
+        for (int row = 0; row < proxy.rowCount(); ++row)
+            names.append(proxy.index(row, UsersModel::Username).data().toString());
+        return names;
+    };
+    QCOMPARE(shown(), sorted);
+    proxy.sort(UsersModel::Username, Qt::DescendingOrder);
+    std::reverse(sorted.begin(), sorted.end());
+    QCOMPARE(shown(), sorted);
+}
+
+void TestConsoleModels::usersSortCountsAsNumbers()
+{
+    LiveState state;
+    UsersModel model(state);
+    NaturalSortProxy proxy;
+    proxy.setSourceModel(&model);
+    proxy.setSortRole(UsersModel::SortRole);
+    QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    ConsoleSnapshot snapshot;
+    snapshot.users = { user(u"alice"_s), user(u"bob"_s), user(u"carol"_s) };
+    state.applySnapshot(snapshot);
+    QList<ConnectionInfo> opened;
+    for (quint64 id = 1; id <= 12; ++id)
+        opened.append(connection(id, id <= 10 ? u"bob"_s : u"carol"_s, u"laptop"_s, u"s"_s));
+    state.applyConnections(opened, {});
+    // 10 connections sort after 2 and 0: counts are numbers, not text.
+    proxy.sort(UsersModel::Connections, Qt::AscendingOrder);
+    QCOMPARE(proxy.index(0, UsersModel::Username).data().toString(), u"alice"_s);
+    QCOMPARE(proxy.index(1, UsersModel::Username).data().toString(), u"carol"_s);
+    QCOMPARE(proxy.index(2, UsersModel::Username).data().toString(), u"bob"_s);
 }
 
 void TestConsoleModels::sessionTreeGrowsInPlaceAndKeepsEndedRows()

@@ -57,6 +57,8 @@ private Q_SLOTS:
     void revokeBeforeRefusesOlderTokens();
     void broadcastReachesUserOrEveryone();
     void policyIsReadAndValidated();
+    void jsonBodyRefusalsNameTheRule_data();
+    void jsonBodyRefusalsNameTheRule();
     void everyActionIsAudited();
     void introspectionTellsLiveFromDead();
     void metricsCountWhatHappened();
@@ -249,6 +251,39 @@ void TestAdminApi::policyIsReadAndValidated()
     QCOMPARE(request("PUT", u"/admin/policy"_s, "not json").status, 400);
     QCOMPARE(request("GET", u"/admin/policy"_s).body["access_token_ttl"_L1].toInt(), 120);
     request("PUT", u"/admin/policy"_s, R"({"access_token_ttl": 7200})");
+}
+
+void TestAdminApi::jsonBodyRefusalsNameTheRule_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("error");
+    QTest::addColumn<QString>("says");
+    const auto nested
+        = [](int levels) -> QByteArray { return "{\"x\":" + QByteArray(levels, '[') + QByteArray(levels, ']') + "}"; };
+    QTest::newRow("32 levels exactly reach the policy's own check")
+        << nested(31) << u"invalid_policy"_s << u"unknown member \"x\""_s;
+    QTest::newRow("33 levels are refused as too deep")
+        << nested(32) << u"invalid_request"_s << u"deeper than 32 levels"_s;
+    QTest::newRow("2000 levels are refused as too deep")
+        << nested(2000) << u"invalid_request"_s << u"deeper than 32 levels"_s;
+    QTest::newRow("a repeated member is refused as repeated")
+        << QByteArray(R"({"access_token_ttl":60,"access_token_ttl":7200})") << u"invalid_request"_s << u"twice"_s;
+    QTest::newRow("a number a double cannot hold is refused")
+        << QByteArray(R"({"access_token_ttl":1e400})") << u"invalid_request"_s << u"not JSON"_s;
+    QTest::newRow("an array is refused as not an object")
+        << QByteArray("[60]") << u"invalid_request"_s << u"not one object"_s;
+}
+
+void TestAdminApi::jsonBodyRefusalsNameTheRule()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QString, error);
+    QFETCH(QString, says);
+    const auto reply = request("PUT", u"/admin/policy"_s, body);
+    QCOMPARE(reply.status, 400);
+    QCOMPARE(reply.body["error"_L1].toString(), error);
+    const QString description = reply.body["error_description"_L1].toString();
+    QVERIFY2(description.contains(says), qPrintable(description));
 }
 
 void TestAdminApi::limitsChangeLive()

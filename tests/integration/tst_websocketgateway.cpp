@@ -26,6 +26,7 @@ namespace {
 struct Client {
     std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
     QList<QJsonObject> received;
+    QList<QByteArray> texts; ///< the same messages as the bytes that arrived
     bool opened = false;
 
     explicit Client(const QString &origin = {})
@@ -34,6 +35,7 @@ struct Client {
             socket = std::make_unique<QWebSocket>(origin);
         QObject::connect(socket.get(), &QWebSocket::textMessageReceived, socket.get(), [this](const QString &text) {
             received.append(QJsonDocument::fromJson(text.toUtf8()).object());
+            texts.append(text.toUtf8());
         });
         QObject::connect(socket.get(), &QWebSocket::connected, socket.get(), [this] { opened = true; });
     }
@@ -75,6 +77,8 @@ private Q_SLOTS:
     void expiryWarnsThenClosesWith4001();
     void idleSessionIsSweptAndClosedWith4003();
     void syncReachesTheUsersOtherDevicesOnly();
+    void syncPayloadIsRelayedAsWritten_data();
+    void syncPayloadIsRelayedAsWritten();
     void badFramesAreAnsweredOrClosed();
     void rawFramesFollowTheProtocol();
     void connectionsPerUserAreLimited();
@@ -90,6 +94,8 @@ private:
     QTemporaryDir m_dir;
     std::unique_ptr<SessionServer> m_server;
     QNetworkAccessManager m_network;
+    std::unique_ptr<Client> m_syncSender; ///< dave's two devices, shared by the rows of the sync test
+    std::unique_ptr<Client> m_syncReceiver;
 };
 
 void TestWebSocketGateway::initTestCase()
@@ -101,7 +107,7 @@ void TestWebSocketGateway::initTestCase()
         QVERIFY(database.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
         SystemClock clock;
         UserDirectory users(database, clock);
-        for (const auto &name : { u"alice"_s, u"bob"_s, u"carol"_s, u"erin"_s })
+        for (const auto &name : { u"alice"_s, u"bob"_s, u"carol"_s, u"dave"_s, u"erin"_s })
             QVERIFY(users.add(name, {}, "a long password", {}).ok());
     }
     QFile config(m_dir.filePath(u"gatehouse.json"_s));
@@ -532,6 +538,94 @@ void TestWebSocketGateway::syncReachesTheUsersOtherDevicesOnly()
     QVERIFY(stranger.last(u"sync"_s).isEmpty());
 }
 
+namespace {
+QByteArray nested(int levels, const QByteArray &inside = "1")
+{
+    return QByteArray(levels, '[') + inside + QByteArray(levels, ']');
+}
+} // namespace
+
+void TestWebSocketGateway::syncPayloadIsRelayedAsWritten_data()
+{
+    // The whole message as the client writes it; the payload the other device must get, byte
+    // for byte (empty: refused, nothing relayed); what the refusal must say.
+    QTest::addColumn<QByteArray>("message");
+    QTest::addColumn<QByteArray>("relayed");
+    QTest::addColumn<QString>("refusal");
+
+    const auto sync
+        = [](const QByteArray &payload) -> QByteArray { return R"({"type":"sync","payload":)" + payload + "}"; };
+    const auto row = [&](const char *name, const QByteArray &payload) {
+        QTest::newRow(name) << sync(payload) << payload << QString();
+    };
+    row("an integer beyond 64 bits arrives as written", "12345678901234567890");
+    row("a negative integer beyond 64 bits arrives as written", "-12345678901234567890");
+    row("an integer beyond 64 bits inside an object arrives as written", R"({"id":12345678901234567890,"n":[1]})");
+    row("a hundred digits arrive as written", "1" + QByteArray(99, '7'));
+    row("a decimal beyond a double's precision arrives as written", "0.10000000000000000555111512312578270211815834");
+    row("exponents, minus zero and trailing zeros arrive as written", "[1E+2,-0,1.0,2.50e-3]");
+    row("string escapes arrive as written", R"("caf\u00e9 \/ \ud83d\ude00 \"q\"")");
+    row("white space inside the payload is kept", "{ \"a\" :\t[ 1 , 2 ]\n}");
+    row("the largest double arrives as written", "1.7976931348623157e308");
+    row("31 levels inside the message, 32 in all, arrive as written", nested(31));
+    QTest::newRow("a payload named with an escape is still the payload")
+        << QByteArray(R"({"type":"sync","p\u0061yload":12345678901234567890})") << QByteArray("12345678901234567890")
+        << QString();
+    QTest::newRow("a payload before the type, with a payload member inside, is the outer one")
+        << QByteArray(R"({ "payload" : {"payload":1, "x":"}"} , "type":"sync"})")
+        << QByteArray(R"({"payload":1, "x":"}"})") << QString();
+
+    const auto refused = [&](const char *name, const QByteArray &payload, const QString &says) {
+        QTest::newRow(name) << sync(payload) << QByteArray() << says;
+    };
+    refused("32 levels inside the message, 33 in all, are refused as too deep", nested(32), u"deeper than 32 levels"_s);
+    refused("2000 levels are refused as too deep", nested(2000), u"deeper than 32 levels"_s);
+    refused("1e400 is refused, not relayed as something else", "1e400", u"not JSON"_s);
+    refused("-1e400 is refused", "-1e400", u"not JSON"_s);
+    refused("a fraction without digits is refused", "1.", u"not JSON"_s);
+    refused("a fraction without an integer part is refused", "-.5", u"not JSON"_s);
+    refused("a raw control character in a string is refused", "\"a\x01z\"", u"not JSON"_s);
+    refused("an unknown escape in a string is refused", R"("\x41")", u"not JSON"_s);
+    refused("a member repeated inside the payload is refused", R"({"a":1,"a":2})", u"twice"_s);
+}
+
+void TestWebSocketGateway::syncPayloadIsRelayedAsWritten()
+{
+    QFETCH(QByteArray, message);
+    QFETCH(QByteArray, relayed);
+    QFETCH(QString, refusal);
+    if (!m_syncSender) {
+        m_syncSender = std::make_unique<Client>();
+        m_syncReceiver = std::make_unique<Client>();
+        QVERIFY(connectClient(*m_syncSender, {}, "Authorization",
+                              "Bearer " + login(u"dave"_s, u"laptop"_s)["access_token"_L1].toString().toLatin1()));
+        QVERIFY(connectClient(*m_syncReceiver, {}, "Authorization",
+                              "Bearer " + login(u"dave"_s, u"phone"_s)["access_token"_L1].toString().toLatin1()));
+    }
+    Client &sender = *m_syncSender;
+    Client &receiver = *m_syncReceiver;
+    const qsizetype received = receiver.texts.size();
+    const qsizetype answered = sender.texts.size();
+    sender.socket->sendTextMessage(QString::fromUtf8(message));
+    if (refusal.isEmpty()) {
+        QTRY_COMPARE(receiver.texts.size(), received + 1);
+        const QByteArray text = receiver.texts.last();
+        // The payload member's value, byte for byte, wherever the server puts the member.
+        const QByteArray member = "\"payload\":" + relayed;
+        const qsizetype at = text.indexOf(member);
+        QVERIFY2(at > 0 && QByteArrayView(",}").contains(text.at(at + member.size())), text.constData());
+        QCOMPARE(receiver.received.last()["type"_L1].toString(), u"sync"_s);
+        QCOMPARE(receiver.received.last()["from_device"_L1].toString(), u"laptop"_s);
+        return;
+    }
+    QTRY_COMPARE(sender.texts.size(), answered + 1);
+    const QJsonObject error = sender.received.last();
+    QCOMPARE(error["error"_L1].toString(), u"bad_message"_s);
+    QVERIFY2(error["error_description"_L1].toString().contains(refusal), sender.texts.last().constData());
+    QTest::qWait(100); // show that nothing is relayed
+    QCOMPARE(receiver.texts.size(), received);
+}
+
 void TestWebSocketGateway::badFramesAreAnsweredOrClosed()
 {
     Client client;
@@ -539,6 +633,9 @@ void TestWebSocketGateway::badFramesAreAnsweredOrClosed()
     QVERIFY(connectClient(client, {}, "Authorization", "Bearer " + token));
     client.socket->sendTextMessage(u"not json"_s);
     QTRY_COMPARE(client.last(u"error"_s)["error"_L1].toString(), u"bad_message"_s);
+    // The refusal names the rule: 33 levels, the message's own object the first of them.
+    client.socket->sendTextMessage(u"{\"type\":\"ping\",\"a\":"_s + QString(32, u'[') + QString(32, u']') + u"}"_s);
+    QTRY_VERIFY(client.last(u"error"_s)["error_description"_L1].toString().contains(u"deeper than 32 levels"_s));
     client.socket->sendTextMessage(uR"({"type":"launch"})"_s);
     QTRY_COMPARE(client.last(u"error"_s)["error"_L1].toString(), u"unknown_type"_s);
     client.socket->sendTextMessage(uR"({"type":"ping","type":"refresh"})"_s);

@@ -18,7 +18,6 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPushButton>
-#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -172,11 +171,12 @@ int main(int argc, char *argv[])
     wait(25000); // some history in the charts, and the lab's first in-band refreshes
     window.grab().save(out + u"/activity.png"_s);
 
+    // The Lab speed preset as the console offers it, and in force: its review finds nothing. (An
+    // edit shown here once, the SLI cookie cut to 20 s, read as the preset failing its review.)
     window.showTab(MainWindow::PolicyTab);
-    window.policyEditor()->findChild<QSpinBox *>(u"sli_cookie_ttl"_s)->setValue(20);
+    window.policyEditor()->findChild<QPushButton *>(u"labSpeedButton"_s)->click();
     wait(200);
     window.grab().save(out + u"/policy.png"_s);
-    window.policyEditor()->findChild<QPushButton *>(u"revertPolicyButton"_s)->click();
 
     window.showTab(MainWindow::UsersTab);
     wait(200);

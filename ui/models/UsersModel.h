@@ -8,7 +8,7 @@ class LiveState;
 /// Every known user, one row each, with online state, devices, live connections, last
 /// activity and roles. An external issuer's user is a row of its own, shown as
 /// "alice @ https://idp.example". Rows are only ever appended; a burst of changes touches rows, it
-/// never resets the model. Sort and filter through a QSortFilterProxyModel (SortRole).
+/// never resets the model. Sort and filter through a NaturalSortProxy (SortRole).
 class UsersModel final : public QAbstractTableModel {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(UsersModel)

@@ -5,6 +5,7 @@
 #include "SessionServer.h"
 #include "UserKey.h"
 #include "models/LiveState.h"
+#include "models/NaturalSortProxy.h"
 #include "models/SessionTreeModel.h"
 #include "models/UsersModel.h"
 #include "views/Confirmation.h"
@@ -33,7 +34,7 @@ SessionsView::SessionsView(SessionServer &server, LiveState &state, QWidget *par
     : QWidget(parent)
     , m_server(server)
     , m_usersModel(new UsersModel(state, this))
-    , m_usersProxy(new QSortFilterProxyModel(this))
+    , m_usersProxy(new NaturalSortProxy(this))
     , m_treeModel(new SessionTreeModel(state, this))
     , m_search(new QLineEdit(this))
     , m_users(new QTableView(this))
@@ -59,6 +60,12 @@ SessionsView::SessionsView(SessionServer &server, LiveState &state, QWidget *par
     m_users->setSelectionMode(QAbstractItemView::SingleSelection);
     m_users->setSortingEnabled(true);
     m_users->sortByColumn(UsersModel::Username, Qt::AscendingOrder);
+    // Without dynamic sorting a new user would be appended below the sorted rows: a user's
+    // arrival sorts the table once (a row's live figures changing still moves nothing).
+    connect(m_usersModel, &QAbstractItemModel::rowsInserted, m_users, [this] {
+        m_users->sortByColumn(m_users->horizontalHeader()->sortIndicatorSection(),
+                              m_users->horizontalHeader()->sortIndicatorOrder());
+    });
     m_users->verticalHeader()->hide();
     m_users->horizontalHeader()->setStretchLastSection(true);
     m_users->setColumnHidden(UsersModel::DisplayName, true);

@@ -1,6 +1,7 @@
 #include "views/UsersAdminView.h"
 
 #include "SessionServer.h"
+#include "models/NaturalSortProxy.h"
 #include "models/UsersModel.h"
 #include "views/Confirmation.h"
 #include "views/UserDialog.h"
@@ -19,7 +20,7 @@ using namespace Qt::StringLiterals;
 UsersAdminView::UsersAdminView(SessionServer &server, UsersModel &model, QWidget *parent)
     : QWidget(parent)
     , m_server(server)
-    , m_proxy(new QSortFilterProxyModel(this))
+    , m_proxy(new NaturalSortProxy(this))
     , m_table(new QTableView(this))
     , m_enable(new QPushButton(tr("&Disable"), this))
     , m_password(new QPushButton(tr("Reset &password…"), this))
