@@ -39,15 +39,37 @@ public:
         std::function<void()> run;
     };
 
-    using QObject::QObject;
+    explicit Inbox(std::shared_ptr<State> state)
+        : m_state(std::move(state))
+    {
+    }
 
     bool event(QEvent *event) override
     {
         if (event->type() != Call::eventType())
             return QObject::event(event);
+        runUrgent();
         static_cast<Call *>(event)->run();
         return true;
     }
+
+private:
+    void runUrgent()
+    {
+        while (true) {
+            std::function<void()> call;
+            {
+                const std::lock_guard lock(m_state->mutex);
+                if (m_state->urgentCalls.empty())
+                    return;
+                call = std::move(m_state->urgentCalls.front());
+                m_state->urgentCalls.pop_front();
+            }
+            call();
+        }
+    }
+
+    std::shared_ptr<State> m_state;
 };
 
 HttpDispatcher::HttpDispatcher()
@@ -62,7 +84,9 @@ HttpDispatcher::~HttpDispatcher()
 
 void HttpDispatcher::serve(QObject *context, Handler handler, Urgency urgent)
 {
-    auto *inbox = new Inbox(context);
+    // On the context's thread, but not its child: the dispatcher owns it until stop().
+    auto *inbox = new Inbox(m_state);
+    inbox->moveToThread(context->thread());
     const std::lock_guard lock(m_state->mutex);
     m_state->inbox = inbox;
     m_state->handler = std::move(handler);
@@ -78,6 +102,7 @@ void HttpDispatcher::stop()
         inbox = std::exchange(m_state->inbox, nullptr);
         m_state->handler = {};
         m_state->urgent = {};
+        m_state->urgentCalls.clear();
     }
     // On the handler's thread, where stop() runs: requests still posted to it go with it.
     delete inbox;
@@ -95,9 +120,9 @@ void HttpDispatcher::dispatch(HttpRequest request, QObject *requester,
         return; // the I/O threads are about to end, and the requester with them
     if (!m_state->handler)
         return answer(unavailable());
-    const auto priority = m_state->urgent && m_state->urgent(request) ? Qt::HighEventPriority : Qt::NormalEventPriority;
+    const bool urgent = m_state->urgent && m_state->urgent(request);
     // The handler is looked up again on its own thread: stop() may have run in between.
-    auto *call = new Inbox::Call([state = m_state, request = std::move(request), answer] {
+    std::function<void()> serve = [state = m_state, request = std::move(request), answer] {
         Handler handler;
         {
             const std::lock_guard locked(state->mutex);
@@ -114,6 +139,13 @@ void HttpDispatcher::dispatch(HttpRequest request, QObject *requester,
             }
             answer(std::move(response));
         });
-    });
-    QCoreApplication::postEvent(m_state->inbox, call, priority);
+    };
+    if (urgent) {
+        // Run before the next request; the event only wakes an idle thread (it finds the
+        // queue empty when another request's event ran it first).
+        m_state->urgentCalls.push_back(std::move(serve));
+        QCoreApplication::postEvent(m_state->inbox, new Inbox::Call([] {}), Qt::HighEventPriority);
+        return;
+    }
+    QCoreApplication::postEvent(m_state->inbox, new Inbox::Call(std::move(serve)));
 }

@@ -5,6 +5,7 @@
 
 #include <QObject>
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -25,8 +26,10 @@ public:
     ~HttpDispatcher();
     Q_DISABLE_COPY_MOVE(HttpDispatcher)
 
-    /// From now on requests run `handler` on `context`'s thread; the urgent ones are posted
-    /// with a high event priority, so they pass every request (and queued call) still waiting.
+    /// From now on requests run `handler` on `context`'s thread. The urgent ones go into a
+    /// queue of their own that is run before every request: under load they wait for at most
+    /// the one request being served, not for all those queued (Qt appends an event posted
+    /// while the thread works through its queue after that queue, whatever its priority).
     void serve(QObject *context, Handler handler, Urgency urgent = {});
     /// No request reaches the handler any more, not even one already on its way; answers
     /// still to come are dropped. Call it on the handler's thread, before the I/O threads go.
@@ -40,9 +43,10 @@ private:
     class Inbox;
     struct State {
         std::mutex mutex;
-        Inbox *inbox = nullptr; ///< a child of the context, on its thread
+        Inbox *inbox = nullptr; ///< on the context's thread, owned here
         Handler handler;
         Urgency urgent;
+        std::deque<std::function<void()>> urgentCalls; ///< run first, on the handler's thread
         bool stopped = false;
     };
     std::shared_ptr<State> m_state;

@@ -2,6 +2,14 @@
 
 #include "identity/PasswordHasher.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace {
+constexpr int workerNiceness = 10;
+} // namespace
+
 PasswordWorkers::PasswordWorkers(int threads, int maximumWaiting, QObject *parent)
     : PasswordWorkers(
         threads, maximumWaiting,
