@@ -55,7 +55,8 @@ public:
         HttpDispatcher *http = nullptr;
         /// Places for the sockets that are not WebSockets.
         HttpCensus *httpSockets = nullptr;
-        /// Message size and head deadline as they are now; when null, the Options' fixed ones.
+        /// Message size and rate, head deadline and pings as they are now; when null, the
+        /// Options' message size and deadline, no message rate and the default pings.
         const LiveLimits *limits = nullptr;
     };
 
