@@ -500,9 +500,14 @@ void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const Htt
         + WebSocketFrame::acceptKey(head.value("sec-websocket-key")) + "\r\n\r\n";
     WebSocketStream::Limits limits;
     limits.maximumMessageSize = m_shared.limits ? m_shared.limits->maximumMessageSize() : m_options.maximumMessageSize;
+    limits.maximumQueued = m_options.maximumQueued;
     limits.messageRate = m_shared.limits ? m_shared.limits->messageRate() : 0;
     limits.messageBurst = m_shared.limits ? m_shared.limits->messageBurst() : 0;
+    limits.binaryMessages = m_options.binaryMessages;
     auto *stream = new WebSocketStream(socket, limits, response, &m_registry);
-    m_registry.add(stream, claims, peer); // the registry gives the census place back at the close
+    if (m_options.upgraded)
+        m_options.upgraded(stream, claims); // it gives the census place back at the close
+    else
+        m_registry.add(stream, claims, peer); // the registry gives the census place back at the close
     stream->uncork(); // the 101 and the greeting, in one packet
 }
