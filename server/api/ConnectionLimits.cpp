@@ -8,14 +8,12 @@ using namespace Qt::StringLiterals;
 
 QJsonObject ConnectionLimits::toJson() const
 {
-    return QJsonObject { { "max_connections"_L1, maximumConnections },
-                         { "max_connections_per_user"_L1, maximumConnectionsPerUser },
-                         { "max_message_size"_L1, maximumMessageSize },
-                         { "handshake_timeout"_L1, handshakeTimeoutSeconds },
-                         { "ping_interval"_L1, pingIntervalSeconds },
-                         { "pong_timeout"_L1, pongTimeoutSeconds },
-                         { "message_rate"_L1, messageRatePerSecond },
-                         { "message_burst"_L1, messageBurst } };
+    return QJsonObject {
+        { "max_connections"_L1, maximumConnections },  { "max_connections_per_user"_L1, maximumConnectionsPerUser },
+        { "max_message_size"_L1, maximumMessageSize }, { "handshake_timeout"_L1, handshakeTimeoutSeconds },
+        { "ping_interval"_L1, pingIntervalSeconds },   { "pong_timeout"_L1, pongTimeoutSeconds },
+        { "message_rate"_L1, messageRatePerSecond },   { "message_burst"_L1, messageBurst },
+    };
 }
 
 Result<ConnectionLimits, QString> ConnectionLimits::fromJson(const QJsonObject &object, const ConnectionLimits &base)

@@ -554,8 +554,8 @@ private:
         std::printf("{\"scenario\":\"pings\",\"label\":\"%s\",\"connections\":%d,\"held_ms\":%d,"
                     "\"pings\":%ld,\"still_open\":%d,\"server_cpu_ms_quiet\":%.1f,\"server_cpu_ms_pinging\":%.1f,"
                     "\"server_cpu_us_per_ping\":%.3f}\n",
-                    m_options.label.c_str(), connections, m_options.pingHoldMs, pings, openCount(), quietMs,
-                    pingingMs, perPingUs);
+                    m_options.label.c_str(), connections, m_options.pingHoldMs, pings, openCount(), quietMs, pingingMs,
+                    perPingUs);
         std::fflush(stdout);
     }
 

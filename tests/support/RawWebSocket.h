@@ -11,10 +11,7 @@ struct RawWebSocket {
         int opcode = -1; ///< -1: the stream ended (or nothing came in time)
         QByteArray payload;
 
-        int closeCode() const
-        {
-            return payload.size() >= 2 ? (quint8(payload[0]) << 8 | quint8(payload[1])) : 1005;
-        }
+        int closeCode() const { return payload.size() >= 2 ? (quint8(payload[0]) << 8 | quint8(payload[1])) : 1005; }
         QByteArray closeReason() const { return payload.mid(2); }
     };
 

@@ -76,8 +76,7 @@ int main(int argc, char **argv)
     QCommandLineParser parser;
     parser.addHelpOption();
     const QCommandLineOption portOption(u"port"_s, u"Port on 127.0.0.1 (0: any free one)."_s, u"P"_s, u"0"_s);
-    const QCommandLineOption tokenOption(u"token"_s, u"The bearer token the gate accepts."_s, u"T"_s,
-                                         u"conformance"_s);
+    const QCommandLineOption tokenOption(u"token"_s, u"The bearer token the gate accepts."_s, u"T"_s, u"conformance"_s);
     parser.addOptions({ portOption, tokenOption });
     parser.process(app);
 
@@ -107,9 +106,8 @@ int main(int argc, char **argv)
     setup.options.maximumMessageSize = largestMessage;
     setup.options.binaryMessages = true;
     setup.options.maximumQueued = largestQueue;
-    setup.options.upgraded = [&census](WebSocketStream *stream, const AccessClaims &claims) {
-        echo(stream, claims, census);
-    };
+    setup.options.upgraded
+        = [&census](WebSocketStream *stream, const AccessClaims &claims) { echo(stream, claims, census); };
     setup.census = &census;
     auto thread = std::make_unique<IoThread>(std::move(setup));
 

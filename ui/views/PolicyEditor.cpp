@@ -91,7 +91,13 @@ PolicyEditor::PolicyEditor(SessionServer &server, QWidget *parent)
         QString suffix;
         QString help;
     } limits[] = {
-        { u"max_connections"_s, &ConnectionLimits::maximumConnections, tr("Connections in all"), 1, 1'000'000, 1, {},
+        { u"max_connections"_s,
+          &ConnectionLimits::maximumConnections,
+          tr("Connections in all"),
+          1,
+          1'000'000,
+          1,
+          {},
           fromNowOn },
         { u"max_connections_per_user"_s,
           &ConnectionLimits::maximumConnectionsPerUser,
@@ -107,13 +113,18 @@ PolicyEditor::PolicyEditor(SessionServer &server, QWidget *parent)
           tr(" s"), fromNowOn },
         { u"message_rate"_s, &ConnectionLimits::messageRatePerSecond, tr("Messages per second"), 1, 100'000, 1,
           tr(" /s"), tr("Per connection, pings included; past the burst it is closed with 1008. ") + fromNowOn },
-        { u"message_burst"_s, &ConnectionLimits::messageBurst, tr("Message burst"), 1, 1'000'000, 1, {},
+        { u"message_burst"_s,
+          &ConnectionLimits::messageBurst,
+          tr("Message burst"),
+          1,
+          1'000'000,
+          1,
+          {},
           tr("Messages a connection may send at once before the rate applies. ") + fromNowOn },
-        { u"ping_interval"_s, &ConnectionLimits::pingIntervalSeconds, tr("Ping after silence of"), 1, 3600, 1,
-          tr(" s"), tr("A connection that sent nothing this long is pinged. ") + atOnce },
+        { u"ping_interval"_s, &ConnectionLimits::pingIntervalSeconds, tr("Ping after silence of"), 1, 3600, 1, tr(" s"),
+          tr("A connection that sent nothing this long is pinged. ") + atOnce },
         { u"pong_timeout"_s, &ConnectionLimits::pongTimeoutSeconds, tr("Pong timeout"), 1, 600, 1, tr(" s"),
-          tr("A pinged connection that answers nothing this long is closed with 4008: its peer is gone. ")
-              + atOnce },
+          tr("A pinged connection that answers nothing this long is closed with 4008: its peer is gone. ") + atOnce },
     };
     auto *limitsForm = new QFormLayout;
     limitsForm->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);

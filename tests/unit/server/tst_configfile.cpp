@@ -116,11 +116,9 @@ void TestConfigFile::trustedIssuersOfEveryKind()
     QCOMPARE(limits->handshakeRatePerIpPerSecond, 7);
     QCOMPARE(limits->loginFreeFailures, 0);
     QCOMPARE(limits->allowedOrigins, QStringList { u"*"_s });
-    const auto liveness = ConfigFile::apply({ { "ping_interval"_L1, 10 },
-                                              { "pong_timeout"_L1, 5 },
-                                              { "message_rate"_L1, 50 },
-                                              { "message_burst"_L1, 80 } },
-                                            m_dir.path(), {});
+    const auto liveness = ConfigFile::apply(
+        { { "ping_interval"_L1, 10 }, { "pong_timeout"_L1, 5 }, { "message_rate"_L1, 50 }, { "message_burst"_L1, 80 } },
+        m_dir.path(), {});
     QVERIFY(liveness.ok());
     QCOMPARE(liveness->pingInterval.count(), 10);
     QCOMPARE(liveness->pongTimeout.count(), 5);

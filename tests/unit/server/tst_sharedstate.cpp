@@ -68,8 +68,8 @@ private Q_SLOTS:
 void TestSharedState::censusCountsExactlyWhileLimitsChange()
 {
     ConnectionCensus census(1000, 5);
-    const UserKey users[] = { UserKey::local(u"alice"_s), UserKey::local(u"bob"_s),
-                              UserKey { u"https://idp.example"_s, u"alice"_s } };
+    const UserKey users[]
+        = { UserKey::local(u"alice"_s), UserKey::local(u"bob"_s), UserKey { u"https://idp.example"_s, u"alice"_s } };
     std::vector<std::vector<quint64>> ids(threadCount + 1);
     std::atomic<int> overUser { 0 };
     onThreads(
@@ -132,8 +132,7 @@ void TestSharedState::httpCensusNeverAdmitsMoreThanItsMaximum()
                 continue;
             const int now = ++inside;
             int seen = mostInside.load();
-            while (now > seen && !mostInside.compare_exchange_weak(seen, now)) {
-            }
+            while (now > seen && !mostInside.compare_exchange_weak(seen, now)) { }
             --inside;
             census.release(address);
         }

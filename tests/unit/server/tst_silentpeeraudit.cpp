@@ -44,9 +44,8 @@ void TestSilentPeerAudit::eventNamesWhatTheBatchShares_data()
     QTest::newRow("one user's two devices name the user only")
         << QList { closedWith(4008, 1, u"alice"_s), closedWith(4008, 2, u"alice"_s, u"phone"_s) } << u"alice"_s
         << QString() << qint64(2);
-    QTest::newRow("two users name nobody")
-        << QList { closedWith(4008, 1, u"alice"_s), closedWith(4008, 2, u"bob"_s) } << QString() << QString()
-        << qint64(2);
+    QTest::newRow("two users name nobody") << QList { closedWith(4008, 1, u"alice"_s), closedWith(4008, 2, u"bob"_s) }
+                                           << QString() << QString() << qint64(2);
     QTest::newRow("a revoked connection beside it is not counted")
         << QList { closedWith(4003, 1, u"bob"_s), closedWith(4008, 2, u"alice"_s) } << u"alice"_s << u"laptop"_s
         << qint64(1);
@@ -73,8 +72,8 @@ void TestSilentPeerAudit::eventNamesWhatTheBatchShares()
 void TestSilentPeerAudit::otherClosesAreNotAudited()
 {
     QVERIFY(!SilentPeerAudit::eventFor({}));
-    QVERIFY(!SilentPeerAudit::eventFor({ closedWith(1000, 1, u"alice"_s), closedWith(1006, 2, u"alice"_s),
-                                         closedWith(4003, 3, u"bob"_s) }));
+    QVERIFY(!SilentPeerAudit::eventFor(
+        { closedWith(1000, 1, u"alice"_s), closedWith(1006, 2, u"alice"_s), closedWith(4003, 3, u"bob"_s) }));
 }
 
 void TestSilentPeerAudit::aNetworkDroppingIsOneEvent()
