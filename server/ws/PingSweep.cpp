@@ -110,16 +110,20 @@ void PingSweep::sweep()
 {
     const Timing timing = m_timing();
     const qint64 now = m_now();
+    int budget = streamsPerSlice;
     // Each list is in time order: the first entry not yet due ends the walk.
-    if (m_pinged.first && now - m_pinged.first->m_sinceMs >= timing.pongTimeout.count()) {
+    const auto due = [&](const List &list, std::chrono::milliseconds after) {
+        return list.first && now - list.first->m_sinceMs >= after.count();
+    };
+    if (due(m_pinged, timing.pongTimeout)) {
         const QString reason = u"no answer to a ping within %1 s"_s.arg(timing.pongTimeout.count() / 1000.0);
-        while (m_pinged.first && now - m_pinged.first->m_sinceMs >= timing.pongTimeout.count()) {
+        for (; budget > 0 && due(m_pinged, timing.pongTimeout); --budget) {
             WebSocketStream *stream = m_pinged.first->m_stream;
             forget(*m_pinged.first);
             stream->close(CloseCode::pingTimeout, reason);
         }
     }
-    while (m_heard.first && now - m_heard.first->m_sinceMs >= timing.pingInterval.count()) {
+    for (; budget > 0 && due(m_heard, timing.pingInterval); --budget) {
         Entry &entry = *m_heard.first;
         unlink(entry);
         entry.m_pinged = true;
@@ -127,17 +131,21 @@ void PingSweep::sweep()
         append(entry);
         entry.m_stream->ping(); // a failed write ends the stream, which leaves the sweep
     }
-    schedule(timing);
+    schedule(timing, due(m_pinged, timing.pongTimeout) || due(m_heard, timing.pingInterval));
 }
 
-void PingSweep::schedule(const Timing &timing)
+void PingSweep::schedule(const Timing &timing, bool more)
 {
     if (m_count == 0) {
         m_timer.stop();
         return;
     }
-    const auto period = std::clamp(std::min(timing.pingInterval, timing.pongTimeout) / 4,
-                                   std::chrono::milliseconds(shortestPeriod), std::chrono::milliseconds(longestPeriod));
+    // More due than one slice: again once the events waiting now are served (a zero timer
+    // comes after the sockets that are ready).
+    const auto period = more
+        ? std::chrono::milliseconds(0)
+        : std::clamp(std::min(timing.pingInterval, timing.pongTimeout) / 4, std::chrono::milliseconds(shortestPeriod),
+                     std::chrono::milliseconds(longestPeriod));
     if (!m_timer.isActive() || m_timer.intervalAsDuration() != period)
         m_timer.start(period);
 }

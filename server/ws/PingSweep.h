@@ -13,7 +13,9 @@ class WebSocketStream;
 /// pong or otherwise, within the pong timeout is closed with 4008. Streams sit in two lists in
 /// time order: "heard" (by when bytes last arrived) and "pinged" (by when the ping left).
 /// Bytes received move a stream to the end of "heard" in constant time, and one timer per
-/// thread looks at the fronts only: a sweep costs what is due, not what the thread holds.
+/// thread looks at the fronts only: a sweep costs what is due, not what the thread holds, and
+/// it yields to the thread's other events after every `streamsPerSlice` streams, so that a
+/// revocation never waits behind thousands of pings.
 class PingSweep final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(PingSweep)
@@ -27,6 +29,8 @@ public:
     using TimingSource = std::function<Timing()>;
     /// Milliseconds of a monotonic clock.
     using Now = std::function<qint64()>;
+    /// Pinged or closed in one go; the rest after the thread's other events.
+    static constexpr int streamsPerSlice = 256;
 
     /// A stream's place in the sweep; each stream holds one. It leaves the sweep when it is
     /// destroyed, and a sweep destroyed first lets go of every entry.
@@ -58,8 +62,9 @@ public:
     /// Watches `stream` from now on, as just heard from.
     void watch(Entry &entry, WebSocketStream *stream);
     qsizetype count() const { return m_count; }
-    /// Closes what did not answer in time, then pings what has been silent long enough. The
-    /// timer runs it while any stream is watched; public for tests.
+    /// Closes what did not answer in time, then pings what has been silent long enough, at
+    /// most streamsPerSlice of them (then it runs again as soon as the thread's other events
+    /// are served). The timer runs it while any stream is watched; public for tests.
     void sweep();
 
 private:
@@ -73,7 +78,7 @@ private:
     void append(Entry &entry);
     void unlink(Entry &entry);
     List &listOf(const Entry &entry);
-    void schedule(const Timing &timing);
+    void schedule(const Timing &timing, bool more = false);
 
     TimingSource m_timing;
     Now m_now;

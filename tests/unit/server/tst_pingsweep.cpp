@@ -8,6 +8,9 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <memory>
+#include <vector>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,10 +39,10 @@ struct Peer {
     }
     Q_DISABLE_COPY_MOVE(Peer)
 
-    /// The opcodes (and close codes) of what the server wrote since the last call.
+    /// The opcodes (and close codes) of what the server wrote since the last call (the stream
+    /// writes pings and closes at once: no event loop needed).
     QList<int> received()
     {
-        QCoreApplication::processEvents();
         QByteArray bytes(4096, Qt::Uninitialized);
         const auto size = ::recv(client, bytes.data(), size_t(bytes.size()), 0);
         QList<int> frames;
@@ -76,6 +79,7 @@ private Q_SLOTS:
     void anyMessageAnswersThePing();
     void silenceIsServedInOrder();
     void settingsApplyAtOnce();
+    void aSweepYieldsAfterASlice();
     void streamsLeaveWhenTheyEnd();
     void sweepMayGoFirst();
 
@@ -171,6 +175,32 @@ void TestPingSweep::settingsApplyAtOnce()
     QCOMPARE(peer.received(), QList<int> { ping });
     at(7s);
     QCOMPARE(peer.received(), QList<int> { pingTimeout });
+}
+
+void TestPingSweep::aSweepYieldsAfterASlice()
+{
+    // Thousands due at once (a burst of connections a ping interval ago): a slice at a time,
+    // the thread's other events served in between.
+    constexpr int peers = PingSweep::streamsPerSlice + 44;
+    std::vector<std::unique_ptr<Peer>> all;
+    for (int i = 0; i < peers; ++i) {
+        all.push_back(std::make_unique<Peer>());
+        all.back()->stream->setPingSweep(*m_sweep);
+    }
+    const auto pinged = [&] {
+        int count = 0;
+        for (const auto &peer : all)
+            count += peer->received() == QList<int> { ping };
+        return count;
+    };
+    at(25s);
+    QCOMPARE(pinged(), PingSweep::streamsPerSlice);
+    at(25s); // what the zero timer does next
+    QCOMPARE(pinged(), 44);
+    at(45s);
+    QCOMPARE(m_sweep->count(), peers - PingSweep::streamsPerSlice);
+    at(45s);
+    QCOMPARE(m_sweep->count(), 0);
 }
 
 void TestPingSweep::streamsLeaveWhenTheyEnd()
