@@ -60,6 +60,7 @@ cat >"$data/gatehouse.json" <<EOF
   "max_connections_per_user": 1000,
   "handshake_rate_per_ip": 1000000,
   "handshake_rate_per_user": 1000000,
+  "max_http_connections_per_address": 1000,
   "trusted_issuers": [{ "issuer": "https://bench.example", "audience": "realtime", "typ": "JWT",
                         "algorithm": "HS256", "shared_secret": "$secret" }]
 }
@@ -105,7 +106,7 @@ start_gatehouse
 "$loadclient" --label gatehouse-hs256 --port "$gatehouse_port" --server-pid "$server_pid" \
     --path '/ws?access_token={token}' --tokens "$work/hs256.tokens" --connections "$connections" \
     --revoke-tokens "$work/hs256-revoke.tokens" \
-    --revoke-request "$(request POST '/admin/users/{user}/revoke-before' "$admin")" \
+    --revoke-request "$(request POST '/admin/users/{user}/revoke-before?issuer=https%3A%2F%2Fbench.example' "$admin")" \
     --broadcast-request "$(request POST /admin/broadcast "$admin" "$broadcast_body")" | tee -a "$results"
 echo "== Gatehouse, the same HS256 tokens with forged signatures: every handshake refused"
 "$loadclient" --label gatehouse-forged --port "$gatehouse_port" --server-pid "$server_pid" \
