@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install what is missing, build with AddressSanitizer and UBSan
 # (the `ci` preset: warnings are errors, Qt asserts on) and run every test through CTest:
-# unit, integration (real sockets, SQLite files, a private Secret Service, npm jose), GUI and
-# browser (Debian's chromium through playwright-core). Then the libFuzzer targets (the `fuzz`
-# preset, clang-14): every committed input replayed, each target fuzzed for 20 s
-# (docs/fuzzing.md).
+# unit, integration (real sockets, SQLite files, a private Secret Service, npm jose), GUI,
+# browser (Debian's chromium through playwright-core) and the WebSocket conformance suite
+# (`conformance`, docs/conformance.md). Then ThreadSanitizer on the state the I/O threads
+# share (the `tsan` preset), and the libFuzzer targets (the `fuzz` preset, clang-14): every
+# committed input replayed, each target fuzzed for 20 s (docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,12 @@ fi
 cmake --preset ci >/dev/null
 cmake --build --preset ci --parallel "$(nproc)"
 ctest --preset ci --parallel "$(nproc)" "$@"
+
+# ThreadSanitizer on what the I/O threads share (the tests labelled `tsan`, built from those
+# classes' own sources: Debian's Qt is not instrumented, see docs/architecture.md).
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan --parallel "$(nproc)" --target tst_sharedstate
+ctest --preset tsan
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz --parallel "$(nproc)"

@@ -210,6 +210,10 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"sweep_interval"_s,
                                        u"max_message_size"_s,
                                        u"handshake_timeout"_s,
+                                       u"ping_interval"_s,
+                                       u"pong_timeout"_s,
+                                       u"message_rate"_s,
+                                       u"message_burst"_s,
                                        u"max_request_body"_s,
                                        u"http_keepalive_timeout"_s,
                                        u"http_max_requests"_s,
@@ -282,6 +286,20 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
     config.maximumConnectionsPerUser = *perUser;
     config.maximumMessageSize = *messageSize;
     config.handshakeTimeout = std::chrono::seconds(*handshake);
+    const auto pingInterval = seconds(object, u"ping_interval"_s, 1, 3600, config.pingInterval.count());
+    const auto pongTimeout = seconds(object, u"pong_timeout"_s, 1, 600, config.pongTimeout.count());
+    const auto messageRate = seconds(object, u"message_rate"_s, 1, 100'000, config.messageRatePerSecond);
+    const auto messageBurst = seconds(object, u"message_burst"_s, 1, 1'000'000, config.messageBurst);
+    for (const auto *number : { &pingInterval, &pongTimeout, &messageRate, &messageBurst }) {
+        if (!*number)
+            return fail(number == &pingInterval || number == &pongTimeout
+                            ? number->error()
+                            : QString(number->error()).replace(u"seconds"_s, u"messages"_s));
+    }
+    config.pingInterval = std::chrono::seconds(*pingInterval);
+    config.pongTimeout = std::chrono::seconds(*pongTimeout);
+    config.messageRatePerSecond = *messageRate;
+    config.messageBurst = *messageBurst;
     const auto body = seconds(object, u"max_request_body"_s, 1024, 16 * 1024 * 1024, config.maximumRequestBodySize);
     const auto keepAlive
         = seconds(object, u"http_keepalive_timeout"_s, 1, 3600, config.httpKeepAliveTimeout.count() / 1000);

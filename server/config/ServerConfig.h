@@ -36,6 +36,10 @@ struct ServerConfig {
     qsizetype maximumConnectionsPerUser = 100;
     qint64 maximumMessageSize = 64 * 1024;
     std::chrono::milliseconds handshakeTimeout { 10000 }; ///< handshake_timeout: each request head, and its body
+    std::chrono::seconds pingInterval { 25 }; ///< ping_interval: a silent WebSocket is pinged
+    std::chrono::seconds pongTimeout { 20 }; ///< pong_timeout: then, without an answer, closed (4008)
+    qint64 messageRatePerSecond = 100; ///< message_rate: a WebSocket's messages and pings a second
+    qint64 messageBurst = 200; ///< message_burst: messages a WebSocket may send at once
     qint64 maximumRequestBodySize = 64 * 1024; ///< max_request_body: bytes of an HTTP request's body
     std::chrono::milliseconds httpKeepAliveTimeout { 75000 }; ///< http_keepalive_timeout: idle between requests
     int maximumRequestsPerConnection = 1000; ///< http_max_requests: then the connection closes

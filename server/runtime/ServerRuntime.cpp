@@ -33,6 +33,7 @@
 #include "ws/IoThread.h"
 #include "ws/LiveLimits.h"
 #include "ws/RefusalTally.h"
+#include "ws/SilentPeerAudit.h"
 #include "ws/UpgradeGate.h"
 
 #include <QJsonDocument>
@@ -266,6 +267,10 @@ ConnectionLimits ServerRuntime::startingLimits() const
     limits.maximumConnectionsPerUser = m_config.maximumConnectionsPerUser;
     limits.maximumMessageSize = m_config.maximumMessageSize;
     limits.handshakeTimeoutSeconds = std::max<qint64>(1, m_config.handshakeTimeout.count() / 1000);
+    limits.pingIntervalSeconds = m_config.pingInterval.count();
+    limits.pongTimeoutSeconds = m_config.pongTimeout.count();
+    limits.messageRatePerSecond = m_config.messageRatePerSecond;
+    limits.messageBurst = m_config.messageBurst;
     // Limits changed live (admin API, console) outlive restarts, on top of the config file's.
     if (const QString stored = m_database.setting(AdminService::limitsSetting); !stored.isEmpty()) {
         const auto restored = ConnectionLimits::fromJson(QJsonDocument::fromJson(stored.toUtf8()).object(), limits);
@@ -326,9 +331,12 @@ bool ServerRuntime::startIoThreads()
         setup.authenticatorFor = authenticatorFor;
         setup.shared = UpgradeGate::Shared { m_census.get(),         m_handshakesPerIp.get(), m_handshakesPerUser.get(),
                                              m_httpDispatcher.get(), m_httpSockets.get(),     m_liveLimits.get() };
-        setup.options = UpgradeGate::Options { m_config.allowedOrigins,       m_config.maximumMessageSize,
-                                               m_config.handshakeTimeout,     m_config.maximumRequestBodySize,
-                                               m_config.httpKeepAliveTimeout, m_config.maximumRequestsPerConnection };
+        setup.options.allowedOrigins = m_config.allowedOrigins;
+        setup.options.maximumMessageSize = m_config.maximumMessageSize;
+        setup.options.headTimeout = m_config.handshakeTimeout;
+        setup.options.maximumBodySize = m_config.maximumRequestBodySize;
+        setup.options.keepAliveTimeout = m_config.httpKeepAliveTimeout;
+        setup.options.maximumRequestsPerConnection = m_config.maximumRequestsPerConnection;
         setup.census = m_census.get();
         setup.relay = [hub](const UserKey &user, quint64 fromId, const QByteArray &text) {
             hub->relaySync(user, fromId, text);
@@ -422,6 +430,14 @@ void ServerRuntime::handleRequestsRefused(const QList<RefusalCount> &refusals)
     }
 }
 
+void ServerRuntime::handleConnectionsChanged(const QList<ConnectionInfo> &, const QList<ConnectionInfo> &closed)
+{
+    if (const auto event = SilentPeerAudit::eventFor(closed)) {
+        if (const auto appended = m_audit->append(*event); !appended)
+            qCWarning(lcRuntime).noquote() << "audit append failed:" << appended.error();
+    }
+}
+
 void ServerRuntime::snapshotConnections()
 {
     Q_EMIT connectionsSnapshot(m_connections ? m_connections->connections() : QList<ConnectionInfo> {});
@@ -430,6 +446,7 @@ void ServerRuntime::snapshotConnections()
 void ServerRuntime::connectObservers()
 {
     connect(m_connections.get(), &ConnectionHub::connectionsChanged, this, &ServerRuntime::connectionsChanged);
+    connect(m_connections.get(), &ConnectionHub::connectionsChanged, this, &ServerRuntime::handleConnectionsChanged);
     m_metrics = std::make_unique<ServerMetrics>(ServerMetrics::Gauges {
         [this] { return qint64(m_connections->count()); }, [this] { return m_sessions->activeSessionCount(); } });
     auto *metrics = m_metrics.get();

@@ -99,6 +99,8 @@ private:
     void startOidc(quint16 port);
     QString publicUrl(quint16 port) const;
     void handleRequestsRefused(const QList<RefusalCount> &refusals);
+    /// Audits the connections closed because their peer stopped answering pings.
+    void handleConnectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
     void fail(const QString &message);
 
     ServerConfig m_config;

@@ -12,7 +12,8 @@ namespace CloseCode {
 constexpr auto disconnectedByAdmin = WebSocketClose { 4000 }; ///< may reconnect
 constexpr auto tokenExpired = WebSocketClose { 4001 }; ///< refresh, then reconnect
 constexpr auto sessionRevoked = WebSocketClose { 4003 }; ///< log in again
-constexpr auto policyViolation = WebSocketClose { 1008 };
+constexpr auto pingTimeout = WebSocketClose { 4008 }; ///< no answer to a ping: the peer is gone
+constexpr auto policyViolation = WebSocketClose { 1008 }; ///< binary frames, over the message rate
 constexpr auto messageTooBig = WebSocketClose { 1009 };
 constexpr auto tryAgainLater = WebSocketClose { 1013 };
 constexpr auto goingAway = WebSocketClose { 1001 }; ///< server shutting down

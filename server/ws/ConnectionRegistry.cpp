@@ -1,6 +1,8 @@
 #include "ws/ConnectionRegistry.h"
 
 #include "ws/ConnectionCensus.h"
+#include "ws/LiveLimits.h"
+#include "ws/WebSocketStream.h"
 
 #include <QJsonDocument>
 #include <QJsonValue>
@@ -10,15 +12,23 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr auto changeInterval = 100ms;
+
+PingSweep::TimingSource pingTimingOf(const LiveLimits *limits)
+{
+    if (!limits)
+        return [] { return PingSweep::Timing {}; };
+    return [limits] { return PingSweep::Timing { limits->pingInterval(), limits->pongTimeout() }; };
+}
 } // namespace
 
-ConnectionRegistry::ConnectionRegistry(ConnectionCensus &census, LiveConnection::Authenticator authenticator,
-                                       Relay relay, QObject *parent)
+ConnectionRegistry::ConnectionRegistry(ConnectionCensus &census, const LiveLimits *limits,
+                                       LiveConnection::Authenticator authenticator, Relay relay, QObject *parent)
     : QObject(parent)
     , m_census(census)
     , m_authenticator(std::move(authenticator))
     , m_relay(std::move(relay))
     , m_changeTimer(this)
+    , m_pings(pingTimingOf(limits), {}, this)
 {
     m_changeTimer.setSingleShot(true);
     m_changeTimer.setInterval(changeInterval);
@@ -36,6 +46,7 @@ LiveConnection *ConnectionRegistry::add(WebSocketStream *stream, const AccessCla
                                         const LiveConnection::Peer &peer)
 {
     auto *connection = new LiveConnection(m_census.nextId(), stream, claims, peer, m_authenticator, this);
+    stream->setPingSweep(m_pings);
     m_connections.insert(connection->info().id, connection);
     if (!claims.sessionId.isEmpty()) // an external issuer's token belongs to no session
         m_bySession.insert(claims.sessionId, connection);

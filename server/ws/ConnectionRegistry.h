@@ -3,6 +3,7 @@
 #include "ConnectionInfo.h"
 #include "ws/CloseCode.h"
 #include "ws/LiveConnection.h"
+#include "ws/PingSweep.h"
 
 #include <QHash>
 #include <QList>
@@ -12,12 +13,14 @@
 #include <functional>
 
 class ConnectionCensus;
+class LiveLimits;
 
 /// The live connections of one I/O thread, reachable by id, by session and by user (user →
 /// devices → sessions → connections). A user is a UserKey: our alice and an external
 /// issuer's alice never share sync messages, broadcasts or a disconnection. Every call is
 /// made on that thread; `ConnectionHub` reaches all threads' registries at once. Revocation
 /// and disconnection go straight through here to the sockets, without waiting for any tick.
+/// Its PingSweep pings the silent ones and closes those whose peer is gone (4008).
 class ConnectionRegistry final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ConnectionRegistry)
@@ -27,8 +30,9 @@ public:
     /// message stays on this thread.
     using Relay = std::function<void(const UserKey &user, quint64 fromId, const QByteArray &utf8)>;
 
-    ConnectionRegistry(ConnectionCensus &census, LiveConnection::Authenticator authenticator, Relay relay = {},
-                       QObject *parent = nullptr);
+    /// `limits` gives the ping interval and pong timeout as they are now; without, the defaults.
+    ConnectionRegistry(ConnectionCensus &census, const LiveLimits *limits, LiveConnection::Authenticator authenticator,
+                       Relay relay = {}, QObject *parent = nullptr);
 
     /// Takes the socket, whose place in the census was reserved already.
     LiveConnection *add(WebSocketStream *stream, const AccessClaims &claims, const LiveConnection::Peer &peer);
@@ -71,6 +75,7 @@ private:
     QList<ConnectionInfo> m_opened;
     QList<ConnectionInfo> m_closed;
     QTimer m_changeTimer;
+    PingSweep m_pings;
     QHash<quint64, LiveConnection *> m_connections;
     /// Indexes, so that revoking a session or reaching a user costs what it touches, not what
     /// the thread holds.

@@ -20,8 +20,8 @@ class IoThread::Node final : public QObject {
 public:
     explicit Node(const Setup &setup)
         : m_databasePath(setup.databasePath)
-        , m_registry(*setup.census, setup.authenticatorFor([this](const QString &id) { return loadSession(id); }),
-                     setup.relay, this)
+        , m_registry(*setup.census, setup.shared.limits,
+                     setup.authenticatorFor([this](const QString &id) { return loadSession(id); }), setup.relay, this)
         , m_gate(m_registry, setup.authenticatorFor([this](const QString &id) { return loadSession(id); }),
                  setup.shared, setup.options, this)
     {

@@ -41,7 +41,6 @@ LiveConnection::LiveConnection(quint64 id, WebSocketStream *stream, const Access
     m_info.viaCookie = peer.viaCookie;
 
     connect(stream, &WebSocketStream::textReceived, this, &LiveConnection::handleText);
-    connect(stream, &WebSocketStream::binaryReceived, this, &LiveConnection::handleBinary);
     connect(stream, &WebSocketStream::disconnected, this, &LiveConnection::handleDisconnected);
     scheduleExpiry();
 
@@ -144,12 +143,6 @@ void LiveConnection::handleText(const QByteArray &utf8)
     if (type == "ping"_L1)
         return send({ { "type"_L1, "pong"_L1 } });
     sendError(u"unknown_type"_s, u"known types: refresh, sync, ping"_s);
-}
-
-void LiveConnection::handleBinary(qint64 size)
-{
-    m_info.bytesIn += static_cast<quint64>(size);
-    close(CloseCode::policyViolation, u"binary messages are not accepted"_s);
 }
 
 void LiveConnection::handleRefresh(const QJsonObject &message)

@@ -54,7 +54,6 @@ Q_SIGNALS:
 
 private:
     void handleText(const QByteArray &utf8);
-    void handleBinary(qint64 size);
     void handleRefresh(const QJsonObject &message);
     void handleDisconnected();
     void scheduleExpiry();

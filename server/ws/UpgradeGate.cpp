@@ -537,9 +537,16 @@ void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const Htt
     const QByteArray response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                                 "Sec-WebSocket-Accept: "
         + WebSocketFrame::acceptKey(head.value("sec-websocket-key")) + "\r\n\r\n";
-    const qint64 maximumMessageSize
-        = m_shared.limits ? m_shared.limits->maximumMessageSize() : m_options.maximumMessageSize;
-    auto *stream = new WebSocketStream(socket, { maximumMessageSize }, response, &m_registry);
-    m_registry.add(stream, claims, peer); // the registry gives the census place back at the close
+    WebSocketStream::Limits limits;
+    limits.maximumMessageSize = m_shared.limits ? m_shared.limits->maximumMessageSize() : m_options.maximumMessageSize;
+    limits.maximumQueued = m_options.maximumQueued;
+    limits.messageRate = m_shared.limits ? m_shared.limits->messageRate() : 0;
+    limits.messageBurst = m_shared.limits ? m_shared.limits->messageBurst() : 0;
+    limits.binaryMessages = m_options.binaryMessages;
+    auto *stream = new WebSocketStream(socket, limits, response, &m_registry);
+    if (m_options.upgraded)
+        m_options.upgraded(stream, claims); // it gives the census place back at the close
+    else
+        m_registry.add(stream, claims, peer); // the registry gives the census place back at the close
     stream->uncork(); // the 101 and the greeting, in one packet
 }

@@ -21,6 +21,7 @@ class HttpCensus;
 class HttpDispatcher;
 class LiveLimits;
 class RateLimiter;
+class WebSocketStream;
 
 /// The door of the port, one per I/O thread. Every gate accepts from the same listening
 /// socket (whichever thread is free takes the next connection) and reads every request head
@@ -44,6 +45,12 @@ public:
         qint64 maximumBodySize = 64 * 1024; ///< of an HTTP request, declared or chunked
         std::chrono::milliseconds keepAliveTimeout { 75000 }; ///< idle between two requests
         int maximumRequestsPerConnection = 1000;
+        /// For the conformance harness's echo (tests/tools): binary messages pass, more output
+        /// may wait, and `upgraded` takes the stream instead of the registry (and gives its
+        /// census place back at the close).
+        bool binaryMessages = false;
+        qint64 maximumQueued = 4 * 1024 * 1024;
+        std::function<void(WebSocketStream *stream, const AccessClaims &claims)> upgraded;
     };
 
     /// What every gate shares with the others; each part is safe to use from any thread.
@@ -55,7 +62,8 @@ public:
         HttpDispatcher *http = nullptr;
         /// Places for the sockets that are not WebSockets.
         HttpCensus *httpSockets = nullptr;
-        /// Message size and head deadline as they are now; when null, the Options' fixed ones.
+        /// Message size and rate, head deadline and pings as they are now; when null, the
+        /// Options' message size and deadline, no message rate and the default pings.
         const LiveLimits *limits = nullptr;
     };
 

@@ -20,6 +20,12 @@ constexpr qsizetype readChunk = 16 * 1024;
 constexpr qsizetype readsPerWakeUp = 4; ///< then the thread's other sockets get a turn
 constexpr auto lingerTime = 2s;
 constexpr int abnormalClosure = 1006;
+
+qint64 steadyMilliseconds()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 } // namespace
 
 WebSocketStream::WebSocketStream(qintptr descriptor, Limits limits, const QByteArray &initialOutput, QObject *parent)
@@ -27,6 +33,7 @@ WebSocketStream::WebSocketStream(qintptr descriptor, Limits limits, const QByteA
     , m_descriptor(static_cast<int>(descriptor))
     , m_limits(limits)
     , m_readNotifier(descriptor, QSocketNotifier::Read, this)
+    , m_rate(limits.messageRate, limits.messageBurst, steadyMilliseconds())
 {
     connect(&m_readNotifier, &QSocketNotifier::activated, this, &WebSocketStream::readAvailable);
     // Messages are small and meant to arrive now: no Nagle delay.
@@ -53,10 +60,31 @@ WebSocketStream::~WebSocketStream()
 
 qint64 WebSocketStream::sendText(QByteArrayView utf8)
 {
+    return send(Opcode::Text, utf8);
+}
+
+qint64 WebSocketStream::sendBinary(QByteArrayView bytes)
+{
+    return send(Opcode::Binary, bytes);
+}
+
+void WebSocketStream::ping()
+{
+    send(Opcode::Ping, {});
+}
+
+qint64 WebSocketStream::send(Opcode opcode, QByteArrayView payload)
+{
     if (m_state != State::Open)
         return 0;
-    const QByteArray frame = WebSocketFrame::encode(Opcode::Text, utf8);
+    const QByteArray frame = WebSocketFrame::encode(opcode, payload);
     return write(frame) ? frame.size() : 0;
+}
+
+void WebSocketStream::setPingSweep(PingSweep &sweep)
+{
+    if (m_state == State::Open)
+        sweep.watch(m_liveness, this);
 }
 
 bool WebSocketStream::write(const QByteArray &bytes)
@@ -131,6 +159,8 @@ void WebSocketStream::readAvailable()
             break;
         if (m_state != State::Open)
             continue; // lingering: what the client still sends is of no interest
+        if (round == 0)
+            m_liveness.heard(); // any byte answers a ping: the peer is there
         m_input.append(buffer, received);
         qsizetype offset = 0;
         while (m_state == State::Open) {
@@ -159,7 +189,8 @@ void WebSocketStream::handleFrame(WebSocketFrame::Frame &frame)
 {
     switch (frame.opcode) {
     case Opcode::Ping:
-        write(WebSocketFrame::encode(Opcode::Pong, frame.payload));
+        if (withinRate()) // a pong costs the server a write: pings count as messages
+            write(WebSocketFrame::encode(Opcode::Pong, frame.payload));
         return;
     case Opcode::Pong:
         return;
@@ -196,6 +227,8 @@ void WebSocketStream::handleFrame(WebSocketFrame::Frame &frame)
     case Opcode::Binary:
         if (m_messageOpcode != Opcode::Continuation)
             return fail(WebSocketClose { 1002 }, u"a new message inside a fragmented one"_s);
+        if (frame.opcode == Opcode::Binary && !m_limits.binaryMessages)
+            return fail(CloseCode::policyViolation, u"binary messages are not accepted"_s);
         if (!frame.final) {
             m_messageOpcode = frame.opcode;
             m_message = std::move(frame.payload);
@@ -203,13 +236,27 @@ void WebSocketStream::handleFrame(WebSocketFrame::Frame &frame)
         }
         break;
     }
-    if (frame.opcode == Opcode::Binary) {
-        Q_EMIT binaryReceived(frame.payload.size());
-        return;
-    }
-    if (!WebSocketFrame::isValidUtf8(frame.payload))
+    deliver(frame);
+}
+
+void WebSocketStream::deliver(const WebSocketFrame::Frame &message)
+{
+    if (message.opcode == Opcode::Text && !WebSocketFrame::isValidUtf8(message.payload))
         return fail(WebSocketClose { 1007 }, u"text is not UTF-8"_s);
-    Q_EMIT textReceived(frame.payload);
+    if (!withinRate())
+        return;
+    if (message.opcode == Opcode::Binary)
+        Q_EMIT binaryReceived(message.payload);
+    else
+        Q_EMIT textReceived(message.payload);
+}
+
+bool WebSocketStream::withinRate()
+{
+    if (!m_rate.isLimited() || m_rate.take(steadyMilliseconds()))
+        return true;
+    fail(CloseCode::policyViolation, u"more than %1 messages a second"_s.arg(m_rate.perSecond()));
+    return false;
 }
 
 void WebSocketStream::fail(WebSocketClose code, const QString &reason)
@@ -233,6 +280,7 @@ void WebSocketStream::endForApplication(int closeCode)
     if (m_closeCode != 0)
         return;
     m_closeCode = closeCode;
+    m_liveness.leave();
     m_message = QByteArray();
     m_input = QByteArray();
     Q_EMIT disconnected();

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "ws/CloseCode.h"
+#include "ws/MessageRate.h"
+#include "ws/PingSweep.h"
 #include "ws/WebSocketFrame.h"
 
 #include <QByteArray>
@@ -12,7 +14,8 @@
 /// checks client frames, reassembles messages, answers pings and close frames, writes what the
 /// kernel takes and queues the rest. It owns the descriptor. Deliberately small: an idle
 /// connection costs this object, two notifiers and nothing else, which is what lets a thread
-/// hold tens of thousands of them.
+/// hold tens of thousands of them. Its thread's PingSweep, when given, pings it when it falls
+/// silent and closes it when its peer is gone.
 ///
 /// `disconnected` is emitted once, when the connection is over for the application: at once
 /// when the server closes (its close frame is out), or when the client's close frame, an error
@@ -26,6 +29,11 @@ public:
     struct Limits {
         qint64 maximumMessageSize = 64 * 1024; ///< a frame or a reassembled message; beyond: 1009
         qint64 maximumQueued = 4 * 1024 * 1024; ///< unsent output; beyond, the client is not reading: drop it
+        qint64 messageRate = 0; ///< messages and pings a second (0: no limit); beyond the burst: 1008
+        qint64 messageBurst = 0;
+        /// Binary messages reach binaryReceived; without, a binary frame is closed with 1008 at
+        /// once (the session protocol is JSON text; the conformance harness echoes both).
+        bool binaryMessages = false;
     };
 
     /// `initialOutput` (the 101 response) is written first, together with whatever is sent
@@ -37,6 +45,12 @@ public:
     void uncork();
     /// Sends a text message; returns the bytes it put on the wire (or queued), 0 once closed.
     qint64 sendText(QByteArrayView utf8);
+    /// Sends a binary message, as sendText().
+    qint64 sendBinary(QByteArrayView bytes);
+    /// Sends a ping with no payload (RFC 6455 §5.5.2); whatever the client sends next answers it.
+    void ping();
+    /// From now on `sweep` watches this stream for silence, until the stream ends.
+    void setPingSweep(PingSweep &sweep);
     /// Sends a close frame, ends the stream for the application, and lingers (see above).
     void close(WebSocketClose code, const QString &reason);
     /// The close code the connection ended with (received, sent, or 1006 when it just broke).
@@ -44,7 +58,8 @@ public:
 
 Q_SIGNALS:
     void textReceived(const QByteArray &utf8);
-    void binaryReceived(qint64 size);
+    /// Only with Limits::binaryMessages.
+    void binaryReceived(const QByteArray &bytes);
     void disconnected();
 
 private:
@@ -52,6 +67,9 @@ private:
 
     void readAvailable();
     void handleFrame(WebSocketFrame::Frame &frame);
+    void deliver(const WebSocketFrame::Frame &message);
+    bool withinRate();
+    qint64 send(WebSocketFrame::Opcode opcode, QByteArrayView payload);
     void flush();
     void waitUntilWritable(bool waiting);
     bool write(const QByteArray &bytes);
@@ -72,4 +90,6 @@ private:
     int m_closeCode = 0;
     bool m_corked = false;
     QTimer *m_lingerTimer = nullptr;
+    MessageRate m_rate;
+    PingSweep::Entry m_liveness;
 };

@@ -4,11 +4,13 @@
 // against a server (Gatehouse, or the seed's Node example), holds them, and measures from the
 // outside what the issue asks for: handshakes per second, connect latency, the server's CPU
 // time per handshake and RSS per idle connection (from /proc/<pid>), revoke-to-closed latency
-// for one user's 10 devices while all N are open, and broadcast delivery to everyone. Each
-// scenario prints one JSON object on a line of its own.
+// for one user's 10 devices while all N are open, broadcast delivery to everyone, and what the
+// server's pings of N idle connections cost it. Each scenario prints one JSON object on a line
+// of its own.
 //
 // It speaks just enough RFC 6455 for that: a client handshake, unmasked server frames (text,
-// close), no client messages. Tokens come from files, one per line.
+// close, ping), and a masked pong for every ping, as browsers send. Tokens come from files, one
+// per line.
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -59,6 +61,8 @@ struct Options {
     int holdMs = 0; ///< hold everything open this long (snapshots may run meanwhile)
     std::string label = "server";
     bool expectRefusals = false; ///< every handshake is meant to be refused: measure that
+    int pingHoldMs = 0; ///< hold idle this long twice: as configured, then after pingRequest
+    std::string pingRequest; ///< HTTP request that makes the server ping (PUT /admin/limits)
 };
 
 struct ProcessSample {
@@ -140,6 +144,7 @@ struct Connection {
     int group = -1; ///< the revoke repeat it belongs to, or -1
     bool pending = false; ///< counted in m_inFlight until welcomed, refused or closed
     int textMessages = 0;
+    int pings = 0;
     int closeCode = 0;
     Clock::time_point closedAt;
     Clock::time_point lastText;
@@ -230,6 +235,10 @@ public:
         // 4. Broadcast to everyone still connected.
         if (!m_options.broadcastRequest.empty())
             broadcastScenario();
+
+        // 5. Pings: what answering silence costs the server, per ping.
+        if (m_options.pingHoldMs > 0)
+            pingScenario();
 
         if (m_options.holdMs > 0) {
             drainFor(m_options.holdMs);
@@ -401,6 +410,12 @@ private:
                     settle(connection);
                 }
                 connection.lastText = now;
+            } else if (opcode == 9) {
+                // A pong with the ping's payload (RFC 6455 §5.5.3), masked (§5.3) with a zero key.
+                std::string pong { char(0x8A), char(0x80 | length), 0, 0, 0, 0 };
+                pong.append(connection.input, header, length);
+                [[maybe_unused]] const auto sent = ::send(connection.fd, pong.data(), pong.size(), MSG_NOSIGNAL);
+                ++connection.pings;
             } else if (opcode == 8) {
                 connection.closeCode = length >= 2 ? (bytes[header] << 8) | bytes[header + 1] : 1005;
                 connection.closedAt = now;
@@ -500,6 +515,50 @@ private:
         std::fflush(stdout);
     }
 
+    /// Holds every connection idle twice for pingHoldMs, measuring the server's CPU time: first
+    /// as configured (the bench starts the server with pings an hour apart), then after
+    /// pingRequest has made it ping every few seconds. The difference, per ping answered, is
+    /// what a ping costs the server, sweep included.
+    void pingScenario()
+    {
+        const auto openCount = [this] {
+            int count = 0;
+            for (const auto &connection : m_connections)
+                count += connection.state == Connection::State::Open && connection.closedAt == Clock::time_point {};
+            return count;
+        };
+        const auto pingCount = [this] {
+            long count = 0;
+            for (const auto &connection : m_connections)
+                count += connection.pings;
+            return count;
+        };
+        const int connections = openCount();
+        const ProcessSample quietStart = sample(m_options.serverPid);
+        drainFor(m_options.pingHoldMs);
+        const ProcessSample quietEnd = sample(m_options.serverPid);
+        if (!m_options.pingRequest.empty()) {
+            const size_t request = open(m_options.pingRequest, -1, Connection::State::Http);
+            const auto deadline = Clock::now() + std::chrono::seconds(5);
+            while (m_connections[request].fd >= 0 && Clock::now() < deadline)
+                poll(5);
+        }
+        const long pingsBefore = pingCount();
+        const ProcessSample pingingStart = sample(m_options.serverPid);
+        drainFor(m_options.pingHoldMs);
+        const ProcessSample pingingEnd = sample(m_options.serverPid);
+        const long pings = pingCount() - pingsBefore;
+        const double quietMs = (quietEnd.cpuSeconds - quietStart.cpuSeconds) * 1000.0;
+        const double pingingMs = (pingingEnd.cpuSeconds - pingingStart.cpuSeconds) * 1000.0;
+        const double perPingUs = pings > 0 ? std::max(0.0, pingingMs - quietMs) * 1000.0 / double(pings) : 0.0;
+        std::printf("{\"scenario\":\"pings\",\"label\":\"%s\",\"connections\":%d,\"held_ms\":%d,"
+                    "\"pings\":%ld,\"still_open\":%d,\"server_cpu_ms_quiet\":%.1f,\"server_cpu_ms_pinging\":%.1f,"
+                    "\"server_cpu_us_per_ping\":%.3f}\n",
+                    m_options.label.c_str(), connections, m_options.pingHoldMs, pings, openCount(), quietMs, pingingMs,
+                    perPingUs);
+        std::fflush(stdout);
+    }
+
     Options m_options;
     int m_epoll;
     sockaddr_in m_address {};
@@ -544,6 +603,10 @@ Options parse(int argc, char **argv)
             options.label = value;
         else if (name == "--expect-refusals")
             options.expectRefusals = value == "1";
+        else if (name == "--ping-hold-ms")
+            options.pingHoldMs = std::stoi(value);
+        else if (name == "--ping-request")
+            options.pingRequest = replaced(value, "\\r\\n", "\r\n");
         else
             die("unknown option " + name);
     }

@@ -19,6 +19,10 @@ const loaded = { revoke: find('revoke', 'gatehouse-loaded'), load: find('backgro
 const ed25519 = find('openssl', 'ed25519').verify_ms;
 const consoleRun = { loop: find('console', 'console'), handshake: find('handshake', 'console-eddsa'),
   revoke: find('revoke', 'console-eddsa'), hold: find('hold', 'console-eddsa') };
+// Pinging idle connections: CPU per ping (beyond the quiet minute's), and what that makes of
+// the default interval (25 s) for this many connections, in % of one core.
+const pings = find('pings', 'gatehouse-pings');
+const pingCorePercent = (pings.server_cpu_us_per_ping * (pings.connections ?? 0)) / 25 / 1e4;
 
 const fmt = (value, digits = 2) => (value === undefined || Number.isNaN(value) ? 'n/a' : Number(value).toFixed(digits));
 const ratio = (a, b) => (a && b ? `${fmt(a / b)}×` : 'n/a');
@@ -60,6 +64,9 @@ const targets = [
     verdict(loaded.revoke.p99_ms <= 5)],
   [`${connections} concurrent connections held with snapshots running`, `${ed.hold.open ?? 'n/a'} open after ${fmt((ed.hold.held_ms ?? 0) / 1000, 0)} s; ${ed.snapshots.count ?? 0} snapshots, p50 ${fmt(ed.snapshots.p50_ms, 1)} ms, max ${fmt(ed.snapshots.max_ms, 1)} ms`,
     verdict(ed.hold.open >= Number(connections) && ed.handshake.failed === 0)],
+  [`${connections} idle connections pinged every 5 s for ${fmt((pings.held_ms ?? 0) / 1000, 0)} s: every one answers and stays`,
+    `${pings.still_open ?? 'n/a'} of ${pings.connections ?? 'n/a'} open; ${fmt(pings.server_cpu_us_per_ping, 2)} µs of server CPU per ping, ${fmt(pingCorePercent, 3)} % of a core at the default 25 s`,
+    verdict(pings.connections > 0 && pings.still_open === pings.connections && pings.pings >= pings.connections)],
   [`console responsive with ${connections} connections coming and going: event-loop lateness p99 ≤ 50 ms`,
     `p50 ${fmt(consoleRun.loop.loop_late_p50_ms, 2)} ms, p99 ${fmt(consoleRun.loop.loop_late_p99_ms, 2)} ms, max ${fmt(consoleRun.loop.loop_late_max_ms, 1)} ms; ${consoleRun.loop.peak_connections_shown ?? 'n/a'} connections shown at the peak`,
     verdict(consoleRun.loop.loop_late_p99_ms <= 50 && consoleRun.loop.peak_connections_shown >= Number(connections))],
@@ -98,6 +105,12 @@ directory, then runs the same scenarios against each server in turn:
    refusal beside its CPU per accepted handshake. Refusals are counted in the metrics exactly and
    audited in aggregate (one event per reason a second), so a stranger cannot buy a synced disk
    write per attempt.
+6. **pings** (Gatehouse only, \`gatehouse-pings\`): the ${connections} EdDSA connections held idle for
+   ${fmt((pings.held_ms ?? 0) / 1000, 0)} s with pings an hour apart (\`ping_interval\` 3600), then, after \`PUT /admin/limits\`
+   sets \`ping_interval\` and \`pong_timeout\` to 5 s, for ${fmt((pings.held_ms ?? 0) / 1000, 0)} s more; the load client answers every
+   ping with a pong, as browsers do. The server's extra CPU time in the second hold, divided by
+   the pings answered, is the cost of one ping: the sweep that finds the connection silent, the
+   ping written, the pong read.
 
 The servers:
 
@@ -132,6 +145,12 @@ revoke-to-closed p99 ${fmt(consoleRun.revoke.p99_ms, 3)} ms, GUI event-loop late
 ${fmt(consoleRun.loop.loop_late_p50_ms, 2)} ms / p99 ${fmt(consoleRun.loop.loop_late_p99_ms, 2)} ms / max ${fmt(consoleRun.loop.loop_late_max_ms, 1)} ms over ${consoleRun.loop.samples ?? 0} samples.
 
 One Ed25519 verification on this machine (\`openssl speed ed25519\`): ${fmt(ed25519, 4)} ms.
+
+Pinging ${pings.connections ?? 'n/a'} idle connections: ${pings.pings ?? 'n/a'} pings answered in ${fmt((pings.held_ms ?? 0) / 1000, 0)} s, server CPU
+${fmt(pings.server_cpu_ms_pinging, 1)} ms against ${fmt(pings.server_cpu_ms_quiet, 1)} ms in the quiet hold: **${fmt(pings.server_cpu_us_per_ping, 2)} µs per
+ping**. At the default \`ping_interval\` of 25 s that is ${fmt(pingCorePercent, 3)} % of one core for ${pings.connections ?? 'n/a'}
+idle connections (one sweep per I/O thread, no timer per connection); ${pings.still_open ?? 'n/a'} were still open
+at the end.
 
 ## Targets
 

@@ -61,6 +61,7 @@ cat >"$data/gatehouse.json" <<EOF
   "handshake_rate_per_ip": 1000000,
   "login_rate_per_ip": 100000,
   "handshake_rate_per_user": 1000000,
+  "max_http_connections_per_address": 1000,
   "trusted_issuers": [{ "issuer": "https://bench.example", "audience": "realtime", "typ": "JWT",
                         "algorithm": "HS256", "shared_secret": "$secret" }]
 }
@@ -194,6 +195,23 @@ wait_for_port "$gatehouse_port"
 kill -TERM "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 tee -a "$results" <"$work/console.out"
+
+echo "== Gatehouse, $connections idle connections: a quiet hold, then a hold pinged every 5 s"
+# Its own config file: pings an hour apart for the quiet hold; the admin API then lowers them,
+# as an operator would. Last of the Gatehouse runs: limits set live are kept in the data.
+node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+console.log(JSON.stringify({ ...c, ping_interval: 3600, pong_timeout: 20 }, null, 2));' "$data/gatehouse.json" \
+    >"$work/pings.json"
+"$gatehoused" serve --data-dir "$data" --config "$work/pings.json" >"$work/gatehoused-pings.log" 2>&1 &
+server_pid=$!
+pids+=("$server_pid")
+wait_for_port "$gatehouse_port"
+"$loadclient" --label gatehouse-pings --port "$gatehouse_port" --server-pid "$server_pid" \
+    --path '/ws?access_token={token}' --tokens "$work/eddsa.tokens" --connections "$connections" \
+    --ping-hold-ms "${PING_HOLD_MS:-60000}" \
+    --ping-request "$(request PUT /admin/limits "$admin" '{"ping_interval": 5, "pong_timeout": 5}')" |
+    tee -a "$results"
+stop_server
 
 echo "== one Ed25519 verification on this machine (openssl speed)"
 openssl speed -seconds 3 ed25519 2>/dev/null | awk '/EdDSA \(Ed25519\)/ { print }' | tail -1 |

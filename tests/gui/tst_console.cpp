@@ -444,6 +444,13 @@ void TestConsole::policyEditsAreCheckedAndApplied()
     QTRY_VERIFY(auditShows(u"limits_changed"_s));
     QTRY_VERIFY(!apply->isEnabled()); // the server's limits are now the edited ones
     QCOMPARE(editor->editedLimits().maximumConnectionsPerUser, 3);
+    // The liveness limits are limits like the others.
+    editor->findChild<QSpinBox *>(u"ping_interval"_s)->setValue(40);
+    editor->findChild<QSpinBox *>(u"message_rate"_s)->setValue(30);
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QTRY_VERIFY(!apply->isEnabled());
+    QCOMPARE(editor->editedLimits().pingIntervalSeconds, 40);
+    QCOMPARE(editor->editedLimits().messageRatePerSecond, 30);
 }
 
 void TestConsole::everyPresetOfferedPassesItsReview()

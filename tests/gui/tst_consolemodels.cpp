@@ -265,6 +265,13 @@ void TestConsoleModels::sessionTreeGrowsInPlaceAndKeepsEndedRows()
              u"revoked"_s);
     QCOMPARE(model.indexOfConnection(7).siblingAtColumn(SessionTreeModel::State).data().toString(),
              u"closed 4003: session revoked"_s);
+    // A peer that stopped answering pings (the server's ping sweep closed it).
+    auto silent = connection(8, u"alice"_s, u"tablet"_s, u"s3"_s);
+    silent.closeCode = 4008;
+    silent.closedAtMs = QDateTime::currentMSecsSinceEpoch();
+    state.applyConnections({}, { silent });
+    QCOMPARE(model.indexOfConnection(8).siblingAtColumn(SessionTreeModel::State).data().toString(),
+             u"closed 4008: no answer to ping"_s);
     QCOMPARE(model.indexOfSession(u"s4-notes"_s).siblingAtColumn(SessionTreeModel::State).data().toString(),
              u"active"_s);
 

@@ -299,7 +299,8 @@ void TestAdminApi::limitsChangeLive()
            QByteArray(R"({"max_connections": 5, "max_connections_per_user": 10})"),
            QByteArray(R"({"max_message_size": "big"})"), QByteArray(R"({"max_message_size": 100})"),
            QByteArray(R"({"handshake_timeout": 1e9})"), QByteArray(R"({"maximum": 1})"), QByteArray("[1]"),
-           QByteArray("not json") }) {
+           QByteArray(R"({"ping_interval": 0})"), QByteArray(R"({"pong_timeout": 601})"),
+           QByteArray(R"({"message_rate": -5})"), QByteArray(R"({"message_burst": true})"), QByteArray("not json") }) {
         const auto refused = request("PUT", u"/admin/limits"_s, hostile);
         QCOMPARE(refused.status, 400);
         QVERIFY2(!refused.body["error_description"_L1].toString().isEmpty(), hostile.constData());

@@ -427,6 +427,10 @@ QVariant SessionTreeModel::connectionData(const ConnectionInfo &connection, int 
             return tr("closed 1001: going away");
         case 1006:
             return tr("closed 1006: connection lost");
+        case 1008:
+            return tr("closed 1008: policy violation");
+        case 4008:
+            return tr("closed 4008: no answer to ping");
         default:
             return tr("closed %1").arg(connection.closeCode);
         }

@@ -79,6 +79,8 @@ PolicyEditor::PolicyEditor(SessionServer &server, QWidget *parent)
         connect(spin, &QSpinBox::valueChanged, this, &PolicyEditor::review);
     }
 
+    const QString fromNowOn = tr("Applies to handshakes from now on; open connections are not closed.");
+    const QString atOnce = tr("Applies to every open connection at once.");
     const struct {
         QString name;
         qint64 ConnectionLimits::*value;
@@ -87,19 +89,42 @@ PolicyEditor::PolicyEditor(SessionServer &server, QWidget *parent)
         int maximum;
         qint64 scale;
         QString suffix;
+        QString help;
     } limits[] = {
-        { u"max_connections"_s, &ConnectionLimits::maximumConnections, tr("Connections in all"), 1, 1'000'000, 1, {} },
+        { u"max_connections"_s,
+          &ConnectionLimits::maximumConnections,
+          tr("Connections in all"),
+          1,
+          1'000'000,
+          1,
+          {},
+          fromNowOn },
         { u"max_connections_per_user"_s,
           &ConnectionLimits::maximumConnectionsPerUser,
           tr("Connections per user"),
           1,
           1'000'000,
           1,
-          {} },
+          {},
+          fromNowOn },
         { u"max_message_size"_s, &ConnectionLimits::maximumMessageSize, tr("Largest message"), 1, 16 * 1024, 1024,
-          tr(" KiB") },
+          tr(" KiB"), fromNowOn },
         { u"handshake_timeout"_s, &ConnectionLimits::handshakeTimeoutSeconds, tr("Handshake timeout"), 1, 120, 1,
-          tr(" s") },
+          tr(" s"), fromNowOn },
+        { u"message_rate"_s, &ConnectionLimits::messageRatePerSecond, tr("Messages per second"), 1, 100'000, 1,
+          tr(" /s"), tr("Per connection, pings included; past the burst it is closed with 1008. ") + fromNowOn },
+        { u"message_burst"_s,
+          &ConnectionLimits::messageBurst,
+          tr("Message burst"),
+          1,
+          1'000'000,
+          1,
+          {},
+          tr("Messages a connection may send at once before the rate applies. ") + fromNowOn },
+        { u"ping_interval"_s, &ConnectionLimits::pingIntervalSeconds, tr("Ping after silence of"), 1, 3600, 1, tr(" s"),
+          tr("A connection that sent nothing this long is pinged. ") + atOnce },
+        { u"pong_timeout"_s, &ConnectionLimits::pongTimeoutSeconds, tr("Pong timeout"), 1, 600, 1, tr(" s"),
+          tr("A pinged connection that answers nothing this long is closed with 4008: its peer is gone. ") + atOnce },
     };
     auto *limitsForm = new QFormLayout;
     limitsForm->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
@@ -109,7 +134,7 @@ PolicyEditor::PolicyEditor(SessionServer &server, QWidget *parent)
         spin->setRange(limit.minimum, limit.maximum);
         spin->setSuffix(limit.suffix);
         spin->setAccessibleName(limit.label);
-        spin->setToolTip(tr("Applies to handshakes from now on; open connections are not closed."));
+        spin->setToolTip(limit.help);
         limitsForm->addRow(limit.label, spin);
         m_limitFields.append({ limit.value, spin, limit.scale });
         connect(spin, &QSpinBox::valueChanged, this, &PolicyEditor::review);
@@ -266,7 +291,7 @@ void PolicyEditor::send(const SessionPolicy &policy)
                 m_error->setVisible(true);
                 return;
             }
-            Q_EMIT outcome(tr("Limits applied: they govern handshakes from now on."));
+            Q_EMIT outcome(tr("Limits applied: pings at once, the rest for handshakes from now on."));
         });
     }
     if (policy == m_current)

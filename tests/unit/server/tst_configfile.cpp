@@ -120,6 +120,14 @@ void TestConfigFile::trustedIssuersOfEveryKind()
     QCOMPARE(limits->loginMaximumDelay, std::chrono::seconds(60));
     QCOMPARE(limits->loginDeviceLifetime, std::chrono::seconds(86400));
     QCOMPARE(limits->allowedOrigins, QStringList { u"*"_s });
+    const auto liveness = ConfigFile::apply(
+        { { "ping_interval"_L1, 10 }, { "pong_timeout"_L1, 5 }, { "message_rate"_L1, 50 }, { "message_burst"_L1, 80 } },
+        m_dir.path(), {});
+    QVERIFY(liveness.ok());
+    QCOMPARE(liveness->pingInterval.count(), 10);
+    QCOMPARE(liveness->pongTimeout.count(), 5);
+    QCOMPARE(liveness->messageRatePerSecond, 50);
+    QCOMPARE(liveness->messageBurst, 80);
     QCOMPARE(config->trustedIssuers[3].keys.first().algorithm(), JwsAlgorithm::ES256);
     QVERIFY(!config->trustedIssuers[3].keys.first().hasPrivateKey());
     QCOMPARE(config->trustedIssuers[0].keys.size(), 2);
@@ -171,6 +179,12 @@ void TestConfigFile::refusesBadConfig_data()
         << QJsonObject { { "allowed_origins"_L1, "*"_L1 } } << u"allowed_origins"_s;
     QTest::newRow("tiny message limit refused")
         << QJsonObject { { "max_message_size"_L1, 10 } } << u"max_message_size"_s;
+    QTest::newRow("pings never sent refused") << QJsonObject { { "ping_interval"_L1, 0 } } << u"ping_interval"_s;
+    QTest::newRow("pong timeout of an hour refused")
+        << QJsonObject { { "pong_timeout"_L1, 3600 } } << u"pong_timeout: a whole number of seconds from 1 to 600"_s;
+    QTest::newRow("message rate as a string refused")
+        << QJsonObject { { "message_rate"_L1, "fast"_L1 } } << u"message_rate: a whole number of messages"_s;
+    QTest::newRow("fractional burst refused") << QJsonObject { { "message_burst"_L1, 2.5 } } << u"message_burst"_s;
     QTest::newRow("unknown secret store refused")
         << QJsonObject { { "secret_store"_L1, "vault"_L1 } } << u"secret_store"_s;
     QTest::newRow("trusted issuers not an array refused")
