@@ -1,6 +1,7 @@
 // Dead peers leave, floods stop: the server in-process with pings every second of silence, a
 // 2 s pong timeout and 20 messages a second (burst 40), driven over real sockets by raw
 // clients that keep silent, answer pings, or flood, and by QWebSocket as a library client.
+#include "PasswordLogin.h"
 #include "RawWebSocket.h"
 #include "SessionServer.h"
 #include "core/Clock.h"
@@ -81,17 +82,7 @@ void TestConnectionLiveness::cleanupTestCase()
 
 QByteArray TestConnectionLiveness::token(const QString &username, const QString &device)
 {
-    QNetworkRequest request(QUrl(u"http://"_s + m_server->listenAddress() + u"/auth/login"_s));
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
-    std::unique_ptr<QNetworkReply> reply(
-        m_network.post(request,
-                       QJsonDocument(QJsonObject { { "username"_L1, username },
-                                                   { "password"_L1, "a long password"_L1 },
-                                                   { "device"_L1, device } })
-                           .toJson()));
-    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
-    [[maybe_unused]] const bool done = finished.wait(20000);
-    return QJsonDocument::fromJson(reply->readAll()).object()["access_token"_L1].toString().toLatin1();
+    return passwordLogin(m_network, m_server->listenAddress(), username, device).accessToken();
 }
 
 qint64 TestConnectionLiveness::timeoutsAudited(const QString &username)

@@ -1,6 +1,7 @@
 // One identity per issuer, over real sockets: our user "alice" and the "alice" of a trusted
 // external issuer are two people. Neither gets the other's sync or broadcast, each has its own
 // connection limit, and an admin action on one leaves the other connected; listings show both.
+#include "PasswordLogin.h"
 #include "SessionServer.h"
 #include "auth/Base64Url.h"
 #include "auth/JsonWebKey.h"
@@ -210,17 +211,7 @@ Reply TestIssuerIdentity::request(QByteArrayView method, const QString &path, co
 
 QByteArray TestIssuerIdentity::login(const QString &username, const QString &device)
 {
-    QNetworkRequest request(QUrl(u"http://"_s + m_server->listenAddress() + u"/auth/login"_s));
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
-    std::unique_ptr<QNetworkReply> reply(
-        m_network.post(request,
-                       QJsonDocument(QJsonObject { { "username"_L1, username },
-                                                   { "password"_L1, "a long password"_L1 },
-                                                   { "device"_L1, device } })
-                           .toJson()));
-    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
-    [[maybe_unused]] const bool done = finished.wait(20000);
-    return QJsonDocument::fromJson(reply->readAll()).object()["access_token"_L1].toString().toLatin1();
+    return passwordLogin(m_network, m_server->listenAddress(), username, device).accessToken();
 }
 
 std::unique_ptr<Client> TestIssuerIdentity::connectWith(const QByteArray &token)

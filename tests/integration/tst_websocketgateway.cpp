@@ -1,5 +1,6 @@
 // The WebSocket gateway over real sockets: the server in-process on its own thread, a real
 // SQLite file, QWebSocket clients and raw TCP sockets for what a browser would never send.
+#include "PasswordLogin.h"
 #include "SessionServer.h"
 #include "core/Clock.h"
 #include "identity/UserDirectory.h"
@@ -129,19 +130,8 @@ void TestWebSocketGateway::cleanupTestCase()
 
 QJsonObject TestWebSocketGateway::login(const QString &username, const QString &device, int expectedStatus)
 {
-    QNetworkRequest request(QUrl(u"http://"_s + m_server->listenAddress() + u"/auth/login"_s));
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
-    std::unique_ptr<QNetworkReply> reply(
-        m_network.post(request,
-                       QJsonDocument(QJsonObject { { "username"_L1, username },
-                                                   { "password"_L1, "a long password"_L1 },
-                                                   { "device"_L1, device } })
-                           .toJson()));
-    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
-    [[maybe_unused]] const bool done = finished.wait(20000);
-    if (reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() != expectedStatus)
-        return {};
-    return QJsonDocument::fromJson(reply->readAll()).object();
+    const LoginAnswer answer = passwordLogin(m_network, m_server->listenAddress(), username, device);
+    return answer.status == expectedStatus ? answer.body : QJsonObject();
 }
 
 QJsonObject TestWebSocketGateway::postForm(const QString &path, const QByteArray &body)
