@@ -2,12 +2,30 @@
 
 #include "identity/PasswordHasher.h"
 
+#include <algorithm>
+
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 namespace {
 constexpr int workerNiceness = 10;
+
+/// Hashing yields to the threads that serve sockets and requests: a worker runs at nice 10 and
+/// as a batch task (it does not preempt others when it wakes). Linux sets both per thread.
+void yieldToServingThreads()
+{
+    static thread_local const bool lowered = [] {
+        const auto thread = pid_t(::syscall(SYS_gettid));
+        const sched_param parameters {};
+        ::sched_setscheduler(thread, SCHED_BATCH, &parameters);
+        // Never raised: a server started at nice 15 keeps its workers there.
+        const int current = ::getpriority(PRIO_PROCESS, id_t(thread));
+        return ::setpriority(PRIO_PROCESS, id_t(thread), std::max(current, workerNiceness)) == 0;
+    }();
+    Q_UNUSED(lowered);
+}
 } // namespace
 
 PasswordWorkers::PasswordWorkers(int threads, int maximumWaiting, QObject *parent)
@@ -45,6 +63,7 @@ bool PasswordWorkers::verify(QByteArray password, QByteArray hash, QObject *cont
     m_pool.start(
         [this, password = std::move(password), hash = std::move(hash), context, done = std::move(done)]() mutable {
             m_waiting.fetch_sub(1, std::memory_order_relaxed);
+            yieldToServingThreads();
             const bool matches = m_check(password, hash);
             // The password leaves memory as soon as it is no longer needed.
             password.fill('\0');

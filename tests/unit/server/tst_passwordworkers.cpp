@@ -7,12 +7,20 @@
 #include <QTest>
 #include <QThread>
 
+#include <atomic>
+
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 class TestPasswordWorkers final : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
     void resultsComeBackOnTheCallersThread();
     void checksPastTheQueueAreRefusedAtOnce();
+    void checksYieldToTheServingThreads();
 };
 
 void TestPasswordWorkers::resultsComeBackOnTheCallersThread()
@@ -60,6 +68,27 @@ void TestPasswordWorkers::checksPastTheQueueAreRefusedAtOnce()
     release.release(1);
     QVERIFY(workers.verify("e", hash, this, count));
     QTRY_COMPARE_WITH_TIMEOUT(done, 4, 20000);
+}
+
+void TestPasswordWorkers::checksYieldToTheServingThreads()
+{
+    // Hashing must not take the CPU from the threads that serve revocations: each worker runs
+    // at nice 10 as a batch task, while the caller's thread keeps its own priority.
+    const auto callerNiceness = ::getpriority(PRIO_PROCESS, id_t(::syscall(SYS_gettid)));
+    std::atomic<int> niceness { -100 };
+    std::atomic<int> policy { -1 };
+    bool done = false;
+    PasswordWorkers workers(1, 2, [&](const QByteArray &, const QByteArray &) {
+        const auto thread = pid_t(::syscall(SYS_gettid));
+        niceness = ::getpriority(PRIO_PROCESS, id_t(thread));
+        policy = ::sched_getscheduler(thread);
+        return true;
+    });
+    QVERIFY(workers.verify("p", "h", this, [&done](bool) { done = true; }));
+    QTRY_VERIFY(done);
+    QCOMPARE(niceness.load(), std::max(10, int(callerNiceness)));
+    QCOMPARE(policy.load(), SCHED_BATCH);
+    QCOMPARE(::getpriority(PRIO_PROCESS, id_t(::syscall(SYS_gettid))), callerNiceness);
 }
 
 QTEST_GUILESS_MAIN(TestPasswordWorkers)
