@@ -57,6 +57,13 @@ int ConnectionHub::sumOverRegistries(const std::function<int(ConnectionRegistry 
     return sum;
 }
 
+void ConnectionHub::postToRegistries(const std::function<void(ConnectionRegistry &)> &call) const
+{
+    for (auto *registry : m_registries)
+        QMetaObject::invokeMethod(
+            registry, [registry, call] { call(*registry); }, Qt::QueuedConnection);
+}
+
 QList<ConnectionInfo> ConnectionHub::connections(const UserKey &user) const
 {
     std::mutex mutex;
@@ -82,10 +89,11 @@ int ConnectionHub::closeSessions(const QStringList &sessionIds, WebSocketClose c
         [&](ConnectionRegistry &registry) { return registry.closeSessions(sessionIds, code, reason); });
 }
 
-int ConnectionHub::extendSession(const QString &sessionId, qint64 accessExpiresAt)
+void ConnectionHub::extendSession(const QString &sessionId, qint64 accessExpiresAt)
 {
-    return sumOverRegistries(
-        [&](ConnectionRegistry &registry) { return registry.extendSession(sessionId, accessExpiresAt); });
+    postToRegistries([sessionId, accessExpiresAt](ConnectionRegistry &registry) {
+        registry.extendSession(sessionId, accessExpiresAt);
+    });
 }
 
 int ConnectionHub::closeUser(const UserKey &user, const QString &deviceId, WebSocketClose code, const QString &reason)

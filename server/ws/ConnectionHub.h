@@ -40,8 +40,10 @@ public:
     int closeConnection(quint64 id, WebSocketClose code, const QString &reason);
     int closeSessions(const QStringList &sessionIds, WebSocketClose code, const QString &reason);
     /// Extends the cookie-authenticated connections of `sessionId` to the session's new access
-    /// token (LiveConnection::extendTo); returns how many.
-    int extendSession(const QString &sessionId, qint64 accessExpiresAt);
+    /// token (LiveConnection::extendTo). Posted, not waited for: it runs on every refresh, and
+    /// the control thread must not wait on busy I/O threads for it (a revocation would wait
+    /// behind). A later close of the session is posted behind it, so it cannot be undone.
+    void extendSession(const QString &sessionId, qint64 accessExpiresAt);
     int closeUser(const UserKey &user, const QString &deviceId, WebSocketClose code, const QString &reason);
     int closeAll(WebSocketClose code, const QString &reason);
     /// To the user's connections, or to everyone when `user` is empty.
@@ -57,6 +59,8 @@ Q_SIGNALS:
 private:
     /// Runs `call` on each registry's thread, all at once, and sums the answers.
     int sumOverRegistries(const std::function<int(ConnectionRegistry &)> &call) const;
+    /// Posts `call` to each registry's thread and returns at once.
+    void postToRegistries(const std::function<void(ConnectionRegistry &)> &call) const;
 
     ConnectionCensus &m_census;
     QList<ConnectionRegistry *> m_registries; ///< fixed while the I/O threads run
