@@ -125,6 +125,12 @@ const std::vector<std::vector<QString>> &Migrations::steps()
             "  revoked_before INTEGER NOT NULL,"
             "  PRIMARY KEY (issuer, subject))"_s,
         },
+        // 7: a session's live refresh token without reading its used ones. Every rotation keeps
+        //    the used token (for reuse detection), so a busy session has hundreds, and reading a
+        //    batch of sessions for the console read them all (17 ms for 450 sessions).
+        {
+            u"CREATE INDEX refresh_tokens_live ON refresh_tokens(session_id, expires_at) WHERE used_at IS NULL"_s,
+        },
     };
     return all;
 }
