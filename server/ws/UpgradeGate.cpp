@@ -501,15 +501,20 @@ void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype rece
     // socket's empty buffer, and with nothing unread the close sends no reset that could
     // destroy the answer. Otherwise (a body behind the head, say) an exchange writes it and
     // reads and drops the rest until the client stops or time runs out (lingering close).
+    // One read takes what was peeked at and tells whether anything followed it (one byte more
+    // asked for, none given); the byte, if any, is dropped like the rest of a lingering close.
     const int socket = int(descriptor);
-    if (::recv(socket, m_peekBuffer.data(), size_t(received), 0) == received && closeAtOnce) {
+    const bool roomForOneMore = received < m_peekBuffer.size();
+    const auto taken = ::recv(socket, m_peekBuffer.data(), size_t(received + (roomForOneMore ? 1 : 0)), 0);
+    bool drained = roomForOneMore && taken == received;
+    if (!roomForOneMore && taken == received) {
         char next = 0;
-        const bool drained = ::recv(socket, &next, 1, MSG_PEEK) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-        if (drained) {
-            [[maybe_unused]] const auto sent = ::send(socket, bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL);
-            closeSocket(descriptor, remote);
-            return;
-        }
+        drained = ::recv(socket, &next, 1, MSG_PEEK) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+    if (drained && closeAtOnce) {
+        [[maybe_unused]] const auto sent = ::send(socket, bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL);
+        closeSocket(descriptor, remote);
+        return;
     }
     HttpExchange::Setup setup;
     setup.socket = descriptor;

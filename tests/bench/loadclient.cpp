@@ -21,6 +21,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -179,6 +180,9 @@ public:
             }
         }
 
+        // What the server still does from an earlier scenario (closing its connections, say)
+        // must not be counted in this one.
+        waitUntilServerQuiet();
         const ProcessSample before = sample(m_options.serverPid);
         // 1. Handshakes: N connections, `concurrency` in flight.
         const auto start = Clock::now();
@@ -344,6 +348,22 @@ private:
                 break;
             }
             parse(connection);
+        }
+    }
+
+    /// Waits (up to 15 s) until the server has used at most one clock tick of CPU in each of
+    /// two consecutive quarter seconds.
+    void waitUntilServerQuiet() const
+    {
+        if (m_options.serverPid <= 0)
+            return;
+        int quietWindows = 0;
+        double last = sample(m_options.serverPid).cpuSeconds;
+        for (int i = 0; i < 60 && quietWindows < 2; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            const double now = sample(m_options.serverPid).cpuSeconds;
+            quietWindows = now - last <= 0.0105 ? quietWindows + 1 : 0;
+            last = now;
         }
     }
 
