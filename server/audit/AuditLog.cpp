@@ -77,11 +77,11 @@ Result<AuditEvent, QString> AuditLog::append(AuditEvent event)
     auto db = m_database.connection();
     // The write lock first: reading the chain's head in a deferred transaction and writing
     // after would fail at once if another process wrote meanwhile.
-    if (QSqlError error; !Database::beginWrite(db, &error))
+    if (QSqlError error; !m_database.beginWrite(&error))
         return fail(Database::describe(error));
     QSqlQuery last(db);
     if (!last.exec(u"SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1"_s)) {
-        db.rollback();
+        m_database.rollbackWrite();
         return fail(last.lastError().text());
     }
     const bool hasPrevious = last.next();
@@ -107,15 +107,19 @@ Result<AuditEvent, QString> AuditLog::append(AuditEvent event)
                  "ON CONFLICT(name) DO UPDATE SET value = excluded.value"_s);
     head.addBindValue(headSetting);
     head.addBindValue(QString(QString::number(event.id) + u':' + event.hash));
-    if (!insert.exec() || !head.exec() || !db.commit()) {
+    QSqlError commitError;
+    if (!insert.exec() || !head.exec() || !m_database.commitWrite(&commitError)) {
         const QString error = insert.lastError().isValid() ? insert.lastError().text()
             : head.lastError().isValid()                   ? head.lastError().text()
-                                                           : db.lastError().text();
-        db.rollback();
+                                                           : commitError.text();
+        m_database.rollbackWrite();
         return fail(error);
     }
-    if (m_observer)
-        m_observer(event);
+    // In a write group, observers hear of it once the group is durable.
+    m_database.afterCommit([this, event] {
+        if (m_observer)
+            m_observer(event);
+    });
     return event;
 }
 

@@ -249,10 +249,14 @@ void HttpApi::handleRefreshCookie(const HttpRequest &request, HttpResponder &res
         return writeCookieRefusal(responder, 401, u"invalid_grant"_s, u"no refresh cookie"_s, secure);
     // The same rotation and reuse detection as /oauth/token, and the same re-check of the
     // user's rights (disabled, password changed, session revoked) before a new session cookie.
-    const auto pair = m_services.sessions->refresh(refreshToken, clientOf(request));
-    if (!pair)
-        return writeCookieRefusal(responder, 401, u"invalid_grant"_s, sessionErrorCode(pair.error()), secure);
-    writeCookies(responder, *pair, m_services.sessions->policy().sessionCookieTtl.count(), secure);
+    // Answered once the rotation is stored, with the others waiting (one sync for all).
+    auto later = responder.defer();
+    m_services.sessions->refreshGrouped(
+        refreshToken, clientOf(request), [this, later, secure](const Result<TokenPair, SessionError> &pair) {
+            if (!pair)
+                return writeCookieRefusal(*later, 401, u"invalid_grant"_s, sessionErrorCode(pair.error()), secure);
+            writeCookies(*later, *pair, m_services.sessions->policy().sessionCookieTtl.count(), secure);
+        });
 }
 
 void HttpApi::handleLogout(const HttpRequest &request, HttpResponder &responder)
@@ -314,12 +318,16 @@ void HttpApi::handleToken(const HttpRequest &request, HttpResponder &responder)
     const QString refreshToken = form->value(u"refresh_token"_s);
     if (refreshToken.isEmpty())
         return writeError(responder, 400, u"invalid_request"_s, u"refresh_token is required"_s);
-    const auto pair = m_services.sessions->refresh(refreshToken.toUtf8(), clientOf(request));
-    if (!pair) {
-        const auto [status, error] = statusOf(pair.error(), true);
-        return writeError(responder, status, error, sessionErrorCode(pair.error()));
-    }
-    writeTokens(responder, *pair);
+    // Answered once the rotation is stored, with the others waiting (one sync for all).
+    auto later = responder.defer();
+    m_services.sessions->refreshGrouped(
+        refreshToken.toUtf8(), clientOf(request), [this, later](const Result<TokenPair, SessionError> &pair) {
+            if (!pair) {
+                const auto [status, error] = statusOf(pair.error(), true);
+                return writeError(*later, status, error, sessionErrorCode(pair.error()));
+            }
+            writeTokens(*later, *pair);
+        });
 }
 
 void HttpApi::handleRevoke(const HttpRequest &request, HttpResponder &responder)

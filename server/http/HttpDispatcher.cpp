@@ -64,6 +64,7 @@ private:
                     return;
                 call = std::move(m_state->urgentCalls.front());
                 m_state->urgentCalls.pop_front();
+                m_state->urgentWaiting = !m_state->urgentCalls.empty();
             }
             call();
         }
@@ -103,9 +104,15 @@ void HttpDispatcher::stop()
         m_state->handler = {};
         m_state->urgent = {};
         m_state->urgentCalls.clear();
+        m_state->urgentWaiting = false;
     }
     // On the handler's thread, where stop() runs: requests still posted to it go with it.
     delete inbox;
+}
+
+bool HttpDispatcher::hasUrgentWaiting() const
+{
+    return m_state->urgentWaiting.load(std::memory_order_relaxed);
 }
 
 void HttpDispatcher::dispatch(HttpRequest request, QObject *requester,
@@ -144,6 +151,7 @@ void HttpDispatcher::dispatch(HttpRequest request, QObject *requester,
         // Run before the next request; the event only wakes an idle thread (it finds the
         // queue empty when another request's event ran it first).
         m_state->urgentCalls.push_back(std::move(serve));
+        m_state->urgentWaiting = true;
         QCoreApplication::postEvent(m_state->inbox, new Inbox::Call([] {}), Qt::HighEventPriority);
         return;
     }

@@ -5,6 +5,7 @@
 
 #include <QObject>
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -35,6 +36,10 @@ public:
     /// still to come are dropped. Call it on the handler's thread, before the I/O threads go.
     void stop();
 
+    /// Whether an urgent request is waiting for the handler's thread: long work there (a group
+    /// of refresh rotations) asks this between its steps and stops early to let it run.
+    bool hasUrgentWaiting() const;
+
     /// From an I/O thread: `deliver` runs on `requester`'s thread with the answer. The
     /// requester must live until then, or until its thread ends after stop().
     void dispatch(HttpRequest request, QObject *requester, std::function<void(const HttpResponse &)> deliver);
@@ -47,6 +52,7 @@ private:
         Handler handler;
         Urgency urgent;
         std::deque<std::function<void()>> urgentCalls; ///< run first, on the handler's thread
+        std::atomic<bool> urgentWaiting { false }; ///< urgentCalls is not empty (read without the lock)
         bool stopped = false;
     };
     std::shared_ptr<State> m_state;

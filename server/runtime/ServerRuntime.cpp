@@ -27,6 +27,7 @@
 #include "secrets/SecretStore.h"
 #include "sessions/SessionService.h"
 #include "sessions/SqliteSessionStore.h"
+#include "store/WalCheckpointer.h"
 #include "ws/CloseCode.h"
 #include "ws/ConnectionCensus.h"
 #include "ws/ConnectionHub.h"
@@ -88,8 +89,9 @@ void ServerRuntime::openStore()
 {
     if (const auto prepared = DataDirectory::prepare(m_config.dataDirectory); !prepared)
         return fail(prepared.error());
-    if (!m_database.open(m_config.databasePath()))
+    if (!m_database.open(m_config.databasePath(), Database::Checkpoints::Elsewhere))
         return fail(m_database.errorString());
+    m_checkpointer = std::make_unique<WalCheckpointer>(m_config.databasePath());
     m_users = std::make_unique<UserDirectory>(m_database, m_clock);
     m_sessionStore = std::make_unique<SqliteSessionStore>(m_database);
     m_audit = std::make_unique<AuditLog>(m_database, m_clock);
@@ -256,6 +258,7 @@ void ServerRuntime::listen()
             http->handle(request, std::move(reply));
         },
         &HttpApi::isUrgent);
+    m_sessions->setYieldRequested([dispatcher = m_httpDispatcher.get()] { return dispatcher->hasUrgentWaiting(); });
     qCInfo(lcRuntime).noquote() << "listening on" << address << "with data in" << m_config.dataDirectory;
     Q_EMIT started(address);
 }
@@ -512,6 +515,7 @@ void ServerRuntime::stop()
     m_audit.reset();
     m_sessionStore.reset();
     m_users.reset();
+    m_checkpointer.reset();
     m_database.close();
     Q_EMIT stopped();
 }

@@ -30,6 +30,7 @@ class HttpCensus;
 class PasswordWorkers;
 class HttpDispatcher;
 class IoThread;
+class WalCheckpointer;
 class DeviceCookie;
 class FormToken;
 class LoginLimits;
@@ -106,6 +107,7 @@ private:
     ServerConfig m_config;
     SystemClock m_clock;
     Database m_database;
+    std::unique_ptr<WalCheckpointer> m_checkpointer; ///< the log back into the file, off this thread
     std::shared_ptr<SecretStore> m_secrets;
     std::unique_ptr<UserDirectory> m_users;
     std::unique_ptr<SqliteSessionStore> m_sessionStore;

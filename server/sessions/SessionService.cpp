@@ -291,35 +291,28 @@ Result<TokenPair, SessionError> SessionService::refuseRefresh(const SessionRecor
     return fail(error);
 }
 
-Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refreshToken, const ClientContext &client)
+std::variant<Result<TokenPair, SessionError>, SessionService::Rotation>
+SessionService::prepareRefresh(const QByteArray &refreshToken, const ClientContext &client)
 {
+    using Answer = Result<TokenPair, SessionError>;
     if (!looksLikeRefreshToken(refreshToken))
-        return fail(SessionError::InvalidGrant);
+        return Answer(fail(SessionError::InvalidGrant));
     const QString hash = refreshTokenHash(refreshToken);
     const auto record = m_store.findRefreshToken(hash);
     if (!record)
-        return fail(SessionError::InvalidGrant);
+        return Answer(fail(SessionError::InvalidGrant));
     const auto session = m_store.findSession(record->sessionId);
     if (!session)
-        return fail(SessionError::InvalidGrant);
+        return Answer(fail(SessionError::InvalidGrant));
     // Revoked on disk, or in force here and not saved yet: either way, no new tokens.
     if (session->isRevoked() || m_guard.isSessionEnded(session->id))
-        return fail(SessionError::SessionRevoked);
+        return Answer(fail(SessionError::SessionRevoked));
 
     const qint64 now = m_clock.nowSeconds();
-    const auto reuse = [&] {
-        qCWarning(lcSessions).noquote() << "refresh token reuse in session" << session->id << "- revoking it";
-        announceRevoked({ session->id }, u"refresh_token_reused"_s);
-        m_store.revokeSession(session->id, now, u"refresh_token_reused"_s);
-        audit(u"refresh_token_reused"_s, session->username, *session, client,
-              { { "generation"_L1, record->generation } });
-        Q_EMIT refreshTokenReused(session->id, session->username);
-        return Result<TokenPair, SessionError>(fail(SessionError::RefreshTokenReused));
-    };
     if (record->usedAt != 0)
-        return reuse();
+        return refreshTokenReuse(*session, *record, client);
     if (now >= record->expiresAt)
-        return fail(SessionError::InvalidGrant);
+        return Answer(fail(SessionError::InvalidGrant));
     if (now >= session->absoluteExpiresAt || now - session->lastRefreshAt >= m_policy.sessionIdleTtl.count())
         return refuseRefresh(*session, SessionError::SessionExpired, u"session_expired"_s, client);
 
@@ -336,21 +329,120 @@ Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refres
     if (record->issuedAt <= std::max(m_store.tokensRevokedBefore(key), m_guard.cutoff(key)))
         return refuseRefresh(*session, SessionError::SessionRevoked, u"revoked_before"_s, client);
 
-    const QByteArray nextToken = refreshTokenPrefix + RandomToken::generate(refreshTokenBytes).toLatin1();
-    const qint64 nextExpiresAt = std::min(now + m_policy.refreshTokenIdleTtl.count(), session->absoluteExpiresAt);
-    const RefreshTokenRecord next {
-        refreshTokenHash(nextToken), session->id, record->generation + 1, now, nextExpiresAt, 0
-    };
-    const auto rotated = m_store.rotateRefreshToken(hash, now, next, now + m_policy.accessTokenTtl.count());
-    if (!rotated && rotated.error() == StoreError::Conflict)
-        return reuse(); // another request rotated it first: this one is the replay
-    if (!rotated)
+    Rotation rotation;
+    rotation.usedHash = hash;
+    rotation.used = *record;
+    rotation.session = *session;
+    rotation.roles = user->roles;
+    rotation.client = client;
+    rotation.now = now;
+    rotation.nextToken = refreshTokenPrefix + RandomToken::generate(refreshTokenBytes).toLatin1();
+    rotation.next
+        = RefreshTokenRecord { refreshTokenHash(rotation.nextToken),
+                               session->id,
+                               record->generation + 1,
+                               now,
+                               std::min(now + m_policy.refreshTokenIdleTtl.count(), session->absoluteExpiresAt),
+                               0 };
+    return rotation;
+}
+
+Result<TokenPair, SessionError> SessionService::refreshTokenReuse(const SessionRecord &session,
+                                                                  const RefreshTokenRecord &record,
+                                                                  const ClientContext &client)
+{
+    qCWarning(lcSessions).noquote() << "refresh token reuse in session" << session.id << "- revoking it";
+    announceRevoked({ session.id }, u"refresh_token_reused"_s);
+    m_store.revokeSession(session.id, m_clock.nowSeconds(), u"refresh_token_reused"_s);
+    audit(u"refresh_token_reused"_s, session.username, session, client, { { "generation"_L1, record.generation } });
+    Q_EMIT refreshTokenReused(session.id, session.username);
+    return fail(SessionError::RefreshTokenReused);
+}
+
+Result<bool, StoreError> SessionService::storeRotation(const Rotation &rotation)
+{
+    // Between the check and this write, a revocation may have come (in a group, the check
+    // was a moment ago): it is in the guard at once, before it reaches the store.
+    const UserKey key = UserKey::local(rotation.session.username);
+    if (m_guard.isSessionEnded(rotation.session.id) || rotation.used.issuedAt <= m_guard.cutoff(key))
+        return fail(StoreError::NotFound);
+    const auto rotated = m_store.rotateRefreshToken(rotation.usedHash, rotation.now, rotation.next,
+                                                    rotation.now + m_policy.accessTokenTtl.count());
+    if (rotated)
+        audit(u"token_refreshed"_s, rotation.session.username, rotation.session, rotation.client,
+              { { "generation"_L1, rotation.next.generation } });
+    return rotated;
+}
+
+Result<TokenPair, SessionError> SessionService::finishRotation(const Rotation &rotation,
+                                                               const Result<bool, StoreError> &stored)
+{
+    if (!stored && stored.error() == StoreError::NotFound)
+        return fail(SessionError::SessionRevoked);
+    if (!stored && stored.error() == StoreError::Conflict)
+        return refreshTokenReuse(rotation.session, rotation.used, rotation.client); // the other one was first
+    if (!stored)
         return fail(SessionError::StorageFailed);
-    audit(u"token_refreshed"_s, session->username, *session, client, { { "generation"_L1, next.generation } });
-    auto pair = issuePair(*session, user->roles, nextToken, nextExpiresAt, m_policy.accessTokenTtl);
+    auto pair = issuePair(rotation.session, rotation.roles, rotation.nextToken, rotation.next.expiresAt,
+                          m_policy.accessTokenTtl);
     if (pair)
-        Q_EMIT tokenRefreshed(session->id, now + pair->accessExpiresIn);
+        Q_EMIT tokenRefreshed(rotation.session.id, rotation.now + pair->accessExpiresIn);
     return pair;
+}
+
+Result<TokenPair, SessionError> SessionService::refresh(const QByteArray &refreshToken, const ClientContext &client)
+{
+    auto prepared = prepareRefresh(refreshToken, client);
+    if (auto *answer = std::get_if<Result<TokenPair, SessionError>>(&prepared))
+        return std::move(*answer);
+    const auto &rotation = std::get<Rotation>(prepared);
+    return finishRotation(rotation, storeRotation(rotation));
+}
+
+void SessionService::refreshGrouped(const QByteArray &refreshToken, const ClientContext &client, RefreshDone done)
+{
+    auto prepared = prepareRefresh(refreshToken, client);
+    if (auto *answer = std::get_if<Result<TokenPair, SessionError>>(&prepared))
+        return done(std::move(*answer));
+    auto &rotation = std::get<Rotation>(prepared);
+    rotation.done = std::move(done);
+    m_pendingRotations.append(std::move(rotation));
+    // Queued behind the requests already waiting: those that are refreshes join this group.
+    if (!std::exchange(m_rotationsScheduled, true))
+        QMetaObject::invokeMethod(this, &SessionService::storePendingRotations, Qt::QueuedConnection);
+}
+
+void SessionService::storePendingRotations()
+{
+    m_rotationsScheduled = false;
+    if (m_pendingRotations.isEmpty())
+        return;
+    // One commit, so one sync of the log, for the whole group (each rotation and its audit
+    // entry). Nothing is answered before the group is durable; if it is not, none of it is.
+    // The group is bounded, and ends early when a revocation waits: it holds this thread
+    // until its last answer. The rest wait for the next group, behind what came meanwhile.
+    constexpr qsizetype maximumGroup = 32;
+    QString why;
+    const bool grouped = m_store.beginGroup(&why);
+    QList<Result<bool, StoreError>> stored;
+    while (stored.size() < std::min(maximumGroup, m_pendingRotations.size())
+           && (stored.isEmpty() || !m_yieldRequested || !m_yieldRequested())) {
+        const Rotation &rotation = m_pendingRotations.at(stored.size());
+        stored.append(grouped ? storeRotation(rotation) : Result<bool, StoreError>(fail(StoreError::Failed)));
+    }
+    const QList<Rotation> rotations = m_pendingRotations.first(stored.size());
+    m_pendingRotations.remove(0, stored.size());
+    if (!m_pendingRotations.isEmpty() && !std::exchange(m_rotationsScheduled, true))
+        QMetaObject::invokeMethod(this, &SessionService::storePendingRotations, Qt::QueuedConnection);
+    if (!grouped || !m_store.commitGroup(&why)) {
+        qCWarning(lcSessions).noquote() << "cannot store" << rotations.size() << "refresh-token rotations:" << why;
+        for (auto &outcome : stored) {
+            if (outcome)
+                outcome = fail(StoreError::Failed);
+        }
+    }
+    for (qsizetype i = 0; i < rotations.size(); ++i)
+        rotations[i].done(finishRotation(rotations[i], stored[i]));
 }
 
 Revocation SessionService::revokeRefreshToken(const QByteArray &refreshToken, const QString &actor,

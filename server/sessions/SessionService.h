@@ -9,12 +9,14 @@
 #include "sessions/AccessGuard.h"
 #include "sessions/RefreshTokenRecord.h"
 #include "sessions/SessionError.h"
+#include "sessions/SessionStore.h"
 
 #include <QObject>
 #include <QTimer>
 
 #include <functional>
 #include <optional>
+#include <variant>
 
 class AuditLog;
 class Clock;
@@ -78,6 +80,9 @@ public:
     void loginAsync(const QString &username, const QByteArray &password, const QString &deviceId,
                     const ClientContext &client, const SessionOrigin &origin, LoginDone done);
     void setPasswordWorkers(PasswordWorkers *workers) { m_passwordWorkers = workers; }
+    /// Asked between the steps of long work on this thread (a group of rotations): true when
+    /// something urgent (a revocation) waits, and the work should stop early and let it run.
+    void setYieldRequested(std::function<bool()> yieldRequested) { m_yieldRequested = std::move(yieldRequested); }
     using PasswordChecked = std::function<void(Result<User, UserError>)>;
     /// Checks a user's password on the worker pool; `checked` runs on this thread with the user
     /// as it is then (a password changed or an account disabled meanwhile counts). False, with
@@ -94,6 +99,13 @@ public:
     Result<TokenPair, SessionError> openTrustedSession(const QString &username, const QString &deviceId,
                                                        std::chrono::seconds accessLifetime, const QString &actor);
     Result<TokenPair, SessionError> refresh(const QByteArray &refreshToken, const ClientContext &client);
+    using RefreshDone = std::function<void(Result<TokenPair, SessionError>)>;
+    /// The same refresh, with its rotation stored in a group: the rotations of the requests
+    /// already waiting on this thread are committed together (one sync for all), after them.
+    /// `done` runs on this thread once the rotation is durable (or at once, for a refusal).
+    /// The HTTP token endpoints use it, so that a burst of refreshes does not hold this thread
+    /// (and the revocations it serves) in a sync per refresh.
+    void refreshGrouped(const QByteArray &refreshToken, const ClientContext &client, RefreshDone done);
 
     /// RFC 7009 §2.2: revoking an unknown or invalid token is not an error.
     Revocation revokeRefreshToken(const QByteArray &refreshToken, const QString &actor, const ClientContext &client);
@@ -144,6 +156,30 @@ Q_SIGNALS:
     void tokenRefreshed(const QString &sessionId, qint64 accessExpiresAt);
 
 private:
+    /// A refresh that passed every check, its rotation not stored yet.
+    struct Rotation {
+        QString usedHash;
+        RefreshTokenRecord used;
+        RefreshTokenRecord next;
+        QByteArray nextToken;
+        SessionRecord session;
+        QStringList roles;
+        ClientContext client;
+        qint64 now = 0;
+        RefreshDone done; ///< refreshGrouped's
+    };
+    /// The checks of a refresh: the answer when it is refused, else the rotation to store.
+    std::variant<Result<TokenPair, SessionError>, Rotation> prepareRefresh(const QByteArray &refreshToken,
+                                                                           const ClientContext &client);
+    /// Stores the rotation and its audit entry (in the open group, if any). NotFound: the
+    /// session was revoked since the checks; Conflict: another request rotated the token first.
+    Result<bool, StoreError> storeRotation(const Rotation &rotation);
+    /// Once stored (durably): the new tokens, or the refusal.
+    Result<TokenPair, SessionError> finishRotation(const Rotation &rotation, const Result<bool, StoreError> &stored);
+    void storePendingRotations();
+    /// A used refresh token came back: the session is revoked (RFC 9700 §4.14.2).
+    Result<TokenPair, SessionError> refreshTokenReuse(const SessionRecord &session, const RefreshTokenRecord &record,
+                                                      const ClientContext &client);
     /// After the password check: the audit of a failure, or the new session.
     Result<TokenPair, SessionError> finishLogin(const QString &username, const Result<User, UserError> &checked,
                                                 const QString &deviceId, const ClientContext &client,
@@ -178,6 +214,9 @@ private:
     Minter m_minter;
     SessionPolicy m_policy;
     AccessGuard m_guard;
+    QList<Rotation> m_pendingRotations; ///< refreshGrouped's, stored together next
+    std::function<bool()> m_yieldRequested;
+    bool m_rotationsScheduled = false;
     PasswordWorkers *m_passwordWorkers = nullptr;
     QList<std::pair<Save, QString>> m_unsaved; ///< revocations in force, not yet on disk; and what they are
     QTimer m_retryUnsaved;

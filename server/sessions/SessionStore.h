@@ -40,6 +40,14 @@ public:
                                                         const RefreshTokenRecord &next, qint64 accessExpiresAt)
         = 0;
 
+    /// Group commit: the writes between beginGroup() and commitGroup() (this store's, and the
+    /// audit log's, which shares its database) become durable together, with one sync. A
+    /// write in the group reports success when it joined it; only commitGroup() says whether
+    /// it lasts. false from beginGroup() (with the cause) means no group began; false from
+    /// commitGroup() means none of the group's writes happened.
+    virtual bool beginGroup(QString *why) = 0;
+    virtual bool commitGroup(QString *why) = 0;
+
     /// Revokes the live sessions that match and returns their ids. An empty `deviceId`
     /// means every device of the user.
     virtual Result<QStringList, StoreError> revokeSession(const QString &sessionId, qint64 now, const QString &reason)

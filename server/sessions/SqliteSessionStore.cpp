@@ -132,7 +132,7 @@ Result<bool, StoreError> SqliteSessionStore::rotateRefreshToken(const QString &u
                                                                 const RefreshTokenRecord &next, qint64 accessExpiresAt)
 {
     auto db = m_database.connection();
-    if (QSqlError error; !Database::beginWrite(db, &error))
+    if (QSqlError error; !m_database.beginWrite(&error))
         return failed(error);
     // The `used_at IS NULL` condition makes the rotation a compare-and-set: of two requests
     // racing with the same token, exactly one rotates and the other is reuse.
@@ -141,19 +141,42 @@ Result<bool, StoreError> SqliteSessionStore::rotateRefreshToken(const QString &u
     QSqlQuery touch(db);
     touch.prepare(u"UPDATE sessions SET last_refresh_at = ?, access_expires_at = ? WHERE id = ?"_s);
     if (!Database::execute(markUsed, { now, usedHash })) {
-        db.rollback();
+        m_database.rollbackWrite();
         return fail(StoreError::Failed);
     }
     if (markUsed.numRowsAffected() != 1) {
-        db.rollback();
+        m_database.rollbackWrite();
         return fail(StoreError::Conflict);
     }
     if (!insertRefreshToken(db, next) || !Database::execute(touch, { now, accessExpiresAt, next.sessionId })
-        || !db.commit()) {
-        db.rollback();
+        || !m_database.commitWrite()) {
+        m_database.rollbackWrite();
         return fail(StoreError::Failed);
     }
     return true;
+}
+
+bool SqliteSessionStore::beginGroup(QString *why)
+{
+    m_group = std::make_unique<Database::WriteGroup>(m_database);
+    if (m_group->isOpen())
+        return true;
+    if (why)
+        *why = m_group->openError();
+    m_group.reset();
+    return false;
+}
+
+bool SqliteSessionStore::commitGroup(QString *why)
+{
+    if (!m_group)
+        return false;
+    QSqlError error;
+    const bool committed = m_group->commit(&error);
+    m_group.reset();
+    if (!committed && why)
+        *why = Database::describe(error);
+    return committed;
 }
 
 Result<QStringList, StoreError> SqliteSessionStore::revokeWhere(const QString &condition, const QVariantList &values,

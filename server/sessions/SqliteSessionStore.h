@@ -1,8 +1,9 @@
 #pragma once
 
 #include "sessions/SessionStore.h"
+#include "store/Database.h"
 
-class Database;
+#include <memory>
 
 /// SessionStore in the instance's SQLite database (WAL, synchronous=FULL).
 class QSqlError;
@@ -18,6 +19,8 @@ public:
     std::optional<RefreshTokenRecord> findRefreshToken(const QString &tokenHash) const override;
     Result<bool, StoreError> rotateRefreshToken(const QString &usedHash, qint64 now, const RefreshTokenRecord &next,
                                                 qint64 accessExpiresAt) override;
+    bool beginGroup(QString *why) override;
+    bool commitGroup(QString *why) override;
     Result<QStringList, StoreError> revokeSession(const QString &sessionId, qint64 now, const QString &reason) override;
     Result<QStringList, StoreError> revokeUserSessions(const QString &username, const QString &deviceId, qint64 now,
                                                        const QString &reason) override;
@@ -42,5 +45,6 @@ private:
     QHash<QString, qint64> pairs(const QString &sql) const;
 
     Database &m_database;
+    std::unique_ptr<Database::WriteGroup> m_group; ///< between beginGroup and commitGroup
     mutable QString m_errorString;
 };

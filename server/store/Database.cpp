@@ -31,7 +31,7 @@ Database::~Database()
     close();
 }
 
-bool Database::open(const QString &path)
+bool Database::open(const QString &path, Checkpoints checkpoints)
 {
     close();
     m_connectionName = u"gatehouse-"_s + QUuid::createUuid().toString(QUuid::WithoutBraces);
@@ -46,9 +46,10 @@ bool Database::open(const QString &path)
     QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     // WAL lets readers run beside the writer; synchronous=FULL makes every commit durable
     // before the caller is told it happened, even across power loss.
-    const QString pragmas[]
-        = { u"PRAGMA journal_mode=WAL"_s, u"PRAGMA synchronous=FULL"_s, u"PRAGMA foreign_keys=ON"_s };
-    for (const auto &pragma : pragmas) {
+    QStringList pragmas = { u"PRAGMA journal_mode=WAL"_s, u"PRAGMA synchronous=FULL"_s, u"PRAGMA foreign_keys=ON"_s };
+    if (checkpoints == Checkpoints::Elsewhere)
+        pragmas << u"PRAGMA wal_autocheckpoint=0"_s;
+    for (const auto &pragma : std::as_const(pragmas)) {
         QSqlQuery query(db);
         if (!query.exec(pragma)) {
             m_errorString = u"cannot use database %1: %2"_s.arg(path, query.lastError().text());
@@ -154,6 +155,98 @@ bool Database::beginWrite(QSqlDatabase &db, QSqlError *error)
     if (error)
         *error = begin.lastError();
     return false;
+}
+
+bool Database::beginWrite(QSqlError *error)
+{
+    auto db = connection();
+    if (!m_inGroup)
+        return beginWrite(db, error);
+    QSqlQuery savepoint(db);
+    if (savepoint.exec(u"SAVEPOINT gatehouse_write"_s))
+        return true;
+    if (error)
+        *error = savepoint.lastError();
+    return false;
+}
+
+bool Database::commitWrite(QSqlError *error)
+{
+    auto db = connection();
+    if (!m_inGroup) {
+        if (db.commit())
+            return true;
+        if (error)
+            *error = db.lastError();
+        return false;
+    }
+    QSqlQuery release(db);
+    if (release.exec(u"RELEASE gatehouse_write"_s))
+        return true;
+    if (error)
+        *error = release.lastError();
+    return false;
+}
+
+void Database::rollbackWrite()
+{
+    auto db = connection();
+    if (!m_inGroup) {
+        db.rollback();
+        return;
+    }
+    // Undoes this write alone; the group's transaction goes on.
+    QSqlQuery undo(db);
+    undo.exec(u"ROLLBACK TO gatehouse_write"_s);
+    undo.exec(u"RELEASE gatehouse_write"_s);
+}
+
+void Database::afterCommit(std::function<void()> action)
+{
+    if (m_inGroup)
+        m_afterCommit.append(std::move(action));
+    else
+        action();
+}
+
+Database::WriteGroup::WriteGroup(Database &database)
+    : m_database(database)
+{
+    Q_ASSERT(!database.m_inGroup);
+    auto db = database.connection();
+    QSqlError error;
+    m_open = Database::beginWrite(db, &error);
+    if (!m_open)
+        m_openError = Database::describe(error);
+    m_database.m_inGroup = m_open;
+}
+
+Database::WriteGroup::~WriteGroup()
+{
+    if (!m_open)
+        return;
+    m_database.connection().rollback();
+    m_database.m_inGroup = false;
+    m_database.m_afterCommit.clear();
+}
+
+bool Database::WriteGroup::commit(QSqlError *error)
+{
+    if (!m_open)
+        return false;
+    m_open = false;
+    m_database.m_inGroup = false;
+    auto db = m_database.connection();
+    const auto actions = std::exchange(m_database.m_afterCommit, {});
+    if (!db.commit()) {
+        if (error)
+            *error = db.lastError();
+        db.rollback();
+        return false;
+    }
+    for (const auto &action : actions)
+        action();
+    return true;
 }
 
 namespace {

@@ -59,9 +59,15 @@ void TestHttpDispatcher::urgentRequestPassesTheBacklog()
         &routes,
         [&](const HttpRequest &request, HttpDispatcher::Reply reply) {
             served.append(request.head().target);
-            // The revocation arrives while the first of 20 queued requests is being served.
-            if (request.head().target == "/n0")
+            // The revocation arrives while the first of 20 queued requests is being served;
+            // long work there can see it waiting (and stop early for it).
+            if (request.head().target == "/n0") {
+                QVERIFY(!dispatcher.hasUrgentWaiting());
                 dispatcher.dispatch(requestFor("POST", "/admin/revoke"), this, [](const HttpResponse &) {});
+                QVERIFY(dispatcher.hasUrgentWaiting());
+            }
+            if (request.head().target == "/admin/revoke")
+                QVERIFY(!dispatcher.hasUrgentWaiting()); // taken from the queue
             reply(HttpResponse { 200, {}, {} });
         },
         &isUrgent);

@@ -33,6 +33,9 @@ private Q_SLOTS:
     void refreshRotatesTheToken();
     void reusedRefreshTokenRevokesTheSession();
     void racingRotationsLetExactlyOneWin();
+    void groupedRefreshesAreAnsweredOnceStoredTogether();
+    void groupedRefreshOfASessionRevokedMeanwhileIsRefused();
+    void aGroupEndsEarlyWhenSomethingUrgentWaits();
     void malformedRefreshTokensAreInvalidGrants_data();
     void malformedRefreshTokensAreInvalidGrants();
     void lifetimesAreEnforced();
@@ -228,6 +231,82 @@ void TestSessionService::racingRotationsLetExactlyOneWin()
     QCOMPARE(loser.error(), StoreError::Conflict);
     QVERIFY(!m_store->findRefreshToken(b.tokenHash));
     QVERIFY(record.has_value());
+}
+
+void TestSessionService::groupedRefreshesAreAnsweredOnceStoredTogether()
+{
+    const auto laptop = loginAlice(u"laptop"_s);
+    const auto phone = loginAlice(u"phone"_s);
+    m_clock.advance(30s);
+    QMap<QString, Result<TokenPair, SessionError>> answers;
+    const auto record = [&answers](const QString &name) {
+        return [&answers, name](Result<TokenPair, SessionError> pair) { answers.insert(name, std::move(pair)); };
+    };
+    m_sessions->refreshGrouped(laptop.refreshToken, client, record(u"laptop"_s));
+    m_sessions->refreshGrouped(phone.refreshToken, client, record(u"phone"_s));
+    // The same token twice in one group: the second is a replay.
+    m_sessions->refreshGrouped(phone.refreshToken, client, record(u"phone again"_s));
+    // A refusal needs no store: it is answered at once.
+    m_sessions->refreshGrouped("ghr_not-a-token", client, record(u"forged"_s));
+    QCOMPARE(answers.keys(), QStringList { u"forged"_s });
+    QCOMPARE(answers.find(u"forged"_s).value().error(), SessionError::InvalidGrant);
+    // Nothing of the group is stored, nor answered, before the group's one commit.
+    QVERIFY(!m_store
+                 ->findRefreshToken(QString::fromLatin1(
+                     QCryptographicHash::hash(laptop.refreshToken, QCryptographicHash::Sha256).toHex()))
+                 ->usedAt);
+    QTRY_COMPARE(answers.size(), 4);
+    QVERIFY(answers.find(u"laptop"_s).value().ok());
+    QVERIFY(answers.find(u"phone"_s).value().ok());
+    QCOMPARE(answers.find(u"phone again"_s).value().error(), SessionError::RefreshTokenReused);
+    QCOMPARE(claimsOf(answers.find(u"laptop"_s).value()->accessToken).issuedAt, m_clock.nowSeconds());
+    // The laptop's new token works; the phone's session died of the replay.
+    QVERIFY(m_sessions->refresh(answers.find(u"laptop"_s).value()->refreshToken, client).ok());
+    QCOMPARE(m_sessions->refresh(answers.find(u"phone"_s).value()->refreshToken, client).error(),
+             SessionError::SessionRevoked);
+    QCOMPARE(m_audit->query({ 0, {}, {}, u"token_refreshed"_s, 10 }).size(), 3);
+}
+
+void TestSessionService::groupedRefreshOfASessionRevokedMeanwhileIsRefused()
+{
+    // Checked, then revoked before the group is stored: no new tokens for it.
+    const auto pair = loginAlice();
+    std::optional<Result<TokenPair, SessionError>> answer;
+    m_sessions->refreshGrouped(pair.refreshToken, client,
+                               [&answer](Result<TokenPair, SessionError> result) { answer = std::move(result); });
+    QVERIFY(m_sessions->revokeSession(pair.sessionId, u"admin"_s, u"revoked_by_admin"_s).saved());
+    QTRY_VERIFY(answer.has_value());
+    QCOMPARE(answer->error(), SessionError::SessionRevoked);
+    QCOMPARE(m_audit->query({ 0, {}, {}, u"token_refreshed"_s, 10 }).size(), 0);
+    // The token was not rotated: it is still the session's latest, in a revoked session.
+    QCOMPARE(m_sessions->refresh(pair.refreshToken, client).error(), SessionError::SessionRevoked);
+}
+
+void TestSessionService::aGroupEndsEarlyWhenSomethingUrgentWaits()
+{
+    // Asked before each rotation after a group's first: with something urgent always waiting,
+    // each group is one rotation, committed and answered before the next begins; otherwise
+    // one group takes all three and answers them together.
+    for (const bool urgent : { false, true }) {
+        init();
+        QList<TokenPair> pairs { loginAlice(u"one"_s), loginAlice(u"two"_s), loginAlice(u"three"_s) };
+        int answered = 0;
+        QList<int> answeredWhenAsked;
+        m_sessions->setYieldRequested([&] {
+            answeredWhenAsked.append(answered);
+            return urgent;
+        });
+        for (const auto &pair : pairs)
+            m_sessions->refreshGrouped(pair.refreshToken, client, [&answered](Result<TokenPair, SessionError> result) {
+                QVERIFY(result.ok());
+                ++answered;
+            });
+        QTRY_COMPARE(answered, 3);
+        const QList<int> expected = urgent ? QList<int> { 0, 1 } : QList<int> { 0, 0 };
+        QCOMPARE(answeredWhenAsked, expected);
+        cleanup();
+    }
+    init(); // for the harness's cleanup()
 }
 
 void TestSessionService::malformedRefreshTokensAreInvalidGrants_data()
