@@ -190,6 +190,11 @@ std::optional<AccessClaims> HttpApi::authenticate(const HttpRequest &request, Ht
     // A bearer token, or the browser's session cookie (the 2-Cookie Handoff).
     auto token = bearerToken(request);
     if (!token) {
+        // Two session cookies (one planted by a sibling domain, say) are refused, not first-wins.
+        if (WebCookies::count(request.value("cookie"), WebCookies::sessionName) > 1) {
+            writeError(responder, 400, u"invalid_request"_s, u"the session cookie is sent more than once"_s);
+            return std::nullopt;
+        }
         if (QByteArray cookie = WebCookies::find(request.value("cookie"), WebCookies::sessionName); !cookie.isEmpty())
             token = std::move(cookie);
     }

@@ -244,6 +244,9 @@ QByteArray HttpApi::deviceCookieFor(const LoginAttempt &attempt) const
 void HttpApi::handleRefreshCookie(const HttpRequest &request, HttpResponder &responder)
 {
     const bool secure = m_services.tls;
+    if (WebCookies::count(request.value("cookie"), WebCookies::refreshName) > 1)
+        return writeCookieRefusal(responder, 400, u"invalid_request"_s, u"the refresh cookie is sent more than once"_s,
+                                  secure);
     const QByteArray refreshToken = WebCookies::find(request.value("cookie"), WebCookies::refreshName);
     if (refreshToken.isEmpty())
         return writeCookieRefusal(responder, 401, u"invalid_grant"_s, u"no refresh cookie"_s, secure);

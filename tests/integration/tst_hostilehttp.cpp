@@ -140,6 +140,7 @@ private Q_SLOTS:
     void expectContinueIsAnswered();
     void http10AndConnectionCloseAreHonoured();
     void doubleSlashIsAPathNotAHost();
+    void repeatedCredentialCookiesAreRefused();
     void upgradeAsSecondRequestIsAnsweredOnce();
     void idleConnectionIsClosedAfterKeepAlive();
     void tricklingSecondHeadIsCutAtItsDeadline();
@@ -390,6 +391,24 @@ void TestHostileHttp::doubleSlashIsAPathNotAHost()
     const Answer answer = client.next();
     QCOMPARE(answer.status, 404);
     QVERIFY(!answer.body.contains("gatehouse_"));
+}
+
+void TestHostileHttp::repeatedCredentialCookiesAreRefused()
+{
+    // Which of two session or refresh cookies is "the" one is the attacker's choice (a sibling
+    // domain can plant one): both are refused, on the first and on a later request alike.
+    Client client(port());
+    for (int round = 0; round < 2; ++round) {
+        client.send("GET /api/me HTTP/1.1\r\nHost: a\r\nCookie: gh_session=one; x=1; gh_session=two\r\n\r\n");
+        const Answer me = client.next();
+        QCOMPARE(me.status, 400);
+        QVERIFY2(me.body.contains("more than once"), me.body.constData());
+        client.send("POST /auth/refresh HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n"
+                    "Cookie: gh_refresh=ghr_one; gh_refresh=ghr_two\r\n\r\n");
+        const Answer refresh = client.next();
+        QCOMPARE(refresh.status, 400);
+        QVERIFY2(refresh.body.contains("more than once"), refresh.body.constData());
+    }
 }
 
 void TestHostileHttp::upgradeAsSecondRequestIsAnsweredOnce()
