@@ -18,6 +18,8 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include "RawWebSocket.h"
 #include <QWebSocket>
 #include <QtEndian>
 
@@ -643,98 +645,35 @@ void TestWebSocketGateway::badFramesAreAnsweredOrClosed()
     QCOMPARE(int(binary.socket->closeCode()), 1008);
 }
 
-namespace {
-/// A WebSocket client on a raw socket, for frames a library would never send.
-struct RawClient {
-    QTcpSocket socket;
-    QByteArray input;
-
-    QByteArray upgrade(quint16 port, const QByteArray &token)
-    {
-        socket.connectToHost(QHostAddress::LocalHost, port);
-        if (!socket.waitForConnected(5000))
-            return {};
-        socket.write("GET /ws?access_token=" + token
-                     + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-        [[maybe_unused]] const bool done = QTest::qWaitFor(
-            [&] {
-                input += socket.readAll();
-                return input.contains("\r\n\r\n");
-            },
-            5000);
-        const qsizetype end = input.indexOf("\r\n\r\n");
-        const QByteArray head = input.first(end < 0 ? 0 : end + 4);
-        input.remove(0, head.size());
-        return head;
-    }
-    void send(quint8 first, const QByteArray &payload, bool masked = true)
-    {
-        QByteArray frame(1, char(first));
-        frame.append(char((masked ? 0x80 : 0) | payload.size())); // short payloads only
-        const char key[4] = { 0x0f, 0x1e, 0x2d, 0x3c };
-        if (masked)
-            frame.append(key, 4);
-        for (qsizetype i = 0; i < payload.size(); ++i)
-            frame.append(masked ? char(payload[i] ^ key[i & 3]) : payload[i]);
-        socket.write(frame);
-    }
-    /// The next server frame: opcode and payload; opcode -1 when the stream ended first.
-    std::pair<int, QByteArray> next()
-    {
-        std::pair<int, QByteArray> frame { -1, {} };
-        [[maybe_unused]] const bool done = QTest::qWaitFor(
-            [&] {
-                input += socket.readAll();
-                if (input.size() >= 2) {
-                    qsizetype length = quint8(input[1]) & 0x7f, header = 2;
-                    if (length == 126 && input.size() >= 4) {
-                        length = qFromBigEndian<quint16>(input.constData() + 2);
-                        header = 4;
-                    }
-                    if (length < 126 && input.size() >= header + length) {
-                        frame = { quint8(input[0]) & 0x0f, input.sliced(header, length) };
-                        input.remove(0, header + length);
-                        return true;
-                    }
-                }
-                return socket.state() != QAbstractSocket::ConnectedState;
-            },
-            5000);
-        return frame;
-    }
-    int closeCode(const QByteArray &payload) const
-    {
-        return payload.size() >= 2 ? (quint8(payload[0]) << 8 | quint8(payload[1])) : 1005;
-    }
-};
-} // namespace
-
 void TestWebSocketGateway::rawFramesFollowTheProtocol()
 {
     const QByteArray token = login(u"alice"_s, u"raw"_s)["access_token"_L1].toString().toLatin1();
     const quint16 port = m_server->listenAddress().section(u':', -1).toUShort();
 
-    RawClient client;
+    RawWebSocket client;
     const QByteArray head = client.upgrade(port, token);
     QVERIFY2(head.startsWith("HTTP/1.1 101"), head.constData());
     QVERIFY(head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n")); // RFC 6455 §1.3
     auto [opcode, welcome] = client.next();
     QCOMPARE(opcode, 1);
     QVERIFY(welcome.contains("\"welcome\""));
-    client.send(0x89, "are you there"); // ping → pong, same payload
-    QCOMPARE(client.next(), std::pair(0xA, QByteArray("are you there")));
-    client.send(0x01, R"({"type":"pi)"); // a message in two fragments, a ping between them
-    client.send(0x89, "mid");
-    client.send(0x80, R"(ng"})");
-    QCOMPARE(client.next(), std::pair(0xA, QByteArray("mid")));
+    client.sendWithFirstByte(0x89, "are you there"); // ping → pong, same payload
+    const auto pongAnswer = client.next();
+    QCOMPARE(pongAnswer.opcode, 0xA);
+    QCOMPARE(pongAnswer.payload, QByteArray("are you there"));
+    client.sendWithFirstByte(0x01, R"({"type":"pi)"); // a message in two fragments, a ping between them
+    client.sendWithFirstByte(0x89, "mid");
+    client.sendWithFirstByte(0x80, R"(ng"})");
+    const auto midPong = client.next();
+    QCOMPARE(midPong.opcode, 0xA);
+    QCOMPARE(midPong.payload, QByteArray("mid"));
     const auto pong = client.next();
-    QCOMPARE(pong.first, 1);
-    QCOMPARE(pong.second, QByteArray(R"({"type":"pong"})"));
-    client.send(0x81, "\xC0\xAF"); // not UTF-8
+    QCOMPARE(pong.opcode, 1);
+    QCOMPARE(pong.payload, QByteArray(R"({"type":"pong"})"));
+    client.sendWithFirstByte(0x81, "\xC0\xAF"); // not UTF-8
     const auto closed = client.next();
-    QCOMPARE(closed.first, 8);
-    QCOMPARE(client.closeCode(closed.second), 1007);
+    QCOMPARE(closed.opcode, 8);
+    QCOMPARE(closed.closeCode(), 1007);
 
     const std::pair<QByteArray, int> violations[] = {
         { QByteArray("\x81\x02hi", 4), 1002 }, // unmasked
@@ -742,23 +681,23 @@ void TestWebSocketGateway::rawFramesFollowTheProtocol()
         { QByteArray("\x00\x80\x00\x00\x00\x00", 6), 1002 }, // a continuation of nothing
     };
     for (const auto &[frame, code] : violations) {
-        RawClient bad;
+        RawWebSocket bad;
         QVERIFY(bad.upgrade(port, token).startsWith("HTTP/1.1 101"));
-        QCOMPARE(bad.next().first, 1); // welcome
+        QCOMPARE(bad.next().opcode, 1); // welcome
         bad.socket.write(frame);
         const auto answer = bad.next();
-        QCOMPARE(answer.first, 8);
-        QCOMPARE(bad.closeCode(answer.second), code);
+        QCOMPARE(answer.opcode, 8);
+        QCOMPARE(answer.closeCode(), code);
     }
 
     // A client's close is echoed, and then the server ends the stream.
-    RawClient polite;
+    RawWebSocket polite;
     QVERIFY(polite.upgrade(port, token).startsWith("HTTP/1.1 101"));
-    QCOMPARE(polite.next().first, 1);
-    polite.send(0x88, QByteArray("\x0B\xB8see you", 9)); // 3000
+    QCOMPARE(polite.next().opcode, 1);
+    polite.sendWithFirstByte(0x88, QByteArray("\x0B\xB8see you", 9)); // 3000
     const auto echo = polite.next();
-    QCOMPARE(echo.first, 8);
-    QCOMPARE(polite.closeCode(echo.second), 3000);
+    QCOMPARE(echo.opcode, 8);
+    QCOMPARE(echo.closeCode(), 3000);
     QTRY_COMPARE_WITH_TIMEOUT(polite.socket.state(), QAbstractSocket::UnconnectedState, 5000);
 }
 

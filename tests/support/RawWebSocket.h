@@ -41,10 +41,11 @@ struct RawWebSocket {
         return head;
     }
 
-    /// A masked frame (RFC 6455 §5.3), final, with a short payload.
-    QByteArray frame(quint8 opcode, const QByteArray &payload) const
+    /// A masked frame (RFC 6455 §5.3) with a short payload and `first` as its first byte
+    /// (FIN, RSV and opcode as given: a fragment, or a frame a library would never send).
+    QByteArray frameWithFirstByte(quint8 first, const QByteArray &payload) const
     {
-        QByteArray bytes(1, char(0x80 | opcode));
+        QByteArray bytes(1, char(first));
         bytes.append(char(0x80 | payload.size()));
         const char key[4] = { 0x0f, 0x1e, 0x2d, 0x3c };
         bytes.append(key, 4);
@@ -52,9 +53,15 @@ struct RawWebSocket {
             bytes.append(char(payload[i] ^ key[i & 3]));
         return bytes;
     }
-    void send(quint8 opcode, const QByteArray &payload)
+    /// A masked final frame.
+    QByteArray frame(quint8 opcode, const QByteArray &payload) const
     {
-        socket.write(frame(opcode, payload));
+        return frameWithFirstByte(0x80 | opcode, payload);
+    }
+    void send(quint8 opcode, const QByteArray &payload) { sendWithFirstByte(0x80 | opcode, payload); }
+    void sendWithFirstByte(quint8 first, const QByteArray &payload)
+    {
+        socket.write(frameWithFirstByte(first, payload));
         socket.flush();
     }
 
