@@ -5,6 +5,7 @@
 #include "core/Clock.h"
 #include "identity/UserDirectory.h"
 #include "metrics/ServerMetrics.h"
+#include "sessions/AccessGuard.h"
 #include "sessions/SessionService.h"
 #include "sessions/SessionStore.h"
 #include "store/Database.h"
@@ -145,38 +146,141 @@ UserKey AdminService::resolve(const UserKey &user) const
     return found ? UserKey::local(found->username) : user;
 }
 
-AdminOutcome AdminService::disconnectConnection(quint64 connectionId, const AdminActor &actor)
+std::shared_ptr<const AdminEffect> AdminService::takeEffect(const AdminCommand &command) const
 {
-    const qint64 started = monotonicNs();
-    UserKey user;
-    for (const auto &connection : m_parts.connections->connections()) {
-        if (connection.id == connectionId) {
-            user = connection.user;
-            break;
+    using Kind = AdminCommand::Kind;
+    auto effect = std::make_shared<AdminEffect>();
+    effect->startedNs = monotonicNs();
+    AccessGuard &guard = m_parts.sessions->accessGuard();
+    const ConnectionHub &connections = *m_parts.connections;
+    // Our user as the sessions here spell it (usernames ignore case; tokens carry that
+    // spelling); empty when no session of the user is known, so none of its connections is.
+    const UserKey user = command.user.isLocal() && !command.user.isEmpty()
+        ? UserKey::local(guard.knownUsername(command.user.subject))
+        : command.user;
+    switch (command.kind) {
+    case Kind::DisconnectConnection:
+        effect->closes
+            = connections.postCloseConnection(command.connectionId, CloseCode::disconnectedByAdmin, disconnectReason());
+        break;
+    case Kind::DisconnectDevice:
+    case Kind::DisconnectUser:
+        if (!user.isEmpty())
+            effect->closes
+                = connections.postCloseUser(user, command.kind == Kind::DisconnectDevice ? command.deviceId : QString(),
+                                            CloseCode::disconnectedByAdmin, disconnectReason());
+        break;
+    case Kind::RevokeSession:
+        if (guard.endSession(command.sessionId)) {
+            effect->endedSessions = { command.sessionId };
+            effect->closes = connections.postCloseSessions(effect->endedSessions, CloseCode::sessionRevoked,
+                                                           CloseCode::sessionRevokedReason(u"revoked_by_admin"_s));
         }
+        break;
+    case Kind::RevokeUser:
+        if (user.isLocal() && !user.isEmpty()) {
+            effect->endedSessions = guard.endSessionsOf(user.subject, {});
+            effect->closes = connections.postCloseSessions(effect->endedSessions, CloseCode::sessionRevoked,
+                                                           CloseCode::sessionRevokedReason(u"single_logout"_s));
+        }
+        break;
+    case Kind::RevokeIssuedBefore:
+        if (!user.isEmpty()) {
+            effect->cutoffAt = m_clock.nowSeconds();
+            guard.revokedBefore(user, effect->cutoffAt);
+            if (user.isLocal())
+                effect->endedSessions = guard.endSessionsOf(user.subject, {});
+            effect->closes
+                = connections.postCloseUser(user, {}, CloseCode::sessionRevoked, CloseCode::tokensRevokedReason());
+        }
+        break;
     }
-    const int closed
-        = m_parts.connections->closeConnection(connectionId, CloseCode::disconnectedByAdmin, disconnectReason());
-    return finish(AdminOutcome::of(u"admin_disconnected_connection"_s, closed, closed), user.toString(),
+    return effect;
+}
+
+AdminOutcome AdminService::perform(const AdminCommand &command, const AdminActor &actor, const AdminEffect *effect)
+{
+    using Kind = AdminCommand::Kind;
+    switch (command.kind) {
+    case Kind::DisconnectConnection:
+        return disconnectConnection(command.connectionId, actor, effect);
+    case Kind::DisconnectDevice:
+        return disconnectDevice(command.user, command.deviceId, actor, effect);
+    case Kind::DisconnectUser:
+        return disconnectUser(command.user, actor, effect);
+    case Kind::RevokeSession:
+        return revokeSession(command.sessionId, actor, effect);
+    case Kind::RevokeUser:
+        return revokeUser(command.user, actor, effect);
+    case Kind::RevokeIssuedBefore:
+        return revokeIssuedBefore(command.user, actor, effect);
+    }
+    Q_UNREACHABLE();
+    return {};
+}
+
+namespace {
+qint64 startOf(const AdminEffect *effect)
+{
+    return effect ? effect->startedNs : monotonicNs();
+}
+
+/// The connections the effect closed at once (they are all the action closes: a client that
+/// reconnects after a disconnection is not disconnected twice), or nothing when it had none.
+std::optional<int> closedAtOnce(const AdminEffect *effect)
+{
+    if (!effect || !effect->closes)
+        return std::nullopt;
+    return effect->closes->wait();
+}
+
+EndedAtOnce endedAtOnce(const AdminEffect *effect)
+{
+    return effect ? EndedAtOnce { effect->endedSessions, effect->cutoffAt } : EndedAtOnce {};
+}
+} // namespace
+
+AdminOutcome AdminService::disconnectConnection(quint64 connectionId, const AdminActor &actor,
+                                                const AdminEffect *effect)
+{
+    const qint64 started = startOf(effect);
+    UserKey user;
+    auto closed = closedAtOnce(effect);
+    if (closed) {
+        user = effect->closes->user();
+    } else {
+        for (const auto &connection : m_parts.connections->connections()) {
+            if (connection.id == connectionId) {
+                user = connection.user;
+                break;
+            }
+        }
+        closed = m_parts.connections->closeConnection(connectionId, CloseCode::disconnectedByAdmin, disconnectReason());
+    }
+    return finish(AdminOutcome::of(u"admin_disconnected_connection"_s, *closed, *closed), user.toString(),
                   QString::number(connectionId), actor, started);
 }
 
-AdminOutcome AdminService::disconnectDevice(const UserKey &who, const QString &deviceId, const AdminActor &actor)
+AdminOutcome AdminService::disconnectDevice(const UserKey &who, const QString &deviceId, const AdminActor &actor,
+                                            const AdminEffect *effect)
 {
-    const qint64 started = monotonicNs();
+    const qint64 started = startOf(effect);
     const UserKey user = resolve(who);
-    const int closed
-        = m_parts.connections->closeUser(user, deviceId, CloseCode::disconnectedByAdmin, disconnectReason());
-    return finish(AdminOutcome::of(u"admin_disconnected_device"_s, closed, closed), user.toString(), deviceId, actor,
+    auto closed = closedAtOnce(effect);
+    if (!closed)
+        closed = m_parts.connections->closeUser(user, deviceId, CloseCode::disconnectedByAdmin, disconnectReason());
+    return finish(AdminOutcome::of(u"admin_disconnected_device"_s, *closed, *closed), user.toString(), deviceId, actor,
                   started);
 }
 
-AdminOutcome AdminService::disconnectUser(const UserKey &who, const AdminActor &actor)
+AdminOutcome AdminService::disconnectUser(const UserKey &who, const AdminActor &actor, const AdminEffect *effect)
 {
-    const qint64 started = monotonicNs();
+    const qint64 started = startOf(effect);
     const UserKey user = resolve(who);
-    const int closed = m_parts.connections->closeUser(user, {}, CloseCode::disconnectedByAdmin, disconnectReason());
-    return finish(AdminOutcome::of(u"admin_disconnected_user"_s, closed, closed), user.toString(), user.toString(),
+    auto closed = closedAtOnce(effect);
+    if (!closed)
+        closed = m_parts.connections->closeUser(user, {}, CloseCode::disconnectedByAdmin, disconnectReason());
+    return finish(AdminOutcome::of(u"admin_disconnected_user"_s, *closed, *closed), user.toString(), user.toString(),
                   actor, started);
 }
 
@@ -189,15 +293,16 @@ void AdminService::markUnsaved(AdminOutcome &outcome, const Revocation &revocati
         = u"in force, but not saved: %1; it is saved again every second until it is"_s.arg(revocation.unsaved);
 }
 
-AdminOutcome AdminService::revokeSession(const QString &sessionId, const AdminActor &actor)
+AdminOutcome AdminService::revokeSession(const QString &sessionId, const AdminActor &actor, const AdminEffect *effect)
 {
-    const qint64 started = monotonicNs();
+    const qint64 started = startOf(effect);
+    const auto closed = closedAtOnce(effect);
     const auto before = m_parts.connections->count();
     // SessionService audits the revocation itself (session_revoked, with this actor).
-    const auto revoked = m_parts.sessions->revokeSession(sessionId, actor.name, u"revoked_by_admin"_s,
-                                                         ClientContext { actor.remoteAddress, {} });
+    const auto revoked = m_parts.sessions->revokeSession(
+        sessionId, actor.name, u"revoked_by_admin"_s, ClientContext { actor.remoteAddress, {} }, endedAtOnce(effect));
     auto outcome = AdminOutcome::of(u"session_revoked"_s, int(revoked.sessionIds.size()),
-                                    int(before - m_parts.connections->count()));
+                                    closed.value_or(int(before - m_parts.connections->count())));
     outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
     if (revoked.sessionIds.isEmpty())
         outcome.error = u"no live session %1"_s.arg(sessionId);
@@ -205,9 +310,9 @@ AdminOutcome AdminService::revokeSession(const QString &sessionId, const AdminAc
     return outcome;
 }
 
-AdminOutcome AdminService::revokeUser(const UserKey &who, const AdminActor &actor)
+AdminOutcome AdminService::revokeUser(const UserKey &who, const AdminActor &actor, const AdminEffect *effect)
 {
-    const qint64 started = monotonicNs();
+    const qint64 started = startOf(effect);
     const UserKey user = resolve(who);
     if (!user.isLocal()) {
         AdminOutcome refused = AdminOutcome::of(u"user_revoked"_s, 0);
@@ -215,23 +320,26 @@ AdminOutcome AdminService::revokeUser(const UserKey &who, const AdminActor &acto
             = u"%1 has no sessions here; revoke the tokens issued before now instead"_s.arg(user.displayName());
         return refused;
     }
+    const auto closed = closedAtOnce(effect);
     const auto before = m_parts.connections->countForUser(user);
-    const auto revoked = m_parts.sessions->revokeUser(user.subject, {}, actor.name, u"single_logout"_s);
+    const auto revoked
+        = m_parts.sessions->revokeUser(user.subject, {}, actor.name, u"single_logout"_s, endedAtOnce(effect));
     auto outcome = AdminOutcome::of(u"user_revoked"_s, int(revoked.sessionIds.size()),
-                                    int(before - m_parts.connections->countForUser(user)));
+                                    closed.value_or(int(before - m_parts.connections->countForUser(user))));
     outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
     markUnsaved(outcome, revoked);
     return outcome;
 }
 
-AdminOutcome AdminService::revokeIssuedBefore(const UserKey &who, const AdminActor &actor)
+AdminOutcome AdminService::revokeIssuedBefore(const UserKey &who, const AdminActor &actor, const AdminEffect *effect)
 {
-    const qint64 started = monotonicNs();
+    const qint64 started = startOf(effect);
     const UserKey user = resolve(who);
+    const auto closed = closedAtOnce(effect);
     const auto before = m_parts.connections->countForUser(user);
-    const auto revoked = m_parts.sessions->revokeIssuedBefore(user, actor.name);
+    const auto revoked = m_parts.sessions->revokeIssuedBefore(user, actor.name, endedAtOnce(effect));
     auto outcome = AdminOutcome::of(u"tokens_revoked_before"_s, int(revoked.sessionIds.size()),
-                                    int(before - m_parts.connections->countForUser(user)));
+                                    closed.value_or(int(before - m_parts.connections->countForUser(user))));
     outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
     markUnsaved(outcome, revoked);
     return outcome;

@@ -20,6 +20,8 @@
 #include <QSet>
 #include <QTimer>
 
+#include <memory>
+
 class AuditLog;
 class Clock;
 class ConnectionCensus;
@@ -27,6 +29,7 @@ class ConnectionHub;
 class Database;
 class KeyStore;
 class LiveLimits;
+class PostedClose;
 class ServerMetrics;
 class SessionService;
 class SessionStore;
@@ -38,6 +41,33 @@ struct Revocation;
 struct AdminActor {
     QString name; ///< "admin" for the admin API, "console:<login>" for the console
     QString remoteAddress;
+};
+
+/// An action on live connections or sessions, as the admin API and the console ask for it.
+struct AdminCommand {
+    enum class Kind {
+        DisconnectConnection,
+        DisconnectDevice,
+        DisconnectUser,
+        RevokeSession,
+        RevokeUser,
+        RevokeIssuedBefore
+    };
+    Kind kind = Kind::DisconnectConnection;
+    UserKey user; ///< DisconnectDevice, DisconnectUser, RevokeUser, RevokeIssuedBefore
+    QString deviceId; ///< DisconnectDevice
+    QString sessionId; ///< RevokeSession
+    quint64 connectionId = 0; ///< DisconnectConnection
+};
+
+/// What a command did at once, on the thread that received it (AdminService::takeEffect):
+/// the sessions and cut-off it put in force and the closes it posted. Its outcome follows from
+/// AdminService::perform on the control thread, which makes it durable and audits it.
+struct AdminEffect {
+    qint64 startedNs = 0;
+    QStringList endedSessions;
+    qint64 cutoffAt = 0;
+    std::shared_ptr<PostedClose> closes; ///< none when there was nothing to close
 };
 
 /// Every administrative action in one place, for the admin API and the console alike: each
@@ -72,15 +102,26 @@ public:
                  QObject *parent = nullptr);
     ~AdminService() override;
 
-    AdminOutcome disconnectConnection(quint64 connectionId, const AdminActor &actor);
-    AdminOutcome disconnectDevice(const UserKey &user, const QString &deviceId, const AdminActor &actor);
-    AdminOutcome disconnectUser(const UserKey &user, const AdminActor &actor);
-    AdminOutcome revokeSession(const QString &sessionId, const AdminActor &actor);
+    /// For any thread, before perform(): what must not wait for the control thread (busy with
+    /// logins and refresh rotations) takes effect here. The sessions the guard knows end, a
+    /// cut-off applies, and the connections' closes are posted to the I/O threads. perform()
+    /// must follow, with the effect, on the control thread; nothing else may come between.
+    std::shared_ptr<const AdminEffect> takeEffect(const AdminCommand &command) const;
+    /// The command, finished on the control thread: what takeEffect() did (if it ran) is made
+    /// durable and audited, and anything it could not reach is done here.
+    AdminOutcome perform(const AdminCommand &command, const AdminActor &actor, const AdminEffect *effect = nullptr);
+
+    AdminOutcome disconnectConnection(quint64 connectionId, const AdminActor &actor,
+                                      const AdminEffect *effect = nullptr);
+    AdminOutcome disconnectDevice(const UserKey &user, const QString &deviceId, const AdminActor &actor,
+                                  const AdminEffect *effect = nullptr);
+    AdminOutcome disconnectUser(const UserKey &user, const AdminActor &actor, const AdminEffect *effect = nullptr);
+    AdminOutcome revokeSession(const QString &sessionId, const AdminActor &actor, const AdminEffect *effect = nullptr);
     /// Single logout: every session of every device of our user. An external issuer's user
     /// has no sessions here: that is an error (revokeIssuedBefore cuts its tokens off).
-    AdminOutcome revokeUser(const UserKey &user, const AdminActor &actor);
+    AdminOutcome revokeUser(const UserKey &user, const AdminActor &actor, const AdminEffect *effect = nullptr);
     /// Every token of the user issued before now is refused from now on.
-    AdminOutcome revokeIssuedBefore(const UserKey &user, const AdminActor &actor);
+    AdminOutcome revokeIssuedBefore(const UserKey &user, const AdminActor &actor, const AdminEffect *effect = nullptr);
     /// To every connection of `user`, or of everyone when it is empty.
     AdminOutcome broadcast(const UserKey &user, const QJsonValue &payload, const AdminActor &actor);
 

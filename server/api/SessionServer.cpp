@@ -159,54 +159,53 @@ QString errorOf(const auto &result)
 }
 } // namespace
 
-void SessionServer::disconnectConnection(quint64 connectionId, QObject *context, OutcomeHandler done)
+void SessionServer::act(const AdminCommand &command, QObject *context, OutcomeHandler done)
 {
+    // The part that must not wait takes effect from this thread at once (the guard refuses
+    // the tokens, the I/O threads close the connections); the server thread then makes it
+    // durable and audits it, and only then is the outcome reported.
+    std::shared_ptr<const AdminEffect> effect
+        = m_runtime && m_state == ServerState::Running ? m_runtime->takeEffect(command) : nullptr;
     ask<AdminOutcome>(
         context,
-        [connectionId](AdminService &admin, const AdminActor &actor) {
-            return admin.disconnectConnection(connectionId, actor);
+        [command, effect](AdminService &admin, const AdminActor &actor) {
+            return admin.perform(command, actor, effect.get());
         },
         std::move(done), notRunning());
+}
+
+void SessionServer::disconnectConnection(quint64 connectionId, QObject *context, OutcomeHandler done)
+{
+    AdminCommand command;
+    command.kind = AdminCommand::Kind::DisconnectConnection;
+    command.connectionId = connectionId;
+    act(command, context, std::move(done));
 }
 
 void SessionServer::disconnectDevice(const UserKey &user, const QString &deviceId, QObject *context,
                                      OutcomeHandler done)
 {
-    ask<AdminOutcome>(
-        context,
-        [user, deviceId](AdminService &admin, const AdminActor &actor) {
-            return admin.disconnectDevice(user, deviceId, actor);
-        },
-        std::move(done), notRunning());
+    act(AdminCommand { AdminCommand::Kind::DisconnectDevice, user, deviceId, {}, 0 }, context, std::move(done));
 }
 
 void SessionServer::disconnectUser(const UserKey &user, QObject *context, OutcomeHandler done)
 {
-    ask<AdminOutcome>(
-        context, [user](AdminService &admin, const AdminActor &actor) { return admin.disconnectUser(user, actor); },
-        std::move(done), notRunning());
+    act(AdminCommand { AdminCommand::Kind::DisconnectUser, user, {}, {}, 0 }, context, std::move(done));
 }
 
 void SessionServer::revokeSession(const QString &sessionId, QObject *context, OutcomeHandler done)
 {
-    ask<AdminOutcome>(
-        context,
-        [sessionId](AdminService &admin, const AdminActor &actor) { return admin.revokeSession(sessionId, actor); },
-        std::move(done), notRunning());
+    act(AdminCommand { AdminCommand::Kind::RevokeSession, {}, {}, sessionId, 0 }, context, std::move(done));
 }
 
 void SessionServer::revokeUser(const UserKey &user, QObject *context, OutcomeHandler done)
 {
-    ask<AdminOutcome>(
-        context, [user](AdminService &admin, const AdminActor &actor) { return admin.revokeUser(user, actor); },
-        std::move(done), notRunning());
+    act(AdminCommand { AdminCommand::Kind::RevokeUser, user, {}, {}, 0 }, context, std::move(done));
 }
 
 void SessionServer::revokeIssuedBefore(const UserKey &user, QObject *context, OutcomeHandler done)
 {
-    ask<AdminOutcome>(
-        context, [user](AdminService &admin, const AdminActor &actor) { return admin.revokeIssuedBefore(user, actor); },
-        std::move(done), notRunning());
+    act(AdminCommand { AdminCommand::Kind::RevokeIssuedBefore, user, {}, {}, 0 }, context, std::move(done));
 }
 
 void SessionServer::broadcast(const UserKey &user, const QJsonValue &payload, QObject *context, OutcomeHandler done)

@@ -19,6 +19,7 @@
 
 class QThread;
 class ServerRuntime;
+struct AdminCommand;
 
 /// The one door from the console (or any host program) into the session server. The
 /// server lives on its own thread; this object stays on the caller's thread, never blocks
@@ -113,6 +114,8 @@ private:
     /// back on this thread, if `context` still exists; `unavailable` when the server is not running.
     template<typename Value, typename Work>
     void ask(QObject *context, Work work, std::function<void(const Value &)> done, Value unavailable);
+    /// A disconnection or revocation: in effect at once, then finished on the server thread.
+    void act(const AdminCommand &command, QObject *context, OutcomeHandler done);
 
     struct ThreadStopper {
         void operator()(QThread *thread) const;

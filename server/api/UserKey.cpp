@@ -18,6 +18,16 @@ QString UserKey::toString() const
     return escaped + separator + subject;
 }
 
+QString UserKey::foldedUsername(const QString &username)
+{
+    QString folded = username;
+    for (QChar &c : folded) {
+        if (c >= u'A' && c <= u'Z')
+            c = QChar(c.unicode() + (u'a' - u'A'));
+    }
+    return folded;
+}
+
 UserKey UserKey::fromString(const QString &text)
 {
     const qsizetype at = text.indexOf(separator);

@@ -21,6 +21,9 @@ struct UserKey {
     QString toString() const;
     /// The inverse of toString().
     static UserKey fromString(const QString &text);
+    /// A local username folded exactly as the user directory compares names (SQLite's NOCASE:
+    /// A-Z only; U+212A KELVIN SIGN or U+0130 stay apart, which QString::toLower() would fold).
+    static QString foldedUsername(const QString &username);
     /// For people: "alice", or "alice @ https://idp.example".
     QString displayName() const;
 

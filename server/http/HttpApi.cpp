@@ -88,9 +88,15 @@ void HttpApi::methodNotAllowed(HttpResponder &responder, const QByteArray &allow
     responder.write(QJsonDocument(body), { { "Allow", allowed } }, static_cast<Status>(405));
 }
 
-bool HttpApi::isUrgent(const HttpRequest &request)
+std::optional<HttpDispatcher::Handler> HttpApi::urgentHandler(const HttpRequest &request)
 {
-    return request.method() == HttpRequest::Method::Post && request.path().startsWith("/admin/"_L1);
+    if (request.method() != HttpRequest::Method::Post || !request.path().startsWith("/admin/"_L1))
+        return std::nullopt;
+    if (!isUpgradeRequest(request)) {
+        if (auto expedited = expediteAdmin(request))
+            return expedited;
+    }
+    return [this](const HttpRequest &urgent, HttpDispatcher::Reply reply) { handle(urgent, std::move(reply)); };
 }
 
 void HttpApi::handle(const HttpRequest &request, HttpResponder::Reply reply)

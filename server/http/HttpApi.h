@@ -2,6 +2,7 @@
 
 #include "auth/AccessClaims.h"
 #include "auth/TokenVerifier.h"
+#include "http/HttpDispatcher.h"
 #include "http/HttpRequest.h"
 #include "http/HttpResponder.h"
 
@@ -16,6 +17,8 @@
 
 class AdminService;
 class AuditLog;
+struct AdminCommand;
+struct AdminEffect;
 class Clock;
 class DeviceCookie;
 class FormToken;
@@ -71,9 +74,12 @@ public:
     using Headers = HttpResponder::HeaderList;
     static void writeResponse(HttpResponder &responder, int status, const Headers &headers, const QByteArray &body);
 
-    /// Whether a request must not wait behind others (logins, refreshes) on this thread: the
-    /// admin's revocations and disconnects, which take effect at once.
-    static bool isUrgent(const HttpRequest &request);
+    /// Asked on the I/O thread that read the request (HttpDispatcher::Urgency), so it touches
+    /// only what is safe there: whether the request must not wait behind others (logins,
+    /// refreshes) on this thread, and how it is served then. An admin's POST is urgent; a
+    /// revocation or disconnection with a valid admin token takes effect there at once
+    /// (AdminService::takeEffect), and the handler returned finishes it here.
+    std::optional<HttpDispatcher::Handler> urgentHandler(const HttpRequest &request);
     /// Answers one request, in full, through `reply` (now, or later for a deferred route).
     void handle(const HttpRequest &request, HttpResponder::Reply reply);
 
@@ -116,10 +122,22 @@ private:
 
     /// The admin token checks shared by /admin and /oauth/introspect; false when it answered.
     bool authorizeAdmin(const HttpRequest &request, HttpResponder &responder);
+    enum class AdminRefusal { None, Unavailable, NotLoopback, NoToken };
+    /// What authorizeAdmin would refuse, without answering; safe on any thread.
+    AdminRefusal adminRefusal(const HttpRequest &request) const;
 
     // HttpApiAdmin.cpp: /admin/..., for the admin token only.
-    void handleAdmin(const HttpRequest &request, HttpResponder &responder);
-    bool routeAdmin(const HttpRequest &request, HttpResponder &responder, const QStringList &segments);
+    /// `effect`: what the request's command did at once on its I/O thread (urgentHandler).
+    void handleAdmin(const HttpRequest &request, HttpResponder &responder, const AdminEffect *effect = nullptr);
+    bool routeAdmin(const HttpRequest &request, HttpResponder &responder, const QStringList &segments,
+                    const AdminEffect *effect);
+    /// The segments after /admin, percent-decoded; nothing when one is too long (414).
+    static std::optional<QStringList> adminPathOf(const HttpRequest &request);
+    /// The revocation or disconnection a POST asks for, when it is well formed.
+    static std::optional<AdminCommand> adminCommandOf(const HttpRequest &request, const QStringList &path);
+    /// urgentHandler's part for /admin: the handler that finishes a command already in
+    /// effect, or nothing for every other request (which goes through handle()).
+    std::optional<HttpDispatcher::Handler> expediteAdmin(const HttpRequest &request);
 
     /// The form body of an OAuth endpoint, or nothing after answering 400/413 itself.
     static std::optional<QHash<QString, QString>> formOf(const HttpRequest &request, HttpResponder &responder);

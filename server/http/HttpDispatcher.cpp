@@ -127,9 +127,10 @@ void HttpDispatcher::dispatch(HttpRequest request, QObject *requester,
         return; // the I/O threads are about to end, and the requester with them
     if (!m_state->handler)
         return answer(unavailable());
-    const bool urgent = m_state->urgent && m_state->urgent(request);
+    std::optional<Handler> urgent = m_state->urgent ? m_state->urgent(request) : std::nullopt;
+    const bool isUrgent = urgent.has_value();
     // The handler is looked up again on its own thread: stop() may have run in between.
-    std::function<void()> serve = [state = m_state, request = std::move(request), answer] {
+    std::function<void()> serve = [state = m_state, request = std::move(request), answer, urgent = std::move(urgent)] {
         Handler handler;
         {
             const std::lock_guard locked(state->mutex);
@@ -137,6 +138,8 @@ void HttpDispatcher::dispatch(HttpRequest request, QObject *requester,
         }
         if (!handler)
             return;
+        if (urgent)
+            handler = *urgent;
         // An answer that arrives after stop() has nobody left to go to.
         handler(request, [state, answer](HttpResponse response) {
             {
@@ -147,7 +150,7 @@ void HttpDispatcher::dispatch(HttpRequest request, QObject *requester,
             answer(std::move(response));
         });
     };
-    if (urgent) {
+    if (isUrgent) {
         // Run before the next request; the event only wakes an idle thread (it finds the
         // queue empty when another request's event ran it first).
         m_state->urgentCalls.push_back(std::move(serve));

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 /// Carries complete requests from the I/O threads to the HTTP API's thread and each answer
 /// back to the I/O object that asked, as values. Before serve() and after stop() requests get
@@ -20,8 +21,11 @@ public:
     /// Runs on the handler's thread; calls `reply` exactly once, there or later, on that thread.
     using Reply = std::function<void(HttpResponse)>;
     using Handler = std::function<void(const HttpRequest &, Reply)>;
-    /// Whether a request goes ahead of the others waiting for the handler's thread.
-    using Urgency = std::function<bool(const HttpRequest &)>;
+    /// Asked on the I/O thread that read a request, under the dispatcher's lock: whether it
+    /// goes ahead of the others waiting for the handler's thread, and the handler that serves
+    /// it then. It may act there first: an admin's revocation takes effect at once, and the
+    /// handler it returns finishes it with what it did.
+    using Urgency = std::function<std::optional<Handler>(const HttpRequest &)>;
 
     HttpDispatcher();
     ~HttpDispatcher();

@@ -1,5 +1,6 @@
 #include "identity/UserDirectory.h"
 
+#include "UserKey.h"
 #include "core/Clock.h"
 #include "identity/PasswordHasher.h"
 #include "store/Database.h"
@@ -288,13 +289,5 @@ UserDirectory::CanonicalName UserDirectory::canonicalName(const QString &usernam
 
 QString UserDirectory::foldedUsername(const QString &username)
 {
-    // NOCASE folds A-Z only: U+212A KELVIN SIGN or U+0130 (dotted capital I) find no user, so
-    // they stay apart, each with its own count; QString::toLower() would fold them and so
-    // differ from the lookup.
-    QString folded = username;
-    for (QChar &c : folded) {
-        if (c >= u'A' && c <= u'Z')
-            c = QChar(c.unicode() + (u'a' - u'A'));
-    }
-    return folded;
+    return UserKey::foldedUsername(username);
 }

@@ -201,12 +201,12 @@ void ServerRuntime::listen()
     connect(m_sessions.get(), &SessionService::sessionsRevoked, m_connections.get(),
             [this](const QStringList &sessionIds, const QString &reason) {
                 const int closed = m_connections->closeSessions(sessionIds, CloseCode::sessionRevoked,
-                                                                u"session revoked: "_s + reason);
+                                                                CloseCode::sessionRevokedReason(reason));
                 qCInfo(lcRuntime).noquote() << "revoked" << sessionIds.size()
                                             << u"sessions ("_s + reason + u"), closed"_s << closed << "connections";
             });
     connect(m_sessions.get(), &SessionService::tokensRevokedBefore, m_connections.get(), [this](const UserKey &user) {
-        m_connections->closeUser(user, {}, CloseCode::sessionRevoked, u"tokens revoked: log in again"_s);
+        m_connections->closeUser(user, {}, CloseCode::sessionRevoked, CloseCode::tokensRevokedReason());
     });
     connectObservers();
     connect(&m_sweepTimer, &QTimer::timeout, m_sessions.get(), &SessionService::sweep);
@@ -257,9 +257,13 @@ void ServerRuntime::listen()
         [http = m_http.get()](const HttpRequest &request, HttpDispatcher::Reply reply) {
             http->handle(request, std::move(reply));
         },
-        &HttpApi::isUrgent);
+        [http = m_http.get()](const HttpRequest &request) { return http->urgentHandler(request); });
     m_sessions->setYieldRequested([dispatcher = m_httpDispatcher.get()] { return dispatcher->hasUrgentWaiting(); });
     qCInfo(lcRuntime).noquote() << "listening on" << address << "with data in" << m_config.dataDirectory;
+    {
+        const std::lock_guard lock(m_effectsMutex);
+        m_takesEffects = true;
+    }
     Q_EMIT started(address);
 }
 
@@ -486,8 +490,18 @@ void ServerRuntime::handleUserChanged(const QString &username)
         m_knownUsers.remove(username);
 }
 
+std::shared_ptr<const AdminEffect> ServerRuntime::takeEffect(const AdminCommand &command)
+{
+    const std::lock_guard lock(m_effectsMutex);
+    return m_takesEffects ? m_admin->takeEffect(command) : nullptr;
+}
+
 void ServerRuntime::stop()
 {
+    {
+        const std::lock_guard lock(m_effectsMutex);
+        m_takesEffects = false;
+    }
     if (!m_http && !m_keys && !m_users && !m_sessionStore)
         return;
     m_sweepTimer.stop();

@@ -22,6 +22,8 @@
 #include <vector>
 
 class AdminService;
+struct AdminCommand;
+struct AdminEffect;
 class AuditLog;
 class ConnectionCensus;
 class ConnectionHub;
@@ -65,6 +67,9 @@ public:
     void snapshotConnections();
     /// The administrative actions and the console's feeds; null until started.
     AdminService *admin() const { return m_admin.get(); }
+    /// From any thread (the console's): AdminService::takeEffect while the server runs, so that
+    /// the console's revocations do not wait for this thread either; null once it stops.
+    std::shared_ptr<const AdminEffect> takeEffect(const AdminCommand &command);
 
 Q_SIGNALS:
     void started(const QString &listenAddress);
@@ -132,6 +137,8 @@ private:
     std::unique_ptr<HttpApi> m_http;
     std::unique_ptr<ServerMetrics> m_metrics;
     std::unique_ptr<AdminService> m_admin;
+    std::mutex m_effectsMutex; ///< takeEffect() against stop()
+    bool m_takesEffects = false; ///< between started and stop(), under m_effectsMutex
     std::unique_ptr<RateLimiter> m_loginsPerIp;
     std::unique_ptr<LoginLimits> m_loginLimits;
     std::unique_ptr<DeviceCookie> m_deviceCookies;

@@ -7,14 +7,74 @@ void AccessGuard::reset(QHash<QString, SessionState> sessions, QHash<QString, qi
 {
     const std::unique_lock lock(m_mutex);
     m_sessions = std::move(sessions);
+    m_sessionsOfUser.clear();
+    for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it) {
+        if (!it->username.isEmpty())
+            m_sessionsOfUser.insert(UserKey::foldedUsername(it->username), it.key());
+    }
     m_revokedTokens = std::move(revokedTokens);
     m_cutoffs = std::move(cutoffs);
 }
 
-void AccessGuard::sessionOpened(const QString &sessionId, qint64 absoluteExpiresAt)
+void AccessGuard::remember(const QString &sessionId, const SessionState &session) const
+{
+    m_sessions.insert(sessionId, session);
+    if (!session.username.isEmpty())
+        m_sessionsOfUser.insert(UserKey::foldedUsername(session.username), sessionId);
+}
+
+void AccessGuard::sessionOpened(const QString &sessionId, const SessionState &session)
 {
     const std::unique_lock lock(m_mutex);
-    m_sessions.insert(sessionId, { absoluteExpiresAt, false });
+    remember(sessionId, session);
+}
+
+QStringList AccessGuard::liveSessionsOfLocked(const QString &username, const QString &deviceId) const
+{
+    QStringList live;
+    const QString folded = UserKey::foldedUsername(username);
+    for (auto it = m_sessionsOfUser.constFind(folded); it != m_sessionsOfUser.cend() && it.key() == folded; ++it) {
+        const auto session = m_sessions.constFind(*it);
+        if (session != m_sessions.cend() && !session->revoked && (deviceId.isEmpty() || session->deviceId == deviceId))
+            live.append(*it);
+    }
+    return live;
+}
+
+QStringList AccessGuard::liveSessionsOf(const QString &username, const QString &deviceId) const
+{
+    const std::shared_lock lock(m_mutex);
+    return liveSessionsOfLocked(username, deviceId);
+}
+
+QStringList AccessGuard::endSessionsOf(const QString &username, const QString &deviceId)
+{
+    const std::unique_lock lock(m_mutex);
+    const QStringList live = liveSessionsOfLocked(username, deviceId);
+    for (const auto &id : live)
+        m_sessions[id].revoked = true;
+    return live;
+}
+
+bool AccessGuard::endSession(const QString &sessionId)
+{
+    const std::unique_lock lock(m_mutex);
+    const auto found = m_sessions.find(sessionId);
+    if (found == m_sessions.end() || found->revoked)
+        return false;
+    found->revoked = true;
+    return true;
+}
+
+QString AccessGuard::knownUsername(const QString &username) const
+{
+    const std::shared_lock lock(m_mutex);
+    const QString folded = UserKey::foldedUsername(username);
+    for (auto it = m_sessionsOfUser.constFind(folded); it != m_sessionsOfUser.cend() && it.key() == folded; ++it) {
+        if (const auto session = m_sessions.constFind(*it); session != m_sessions.cend())
+            return session->username;
+    }
+    return {};
 }
 
 void AccessGuard::sessionsEnded(const QStringList &sessionIds)
@@ -56,6 +116,7 @@ void AccessGuard::purge(qint64 now)
     m_revokedTokens.removeIf([now](const auto &entry) { return entry.value() < now; });
     // An ended session is kept as long as a token of it could still be presented.
     m_sessions.removeIf([now](const auto &entry) { return entry.value().absoluteExpiresAt < now; });
+    m_sessionsOfUser.removeIf([this](const auto &entry) { return !m_sessions.contains(entry.value()); });
 }
 
 std::optional<SessionError> AccessGuard::check(const AccessClaims &claims, qint64 now,
@@ -85,7 +146,7 @@ std::optional<SessionError> AccessGuard::check(const AccessClaims &claims, qint6
             if (const auto heard = m_sessions.constFind(claims.sessionId); heard != m_sessions.cend())
                 session = *heard;
             else
-                m_sessions.insert(claims.sessionId, *session);
+                remember(claims.sessionId, *session);
         }
     }
     if (!session || session->revoked)

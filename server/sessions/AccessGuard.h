@@ -23,6 +23,8 @@ public:
     struct SessionState {
         qint64 absoluteExpiresAt = 0;
         bool revoked = false;
+        QString username {}; ///< as the user directory spells it
+        QString deviceId {};
     };
     /// Asked, outside the lock, for a session this node has not heard of (one opened by
     /// another process on the same store); the answer is remembered.
@@ -33,8 +35,18 @@ public:
 
     void reset(QHash<QString, SessionState> sessions, QHash<QString, qint64> revokedTokens,
                QHash<UserKey, qint64> cutoffs);
-    void sessionOpened(const QString &sessionId, qint64 absoluteExpiresAt);
+    void sessionOpened(const QString &sessionId, const SessionState &session);
     void sessionsEnded(const QStringList &sessionIds);
+    /// Ends the live sessions this node knows of a local user (`username` in any spelling the
+    /// user directory accepts), of `deviceId` or of every device, and returns them. An admin's
+    /// revocation takes effect this way on the thread that received it, before the store hears.
+    QStringList endSessionsOf(const QString &username, const QString &deviceId);
+    /// Ends one session, if it is known here and live; whether it did.
+    bool endSession(const QString &sessionId);
+    /// The live sessions endSessionsOf would end.
+    QStringList liveSessionsOf(const QString &username, const QString &deviceId) const;
+    /// The user's name as its known sessions spell it; empty when none is known here.
+    QString knownUsername(const QString &username) const;
     void accessTokenRevoked(const QString &jwtId, qint64 expiresAt);
     void revokedBefore(const UserKey &user, qint64 at);
     /// Forgets what can no longer matter: revocations of tokens that have expired anyway.
@@ -47,8 +59,13 @@ public:
     qint64 cutoff(const UserKey &user) const;
 
 private:
+    /// Under the lock, held exclusively.
+    void remember(const QString &sessionId, const SessionState &session) const;
+    QStringList liveSessionsOfLocked(const QString &username, const QString &deviceId) const;
+
     mutable std::shared_mutex m_mutex;
     mutable QHash<QString, SessionState> m_sessions; ///< grows through the loader too
+    mutable QMultiHash<QString, QString> m_sessionsOfUser; ///< folded username → session ids
     QHash<QString, qint64> m_revokedTokens; ///< jti → exp, of our own tokens
     QHash<UserKey, qint64> m_cutoffs; ///< user → tokens issued at or before are refused
 };

@@ -11,6 +11,7 @@
 #include <QJsonArray>
 #include <QLoggingCategory>
 #include <QRegularExpression>
+#include <QSet>
 
 using namespace Qt::StringLiterals;
 
@@ -84,7 +85,8 @@ SessionService::SessionService(SessionStore &store, UserDirectory &users, AuditL
     connect(&m_retryUnsaved, &QTimer::timeout, this, &SessionService::retryUnsaved);
     QHash<QString, AccessGuard::SessionState> sessions;
     for (const auto &session : m_store.listSessions({}, true))
-        sessions.insert(session.id, { session.absoluteExpiresAt, session.isRevoked() });
+        sessions.insert(session.id,
+                        { session.absoluteExpiresAt, session.isRevoked(), session.username, session.deviceId });
     m_guard.reset(std::move(sessions), m_store.revokedAccessTokens(), m_store.revocationCutoffs());
 }
 
@@ -94,7 +96,8 @@ AccessGuard::SessionLoader SessionService::loaderFor(const SessionStore &store)
         const auto session = store.findSession(sessionId);
         if (!session)
             return std::nullopt;
-        return AccessGuard::SessionState { session->absoluteExpiresAt, session->isRevoked() };
+        return AccessGuard::SessionState { session->absoluteExpiresAt, session->isRevoked(), session->username,
+                                           session->deviceId };
     };
 }
 
@@ -258,7 +261,7 @@ Result<TokenPair, SessionError> SessionService::openSession(const User &user, co
     auto pair = issuePair(session, user.roles, refreshToken, refreshExpiresAt, accessLifetime);
     if (!pair)
         return pair;
-    m_guard.sessionOpened(session.id, session.absoluteExpiresAt);
+    m_guard.sessionOpened(session.id, { session.absoluteExpiresAt, false, session.username, session.deviceId });
     QJsonObject detail { { "user_agent"_L1, session.userAgent } };
     if (!origin.clientId.isEmpty())
         detail.insert("client_id"_L1, origin.clientId);
@@ -481,10 +484,11 @@ Revocation SessionService::revokeAccessToken(const AccessClaims &claims, const Q
 // that was acknowledged. One the store cannot take is kept in force and saved again until it
 // is, and the caller hears why it is not saved (Revocation::unsaved).
 Revocation SessionService::revokeSession(const QString &sessionId, const QString &actor, const QString &reason,
-                                         const ClientContext &client)
+                                         const ClientContext &client, const EndedAtOnce &atOnce)
 {
     const auto session = m_store.findSession(sessionId);
-    if (!session || session->isRevoked() || m_guard.isSessionEnded(sessionId))
+    if (!session || session->isRevoked()
+        || (m_guard.isSessionEnded(sessionId) && !atOnce.sessionIds.contains(sessionId)))
         return {};
     announceRevoked({ sessionId }, reason);
     const qint64 at = m_clock.nowSeconds();
@@ -500,11 +504,15 @@ Revocation SessionService::revokeSession(const QString &sessionId, const QString
 }
 
 Revocation SessionService::revokeUser(const QString &username, const QString &deviceId, const QString &actor,
-                                      const QString &reason)
+                                      const QString &reason, const EndedAtOnce &atOnce)
 {
+    // Ended in the guard already: by this revocation (atOnce), or by an earlier one that is
+    // being saved again (which keeps its own audit entry).
+    const QSet<QString> ended(atOnce.sessionIds.cbegin(), atOnce.sessionIds.cend());
     QStringList live;
     for (const auto &session : m_store.listSessions(username, false)) {
-        if ((deviceId.isEmpty() || session.deviceId == deviceId) && !m_guard.isSessionEnded(session.id))
+        if ((deviceId.isEmpty() || session.deviceId == deviceId)
+            && (!m_guard.isSessionEnded(session.id) || ended.contains(session.id)))
             live.append(session.id);
     }
     if (!live.isEmpty())
@@ -521,9 +529,10 @@ Revocation SessionService::revokeUser(const QString &username, const QString &de
     return { live, unsaved };
 }
 
-Revocation SessionService::revokeIssuedBefore(const UserKey &user, const QString &actor)
+Revocation SessionService::revokeIssuedBefore(const UserKey &user, const QString &actor, const EndedAtOnce &atOnce)
 {
-    const qint64 now = m_clock.nowSeconds();
+    // The cut-off the guard took at once, if it did: tokens issued since are not this one's.
+    const qint64 now = atOnce.cutoffAt != 0 ? atOnce.cutoffAt : m_clock.nowSeconds();
     m_guard.revokedBefore(user, now);
     Q_EMIT tokensRevokedBefore(user);
     const QString unsaved = saveOrRetry(
@@ -536,7 +545,7 @@ Revocation SessionService::revokeIssuedBefore(const UserKey &user, const QString
         u"the cut-off for %1"_s.arg(user.displayName()));
     if (!user.isLocal())
         return { {}, unsaved }; // an external issuer's user has no sessions here
-    Revocation sessions = revokeUser(user.subject, {}, actor, u"revoked_before"_s);
+    Revocation sessions = revokeUser(user.subject, {}, actor, u"revoked_before"_s, atOnce);
     if (sessions.unsaved.isEmpty())
         sessions.unsaved = unsaved;
     return sessions;

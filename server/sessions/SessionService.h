@@ -57,6 +57,15 @@ struct Revocation {
     bool saved() const { return unsaved.isEmpty(); }
 };
 
+/// What an admin's revocation already did through the guard on the thread that received it
+/// (it takes effect there, before it reaches the service's thread): the sessions it ended
+/// (AccessGuard::endSessionsOf) and the time of its cut-off, if it set one. The service makes
+/// exactly that durable and audited.
+struct EndedAtOnce {
+    QStringList sessionIds;
+    qint64 cutoffAt = 0;
+};
+
 /// Logins, refresh-token rotation with reuse detection, and revocation, with every outcome
 /// in the audit log. Lives on the server thread; the store and audit log are durable before a
 /// call returns, so a client is only told what is on disk.
@@ -110,14 +119,15 @@ public:
     /// RFC 7009 §2.2: revoking an unknown or invalid token is not an error.
     Revocation revokeRefreshToken(const QByteArray &refreshToken, const QString &actor, const ClientContext &client);
     Revocation revokeAccessToken(const AccessClaims &claims, const QString &actor, const ClientContext &client);
+    /// `atOnce`, in these three: what the same revocation already did through the guard.
     Revocation revokeSession(const QString &sessionId, const QString &actor, const QString &reason,
-                             const ClientContext &client = {});
+                             const ClientContext &client = {}, const EndedAtOnce &atOnce = {});
     /// Single logout: every session of the user, or of one of the user's devices.
-    Revocation revokeUser(const QString &username, const QString &deviceId, const QString &actor,
-                          const QString &reason);
+    Revocation revokeUser(const QString &username, const QString &deviceId, const QString &actor, const QString &reason,
+                          const EndedAtOnce &atOnce = {});
     /// Every token of the user issued up to now is refused: sessions end, access tokens die.
     /// An external issuer's user has no sessions here; its tokens are refused all the same.
-    Revocation revokeIssuedBefore(const UserKey &user, const QString &actor);
+    Revocation revokeIssuedBefore(const UserKey &user, const QString &actor, const EndedAtOnce &atOnce = {});
     /// Whether revocations are in force that the store has not taken yet (retried each second).
     bool hasUnsavedRevocations() const;
 
@@ -136,6 +146,9 @@ public:
     std::optional<SessionError> checkAccess(const AccessClaims &claims) const;
     /// The same answer, from memory and for any thread: the hot path of every handshake.
     const AccessGuard &accessGuard() const { return m_guard; }
+    /// For any thread: an admin's revocation ends sessions and cut-offs here at once, then
+    /// follows on this thread with the same revocation, given what it did (EndedAtOnce).
+    AccessGuard &accessGuard() { return m_guard; }
     /// Reads one session's state from the store, for the guard's misses on this thread.
     static AccessGuard::SessionLoader loaderFor(const SessionStore &store);
 

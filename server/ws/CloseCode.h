@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QString>
 #include <QtGlobal>
 
 /// A WebSocket close code as it goes on the wire (RFC 6455 §7.4). Not Qt's
@@ -17,4 +18,14 @@ constexpr auto policyViolation = WebSocketClose { 1008 }; ///< binary frames, ov
 constexpr auto messageTooBig = WebSocketClose { 1009 };
 constexpr auto tryAgainLater = WebSocketClose { 1013 };
 constexpr auto goingAway = WebSocketClose { 1001 }; ///< server shutting down
+
+/// The reasons in the close frames of revocations, wherever they are closed from.
+inline QString sessionRevokedReason(const QString &why)
+{
+    return QStringLiteral("session revoked: ") + why;
+}
+inline QString tokensRevokedReason()
+{
+    return QStringLiteral("tokens revoked: log in again");
+}
 } // namespace CloseCode

@@ -64,6 +64,68 @@ void ConnectionHub::postToRegistries(const std::function<void(ConnectionRegistry
             registry, [registry, call] { call(*registry); }, Qt::QueuedConnection);
 }
 
+int PostedClose::wait() const
+{
+    m_done.wait();
+    return m_closed;
+}
+
+UserKey PostedClose::user() const
+{
+    const std::lock_guard lock(m_mutex);
+    return m_user;
+}
+
+std::shared_ptr<PostedClose>
+ConnectionHub::postClose(std::function<int(ConnectionRegistry &, PostedClose &)> close) const
+{
+    const std::lock_guard lock(m_relayMutex);
+    auto posted = std::make_shared<PostedClose>(m_registries.size());
+    // Each thread's part counts down when it is destroyed, run or not: a thread that stops
+    // first drops it, and wait() does not hang on it.
+    struct Part {
+        std::shared_ptr<PostedClose> posted;
+        ~Part() { posted->m_done.count_down(); }
+    };
+    for (auto *registry : m_registries) {
+        QMetaObject::invokeMethod(
+            registry,
+            [registry, close, part = std::make_shared<Part>(posted)] {
+                part->posted->m_closed += close(*registry, *part->posted);
+            },
+            Qt::QueuedConnection);
+    }
+    return posted;
+}
+
+std::shared_ptr<PostedClose> ConnectionHub::postCloseConnection(quint64 id, WebSocketClose code,
+                                                                const QString &reason) const
+{
+    return postClose([id, code, reason](ConnectionRegistry &registry, PostedClose &posted) {
+        if (const auto connection = registry.find(id)) {
+            const std::lock_guard lock(posted.m_mutex);
+            posted.m_user = connection->user;
+        }
+        return registry.closeConnection(id, code, reason);
+    });
+}
+
+std::shared_ptr<PostedClose> ConnectionHub::postCloseSessions(const QStringList &sessionIds, WebSocketClose code,
+                                                              const QString &reason) const
+{
+    return postClose([sessionIds, code, reason](ConnectionRegistry &registry, PostedClose &) {
+        return registry.closeSessions(sessionIds, code, reason);
+    });
+}
+
+std::shared_ptr<PostedClose> ConnectionHub::postCloseUser(const UserKey &user, const QString &deviceId,
+                                                          WebSocketClose code, const QString &reason) const
+{
+    return postClose([user, deviceId, code, reason](ConnectionRegistry &registry, PostedClose &) {
+        return registry.closeUser(user, deviceId, code, reason);
+    });
+}
+
 QList<ConnectionInfo> ConnectionHub::connections(const UserKey &user) const
 {
     std::mutex mutex;

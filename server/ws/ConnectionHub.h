@@ -8,10 +8,33 @@
 #include <QObject>
 
 #include <functional>
+#include <latch>
+#include <memory>
 #include <mutex>
 
 class ConnectionCensus;
 class ConnectionRegistry;
+
+/// Closes posted to every I/O thread and not waited for (ConnectionHub::post…): what they
+/// closed, known once each thread has run its part (or has stopped without running it).
+class PostedClose final {
+public:
+    explicit PostedClose(qsizetype registries)
+        : m_done(registries)
+    {
+    }
+    /// Waits for every I/O thread's part; then how many connections closed, and the user of
+    /// the connection postCloseConnection closed (empty otherwise).
+    int wait() const;
+    UserKey user() const;
+
+private:
+    friend class ConnectionHub;
+    mutable std::latch m_done;
+    std::atomic<int> m_closed = 0;
+    mutable std::mutex m_mutex;
+    UserKey m_user;
+};
 
 /// Every live connection of this node, whichever I/O thread serves it: the HTTP API, the
 /// console and revocation see one registry. Lives on the server's control thread. A call
@@ -46,6 +69,14 @@ public:
     void extendSession(const QString &sessionId, qint64 accessExpiresAt);
     int closeUser(const UserKey &user, const QString &deviceId, WebSocketClose code, const QString &reason);
     int closeAll(WebSocketClose code, const QString &reason);
+    /// From any thread, returning at once: the same closes, posted to every I/O thread. An
+    /// admin's action takes effect this way on the thread that received it, without waiting
+    /// for the control thread (docs/architecture.md, "Revocation does not wait in line").
+    std::shared_ptr<PostedClose> postCloseConnection(quint64 id, WebSocketClose code, const QString &reason) const;
+    std::shared_ptr<PostedClose> postCloseSessions(const QStringList &sessionIds, WebSocketClose code,
+                                                   const QString &reason) const;
+    std::shared_ptr<PostedClose> postCloseUser(const UserKey &user, const QString &deviceId, WebSocketClose code,
+                                               const QString &reason) const;
     /// To the user's connections, or to everyone when `user` is empty.
     int broadcast(const UserKey &user, const QJsonValue &payload);
 
@@ -61,8 +92,10 @@ private:
     int sumOverRegistries(const std::function<int(ConnectionRegistry &)> &call) const;
     /// Posts `call` to each registry's thread and returns at once.
     void postToRegistries(const std::function<void(ConnectionRegistry &)> &call) const;
+    /// Posts `close` to each registry's thread, from any thread, counting what it closes.
+    std::shared_ptr<PostedClose> postClose(std::function<int(ConnectionRegistry &, PostedClose &)> close) const;
 
     ConnectionCensus &m_census;
     QList<ConnectionRegistry *> m_registries; ///< fixed while the I/O threads run
-    mutable std::mutex m_relayMutex; ///< relaySync reads m_registries from the I/O threads
+    mutable std::mutex m_relayMutex; ///< relaySync and postClose read m_registries from other threads
 };

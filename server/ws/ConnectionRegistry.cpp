@@ -67,6 +67,12 @@ QList<ConnectionInfo> ConnectionRegistry::connections(const UserKey &user) const
     return list;
 }
 
+std::optional<ConnectionInfo> ConnectionRegistry::find(quint64 id) const
+{
+    const auto *connection = m_connections.value(id);
+    return connection ? std::optional(connection->info()) : std::nullopt;
+}
+
 int ConnectionRegistry::closeEach(const QList<LiveConnection *> &connections, WebSocketClose code,
                                   const QString &reason)
 {

@@ -11,6 +11,7 @@
 #include <QTimer>
 
 #include <functional>
+#include <optional>
 
 class ConnectionCensus;
 class LiveLimits;
@@ -40,6 +41,7 @@ public:
     qsizetype count() const { return m_connections.size(); }
     /// Every connection, or the user's.
     QList<ConnectionInfo> connections(const UserKey &user = {}) const;
+    std::optional<ConnectionInfo> find(quint64 id) const;
 
     /// Each returns how many connections it closed.
     int closeConnection(quint64 id, WebSocketClose code, const QString &reason);

@@ -13,10 +13,13 @@
 #include <QNetworkReply>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
 
+#include "RawWebSocket.h"
 #include "SecretWaiter.h"
 
 using namespace Qt::StringLiterals;
@@ -55,6 +58,9 @@ private Q_SLOTS:
     void disconnectLeavesTokensValid();
     void revokingAUserClosesEveryDeviceWith4003();
     void revokeBeforeRefusesOlderTokens();
+    void revocationTakesEffectWhileTheControlThreadIsBusy();
+    void disconnectionTakesEffectWhileTheControlThreadIsBusy();
+    void consoleRevocationTakesEffectWhileTheControlThreadIsBusy();
     void broadcastReachesUserOrEveryone();
     void policyIsReadAndValidated();
     void jsonBodyRefusalsNameTheRule_data();
@@ -71,11 +77,21 @@ private:
     Reply request(QByteArrayView method, const QString &path, const QByteArray &body = {},
                   const QByteArray &token = {});
     std::unique_ptr<Client> connectAs(const QString &username, const QString &device);
+    QByteArray loginToken(const QString &username, const QString &device);
+    std::unique_ptr<QNetworkReply> send(QByteArrayView method, const QString &path, const QByteArray &body = {});
+    quint16 port() const { return quint16(m_server->listenAddress().section(u':', -1).toUInt()); }
+    /// Holds the store's write lock from another connection (as a backup or the CLI may), then
+    /// makes the control thread wait for it in a login's write; true once it is seen waiting
+    /// (a health check it would answer at once goes unanswered). releaseControlThread() ends it.
+    bool holdControlThread();
+    void releaseControlThread();
 
     QTemporaryDir m_dir;
     std::unique_ptr<SessionServer> m_server;
     QNetworkAccessManager m_network;
     QByteArray m_adminToken;
+    std::unique_ptr<QNetworkReply> m_heldLogin;
+    std::unique_ptr<QNetworkReply> m_heldHealth;
 };
 
 void TestAdminApi::initTestCase()
@@ -113,6 +129,55 @@ Reply TestAdminApi::request(QByteArrayView method, const QString &path, const QB
     [[maybe_unused]] const bool done = finished.wait(20000);
     return Reply { reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
                    QJsonDocument::fromJson(reply->readAll()).object() };
+}
+
+QByteArray TestAdminApi::loginToken(const QString &username, const QString &device)
+{
+    const auto reply = send("POST", u"/auth/login"_s,
+                            QJsonDocument(QJsonObject { { "username"_L1, username },
+                                                        { "password"_L1, "a long password"_L1 },
+                                                        { "device"_L1, device } })
+                                .toJson());
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    if (!reply->isFinished() && !finished.wait(20000))
+        return {};
+    return QJsonDocument::fromJson(reply->readAll()).object()["access_token"_L1].toString().toLatin1();
+}
+
+std::unique_ptr<QNetworkReply> TestAdminApi::send(QByteArrayView method, const QString &path, const QByteArray &body)
+{
+    QNetworkRequest request(QUrl(u"http://"_s + m_server->listenAddress() + path));
+    if (path.startsWith("/admin/"_L1))
+        request.setRawHeader("Authorization", "Bearer " + m_adminToken);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    return std::unique_ptr<QNetworkReply>(m_network.sendCustomRequest(request, method.toByteArray(), body));
+}
+
+bool TestAdminApi::holdControlThread()
+{
+    auto locker = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"locker"_s);
+    locker.setDatabaseName(m_dir.filePath(u"gatehouse.sqlite"_s));
+    if (!locker.open() || !QSqlQuery(locker).exec(u"BEGIN IMMEDIATE"_s))
+        return false;
+    m_heldLogin
+        = send("POST", u"/auth/login"_s, R"({"username": "alice", "password": "a long password", "device": "held"})");
+    // The password is checked on a worker first: the control thread waits once it writes.
+    return QTest::qWaitFor(
+        [&] {
+            m_heldHealth = send("GET", u"/healthz"_s);
+            return !QTest::qWaitFor([&] { return m_heldHealth->isFinished(); }, 300);
+        },
+        10000);
+}
+
+void TestAdminApi::releaseControlThread()
+{
+    {
+        auto locker = QSqlDatabase::database(u"locker"_s, false);
+        QSqlQuery(locker).exec(u"ROLLBACK"_s);
+        locker.close();
+    }
+    QSqlDatabase::removeDatabase(u"locker"_s);
 }
 
 std::unique_ptr<Client> TestAdminApi::connectAs(const QString &username, const QString &device)
@@ -223,6 +288,95 @@ void TestAdminApi::revokeBeforeRefusesOlderTokens()
     QTRY_VERIFY(before->closedWith(4003));
     QTest::qWait(1100);
     QVERIFY(connectAs(u"alice"_s, u"new-tab"_s)); // a login after the cut-off works
+}
+
+void TestAdminApi::revocationTakesEffectWhileTheControlThreadIsBusy()
+{
+    // The control thread serves logins, refreshes and every HTTP route, and here it waits in a
+    // store write. An admin's revocation still closes the user's connections and refuses its
+    // tokens at once, from the I/O thread that read it; it is answered (and audited) only once
+    // it is on disk, after the wait.
+    const QByteArray laptopToken = loginToken(u"bob"_s, u"busy-laptop"_s);
+    const QByteArray phoneToken = loginToken(u"bob"_s, u"busy-phone"_s);
+    RawWebSocket laptop;
+    RawWebSocket phone;
+    QVERIFY(laptop.upgrade(port(), laptopToken).startsWith("HTTP/1.1 101"));
+    QVERIFY(phone.upgrade(port(), phoneToken).startsWith("HTTP/1.1 101"));
+    QCOMPARE(laptop.next().opcode, 0x1); // the welcome
+    QCOMPARE(phone.next().opcode, 0x1);
+
+    QVERIFY(holdControlThread());
+    const auto revoke = send("POST", u"/admin/users/BOB/revoke"_s); // any spelling of the name
+    QCOMPARE(laptop.next(3000).closeCode(), 4003);
+    QCOMPARE(phone.next(3000).closeCode(), 4003);
+    RawWebSocket again;
+    QVERIFY(again.upgrade(port(), laptopToken).startsWith("HTTP/1.1 401"));
+    // All of that while the control thread still waits: nothing is acknowledged yet.
+    QVERIFY(!m_heldHealth->isFinished());
+    QVERIFY(!revoke->isFinished());
+
+    releaseControlThread();
+    QTRY_VERIFY_WITH_TIMEOUT(revoke->isFinished(), 10000);
+    QCOMPARE(revoke->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    const auto answer = QJsonDocument::fromJson(revoke->readAll()).object();
+    QVERIFY2(answer["revoked"_L1].toInt() >= 2, qPrintable(answer.value("error_description"_L1).toString()));
+    QCOMPARE(answer["closed"_L1].toInt(), 2);
+    QTRY_VERIFY(m_heldLogin->isFinished());
+    QCOMPARE(m_heldLogin->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    const auto events
+        = request("GET", u"/admin/audit?user=bob&type=user_sessions_revoked"_s).body["events"_L1].toArray();
+    QVERIFY(!events.isEmpty());
+    QCOMPARE(events.first()["detail"_L1]["sessions"_L1].toArray().size(), answer["revoked"_L1].toInt());
+    QVERIFY(request("GET", u"/admin/connections?user=bob"_s).body["connections"_L1].toArray().isEmpty());
+}
+
+void TestAdminApi::disconnectionTakesEffectWhileTheControlThreadIsBusy()
+{
+    // A disconnection closes at once too, and only what was open then: the client that
+    // reconnects meanwhile (its token is still good) is not closed when the control thread
+    // gets to the request.
+    const QByteArray token = loginToken(u"bob"_s, u"busy-tablet"_s);
+    RawWebSocket tablet;
+    QVERIFY(tablet.upgrade(port(), token).startsWith("HTTP/1.1 101"));
+    QCOMPARE(tablet.next().opcode, 0x1);
+
+    QVERIFY(holdControlThread());
+    const auto disconnect = send("POST", u"/admin/users/bob/disconnect"_s);
+    QCOMPARE(tablet.next(3000).closeCode(), 4000);
+    RawWebSocket reconnected;
+    QVERIFY(reconnected.upgrade(port(), token).startsWith("HTTP/1.1 101"));
+    QCOMPARE(reconnected.next().opcode, 0x1);
+    QVERIFY(!disconnect->isFinished());
+
+    releaseControlThread();
+    QTRY_VERIFY_WITH_TIMEOUT(disconnect->isFinished(), 10000);
+    QCOMPARE(disconnect->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QCOMPARE(QJsonDocument::fromJson(disconnect->readAll()).object()["closed"_L1].toInt(), 1);
+    QTRY_VERIFY(m_heldLogin->isFinished());
+    QCOMPARE(reconnected.next(500).opcode, -1); // still open: no close frame came
+    QCOMPARE(reconnected.socket.state(), QAbstractSocket::ConnectedState);
+}
+
+void TestAdminApi::consoleRevocationTakesEffectWhileTheControlThreadIsBusy()
+{
+    // The console's actions go through the facade, not HTTP: the same at once.
+    const QByteArray token = loginToken(u"bob"_s, u"busy-console"_s);
+    RawWebSocket client;
+    QVERIFY(client.upgrade(port(), token).startsWith("HTTP/1.1 101"));
+    QCOMPARE(client.next().opcode, 0x1);
+
+    QVERIFY(holdControlThread());
+    std::optional<AdminOutcome> outcome;
+    m_server->revokeUser(UserKey::local(u"Bob"_s), this, [&](const AdminOutcome &done) { outcome = done; });
+    QCOMPARE(client.next(3000).closeCode(), 4003);
+    QVERIFY(!outcome);
+
+    releaseControlThread();
+    QTRY_VERIFY_WITH_TIMEOUT(outcome.has_value(), 10000);
+    QVERIFY2(outcome->ok(), qPrintable(outcome->error));
+    QVERIFY(outcome->affected >= 1); // bob's earlier sessions too, in a full run
+    QVERIFY(outcome->closed >= 1);
+    QTRY_VERIFY(m_heldLogin->isFinished());
 }
 
 void TestAdminApi::broadcastReachesUserOrEveryone()

@@ -124,6 +124,53 @@ private Q_SLOTS:
         QCOMPARE(guard.check(localClaims(u"s-nowhere"_s), 1500), SessionError::SessionRevoked);
     }
 
+    void anAdminEndsTheSessionsKnownOfAUser()
+    {
+        // What an admin's revocation does at once, on the thread that received it.
+        AccessGuard guard;
+        guard.reset({ { u"a1"_s, { 5000, false, u"alice"_s, u"laptop"_s } },
+                      { u"a2"_s, { 5000, false, u"alice"_s, u"phone"_s } },
+                      { u"a3"_s, { 5000, true, u"alice"_s, u"old"_s } },
+                      { u"k1"_s, { 5000, false, u"kate"_s, u"laptop"_s } } },
+                    {}, {});
+        QCOMPARE(guard.knownUsername(u"ALICE"_s), u"alice"_s);
+        QCOMPARE(guard.knownUsername(u"nobody"_s), QString());
+        // Folded as the user directory folds (A-Z only): U+212A KELVIN SIGN is not a K.
+        QCOMPARE(guard.knownUsername(u"\u212Aate"_s), QString());
+        QCOMPARE(guard.endSessionsOf(u"\u212Aate"_s, {}), QStringList());
+        QCOMPARE(guard.liveSessionsOf(u"Alice"_s, u"phone"_s), QStringList { u"a2"_s });
+
+        QStringList ended = guard.endSessionsOf(u"aLiCe"_s, {});
+        ended.sort();
+        QCOMPARE(ended, (QStringList { u"a1"_s, u"a2"_s })); // a3 was revoked already
+        QCOMPARE(guard.check(localClaims(u"a1"_s), 1500), SessionError::SessionRevoked);
+        QCOMPARE(guard.check(localClaims(u"a2"_s), 1500), SessionError::SessionRevoked);
+        QCOMPARE(guard.check(localClaims(u"k1"_s), 1500), std::nullopt);
+        QVERIFY(guard.endSessionsOf(u"alice"_s, {}).isEmpty()); // each session ends once
+
+        QVERIFY(guard.endSession(u"k1"_s));
+        QVERIFY(!guard.endSession(u"k1"_s));
+        QVERIFY(!guard.endSession(u"unknown"_s));
+        QCOMPARE(guard.check(localClaims(u"k1"_s), 1500), SessionError::SessionRevoked);
+    }
+
+    void sessionsLearnedLaterBelongToTheirUser()
+    {
+        AccessGuard guard;
+        guard.sessionOpened(u"s1"_s, { 5000, false, u"bob"_s, u"laptop"_s });
+        const AccessGuard::SessionLoader loader = [](const QString &) -> std::optional<AccessGuard::SessionState> {
+            return AccessGuard::SessionState { 3000, false, u"bob"_s, u"phone"_s }; // opened by another process
+        };
+        QCOMPARE(guard.check(localClaims(u"s2"_s), 1500, loader), std::nullopt);
+        QStringList live = guard.liveSessionsOf(u"BOB"_s, {});
+        live.sort();
+        QCOMPARE(live, (QStringList { u"s1"_s, u"s2"_s }));
+        guard.purge(4000); // s2 is past its end: forgotten, by user too
+        QCOMPARE(guard.liveSessionsOf(u"bob"_s, {}), QStringList { u"s1"_s });
+        guard.purge(6000);
+        QCOMPARE(guard.knownUsername(u"bob"_s), QString());
+    }
+
     void purgeForgetsOnlyWhatCannotMatter()
     {
         AccessGuard guard;

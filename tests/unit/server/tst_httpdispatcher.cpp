@@ -1,10 +1,12 @@
 // The dispatcher between the I/O threads and the routes: every request is answered once, on
 // the requester's thread; an urgent one (an admin's revocation) arriving while the routes'
-// thread works through a backlog is served next, not after the backlog.
+// thread works through a backlog is served next, not after the backlog, by the handler its
+// urgency chose on the requester's thread (where a revocation takes effect at once).
 #include "http/HttpDispatcher.h"
 #include "ws/HttpHeadParser.h"
 
 #include <QTest>
+#include <QThread>
 
 using namespace Qt::StringLiterals;
 
@@ -14,6 +16,7 @@ class TestHttpDispatcher final : public QObject {
 private Q_SLOTS:
     void everyRequestIsAnsweredOnce();
     void urgentRequestPassesTheBacklog();
+    void urgencyActsOnTheRequestersThread();
     void nothingIsServedAfterStop();
 };
 
@@ -25,9 +28,14 @@ HttpRequest requestFor(const QByteArray &method, const QByteArray &path)
     return HttpRequest(parsed.head, {}, QHostAddress::LocalHost);
 }
 
-bool isUrgent(const HttpRequest &request)
+/// POSTs are urgent, served by the routes' own handler.
+HttpDispatcher::Urgency postsAreUrgent(const HttpDispatcher::Handler &handler)
 {
-    return request.method() == HttpRequest::Method::Post;
+    return [handler](const HttpRequest &request) -> std::optional<HttpDispatcher::Handler> {
+        if (request.method() != HttpRequest::Method::Post)
+            return std::nullopt;
+        return handler;
+    };
 }
 } // namespace
 
@@ -35,12 +43,10 @@ void TestHttpDispatcher::everyRequestIsAnsweredOnce()
 {
     HttpDispatcher dispatcher;
     QObject routes;
-    dispatcher.serve(
-        &routes,
-        [](const HttpRequest &request, HttpDispatcher::Reply reply) {
-            reply(HttpResponse { 200, {}, request.head().target });
-        },
-        &isUrgent);
+    const HttpDispatcher::Handler echo = [](const HttpRequest &request, HttpDispatcher::Reply reply) {
+        reply(HttpResponse { 200, {}, request.head().target });
+    };
+    dispatcher.serve(&routes, echo, postsAreUrgent(echo));
     QList<QByteArray> answers;
     for (int i = 0; i < 10; ++i)
         dispatcher.dispatch(requestFor("GET", "/r" + QByteArray::number(i)), this,
@@ -55,28 +61,69 @@ void TestHttpDispatcher::urgentRequestPassesTheBacklog()
     HttpDispatcher dispatcher;
     QObject routes;
     QList<QByteArray> served;
-    dispatcher.serve(
-        &routes,
-        [&](const HttpRequest &request, HttpDispatcher::Reply reply) {
-            served.append(request.head().target);
-            // The revocation arrives while the first of 20 queued requests is being served;
-            // long work there can see it waiting (and stop early for it).
-            if (request.head().target == "/n0") {
-                QVERIFY(!dispatcher.hasUrgentWaiting());
-                dispatcher.dispatch(requestFor("POST", "/admin/revoke"), this, [](const HttpResponse &) {});
-                QVERIFY(dispatcher.hasUrgentWaiting());
-            }
-            if (request.head().target == "/admin/revoke")
-                QVERIFY(!dispatcher.hasUrgentWaiting()); // taken from the queue
-            reply(HttpResponse { 200, {}, {} });
-        },
-        &isUrgent);
+    const HttpDispatcher::Handler handler = [&](const HttpRequest &request, HttpDispatcher::Reply reply) {
+        served.append(request.head().target);
+        // The revocation arrives while the first of 20 queued requests is being served;
+        // long work there can see it waiting (and stop early for it).
+        if (request.head().target == "/n0") {
+            QVERIFY(!dispatcher.hasUrgentWaiting());
+            dispatcher.dispatch(requestFor("POST", "/admin/revoke"), this, [](const HttpResponse &) {});
+            QVERIFY(dispatcher.hasUrgentWaiting());
+        }
+        if (request.head().target == "/admin/revoke")
+            QVERIFY(!dispatcher.hasUrgentWaiting()); // taken from the queue
+        reply(HttpResponse { 200, {}, {} });
+    };
+    dispatcher.serve(&routes, handler, postsAreUrgent(handler));
     for (int i = 0; i < 20; ++i)
         dispatcher.dispatch(requestFor("GET", "/n" + QByteArray::number(i)), this, [](const HttpResponse &) {});
     QTRY_COMPARE(served.size(), 21);
     QCOMPARE(served.value(0), "/n0");
     QCOMPARE(served.value(1), "/admin/revoke");
     QCOMPARE(served.value(2), "/n1");
+}
+
+void TestHttpDispatcher::urgencyActsOnTheRequestersThread()
+{
+    // The routes on a thread of their own, busy: the urgency runs on the dispatching thread
+    // at once, and its handler (not the routes' own) serves the request afterwards.
+    QThread routesThread;
+    routesThread.start();
+    QObject routes;
+    routes.moveToThread(&routesThread);
+    std::atomic<bool> release = false;
+    QThread *urgencyThread = nullptr;
+    QThread *handlerThread = nullptr;
+    QByteArray servedBy;
+    HttpDispatcher dispatcher;
+    dispatcher.serve(
+        &routes,
+        [&](const HttpRequest &, HttpDispatcher::Reply reply) {
+            while (!release)
+                QThread::msleep(1);
+            reply(HttpResponse { 200, {}, "routes" });
+        },
+        [&](const HttpRequest &request) -> std::optional<HttpDispatcher::Handler> {
+            if (request.method() != HttpRequest::Method::Post)
+                return std::nullopt;
+            urgencyThread = QThread::currentThread();
+            return [&](const HttpRequest &, HttpDispatcher::Reply reply) {
+                handlerThread = QThread::currentThread();
+                reply(HttpResponse { 200, {}, "urgent" });
+            };
+        });
+    dispatcher.dispatch(requestFor("GET", "/slow"), this, [](const HttpResponse &) {});
+    dispatcher.dispatch(requestFor("POST", "/admin/revoke"), this,
+                        [&](const HttpResponse &response) { servedBy = response.body; });
+    QCOMPARE(urgencyThread, QThread::currentThread()); // before the busy routes got to it
+    QVERIFY(handlerThread == nullptr);
+    release = true;
+    QTRY_COMPARE(servedBy, "urgent");
+    QCOMPARE(handlerThread, &routesThread);
+    QMetaObject::invokeMethod(
+        &routes, [&] { dispatcher.stop(); }, Qt::BlockingQueuedConnection);
+    routesThread.quit();
+    routesThread.wait();
 }
 
 void TestHttpDispatcher::nothingIsServedAfterStop()

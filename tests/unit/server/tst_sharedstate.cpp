@@ -146,11 +146,12 @@ void TestSharedState::accessGuardSeesEveryRevocationMadeBefore()
     AccessGuard guard;
     constexpr int sessions = 400;
     for (int i = 0; i < sessions; ++i)
-        guard.sessionOpened(u"s%1"_s.arg(i), 9000);
+        guard.sessionOpened(u"s%1"_s.arg(i), { 9000, false, u"u%1"_s.arg(i % 10), u"d"_s });
     std::atomic<int> endedUpTo { -1 }; ///< sessions 0..n are ended, published by the writer
     std::atomic<int> missed { 0 };
     const AccessGuard::SessionLoader loader = [](const QString &) {
-        return std::optional<AccessGuard::SessionState>({ 9000, false }); // another process's session
+        return std::optional<AccessGuard::SessionState>(
+            { 9000, false, u"other"_s, u"d"_s }); // another process's session
     };
     onThreads([&](int index) {
         if (index == 0) { // SessionService: revocations, cut-offs, purges
