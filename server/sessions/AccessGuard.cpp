@@ -7,6 +7,7 @@ void AccessGuard::reset(QHash<QString, SessionState> sessions, QHash<QString, qi
 {
     const std::unique_lock lock(m_mutex);
     m_sessions = std::move(sessions);
+    m_pending.clear();
     m_sessionsOfUser.clear();
     for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it) {
         if (!it->username.isEmpty())
@@ -51,8 +52,10 @@ QStringList AccessGuard::endSessionsOf(const QString &username, const QString &d
 {
     const std::unique_lock lock(m_mutex);
     const QStringList live = liveSessionsOfLocked(username, deviceId);
-    for (const auto &id : live)
+    for (const auto &id : live) {
         m_sessions[id].revoked = true;
+        m_pending.insert(id);
+    }
     return live;
 }
 
@@ -63,7 +66,14 @@ bool AccessGuard::endSession(const QString &sessionId)
     if (found == m_sessions.end() || found->revoked)
         return false;
     found->revoked = true;
+    m_pending.insert(sessionId);
     return true;
+}
+
+bool AccessGuard::isRevocationPending(const QString &sessionId) const
+{
+    const std::shared_lock lock(m_mutex);
+    return m_pending.contains(sessionId);
 }
 
 QString AccessGuard::knownUsername(const QString &username) const
@@ -80,8 +90,10 @@ QString AccessGuard::knownUsername(const QString &username) const
 void AccessGuard::sessionsEnded(const QStringList &sessionIds)
 {
     const std::unique_lock lock(m_mutex);
-    for (const auto &id : sessionIds)
+    for (const auto &id : sessionIds) {
         m_sessions[id].revoked = true;
+        m_pending.remove(id);
+    }
 }
 
 void AccessGuard::accessTokenRevoked(const QString &jwtId, qint64 expiresAt)
@@ -117,6 +129,7 @@ void AccessGuard::purge(qint64 now)
     // An ended session is kept as long as a token of it could still be presented.
     m_sessions.removeIf([now](const auto &entry) { return entry.value().absoluteExpiresAt < now; });
     m_sessionsOfUser.removeIf([this](const auto &entry) { return !m_sessions.contains(entry.value()); });
+    m_pending.removeIf([this](const QString &id) { return !m_sessions.contains(id); });
 }
 
 std::optional<SessionError> AccessGuard::check(const AccessClaims &claims, qint64 now,

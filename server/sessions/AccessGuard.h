@@ -5,6 +5,7 @@
 #include "sessions/SessionError.h"
 
 #include <QHash>
+#include <QSet>
 #include <QString>
 #include <QStringList>
 
@@ -43,6 +44,10 @@ public:
     QStringList endSessionsOf(const QString &username, const QString &deviceId);
     /// Ends one session, if it is known here and live; whether it did.
     bool endSession(const QString &sessionId);
+    /// Whether the session was ended by endSessionsOf/endSession and no revocation has recorded
+    /// it since (sessionsEnded does): a revocation on the service's thread treats it as live, so
+    /// that whichever revocation gets there first audits it.
+    bool isRevocationPending(const QString &sessionId) const;
     /// The live sessions endSessionsOf would end.
     QStringList liveSessionsOf(const QString &username, const QString &deviceId) const;
     /// The user's name as its known sessions spell it; empty when none is known here.
@@ -66,6 +71,7 @@ private:
     mutable std::shared_mutex m_mutex;
     mutable QHash<QString, SessionState> m_sessions; ///< grows through the loader too
     mutable QMultiHash<QString, QString> m_sessionsOfUser; ///< folded username → session ids
+    QSet<QString> m_pending; ///< ended at once, not recorded by a revocation yet
     QHash<QString, qint64> m_revokedTokens; ///< jti → exp, of our own tokens
     QHash<UserKey, qint64> m_cutoffs; ///< user → tokens issued at or before are refused
 };

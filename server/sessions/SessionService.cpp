@@ -11,7 +11,6 @@
 #include <QJsonArray>
 #include <QLoggingCategory>
 #include <QRegularExpression>
-#include <QSet>
 
 using namespace Qt::StringLiterals;
 
@@ -487,9 +486,13 @@ Revocation SessionService::revokeSession(const QString &sessionId, const QString
                                          const ClientContext &client, const EndedAtOnce &atOnce)
 {
     const auto session = m_store.findSession(sessionId);
-    if (!session || session->isRevoked()
-        || (m_guard.isSessionEnded(sessionId) && !atOnce.sessionIds.contains(sessionId)))
+    const bool endedAtOnce = atOnce.sessionIds.contains(sessionId);
+    if (!session)
         return {};
+    if (session->isRevoked()) // by another revocation since it took effect: that one recorded it
+        return endedAtOnce ? Revocation { { sessionId }, {} } : Revocation {};
+    if (m_guard.isSessionEnded(sessionId) && !m_guard.isRevocationPending(sessionId) && !endedAtOnce)
+        return {}; // revoked here already, and being saved again
     announceRevoked({ sessionId }, reason);
     const qint64 at = m_clock.nowSeconds();
     const QString unsaved = saveOrRetry(
@@ -506,14 +509,20 @@ Revocation SessionService::revokeSession(const QString &sessionId, const QString
 Revocation SessionService::revokeUser(const QString &username, const QString &deviceId, const QString &actor,
                                       const QString &reason, const EndedAtOnce &atOnce)
 {
-    // Ended in the guard already: by this revocation (atOnce), or by an earlier one that is
-    // being saved again (which keeps its own audit entry).
-    const QSet<QString> ended(atOnce.sessionIds.cbegin(), atOnce.sessionIds.cend());
+    // Ended in the guard already: by an admin's action that took effect at once (this one's,
+    // atOnce, or another's not recorded yet: whichever revocation comes first records it), or
+    // by an earlier revocation being saved again (which keeps its own audit entry).
     QStringList live;
     for (const auto &session : m_store.listSessions(username, false)) {
         if ((deviceId.isEmpty() || session.deviceId == deviceId)
-            && (!m_guard.isSessionEnded(session.id) || ended.contains(session.id)))
+            && (!m_guard.isSessionEnded(session.id) || m_guard.isRevocationPending(session.id)
+                || atOnce.sessionIds.contains(session.id)))
             live.append(session.id);
+    }
+    // What this one ended at once and another revocation recorded meanwhile is still its own.
+    for (const auto &id : atOnce.sessionIds) {
+        if (!live.contains(id))
+            live.append(id);
     }
     if (!live.isEmpty())
         announceRevoked(live, reason);

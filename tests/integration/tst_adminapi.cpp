@@ -81,7 +81,7 @@ private:
     std::unique_ptr<QNetworkReply> send(QByteArrayView method, const QString &path, const QByteArray &body = {});
     quint16 port() const { return quint16(m_server->listenAddress().section(u':', -1).toUInt()); }
     /// Holds the store's write lock from another connection (as a backup or the CLI may), then
-    /// makes the control thread wait for it in a login's write; true once it is seen waiting
+    /// makes the control thread wait for it in a write; true once it is seen waiting
     /// (a health check it would answer at once goes unanswered). releaseControlThread() ends it.
     bool holdControlThread();
     void releaseControlThread();
@@ -90,7 +90,7 @@ private:
     std::unique_ptr<SessionServer> m_server;
     QNetworkAccessManager m_network;
     QByteArray m_adminToken;
-    std::unique_ptr<QNetworkReply> m_heldLogin;
+    std::unique_ptr<QNetworkReply> m_heldRequest;
     std::unique_ptr<QNetworkReply> m_heldHealth;
 };
 
@@ -159,15 +159,17 @@ bool TestAdminApi::holdControlThread()
     locker.setDatabaseName(m_dir.filePath(u"gatehouse.sqlite"_s));
     if (!locker.open() || !QSqlQuery(locker).exec(u"BEGIN IMMEDIATE"_s))
         return false;
-    m_heldLogin
-        = send("POST", u"/auth/login"_s, R"({"username": "alice", "password": "a long password", "device": "held"})");
-    // The password is checked on a worker first: the control thread waits once it writes.
+    // Setting the policy writes it at once on the control thread (no password to check first),
+    // which then waits for the lock, up to the store's 5 s busy timeout: the test releases it
+    // well before.
+    const QByteArray policy = QJsonDocument(request("GET", u"/admin/policy"_s).body).toJson();
+    m_heldRequest = send("PUT", u"/admin/policy"_s, policy);
     return QTest::qWaitFor(
         [&] {
             m_heldHealth = send("GET", u"/healthz"_s);
             return !QTest::qWaitFor([&] { return m_heldHealth->isFinished(); }, 300);
         },
-        10000);
+        3000);
 }
 
 void TestAdminApi::releaseControlThread()
@@ -321,8 +323,8 @@ void TestAdminApi::revocationTakesEffectWhileTheControlThreadIsBusy()
     const auto answer = QJsonDocument::fromJson(revoke->readAll()).object();
     QVERIFY2(answer["revoked"_L1].toInt() >= 2, qPrintable(answer.value("error_description"_L1).toString()));
     QCOMPARE(answer["closed"_L1].toInt(), 2);
-    QTRY_VERIFY(m_heldLogin->isFinished());
-    QCOMPARE(m_heldLogin->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QTRY_VERIFY(m_heldRequest->isFinished());
+    QCOMPARE(m_heldRequest->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
     const auto events
         = request("GET", u"/admin/audit?user=bob&type=user_sessions_revoked"_s).body["events"_L1].toArray();
     QVERIFY(!events.isEmpty());
@@ -352,7 +354,7 @@ void TestAdminApi::disconnectionTakesEffectWhileTheControlThreadIsBusy()
     QTRY_VERIFY_WITH_TIMEOUT(disconnect->isFinished(), 10000);
     QCOMPARE(disconnect->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
     QCOMPARE(QJsonDocument::fromJson(disconnect->readAll()).object()["closed"_L1].toInt(), 1);
-    QTRY_VERIFY(m_heldLogin->isFinished());
+    QTRY_VERIFY(m_heldRequest->isFinished());
     QCOMPARE(reconnected.next(500).opcode, -1); // still open: no close frame came
     QCOMPARE(reconnected.socket.state(), QAbstractSocket::ConnectedState);
 }
@@ -376,7 +378,7 @@ void TestAdminApi::consoleRevocationTakesEffectWhileTheControlThreadIsBusy()
     QVERIFY2(outcome->ok(), qPrintable(outcome->error));
     QVERIFY(outcome->affected >= 1); // bob's earlier sessions too, in a full run
     QVERIFY(outcome->closed >= 1);
-    QTRY_VERIFY(m_heldLogin->isFinished());
+    QTRY_VERIFY(m_heldRequest->isFinished());
 }
 
 void TestAdminApi::broadcastReachesUserOrEveryone()

@@ -85,20 +85,23 @@ void TestHttpDispatcher::urgentRequestPassesTheBacklog()
 
 void TestHttpDispatcher::urgencyActsOnTheRequestersThread()
 {
-    // The routes on a thread of their own, busy: the urgency runs on the dispatching thread
-    // at once, and its handler (not the routes' own) serves the request afterwards.
+    // The routes on a thread of their own, busy with a request: the urgency runs on the
+    // dispatching thread at once, and its handler (not the routes' own) serves the request
+    // once the routes' thread is free.
     QThread routesThread;
     routesThread.start();
     QObject routes;
     routes.moveToThread(&routesThread);
+    std::atomic<bool> busy = false;
     std::atomic<bool> release = false;
-    QThread *urgencyThread = nullptr;
-    QThread *handlerThread = nullptr;
+    std::atomic<QThread *> urgencyThread = nullptr;
+    std::atomic<QThread *> handlerThread = nullptr;
     QByteArray servedBy;
     HttpDispatcher dispatcher;
     dispatcher.serve(
         &routes,
         [&](const HttpRequest &, HttpDispatcher::Reply reply) {
+            busy = true;
             while (!release)
                 QThread::msleep(1);
             reply(HttpResponse { 200, {}, "routes" });
@@ -113,13 +116,14 @@ void TestHttpDispatcher::urgencyActsOnTheRequestersThread()
             };
         });
     dispatcher.dispatch(requestFor("GET", "/slow"), this, [](const HttpResponse &) {});
+    QTRY_VERIFY(busy.load()); // the routes' thread is inside /slow
     dispatcher.dispatch(requestFor("POST", "/admin/revoke"), this,
                         [&](const HttpResponse &response) { servedBy = response.body; });
-    QCOMPARE(urgencyThread, QThread::currentThread()); // before the busy routes got to it
-    QVERIFY(handlerThread == nullptr);
+    QCOMPARE(urgencyThread.load(), QThread::currentThread());
+    QCOMPARE(handlerThread.load(), nullptr);
     release = true;
     QTRY_COMPARE(servedBy, "urgent");
-    QCOMPARE(handlerThread, &routesThread);
+    QCOMPARE(handlerThread.load(), &routesThread);
     QMetaObject::invokeMethod(
         &routes, [&] { dispatcher.stop(); }, Qt::BlockingQueuedConnection);
     routesThread.quit();

@@ -42,6 +42,7 @@ private Q_SLOTS:
     void rightsAreRecheckedAtRefresh_data();
     void rightsAreRecheckedAtRefresh();
     void revocationScopes();
+    void revocationsTakenAtOnceAreRecordedByWhicheverComesFirst();
     void revokeIssuedBeforeRefusesOlderTokensOnly();
     void revokedAccessTokenIsRefused();
     void stateSurvivesReopening();
@@ -423,6 +424,46 @@ void TestSessionService::revocationScopes()
     QCOMPARE(revokedEvent.sessionId, again.sessionId);
     QCOMPARE(revokedEvent.remoteAddress, client.remoteAddress); // who asked is on record
     QVERIFY(m_audit->verify().ok());
+}
+
+void TestSessionService::revocationsTakenAtOnceAreRecordedByWhicheverComesFirst()
+{
+    // An admin's revocation ends alice's sessions in the guard at once (another thread); before
+    // it is recorded here, another revocation of alice comes first. That one records them, and
+    // the admin's still reports them as its own: no session is left out of every audit entry.
+    const auto laptop = loginAlice(u"laptop"_s);
+    const auto phone = loginAlice(u"phone"_s);
+    QStringList ended = m_sessions->accessGuard().endSessionsOf(u"ALICE"_s, {});
+    ended.sort();
+    QStringList both { laptop.sessionId, phone.sessionId };
+    both.sort();
+    QCOMPARE(ended, both);
+    QVERIFY(m_sessions->accessGuard().isRevocationPending(laptop.sessionId));
+    QVERIFY(m_sessions->accessGuard().isSessionEnded(laptop.sessionId)); // refused meanwhile
+
+    QStringList first = m_sessions->revokeUser(u"alice"_s, {}, u"system"_s, u"password_changed"_s).sessionIds;
+    first.sort();
+    QCOMPARE(first, both);
+    QVERIFY(!m_sessions->accessGuard().isRevocationPending(laptop.sessionId));
+    QStringList admins
+        = m_sessions->revokeUser(u"alice"_s, {}, u"admin"_s, u"single_logout"_s, { ended, 0 }).sessionIds;
+    admins.sort();
+    QCOMPARE(admins, both);
+    const auto events = m_audit->query({ 0, {}, {}, u"user_sessions_revoked"_s, 10 });
+    QCOMPARE(events.size(), 2);
+    for (const auto &event : events)
+        QCOMPARE(event.detail.value("sessions"_L1).toArray().size(), 2);
+
+    // One session the same way, recorded by a refresh-token revocation first.
+    const auto tablet = loginAlice(u"tablet"_s);
+    QVERIFY(m_sessions->accessGuard().endSession(tablet.sessionId));
+    QCOMPARE(m_sessions->revokeRefreshToken(tablet.refreshToken, u"alice"_s, client).sessionIds,
+             QStringList { tablet.sessionId });
+    QCOMPARE(
+        m_sessions->revokeSession(tablet.sessionId, u"admin"_s, u"revoked_by_admin"_s, {}, { { tablet.sessionId }, 0 })
+            .sessionIds,
+        QStringList { tablet.sessionId });
+    QVERIFY(m_store->findSession(tablet.sessionId)->isRevoked());
 }
 
 void TestSessionService::revokeIssuedBeforeRefusesOlderTokensOnly()
