@@ -35,11 +35,19 @@ int Application::run()
     const QCommandLineOption config(u"config"_s, u"Config file (default: <data-dir>/gatehouse.json)."_s, u"FILE"_s);
     const QCommandLineOption secretStore(u"secret-store"_s, u"Where private keys live: auto, keychain or file."_s,
                                          u"MODE"_s);
-    parser.addOptions({ dataDir, listen, config, secretStore });
+    const QCommandLineOption tls(u"tls"_s, u"self-signed: HTTPS and WSS with a certificate made for a lab."_s,
+                                 u"MODE"_s);
+    const QCommandLineOption tlsCertificate(u"tls-cert"_s, u"TLS certificate chain (PEM)."_s, u"FILE"_s);
+    const QCommandLineOption tlsKey(u"tls-key"_s, u"TLS private key (PEM)."_s, u"FILE"_s);
+    parser.addOptions({ dataDir, listen, config, secretStore, tls, tlsCertificate, tlsKey });
     parser.process(m_application); // prints help, version or the error and exits
 
-    m_server = std::make_unique<SessionServer>(SessionServerOptions {
-        parser.value(dataDir), parser.value(config), parser.value(listen), parser.value(secretStore) });
+    SessionServerOptions options { parser.value(dataDir), parser.value(config), parser.value(listen),
+                                   parser.value(secretStore) };
+    options.tls = parser.value(tls);
+    options.tlsCertificate = parser.value(tlsCertificate);
+    options.tlsKey = parser.value(tlsKey);
+    m_server = std::make_unique<SessionServer>(options);
     m_window = std::make_unique<MainWindow>(*m_server);
     m_window->show();
     m_server->start();

@@ -12,4 +12,7 @@ struct SessionServerOptions {
     QString secretStore; ///< --secret-store auto|keychain|file
     /// --access-token-ttl and friends, as "name" → seconds (the names of docs/configuration.md).
     QList<QPair<QString, qint64>> lifetimes = {};
+    QString tls = {}; ///< --tls self-signed
+    QString tlsCertificate = {}; ///< --tls-cert FILE (with --tls-key)
+    QString tlsKey = {}; ///< --tls-key FILE
 };

@@ -13,6 +13,7 @@ const auto usage = u"Usage: gatehoused <command> [options]\n"
                    "Commands:\n"
                    "  serve [--listen HOST:PORT] [--access-token-ttl S] [--refresh-token-idle-ttl S]\n"
                    "        [--refresh-token-max-ttl S] [--session-idle-ttl S]   run the server (headless)\n"
+                   "        [--tls self-signed | --tls-cert FILE --tls-key FILE]  HTTPS and WSS on the port\n"
                    "  user add NAME [--display-name TEXT] [--role ROLE]... [--password-stdin]\n"
                    "  user list [--json]\n"
                    "  user enable NAME | user disable NAME\n"
@@ -70,6 +71,9 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     const QCommandLineOption config(u"config"_s, u"Config file."_s, u"FILE"_s);
     const QCommandLineOption secretStore(u"secret-store"_s, u"auto, keychain or file."_s, u"MODE"_s);
     const QCommandLineOption listen(u"listen"_s, u"Listen address."_s, u"HOST:PORT"_s);
+    const QCommandLineOption tls(u"tls"_s, u"self-signed: TLS with a certificate made for a lab."_s, u"MODE"_s);
+    const QCommandLineOption tlsCertificate(u"tls-cert"_s, u"TLS certificate chain (PEM)."_s, u"FILE"_s);
+    const QCommandLineOption tlsKey(u"tls-key"_s, u"TLS private key (PEM)."_s, u"FILE"_s);
     const QCommandLineOption displayName(u"display-name"_s, u"Display name."_s, u"TEXT"_s);
     const QCommandLineOption role(u"role"_s, u"A role (repeatable)."_s, u"ROLE"_s);
     const QCommandLineOption passwordStdin(u"password-stdin"_s, u"Read the password from standard input."_s);
@@ -87,8 +91,9 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
                                       u"session-idle-ttl"_s };
     for (const auto &name : lifetimeNames)
         parser.addOption(QCommandLineOption(name, u"Lifetime in seconds (serve)."_s, u"SECONDS"_s));
-    parser.addOptions({ help, version, dataDir, config, secretStore, listen, displayName, role, passwordStdin, json,
-                        user, device, ttl, count, format, clientId, redirectUri, backchannel, frontchannel });
+    parser.addOptions({ help,   version,     dataDir,  config,        secretStore, listen,      tls,    tlsCertificate,
+                        tlsKey, displayName, role,     passwordStdin, json,        user,        device, ttl,
+                        count,  format,      clientId, redirectUri,   backchannel, frontchannel });
 
     DaemonCommand command;
     command.helpText = usage;
@@ -122,6 +127,9 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     command.username = route->takesName ? rest.first() : parser.value(user);
     command.launch = SessionServerOptions { parser.value(dataDir), parser.value(config), parser.value(listen),
                                             parser.value(secretStore) };
+    command.launch.tls = parser.value(tls);
+    command.launch.tlsCertificate = parser.value(tlsCertificate);
+    command.launch.tlsKey = parser.value(tlsKey);
     command.displayName = parser.value(displayName);
     command.roles = parser.values(role);
     command.rolesGiven = parser.isSet(role);
@@ -168,6 +176,9 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     }
     if (parser.isSet(listen) && command.kind != DaemonCommand::Kind::Serve)
         return fail(u"--listen only goes with serve"_s);
+    if ((parser.isSet(tls) || parser.isSet(tlsCertificate) || parser.isSet(tlsKey))
+        && command.kind != DaemonCommand::Kind::Serve)
+        return fail(u"--tls, --tls-cert and --tls-key only go with serve"_s);
     if (command.kind == DaemonCommand::Kind::TokenMint) {
         if (command.username.isEmpty())
             return fail(u"token mint needs --user NAME"_s);

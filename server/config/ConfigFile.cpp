@@ -219,7 +219,8 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"http_max_requests"_s,
                                        u"max_http_connections"_s,
                                        u"max_http_connections_per_address"_s,
-                                       u"io_threads"_s };
+                                       u"io_threads"_s,
+                                       u"tls"_s };
     if (const auto unknown = unknownMember(object, known))
         return fail(u"unknown member \"%1\""_s.arg(*unknown));
 
@@ -358,6 +359,24 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
     if (!policy)
         return fail(policy.error());
     config.sessionPolicy = *policy;
+    if (object.contains("tls"_L1)) {
+        const QJsonValue tls = object.value("tls"_L1);
+        static const auto sentence = u"tls: \"self-signed\", or {\"certificate\": FILE, \"private_key\": FILE}"_s;
+        if (tls.isString() && tls.toString() == "self-signed"_L1) {
+            config.tls = { ServerConfig::Tls::Mode::SelfSigned, {}, {} };
+        } else if (tls.isObject()) {
+            const QJsonObject files = tls.toObject();
+            if (unknownMember(files, { u"certificate"_s, u"private_key"_s })
+                || !files.value("certificate"_L1).isString() || !files.value("private_key"_L1).isString()
+                || files.value("certificate"_L1).toString().isEmpty()
+                || files.value("private_key"_L1).toString().isEmpty())
+                return fail(sentence);
+            config.tls = { ServerConfig::Tls::Mode::Files, files.value("certificate"_L1).toString(),
+                           files.value("private_key"_L1).toString() };
+        } else {
+            return fail(sentence);
+        }
+    }
     if (object.contains("admin_remote"_L1)) {
         if (!object.value("admin_remote"_L1).isBool())
             return fail(u"admin_remote: true or false"_s);
@@ -430,6 +449,20 @@ Result<ServerConfig, QString> ConfigFile::resolve(const SessionServerOptions &op
         if (config.accessTokenLifetime.count() < 5 || config.accessTokenLifetime > config.maximumAccessTokenLifetime)
             return fail(u"--access-token-ttl: from 5 to %1 seconds"_s.arg(config.maximumAccessTokenLifetime.count()));
         config.sessionPolicy = *policy;
+    }
+    if (!options.tls.isEmpty()) {
+        if (options.tls != "self-signed"_L1)
+            return fail(u"--tls: self-signed (or give your own files with --tls-cert and --tls-key)"_s);
+        if (!options.tlsCertificate.isEmpty() || !options.tlsKey.isEmpty())
+            return fail(u"--tls self-signed or --tls-cert and --tls-key, not both"_s);
+        config.tls = { ServerConfig::Tls::Mode::SelfSigned, {}, {} };
+    }
+    if (!options.tlsCertificate.isEmpty() || !options.tlsKey.isEmpty()) {
+        if (options.tlsCertificate.isEmpty() || options.tlsKey.isEmpty())
+            return fail(u"--tls-cert and --tls-key go together"_s);
+        // Relative to where the command runs, as a shell user expects of a file argument.
+        config.tls = { ServerConfig::Tls::Mode::Files, QFileInfo(options.tlsCertificate).absoluteFilePath(),
+                       QFileInfo(options.tlsKey).absoluteFilePath() };
     }
     if (!options.secretStore.isEmpty()) {
         const auto mode = SecretBackend::modeFromName(options.secretStore);

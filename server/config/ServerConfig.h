@@ -54,8 +54,18 @@ struct ServerConfig {
     std::chrono::seconds sweepInterval { 30 }; ///< sweep_interval: how often expired sessions are ended
     int ioThreads = 0; ///< io_threads: threads serving sockets; 0 means one per core
     bool adminFromAnywhere = false; ///< admin_remote: let non-loopback clients use /admin (with the token)
+    /// tls: what the port speaks. Plain HTTP and WS when off; HTTPS and WSS (only) otherwise,
+    /// with a certificate made for a lab on first start, or the operator's files.
+    struct Tls {
+        enum class Mode { Off, SelfSigned, Files };
+        Mode mode = Mode::Off;
+        QString certificateFile; ///< absolute, or relative to the data directory
+        QString privateKeyFile;
+    } tls;
 
     QString databasePath() const { return dataDirectory + QStringLiteral("/gatehouse.sqlite"); }
+    /// Where the self-signed certificate is kept (its key is kept like the signing keys).
+    QString selfSignedCertificatePath() const { return dataDirectory + QStringLiteral("/tls-self-signed.pem"); }
     /// A retired signing key verifies this long: the longest token plus clock skew.
     std::chrono::seconds verificationGrace() const { return maximumAccessTokenLifetime + clockSkew; }
 };

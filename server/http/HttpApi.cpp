@@ -101,6 +101,13 @@ std::optional<HttpDispatcher::Handler> HttpApi::urgentHandler(const HttpRequest 
 
 void HttpApi::handle(const HttpRequest &request, HttpResponder::Reply reply)
 {
+    if (m_services.tls) {
+        // RFC 6797: browsers that reached us over TLS keep to it for a year.
+        reply = [reply = std::move(reply)](HttpResponse response) {
+            response.headers.append(std::pair<QByteArray, QByteArray>("Strict-Transport-Security", "max-age=31536000"));
+            reply(std::move(response));
+        };
+    }
     HttpResponder responder(std::move(reply));
     if (request.method() == HttpRequest::Method::Other)
         return writeError(responder, 501, u"not_implemented"_s,

@@ -28,6 +28,8 @@
 #include "sessions/SessionService.h"
 #include "sessions/SqliteSessionStore.h"
 #include "store/WalCheckpointer.h"
+#include "tls/TlsCertificate.h"
+#include "tls/TlsContext.h"
 #include "ws/CloseCode.h"
 #include "ws/ConnectionCensus.h"
 #include "ws/ConnectionHub.h"
@@ -37,10 +39,14 @@
 #include "ws/SilentPeerAudit.h"
 #include "ws/UpgradeGate.h"
 
+#include <QDir>
+#include <QFile>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QMap>
+#include <QSaveFile>
 #include <QThread>
+#include <QUrl>
 
 #include <unistd.h>
 
@@ -53,6 +59,8 @@ Q_LOGGING_CATEGORY(lcRuntime, "gatehouse.runtime")
 namespace {
 /// Password checks waiting for a worker; past this a login is answered 503 at once.
 constexpr int passwordChecksWaiting = 64;
+/// The self-signed certificate's key, in the secret store beside the signing keys.
+const auto selfSignedKeySecret = QStringLiteral("tls-self-signed-key");
 using namespace std::chrono_literals;
 constexpr auto formTokenLifetime = 1h; ///< how long a login or logout page can be posted
 } // namespace
@@ -135,8 +143,92 @@ void ServerRuntime::loadCookieKey()
         if (!key)
             return fail(u"cannot read the cookie key from %1: %2"_s.arg(m_secrets->location(), key.error().message));
         m_cookieKey = *key;
-        listen();
+        loadTls();
     });
+}
+
+void ServerRuntime::loadTls()
+{
+    using Mode = ServerConfig::Tls::Mode;
+    switch (m_config.tls.mode) {
+    case Mode::Off:
+        return listen();
+    case Mode::SelfSigned:
+        return loadSelfSigned();
+    case Mode::Files: {
+        const QDir data(m_config.dataDirectory);
+        const auto certificate = TlsCertificate::fromFiles(data.filePath(m_config.tls.certificateFile),
+                                                           data.filePath(m_config.tls.privateKeyFile));
+        if (!certificate)
+            return fail(u"TLS: "_s + certificate.error());
+        return useTls(*certificate);
+    }
+    }
+}
+
+void ServerRuntime::loadSelfSigned()
+{
+    // The names a lab reaches it by: loopback, the listen address, and public_url's host.
+    QStringList names { u"localhost"_s };
+    QList<QHostAddress> addresses { QHostAddress::LocalHost, QHostAddress::LocalHostIPv6 };
+    const QHostAddress &listening = m_config.listenAddress;
+    if (listening != QHostAddress::Any && listening != QHostAddress::AnyIPv4 && listening != QHostAddress::AnyIPv6
+        && !addresses.contains(listening))
+        addresses.append(listening);
+    if (const QString host = QUrl(m_config.publicUrl).host(); !host.isEmpty()) {
+        if (const QHostAddress address(host); !address.isNull()) {
+            if (!addresses.contains(address))
+                addresses.append(address);
+        } else if (!names.contains(host)) {
+            names.append(host);
+        }
+    }
+    constexpr qint64 renewBefore = 14 * 86400;
+    m_secrets->read(selfSignedKeySecret, this, [this, names, addresses](Result<QByteArray, SecretFailure> key) {
+        if (!key && key.error().error != SecretError::NotFound)
+            return fail(u"cannot read the TLS key from %1: %2"_s.arg(m_secrets->location(), key.error().message));
+        QFile kept(m_config.selfSignedCertificatePath());
+        if (key && kept.open(QIODevice::ReadOnly)) {
+            const auto certificate = TlsCertificate::fromPem(kept.readAll(), *key);
+            if (certificate && certificate->secondsLeft() > renewBefore && certificate->summary().dnsNames == names
+                && certificate->summary().addresses == addresses)
+                return useTls(*certificate);
+        }
+        const TlsCertificate made = TlsCertificate::selfSigned(u"Gatehouse (self-signed)"_s, names, addresses, 365);
+        m_secrets->write(selfSignedKeySecret, made.keyPem(), this, [this, made](Result<bool, SecretFailure> written) {
+            if (!written)
+                return fail(u"cannot keep the TLS key in %1: %2"_s.arg(m_secrets->location(), written.error().message));
+            QSaveFile file(m_config.selfSignedCertificatePath());
+            if (!file.open(QIODevice::WriteOnly) || file.write(made.chainPem()) != made.chainPem().size()
+                || !file.commit())
+                return fail(u"cannot write the TLS certificate %1: %2"_s.arg(file.fileName(), file.errorString()));
+            qCInfo(lcRuntime).noquote() << "made a self-signed TLS certificate for"
+                                        << made.summary().dnsNames.join(u", "_s) << "- SHA-256"
+                                        << made.summary().sha256Fingerprint;
+            useTls(made);
+        });
+    });
+}
+
+void ServerRuntime::useTls(const TlsCertificate &certificate)
+{
+    auto context = TlsContext::create(certificate);
+    if (!context)
+        return fail(u"TLS: "_s + context.error());
+    {
+        const std::lock_guard lock(m_tlsMutex);
+        m_tls = std::move(context).value();
+    }
+    const auto &summary = certificate.summary();
+    qCInfo(lcRuntime).noquote() << "TLS certificate" << summary.subject << "valid until"
+                                << summary.notAfter.toString(Qt::ISODate) << "- SHA-256" << summary.sha256Fingerprint;
+    listen();
+}
+
+std::shared_ptr<const TlsContext> ServerRuntime::tlsContext() const
+{
+    const std::lock_guard lock(m_tlsMutex);
+    return m_tls;
 }
 
 bool ServerRuntime::rebuildVerifier()
@@ -245,7 +337,7 @@ void ServerRuntime::listen()
                                  m_loginsPerIp.get(),
                                  m_loginLimits.get(),
                                  [this](const QString &kind) { m_metrics->countRateLimited(kind); },
-                                 false,
+                                 m_config.tls.mode != ServerConfig::Tls::Mode::Off,
                                  m_oidc.get(),
                                  QString(Jwa::name(m_config.signingAlgorithm)) };
     services.clock = &m_clock;
@@ -338,6 +430,8 @@ bool ServerRuntime::startIoThreads()
         setup.authenticatorFor = authenticatorFor;
         setup.shared = UpgradeGate::Shared { m_census.get(),         m_handshakesPerIp.get(), m_handshakesPerUser.get(),
                                              m_httpDispatcher.get(), m_httpSockets.get(),     m_liveLimits.get() };
+        if (m_config.tls.mode != ServerConfig::Tls::Mode::Off)
+            setup.shared.tls = [this] { return tlsContext(); };
         setup.options.allowedOrigins = m_config.allowedOrigins;
         setup.options.maximumMessageSize = m_config.maximumMessageSize;
         setup.options.headTimeout = m_config.handshakeTimeout;
@@ -390,7 +484,8 @@ QString ServerRuntime::publicUrl(quint16 port) const
         host = u"[::1]"_s;
     else if (listen.protocol() == QAbstractSocket::IPv6Protocol)
         host = u"[%1]"_s.arg(host);
-    return u"http://%1:%2"_s.arg(host).arg(port);
+    const bool tls = m_config.tls.mode != ServerConfig::Tls::Mode::Off;
+    return u"%1://%2:%3"_s.arg(tls ? u"https"_s : u"http"_s, host).arg(port);
 }
 
 void ServerRuntime::startOidc(quint16 port)

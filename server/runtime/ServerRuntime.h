@@ -24,6 +24,8 @@
 class AdminService;
 struct AdminCommand;
 struct AdminEffect;
+class TlsCertificate;
+class TlsContext;
 class AuditLog;
 class ConnectionCensus;
 class ConnectionHub;
@@ -92,6 +94,13 @@ private:
     void loadKeys();
     void loadAdminToken();
     void loadCookieKey();
+    /// The TLS context, when the config asks for TLS: the operator's files, or the lab's
+    /// self-signed certificate (made on first start and when it nears its end; its key is kept
+    /// in the secret store like the signing keys). Start-up fails with a sentence otherwise.
+    void loadTls();
+    void loadSelfSigned();
+    void useTls(const TlsCertificate &certificate);
+    std::shared_ptr<const TlsContext> tlsContext() const;
     void listen();
     bool rebuildVerifier();
     std::shared_ptr<const TokenVerifier> verifier() const;
@@ -144,6 +153,8 @@ private:
     std::unique_ptr<DeviceCookie> m_deviceCookies;
     std::unique_ptr<FormToken> m_formTokens;
     QByteArray m_cookieKey; ///< signs device cookies and form tokens
+    mutable std::mutex m_tlsMutex;
+    std::shared_ptr<const TlsContext> m_tls; ///< what new connections start with; null: plain
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     mutable std::mutex m_verifierMutex;
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change; any thread reads it

@@ -6,6 +6,7 @@
 #include "http/HttpResponder.h"
 #include "http/WebCookies.h"
 #include "policy/RateLimiter.h"
+#include "tls/TlsRelay.h"
 #include "ws/CloseCode.h"
 #include "ws/ConnectionCensus.h"
 #include "ws/ConnectionRegistry.h"
@@ -192,7 +193,13 @@ void UpgradeGate::sweepPendingHeads()
         if (head->deadline.hasExpired())
             delete head;
     }
-    if (m_pendingHeads.isEmpty())
+    // A TLS handshake has the head's deadline: stalling there is stalling before the head.
+    const QList<TlsRelay *> handshakes = m_tlsHandshakes.values();
+    for (auto *relay : handshakes) {
+        if (relay->handshakeExpired())
+            relay->abort();
+    }
+    if (m_pendingHeads.isEmpty() && m_tlsHandshakes.isEmpty())
         m_headSweep->stop();
 }
 
@@ -223,20 +230,52 @@ void UpgradeGate::acceptPending()
         const QString remote = QHostAddress(reinterpret_cast<const sockaddr *>(&address)).toString();
         if (!admit(socket, remote))
             continue;
-        // Most clients send their request with the connection: look at once, and only a socket
-        // whose head is not all there yet gets a notifier and a deadline.
-        const Waiting waiting { socket, remote, 0 };
-        switch (inspect(waiting)) {
-        case Outcome::Taken:
-            break;
-        case Outcome::Gone:
-            closeSocket(socket, remote);
-            break;
-        case Outcome::Incomplete:
-            await(waiting, false);
-            break;
-        }
+        if (auto context = m_shared.tls ? m_shared.tls() : nullptr)
+            startRelay(socket, remote, std::move(context));
+        else
+            serve(Waiting { socket, remote, 0 });
     }
+}
+
+void UpgradeGate::serve(const Waiting &waiting)
+{
+    // Most clients send their request with the connection: look at once, and only a socket
+    // whose head is not all there yet gets a notifier and a deadline.
+    switch (inspect(waiting)) {
+    case Outcome::Taken:
+        break;
+    case Outcome::Gone:
+        closeSocket(waiting.socket, waiting.remote);
+        break;
+    case Outcome::Incomplete:
+        await(waiting, false);
+        break;
+    }
+}
+
+void UpgradeGate::startRelay(qintptr socket, const QString &remote, std::shared_ptr<const TlsContext> context)
+{
+    TlsRelay::Setup setup;
+    setup.socket = socket;
+    setup.remote = remote;
+    setup.context = std::move(context);
+    setup.handshakeTimeout = headTimeout();
+    // The connection's place in the HTTP census goes to its plain end, which gives it back
+    // when it closes (or becomes a WebSocket); a relay that never got that far gives it back.
+    setup.established = [this, remote](TlsRelay *relay, qintptr inner) {
+        m_tlsHandshakes.remove(relay);
+        serve(Waiting { inner, remote, 0 });
+    };
+    setup.closed = [this, remote](TlsRelay *relay) {
+        m_tlsHandshakes.remove(relay);
+        if (!relay->established())
+            m_shared.httpSockets->release(remote);
+    };
+    auto *relay = new TlsRelay(std::move(setup), this);
+    m_tlsHandshakes.insert(relay);
+    if (!m_headSweep->isActive())
+        m_headSweep->start();
+    relay->start();
 }
 
 bool UpgradeGate::admit(qintptr socket, const QString &remote)

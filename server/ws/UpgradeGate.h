@@ -21,6 +21,8 @@ class HttpCensus;
 class HttpDispatcher;
 class LiveLimits;
 class RateLimiter;
+class TlsContext;
+class TlsRelay;
 class WebSocketStream;
 
 /// The door of the port, one per I/O thread. Every gate accepts from the same listening
@@ -65,6 +67,10 @@ public:
         /// Message size and rate, head deadline and pings as they are now; when null, the
         /// Options' message size and deadline, no message rate and the default pings.
         const LiveLimits *limits = nullptr;
+        /// The TLS context new connections start with (a reload swaps it), or null: plain. Each
+        /// TLS connection is a TlsRelay until its handshake is done, then the gate serves the
+        /// plain end of its socket pair like any socket.
+        std::function<std::shared_ptr<const TlsContext>()> tls = {};
     };
 
     /// What the gate decided for one request head.
@@ -116,6 +122,10 @@ private:
     Outcome inspect(const Waiting &waiting);
     /// Waits for a head on `waiting.socket`; `idle` for a kept-alive connection between requests.
     void await(const Waiting &waiting, bool idle);
+    /// A TLS connection: its handshake first, under the head deadline; then its plain end.
+    void startRelay(qintptr socket, const QString &remote, std::shared_ptr<const TlsContext> context);
+    /// A socket whose first head is looked at now (a new connection, or a TLS one's plain end).
+    void serve(const Waiting &waiting);
     void beginExchange(const Waiting &waiting, const HttpHead &head, const HttpFraming::Body &body);
     void startExchange(HttpExchange::Setup setup);
     /// A place in the HTTP census for a new socket; sheds an idle kept-alive connection of
@@ -142,6 +152,7 @@ private:
     QTimer *m_headSweep = nullptr; ///< a child
     QSet<PendingHead *> m_pendingHeads; ///< children still reading their head
     QSet<HttpExchange *> m_exchanges; ///< children serving an HTTP request
+    QSet<TlsRelay *> m_tlsHandshakes; ///< children whose TLS handshake is under way
     QByteArray m_peekBuffer;
     qint64 m_lastPeeked = 0; ///< what the last peek returned
     RefusalTally m_refusals;

@@ -5,6 +5,7 @@
 #include "auth/KeySet.h"
 #include "auth/TokenVerifier.h"
 #include "store/Database.h"
+#include "tls/TlsCertificate.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -45,6 +46,7 @@ private Q_SLOTS:
     void serveAnswersHealthAndJwksAndRefusesUpgrades();
     void serveAcceptsOurTokensAndATrustedIssuers();
     void serveReportsATakenPort();
+    void serveRefusesBadTlsFilesInOneSentence();
     void auditVerifyAndExport();
     void acknowledgedStateSurvivesKillDashNine();
     void oidcClientsAreRegisteredListedAndRemoved();
@@ -529,6 +531,46 @@ void TestGatehoused::serveReportsATakenPort()
     const auto outcome = run({ u"serve"_s, u"--listen"_s, u"127.0.0.1:%1"_s.arg(squatter.serverPort()) });
     QCOMPARE(outcome.exitCode, 1);
     QVERIFY2(outcome.err.contains(u"in use"_s), qPrintable(outcome.err));
+}
+
+void TestGatehoused::serveRefusesBadTlsFilesInOneSentence()
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const TlsCertificate good = TlsCertificate::selfSigned(u"ours"_s, { u"localhost"_s }, {}, 30, now.addSecs(-60));
+    const TlsCertificate other = TlsCertificate::selfSigned(u"theirs"_s, { u"localhost"_s }, {}, 30, now.addSecs(-60));
+    const TlsCertificate expired = TlsCertificate::selfSigned(u"old"_s, { u"localhost"_s }, {}, 1, now.addDays(-3));
+    const auto write = [&](const QString &name, const QByteArray &bytes) {
+        QFile file(m_dir->filePath(name));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(bytes);
+    };
+    write(u"cert.pem"_s, good.chainPem());
+    write(u"other-key.pem"_s, other.keyPem());
+    write(u"expired.pem"_s, expired.chainPem());
+    write(u"expired-key.pem"_s, expired.keyPem());
+    write(u"garbage.pem"_s, "not a certificate");
+    const auto serve = [&](const QString &certificate, const QString &key) {
+        return run({ u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--tls-cert"_s, m_dir->filePath(certificate),
+                     u"--tls-key"_s, m_dir->filePath(key) });
+    };
+    const QList<std::tuple<QString, QString, QString>> cases {
+        { u"cert.pem"_s, u"missing-key.pem"_s, u"does not exist"_s },
+        { u"cert.pem"_s, u"other-key.pem"_s, u"does not match the certificate"_s },
+        { u"expired.pem"_s, u"expired-key.pem"_s, u"expired on"_s },
+        { u"garbage.pem"_s, u"other-key.pem"_s, u"not a PEM certificate"_s },
+    };
+    for (const auto &[certificate, key, sentence] : cases) {
+        const auto outcome = serve(certificate, key);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(sentence), qPrintable(outcome.err));
+        QVERIFY2(outcome.err.contains(u"TLS"_s), qPrintable(outcome.err));
+    }
+    const auto half = run({ u"serve"_s, u"--tls-cert"_s, m_dir->filePath(u"cert.pem"_s) });
+    QVERIFY(half.exitCode != 0);
+    QVERIFY2(half.err.contains(u"--tls-key"_s), qPrintable(half.err));
+    const auto notServe = run({ u"user"_s, u"list"_s, u"--tls"_s, u"self-signed"_s });
+    QCOMPARE(notServe.exitCode, 2);
+    QVERIFY2(notServe.err.contains(u"only go with serve"_s), qPrintable(notServe.err));
 }
 
 void TestGatehoused::oidcClientsAreRegisteredListedAndRemoved()

@@ -128,6 +128,17 @@ void TestConfigFile::trustedIssuersOfEveryKind()
     QCOMPARE(liveness->pongTimeout.count(), 5);
     QCOMPARE(liveness->messageRatePerSecond, 50);
     QCOMPARE(liveness->messageBurst, 80);
+    QCOMPARE(config->tls.mode, ServerConfig::Tls::Mode::Off);
+    const auto selfSigned = ConfigFile::apply({ { "tls"_L1, "self-signed"_L1 } }, m_dir.path(), {});
+    QVERIFY(selfSigned.ok());
+    QCOMPARE(selfSigned->tls.mode, ServerConfig::Tls::Mode::SelfSigned);
+    const auto files = ConfigFile::apply(
+        { { "tls"_L1, QJsonObject { { "certificate"_L1, "cert.pem"_L1 }, { "private_key"_L1, "/etc/key.pem"_L1 } } } },
+        m_dir.path(), {});
+    QVERIFY(files.ok());
+    QCOMPARE(files->tls.mode, ServerConfig::Tls::Mode::Files);
+    QCOMPARE(files->tls.certificateFile, u"cert.pem"_s);
+    QCOMPARE(files->tls.privateKeyFile, u"/etc/key.pem"_s);
     QCOMPARE(config->trustedIssuers[3].keys.first().algorithm(), JwsAlgorithm::ES256);
     QVERIFY(!config->trustedIssuers[3].keys.first().hasPrivateKey());
     QCOMPARE(config->trustedIssuers[0].keys.size(), 2);
@@ -149,6 +160,18 @@ void TestConfigFile::refusesBadConfig_data()
         return QJsonObject { { "trusted_issuers"_L1, QJsonArray { base } } };
     };
 
+    QTest::newRow("tls as true refused") << QJsonObject { { "tls"_L1, true } } << u"tls"_s;
+    QTest::newRow("tls of an unknown kind refused") << QJsonObject { { "tls"_L1, "self-made"_L1 } } << u"tls"_s;
+    QTest::newRow("tls without a key refused")
+        << QJsonObject { { "tls"_L1, QJsonObject { { "certificate"_L1, "cert.pem"_L1 } } } } << u"private_key"_s;
+    QTest::newRow("tls with an unknown member refused") << QJsonObject {
+        { "tls"_L1,
+          QJsonObject {
+              { "certificate"_L1, "c.pem"_L1 }, { "private_key"_L1, "k.pem"_L1 }, { "password"_L1, "x"_L1 } } }
+    } << u"tls"_s;
+    QTest::newRow("tls with an empty path refused")
+        << QJsonObject { { "tls"_L1, QJsonObject { { "certificate"_L1, ""_L1 }, { "private_key"_L1, "k.pem"_L1 } } } }
+        << u"tls"_s;
     QTest::newRow("unknown member refused (a typo)")
         << QJsonObject { { "acces_token_ttl"_L1, 5 } } << u"acces_token_ttl"_s;
     QTest::newRow("negative lifetime refused")
