@@ -345,6 +345,34 @@ AdminOutcome AdminService::revokeIssuedBefore(const UserKey &who, const AdminAct
     return outcome;
 }
 
+AdminOutcome AdminService::reloadTls(const AdminActor &actor)
+{
+    const qint64 started = monotonicNs();
+    AdminOutcome outcome = AdminOutcome::of(u"tls_reloaded"_s, 0);
+    if (!m_parts.reloadTls) {
+        outcome.error = u"TLS is not available"_s;
+        return outcome;
+    }
+    const auto reloaded = m_parts.reloadTls();
+    if (!reloaded) {
+        m_tlsProblem = reloaded.error();
+        outcome.action = u"tls_reload_refused"_s;
+        outcome.error = reloaded.error();
+        audit(outcome.action, {}, QJsonObject { { "error"_L1, reloaded.error() } }, actor);
+        return outcome;
+    }
+    m_tlsProblem.clear();
+    outcome.affected = 1;
+    outcome.elapsedMs = double(monotonicNs() - started) / 1e6;
+    audit(outcome.action, {},
+          QJsonObject { { "subject"_L1, reloaded->subject },
+                        { "fingerprint"_L1, reloaded->sha256Fingerprint },
+                        { "not_after"_L1, reloaded->notAfter.toString(Qt::ISODate) } },
+          actor);
+    Q_EMIT statisticsSampled(statistics());
+    return outcome;
+}
+
 AdminOutcome AdminService::broadcast(const UserKey &who, const QJsonValue &payload, const AdminActor &actor)
 {
     const qint64 started = monotonicNs();
@@ -460,6 +488,16 @@ ServerStatistics AdminService::statistics() const
     statistics.handshakeTimeoutMs = m_limits.handshakeTimeoutSeconds * 1000;
     statistics.sampledAtMs = m_clock.nowMilliseconds();
     m_parts.metrics->sample(statistics);
+    if (const auto certificate = m_parts.tlsCertificate ? m_parts.tlsCertificate() : std::nullopt) {
+        statistics.tls = true;
+        statistics.tlsSubject = certificate->subject;
+        statistics.tlsNames = certificate->dnsNames;
+        for (const auto &address : certificate->addresses)
+            statistics.tlsNames.append(address.toString());
+        statistics.tlsFingerprint = certificate->sha256Fingerprint;
+        statistics.tlsNotAfterMs = certificate->notAfter.toMSecsSinceEpoch();
+        statistics.tlsProblem = m_tlsProblem;
+    }
     return statistics;
 }
 

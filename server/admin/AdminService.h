@@ -14,6 +14,7 @@
 #include "SigningKeyInfo.h"
 #include "User.h"
 #include "UserKey.h"
+#include "tls/TlsCertificate.h"
 
 #include <QJsonValue>
 #include <QObject>
@@ -92,6 +93,10 @@ public:
         Database *database = nullptr; ///< where live policy and limit changes are kept across restarts
         ConnectionCensus *census = nullptr;
         LiveLimits *liveLimits = nullptr;
+        /// The certificate served now (nothing without TLS), and a reload of it from its files:
+        /// the new certificate's summary, or why it was refused (the old one serves on).
+        std::function<std::optional<TlsCertificate::Summary>()> tlsCertificate = {};
+        std::function<Result<TlsCertificate::Summary, QString>()> reloadTls = {};
     };
     /// The `settings` row that holds the policy last set live.
     static constexpr QLatin1StringView policySetting { "policy" };
@@ -122,6 +127,9 @@ public:
     AdminOutcome revokeUser(const UserKey &user, const AdminActor &actor, const AdminEffect *effect = nullptr);
     /// Every token of the user issued before now is refused from now on.
     AdminOutcome revokeIssuedBefore(const UserKey &user, const AdminActor &actor, const AdminEffect *effect = nullptr);
+    /// Reads the certificate and key files again and serves them to new connections (open ones
+    /// keep theirs); a pair that does not check out is refused with a sentence, and audited.
+    AdminOutcome reloadTls(const AdminActor &actor);
     /// To every connection of `user`, or of everyone when it is empty.
     AdminOutcome broadcast(const UserKey &user, const QJsonValue &payload, const AdminActor &actor);
 
@@ -181,4 +189,5 @@ private:
     QSet<QString> m_changedSessions;
     QList<AuditEvent> m_newEvents;
     bool m_usersChanged = false;
+    QString m_tlsProblem; ///< why the last reload was refused; empty once one succeeds
 };

@@ -12,6 +12,12 @@ struct ServerStatistics {
     qint64 startedAtMs = 0;
     QStringList listenAddresses; ///< "127.0.0.1:8080"
     bool tls = false;
+    /// The certificate served, when tls: what an operator checks and a lab trusts.
+    QString tlsSubject;
+    QStringList tlsNames; ///< its subjectAltName entries, names and addresses
+    QString tlsFingerprint; ///< SHA-256 of the certificate, "AB:CD:…"
+    qint64 tlsNotAfterMs = 0;
+    QString tlsProblem; ///< why the last reload was refused (the old certificate serves on)
     qint64 connections = 0;
     qint64 activeSessions = 0;
     quint64 handshakesAccepted = 0;

@@ -3,6 +3,7 @@
 #include "admin/AdminService.h"
 #include "config/ConfigFile.h"
 #include "runtime/ServerRuntime.h"
+#include "tls/TlsContext.h"
 
 #include <QLoggingCategory>
 #include <QPointer>
@@ -90,6 +91,7 @@ void SessionServer::stop()
     m_thread.reset();
     m_runtime = nullptr;
     m_listenAddress.clear();
+    m_certificateChain.clear();
     if (m_state != ServerState::Failed)
         setState(ServerState::Stopped);
 }
@@ -208,6 +210,13 @@ void SessionServer::revokeIssuedBefore(const UserKey &user, QObject *context, Ou
     act(AdminCommand { AdminCommand::Kind::RevokeIssuedBefore, user, {}, {}, 0 }, context, std::move(done));
 }
 
+void SessionServer::reloadTls(QObject *context, OutcomeHandler done)
+{
+    ask<AdminOutcome>(
+        context, [](AdminService &admin, const AdminActor &actor) { return admin.reloadTls(actor); }, std::move(done),
+        notRunning());
+}
+
 void SessionServer::broadcast(const UserKey &user, const QJsonValue &payload, QObject *context, OutcomeHandler done)
 {
     ask<AdminOutcome>(
@@ -314,9 +323,18 @@ void SessionServer::exportAudit(const AuditFilter &filter, const QString &path, 
         Written { 0, notRunning().error });
 }
 
+QUrl SessionServer::url() const
+{
+    if (m_listenAddress.isEmpty())
+        return {};
+    return QUrl((m_certificateChain.isEmpty() ? u"http://"_s : u"https://"_s) + m_listenAddress);
+}
+
 void SessionServer::handleStarted(const QString &listenAddress)
 {
     m_listenAddress = listenAddress;
+    const auto tls = m_runtime ? m_runtime->tlsContext() : nullptr;
+    m_certificateChain = tls ? tls->certificate().chainPem() : QByteArray();
     setState(ServerState::Running);
 }
 

@@ -13,6 +13,7 @@
 #include <QList>
 #include <QObject>
 #include <QString>
+#include <QUrl>
 
 #include <functional>
 #include <memory>
@@ -40,6 +41,11 @@ public:
     QString errorString() const { return m_errorString; }
     /// "127.0.0.1:8080" once running.
     QString listenAddress() const { return m_listenAddress; }
+    /// How clients on this machine reach it once running: "https://127.0.0.1:8080" with TLS.
+    QUrl url() const;
+    /// The certificate chain it serves (PEM), for clients of the console to trust; empty
+    /// without TLS.
+    QByteArray certificateChain() const { return m_certificateChain; }
     QString dataDirectory() const { return m_dataDirectory; }
 
     /// Asks for every live connection; answered by connectionsSnapshot() once the server has
@@ -66,6 +72,8 @@ public:
     void revokeUser(const UserKey &user, QObject *context, OutcomeHandler done);
     /// Every token issued to the user before now is refused from now on.
     void revokeIssuedBefore(const UserKey &user, QObject *context, OutcomeHandler done);
+    /// Reads the TLS certificate and key files again (AdminService::reloadTls).
+    void reloadTls(QObject *context, OutcomeHandler done);
     /// To every live connection of `user`, or of everyone when it is empty.
     void broadcast(const UserKey &user, const QJsonValue &payload, QObject *context, OutcomeHandler done);
 
@@ -127,6 +135,7 @@ private:
     ServerState m_state = ServerState::Stopped;
     QString m_errorString;
     QString m_listenAddress;
+    QByteArray m_certificateChain;
     QString m_dataDirectory;
     QString m_actor;
 };

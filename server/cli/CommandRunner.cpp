@@ -13,9 +13,12 @@
 #include "secrets/SecretStore.h"
 #include "sessions/SessionService.h"
 #include "sessions/SqliteSessionStore.h"
+#include "tls/TlsCertificate.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTimer>
@@ -112,9 +115,49 @@ void CommandRunner::run()
     case Kind::ClientList:
     case Kind::ClientRemove:
         return runClientCommand();
+    case Kind::TlsShow:
+        return runTlsShow();
     default:
         return runUserCommand();
     }
+}
+
+void CommandRunner::runTlsShow()
+{
+    using Mode = ServerConfig::Tls::Mode;
+    QString path;
+    if (m_config.tls.mode == Mode::Files)
+        path = QDir(m_config.dataDirectory).filePath(m_config.tls.certificateFile);
+    else if (m_config.tls.mode == Mode::SelfSigned)
+        path = m_config.selfSignedCertificatePath();
+    else
+        return failWith(u"TLS is off: give \"tls\" in the config, or --tls-cert FILE"_s);
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return failWith(m_config.tls.mode == Mode::SelfSigned
+                            ? u"no self-signed certificate yet: the server makes it when it first starts with TLS"_s
+                            : u"cannot read %1: %2"_s.arg(path, file.errorString()));
+    const auto summary = TlsCertificate::summaryOf(file.read(1024 * 1024));
+    if (!summary)
+        return failWith(u"%1: %2"_s.arg(path, summary.error()));
+    QStringList names = summary->dnsNames;
+    for (const auto &address : summary->addresses)
+        names.append(address.toString());
+    const qint64 daysLeft = QDateTime::currentDateTimeUtc().secsTo(summary->notAfter) / 86400;
+    succeed(u"file         %1\n"
+            "subject      %2\n"
+            "issuer       %3\n"
+            "names        %4\n"
+            "valid from   %5\n"
+            "valid until  %6 (%7)\n"
+            "chain        %8 certificate(s)\n"
+            "SHA-256      %9\n"
+            "SPKI SHA-256 %10\n"_s
+                .arg(path, summary->subject, summary->issuer, names.join(u", "_s),
+                     summary->notBefore.toString(Qt::ISODate), summary->notAfter.toString(Qt::ISODate),
+                     daysLeft >= 0 ? u"%1 days left"_s.arg(daysLeft) : u"EXPIRED"_s)
+                .arg(summary->chainLength)
+                .arg(summary->sha256Fingerprint, QString::fromLatin1(summary->spkiSha256Base64)));
 }
 
 void CommandRunner::runAuditCommand()
@@ -348,6 +391,18 @@ void CommandRunner::runTokenMint()
         tokens += QString::fromLatin1(pair->accessToken) + u'\n';
     }
     succeed(tokens);
+}
+
+void CommandRunner::reload()
+{
+    if (!m_server || m_server->state() != ServerState::Running)
+        return;
+    m_server->reloadTls(this, [this](const AdminOutcome &outcome) {
+        if (outcome.ok())
+            print(stdout, u"gatehoused: TLS certificate reloaded\n"_s);
+        else
+            print(stderr, u"gatehoused: TLS certificate not reloaded: %1\n"_s.arg(outcome.error));
+    });
 }
 
 void CommandRunner::serve()

@@ -29,12 +29,15 @@ public:
     ~CommandRunner() override;
 
     void run();
+    /// SIGHUP: a running server reads its TLS files again, and says what came of it.
+    void reload();
 
 Q_SIGNALS:
     void finished(int exitCode);
 
 private:
     void runUserCommand();
+    void runTlsShow();
     void runUserAdd();
     void runUserList();
     void withSecrets(std::function<void()> next);

@@ -28,6 +28,8 @@ const auto usage = u"Usage: gatehoused <command> [options]\n"
                    "  client add --id ID --redirect-uri URI [--redirect-uri URI ...]\n"
                    "             [--backchannel-logout-uri URI] [--frontchannel-logout-uri URI]\n"
                    "  client list [--json] | client remove --id ID   OIDC relying parties\n"
+                   "  tls show [--tls-cert FILE]              the certificate served: subject, names,\n"
+                   "                                          validity, SHA-256 fingerprint\n"
                    "\n"
                    "Every command takes --data-dir DIR (or $GATEHOUSE_DATA_DIR), --config FILE and\n"
                    "--secret-store auto|keychain|file. Passwords are read from a prompt, or from\n"
@@ -58,6 +60,7 @@ const Route routes[] = {
     { { u"client"_s, u"add"_s }, DaemonCommand::Kind::ClientAdd, false },
     { { u"client"_s, u"list"_s }, DaemonCommand::Kind::ClientList, false },
     { { u"client"_s, u"remove"_s }, DaemonCommand::Kind::ClientRemove, false },
+    { { u"tls"_s, u"show"_s }, DaemonCommand::Kind::TlsShow, false },
 };
 } // namespace
 
@@ -177,8 +180,8 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     if (parser.isSet(listen) && command.kind != DaemonCommand::Kind::Serve)
         return fail(u"--listen only goes with serve"_s);
     if ((parser.isSet(tls) || parser.isSet(tlsCertificate) || parser.isSet(tlsKey))
-        && command.kind != DaemonCommand::Kind::Serve)
-        return fail(u"--tls, --tls-cert and --tls-key only go with serve"_s);
+        && command.kind != DaemonCommand::Kind::Serve && command.kind != DaemonCommand::Kind::TlsShow)
+        return fail(u"--tls, --tls-cert and --tls-key only go with serve (and tls show)"_s);
     if (command.kind == DaemonCommand::Kind::TokenMint) {
         if (command.username.isEmpty())
             return fail(u"token mint needs --user NAME"_s);

@@ -28,6 +28,7 @@ struct DaemonCommand {
         ClientAdd,
         ClientList,
         ClientRemove,
+        TlsShow,
     };
 
     Kind kind = Kind::Help;

@@ -2,7 +2,7 @@
 
 #include "cli/CommandRunner.h"
 #include "cli/DaemonCommandLine.h"
-#include "cli/TerminationSignals.h"
+#include "cli/DaemonSignals.h"
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
@@ -21,9 +21,9 @@ int Gatehoused::run(QCoreApplication &application)
         QLoggingCategory::setFilterRules(QStringLiteral("gatehouse.*.info=false"));
     CommandRunner runner(*command);
     QObject::connect(&runner, &CommandRunner::finished, &application, &QCoreApplication::exit, Qt::QueuedConnection);
-    TerminationSignals terminationSignals(&application);
-    QObject::connect(&terminationSignals, &TerminationSignals::received, &application,
-                     [] { QCoreApplication::exit(0); });
+    DaemonSignals daemonSignals(&application);
+    QObject::connect(&daemonSignals, &DaemonSignals::received, &application, [] { QCoreApplication::exit(0); });
+    QObject::connect(&daemonSignals, &DaemonSignals::reloadRequested, &runner, &CommandRunner::reload);
     QTimer::singleShot(0, &runner, &CommandRunner::run);
     return application.exec();
 }

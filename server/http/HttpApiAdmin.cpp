@@ -328,6 +328,19 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
             return writeError(responder, 400, u"invalid_request"_s, outcome.error), true;
         return respond(outcome, revocation ? "revoked"_L1 : "closed"_L1);
     }
+    if (path == QStringList { u"tls"_s, u"reload"_s }) {
+        const AdminOutcome outcome = admin.reloadTls(actor);
+        if (!outcome.ok())
+            return writeError(responder, 400, u"tls_reload_refused"_s, outcome.error), true;
+        const ServerStatistics now = admin.statistics();
+        responder.write(QJsonDocument(QJsonObject {
+            { "reloaded"_L1, true },
+            { "subject"_L1, now.tlsSubject },
+            { "names"_L1, QJsonArray::fromStringList(now.tlsNames) },
+            { "fingerprint"_L1, now.tlsFingerprint },
+            { "not_after"_L1, QDateTime::fromMSecsSinceEpoch(now.tlsNotAfterMs, Qt::UTC).toString(Qt::ISODate) } }));
+        return true;
+    }
     if (path.size() == 3 && path[0] == "users"_L1 && path[2] == "password"_L1) {
         // A new password ends the user's sessions (continuous validation) and single logins.
         if (!target.isLocal())

@@ -225,7 +225,7 @@ LoginAttempt HttpApi::loginAttemptOf(const QString &username, const HttpRequest 
     // Counted as the password check will see it: "ALICE" is alice (UserDirectory::canonicalName).
     const auto canonical = m_services.users->canonicalName(username);
     LoginAttempt attempt { canonical.name, canonical.exists, request.remoteAddress().toString(), {} };
-    const QByteArray device = WebCookies::find(request.value("cookie"), WebCookies::deviceName);
+    const QByteArray device = WebCookies::find(request.value("cookie"), WebCookies::deviceName, m_services.tls);
     if (m_services.deviceCookies && !device.isEmpty())
         attempt.device = m_services.deviceCookies->verify(device, attempt.account, m_services.clock->nowSeconds())
                              .value_or(QString());
@@ -244,10 +244,10 @@ QByteArray HttpApi::deviceCookieFor(const LoginAttempt &attempt) const
 void HttpApi::handleRefreshCookie(const HttpRequest &request, HttpResponder &responder)
 {
     const bool secure = m_services.tls;
-    if (WebCookies::count(request.value("cookie"), WebCookies::refreshName) > 1)
+    if (WebCookies::count(request.value("cookie"), WebCookies::refreshName, m_services.tls) > 1)
         return writeCookieRefusal(responder, 400, u"invalid_request"_s, u"the refresh cookie is sent more than once"_s,
                                   secure);
-    const QByteArray refreshToken = WebCookies::find(request.value("cookie"), WebCookies::refreshName);
+    const QByteArray refreshToken = WebCookies::find(request.value("cookie"), WebCookies::refreshName, m_services.tls);
     if (refreshToken.isEmpty())
         return writeCookieRefusal(responder, 401, u"invalid_grant"_s, u"no refresh cookie"_s, secure);
     // The same rotation and reuse detection as /oauth/token, and the same re-check of the

@@ -113,7 +113,7 @@ FormGuard guardFor(const FormToken *tokens, const HttpRequest &request, QByteArr
 {
     if (!tokens)
         return {};
-    QByteArray nonce = WebCookies::find(request.value("cookie"), WebCookies::formName);
+    QByteArray nonce = WebCookies::find(request.value("cookie"), WebCookies::formName, tls);
     if (!FormToken::isNonce(nonce))
         nonce = FormToken::newNonce();
     return { WebCookies::formCookie(nonce, tokens->lifetime().count(), tls),
@@ -122,11 +122,11 @@ FormGuard guardFor(const FormToken *tokens, const HttpRequest &request, QByteArr
 
 /// Why a page's POST is refused, in words for the page; empty when its token is good.
 QString formRefusal(const FormToken *tokens, const HttpRequest &request, const QString &token, QByteArrayView purpose,
-                    const QStringList &binding, qint64 now)
+                    const QStringList &binding, qint64 now, bool tls)
 {
     if (!tokens)
         return {};
-    const QByteArray nonce = WebCookies::find(request.value("cookie"), WebCookies::formName);
+    const QByteArray nonce = WebCookies::find(request.value("cookie"), WebCookies::formName, tls);
     switch (tokens->check(token.toLatin1(), purpose, nonce, binding, now)) {
     case FormToken::Check::Valid:
         return {};
@@ -210,13 +210,13 @@ void HttpApi::handleAuthorize(const HttpRequest &request, HttpResponder &respond
     if (!loginAttempt)
         return writeAuthorizeAnswer(
             responder, request,
-            m_services.oidc->authorize(*checked, WebCookies::find(request.value("cookie"), WebCookies::sliName),
-                                       client),
+            m_services.oidc->authorize(
+                *checked, WebCookies::find(request.value("cookie"), WebCookies::sliName, m_services.tls), client),
             {});
     // Login CSRF: only the form this server's page gave this browser logs in. A refused form
     // checks no password and costs no attempt.
-    const QString refusal
-        = formRefusal(m_services.formTokens, request, formToken, loginPurpose, bindingOf(*checked), now);
+    const QString refusal = formRefusal(m_services.formTokens, request, formToken, loginPurpose, bindingOf(*checked),
+                                        now, m_services.tls);
     if (!refusal.isEmpty())
         return writeLoginPage(responder, request, 403, *checked, refusal + u" Please log in again."_s);
     // The same brute-force defences as /auth/login, on the same counts.
@@ -301,7 +301,7 @@ void HttpApi::handleEndSession(const HttpRequest &request, HttpResponder &respon
                          u"<p role=\"alert\">%1.</p>"_s.arg(escaped(parameters.error())));
     const QString redirect = parameters->value(u"post_logout_redirect_uri"_s);
     const QString state = parameters->value(u"state"_s);
-    const QByteArray sli = WebCookies::find(request.value("cookie"), WebCookies::sliName);
+    const QByteArray sli = WebCookies::find(request.value("cookie"), WebCookies::sliName, m_services.tls);
     const QStringList binding { redirect, state };
     const qint64 now = m_services.clock->nowSeconds();
     // A GET only asks: logging out is a POST from this page, with the page's anti-forgery
@@ -323,8 +323,8 @@ void HttpApi::handleEndSession(const HttpRequest &request, HttpResponder &respon
     if (crossSite(request))
         return writePage(responder, 403, u"Refused"_s,
                          u"<p role=\"alert\">A logout form from another site is refused.</p>"_s);
-    const QString refusal
-        = formRefusal(m_services.formTokens, request, parameters->value(u"form_token"_s), logoutPurpose, binding, now);
+    const QString refusal = formRefusal(m_services.formTokens, request, parameters->value(u"form_token"_s),
+                                        logoutPurpose, binding, now, m_services.tls);
     if (!refusal.isEmpty())
         return writeConfirmation(403, refusal + u" Nothing was ended: confirm again to log out."_s);
     const LogoutAnswer answer = m_services.oidc->endSession(sli, redirect, state, clientOf(request));

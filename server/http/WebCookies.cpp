@@ -51,13 +51,19 @@ QByteArray WebCookies::formCookie(QByteArrayView nonce, qint64 maxAgeSeconds, bo
 }
 
 namespace {
-/// The name of one "name=value" pair without its prefix, or empty if it has no name.
-QByteArray nameOf(const QByteArray &pair)
+/// The name of one "name=value" pair without its prefix, or empty if it has no name or is not
+/// one of ours on this transport: over TLS ours carry a __Host- or __Secure- prefix (which a
+/// browser only keeps from a secure origin, so a cookie tossed in by a sibling host or over
+/// plain HTTP cannot pass for them); without TLS they have none.
+QByteArray nameOf(const QByteArray &pair, bool secure)
 {
     const qsizetype equals = pair.indexOf('=');
     if (equals <= 0)
         return {};
     QByteArray key = pair.first(equals).trimmed();
+    const bool prefixed = key.startsWith("__Host-") || key.startsWith("__Secure-");
+    if (prefixed != secure)
+        return {};
     if (key.startsWith("__Host-"))
         key.remove(0, 7);
     else if (key.startsWith("__Secure-"))
@@ -66,17 +72,18 @@ QByteArray nameOf(const QByteArray &pair)
 }
 } // namespace
 
-QByteArray WebCookies::find(QByteArrayView cookieHeader, QByteArrayView name)
+QByteArray WebCookies::find(QByteArrayView cookieHeader, QByteArrayView name, bool secure)
 {
     for (const QByteArray &pair : cookieHeader.toByteArray().split(';')) {
-        if (nameOf(pair) == name)
+        if (nameOf(pair, secure) == name)
             return pair.sliced(pair.indexOf('=') + 1).trimmed();
     }
     return {};
 }
 
-qsizetype WebCookies::count(QByteArrayView cookieHeader, QByteArrayView name)
+qsizetype WebCookies::count(QByteArrayView cookieHeader, QByteArrayView name, bool secure)
 {
     const QList<QByteArray> pairs = cookieHeader.toByteArray().split(';');
-    return std::count_if(pairs.cbegin(), pairs.cend(), [name](const QByteArray &pair) { return nameOf(pair) == name; });
+    return std::count_if(pairs.cbegin(), pairs.cend(),
+                         [name, secure](const QByteArray &pair) { return nameOf(pair, secure) == name; });
 }

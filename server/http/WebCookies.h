@@ -29,10 +29,11 @@ QByteArray refreshCookie(QByteArrayView refreshToken, qint64 maxAgeSeconds, bool
 QByteArray sliCookie(QByteArrayView value, qint64 maxAgeSeconds, bool secure);
 QByteArray deviceCookie(QByteArrayView value, qint64 maxAgeSeconds, bool secure);
 QByteArray formCookie(QByteArrayView nonce, qint64 maxAgeSeconds, bool secure);
-/// The value of cookie `name` (either spelling: plain or with its prefix) in a Cookie
-/// header, or empty.
-QByteArray find(QByteArrayView cookieHeader, QByteArrayView name);
-/// How often cookie `name` appears in a Cookie header, both spellings together: more than
+/// The value of cookie `name` in a Cookie header, or empty. Over TLS (`secure`) only its
+/// __Host-/__Secure- spelling is ours (a browser keeps those from a secure origin only, so
+/// one set over plain HTTP or by a sibling host cannot pass for it); without TLS only the plain.
+QByteArray find(QByteArrayView cookieHeader, QByteArrayView name, bool secure);
+/// How often cookie `name` (in the spelling find() takes) appears in a Cookie header: more than
 /// once is ambiguous (one may be tossed in by a sibling host), and find() takes the first.
-qsizetype count(QByteArrayView cookieHeader, QByteArrayView name);
+qsizetype count(QByteArrayView cookieHeader, QByteArrayView name, bool secure);
 } // namespace WebCookies

@@ -1,5 +1,7 @@
 #include "metrics/ServerMetrics.h"
 
+#include <QDateTime>
+
 #include <algorithm>
 
 namespace {
@@ -56,6 +58,12 @@ QByteArray ServerMetrics::exposition() const
     out += "gatehouse_revocations_total " + QByteArray::number(m_revocations) + '\n';
     family(out, "gatehouse_rate_limited_total", "counter", "Requests refused by a rate limit, by kind.");
     labelled(out, "gatehouse_rate_limited_total", "kind", m_rateLimited);
+    if (const qint64 notAfter = m_gauges.tlsCertificateNotAfter ? m_gauges.tlsCertificateNotAfter() : 0) {
+        family(out, "gatehouse_tls_certificate_expiry_seconds", "gauge",
+               "Seconds until the TLS certificate served expires (negative once it has).");
+        out += "gatehouse_tls_certificate_expiry_seconds "
+            + QByteArray::number(notAfter - QDateTime::currentSecsSinceEpoch()) + '\n';
+    }
     return out;
 }
 

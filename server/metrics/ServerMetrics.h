@@ -18,6 +18,8 @@ public:
     struct Gauges {
         std::function<qint64()> connections;
         std::function<qint64()> activeSessions;
+        /// When the certificate served ends (seconds since the epoch); 0 without TLS.
+        std::function<qint64()> tlsCertificateNotAfter = {};
     };
 
     explicit ServerMetrics(Gauges gauges, QObject *parent = nullptr);

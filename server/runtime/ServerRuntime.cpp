@@ -41,6 +41,8 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QFileSystemWatcher>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QMap>
@@ -222,7 +224,56 @@ void ServerRuntime::useTls(const TlsCertificate &certificate)
     const auto &summary = certificate.summary();
     qCInfo(lcRuntime).noquote() << "TLS certificate" << summary.subject << "valid until"
                                 << summary.notAfter.toString(Qt::ISODate) << "- SHA-256" << summary.sha256Fingerprint;
+    if (m_config.tls.mode == ServerConfig::Tls::Mode::Files)
+        watchTlsFiles();
     listen();
+}
+
+Result<TlsCertificate::Summary, QString> ServerRuntime::reloadTls()
+{
+    using Mode = ServerConfig::Tls::Mode;
+    if (m_config.tls.mode == Mode::Off)
+        return ::fail(u"TLS is off: the server speaks plain HTTP"_s);
+    if (m_config.tls.mode == Mode::SelfSigned)
+        return ::fail(u"the self-signed certificate has no files to reload: it is made at start, and made again "
+                      "there when it nears its end"_s);
+    const QDir data(m_config.dataDirectory);
+    const auto certificate = TlsCertificate::fromFiles(data.filePath(m_config.tls.certificateFile),
+                                                       data.filePath(m_config.tls.privateKeyFile));
+    if (!certificate)
+        return ::fail(certificate.error());
+    auto context = TlsContext::create(*certificate);
+    if (!context)
+        return ::fail(context.error());
+    {
+        const std::lock_guard lock(m_tlsMutex);
+        m_tls = std::move(context).value(); // open connections keep the context they started with
+    }
+    const auto &summary = certificate->summary();
+    qCInfo(lcRuntime).noquote() << "TLS certificate reloaded:" << summary.subject << "valid until"
+                                << summary.notAfter.toString(Qt::ISODate) << "- SHA-256" << summary.sha256Fingerprint;
+    return summary;
+}
+
+void ServerRuntime::watchTlsFiles()
+{
+    if (m_tlsWatcher)
+        return;
+    const QDir data(m_config.dataDirectory);
+    const QStringList files { data.filePath(m_config.tls.certificateFile), data.filePath(m_config.tls.privateKeyFile) };
+    m_tlsWatcher = new QFileSystemWatcher(files, this);
+    m_tlsReloadTimer.setSingleShot(true);
+    m_tlsReloadTimer.setInterval(500); // a renewal writes two files, often by renaming new ones in
+    connect(m_tlsWatcher, &QFileSystemWatcher::fileChanged, &m_tlsReloadTimer, qOverload<>(&QTimer::start));
+    connect(&m_tlsReloadTimer, &QTimer::timeout, this, [this, files] {
+        // A file replaced by a rename is no longer watched: watch the new one.
+        for (const auto &file : files) {
+            if (!m_tlsWatcher->files().contains(file) && QFileInfo::exists(file))
+                m_tlsWatcher->addPath(file);
+        }
+        if (m_admin)
+            m_admin->reloadTls(AdminActor { u"system"_s, {} });
+    });
 }
 
 std::shared_ptr<const TlsContext> ServerRuntime::tlsContext() const
@@ -459,7 +510,14 @@ void ServerRuntime::startAdmin(const QString &address, int ioThreads)
     fixed.ioThreads = ioThreads;
     m_admin = std::make_unique<AdminService>(
         AdminService::Parts { m_sessions.get(), m_sessionStore.get(), m_users.get(), m_connections.get(), m_audit.get(),
-                              m_keys.get(), m_metrics.get(), &m_database, m_census.get(), m_liveLimits.get() },
+                              m_keys.get(), m_metrics.get(), &m_database, m_census.get(), m_liveLimits.get(),
+                              [this]() -> std::optional<TlsCertificate::Summary> {
+                                  const auto context = tlsContext();
+                                  if (!context)
+                                      return std::nullopt;
+                                  return context->certificate().summary();
+                              },
+                              [this] { return reloadTls(); } },
         m_clock, fixed, m_startLimits);
     connect(m_admin.get(), &AdminService::usersChanged, this, &ServerRuntime::usersChanged);
     connect(m_admin.get(), &AdminService::sessionsChanged, this, &ServerRuntime::sessionsChanged);
@@ -550,7 +608,11 @@ void ServerRuntime::connectObservers()
     connect(m_connections.get(), &ConnectionHub::connectionsChanged, this, &ServerRuntime::connectionsChanged);
     connect(m_connections.get(), &ConnectionHub::connectionsChanged, this, &ServerRuntime::handleConnectionsChanged);
     m_metrics = std::make_unique<ServerMetrics>(ServerMetrics::Gauges {
-        [this] { return qint64(m_connections->count()); }, [this] { return m_sessions->activeSessionCount(); } });
+        [this] { return qint64(m_connections->count()); }, [this] { return m_sessions->activeSessionCount(); },
+        [this] {
+            const auto context = tlsContext();
+            return context ? context->certificate().summary().notAfter.toSecsSinceEpoch() : qint64(0);
+        } });
     auto *metrics = m_metrics.get();
     connect(m_connections.get(), &ConnectionHub::connectionsChanged, metrics,
             [metrics](const QList<ConnectionInfo> &opened) { metrics->countHandshakesAccepted(opened.size()); });

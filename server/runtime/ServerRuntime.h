@@ -11,6 +11,7 @@
 #include "config/ServerConfig.h"
 #include "core/Clock.h"
 #include "store/Database.h"
+#include "tls/TlsCertificate.h"
 
 #include <QHash>
 #include <QObject>
@@ -24,7 +25,7 @@
 class AdminService;
 struct AdminCommand;
 struct AdminEffect;
-class TlsCertificate;
+class QFileSystemWatcher;
 class TlsContext;
 class AuditLog;
 class ConnectionCensus;
@@ -69,6 +70,8 @@ public:
     void snapshotConnections();
     /// The administrative actions and the console's feeds; null until started.
     AdminService *admin() const { return m_admin.get(); }
+    /// The TLS context new connections start with; null without TLS. Any thread.
+    std::shared_ptr<const TlsContext> tlsContext() const;
     /// From any thread (the console's): AdminService::takeEffect while the server runs, so that
     /// the console's revocations do not wait for this thread either; null once it stops.
     std::shared_ptr<const AdminEffect> takeEffect(const AdminCommand &command);
@@ -100,7 +103,11 @@ private:
     void loadTls();
     void loadSelfSigned();
     void useTls(const TlsCertificate &certificate);
-    std::shared_ptr<const TlsContext> tlsContext() const;
+    /// The operator's files read again (SIGHUP, POST /admin/tls/reload, the console, or the
+    /// files changing on disk): a new context for new connections, or why not.
+    Result<TlsCertificate::Summary, QString> reloadTls();
+    /// Reloads (audited as the system) half a second after the files stop changing.
+    void watchTlsFiles();
     void listen();
     bool rebuildVerifier();
     std::shared_ptr<const TokenVerifier> verifier() const;
@@ -155,6 +162,8 @@ private:
     QByteArray m_cookieKey; ///< signs device cookies and form tokens
     mutable std::mutex m_tlsMutex;
     std::shared_ptr<const TlsContext> m_tls; ///< what new connections start with; null: plain
+    QFileSystemWatcher *m_tlsWatcher = nullptr; ///< a child, with TLS from files
+    QTimer m_tlsReloadTimer;
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     mutable std::mutex m_verifierMutex;
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change; any thread reads it

@@ -81,7 +81,7 @@ QString colonHex(const QByteArray &bytes)
     return out;
 }
 
-TlsCertificate::Summary summaryOf(X509 *leaf, int chainLength)
+TlsCertificate::Summary summarize(X509 *leaf, int chainLength)
 {
     TlsCertificate::Summary summary;
     summary.subject = nameOf(X509_get_subject_name(leaf));
@@ -154,13 +154,27 @@ Result<TlsCertificate, QString> TlsCertificate::fromPem(const QByteArray &chainP
     TlsCertificate certificate;
     certificate.m_chainPem = chainPem;
     certificate.m_keyPem = keyPem;
-    certificate.m_summary = summaryOf(leaf.get(), chainLength);
+    certificate.m_summary = summarize(leaf.get(), chainLength);
     const auto &summary = certificate.m_summary;
     if (!summary.notAfter.isValid() || summary.notAfter <= now)
         return fail(u"the certificate expired on %1"_s.arg(summary.notAfter.toString(Qt::ISODate)));
     if (summary.notBefore.isValid() && summary.notBefore > now)
         return fail(u"the certificate is not valid before %1"_s.arg(summary.notBefore.toString(Qt::ISODate)));
     return certificate;
+}
+
+Result<TlsCertificate::Summary, QString> TlsCertificate::summaryOf(const QByteArray &chainPem)
+{
+    ERR_clear_error();
+    const Bio chainBio = memoryOf(chainPem);
+    Certificate leaf(PEM_read_bio_X509(chainBio.get(), nullptr, nullptr, nullptr));
+    if (!leaf)
+        return fail(withReason(u"the certificate is not a PEM certificate"_s));
+    int chainLength = 1;
+    while (Certificate next { PEM_read_bio_X509(chainBio.get(), nullptr, nullptr, nullptr) })
+        ++chainLength;
+    ERR_clear_error();
+    return summarize(leaf.get(), chainLength);
 }
 
 Result<TlsCertificate, QString> TlsCertificate::fromFiles(const QString &chainPath, const QString &keyPath,
@@ -229,7 +243,7 @@ TlsCertificate TlsCertificate::selfSigned(const QString &commonName, const QStri
     TlsCertificate made;
     made.m_chainPem = contentsOf(chain.get());
     made.m_keyPem = contentsOf(keyOut.get());
-    made.m_summary = summaryOf(certificate.get(), 1);
+    made.m_summary = summarize(certificate.get(), 1);
     return made;
 }
 

@@ -35,6 +35,9 @@ public:
     static Result<TlsCertificate, QString> fromFiles(const QString &chainPath, const QString &keyPath,
                                                      const QDateTime &now = QDateTime::currentDateTimeUtc());
 
+    /// What a certificate file says, without its key (what `gatehoused tls show` prints).
+    static Result<Summary, QString> summaryOf(const QByteArray &chainPem);
+
     /// A new P-256 key and a self-signed certificate for these names and addresses (its
     /// subjectAltName), valid from `notBefore` for `days` days: a lab's certificate. Browsers
     /// accept P-256 (not Ed25519) certificates.

@@ -55,7 +55,11 @@ Result<std::shared_ptr<const TlsContext>, QString> TlsContext::create(const TlsC
     // TLS 1.2: ECDHE with AES-GCM or ChaCha20 only (TLS 1.3's suites are all of that kind).
     if (SSL_CTX_set_cipher_list(context, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1)
         return fail(lastError(u"cannot set the TLS 1.2 ciphers"_s));
-    SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+    // A client that half-closes TCP after its request, without close_notify, still gets the
+    // answer (as on the plain port); OpenSSL 3 would otherwise make that end fatal.
+    SSL_CTX_set_options(context,
+                        SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION
+                            | SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_mode(context,
                      SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_alpn_select_cb(context, &selectAlpn, nullptr);

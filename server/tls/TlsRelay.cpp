@@ -22,6 +22,62 @@ constexpr qsizetype maximumBuffered = 64 * 1024;
 constexpr int chunk = 16 * 1024; ///< one TLS record's worth
 /// After our close_notify, how long what the client still sends is read (and dropped).
 constexpr auto lingerTime = std::chrono::seconds(2);
+
+/// OpenSSL's socket BIO writes with write(), which raises SIGPIPE when the client has gone: one
+/// client could end the process. This one sends with MSG_NOSIGNAL, as every other send here.
+int socketWrite(BIO *bio, const char *data, int size)
+{
+    const int fd = int(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+    BIO_clear_retry_flags(bio);
+    const auto sent = ::send(fd, data, size_t(size), MSG_NOSIGNAL);
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(bio);
+    return int(sent);
+}
+
+int socketRead(BIO *bio, char *data, int size)
+{
+    const int fd = int(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+    BIO_clear_retry_flags(bio);
+    const auto received = ::recv(fd, data, size_t(size), 0);
+    if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_read(bio);
+    return int(received);
+}
+
+long socketControl(BIO *, int command, long, void *)
+{
+    return command == BIO_CTRL_FLUSH ? 1 : 0; // sends are not buffered
+}
+
+int socketCreate(BIO *bio)
+{
+    BIO_set_init(bio, 1);
+    return 1;
+}
+
+const BIO_METHOD *socketMethod()
+{
+    static BIO_METHOD *method = [] {
+        BIO_METHOD *made
+            = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "gatehouse socket");
+        BIO_meth_set_write(made, &socketWrite);
+        BIO_meth_set_read(made, &socketRead);
+        BIO_meth_set_ctrl(made, &socketControl);
+        BIO_meth_set_create(made, &socketCreate);
+        return made;
+    }();
+    return method;
+}
+
+/// A BIO on the descriptor (which stays the relay's to close).
+BIO *socketBio(qintptr socket)
+{
+    BIO *bio = BIO_new(socketMethod());
+    if (bio)
+        BIO_set_data(bio, reinterpret_cast<void *>(intptr_t(socket)));
+    return bio;
+}
 } // namespace
 
 TlsRelay::TlsRelay(Setup setup, QObject *parent)
@@ -29,10 +85,26 @@ TlsRelay::TlsRelay(Setup setup, QObject *parent)
     , m_setup(std::move(setup))
     , m_deadline(m_setup.handshakeTimeout)
 {
+    m_since.start();
+    // While output waits for the client, the relay reads nothing more from the gate, and so
+    // cannot see the gate give up on it: a client that takes no byte this long is dropped
+    // (three answer deadlines; a WebSocket peer is also pinged, and dropped past 4 MiB queued).
+    m_stalled.setSingleShot(true);
+    m_stalled.setInterval(3 * m_setup.handshakeTimeout);
+    connect(&m_stalled, &QTimer::timeout, this, [this] {
+        // A reset, not a FIN that would wait behind megabytes the client will never take:
+        // the kernel frees them at once.
+        const linger reset { 1, 0 };
+        ::setsockopt(int(m_setup.socket), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        finish();
+    });
 }
 
 TlsRelay::~TlsRelay()
 {
+    // The notifiers go before their descriptors (the dispatcher unwatches each as it goes).
+    for (auto *notifier : { m_outerRead, m_outerWrite, m_innerRead, m_innerWrite })
+        delete notifier;
     if (m_ssl)
         SSL_free(m_ssl);
     if (m_setup.socket >= 0)
@@ -113,8 +185,10 @@ void TlsRelay::handshake()
             return finish();
         }
         m_ssl = SSL_new(m_setup.context->handle());
-        if (!m_ssl || SSL_set_fd(m_ssl, int(m_setup.socket)) != 1)
+        BIO *bio = m_ssl ? socketBio(m_setup.socket) : nullptr;
+        if (!bio)
             return finish();
+        SSL_set_bio(m_ssl, bio, bio); // takes it
         SSL_set_accept_state(m_ssl);
     }
     ERR_clear_error();
@@ -223,6 +297,13 @@ void TlsRelay::pumpToClient()
     }
     if (m_stage == Stage::Done)
         return;
+    if (m_innerEnded && !m_drainDeadlineSet) {
+        // The gate is done with the connection; what it wrote must reach the client within
+        // the time an answer has on the plain port, or the connection goes (a client that
+        // stops reading would otherwise hold it, outside the census, for ever).
+        m_drainDeadlineSet = true;
+        QTimer::singleShot(m_setup.handshakeTimeout, this, &TlsRelay::finish);
+    }
     if (m_innerEnded && m_toOuter.isEmpty() && !m_shutdownSent) {
         // All of the gate's answer is out: close_notify and a FIN. What the client still sends
         // goes on to the gate (which reads and drops it, a lingering close) until the client
@@ -246,11 +327,14 @@ bool TlsRelay::flushToOuter()
         const int written = SSL_write(m_ssl, m_toOuter.constData(), int(std::min<qsizetype>(m_toOuter.size(), chunk)));
         if (written > 0) {
             m_toOuter.remove(0, written);
+            m_stalled.stop(); // the client takes bytes: not stalled
             continue;
         }
         const int error = SSL_get_error(m_ssl, written);
         if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ) {
             m_writeBlocked = error == SSL_ERROR_WANT_WRITE;
+            if (!m_stalled.isActive())
+                m_stalled.start();
             return false;
         }
         ERR_clear_error();

@@ -4,8 +4,10 @@
 
 #include <QByteArray>
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QObject>
 #include <QString>
+#include <QTimer>
 
 #include <functional>
 #include <memory>
@@ -56,6 +58,8 @@ public:
     bool inHandshake() const { return m_stage == Stage::Handshake; }
     /// Whether the gate was given the pair's end (and with it the connection's place).
     bool established() const { return m_inner >= 0; }
+    /// Not a byte from the client yet, this long after it connected (shed first when full).
+    bool silentFor(std::chrono::milliseconds time) const { return !m_ssl && m_since.hasExpired(time.count()); }
     /// Ends the connection at once (the gate's sweep, a shutdown).
     void abort();
 
@@ -90,10 +94,13 @@ private:
     QSocketNotifier *m_innerRead = nullptr;
     QSocketNotifier *m_innerWrite = nullptr;
     QDeadlineTimer m_deadline;
+    QElapsedTimer m_since;
+    QTimer m_stalled; ///< runs while output waits for a client that takes nothing
     QByteArray m_toInner; ///< decrypted, not yet taken by the pair
     QByteArray m_toOuter; ///< plain from the gate, not yet taken by SSL_write
     bool m_clientEnded = false; ///< no more bytes will come from the client
     bool m_innerEnded = false; ///< the gate closed its end or shut its writing
     bool m_writeBlocked = false; ///< SSL_write waits for the socket to take more
     bool m_shutdownSent = false; ///< close_notify and our FIN are out
+    bool m_drainDeadlineSet = false; ///< the gate's end is done: the rest has a deadline
 };

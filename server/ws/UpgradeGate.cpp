@@ -45,16 +45,17 @@ struct PresentedToken {
     bool repeated = false; ///< a parameter or cookie given twice: which one is meant?
 };
 
-PresentedToken tokenFrom(const HttpHead &head)
+PresentedToken tokenFrom(const HttpHead &head, bool secure)
 {
     // RFC 6750 §3.1: a repeated parameter is an invalid request, not first-wins (a cookie
     // tossed in by a sibling host would otherwise shadow the real one).
-    if (head.queryCount("access_token") > 1 || WebCookies::count(head.value("cookie"), WebCookies::sessionName) > 1)
+    if (head.queryCount("access_token") > 1
+        || WebCookies::count(head.value("cookie"), WebCookies::sessionName, secure) > 1)
         return { {}, false, true };
     const QByteArray authorization = head.value("authorization").trimmed();
     if (authorization.size() > 7 && authorization.first(7).toLower() == "bearer ")
         return { authorization.sliced(7).trimmed() };
-    if (QByteArray cookie = WebCookies::find(head.value("cookie"), WebCookies::sessionName); !cookie.isEmpty())
+    if (QByteArray cookie = WebCookies::find(head.value("cookie"), WebCookies::sessionName, secure); !cookie.isEmpty())
         return { cookie, true };
     return { head.queryValue("access_token") };
 }
@@ -228,9 +229,10 @@ void UpgradeGate::acceptPending()
             return; // EAGAIN, or a connection that died in the backlog
         }
         const QString remote = QHostAddress(reinterpret_cast<const sockaddr *>(&address)).toString();
-        if (!admit(socket, remote))
+        auto context = m_shared.tls ? m_shared.tls() : nullptr;
+        if (!admit(socket, remote, context != nullptr))
             continue;
-        if (auto context = m_shared.tls ? m_shared.tls() : nullptr)
+        if (context)
             startRelay(socket, remote, std::move(context));
         else
             serve(Waiting { socket, remote, 0 });
@@ -278,7 +280,7 @@ void UpgradeGate::startRelay(qintptr socket, const QString &remote, std::shared_
     relay->start();
 }
 
-bool UpgradeGate::admit(qintptr socket, const QString &remote)
+bool UpgradeGate::admit(qintptr socket, const QString &remote, bool tls)
 {
     auto refused = m_shared.httpSockets->admit(remote);
     if (refused == HttpCensus::Refusal::Full) {
@@ -300,12 +302,27 @@ bool UpgradeGate::admit(qintptr socket, const QString &remote)
         if (PendingHead *shed = oldest ? oldest : silent) {
             delete shed;
             refused = m_shared.httpSockets->admit(remote);
+        } else if (const auto mute = std::find_if(m_tlsHandshakes.cbegin(), m_tlsHandshakes.cend(),
+                                                  [](const TlsRelay *relay) { return relay->silentFor(silentAfter); });
+                   mute != m_tlsHandshakes.cend()) {
+            // The same for TLS: a connection that has not begun its handshake.
+            (*mute)->abort();
+            refused = m_shared.httpSockets->admit(remote);
         }
     }
     if (!refused)
         return true;
     // Refused at once and cheaply, without waiting for the head: the answer may be lost if
-    // the client has already sent its request, but the descriptor is free again at once.
+    // the client has already sent its request, but the descriptor is free again at once. A TLS
+    // client cannot read a plain answer, and a handshake is what this refusal saves: it is
+    // closed without one.
+    if (tls) {
+        ::close(int(socket));
+        countRefusal(*refused == HttpCensus::Refusal::Full ? u"http_connections_full"_s
+                                                           : u"http_connections_per_address"_s,
+                     remote);
+        return false;
+    }
     const QByteArray answer = *refused == HttpCensus::Refusal::Full
         ? QByteArray("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\n"
                      "Connection: close\r\n\r\n")
@@ -468,7 +485,7 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
     const QByteArray origin = head.value("origin");
     if (!origin.isEmpty() && !originAllowed(origin))
         return { Decision::Kind::Deny, 403, u"origin_rejected"_s, u"origin not allowed"_s, {} };
-    const PresentedToken presented = tokenFrom(head);
+    const PresentedToken presented = tokenFrom(head, m_shared.tls != nullptr);
     if (presented.repeated)
         return { Decision::Kind::Deny, 400, u"invalid_request"_s, u"the access token is given more than once"_s, {} };
     const QByteArray &token = presented.token;

@@ -129,8 +129,8 @@ private:
     void beginExchange(const Waiting &waiting, const HttpHead &head, const HttpFraming::Body &body);
     void startExchange(HttpExchange::Setup setup);
     /// A place in the HTTP census for a new socket; sheds an idle kept-alive connection of
-    /// this gate when that makes room.
-    bool admit(qintptr socket, const QString &remote);
+    /// this gate when that makes room. A refusal is answered in plain HTTP, or (`tls`) closed.
+    bool admit(qintptr socket, const QString &remote, bool tls);
     void closeSocket(qintptr socket, const QString &remote);
     /// Writes the refusal and closes; `closeAtOnce` when the client will send nothing more
     /// (a bodiless request, all of it taken), else the rest is read and dropped for a while.

@@ -1,5 +1,5 @@
 // WebCookies::find, which reads the Cookie header of every request for the session, refresh
-// and single-login cookies, in their plain and prefixed spellings.
+// and single-login cookies: plain without TLS, prefixed over TLS.
 #include "FuzzCheck.h"
 
 #include "http/WebCookies.h"
@@ -15,7 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const QByteArrayView header(data, qsizetype(size));
     for (const QByteArrayView name : { WebCookies::sessionName, WebCookies::refreshName, WebCookies::sliName }) {
-        const QByteArray value = WebCookies::find(header, name);
+        const QByteArray value = WebCookies::find(header, name, false);
+        const QByteArray secure = WebCookies::find(header, name, true);
+        FUZZ_CHECK(!secure.contains(';'));
+        FUZZ_CHECK(secure.isEmpty() || header.indexOf(secure) >= 0);
         // A value is part of one cookie-pair: never another pair, never padded.
         FUZZ_CHECK(!value.contains(';'));
         FUZZ_CHECK(value.isEmpty() || (!isOws(value.front()) && !isOws(value.back())));
@@ -29,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         extended += name;
         extended += '=';
         extended += ours;
-        const QByteArray found = WebCookies::find(extended, name);
+        const QByteArray found = WebCookies::find(extended, name, false);
         FUZZ_CHECK(found == ours || found == value);
     }
     return 0;

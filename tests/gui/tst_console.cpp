@@ -16,9 +16,11 @@
 #include "views/UsersAdminView.h"
 
 #include <QAction>
+#include <QClipboard>
 #include <QDateTime>
 #include <QDialogButtonBox>
 #include <QFile>
+#include <QGuiApplication>
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -33,6 +35,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QSslCertificate>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -78,6 +81,7 @@ private Q_SLOTS:
     void labDevicesConnectReconnectAndStopAfterRevoke();
     void refreshTokenReuseIsWarnedAbout();
     void windowLayoutPersists();
+    void activityTabShowsAndReloadsTheCertificate();
 
 private:
     bool confirm();
@@ -540,6 +544,46 @@ void TestConsole::windowLayoutPersists()
     MainWindow again(*m_server);
     QCOMPARE(again.findChild<QTabWidget *>(u"mainTabWidget"_s)->currentIndex(), int(MainWindow::KeysTab));
     QCOMPARE(again.sessionsView()->sessionTree()->header()->sectionSize(SessionTreeModel::UserAgent), 333);
+}
+
+void TestConsole::activityTabShowsAndReloadsTheCertificate()
+{
+    // The same console on a server started with --tls self-signed: the Activity tab says so,
+    // with the certificate's fingerprint (copied as a lab trusts it) and its countdown; its
+    // reload button tells why a self-signed certificate has nothing to reload.
+    m_window.reset();
+    m_server.reset();
+    SessionServerOptions options { m_dir->filePath(u"data"_s), {}, u"127.0.0.1:0"_s, u"file"_s };
+    options.tls = u"self-signed"_s;
+    m_server = std::make_unique<SessionServer>(options);
+    m_window = std::make_unique<MainWindow>(*m_server);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    m_server->start();
+    QTRY_COMPARE_WITH_TIMEOUT(m_server->state(), ServerState::Running, 20000);
+    if (auto *firstRun = m_window->findChild<QMessageBox *>(u"firstRunDialog"_s))
+        firstRun->reject();
+    QFile file(m_dir->filePath(u"data/tls-self-signed.pem"_s));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const auto certificates = QSslCertificate::fromData(file.readAll());
+    QCOMPARE(certificates.size(), 1);
+    const QString fingerprint
+        = QString::fromLatin1(certificates.first().digest(QCryptographicHash::Sha256).toHex(':').toUpper());
+
+    auto *label = m_window->findChild<QLabel *>(u"tlsLabel"_s);
+    QVERIFY(label);
+    QTRY_VERIFY_WITH_TIMEOUT(label->text().contains(fingerprint), 5000);
+    QVERIFY2(label->text().contains(u"on (HTTPS and WSS)"_s), qPrintable(label->text()));
+    QVERIFY2(label->text().contains(u"days left"_s), qPrintable(label->text()));
+    QVERIFY2(label->text().contains(u"localhost"_s), qPrintable(label->text()));
+    auto *copy = m_window->findChild<QPushButton *>(u"copyFingerprintButton"_s);
+    QVERIFY(copy && !copy->isHidden()); // shown with TLS (on its tab)
+    copy->click();
+    QCOMPARE(QGuiApplication::clipboard()->text(), fingerprint);
+    auto *reload = m_window->findChild<QPushButton *>(u"reloadCertificateButton"_s);
+    QVERIFY(reload);
+    reload->click();
+    QTRY_VERIFY_WITH_TIMEOUT(label->text().contains(u"the self-signed certificate has no files to reload"_s), 5000);
 }
 
 QTEST_MAIN(TestConsole)

@@ -18,11 +18,15 @@
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSqlQuery>
+#include <QSslConfiguration>
+#include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
+
+#include <csignal>
 
 using namespace Qt::StringLiterals;
 
@@ -47,6 +51,7 @@ private Q_SLOTS:
     void serveAcceptsOurTokensAndATrustedIssuers();
     void serveReportsATakenPort();
     void serveRefusesBadTlsFilesInOneSentence();
+    void sighupReloadsTheCertificateAndTlsShowPrintsIt();
     void auditVerifyAndExport();
     void acknowledgedStateSurvivesKillDashNine();
     void oidcClientsAreRegisteredListedAndRemoved();
@@ -571,6 +576,54 @@ void TestGatehoused::serveRefusesBadTlsFilesInOneSentence()
     const auto notServe = run({ u"user"_s, u"list"_s, u"--tls"_s, u"self-signed"_s });
     QCOMPARE(notServe.exitCode, 2);
     QVERIFY2(notServe.err.contains(u"only go with serve"_s), qPrintable(notServe.err));
+}
+
+void TestGatehoused::sighupReloadsTheCertificateAndTlsShowPrintsIt()
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc().addSecs(-60);
+    const TlsCertificate first = TlsCertificate::selfSigned(u"first"_s, { u"localhost"_s }, {}, 30, now);
+    const TlsCertificate second = TlsCertificate::selfSigned(u"second"_s, { u"localhost"_s }, {}, 30, now);
+    QDir().mkpath(m_dir->filePath(u"data"_s));
+    const auto write = [&](const QString &name, const QByteArray &bytes) {
+        QFile file(m_dir->filePath(u"data/"_s + name));
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write(bytes);
+    };
+    write(u"gatehouse.json"_s, R"({"tls": {"certificate": "cert.pem", "private_key": "key.pem"}})");
+    write(u"cert.pem"_s, first.chainPem());
+    write(u"key.pem"_s, first.keyPem());
+    const auto shown = run({ u"tls"_s, u"show"_s, u"--data-dir"_s, m_dir->filePath(u"data"_s) });
+    QCOMPARE(shown.exitCode, 0);
+    QVERIFY2(shown.out.contains(u"subject      CN=first"_s), qPrintable(shown.out));
+    QVERIFY2(shown.out.contains(first.summary().sha256Fingerprint), qPrintable(shown.out));
+    QVERIFY2(shown.out.contains(u"names        localhost"_s), qPrintable(shown.out));
+
+    QProcess server;
+    const quint16 port = startServer(server);
+    QVERIFY(port != 0);
+    write(u"cert.pem"_s, second.chainPem());
+    write(u"key.pem"_s, second.keyPem());
+    ::kill(pid_t(server.processId()), SIGHUP);
+    QString output;
+    QVERIFY2(QTest::qWaitFor(
+                 [&] {
+                     // On standard output, from the SIGHUP handler (the log on standard error
+                     // also tells of the files' watcher reloading).
+                     output += QString::fromUtf8(server.readAllStandardOutput());
+                     return output.contains(u"gatehoused: TLS certificate reloaded"_s);
+                 },
+                 10000),
+             qPrintable(output));
+    QSslSocket probe;
+    QSslConfiguration trusting = QSslConfiguration::defaultConfiguration();
+    trusting.setCaCertificates(QSslCertificate::fromData(second.chainPem()));
+    probe.setSslConfiguration(trusting);
+    probe.connectToHostEncrypted(u"localhost"_s, port);
+    QVERIFY(probe.waitForEncrypted(5000));
+    QCOMPARE(probe.peerCertificate().subjectInfo(QSslCertificate::CommonName), QStringList { u"second"_s });
+    QVERIFY(server.state() == QProcess::Running); // SIGHUP reloads; it does not stop the server
+    server.terminate();
+    QVERIFY(server.waitForFinished(20000));
 }
 
 void TestGatehoused::oidcClientsAreRegisteredListedAndRemoved()

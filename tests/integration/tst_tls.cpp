@@ -8,14 +8,17 @@
 #include "identity/UserDirectory.h"
 #include "secrets/FileSecretStore.h"
 #include "store/Database.h"
+#include "tls/TlsCertificate.h"
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSslConfiguration>
 #include <QSslSocket>
@@ -25,6 +28,15 @@
 #include <QWebSocket>
 
 #include "SecretWaiter.h"
+
+#include <openssl/ssl.h>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -40,7 +52,14 @@ private Q_SLOTS:
     void plainHttpToTheTlsPortIsToldSo();
     void garbageAndHalfHandshakesAreCut();
     void opensslClientSeesTls13WithHttp11AndNoOldVersions();
+    void aFullPortClosesTlsClientsWithoutAPlainAnswer();
+    void clientsThatLeaveMidAnswerCannotStopTheServer();
+    void aClientThatStopsReadingIsDropped();
+    void aHalfClosedClientStillGetsItsAnswer();
+    void overTlsOnlyTheHostPrefixedCookieCounts();
     void theCertificateIsKeptAcrossRestarts();
+    void aSelfSignedCertificateHasNoFilesToReload();
+    void certificateSwapsUnderOpenConnections();
 
 private:
     QSslConfiguration trusting() const;
@@ -59,6 +78,8 @@ private:
 
 void TestTls::initTestCase()
 {
+    // As in gatehoused: SIGPIPE not ignored, so that a write that would raise it ends this test.
+    std::signal(SIGPIPE, SIG_DFL);
     {
         Database database;
         QVERIFY(database.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
@@ -262,6 +283,165 @@ void TestTls::garbageAndHalfHandshakesAreCut()
     QVERIFY2(elapsed.elapsed() >= 700, qPrintable(QString::number(elapsed.elapsed()))); // not before the deadline
 }
 
+void TestTls::aFullPortClosesTlsClientsWithoutAPlainAnswer()
+{
+    // 1 000 sockets from one address (the default per-address limit) that have not begun a
+    // handshake; the next is closed without a plain-HTTP 429 its TLS stack could not read.
+    std::vector<std::unique_ptr<QTcpSocket>> held;
+    for (int i = 0; i < 1000; ++i) {
+        held.push_back(std::make_unique<QTcpSocket>());
+        held.back()->connectToHost(QHostAddress::LocalHost, port());
+    }
+    for (const auto &socket : held)
+        QVERIFY(socket->state() == QAbstractSocket::ConnectedState || socket->waitForConnected(5000));
+    QTest::qWait(100); // accepted, each a place in the census
+    QTcpSocket extra;
+    extra.connectToHost(QHostAddress::LocalHost, port());
+    QVERIFY(extra.waitForConnected(5000));
+    QVERIFY(QTest::qWaitFor([&] { return extra.state() == QAbstractSocket::UnconnectedState; }, 3000));
+    QCOMPARE(extra.readAll(), QByteArray());
+    held.clear();
+    QTRY_COMPARE_WITH_TIMEOUT(send("GET", u"/healthz"_s)->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+                              200, 5000);
+}
+
+void TestTls::clientsThatLeaveMidAnswerCannotStopTheServer()
+{
+    // Answers that back up at a client which then resets its connection: the server's next
+    // write fails. With OpenSSL's own socket writes that raises SIGPIPE and ends the process
+    // (this one: the server runs in it, and SIGPIPE is not ignored here, as in gatehoused).
+    for (int i = 0; i < 3; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address {};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port());
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+        SSL_CTX *context = SSL_CTX_new(TLS_client_method());
+        SSL *ssl = SSL_new(context);
+        SSL_set_fd(ssl, fd);
+        QCOMPARE(SSL_connect(ssl), 1);
+        QByteArray requests;
+        for (int r = 0; r < 100; ++r)
+            requests += "GET /app.js HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        QCOMPARE(SSL_write(ssl, requests.constData(), int(requests.size())), int(requests.size()));
+        QTest::qWait(500); // the answers back up, unread
+        const linger reset { 1, 0 };
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        SSL_free(ssl);
+        SSL_CTX_free(context);
+        ::close(fd); // a reset
+        QTest::qWait(300);
+    }
+    QCOMPARE(send("GET", u"/healthz"_s)->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+}
+
+void TestTls::aClientThatStopsReadingIsDropped()
+{
+    // It asks for much and reads nothing: the HTTP side gives up on it as on the plain port,
+    // and the TLS connection goes with it (within the answer deadline, 1 s here), not held open
+    // outside the census. Seen from the client's side, without reading: its TCP state.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address {};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port());
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    const int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    timeval timeout { 2, 0 };
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    SSL_CTX *context = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = SSL_new(context);
+    SSL_set_fd(ssl, fd);
+    QCOMPARE(SSL_connect(ssl), 1);
+    QByteArray requests;
+    for (int r = 0; r < 2000; ++r)
+        requests += "GET /app.js HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    // As much as the server takes before its answers back up (a write then times out).
+    for (qsizetype at = 0; at < requests.size();) {
+        const int written
+            = SSL_write(ssl, requests.constData() + at, int(std::min<qsizetype>(requests.size() - at, 4096)));
+        if (written <= 0)
+            break;
+        at += written;
+    }
+    QElapsedTimer elapsed;
+    elapsed.start();
+    const auto state = [fd] {
+        tcp_info info {};
+        socklen_t length = sizeof info;
+        ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length);
+        return int(info.tcpi_state);
+    };
+    const bool dropped = QTest::qWaitFor([&] { return state() == TCP_CLOSE_WAIT || state() == TCP_CLOSE; }, 20000);
+    SSL_free(ssl);
+    SSL_CTX_free(context);
+    ::close(fd);
+    QVERIFY2(dropped, qPrintable(u"still open after %1 ms"_s.arg(elapsed.elapsed())));
+}
+
+void TestTls::aHalfClosedClientStillGetsItsAnswer()
+{
+    // A request, then a TCP half-close without close_notify (as `curl` and scripts may do): the
+    // answer still comes, as on the plain port.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address {};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port());
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    timeval timeout { 5, 0 };
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    SSL_CTX *context = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = SSL_new(context);
+    SSL_set_fd(ssl, fd);
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char *>("localhost"));
+    QCOMPARE(SSL_connect(ssl), 1);
+    const QByteArray request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    QCOMPARE(SSL_write(ssl, request.constData(), int(request.size())), int(request.size()));
+    ::shutdown(fd, SHUT_WR);
+    QByteArray answer;
+    char buffer[4096];
+    int read = 0;
+    while ((read = SSL_read(ssl, buffer, sizeof buffer)) > 0)
+        answer.append(buffer, read);
+    SSL_free(ssl);
+    SSL_CTX_free(context);
+    ::close(fd);
+    QVERIFY2(answer.startsWith("HTTP/1.1 200 OK\r\n"), answer.constData());
+}
+
+void TestTls::overTlsOnlyTheHostPrefixedCookieCounts()
+{
+    // A plain gh_session may have been set over plain HTTP or by a sibling host: over TLS it is
+    // not the session cookie (a browser keeps __Host- ones from this origin only).
+    const QByteArray token = loginAs(u"alice"_s, u"cookies"_s)["access_token"_L1].toString().toLatin1();
+    QVERIFY(!token.isEmpty());
+    const auto upgrade = [&](const QByteArray &cookie) {
+        QSslSocket socket;
+        socket.setSslConfiguration(trusting());
+        socket.connectToHostEncrypted(u"localhost"_s, port());
+        if (!socket.waitForEncrypted(5000))
+            return QByteArray();
+        socket.write("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nCookie: "
+                     + cookie + "\r\n\r\n");
+        QByteArray answer;
+        [[maybe_unused]] const bool answered = QTest::qWaitFor(
+            [&] {
+                answer += socket.readAll();
+                return answer.contains("\r\n\r\n");
+            },
+            5000);
+        return answer.first(std::max<qsizetype>(0, answer.indexOf("\r\n")));
+    };
+    QCOMPARE(upgrade("__Host-gh_session=" + token), "HTTP/1.1 101 Switching Protocols");
+    QCOMPARE(upgrade("gh_session=" + token), "HTTP/1.1 401 Unauthorized");
+    QCOMPARE(upgrade("gh_session=tossed; __Host-gh_session=" + token), "HTTP/1.1 101 Switching Protocols");
+    QCOMPARE(upgrade("__Host-gh_session=" + token + "; __Host-gh_session=other"), "HTTP/1.1 400 Bad Request");
+}
+
 void TestTls::opensslClientSeesTls13WithHttp11AndNoOldVersions()
 {
     QTemporaryDir dir;
@@ -293,6 +473,128 @@ void TestTls::opensslClientSeesTls13WithHttp11AndNoOldVersions()
     QVERIFY2(old != 0 || !oldOutput.contains("HTTP/1.1 200"), oldOutput.constData());
     const auto [h2, h2Output] = sClient({ u"-alpn"_s, u"h2"_s });
     QVERIFY2(!h2Output.contains("HTTP/1.1 200"), h2Output.constData());
+}
+
+void TestTls::aSelfSignedCertificateHasNoFilesToReload()
+{
+    const auto reload = send("POST", u"/admin/tls/reload"_s, {}, m_adminToken);
+    QCOMPARE(reload->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 400);
+    QVERIFY(QJsonDocument::fromJson(reload->readAll())
+                .object()["error_description"_L1]
+                .toString()
+                .contains(u"no files to reload"_s));
+}
+
+void TestTls::certificateSwapsUnderOpenConnections()
+{
+    // A server on the operator's files; 1 000 WSS connections open; the files are replaced on
+    // disk (a renewal): new handshakes get the new certificate, and every open connection stays
+    // up on the old one. Then a bad pair: refused with a sentence, audited, the new one serves on.
+    QTemporaryDir dir;
+    const QDateTime now = QDateTime::currentDateTimeUtc().addSecs(-60);
+    const TlsCertificate first = TlsCertificate::selfSigned(u"first"_s, { u"localhost"_s }, {}, 30, now);
+    const TlsCertificate second = TlsCertificate::selfSigned(u"second"_s, { u"localhost"_s }, {}, 60, now);
+    const auto write = [&](const QString &name, const QByteArray &bytes) {
+        QFile file(dir.filePath(name));
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write(bytes);
+    };
+    write(u"cert.pem"_s, first.chainPem());
+    write(u"key.pem"_s, first.keyPem());
+    {
+        Database database;
+        QVERIFY(database.open(dir.filePath(u"gatehouse.sqlite"_s)));
+        SystemClock clock;
+        QVERIFY(UserDirectory(database, clock).add(u"bob"_s, {}, "a long password", {}).ok());
+    }
+    QFile config(dir.filePath(u"gatehouse.json"_s));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write(R"({ "tls": {"certificate": "cert.pem", "private_key": "key.pem"},
+                      "handshake_rate_per_ip": 100000, "handshake_rate_per_user": 100000,
+                      "max_connections_per_user": 2000 })");
+    config.close();
+    SessionServer server(SessionServerOptions { dir.path(), {}, u"127.0.0.1:0"_s, u"file"_s });
+    server.start();
+    QTRY_COMPARE_WITH_TIMEOUT(server.state(), ServerState::Running, 20000);
+    const quint16 filesPort = quint16(server.listenAddress().section(u':', -1).toUInt());
+    QSslConfiguration trustsBoth = QSslConfiguration::defaultConfiguration();
+    trustsBoth.setCaCertificates(QSslCertificate::fromData(first.chainPem() + second.chainPem()));
+    const auto servedFingerprint = [&] {
+        QSslSocket probe;
+        probe.setSslConfiguration(trustsBoth);
+        probe.connectToHostEncrypted(u"localhost"_s, filesPort);
+        if (!probe.waitForEncrypted(5000))
+            return QString();
+        return QString::fromLatin1(probe.peerCertificate().digest(QCryptographicHash::Sha256).toHex(':').toUpper());
+    };
+    QCOMPARE(servedFingerprint(), first.summary().sha256Fingerprint);
+
+    // The connections come from Node's `ws` (and the login from its fetch), trusting the two
+    // certificates through NODE_EXTRA_CA_CERTS: an independent TLS client, and a light one.
+    write(u"trusted.pem"_s, first.chainPem() + second.chainPem());
+    QProcess clients;
+    auto environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"NODE_EXTRA_CA_CERTS"_s, dir.filePath(u"trusted.pem"_s));
+    clients.setProcessEnvironment(environment);
+    clients.setWorkingDirectory(QStringLiteral(GATEHOUSE_CROSSCHECK_DIR));
+    constexpr int connections = 1000;
+    clients.start(u"node"_s,
+                  { u"wss-many.mjs"_s, u"https://localhost:%1"_s.arg(filesPort), u"bob"_s, u"a long password"_s,
+                    QString::number(connections) });
+    QByteArray events;
+    const auto awaitEvent = [&](const QByteArray &event) {
+        return QTest::qWaitFor(
+            [&] {
+                events += clients.readAllStandardOutput();
+                return events.contains(QByteArray("\"event\":\"" + event + "\""));
+            },
+            60000);
+    };
+    QVERIFY2(awaitEvent("welcomed"), QByteArray(events + clients.readAllStandardError()).constData());
+    QVERIFY2(events.contains("\"hsts\":\"max-age=31536000\""), events.constData());
+
+    write(u"cert.pem"_s, second.chainPem()); // as a renewal does: the files change on disk
+    write(u"key.pem"_s, second.keyPem());
+    QTRY_COMPARE_WITH_TIMEOUT(servedFingerprint(), second.summary().sha256Fingerprint, 10000);
+    // Every connection opened before still speaks: each answers a ping.
+    clients.write("ping\n");
+    QVERIFY2(awaitEvent("answered"), events.constData());
+    QVERIFY2(!events.contains("\"event\":\"error\""), events.constData());
+
+    write(u"key.pem"_s, first.keyPem()); // a bad pair: the second certificate with the first key
+    QNetworkRequest reload(QUrl(u"https://localhost:%1/admin/tls/reload"_s.arg(filesPort)));
+    reload.setSslConfiguration(trustsBoth);
+    FileSecretStore secrets(dir.filePath(u"secrets"_s));
+    const auto admin = SecretWaiter::read(secrets, u"admin-token"_s);
+    QVERIFY(admin.ok());
+    reload.setRawHeader("Authorization", "Bearer " + *admin);
+    std::unique_ptr<QNetworkReply> refused(m_network.post(reload, QByteArray()));
+    QTRY_VERIFY_WITH_TIMEOUT(refused->isFinished(), 10000);
+    QCOMPARE(refused->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 400);
+    QVERIFY(QJsonDocument::fromJson(refused->readAll())
+                .object()["error_description"_L1]
+                .toString()
+                .contains(u"does not match"_s));
+    QCOMPARE(servedFingerprint(), second.summary().sha256Fingerprint);
+
+    QNetworkRequest metrics(QUrl(u"https://localhost:%1/metrics"_s.arg(filesPort)));
+    metrics.setSslConfiguration(trustsBoth);
+    std::unique_ptr<QNetworkReply> scraped(m_network.get(metrics));
+    QTRY_VERIFY_WITH_TIMEOUT(scraped->isFinished(), 10000);
+    const QByteArray text = scraped->readAll();
+    const auto line
+        = QRegularExpression(u"gatehouse_tls_certificate_expiry_seconds (\\d+)"_s).match(QString::fromLatin1(text));
+    QVERIFY2(line.hasMatch(), text.constData());
+    QVERIFY(qAbs(line.captured(1).toLongLong() - 60 * 86400) < 600); // the second one's 60 days
+
+    QNetworkRequest audit(QUrl(u"https://localhost:%1/admin/audit?type=tls_reload_refused"_s.arg(filesPort)));
+    audit.setSslConfiguration(trustsBoth);
+    audit.setRawHeader("Authorization", "Bearer " + *admin);
+    std::unique_ptr<QNetworkReply> audited(m_network.get(audit));
+    QTRY_VERIFY_WITH_TIMEOUT(audited->isFinished(), 10000);
+    QVERIFY(!QJsonDocument::fromJson(audited->readAll()).object()["events"_L1].toArray().isEmpty());
+    clients.kill();
+    clients.waitForFinished(5000);
 }
 
 void TestTls::theCertificateIsKeptAcrossRestarts()

@@ -304,8 +304,6 @@ void TestWebSocketGateway::repeatedTokenSourcesAreRefused_data()
     QTest::newRow("access_token twice, once with its name percent-encoded")
         << QByteArray("/ws?access_token=TOKEN&access%5Ftoken=other") << QByteArray();
     QTest::newRow("gh_session twice") << QByteArray("/ws") << QByteArray("Cookie: gh_session=TOKEN; gh_session=other");
-    QTest::newRow("gh_session plain and prefixed (a tossed cookie)")
-        << QByteArray("/ws") << QByteArray("Cookie: gh_session=TOKEN; __Host-gh_session=other");
     QTest::newRow("a repeated cookie beside a good Authorization header")
         << QByteArray("/ws") << QByteArray("Authorization: Bearer TOKEN\r\nCookie: gh_session=a; gh_session=b");
 }

@@ -17,7 +17,7 @@
 //
 // Prints "listening on 127.0.0.1:PORT" when ready; stops on SIGTERM or SIGINT (so that
 // AddressSanitizer's leak check runs) and exits 0.
-#include "cli/TerminationSignals.h"
+#include "cli/DaemonSignals.h"
 #include "http/HttpCensus.h"
 #include "http/HttpDispatcher.h"
 #include "policy/RateLimiter.h"
@@ -111,8 +111,8 @@ int main(int argc, char **argv)
     setup.census = &census;
     auto thread = std::make_unique<IoThread>(std::move(setup));
 
-    TerminationSignals signals;
-    QObject::connect(&signals, &TerminationSignals::received, &app, [&] {
+    DaemonSignals signals;
+    QObject::connect(&signals, &DaemonSignals::received, &app, [&] {
         http.stop();
         thread.reset(); // closes what is open with 1001 and joins the thread
         app.quit();

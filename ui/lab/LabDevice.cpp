@@ -14,11 +14,12 @@ namespace {
 constexpr int maximumBackoffMs = 30'000;
 }
 
-LabDevice::LabDevice(QNetworkAccessManager &network, const QUrl &server, const QString &username,
-                     const QString &password, const QString &deviceId, QObject *parent)
+LabDevice::LabDevice(QNetworkAccessManager &network, const QUrl &server, const QSslConfiguration &ssl,
+                     const QString &username, const QString &password, const QString &deviceId, QObject *parent)
     : QObject(parent)
     , m_network(network)
     , m_server(server)
+    , m_ssl(ssl)
     , m_username(username)
     , m_password(password)
     , m_deviceId(deviceId)
@@ -55,6 +56,7 @@ QNetworkReply *LabDevice::post(const QString &path, const QByteArray &contentTyp
     QUrl url = m_server;
     url.setPath(path);
     QNetworkRequest request(url);
+    request.setSslConfiguration(m_ssl);
     request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
     request.setHeader(QNetworkRequest::UserAgentHeader, u"GatehouseLab/1 (%1)"_s.arg(m_deviceId));
     return m_network.post(request, body);
@@ -94,6 +96,7 @@ void LabDevice::connectSocket()
     url.setScheme(m_server.scheme() == "https"_L1 ? u"wss"_s : u"ws"_s);
     url.setPath(u"/ws"_s);
     QNetworkRequest request(url);
+    request.setSslConfiguration(m_ssl);
     request.setRawHeader("Authorization", "Bearer " + m_accessToken);
     request.setHeader(QNetworkRequest::UserAgentHeader, u"GatehouseLab/1 (%1)"_s.arg(m_deviceId));
     m_socket.open(request);

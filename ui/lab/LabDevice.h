@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QObject>
+#include <QSslConfiguration>
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocket>
@@ -27,8 +28,8 @@ public:
         int reconnects = 0;
     };
 
-    LabDevice(QNetworkAccessManager &network, const QUrl &server, const QString &username, const QString &password,
-              const QString &deviceId, QObject *parent = nullptr);
+    LabDevice(QNetworkAccessManager &network, const QUrl &server, const QSslConfiguration &ssl, const QString &username,
+              const QString &password, const QString &deviceId, QObject *parent = nullptr);
 
     void start();
     void stop();
@@ -52,6 +53,7 @@ private:
 
     QNetworkAccessManager &m_network;
     QUrl m_server;
+    QSslConfiguration m_ssl; ///< trusts the server's own certificate over TLS
     QString m_username;
     QString m_password;
     QString m_deviceId;

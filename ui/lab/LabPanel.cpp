@@ -10,6 +10,7 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QSpinBox>
+#include <QSslCertificate>
 #include <QThread>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -92,7 +93,8 @@ LabPanel::~LabPanel()
 
 void LabPanel::startLab(int users, int devicesPerUser)
 {
-    const QUrl url(u"http://"_s + m_server.listenAddress());
+    const QUrl url = m_server.url();
+    const QList<QSslCertificate> trusted = QSslCertificate::fromData(m_server.certificateChain());
     if (m_server.listenAddress().isEmpty()) {
         Q_EMIT outcome(tr("The server is not running."));
         return;
@@ -103,13 +105,13 @@ void LabPanel::startLab(int users, int devicesPerUser)
         usernames.append(u"lab-%1"_s.arg(i, 2, 10, QLatin1Char('0')));
     // Create each user, or give an existing one this run's password; start once all answered.
     auto pending = std::make_shared<int>(int(usernames.size()));
-    const auto ready = [this, pending, url, usernames, devicesPerUser] {
+    const auto ready = [this, pending, url, trusted, usernames, devicesPerUser] {
         if (--*pending > 0)
             return;
-        QMetaObject::invokeMethod(m_simulator,
-                                  [simulator = m_simulator, url, usernames, password = m_password, devicesPerUser] {
-                                      simulator->start(url, usernames, password, devicesPerUser);
-                                  });
+        QMetaObject::invokeMethod(
+            m_simulator, [simulator = m_simulator, url, trusted, usernames, password = m_password, devicesPerUser] {
+                simulator->start(url, trusted, usernames, password, devicesPerUser);
+            });
         m_stop->setEnabled(true);
         Q_EMIT outcome(numerus(tr("Lab started: %n device(s)", nullptr, int(usernames.size()) * devicesPerUser),
                                int(usernames.size()) * devicesPerUser));

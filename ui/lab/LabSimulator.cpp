@@ -1,5 +1,7 @@
 #include "lab/LabSimulator.h"
 
+#include <QSslConfiguration>
+
 #include "lab/LabDevice.h"
 
 #include <QNetworkAccessManager>
@@ -17,8 +19,12 @@ LabSimulator::LabSimulator(QObject *parent)
 
 LabSimulator::~LabSimulator() = default;
 
-void LabSimulator::start(const QUrl &server, const QStringList &usernames, const QString &password, int devicesPerUser)
+void LabSimulator::start(const QUrl &server, const QList<QSslCertificate> &trusted, const QStringList &usernames,
+                         const QString &password, int devicesPerUser)
 {
+    QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+    if (!trusted.isEmpty())
+        ssl.setCaCertificates(trusted);
     stop();
     if (!m_network)
         m_network = std::make_unique<QNetworkAccessManager>(); // created here, on the lab's thread
@@ -26,7 +32,7 @@ void LabSimulator::start(const QUrl &server, const QStringList &usernames, const
     for (const auto &username : usernames) {
         for (int i = 0; i < devicesPerUser; ++i) {
             const QString device = u"%1-%2"_s.arg(kinds.at(i % kinds.size())).arg(i / kinds.size() + 1);
-            m_devices.push_back(std::make_unique<LabDevice>(*m_network, server, username, password, device));
+            m_devices.push_back(std::make_unique<LabDevice>(*m_network, server, ssl, username, password, device));
             m_devices.back()->start();
         }
     }

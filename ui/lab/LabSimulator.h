@@ -2,6 +2,7 @@
 
 #include <QMetaType>
 #include <QObject>
+#include <QSslCertificate>
 #include <QTimer>
 #include <QUrl>
 
@@ -34,7 +35,9 @@ public:
     ~LabSimulator() override;
 
     /// Starts `devicesPerUser` devices for each of `usernames`, who all have `password`.
-    void start(const QUrl &server, const QStringList &usernames, const QString &password, int devicesPerUser);
+    /// `trusted`: the certificates the devices trust over TLS (the server's own, for a lab).
+    void start(const QUrl &server, const QList<QSslCertificate> &trusted, const QStringList &usernames,
+               const QString &password, int devicesPerUser);
     void stop();
 
 Q_SIGNALS:

@@ -5,10 +5,15 @@
 #include "SessionServer.h"
 #include "views/ActivityChart.h"
 
+#include <QClipboard>
+#include <QDateTime>
 #include <QFormLayout>
 #include <QGridLayout>
+#include <QGuiApplication>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QLocale>
+#include <QPushButton>
 
 using namespace Qt::StringLiterals;
 
@@ -30,6 +35,8 @@ ActivityView::ActivityView(SessionServer &server, QWidget *parent)
     , m_refused(new ActivityChart(tr("Refused handshakes per second, by reason"), this))
     , m_addresses(new QLabel(this))
     , m_tls(new QLabel(this))
+    , m_copyFingerprint(new QPushButton(tr("Copy fingerprint"), this))
+    , m_reloadCertificate(new QPushButton(tr("Reload certificate"), this))
     , m_uptime(new QLabel(this))
     , m_limits(new QLabel(this))
     , m_totals(new QLabel(this))
@@ -43,10 +50,32 @@ ActivityView::ActivityView(SessionServer &server, QWidget *parent)
         label->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_limits->setWordWrap(true);
     m_totals->setWordWrap(true);
+    m_tls->setWordWrap(true);
+    m_tls->setObjectName(u"tlsLabel"_s);
+    m_copyFingerprint->setObjectName(u"copyFingerprintButton"_s);
+    m_reloadCertificate->setObjectName(u"reloadCertificateButton"_s);
+    m_copyFingerprint->setVisible(false);
+    m_reloadCertificate->setVisible(false);
+    connect(m_copyFingerprint, &QPushButton::clicked, this,
+            [this] { QGuiApplication::clipboard()->setText(m_fingerprint); });
+    connect(m_reloadCertificate, &QPushButton::clicked, this, [this, &server] {
+        m_reloadCertificate->setEnabled(false);
+        server.reloadTls(this, [this](const AdminOutcome &outcome) {
+            m_reloadCertificate->setEnabled(true);
+            m_reloadOutcome = outcome.ok() ? tr("Reloaded.") : tr("Not reloaded: %1").arg(outcome.error);
+            if (m_previous)
+                showTls(*m_previous);
+        });
+    });
+    auto *tlsActions = new QHBoxLayout;
+    tlsActions->addWidget(m_copyFingerprint);
+    tlsActions->addWidget(m_reloadCertificate);
+    tlsActions->addStretch();
 
     auto *facts = new QFormLayout;
     facts->addRow(tr("Listening on"), m_addresses);
     facts->addRow(tr("TLS"), m_tls);
+    facts->addRow(QString(), tlsActions);
     facts->addRow(tr("Uptime"), m_uptime);
     facts->addRow(tr("Limits"), m_limits);
     facts->addRow(tr("Totals"), m_totals);
@@ -87,9 +116,7 @@ void ActivityView::addStatistics(const ServerStatistics &statistics)
     }
     m_previous = statistics;
     m_addresses->setText(statistics.listenAddresses.join(u", "_s));
-    m_tls->setText(statistics.tls ? tr("on (HTTPS and WSS)")
-                                  : tr("off: plain HTTP and WS; keep it on loopback or "
-                                       "behind a TLS proxy"));
+    showTls(statistics);
     m_uptime->setText(uptimeText(std::max<qint64>(0, (statistics.sampledAtMs - statistics.startedAtMs) / 1000)));
     m_limits->setText(
         numerus(tr("%1 connections in all, %2 per user; messages up to %3; handshake timeout %4 ms; %n I/O "
@@ -108,4 +135,38 @@ void ActivityView::addStatistics(const ServerStatistics &statistics)
                           .arg(locale.toString(statistics.refreshes))
                           .arg(locale.toString(statistics.refreshTokenReuses))
                           .arg(locale.toString(statistics.revocations)));
+}
+
+void ActivityView::showTls(const ServerStatistics &statistics)
+{
+    m_copyFingerprint->setVisible(statistics.tls);
+    m_reloadCertificate->setVisible(statistics.tls);
+    m_fingerprint = statistics.tlsFingerprint;
+    if (!statistics.tls) {
+        m_tls->setText(tr("off: plain HTTP and WS; keep it on loopback or behind a TLS proxy"));
+    } else {
+        const qint64 secondsLeft = (statistics.tlsNotAfterMs - statistics.sampledAtMs) / 1000;
+        const int daysLeft = int(secondsLeft / 86400);
+        const QString ends
+            = QLocale().toString(QDateTime::fromMSecsSinceEpoch(statistics.tlsNotAfterMs).date(), QLocale::ShortFormat);
+        QString countdown = secondsLeft <= 0
+            ? tr("expired on %1").arg(ends)
+            : numerus(tr("%n day(s) left, until %1", nullptr, daysLeft), daysLeft).arg(ends);
+        // A countdown like the tokens': a warning from 14 days, in the colour of a warning.
+        if (secondsLeft < 14 * 86400)
+            countdown = u"<b style=\"color:#b3261e\">%1</b>"_s.arg(countdown.toHtmlEscaped());
+        else
+            countdown = countdown.toHtmlEscaped();
+        QString text
+            = tr("on (HTTPS and WSS) · %1 · %2<br>%3<br>SHA-256 %4")
+                  .arg(statistics.tlsSubject.toHtmlEscaped(), statistics.tlsNames.join(u", "_s).toHtmlEscaped(),
+                       countdown, statistics.tlsFingerprint);
+        // Why the server refused its last reload (from here, SIGHUP, the API or the files
+        // changing); else what this console's last reload said.
+        if (!statistics.tlsProblem.isEmpty())
+            text += u"<br>"_s + tr("Last reload refused: %1").arg(statistics.tlsProblem).toHtmlEscaped();
+        else if (!m_reloadOutcome.isEmpty())
+            text += u"<br>"_s + m_reloadOutcome.toHtmlEscaped();
+        m_tls->setText(text);
+    }
 }

@@ -54,7 +54,7 @@ ServerStatusPanel::ServerStatusPanel(const SessionServer &server, QWidget *paren
 void ServerStatusPanel::handleStateChanged(ServerState state)
 {
     m_stateLabel->setText(stateText(state));
-    m_addressLabel->setText(m_server.listenAddress().isEmpty() ? tr("—") : u"http://"_s + m_server.listenAddress());
+    m_addressLabel->setText(m_server.listenAddress().isEmpty() ? tr("—") : m_server.url().toString());
     m_dataDirectoryLabel->setText(m_server.dataDirectory().isEmpty() ? tr("—") : m_server.dataDirectory());
     m_errorLabel->setText(state == ServerState::Failed ? m_server.errorString() : QString());
     m_errorLabel->setVisible(state == ServerState::Failed);

@@ -13,6 +13,7 @@ private Q_SLOTS:
     void clearing();
     void findReadsEitherSpelling_data();
     void findReadsEitherSpelling();
+    void overTlsOnlyPrefixedCookiesAreOurs();
     void countSeesEveryCopy_data();
     void countSeesEveryCopy();
     void deviceAndFormCookies();
@@ -53,7 +54,9 @@ void TestWebCookies::findReadsEitherSpelling_data()
     QTest::addColumn<QByteArray>("header");
     QTest::addColumn<QByteArray>("sli");
     QTest::newRow("plain") << QByteArray("gh_session=a; gh_sli=b") << QByteArray("b");
-    QTest::newRow("prefixed") << QByteArray("__Host-gh_sli=b; __Host-gh_session=a") << QByteArray("b");
+    // Without TLS, ours have no prefix: a prefixed one is someone else's.
+    QTest::newRow("prefixed is not ours without TLS")
+        << QByteArray("__Host-gh_sli=b; __Host-gh_session=a") << QByteArray();
     QTest::newRow("spaces") << QByteArray("  gh_sli =  b  ;x=y") << QByteArray("b");
     QTest::newRow("absent") << QByteArray("gh_session=a") << QByteArray();
     QTest::newRow("a longer name is another cookie") << QByteArray("gh_sli2=b; xgh_sli=c") << QByteArray();
@@ -68,7 +71,19 @@ void TestWebCookies::findReadsEitherSpelling()
 {
     QFETCH(QByteArray, header);
     QFETCH(QByteArray, sli);
-    QCOMPARE(WebCookies::find(header, WebCookies::sliName), sli);
+    QCOMPARE(WebCookies::find(header, WebCookies::sliName, false), sli);
+}
+
+void TestWebCookies::overTlsOnlyPrefixedCookiesAreOurs()
+{
+    // A cookie without the prefix may have been set over plain HTTP or by a sibling host: over
+    // TLS it is not taken for ours, nor counted as a second copy.
+    QCOMPARE(WebCookies::find("__Host-gh_sli=b; __Host-gh_session=a", WebCookies::sliName, true), "b");
+    QCOMPARE(WebCookies::find("gh_session=tossed; __Host-gh_session=real", WebCookies::sessionName, true), "real");
+    QCOMPARE(WebCookies::find("gh_session=tossed", WebCookies::sessionName, true), QByteArray());
+    QCOMPARE(WebCookies::find("__Secure-gh_refresh=r", WebCookies::refreshName, true), "r");
+    QCOMPARE(WebCookies::count("gh_session=tossed; __Host-gh_session=real", WebCookies::sessionName, true), 1);
+    QCOMPARE(WebCookies::count("__Host-gh_session=a; __Host-gh_session=b", WebCookies::sessionName, true), 2);
 }
 
 void TestWebCookies::countSeesEveryCopy_data()
@@ -80,8 +95,8 @@ void TestWebCookies::countSeesEveryCopy_data()
     QTest::newRow("empty header") << QByteArray() << qsizetype(0);
     QTest::newRow("a longer name is another cookie") << QByteArray("gh_session2=a; xgh_session=b") << qsizetype(0);
     QTest::newRow("twice in one spelling") << QByteArray("gh_session=a; gh_session=b") << qsizetype(2);
-    QTest::newRow("plain and prefixed: a tossed cookie beside the real one")
-        << QByteArray("gh_session=tossed; __Host-gh_session=real") << qsizetype(2);
+    QTest::newRow("plain and prefixed: only the plain one is ours without TLS")
+        << QByteArray("gh_session=tossed; __Host-gh_session=real") << qsizetype(1);
     QTest::newRow("twice with the same value") << QByteArray("gh_session=a;gh_session=a") << qsizetype(2);
     QTest::newRow("an empty copy counts") << QByteArray("gh_session=; gh_session=a") << qsizetype(2);
     QTest::newRow("no value is no cookie") << QByteArray("gh_session; gh_session=a") << qsizetype(1);
@@ -91,7 +106,7 @@ void TestWebCookies::countSeesEveryCopy()
 {
     QFETCH(QByteArray, header);
     QFETCH(qsizetype, count);
-    QCOMPARE(WebCookies::count(header, WebCookies::sessionName), count);
+    QCOMPARE(WebCookies::count(header, WebCookies::sessionName, false), count);
 }
 
 void TestWebCookies::deviceAndFormCookies()
