@@ -4,6 +4,7 @@
 #include "auth/JsonWebKeySet.h"
 #include "auth/StrictJson.h"
 #include "config/DataDirectory.h"
+#include "http/TrustedProxies.h"
 
 #include <QDir>
 #include <QFile>
@@ -220,7 +221,8 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"max_http_connections"_s,
                                        u"max_http_connections_per_address"_s,
                                        u"io_threads"_s,
-                                       u"tls"_s };
+                                       u"tls"_s,
+                                       u"trusted_proxies"_s };
     if (const auto unknown = unknownMember(object, known))
         return fail(u"unknown member \"%1\""_s.arg(*unknown));
 
@@ -359,6 +361,22 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
     if (!policy)
         return fail(policy.error());
     config.sessionPolicy = *policy;
+    if (object.contains("trusted_proxies"_L1)) {
+        const QJsonValue value = object.value("trusted_proxies"_L1);
+        QStringList entries;
+        for (const auto &entry : value.toArray()) {
+            if (!entry.isString())
+                return fail(
+                    u"trusted_proxies: a list of addresses and CIDR ranges, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]"_s);
+            entries.append(entry.toString());
+        }
+        if (!value.isArray())
+            return fail(
+                u"trusted_proxies: a list of addresses and CIDR ranges, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]"_s);
+        if (const auto checked = TrustedProxies::parse(entries); !checked)
+            return fail(checked.error());
+        config.trustedProxies = entries;
+    }
     if (object.contains("tls"_L1)) {
         const QJsonValue tls = object.value("tls"_L1);
         static const auto sentence = u"tls: \"self-signed\", or {\"certificate\": FILE, \"private_key\": FILE}"_s;

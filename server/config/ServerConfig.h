@@ -56,6 +56,9 @@ struct ServerConfig {
     bool adminFromAnywhere = false; ///< admin_remote: let non-loopback clients use /admin (with the token)
     /// tls: what the port speaks. Plain HTTP and WS when off; HTTPS and WSS (only) otherwise,
     /// with a certificate made for a lab on first start, or the operator's files.
+    /// trusted_proxies: the reverse proxies whose Forwarded / X-Forwarded-* headers name the
+    /// client (addresses and CIDR ranges); checked when the config is read.
+    QStringList trustedProxies;
     struct Tls {
         enum class Mode { Off, SelfSigned, Files };
         Mode mode = Mode::Off;

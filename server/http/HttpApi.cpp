@@ -101,7 +101,7 @@ std::optional<HttpDispatcher::Handler> HttpApi::urgentHandler(const HttpRequest 
 
 void HttpApi::handle(const HttpRequest &request, HttpResponder::Reply reply)
 {
-    if (m_services.tls) {
+    if (request.isSecure()) {
         // RFC 6797: browsers that reached us over TLS keep to it for a year.
         reply = [reply = std::move(reply)](HttpResponse response) {
             response.headers.append(std::pair<QByteArray, QByteArray>("Strict-Transport-Security", "max-age=31536000"));
@@ -204,11 +204,11 @@ std::optional<AccessClaims> HttpApi::authenticate(const HttpRequest &request, Ht
     auto token = bearerToken(request);
     if (!token) {
         // Two session cookies (one planted by a sibling domain, say) are refused, not first-wins.
-        if (WebCookies::count(request.value("cookie"), WebCookies::sessionName, m_services.tls) > 1) {
+        if (WebCookies::count(request.value("cookie"), WebCookies::sessionName, request.isSecure()) > 1) {
             writeError(responder, 400, u"invalid_request"_s, u"the session cookie is sent more than once"_s);
             return std::nullopt;
         }
-        if (QByteArray cookie = WebCookies::find(request.value("cookie"), WebCookies::sessionName, m_services.tls);
+        if (QByteArray cookie = WebCookies::find(request.value("cookie"), WebCookies::sessionName, request.isSecure());
             !cookie.isEmpty())
             token = std::move(cookie);
     }
@@ -258,8 +258,8 @@ void HttpApi::handleMe(const HttpRequest &request, HttpResponder &responder) con
     QJsonObject answer = body;
     // The browser's single login, for the web client's SLI countdown.
     if (m_services.oidc) {
-        const auto login
-            = m_services.oidc->loginFor(WebCookies::find(request.value("cookie"), WebCookies::sliName, m_services.tls));
+        const auto login = m_services.oidc->loginFor(
+            WebCookies::find(request.value("cookie"), WebCookies::sliName, request.isSecure()));
         if (login && login->endedAt == 0 && login->expiresAt > now) {
             answer.insert("sli_exp"_L1, login->expiresAt);
             answer.insert("sli_expires_in"_L1, login->expiresAt - now);

@@ -108,7 +108,7 @@ private:
     /// device cookie when it is valid for that account.
     LoginAttempt loginAttemptOf(const QString &username, const HttpRequest &request) const;
     /// The Set-Cookie that makes this browser a known device of the account that just logged in.
-    QByteArray deviceCookieFor(const LoginAttempt &attempt) const;
+    QByteArray deviceCookieFor(const LoginAttempt &attempt, bool secure) const;
 
     // HttpOidc.cpp: the OpenID provider.
     void handleDiscovery(HttpResponder &responder) const;

@@ -173,7 +173,8 @@ void HttpApi::handleLogin(const HttpRequest &request, HttpResponder &responder)
     m_services.sessions->loginAsync(
         username, body->value("password"_L1).toString().toUtf8(), device, clientOf(request),
         SessionOrigin { single ? single->loginId : QString(), {} },
-        [this, later, attempt, username, web, single, device](const Result<TokenPair, SessionError> &pair) {
+        [this, later, attempt, username, web, single, device,
+         secure = request.isSecure()](const Result<TokenPair, SessionError> &pair) {
             if (!pair) {
                 const auto [status, error] = statusOf(pair.error(), false);
                 if (pair.error() == SessionError::Busy)
@@ -184,7 +185,7 @@ void HttpApi::handleLogin(const HttpRequest &request, HttpResponder &responder)
                 return writeError(*later, status, error, sessionErrorCode(pair.error()));
             }
             recordLoginSuccess(attempt);
-            const QByteArray deviceCookie = deviceCookieFor(attempt);
+            const QByteArray deviceCookie = deviceCookieFor(attempt, secure);
             if (!web)
                 return writeTokens(*later, *pair, deviceCookie);
             QByteArray sli;
@@ -192,9 +193,9 @@ void HttpApi::handleLogin(const HttpRequest &request, HttpResponder &responder)
             if (single) {
                 m_services.oidc->commitWebLogin(*single, username, device,
                                                 QDateTime::currentSecsSinceEpoch() + pair->accessExpiresIn);
-                sli = WebCookies::sliCookie(single->cookie, policy.sliCookieTtl.count(), m_services.tls);
+                sli = WebCookies::sliCookie(single->cookie, policy.sliCookieTtl.count(), secure);
             }
-            writeCookies(*later, *pair, policy.sessionCookieTtl.count(), m_services.tls, sli, deviceCookie);
+            writeCookies(*later, *pair, policy.sessionCookieTtl.count(), secure, sli, deviceCookie);
         });
 }
 
@@ -225,29 +226,30 @@ LoginAttempt HttpApi::loginAttemptOf(const QString &username, const HttpRequest 
     // Counted as the password check will see it: "ALICE" is alice (UserDirectory::canonicalName).
     const auto canonical = m_services.users->canonicalName(username);
     LoginAttempt attempt { canonical.name, canonical.exists, request.remoteAddress().toString(), {} };
-    const QByteArray device = WebCookies::find(request.value("cookie"), WebCookies::deviceName, m_services.tls);
+    const QByteArray device = WebCookies::find(request.value("cookie"), WebCookies::deviceName, request.isSecure());
     if (m_services.deviceCookies && !device.isEmpty())
         attempt.device = m_services.deviceCookies->verify(device, attempt.account, m_services.clock->nowSeconds())
                              .value_or(QString());
     return attempt;
 }
 
-QByteArray HttpApi::deviceCookieFor(const LoginAttempt &attempt) const
+QByteArray HttpApi::deviceCookieFor(const LoginAttempt &attempt, bool secure) const
 {
     if (!m_services.deviceCookies || !attempt.accountExists)
         return {};
     const QString id = attempt.device.isEmpty() ? DeviceCookie::newDeviceId() : attempt.device;
     const QByteArray value = m_services.deviceCookies->issue(attempt.account, id, m_services.clock->nowSeconds());
-    return WebCookies::deviceCookie(value, m_services.deviceCookies->lifetime().count(), m_services.tls);
+    return WebCookies::deviceCookie(value, m_services.deviceCookies->lifetime().count(), secure);
 }
 
 void HttpApi::handleRefreshCookie(const HttpRequest &request, HttpResponder &responder)
 {
-    const bool secure = m_services.tls;
-    if (WebCookies::count(request.value("cookie"), WebCookies::refreshName, m_services.tls) > 1)
+    const bool secure = request.isSecure();
+    if (WebCookies::count(request.value("cookie"), WebCookies::refreshName, request.isSecure()) > 1)
         return writeCookieRefusal(responder, 400, u"invalid_request"_s, u"the refresh cookie is sent more than once"_s,
                                   secure);
-    const QByteArray refreshToken = WebCookies::find(request.value("cookie"), WebCookies::refreshName, m_services.tls);
+    const QByteArray refreshToken
+        = WebCookies::find(request.value("cookie"), WebCookies::refreshName, request.isSecure());
     if (refreshToken.isEmpty())
         return writeCookieRefusal(responder, 401, u"invalid_grant"_s, u"no refresh cookie"_s, secure);
     // The same rotation and reuse detection as /oauth/token, and the same re-check of the
@@ -265,7 +267,7 @@ void HttpApi::handleRefreshCookie(const HttpRequest &request, HttpResponder &res
 void HttpApi::handleLogout(const HttpRequest &request, HttpResponder &responder)
 {
     // Logging out also logs the browser out: the cookies go whatever happens next.
-    const bool secure = m_services.tls;
+    const bool secure = request.isSecure();
     const auto claims = authenticate(request, responder);
     if (!claims)
         return;

@@ -28,13 +28,13 @@ HttpCensus::HttpCensus(qsizetype maximum, qsizetype maximumPerAddress)
 {
 }
 
-std::optional<HttpCensus::Refusal> HttpCensus::admit(const QString &address)
+std::optional<HttpCensus::Refusal> HttpCensus::admit(const QString &address, bool perAddressLimit)
 {
     const std::lock_guard lock(m_mutex);
     if (m_count >= m_maximum)
         return Refusal::Full;
     qsizetype &fromAddress = m_perAddress[clientOf(address)];
-    if (fromAddress >= m_maximumPerAddress) {
+    if (perAddressLimit && fromAddress >= m_maximumPerAddress) {
         return Refusal::AddressFull;
     }
     ++fromAddress;

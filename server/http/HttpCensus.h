@@ -16,8 +16,9 @@ public:
     Q_DISABLE_COPY_MOVE(HttpCensus)
 
     enum class Refusal { Full, AddressFull };
-    /// Takes a place for a socket from `address`, or says why not.
-    std::optional<Refusal> admit(const QString &address);
+    /// Takes a place for a socket from `address`, or says why not. A trusted proxy's sockets
+    /// (`perAddressLimit` false) carry many clients: only the total limits them.
+    std::optional<Refusal> admit(const QString &address, bool perAddressLimit = true);
     void release(const QString &address);
     qsizetype count() const;
 

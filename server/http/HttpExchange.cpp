@@ -159,7 +159,8 @@ void HttpExchange::dispatch()
     m_deadline.stop();
     if (m_reader)
         m_reader->setEnabled(false);
-    HttpRequest request(m_setup.head, std::exchange(m_body, {}), QHostAddress(m_setup.remote));
+    HttpRequest request(m_setup.head, std::exchange(m_body, {}),
+                        QHostAddress(m_setup.client.isEmpty() ? m_setup.remote : m_setup.client), m_setup.secure);
     // This object waits for its answer: nothing deletes it before, but the end of its thread.
     m_setup.dispatcher->dispatch(std::move(request), this, [this](const HttpResponse &response) {
         respond(response, m_setup.lastOnConnection || !HttpFraming::keepsAlive(m_setup.head));

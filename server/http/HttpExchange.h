@@ -30,7 +30,9 @@ class HttpExchange final : public QObject {
 public:
     struct Setup {
         qintptr socket = -1;
-        QString remote;
+        QString remote; ///< the socket's peer: its place in the HTTP census
+        QString client; ///< who the request is from (a trusted proxy's client); empty: remote
+        bool secure = false; ///< over TLS, or over HTTPS to a trusted proxy
         HttpHead head;
         HttpFraming::Body body;
         qint64 maximumBodySize = 0;

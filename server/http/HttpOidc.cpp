@@ -211,12 +211,12 @@ void HttpApi::handleAuthorize(const HttpRequest &request, HttpResponder &respond
         return writeAuthorizeAnswer(
             responder, request,
             m_services.oidc->authorize(
-                *checked, WebCookies::find(request.value("cookie"), WebCookies::sliName, m_services.tls), client),
+                *checked, WebCookies::find(request.value("cookie"), WebCookies::sliName, request.isSecure()), client),
             {});
     // Login CSRF: only the form this server's page gave this browser logs in. A refused form
     // checks no password and costs no attempt.
     const QString refusal = formRefusal(m_services.formTokens, request, formToken, loginPurpose, bindingOf(*checked),
-                                        now, m_services.tls);
+                                        now, request.isSecure());
     if (!refusal.isEmpty())
         return writeLoginPage(responder, request, 403, *checked, refusal + u" Please log in again."_s);
     // The same brute-force defences as /auth/login, on the same counts.
@@ -232,7 +232,7 @@ void HttpApi::handleAuthorize(const HttpRequest &request, HttpResponder &respond
                                QByteArray deviceCookie;
                                if (answer.kind == AuthorizationAnswer::Kind::Redirect) {
                                    recordLoginSuccess(attempt);
-                                   deviceCookie = deviceCookieFor(attempt);
+                                   deviceCookie = deviceCookieFor(attempt, request.isSecure());
                                }
                                writeAuthorizeAnswer(*later, request, answer, deviceCookie);
                            });
@@ -243,7 +243,7 @@ void HttpApi::writeLoginPage(HttpResponder &responder, const HttpRequest &reques
 {
     // Every login page carries a fresh anti-forgery pair.
     const FormGuard guard = guardFor(m_services.formTokens, request, loginPurpose, bindingOf(page),
-                                     m_services.clock->nowSeconds(), m_services.tls);
+                                     m_services.clock->nowSeconds(), request.isSecure());
     if (!guard.setCookie.isEmpty())
         extra.append({ "Set-Cookie", guard.setCookie });
     writePage(responder, status, u"Log in"_s, loginForm(page, message, guard.token), extra);
@@ -263,7 +263,8 @@ void HttpApi::writeAuthorizeAnswer(HttpResponder &responder, const HttpRequest &
     case AuthorizationAnswer::Kind::Redirect: {
         Headers headers { { "Location", answer.location.toUtf8() }, { "Cache-Control", "no-store" } };
         if (!answer.sliCookie.isEmpty())
-            headers.append({ "Set-Cookie", WebCookies::sliCookie(answer.sliCookie, answer.sliMaxAge, m_services.tls) });
+            headers.append(
+                { "Set-Cookie", WebCookies::sliCookie(answer.sliCookie, answer.sliMaxAge, request.isSecure()) });
         if (!deviceCookie.isEmpty())
             headers.append({ "Set-Cookie", deviceCookie });
         writeResponse(responder, 302, headers, {});
@@ -301,7 +302,7 @@ void HttpApi::handleEndSession(const HttpRequest &request, HttpResponder &respon
                          u"<p role=\"alert\">%1.</p>"_s.arg(escaped(parameters.error())));
     const QString redirect = parameters->value(u"post_logout_redirect_uri"_s);
     const QString state = parameters->value(u"state"_s);
-    const QByteArray sli = WebCookies::find(request.value("cookie"), WebCookies::sliName, m_services.tls);
+    const QByteArray sli = WebCookies::find(request.value("cookie"), WebCookies::sliName, request.isSecure());
     const QStringList binding { redirect, state };
     const qint64 now = m_services.clock->nowSeconds();
     // A GET only asks: logging out is a POST from this page, with the page's anti-forgery
@@ -311,7 +312,8 @@ void HttpApi::handleEndSession(const HttpRequest &request, HttpResponder &respon
         const QString who = login && login->endedAt == 0
             ? u"You are signed in as <strong>%1</strong>."_s.arg(escaped(login->username))
             : u"This browser has no Gatehouse login, but you can still end what is left."_s;
-        const FormGuard guard = guardFor(m_services.formTokens, request, logoutPurpose, binding, now, m_services.tls);
+        const FormGuard guard
+            = guardFor(m_services.formTokens, request, logoutPurpose, binding, now, request.isSecure());
         Headers extra;
         if (!guard.setCookie.isEmpty())
             extra.append({ "Set-Cookie", guard.setCookie });
@@ -324,7 +326,7 @@ void HttpApi::handleEndSession(const HttpRequest &request, HttpResponder &respon
         return writePage(responder, 403, u"Refused"_s,
                          u"<p role=\"alert\">A logout form from another site is refused.</p>"_s);
     const QString refusal = formRefusal(m_services.formTokens, request, parameters->value(u"form_token"_s),
-                                        logoutPurpose, binding, now, m_services.tls);
+                                        logoutPurpose, binding, now, request.isSecure());
     if (!refusal.isEmpty())
         return writeConfirmation(403, refusal + u" Nothing was ended: confirm again to log out."_s);
     const LogoutAnswer answer = m_services.oidc->endSession(sli, redirect, state, clientOf(request));
@@ -354,9 +356,9 @@ void HttpApi::handleEndSession(const HttpRequest &request, HttpResponder &respon
         body += u"<p><a href=\"/\">Log in again</a></p>\n"_s;
     body += u"</section>\n"_s;
     Headers headers {
-        { "Set-Cookie", WebCookies::sliCookie({}, 0, m_services.tls) },
-        { "Set-Cookie", WebCookies::sessionCookie({}, 0, m_services.tls) },
-        { "Set-Cookie", WebCookies::refreshCookie({}, 0, m_services.tls) },
+        { "Set-Cookie", WebCookies::sliCookie({}, 0, request.isSecure()) },
+        { "Set-Cookie", WebCookies::sessionCookie({}, 0, request.isSecure()) },
+        { "Set-Cookie", WebCookies::refreshCookie({}, 0, request.isSecure()) },
     };
     if (!answer.redirect.isEmpty())
         headers.append({ "Refresh", "3; url=" + QUrl(answer.redirect).toEncoded() });

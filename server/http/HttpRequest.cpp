@@ -1,9 +1,10 @@
 #include "http/HttpRequest.h"
 
-HttpRequest::HttpRequest(HttpHead head, QByteArray body, QHostAddress remote)
+HttpRequest::HttpRequest(HttpHead head, QByteArray body, QHostAddress remote, bool secure)
     : m_head(std::move(head))
     , m_body(std::move(body))
     , m_remote(std::move(remote))
+    , m_secure(secure)
 {
     // The target is origin-form (the head parser accepts nothing else): its path is set as a
     // path, so that no part of it can be taken for an authority.

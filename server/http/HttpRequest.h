@@ -13,7 +13,9 @@ public:
     enum class Method { Get, Head, Post, Put, Delete, Patch, Options, Other };
 
     HttpRequest() = default;
-    HttpRequest(HttpHead head, QByteArray body, QHostAddress remote);
+    /// `remote`: the client (behind a trusted proxy, the one it names); `secure`: the request
+    /// reached us over TLS, or reached the trusted proxy over HTTPS.
+    HttpRequest(HttpHead head, QByteArray body, QHostAddress remote, bool secure = false);
 
     Method method() const;
     /// The field's value; several fields of one name are joined with ", ".
@@ -28,10 +30,13 @@ public:
     HttpRequest asGet() const;
     const QByteArray &body() const { return m_body; }
     const QHostAddress &remoteAddress() const { return m_remote; }
+    /// Cookies are Secure and __Host- prefixed, and HSTS is sent, for such a request.
+    bool isSecure() const { return m_secure; }
 
 private:
     HttpHead m_head;
     QByteArray m_body;
     QHostAddress m_remote;
     QUrl m_url;
+    bool m_secure = false;
 };

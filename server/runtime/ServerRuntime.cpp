@@ -14,6 +14,7 @@
 #include "http/HttpApi.h"
 #include "http/HttpCensus.h"
 #include "http/HttpDispatcher.h"
+#include "http/TrustedProxies.h"
 #include "identity/PasswordWorkers.h"
 #include "identity/UserDirectory.h"
 #include "metrics/ServerMetrics.h"
@@ -338,6 +339,8 @@ void ServerRuntime::listen()
     m_httpDispatcher = std::make_unique<HttpDispatcher>();
     m_httpSockets
         = std::make_unique<HttpCensus>(m_config.maximumHttpConnections, m_config.maximumHttpConnectionsPerAddress);
+    // Checked when the config was read.
+    m_trustedProxies = std::make_unique<TrustedProxies>(TrustedProxies::parse(m_config.trustedProxies).value());
     if (!startIoThreads())
         return;
     // Revocation skips every queue: the sockets close before the call that revoked returns.
@@ -483,6 +486,7 @@ bool ServerRuntime::startIoThreads()
                                              m_httpDispatcher.get(), m_httpSockets.get(),     m_liveLimits.get() };
         if (m_config.tls.mode != ServerConfig::Tls::Mode::Off)
             setup.shared.tls = [this] { return tlsContext(); };
+        setup.shared.proxies = m_trustedProxies.get();
         setup.options.allowedOrigins = m_config.allowedOrigins;
         setup.options.maximumMessageSize = m_config.maximumMessageSize;
         setup.options.headTimeout = m_config.handshakeTimeout;

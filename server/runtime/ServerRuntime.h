@@ -26,6 +26,7 @@ class AdminService;
 struct AdminCommand;
 struct AdminEffect;
 class QFileSystemWatcher;
+class TrustedProxies;
 class TlsContext;
 class AuditLog;
 class ConnectionCensus;
@@ -163,6 +164,7 @@ private:
     mutable std::mutex m_tlsMutex;
     std::shared_ptr<const TlsContext> m_tls; ///< what new connections start with; null: plain
     QFileSystemWatcher *m_tlsWatcher = nullptr; ///< a child, with TLS from files
+    std::unique_ptr<TrustedProxies> m_trustedProxies;
     QTimer m_tlsReloadTimer;
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     mutable std::mutex m_verifierMutex;

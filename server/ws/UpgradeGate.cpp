@@ -4,6 +4,7 @@
 #include "http/HttpCensus.h"
 #include "http/HttpExchange.h"
 #include "http/HttpResponder.h"
+#include "http/TrustedProxies.h"
 #include "http/WebCookies.h"
 #include "policy/RateLimiter.h"
 #include "tls/TlsRelay.h"
@@ -282,7 +283,9 @@ void UpgradeGate::startRelay(qintptr socket, const QString &remote, std::shared_
 
 bool UpgradeGate::admit(qintptr socket, const QString &remote, bool tls)
 {
-    auto refused = m_shared.httpSockets->admit(remote);
+    const bool proxy
+        = m_shared.proxies && !m_shared.proxies->isEmpty() && m_shared.proxies->contains(QHostAddress(remote));
+    auto refused = m_shared.httpSockets->admit(remote, !proxy);
     if (refused == HttpCensus::Refusal::Full) {
         // Like nginx out of connections: an idle kept-alive connection is the cheapest to
         // lose (its client reconnects at its next request, RFC 9112 §9.3.1).
@@ -301,13 +304,13 @@ bool UpgradeGate::admit(qintptr socket, const QString &remote, bool tls)
         }
         if (PendingHead *shed = oldest ? oldest : silent) {
             delete shed;
-            refused = m_shared.httpSockets->admit(remote);
+            refused = m_shared.httpSockets->admit(remote, !proxy);
         } else if (const auto mute = std::find_if(m_tlsHandshakes.cbegin(), m_tlsHandshakes.cend(),
                                                   [](const TlsRelay *relay) { return relay->silentFor(silentAfter); });
                    mute != m_tlsHandshakes.cend()) {
             // The same for TLS: a connection that has not begun its handshake.
             (*mute)->abort();
-            refused = m_shared.httpSockets->admit(remote);
+            refused = m_shared.httpSockets->admit(remote, !proxy);
         }
     }
     if (!refused)
@@ -404,35 +407,50 @@ UpgradeGate::Outcome UpgradeGate::inspect(const Waiting &waiting)
     case HttpHeadParser::Status::Complete:
         break;
     }
-    const Decision decision = decide(parsed.head, remote);
+    const auto [client, secure] = clientOf(waiting, parsed.head);
+    const Decision decision = decide(parsed.head, client, secure);
     switch (decision.kind) {
     case Decision::Kind::Http: {
         const auto body = HttpFraming::of(parsed.head, m_options.maximumBodySize);
         if (!body) {
             deny(socket, remote, received,
-                 { Decision::Kind::Deny, body.error().status, body.error().error, body.error().description, {} });
+                 { Decision::Kind::Deny, body.error().status, body.error().error, body.error().description, {} }, false,
+                 client);
             break;
         }
-        beginExchange(waiting, parsed.head, *body);
+        beginExchange(waiting, parsed.head, *body, client, secure);
         break;
     }
     case Decision::Kind::Deny:
         // A head that declares no body is all the client sends before our answer.
         deny(socket, remote, received, decision,
-             parsed.head.value("content-length").isEmpty() && parsed.head.value("transfer-encoding").isEmpty());
+             parsed.head.value("content-length").isEmpty() && parsed.head.value("transfer-encoding").isEmpty(), client);
         break;
     case Decision::Kind::Accept:
-        acceptUpgrade(socket, remote, parsed.head, decision);
+        acceptUpgrade(socket, remote, parsed.head, decision, client);
         break;
     }
     return Outcome::Taken;
 }
 
-void UpgradeGate::beginExchange(const Waiting &waiting, const HttpHead &head, const HttpFraming::Body &body)
+std::pair<QString, bool> UpgradeGate::clientOf(const Waiting &waiting, const HttpHead &head) const
+{
+    const bool tls = m_shared.tls != nullptr;
+    if (!m_shared.proxies || m_shared.proxies->isEmpty())
+        return { waiting.remote, tls };
+    const auto client = m_shared.proxies->clientOf(QHostAddress(waiting.remote), head);
+    // A trusted proxy's word on the scheme wins: it is what the browser used.
+    return { client.address.toString(), client.https.value_or(tls) };
+}
+
+void UpgradeGate::beginExchange(const Waiting &waiting, const HttpHead &head, const HttpFraming::Body &body,
+                                const QString &client, bool secure)
 {
     HttpExchange::Setup setup;
     setup.socket = waiting.socket;
     setup.remote = waiting.remote;
+    setup.client = client;
+    setup.secure = secure;
     setup.head = head;
     setup.body = body;
     setup.maximumBodySize = m_options.maximumBodySize;
@@ -457,7 +475,7 @@ void UpgradeGate::startExchange(HttpExchange::Setup setup)
     exchange->start();
 }
 
-UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &remoteAddress)
+UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &remoteAddress, bool secure)
 {
     const double now = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
     const bool wantsUpgrade = head.hasToken("connection", "upgrade") || !head.value("upgrade").isEmpty();
@@ -485,7 +503,7 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
     const QByteArray origin = head.value("origin");
     if (!origin.isEmpty() && !originAllowed(origin))
         return { Decision::Kind::Deny, 403, u"origin_rejected"_s, u"origin not allowed"_s, {} };
-    const PresentedToken presented = tokenFrom(head, m_shared.tls != nullptr);
+    const PresentedToken presented = tokenFrom(head, secure);
     if (presented.repeated)
         return { Decision::Kind::Deny, 400, u"invalid_request"_s, u"the access token is given more than once"_s, {} };
     const QByteArray &token = presented.token;
@@ -545,13 +563,14 @@ const QByteArray &UpgradeGate::refusalBytes(const Decision &decision)
 }
 
 void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype received, const Decision &decision,
-                       bool closeAtOnce)
+                       bool closeAtOnce, const QString &client)
 {
+    const QString &from = client.isEmpty() ? remote : client;
     // Counted and audited in aggregate; a line per refusal would be a cost strangers choose.
     qCDebug(lcGate).noquote() << "refused" << decision.status << decision.error << decision.description << "from"
-                              << remote;
+                              << from;
     // A refused token is counted by its precise reason ("token_expired"), the rest by error code.
-    countRefusal(decision.error == "invalid_token"_L1 ? decision.description : decision.error, remote);
+    countRefusal(decision.error == "invalid_token"_L1 ? decision.description : decision.error, from);
     const QByteArray &bytes = refusalBytes(decision);
     // Most refusals end here: what was peeked at is all the client sent, the answer fits in the
     // socket's empty buffer, and with nothing unread the close sends no reset that could
@@ -581,13 +600,14 @@ void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype rece
     startExchange(std::move(setup));
 }
 
-void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision)
+void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision,
+                                const QString &client)
 {
     const AccessClaims &claims = decision.claims;
     // The head was only peeked at: take exactly it, so that any frame the client sent right
     // behind it stays for the stream.
     const auto consumed = ::recv(static_cast<int>(socket), m_peekBuffer.data(), size_t(head.size), 0);
-    const LiveConnection::Peer peer { remote, QString::fromUtf8(head.value("user-agent")), decision.viaCookie };
+    const LiveConnection::Peer peer { client, QString::fromUtf8(head.value("user-agent")), decision.viaCookie };
     // From here on the socket is a WebSocket, counted by the connection census.
     m_shared.httpSockets->release(remote);
     if (consumed != head.size) {

@@ -22,6 +22,7 @@ class HttpDispatcher;
 class LiveLimits;
 class RateLimiter;
 class TlsContext;
+class TrustedProxies;
 class TlsRelay;
 class WebSocketStream;
 
@@ -71,6 +72,9 @@ public:
         /// TLS connection is a TlsRelay until its handshake is done, then the gate serves the
         /// plain end of its socket pair like any socket.
         std::function<std::shared_ptr<const TlsContext>()> tls = {};
+        /// Reverse proxies whose Forwarded / X-Forwarded-* headers name the client; null or
+        /// empty: none, every peer is the client.
+        const TrustedProxies *proxies = nullptr;
     };
 
     /// What the gate decided for one request head.
@@ -91,7 +95,8 @@ public:
     /// Starts accepting from a listening socket; the gate owns (and closes) this descriptor.
     void acceptFrom(qintptr listeningSocket);
 
-    Decision decide(const HttpHead &head, const QString &remoteAddress);
+    /// `client`: who the request is from; `secure`: it came over TLS (or HTTPS to a proxy).
+    Decision decide(const HttpHead &head, const QString &client, bool secure = false);
 
 Q_SIGNALS:
     /// Refused requests, counted by reason and address: the first refusal after a quiet
@@ -126,7 +131,10 @@ private:
     void startRelay(qintptr socket, const QString &remote, std::shared_ptr<const TlsContext> context);
     /// A socket whose first head is looked at now (a new connection, or a TLS one's plain end).
     void serve(const Waiting &waiting);
-    void beginExchange(const Waiting &waiting, const HttpHead &head, const HttpFraming::Body &body);
+    /// Who a request on this socket is from, and whether it is secure (TrustedProxies).
+    std::pair<QString, bool> clientOf(const Waiting &waiting, const HttpHead &head) const;
+    void beginExchange(const Waiting &waiting, const HttpHead &head, const HttpFraming::Body &body,
+                       const QString &client, bool secure);
     void startExchange(HttpExchange::Setup setup);
     /// A place in the HTTP census for a new socket; sheds an idle kept-alive connection of
     /// this gate when that makes room. A refusal is answered in plain HTTP, or (`tls`) closed.
@@ -135,12 +143,13 @@ private:
     /// Writes the refusal and closes; `closeAtOnce` when the client will send nothing more
     /// (a bodiless request, all of it taken), else the rest is read and dropped for a while.
     void deny(qintptr socket, const QString &remote, qsizetype received, const Decision &decision,
-              bool closeAtOnce = false);
+              bool closeAtOnce = false, const QString &client = {});
     /// The refusal on the wire (status line to body, `Connection: close`), built once.
     const QByteArray &refusalBytes(const Decision &decision);
     void countRefusal(const QString &reason, const QString &remote);
     void flushRefusals();
-    void acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision);
+    void acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision,
+                       const QString &client);
     bool originAllowed(const QByteArray &origin) const;
 
     ConnectionRegistry &m_registry;

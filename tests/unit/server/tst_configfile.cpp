@@ -129,6 +129,10 @@ void TestConfigFile::trustedIssuersOfEveryKind()
     QCOMPARE(liveness->messageRatePerSecond, 50);
     QCOMPARE(liveness->messageBurst, 80);
     QCOMPARE(config->tls.mode, ServerConfig::Tls::Mode::Off);
+    const auto proxied = ConfigFile::apply({ { "trusted_proxies"_L1, QJsonArray { "127.0.0.1"_L1, "10.0.0.0/8"_L1 } } },
+                                           m_dir.path(), {});
+    QVERIFY(proxied.ok());
+    QCOMPARE(proxied->trustedProxies, (QStringList { u"127.0.0.1"_s, u"10.0.0.0/8"_s }));
     const auto selfSigned = ConfigFile::apply({ { "tls"_L1, "self-signed"_L1 } }, m_dir.path(), {});
     QVERIFY(selfSigned.ok());
     QCOMPARE(selfSigned->tls.mode, ServerConfig::Tls::Mode::SelfSigned);
@@ -161,6 +165,12 @@ void TestConfigFile::refusesBadConfig_data()
     };
 
     QTest::newRow("tls as true refused") << QJsonObject { { "tls"_L1, true } } << u"tls"_s;
+    QTest::newRow("trusted_proxies as a string refused")
+        << QJsonObject { { "trusted_proxies"_L1, "127.0.0.1"_L1 } } << u"trusted_proxies"_s;
+    QTest::newRow("trusted_proxies with a host name refused")
+        << QJsonObject { { "trusted_proxies"_L1, QJsonArray { "proxy.local"_L1 } } } << u"proxy.local"_s;
+    QTest::newRow("trusted_proxies with a number refused")
+        << QJsonObject { { "trusted_proxies"_L1, QJsonArray { 10 } } } << u"trusted_proxies"_s;
     QTest::newRow("tls of an unknown kind refused") << QJsonObject { { "tls"_L1, "self-made"_L1 } } << u"tls"_s;
     QTest::newRow("tls without a key refused")
         << QJsonObject { { "tls"_L1, QJsonObject { { "certificate"_L1, "cert.pem"_L1 } } } } << u"private_key"_s;
