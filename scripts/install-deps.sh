@@ -13,7 +13,7 @@ packages=(
     chromium
     clang-14 libclang-rt-14-dev libfuzzer-14-dev llvm-14
     xvfb xauth fonts-dejavu-core
-    nginx  # the reverse-proxy deployment test (tests/integration/tst_reverseproxy.cpp)
+    nginx libnginx-mod-stream  # the reverse-proxy tests (tests/integration/tst_reverseproxy.cpp)
     # The WebSocket conformance suite (../shared/tools/autobahn/, docs/conformance.md).
     python3-autobahn python3-twisted python3-txaio python3-jinja2 python3-wsaccel python3-ujson
 )

@@ -222,7 +222,8 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"max_http_connections_per_address"_s,
                                        u"io_threads"_s,
                                        u"tls"_s,
-                                       u"trusted_proxies"_s };
+                                       u"trusted_proxies"_s,
+                                       u"proxy_protocol"_s };
     if (const auto unknown = unknownMember(object, known))
         return fail(u"unknown member \"%1\""_s.arg(*unknown));
 
@@ -376,6 +377,13 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
         if (const auto checked = TrustedProxies::parse(entries); !checked)
             return fail(checked.error());
         config.trustedProxies = entries;
+    }
+    if (object.contains("proxy_protocol"_L1)) {
+        if (!object.value("proxy_protocol"_L1).isBool())
+            return fail(u"proxy_protocol: true or false"_s);
+        config.proxyProtocol = object.value("proxy_protocol"_L1).toBool();
+        if (config.proxyProtocol && config.trustedProxies.isEmpty())
+            return fail(u"proxy_protocol: list the proxies that send it in trusted_proxies"_s);
     }
     if (object.contains("tls"_L1)) {
         const QJsonValue tls = object.value("tls"_L1);

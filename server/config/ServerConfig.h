@@ -59,6 +59,8 @@ struct ServerConfig {
     /// trusted_proxies: the reverse proxies whose Forwarded / X-Forwarded-* headers name the
     /// client (addresses and CIDR ranges); checked when the config is read.
     QStringList trustedProxies;
+    /// proxy_protocol: connections from those proxies begin with a PROXY protocol header (v1 or v2).
+    bool proxyProtocol = false;
     struct Tls {
         enum class Mode { Off, SelfSigned, Files };
         Mode mode = Mode::Off;

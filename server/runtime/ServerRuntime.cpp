@@ -487,6 +487,7 @@ bool ServerRuntime::startIoThreads()
         if (m_config.tls.mode != ServerConfig::Tls::Mode::Off)
             setup.shared.tls = [this] { return tlsContext(); };
         setup.shared.proxies = m_trustedProxies.get();
+        setup.shared.proxyProtocol = m_config.proxyProtocol;
         setup.options.allowedOrigins = m_config.allowedOrigins;
         setup.options.maximumMessageSize = m_config.maximumMessageSize;
         setup.options.headTimeout = m_config.handshakeTimeout;

@@ -4,6 +4,7 @@
 #include "http/HttpCensus.h"
 #include "http/HttpExchange.h"
 #include "http/HttpResponder.h"
+#include "http/ProxyHeader.h"
 #include "http/TrustedProxies.h"
 #include "http/WebCookies.h"
 #include "policy/RateLimiter.h"
@@ -233,17 +234,21 @@ void UpgradeGate::acceptPending()
         auto context = m_shared.tls ? m_shared.tls() : nullptr;
         if (!admit(socket, remote, context != nullptr))
             continue;
-        if (context)
+        // A trusted proxy speaking the PROXY protocol names the client first, before TLS too.
+        if (m_shared.proxyProtocol && m_shared.proxies && m_shared.proxies->contains(QHostAddress(remote)))
+            serve(Waiting { socket, remote, 0, {}, true });
+        else if (context)
             startRelay(socket, remote, std::move(context));
         else
             serve(Waiting { socket, remote, 0 });
     }
 }
 
-void UpgradeGate::serve(const Waiting &waiting)
+void UpgradeGate::serve(const Waiting &arrived)
 {
     // Most clients send their request with the connection: look at once, and only a socket
     // whose head is not all there yet gets a notifier and a deadline.
+    Waiting waiting = arrived;
     switch (inspect(waiting)) {
     case Outcome::Taken:
         break;
@@ -256,7 +261,8 @@ void UpgradeGate::serve(const Waiting &waiting)
     }
 }
 
-void UpgradeGate::startRelay(qintptr socket, const QString &remote, std::shared_ptr<const TlsContext> context)
+void UpgradeGate::startRelay(qintptr socket, const QString &remote, std::shared_ptr<const TlsContext> context,
+                             const QString &client)
 {
     TlsRelay::Setup setup;
     setup.socket = socket;
@@ -265,9 +271,9 @@ void UpgradeGate::startRelay(qintptr socket, const QString &remote, std::shared_
     setup.handshakeTimeout = headTimeout();
     // The connection's place in the HTTP census goes to its plain end, which gives it back
     // when it closes (or becomes a WebSocket); a relay that never got that far gives it back.
-    setup.established = [this, remote](TlsRelay *relay, qintptr inner) {
+    setup.established = [this, remote, client](TlsRelay *relay, qintptr inner) {
         m_tlsHandshakes.remove(relay);
-        serve(Waiting { inner, remote, 0 });
+        serve(Waiting { inner, remote, 0, client });
     };
     setup.closed = [this, remote](TlsRelay *relay) {
         m_tlsHandshakes.remove(relay);
@@ -370,8 +376,38 @@ void UpgradeGate::examine(PendingHead *pending)
     }
 }
 
-UpgradeGate::Outcome UpgradeGate::inspect(const Waiting &waiting)
+UpgradeGate::Outcome UpgradeGate::readProxyHeader(Waiting &waiting)
 {
+    const int socket = int(waiting.socket);
+    const auto received = ::recv(socket, m_peekBuffer.data(), size_t(ProxyHeader::maximumSize), MSG_PEEK);
+    m_lastPeeked = received;
+    if (received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        return Outcome::Gone;
+    if (received < 0)
+        return Outcome::Incomplete;
+    const auto header = ProxyHeader::parse(QByteArrayView(m_peekBuffer.constData(), received));
+    if (header.status == ProxyHeader::Status::NeedMore)
+        return Outcome::Incomplete;
+    // A malformed header from the proxy: nothing on this connection can be trusted to be
+    // whom it says. It is closed, and counted.
+    if (header.status == ProxyHeader::Status::Invalid
+        || ::recv(socket, m_peekBuffer.data(), size_t(header.size), 0) != header.size) {
+        countRefusal(u"bad_proxy_header"_s, waiting.remote);
+        return Outcome::Gone;
+    }
+    waiting.proxyHeader = false;
+    waiting.client = header.source ? header.source->toString() : QString();
+    if (auto context = m_shared.tls ? m_shared.tls() : nullptr) {
+        startRelay(waiting.socket, waiting.remote, std::move(context), waiting.client);
+        return Outcome::Taken;
+    }
+    return inspect(waiting); // the request may have come with it
+}
+
+UpgradeGate::Outcome UpgradeGate::inspect(Waiting &waiting)
+{
+    if (waiting.proxyHeader)
+        return readProxyHeader(waiting);
     const qintptr socket = waiting.socket;
     const QString &remote = waiting.remote;
     const auto received = ::recv(static_cast<int>(socket), m_peekBuffer.data(), m_peekBuffer.size(), MSG_PEEK);
@@ -436,9 +472,12 @@ UpgradeGate::Outcome UpgradeGate::inspect(const Waiting &waiting)
 std::pair<QString, bool> UpgradeGate::clientOf(const Waiting &waiting, const HttpHead &head) const
 {
     const bool tls = m_shared.tls != nullptr;
+    // The peer, or the client its PROXY header named (whose own headers are then read only if
+    // it is a trusted proxy itself).
+    const QString &from = waiting.client.isEmpty() ? waiting.remote : waiting.client;
     if (!m_shared.proxies || m_shared.proxies->isEmpty())
-        return { waiting.remote, tls };
-    const auto client = m_shared.proxies->clientOf(QHostAddress(waiting.remote), head);
+        return { from, tls };
+    const auto client = m_shared.proxies->clientOf(QHostAddress(from), head);
     // A trusted proxy's word on the scheme wins: it is what the browser used.
     return { client.address.toString(), client.https.value_or(tls) };
 }
@@ -459,7 +498,7 @@ void UpgradeGate::beginExchange(const Waiting &waiting, const HttpHead &head, co
     setup.dispatcher = m_shared.http;
     setup.keptAlive = [this, waiting](HttpExchange *exchange, qintptr socket) {
         m_exchanges.remove(exchange);
-        await(Waiting { socket, waiting.remote, waiting.served + 1 }, true);
+        await(Waiting { socket, waiting.remote, waiting.served + 1, waiting.client }, true);
     };
     startExchange(std::move(setup));
 }

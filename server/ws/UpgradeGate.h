@@ -75,6 +75,9 @@ public:
         /// Reverse proxies whose Forwarded / X-Forwarded-* headers name the client; null or
         /// empty: none, every peer is the client.
         const TrustedProxies *proxies = nullptr;
+        /// Connections from a trusted proxy begin with a PROXY protocol header (v1 or v2)
+        /// naming the client; one without a valid header is closed.
+        bool proxyProtocol = false;
     };
 
     /// What the gate decided for one request head.
@@ -109,8 +112,10 @@ private:
     /// A socket the gate waits on for a request head.
     struct Waiting {
         qintptr socket = -1;
-        QString remote;
+        QString remote; ///< the peer: the connection's place in the census
         int served = 0; ///< requests answered on this connection before
+        QString client = {}; ///< who a PROXY header named; empty: the peer
+        bool proxyHeader = false; ///< a PROXY header comes first
     };
 
     /// What became of a socket whose head was looked at.
@@ -124,11 +129,15 @@ private:
     void acceptPending();
     void sweepPendingHeads();
     void examine(PendingHead *pending);
-    Outcome inspect(const Waiting &waiting);
+    /// Looks at what arrived on `waiting`, and moves it on (a PROXY header read).
+    Outcome inspect(Waiting &waiting);
+    /// The PROXY header first: the client it names goes into `waiting`.
+    Outcome readProxyHeader(Waiting &waiting);
     /// Waits for a head on `waiting.socket`; `idle` for a kept-alive connection between requests.
     void await(const Waiting &waiting, bool idle);
     /// A TLS connection: its handshake first, under the head deadline; then its plain end.
-    void startRelay(qintptr socket, const QString &remote, std::shared_ptr<const TlsContext> context);
+    void startRelay(qintptr socket, const QString &remote, std::shared_ptr<const TlsContext> context,
+                    const QString &client = {});
     /// A socket whose first head is looked at now (a new connection, or a TLS one's plain end).
     void serve(const Waiting &waiting);
     /// Who a request on this socket is from, and whether it is secure (TrustedProxies).

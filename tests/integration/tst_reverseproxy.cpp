@@ -14,7 +14,12 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QProcess>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslSocket>
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -46,6 +51,8 @@ private Q_SLOTS:
     void auditRecordsTheAddressNginxSaw();
     void webSocketsPassThroughWithTheirClientAddress();
     void forgedForwardedForIsNotBelieved();
+    void proxyProtocolNamesTheClientThroughTls();
+    void proxyHeadersAreOnlyReadFromTrustedProxies();
 
 private:
     /// One request from 127.0.0.2 to `port`; the answer's status line and body.
@@ -54,7 +61,11 @@ private:
     QJsonArray auditOf(const QString &type);
 
     QTemporaryDir m_dir;
+    QTemporaryDir m_tlsDir; ///< the second server: TLS, behind nginx's stream proxy (PROXY protocol)
     std::unique_ptr<SessionServer> m_server;
+    std::unique_ptr<SessionServer> m_tlsServer;
+    quint16 m_tlsServerPort = 0;
+    quint16 m_streamPort = 0;
     QProcess m_nginx;
     quint16 m_serverPort = 0;
     quint16 m_nginxPort = 0;
@@ -85,6 +96,25 @@ void TestReverseProxy::initTestCase()
     QVERIFY(token.ok());
     m_adminToken = *token;
 
+    // The second server speaks TLS itself, and takes the PROXY protocol from nginx's stream
+    // module, which passes TLS through untouched.
+    {
+        Database database;
+        QVERIFY(database.open(m_tlsDir.filePath(u"gatehouse.sqlite"_s)));
+        SystemClock clock;
+        QVERIFY(UserDirectory(database, clock).add(u"alice"_s, {}, "a long password", {}).ok());
+    }
+    QFile tlsConfig(m_tlsDir.filePath(u"gatehouse.json"_s));
+    QVERIFY(tlsConfig.open(QIODevice::WriteOnly));
+    tlsConfig.write(R"({ "trusted_proxies": ["127.0.0.1"], "proxy_protocol": true, "tls": "self-signed" })");
+    tlsConfig.close();
+    m_tlsServerPort = freePort();
+    m_tlsServer = std::make_unique<SessionServer>(
+        SessionServerOptions { m_tlsDir.path(), {}, u"127.0.0.1:%1"_s.arg(m_tlsServerPort), u"file"_s });
+    m_tlsServer->start();
+    QTRY_COMPARE_WITH_TIMEOUT(m_tlsServer->state(), ServerState::Running, 20000);
+    m_streamPort = freePort();
+
     // The recipe of docs/deployment.md ("Behind nginx"), on loopback ports.
     m_nginxPort = freePort();
     QFile recipe(QStringLiteral(GATEHOUSE_SOURCE_DIR) + u"/docs/nginx-gatehouse.conf"_s);
@@ -95,9 +125,13 @@ void TestReverseProxy::initTestCase()
     // The test runs nginx as itself, in the foreground, with everything under its folder.
     const QByteArray prefix = m_dir.filePath(u"nginx"_s).toUtf8();
     QDir().mkpath(QString::fromUtf8(prefix) + u"/logs"_s);
-    QByteArray whole = "daemon off; master_process off; pid " + prefix + "/nginx.pid; error_log " + prefix
-        + "/logs/error.log;\nevents {}\nhttp {\n  access_log " + prefix + "/logs/access.log;\n  client_body_temp_path "
-        + prefix + "/body; proxy_temp_path " + prefix + "/proxy;\n";
+    QByteArray whole = "load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n"
+                       "daemon off; master_process off; pid "
+        + prefix + "/nginx.pid; error_log " + prefix + "/logs/error.log;\nevents {}\n"
+        + "stream {\n  server {\n    listen 127.0.0.1:" + QByteArray::number(m_streamPort)
+        + ";\n    proxy_pass 127.0.0.1:" + QByteArray::number(m_tlsServerPort) + ";\n    proxy_protocol on;\n  }\n}\n"
+        + "http {\n  access_log " + prefix + "/logs/access.log;\n  client_body_temp_path " + prefix
+        + "/body; proxy_temp_path " + prefix + "/proxy;\n";
     // Without TLS here: the recipe's ssl lines go, and nginx tells the server the scheme is http.
     for (const QByteArray &line : site.split('\n')) {
         if (!line.contains("ssl_"))
@@ -126,6 +160,7 @@ void TestReverseProxy::cleanupTestCase()
     m_nginx.terminate();
     m_nginx.waitForFinished(5000);
     m_server.reset();
+    m_tlsServer.reset();
 }
 
 std::pair<QByteArray, QJsonObject> TestReverseProxy::request(quint16 port, const QByteArray &method,
@@ -214,6 +249,79 @@ void TestReverseProxy::forgedForwardedForIsNotBelieved()
         if (device.startsWith(u"forged-"_s))
             QCOMPARE(event["remote_address"_L1].toString(), u"127.0.0.2"_s);
     }
+}
+
+void TestReverseProxy::proxyProtocolNamesTheClientThroughTls()
+{
+    // Client (127.0.0.2) → TLS through nginx's stream proxy, which prepends a PROXY header →
+    // Gatehouse's own TLS. The audit records the client nginx saw, not nginx.
+    QSslConfiguration trusting = QSslConfiguration::defaultConfiguration();
+    trusting.setCaCertificates(QSslCertificate::fromData(m_tlsServer->certificateChain()));
+    QSslSocket socket;
+    socket.setSslConfiguration(trusting);
+    socket.bind(clientAddress);
+    socket.connectToHostEncrypted(u"localhost"_s, m_streamPort);
+    QVERIFY2(socket.waitForEncrypted(10000), qPrintable(socket.errorString()));
+    const QByteArray body = R"({"username": "alice", "password": "a long password", "device": "via-stream"})";
+    socket.write("POST /auth/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: "
+                 "application/json\r\nContent-Length: "
+                 + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    QByteArray answer;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            answer += socket.readAll();
+            return socket.state() == QAbstractSocket::UnconnectedState;
+        },
+        10000));
+    QVERIFY2(answer.startsWith("HTTP/1.1 200 OK"), answer.constData());
+    QNetworkAccessManager network;
+    QNetworkRequest audit(QUrl(u"https://localhost:%1/admin/audit?type=login_succeeded"_s.arg(m_tlsServerPort)));
+    audit.setSslConfiguration(trusting);
+    FileSecretStore secrets(m_tlsDir.filePath(u"secrets"_s));
+    const auto admin = SecretWaiter::read(secrets, u"admin-token"_s);
+    QVERIFY(admin.ok());
+    audit.setRawHeader("Authorization", "Bearer " + *admin);
+    // Straight from 127.0.0.1, a trusted proxy, which must then send a PROXY header: this
+    // request without one is refused, so the audit is read through nginx as well.
+    std::unique_ptr<QNetworkReply> direct(network.get(audit));
+    QTRY_VERIFY_WITH_TIMEOUT(direct->isFinished(), 10000);
+    QVERIFY(direct->error() != QNetworkReply::NoError);
+    audit.setUrl(QUrl(u"https://localhost:%1/admin/audit?type=login_succeeded"_s.arg(m_streamPort)));
+    std::unique_ptr<QNetworkReply> events(network.get(audit));
+    QTRY_VERIFY_WITH_TIMEOUT(events->isFinished(), 10000);
+    const auto list = QJsonDocument::fromJson(events->readAll()).object()["events"_L1].toArray();
+    QVERIFY(!list.isEmpty());
+    QCOMPARE(list.first()["device_id"_L1].toString(), u"via-stream"_s);
+    QCOMPARE(list.first()["remote_address"_L1].toString(), u"127.0.0.2"_s);
+}
+
+void TestReverseProxy::proxyHeadersAreOnlyReadFromTrustedProxies()
+{
+    // 127.0.0.2 is no proxy: a PROXY header it sends is not read, so on the TLS port it is
+    // plain text, told so; on the plain server (no proxy_protocol) it is a malformed request.
+    for (const quint16 port : { m_tlsServerPort, m_serverPort }) {
+        QTcpSocket socket;
+        socket.bind(clientAddress);
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        QVERIFY(socket.waitForConnected(5000));
+        socket.write("PROXY TCP4 198.51.100.9 127.0.0.1 5555 443\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray answer;
+        [[maybe_unused]] const bool ended = QTest::qWaitFor(
+            [&] {
+                answer += socket.readAll();
+                return socket.state() == QAbstractSocket::UnconnectedState;
+            },
+            5000);
+        answer += socket.readAll();
+        QVERIFY2(answer.startsWith("HTTP/1.1 400"), answer.constData());
+    }
+    // A trusted proxy's malformed header closes the connection, answering nothing.
+    QTcpSocket trusted;
+    trusted.connectToHost(QHostAddress::LocalHost, m_tlsServerPort);
+    QVERIFY(trusted.waitForConnected(5000));
+    trusted.write("PROXY TCP4 198.51.100.9 127.0.0.1 99999 443\r\n");
+    QVERIFY(QTest::qWaitFor([&] { return trusted.state() == QAbstractSocket::UnconnectedState; }, 5000));
+    QCOMPARE(trusted.readAll(), QByteArray());
 }
 
 QTEST_GUILESS_MAIN(TestReverseProxy)
