@@ -263,8 +263,11 @@ bool TlsRelay::flushToInner()
         }
         m_toInner.remove(0, sent);
     }
-    if (m_toInner.isEmpty() && m_clientEnded && m_inner >= 0)
-        ::shutdown(int(m_inner), SHUT_WR); // the gate reads the end of the stream
+    if (m_toInner.isEmpty()) {
+        m_toInner = QByteArray(); // an idle connection keeps no buffer (removing keeps its capacity)
+        if (m_clientEnded && m_inner >= 0)
+            ::shutdown(int(m_inner), SHUT_WR); // the gate reads the end of the stream
+    }
     return m_toInner.isEmpty();
 }
 
@@ -327,6 +330,8 @@ bool TlsRelay::flushToOuter()
         const int written = SSL_write(m_ssl, m_toOuter.constData(), int(std::min<qsizetype>(m_toOuter.size(), chunk)));
         if (written > 0) {
             m_toOuter.remove(0, written);
+            if (m_toOuter.isEmpty())
+                m_toOuter = QByteArray(); // an idle connection keeps no buffer
             m_stalled.stop(); // the client takes bytes: not stalled
             continue;
         }

@@ -10,7 +10,8 @@
 //
 // It speaks just enough RFC 6455 for that: a client handshake, unmasked server frames (text,
 // close, ping), and a masked pong for every ping, as browsers send. Tokens come from files, one
-// per line.
+// per line. With --tls, every connection (the admin requests too) speaks TLS through OpenSSL,
+// without verifying the server (what is measured is the server's cost, not the client's trust).
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -24,6 +25,9 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -64,6 +68,7 @@ struct Options {
     bool expectRefusals = false; ///< every handshake is meant to be refused: measure that
     int pingHoldMs = 0; ///< hold idle this long twice: as configured, then after pingRequest
     std::string pingRequest; ///< HTTP request that makes the server ping (PUT /admin/limits)
+    bool tls = false; ///< wss:// and https://
 };
 
 struct ProcessSample {
@@ -137,6 +142,8 @@ double percentile(std::vector<double> values, double fraction)
 struct Connection {
     enum class State { Connecting, AwaitingUpgrade, Open, Closed, Http };
     int fd = -1;
+    SSL *ssl = nullptr; ///< with --tls
+    bool handshaken = false; ///< the TLS handshake is done (always, without TLS)
     State state = State::Connecting;
     std::string request;
     std::string input;
@@ -157,6 +164,12 @@ public:
         : m_options(std::move(options))
         , m_epoll(epoll_create1(EPOLL_CLOEXEC))
     {
+        if (m_options.tls) {
+            m_tls = SSL_CTX_new(TLS_client_method());
+            SSL_CTX_set_verify(m_tls, SSL_VERIFY_NONE, nullptr);
+            static const unsigned char alpn[] = { 8, 'h', 't', 't', 'p', '/', '1', '.', '1' };
+            SSL_CTX_set_alpn_protos(m_tls, alpn, sizeof alpn);
+        }
         if (m_epoll < 0)
             die("epoll_create1 failed");
         m_address.sin_family = AF_INET;
@@ -277,6 +290,13 @@ private:
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         Connection connection;
         connection.fd = fd;
+        if (m_tls) {
+            connection.ssl = SSL_new(m_tls);
+            SSL_set_fd(connection.ssl, fd);
+            SSL_set_connect_state(connection.ssl);
+        } else {
+            connection.handshaken = true;
+        }
         connection.request = std::move(request);
         connection.started = Clock::now();
         connection.group = group;
@@ -317,13 +337,59 @@ private:
             poll(int(std::max<double>(1, millisecondsSince(Clock::now(), until))));
     }
 
+    /// Sends through TLS or straight; what could not go yet is left for the next EPOLLOUT.
+    long sendSome(Connection &connection, const char *data, size_t size)
+    {
+        if (!connection.ssl)
+            return ::send(connection.fd, data, size, MSG_NOSIGNAL);
+        const int written = SSL_write(connection.ssl, data, int(size));
+        return written > 0 ? written : -1;
+    }
+
+    /// Reads into `input` until it would block: 0 when the stream ended or failed.
+    bool receiveAll(Connection &connection)
+    {
+        char buffer[16384];
+        for (;;) {
+            long received = 0;
+            if (connection.ssl) {
+                received = SSL_read(connection.ssl, buffer, sizeof buffer);
+                if (received <= 0) {
+                    const int error = SSL_get_error(connection.ssl, int(received));
+                    ERR_clear_error();
+                    return error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE;
+                }
+            } else {
+                received = ::recv(connection.fd, buffer, sizeof buffer, 0);
+                if (received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+                    return false;
+                if (received < 0)
+                    return true;
+            }
+            connection.input.append(buffer, size_t(received));
+        }
+    }
+
     void handle(Connection &connection, uint32_t events)
     {
         if (connection.fd < 0)
             return;
+        if (!connection.handshaken) {
+            const int done = SSL_do_handshake(connection.ssl);
+            if (done != 1) {
+                const int error = SSL_get_error(connection.ssl, done);
+                ERR_clear_error();
+                if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
+                    std::fprintf(stderr, "TLS handshake failed\n");
+                    return finish(connection);
+                }
+                return;
+            }
+            connection.handshaken = true;
+            events |= EPOLLOUT; // the request goes now
+        }
         if ((events & EPOLLOUT) && !connection.request.empty()) {
-            const auto written
-                = ::send(connection.fd, connection.request.data(), connection.request.size(), MSG_NOSIGNAL);
+            const auto written = sendSome(connection, connection.request.data(), connection.request.size());
             if (written > 0)
                 connection.request.erase(0, size_t(written));
             if (connection.request.empty()) {
@@ -336,17 +402,8 @@ private:
             }
         }
         if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-            char buffer[16384];
-            for (;;) {
-                const auto received = ::recv(connection.fd, buffer, sizeof buffer, 0);
-                if (received > 0) {
-                    connection.input.append(buffer, size_t(received));
-                    continue;
-                }
-                if (received == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-                    return finish(connection);
-                break;
-            }
+            if (!receiveAll(connection))
+                return finish(connection);
             parse(connection);
         }
     }
@@ -375,6 +432,15 @@ private:
             connection.closedAt = Clock::now();
         connection.state
             = connection.state == Connection::State::Http ? Connection::State::Http : Connection::State::Closed;
+        closeSocket(connection);
+    }
+
+    void closeSocket(Connection &connection)
+    {
+        if (connection.ssl) {
+            SSL_free(connection.ssl);
+            connection.ssl = nullptr;
+        }
         ::close(connection.fd);
         connection.fd = -1;
     }
@@ -393,8 +459,7 @@ private:
                                  connection.input.substr(0, connection.input.find("\r\n")).c_str());
                 connection.state = Connection::State::Closed;
                 settle(connection);
-                ::close(connection.fd);
-                connection.fd = -1;
+                closeSocket(connection);
                 return;
             }
             connection.input.erase(0, end + 4);
@@ -434,7 +499,7 @@ private:
                 // A pong with the ping's payload (RFC 6455 §5.5.3), masked (§5.3) with a zero key.
                 std::string pong { char(0x8A), char(0x80 | length), 0, 0, 0, 0 };
                 pong.append(connection.input, header, length);
-                [[maybe_unused]] const auto sent = ::send(connection.fd, pong.data(), pong.size(), MSG_NOSIGNAL);
+                [[maybe_unused]] const auto sent = sendSome(connection, pong.data(), pong.size());
                 ++connection.pings;
             } else if (opcode == 8) {
                 connection.closeCode = length >= 2 ? (bytes[header] << 8) | bytes[header + 1] : 1005;
@@ -581,6 +646,7 @@ private:
 
     Options m_options;
     int m_epoll;
+    SSL_CTX *m_tls = nullptr; ///< with --tls: one client context for every connection
     sockaddr_in m_address {};
     std::vector<Connection> m_connections;
     int m_inFlight = 0;
@@ -623,6 +689,8 @@ Options parse(int argc, char **argv)
             options.label = value;
         else if (name == "--expect-refusals")
             options.expectRefusals = value == "1";
+        else if (name == "--tls")
+            options.tls = value == "1";
         else if (name == "--ping-hold-ms")
             options.pingHoldMs = std::stoi(value);
         else if (name == "--ping-request")

@@ -15,6 +15,8 @@ const ed = { handshake: find('handshake', 'gatehouse-eddsa'), idle: find('idle',
   revoke: find('revoke', 'gatehouse-eddsa'), broadcast: find('broadcast', 'gatehouse-eddsa'),
   hold: find('hold', 'gatehouse-eddsa'), snapshots: find('snapshots', 'gatehouse-eddsa') };
 const forged = find('refused', 'gatehouse-forged');
+const wss = { handshake: find('handshake', 'gatehouse-wss'), idle: find('idle', 'gatehouse-wss') };
+const nodeWss = { handshake: find('handshake', 'seed-node-wss'), idle: find('idle', 'seed-node-wss') };
 const loaded = { revoke: find('revoke', 'gatehouse-loaded'), load: find('background', 'gatehouse-loaded') };
 const ed25519 = find('openssl', 'ed25519').verify_ms;
 const consoleRun = { loop: find('console', 'console'), handshake: find('handshake', 'console-eddsa'),
@@ -45,6 +47,17 @@ const rows = [
     ratio(hs.broadcast.server_cpu_us_per_message, node.broadcast.server_cpu_us_per_message), fmt(ed.broadcast.server_cpu_us_per_message)],
 ];
 
+const tlsRows = [
+  ['WSS handshakes/s', fmt(wss.handshake.handshakes_per_second, 0), fmt(nodeWss.handshake.handshakes_per_second, 0),
+    ratio(wss.handshake.handshakes_per_second, nodeWss.handshake.handshakes_per_second)],
+  ['server CPU per WSS handshake (ms)', fmt(wss.handshake.server_cpu_ms_per_handshake, 4), fmt(nodeWss.handshake.server_cpu_ms_per_handshake, 4),
+    ratio(wss.handshake.server_cpu_ms_per_handshake, nodeWss.handshake.server_cpu_ms_per_handshake)],
+  ['connect latency p50 (ms)', fmt(wss.handshake.p50_ms, 3), fmt(nodeWss.handshake.p50_ms, 3), ratio(wss.handshake.p50_ms, nodeWss.handshake.p50_ms)],
+  ['connect latency p99 (ms)', fmt(wss.handshake.p99_ms, 3), fmt(nodeWss.handshake.p99_ms, 3), ratio(wss.handshake.p99_ms, nodeWss.handshake.p99_ms)],
+  ['server RSS per idle WSS connection (KiB)', fmt(wss.idle.rss_kib_per_connection), fmt(nodeWss.idle.rss_kib_per_connection),
+    ratio(wss.idle.rss_kib_per_connection, nodeWss.idle.rss_kib_per_connection)],
+];
+
 const cpu = cpus();
 const edRatio = ed.handshake.server_cpu_ms_per_handshake / ed25519;
 const targets = [
@@ -62,6 +75,10 @@ const targets = [
   [`revoke-to-closed p99 ≤ 5 ms with ${loaded.load.logins_in_flight ?? 40} logins and ${loaded.load.refreshes_in_flight ?? 300} refreshes in flight`,
     `p50 ${fmt(loaded.revoke.p50_ms, 3)} ms, p99 ${fmt(loaded.revoke.p99_ms, 3)} ms, max ${fmt(loaded.revoke.max_ms, 3)} ms; meanwhile ${fmt(loaded.load.logins_per_second, 1)} logins/s and ${fmt(loaded.load.refreshes_per_second, 1)} refreshes/s${loaded.load.errors && Object.keys(loaded.load.errors).length ? ` (errors: ${JSON.stringify(loaded.load.errors)})` : ''}`,
     verdict(loaded.revoke.p99_ms <= 5)],
+  ['RSS per idle WSS connection ≤ 16 KiB', `${fmt(wss.idle.rss_kib_per_connection)} KiB (the Node peer: ${fmt(nodeWss.idle.rss_kib_per_connection)} KiB)`,
+    verdict(wss.idle.rss_kib_per_connection <= 16)],
+  ['server CPU per WSS handshake ≤ 0.5 × the Node peer\'s', `${fmt(wss.handshake.server_cpu_ms_per_handshake, 4)} ms vs ${fmt(nodeWss.handshake.server_cpu_ms_per_handshake, 4)} ms = ${ratio(wss.handshake.server_cpu_ms_per_handshake, nodeWss.handshake.server_cpu_ms_per_handshake)}`,
+    verdict(wss.handshake.server_cpu_ms_per_handshake <= 0.5 * nodeWss.handshake.server_cpu_ms_per_handshake)],
   [`${connections} concurrent connections held with snapshots running`, `${ed.hold.open ?? 'n/a'} open after ${fmt((ed.hold.held_ms ?? 0) / 1000, 0)} s; ${ed.snapshots.count ?? 0} snapshots, p50 ${fmt(ed.snapshots.p50_ms, 1)} ms, max ${fmt(ed.snapshots.max_ms, 1)} ms`,
     verdict(ed.hold.open >= Number(connections) && ed.handshake.failed === 0)],
   [`${connections} idle connections pinged every 5 s for ${fmt((pings.held_ms ?? 0) / 1000, 0)} s: every one answers and stays`,
@@ -143,6 +160,15 @@ The console:
 | | gatehouse-hs256 | seed-node | ratio | gatehouse-eddsa |
 |---|---:|---:|---:|---:|
 ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+
+Over TLS (\`gatehouse-wss\`, \`seed-node-wss\`): the same HS256 tokens and ${connections} connections, both
+servers on one P-256 certificate (TLS 1.3, X25519, ECDSA P-256), Gatehouse with \`--tls-cert\`,
+the Node peer with \`https.createServer\`. The load client's TLS is OpenSSL, one session per
+connection (no resumption).
+
+| | gatehouse-wss | seed-node-wss | ratio |
+|---|---:|---:|---:|
+${tlsRows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 
 Console under the same EdDSA load: ${fmt(consoleRun.handshake.handshakes_per_second, 0)} handshakes/s,
 revoke-to-closed p99 ${fmt(consoleRun.revoke.p99_ms, 3)} ms, GUI event-loop lateness p50

@@ -8,9 +8,13 @@
 //    does not depend on it);
 //  - the seed's §4.2/§5 "mapping user → connections" and "forced disconnection", so that
 //    revoke-to-closed and broadcast can be measured: POST /revoke?user=U closes that user's
-//    sockets with 4003, POST /broadcast sends one message to every socket.
+//    sockets with 4003, POST /broadcast sends one message to every socket;
+//  - with TLS_CERT and TLS_KEY (PEM files), https.createServer instead of http: the same server
+//    over wss:// for the TLS run.
 'use strict';
+const fs = require('fs');
 const http = require('http');
+const https = require('https');
 const WebSocket = require('ws');
 const jwt = require('jsonwebtoken');
 
@@ -19,7 +23,7 @@ const secret = process.env.SECRET || 'secret_key';
 
 const connectionsByUser = new Map();
 
-const server = http.createServer((req, res) => {
+const handler = (req, res) => {
   const url = new URL(req.url, 'http://localhost');
   if (req.method === 'POST' && url.pathname === '/revoke') {
     const sockets = connectionsByUser.get(url.searchParams.get('user')) || new Set();
@@ -38,7 +42,10 @@ const server = http.createServer((req, res) => {
   }
   res.writeHead(404, { Connection: 'close' });
   res.end();
-});
+};
+const server = process.env.TLS_CERT
+  ? https.createServer({ cert: fs.readFileSync(process.env.TLS_CERT), key: fs.readFileSync(process.env.TLS_KEY) }, handler)
+  : http.createServer(handler);
 
 const wss = new WebSocket.Server({ server });
 
