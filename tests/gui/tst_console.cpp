@@ -82,6 +82,7 @@ private Q_SLOTS:
     void refreshTokenReuseIsWarnedAbout();
     void windowLayoutPersists();
     void activityTabShowsAndReloadsTheCertificate();
+    void aBadCertificateIsShownNotACrash();
 
 private:
     bool confirm();
@@ -584,6 +585,27 @@ void TestConsole::activityTabShowsAndReloadsTheCertificate()
     QVERIFY(reload);
     reload->click();
     QTRY_VERIFY_WITH_TIMEOUT(label->text().contains(u"the self-signed certificate has no files to reload"_s), 5000);
+}
+
+void TestConsole::aBadCertificateIsShownNotACrash()
+{
+    // --tls-cert with a file that is not there: the console stays up and says why the server
+    // did not start, in the sentence gatehoused prints.
+    m_window.reset();
+    m_server.reset();
+    SessionServerOptions options { m_dir->filePath(u"data"_s), {}, u"127.0.0.1:0"_s, u"file"_s };
+    options.tlsCertificate = m_dir->filePath(u"missing.pem"_s);
+    options.tlsKey = m_dir->filePath(u"missing.key"_s);
+    m_server = std::make_unique<SessionServer>(options);
+    m_window = std::make_unique<MainWindow>(*m_server);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    m_server->start();
+    QTRY_COMPARE_WITH_TIMEOUT(m_server->state(), ServerState::Failed, 20000);
+    auto *error = m_window->findChild<QLabel *>(u"errorLabel"_s);
+    QVERIFY(error);
+    QTRY_VERIFY(error->text().contains(u"the certificate file %1 does not exist"_s.arg(options.tlsCertificate)));
+    QVERIFY(m_window->isVisible());
 }
 
 QTEST_MAIN(TestConsole)
