@@ -1,6 +1,6 @@
 // The 2-Cookie Handoff in a real browser: Debian's chromium, driven by playwright-core, against
 // a gatehoused started here with a 5-second session cookie. Usage: node cookie-handoff.mjs GATEHOUSED
-import { sleep, until, startGatehoused, launchChromium, loginToWebClient } from './harness.mjs';
+import { sleep, until, startGatehoused, launchChromium, loginToWebClient, tls, cookieName } from './harness.mjs';
 import assert from 'node:assert/strict';
 
 const gatehoused = process.argv[2];
@@ -28,10 +28,12 @@ try {
   await loginIn(page);
   assert.equal(await page.textContent('#user'), 'alice');
   const cookies = await context.cookies();
-  const session = cookies.find((c) => c.name === 'gh_session');
-  const refresh = cookies.find((c) => c.name === 'gh_refresh');
+  const session = cookies.find((c) => c.name === cookieName('gh_session'));
+  const refresh = cookies.find((c) => c.name === cookieName('gh_refresh'));
   assert.ok(session?.httpOnly && session.sameSite === 'Strict' && session.path === '/', JSON.stringify(session));
   assert.ok(refresh?.httpOnly && refresh.path === '/auth/refresh', JSON.stringify(refresh));
+  assert.equal(session.secure, tls, 'Secure exactly over TLS');
+  assert.equal(refresh.secure, tls);
   assert.equal(await page.evaluate(() => document.cookie), '', 'no cookie is readable by scripts');
   const refreshesBefore = await metric('gatehouse_refreshes_total');
   const started = Date.now();
@@ -50,7 +52,7 @@ try {
 
   // 2. Replaying the first refresh cookie, long since rotated, is reuse: the session is revoked,
   //    its WebSocket closes with 4003, and the page says it is logged out.
-  const replay = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: { Cookie: `gh_refresh=${refresh.value}` } });
+  const replay = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: { Cookie: `${cookieName('gh_refresh')}=${refresh.value}` } });
   assert.equal(replay.status, 401);
   await page.waitForSelector('#login-view:not([hidden])', { timeout: 10000 });
   assert.match(await page.textContent('#logged-out-reason'), /revoked/);
@@ -64,19 +66,19 @@ try {
   assert.match(await page.textContent('#logged-out-reason'), /the session was revoked/);
   // … and the next refresh fails too.
   assert.equal((await fetch(`${base}/auth/refresh`, { method: 'POST',
-    headers: { Cookie: `gh_refresh=${(await context.cookies()).find((c) => c.name === 'gh_refresh')?.value ?? 'none'}` } })).status, 401);
+    headers: { Cookie: `${cookieName('gh_refresh')}=${(await context.cookies()).find((c) => c.name === cookieName('gh_refresh'))?.value ?? 'none'}` } })).status, 401);
 
   // 4. A new password (set by the admin): the WebSocket closes with 4003, the page shows it is
   //    logged out, and the refresh cookie it had is refused.
   await loginIn(page);
-  const refreshBefore = (await context.cookies()).find((c) => c.name === 'gh_refresh').value;
+  const refreshBefore = (await context.cookies()).find((c) => c.name === cookieName('gh_refresh')).value;
   const changed = await fetch(`${base}/admin/users/alice/password`, { method: 'POST',
     headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ password: 'a new horse battery' }) });
   assert.equal(changed.status, 200);
   await page.waitForSelector('#login-view:not([hidden])', { timeout: 10000 });
   assert.match(await page.textContent('#logged-out-reason'), /revoked/);
-  const afterChange = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: { Cookie: `gh_refresh=${refreshBefore}` } });
+  const afterChange = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: { Cookie: `${cookieName('gh_refresh')}=${refreshBefore}` } });
   assert.equal(afterChange.status, 401);
   assert.equal((await afterChange.json()).error, 'invalid_grant');
   await sleep(1100); // tokens of the second the password changed in are refused (`iat` is in seconds)
@@ -88,10 +90,10 @@ try {
   assert.match(await page.textContent('#logged-out-reason'), /every device/);
   // The session cookies go; the device cookie stays: it logs nobody in, it only keeps this
   // browser a known device for the login limits.
-  const left = (await context.cookies()).filter((c) => c.name.startsWith('gh_')).map((c) => c.name);
-  assert.deepEqual(left, ['gh_device'], 'session cookies cleared');
+  const left = (await context.cookies()).filter((c) => c.name.includes('gh_')).map((c) => c.name);
+  assert.deepEqual(left, [cookieName('gh_device')], 'session cookies cleared');
   assert.deepEqual(failures, []);
-  console.log('ok: 2-Cookie Handoff in chromium');
+  console.log(`ok: 2-Cookie Handoff in chromium${tls ? ' over HTTPS' : ''}`);
 } finally {
   await browser?.close();
   gate.stop();

@@ -3,7 +3,7 @@
 // with PKCE, checks every ID and logout token against the provider's JWKS with node:crypto
 // (an implementation independent of Gatehouse's), and receives back- and front-channel
 // logouts. Usage: node oidc.mjs GATEHOUSED
-import { sleep, until, startGatehoused, launchChromium, loginToWebClient } from './harness.mjs';
+import { sleep, until, startGatehoused, launchChromium, loginToWebClient, cookieName } from './harness.mjs';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { createServer } from 'node:http';
 import assert from 'node:assert/strict';
@@ -130,7 +130,7 @@ try {
   assert.equal(first.failure, null);
   assert.ok(first.sawLoginPage);
   assert.equal(first.user, 'alice');
-  const sli = (await contextA.cookies(base)).find((c) => c.name === 'gh_sli');
+  const sli = (await contextA.cookies(base)).find((c) => c.name === cookieName('gh_sli'));
   assert.ok(sli?.httpOnly && sli.sameSite === 'Lax', JSON.stringify(sli));
 
   // 2. Silent re-authentication: without prompt and with prompt=none, no page, same login.
