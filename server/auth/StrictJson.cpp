@@ -30,9 +30,28 @@ QString decodeStringLiteral(QByteArrayView literal)
     return array.array().at(0).toString();
 }
 
+/// The code unit a `\uXXXX` escape at `at` writes, or -1 if it is not one.
+int escapedUnit(QByteArrayView text, qsizetype at)
+{
+    if (at + 6 > text.size() || text[at] != '\\' || text[at + 1] != 'u')
+        return -1;
+    int unit = 0;
+    for (const char digit : text.sliced(at + 2, 4)) {
+        const char lower = char(digit | 0x20);
+        if (isDigit(digit))
+            unit = unit * 16 + (digit - '0');
+        else if (lower >= 'a' && lower <= 'f')
+            unit = unit * 16 + (lower - 'a' + 10);
+        else
+            return -1;
+    }
+    return unit;
+}
+
 /// Just past the string literal whose opening quote is at `start`; -1 if it holds what
 /// RFC 8259 §7 does not allow and QJsonDocument takes: a raw control character, an unknown
-/// escape.
+/// escape; or a lone surrogate escape (I-JSON, RFC 7493 §2.1: it is no character, and Qt
+/// writes it back as another, so two names could become one).
 qsizetype endOfString(QByteArrayView text, qsizetype start)
 {
     qsizetype i = start + 1;
@@ -54,11 +73,14 @@ qsizetype endOfString(QByteArrayView text, qsizetype start)
             i += 2;
             continue;
         }
-        if (i + 6 > text.size())
-            return -1;
-        for (const char digit : text.sliced(i + 2, 4)) {
-            if (!isDigit(digit) && !((digit | 0x20) >= 'a' && (digit | 0x20) <= 'f'))
-                return -1;
+        const int unit = escapedUnit(text, i);
+        if (unit < 0 || (unit >= 0xdc00 && unit <= 0xdfff))
+            return -1; // not an escape, or the second half of a pair without the first
+        if (unit >= 0xd800 && unit <= 0xdbff) {
+            const int low = escapedUnit(text, i + 6);
+            if (low < 0xdc00 || low > 0xdfff)
+                return -1; // the first half of a pair without the second
+            i += 6;
         }
         i += 6;
     }

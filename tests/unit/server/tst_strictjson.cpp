@@ -83,6 +83,15 @@ void TestStrictJson::parse_data()
     QTest::newRow("escaped apostrophe refused") << QByteArray(R"({"a":"\'"})") << int(JsonError::NotJson);
     QTest::newRow("unknown escape in a member name refused") << QByteArray(R"({"\q":1})") << int(JsonError::NotJson);
     QTest::newRow("short unicode escape refused") << QByteArray(R"({"a":"\u12zz"})") << int(JsonError::NotJson);
+    // I-JSON (RFC 7493 §2.1): a lone surrogate is no character; Qt writes it back as U+FFFD,
+    // so "\udc00" and "\udc01" would become one name (found by fuzz_strictjson).
+    QTest::newRow("lone low surrogate refused") << QByteArray(R"({"\udc00":1})") << int(JsonError::NotJson);
+    QTest::newRow("lone high surrogate refused") << QByteArray(R"({"a":"\ud800"})") << int(JsonError::NotJson);
+    QTest::newRow("high surrogate then a letter refused")
+        << QByteArray(R"({"a":"\ud800x"})") << int(JsonError::NotJson);
+    QTest::newRow("two high surrogates refused") << QByteArray(R"({"a":"\ud800\ud800"})") << int(JsonError::NotJson);
+    QTest::newRow("surrogates in the wrong order refused")
+        << QByteArray(R"({"a":"\udc00\ud800"})") << int(JsonError::NotJson);
     QTest::newRow("number after a bare minus refused") << QByteArray(R"({"a":-})") << int(JsonError::NotJson);
 }
 
