@@ -1,5 +1,7 @@
 #include "tls/TlsCertificate.h"
 
+#include "auth/OpenSslHandles.h"
+
 #include <QCryptographicHash>
 #include <QFile>
 #include <QFileInfo>
@@ -20,27 +22,12 @@
 using namespace Qt::StringLiterals;
 
 namespace {
-template<auto FreeFunction> struct Deleter {
-    template<typename T> void operator()(T *pointer) const { FreeFunction(pointer); }
-};
-using Bio = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using Certificate = std::unique_ptr<X509, Deleter<X509_free>>;
-using Key = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using Names = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
-using Extension = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
-using Number = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-
-/// OpenSSL's own words for the last error, after ours.
-QString withReason(const QString &sentence)
-{
-    const unsigned long code = ERR_peek_last_error();
-    ERR_clear_error();
-    if (code == 0)
-        return sentence;
-    char text[256] = {};
-    ERR_error_string_n(code, text, sizeof text);
-    return sentence + u" ("_s + QString::fromLatin1(text) + u')';
-}
+using Bio = BioHandle;
+using Certificate = CertificateHandle;
+using Key = KeyHandle;
+using Names = GeneralNamesHandle;
+using Extension = ExtensionHandle;
+using Number = BignumHandle;
 
 Bio memoryOf(const QByteArray &bytes)
 {
@@ -122,6 +109,21 @@ TlsCertificate::Summary summarize(X509 *leaf, int chainLength)
     return summary;
 }
 
+/// The leaf of a PEM chain and how many certificates the chain holds.
+Result<std::pair<Certificate, int>, QString> readChain(const QByteArray &chainPem)
+{
+    ERR_clear_error();
+    const Bio chain = memoryOf(chainPem);
+    Certificate leaf(PEM_read_bio_X509(chain.get(), nullptr, nullptr, nullptr));
+    if (!leaf)
+        return fail(withOpenSslReason(u"the certificate is not a PEM certificate"_s));
+    int length = 1;
+    while (Certificate next { PEM_read_bio_X509(chain.get(), nullptr, nullptr, nullptr) })
+        ++length;
+    ERR_clear_error(); // the end of the file reads as an error
+    return std::pair { std::move(leaf), length };
+}
+
 bool addExtension(X509 *certificate, int nid, const QByteArray &value)
 {
     X509V3_CTX context;
@@ -135,19 +137,15 @@ bool addExtension(X509 *certificate, int nid, const QByteArray &value)
 Result<TlsCertificate, QString> TlsCertificate::fromPem(const QByteArray &chainPem, const QByteArray &keyPem,
                                                         const QDateTime &now)
 {
-    ERR_clear_error();
-    const Bio chainBio = memoryOf(chainPem);
-    Certificate leaf(PEM_read_bio_X509(chainBio.get(), nullptr, nullptr, nullptr));
-    if (!leaf)
-        return fail(withReason(u"the certificate is not a PEM certificate"_s));
-    int chainLength = 1;
-    while (Certificate next { PEM_read_bio_X509(chainBio.get(), nullptr, nullptr, nullptr) })
-        ++chainLength;
-    ERR_clear_error(); // the end of the file reads as an error
+    auto chain = readChain(chainPem);
+    if (!chain)
+        return fail(chain.error());
+    const Certificate &leaf = chain->first;
+    const int chainLength = chain->second;
     const Bio keyBio = memoryOf(keyPem);
     const Key key(PEM_read_bio_PrivateKey(keyBio.get(), nullptr, nullptr, nullptr));
     if (!key)
-        return fail(withReason(u"the private key is not a PEM private key (an encrypted key cannot be read)"_s));
+        return fail(withOpenSslReason(u"the private key is not a PEM private key (an encrypted key cannot be read)"_s));
     if (X509_check_private_key(leaf.get(), key.get()) != 1)
         return fail(u"the private key does not match the certificate"_s);
 
@@ -165,16 +163,10 @@ Result<TlsCertificate, QString> TlsCertificate::fromPem(const QByteArray &chainP
 
 Result<TlsCertificate::Summary, QString> TlsCertificate::summaryOf(const QByteArray &chainPem)
 {
-    ERR_clear_error();
-    const Bio chainBio = memoryOf(chainPem);
-    Certificate leaf(PEM_read_bio_X509(chainBio.get(), nullptr, nullptr, nullptr));
-    if (!leaf)
-        return fail(withReason(u"the certificate is not a PEM certificate"_s));
-    int chainLength = 1;
-    while (Certificate next { PEM_read_bio_X509(chainBio.get(), nullptr, nullptr, nullptr) })
-        ++chainLength;
-    ERR_clear_error();
-    return summarize(leaf.get(), chainLength);
+    auto chain = readChain(chainPem);
+    if (!chain)
+        return fail(chain.error());
+    return summarize(chain->first.get(), chain->second);
 }
 
 Result<TlsCertificate, QString> TlsCertificate::fromFiles(const QString &chainPath, const QString &keyPath,

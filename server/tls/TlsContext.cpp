@@ -1,5 +1,7 @@
 #include "tls/TlsContext.h"
 
+#include "auth/OpenSslHandles.h"
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -21,16 +23,6 @@ int selectAlpn(SSL *, const unsigned char **out, unsigned char *outLength, const
     return SSL_TLSEXT_ERR_OK;
 }
 
-QString lastError(const QString &sentence)
-{
-    const unsigned long code = ERR_peek_last_error();
-    ERR_clear_error();
-    if (code == 0)
-        return sentence;
-    char text[256] = {};
-    ERR_error_string_n(code, text, sizeof text);
-    return sentence + u" ("_s + QString::fromLatin1(text) + u')';
-}
 } // namespace
 
 TlsContext::TlsContext(SSL_CTX *context, TlsCertificate certificate)
@@ -49,12 +41,12 @@ Result<std::shared_ptr<const TlsContext>, QString> TlsContext::create(const TlsC
     ERR_clear_error();
     SSL_CTX *context = SSL_CTX_new(TLS_server_method());
     if (!context)
-        return fail(lastError(u"cannot create a TLS context"_s));
+        return fail(withOpenSslReason(u"cannot create a TLS context"_s));
     std::shared_ptr<const TlsContext> made(new TlsContext(context, certificate));
     SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
     // TLS 1.2: ECDHE with AES-GCM or ChaCha20 only (TLS 1.3's suites are all of that kind).
     if (SSL_CTX_set_cipher_list(context, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1)
-        return fail(lastError(u"cannot set the TLS 1.2 ciphers"_s));
+        return fail(withOpenSslReason(u"cannot set the TLS 1.2 ciphers"_s));
     // A client that half-closes TCP after its request, without close_notify, still gets the
     // answer (as on the plain port); OpenSSL 3 would otherwise make that end fatal.
     SSL_CTX_set_options(context,
@@ -82,13 +74,13 @@ Result<std::shared_ptr<const TlsContext>, QString> TlsContext::create(const TlsC
     BIO_free(chain);
     ERR_clear_error(); // the end of the chain reads as an error
     if (!chained)
-        return fail(lastError(u"the certificate chain cannot be used"_s));
+        return fail(withOpenSslReason(u"the certificate chain cannot be used"_s));
     BIO *keyBio = BIO_new_mem_buf(certificate.keyPem().constData(), int(certificate.keyPem().size()));
     EVP_PKEY *key = PEM_read_bio_PrivateKey(keyBio, nullptr, nullptr, nullptr);
     BIO_free(keyBio);
     const bool keyUsed = key && SSL_CTX_use_PrivateKey(context, key) == 1;
     EVP_PKEY_free(key);
     if (!keyUsed || SSL_CTX_check_private_key(context) != 1)
-        return fail(lastError(u"the private key does not match the certificate"_s));
+        return fail(withOpenSslReason(u"the private key does not match the certificate"_s));
     return made;
 }

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -706,5 +707,7 @@ Options parse(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    // OpenSSL writes with write(): a server that closes a connection must not end the client.
+    std::signal(SIGPIPE, SIG_IGN);
     return LoadClient(parse(argc, argv)).run();
 }

@@ -161,7 +161,8 @@ The console:
 |---|---:|---:|---:|---:|
 ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 
-Over TLS (\`gatehouse-wss\`, \`seed-node-wss\`): the same HS256 tokens and ${connections} connections, both
+Over TLS (\`gatehouse-wss\`, \`seed-node-wss\`): the same HS256 tokens and ${wss.handshake.connections ?? 'n/a'} connections (not ${connections}:
+each Gatehouse TLS connection holds three descriptors today, and a process may have 20 000), both
 servers on one P-256 certificate (TLS 1.3, X25519, ECDSA P-256), Gatehouse with \`--tls-cert\`,
 the Node peer with \`https.createServer\`. The load client's TLS is OpenSSL, one session per
 connection (no resumption).

@@ -40,6 +40,54 @@
 
 using namespace Qt::StringLiterals;
 
+namespace {
+/// A TLS client (OpenSSL) on a blocking socket, for what Qt's would not do: reset the
+/// connection, stop reading, half-close it without close_notify.
+struct RawTlsClient {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    SSL_CTX *context = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = SSL_new(context);
+
+    /// Connected and handshaken, or not (say so with ok()); `receiveBuffer` bytes if given.
+    RawTlsClient(quint16 port, int receiveBuffer = 0)
+    {
+        sockaddr_in address {};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (receiveBuffer > 0)
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
+        SSL_set_fd(ssl, fd);
+        SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char *>("localhost"));
+        m_ok = ::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 && SSL_connect(ssl) == 1;
+    }
+    ~RawTlsClient()
+    {
+        SSL_free(ssl);
+        SSL_CTX_free(context);
+        ::close(fd);
+    }
+    Q_DISABLE_COPY_MOVE(RawTlsClient)
+    bool ok() const { return m_ok; }
+    void setTimeout(int option, int seconds) const
+    {
+        const timeval timeout { seconds, 0 };
+        ::setsockopt(fd, SOL_SOCKET, option, &timeout, sizeof timeout);
+    }
+
+private:
+    bool m_ok = false;
+};
+
+QByteArray pipelined(int count)
+{
+    QByteArray requests;
+    for (int r = 0; r < count; ++r)
+        requests += "GET /app.js HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    return requests;
+}
+} // namespace
+
 class TestTls final : public QObject {
     Q_OBJECT
 
@@ -311,28 +359,15 @@ void TestTls::clientsThatLeaveMidAnswerCannotStopTheServer()
     // write fails. With OpenSSL's own socket writes that raises SIGPIPE and ends the process
     // (this one: the server runs in it, and SIGPIPE is not ignored here, as in gatehoused).
     for (int i = 0; i < 3; ++i) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address {};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(port());
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
-        SSL_CTX *context = SSL_CTX_new(TLS_client_method());
-        SSL *ssl = SSL_new(context);
-        SSL_set_fd(ssl, fd);
-        QCOMPARE(SSL_connect(ssl), 1);
-        QByteArray requests;
-        for (int r = 0; r < 100; ++r)
-            requests += "GET /app.js HTTP/1.1\r\nHost: localhost\r\n\r\n";
-        QCOMPARE(SSL_write(ssl, requests.constData(), int(requests.size())), int(requests.size()));
+        RawTlsClient client(port());
+        QVERIFY(client.ok());
+        const QByteArray requests = pipelined(100);
+        QCOMPARE(SSL_write(client.ssl, requests.constData(), int(requests.size())), int(requests.size()));
         QTest::qWait(500); // the answers back up, unread
         const linger reset { 1, 0 };
-        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-        SSL_free(ssl);
-        SSL_CTX_free(context);
-        ::close(fd); // a reset
-        QTest::qWait(300);
+        ::setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset); // closing resets
     }
+    QTest::qWait(300);
     QCOMPARE(send("GET", u"/healthz"_s)->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
 }
 
@@ -341,74 +376,45 @@ void TestTls::aClientThatStopsReadingIsDropped()
     // It asks for much and reads nothing: the HTTP side gives up on it as on the plain port,
     // and the TLS connection goes with it (within the answer deadline, 1 s here), not held open
     // outside the census. Seen from the client's side, without reading: its TCP state.
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address {};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port());
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
-    const int small = 4096;
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    timeval timeout { 2, 0 };
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-    SSL_CTX *context = SSL_CTX_new(TLS_client_method());
-    SSL *ssl = SSL_new(context);
-    SSL_set_fd(ssl, fd);
-    QCOMPARE(SSL_connect(ssl), 1);
-    QByteArray requests;
-    for (int r = 0; r < 2000; ++r)
-        requests += "GET /app.js HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    RawTlsClient client(port(), 4096);
+    QVERIFY(client.ok());
+    client.setTimeout(SO_SNDTIMEO, 2);
+    const QByteArray requests = pipelined(2000);
     // As much as the server takes before its answers back up (a write then times out).
     for (qsizetype at = 0; at < requests.size();) {
         const int written
-            = SSL_write(ssl, requests.constData() + at, int(std::min<qsizetype>(requests.size() - at, 4096)));
+            = SSL_write(client.ssl, requests.constData() + at, int(std::min<qsizetype>(requests.size() - at, 4096)));
         if (written <= 0)
             break;
         at += written;
     }
     QElapsedTimer elapsed;
     elapsed.start();
-    const auto state = [fd] {
+    const auto state = [fd = client.fd] {
         tcp_info info {};
         socklen_t length = sizeof info;
         ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length);
         return int(info.tcpi_state);
     };
-    const bool dropped = QTest::qWaitFor([&] { return state() == TCP_CLOSE_WAIT || state() == TCP_CLOSE; }, 20000);
-    SSL_free(ssl);
-    SSL_CTX_free(context);
-    ::close(fd);
-    QVERIFY2(dropped, qPrintable(u"still open after %1 ms"_s.arg(elapsed.elapsed())));
+    QVERIFY2(QTest::qWaitFor([&] { return state() == TCP_CLOSE_WAIT || state() == TCP_CLOSE; }, 20000),
+             qPrintable(u"still open after %1 ms"_s.arg(elapsed.elapsed())));
 }
 
 void TestTls::aHalfClosedClientStillGetsItsAnswer()
 {
     // A request, then a TCP half-close without close_notify (as `curl` and scripts may do): the
     // answer still comes, as on the plain port.
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address {};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port());
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
-    timeval timeout { 5, 0 };
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    SSL_CTX *context = SSL_CTX_new(TLS_client_method());
-    SSL *ssl = SSL_new(context);
-    SSL_set_fd(ssl, fd);
-    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char *>("localhost"));
-    QCOMPARE(SSL_connect(ssl), 1);
+    RawTlsClient client(port());
+    QVERIFY(client.ok());
+    client.setTimeout(SO_RCVTIMEO, 5);
     const QByteArray request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-    QCOMPARE(SSL_write(ssl, request.constData(), int(request.size())), int(request.size()));
-    ::shutdown(fd, SHUT_WR);
+    QCOMPARE(SSL_write(client.ssl, request.constData(), int(request.size())), int(request.size()));
+    ::shutdown(client.fd, SHUT_WR);
     QByteArray answer;
     char buffer[4096];
     int read = 0;
-    while ((read = SSL_read(ssl, buffer, sizeof buffer)) > 0)
+    while ((read = SSL_read(client.ssl, buffer, sizeof buffer)) > 0)
         answer.append(buffer, read);
-    SSL_free(ssl);
-    SSL_CTX_free(context);
-    ::close(fd);
     QVERIFY2(answer.startsWith("HTTP/1.1 200 OK\r\n"), answer.constData());
 }
 
