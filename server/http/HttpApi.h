@@ -61,7 +61,6 @@ public:
         RateLimiter *loginsPerIp = nullptr;
         LoginLimits *loginLimits = nullptr;
         std::function<void(const QString &kind)> rateLimited;
-        bool tls = false; ///< cookies are Secure (and __Host-/__Secure- prefixed) over TLS
         OidcProvider *oidc = nullptr; ///< the OpenID provider endpoints; absent without it
         QString signingAlgorithm; ///< of ID tokens, for discovery
         const Clock *clock = nullptr; ///< the time of the login limits and signed cookies

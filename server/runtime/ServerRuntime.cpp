@@ -391,7 +391,6 @@ void ServerRuntime::listen()
                                  m_loginsPerIp.get(),
                                  m_loginLimits.get(),
                                  [this](const QString &kind) { m_metrics->countRateLimited(kind); },
-                                 m_config.tls.mode != ServerConfig::Tls::Mode::Off,
                                  m_oidc.get(),
                                  QString(Jwa::name(m_config.signingAlgorithm)) };
     services.clock = &m_clock;
