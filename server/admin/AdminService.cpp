@@ -497,6 +497,7 @@ ServerStatistics AdminService::statistics() const
         statistics.tlsFingerprint = certificate->sha256Fingerprint;
         statistics.tlsNotAfterMs = certificate->notAfter.toMSecsSinceEpoch();
         statistics.tlsProblem = m_tlsProblem;
+        statistics.tlsReloadable = m_parts.tlsFromFiles;
     }
     return statistics;
 }

@@ -97,6 +97,7 @@ public:
         /// the new certificate's summary, or why it was refused (the old one serves on).
         std::function<std::optional<TlsCertificate::Summary>()> tlsCertificate = {};
         std::function<Result<TlsCertificate::Summary, QString>()> reloadTls = {};
+        bool tlsFromFiles = false; ///< what reloadTls reads again; a self-signed one has none
     };
     /// The `settings` row that holds the policy last set live.
     static constexpr QLatin1StringView policySetting { "policy" };

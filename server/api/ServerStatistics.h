@@ -18,6 +18,7 @@ struct ServerStatistics {
     QString tlsFingerprint; ///< SHA-256 of the certificate, "AB:CD:…"
     qint64 tlsNotAfterMs = 0;
     QString tlsProblem; ///< why the last reload was refused (the old certificate serves on)
+    bool tlsReloadable = false; ///< from files, which a reload reads again (not self-signed)
     qint64 connections = 0;
     qint64 activeSessions = 0;
     quint64 handshakesAccepted = 0;

@@ -521,7 +521,7 @@ void ServerRuntime::startAdmin(const QString &address, int ioThreads)
                                       return std::nullopt;
                                   return context->certificate().summary();
                               },
-                              [this] { return reloadTls(); } },
+                              [this] { return reloadTls(); }, m_config.tls.mode == ServerConfig::Tls::Mode::Files },
         m_clock, fixed, m_startLimits);
     connect(m_admin.get(), &AdminService::usersChanged, this, &ServerRuntime::usersChanged);
     connect(m_admin.get(), &AdminService::sessionsChanged, this, &ServerRuntime::sessionsChanged);

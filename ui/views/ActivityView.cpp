@@ -141,6 +141,12 @@ void ActivityView::showTls(const ServerStatistics &statistics)
 {
     m_copyFingerprint->setVisible(statistics.tls);
     m_reloadCertificate->setVisible(statistics.tls);
+    // A self-signed certificate has no files to read again: it is made (and renewed) at start.
+    m_reloadCertificate->setEnabled(statistics.tlsReloadable);
+    m_reloadCertificate->setToolTip(statistics.tlsReloadable
+                                        ? tr("Reads the certificate and key files again")
+                                        : tr("A self-signed certificate is made at start, and made again there "
+                                             "when it nears its end: it has no files to reload"));
     m_fingerprint = statistics.tlsFingerprint;
     if (!statistics.tls) {
         m_tls->setText(tr("off: plain HTTP and WS; keep it on loopback or behind a TLS proxy"));

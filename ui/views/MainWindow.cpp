@@ -174,7 +174,7 @@ void MainWindow::handleServerStateChanged()
 {
     switch (m_server.state()) {
     case ServerState::Running:
-        statusBar()->showMessage(tr("Listening on %1").arg(m_server.listenAddress()));
+        statusBar()->showMessage(tr("Listening on %1").arg(m_server.url().toString()));
         setWindowTitle(tr("Gatehouse — %1").arg(m_server.listenAddress()));
         m_server.requestSnapshot();
         m_server.requestConnections();
