@@ -85,6 +85,14 @@ void TestStrictJson::parse_data()
     QTest::newRow("short unicode escape refused") << QByteArray(R"({"a":"\u12zz"})") << int(JsonError::NotJson);
     // I-JSON (RFC 7493 §2.1): a lone surrogate is no character; Qt writes it back as U+FFFD,
     // so "\udc00" and "\udc01" would become one name (found by fuzz_strictjson).
+    QTest::newRow("a name that begins with U+FEFF refused")
+        << QByteArray(R"({"\ufeffa":1})") << int(JsonError::NotJson);
+    QTest::newRow("a name that begins with a raw U+FEFF refused") << QByteArray("{\"\xef\xbb\xbf"
+                                                                                "a\":1}")
+                                                                  << int(JsonError::NotJson);
+    QTest::newRow("U+FEFF in a value refused") << QByteArray(R"({"a":"\ufeffb"})") << int(JsonError::NotJson);
+    QTest::newRow("a raw U+FEFF in a value refused")
+        << QByteArray("{\"a\":\"\xef\xbb\xbf\\ud832\\ude00\"}") << int(JsonError::NotJson);
     QTest::newRow("lone low surrogate refused") << QByteArray(R"({"\udc00":1})") << int(JsonError::NotJson);
     QTest::newRow("lone high surrogate refused") << QByteArray(R"({"a":"\ud800"})") << int(JsonError::NotJson);
     QTest::newRow("high surrogate then a letter refused")
