@@ -131,6 +131,20 @@ void TlsRelay::abort()
     finish();
 }
 
+std::optional<TlsRelay::Handover> TlsRelay::handOver()
+{
+    if (m_stage != Stage::Relaying || m_clientEnded || m_innerEnded || m_shutdownSent || !m_toOuter.isEmpty())
+        return std::nullopt;
+    // The notifiers go first: the taker watches the same descriptor.
+    for (auto **notifier : { &m_outerRead, &m_outerWrite, &m_innerRead, &m_innerWrite })
+        delete std::exchange(*notifier, nullptr);
+    Handover handover { std::exchange(m_ssl, nullptr), std::exchange(m_setup.socket, -1),
+                        std::exchange(m_toInner, {}) };
+    ::close(int(std::exchange(m_inner, -1)));
+    finish();
+    return handover;
+}
+
 void TlsRelay::start()
 {
     m_outerRead = new QSocketNotifier(m_setup.socket, QSocketNotifier::Read, this);
@@ -219,6 +233,7 @@ void TlsRelay::handshake()
     m_innerWrite->setEnabled(false);
     connect(m_innerRead, &QSocketNotifier::activated, this, &TlsRelay::handleInnerReadable);
     connect(m_innerWrite, &QSocketNotifier::activated, this, &TlsRelay::handleInnerWritable);
+    m_established = true;
     m_setup.established(this, pair[1]);
     pumpFromClient(); // the request may have come with the client's Finished
 }

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 class QSocketNotifier;
 typedef struct ssl_st SSL;
@@ -57,11 +58,22 @@ public:
     bool handshakeExpired() const;
     bool inHandshake() const { return m_stage == Stage::Handshake; }
     /// Whether the gate was given the pair's end (and with it the connection's place).
-    bool established() const { return m_inner >= 0; }
+    bool established() const { return m_established; }
     /// Not a byte from the client yet, this long after it connected (shed first when full).
     bool silentFor(std::chrono::milliseconds time) const { return !m_ssl && m_since.hasExpired(time.count()); }
     /// Ends the connection at once (the gate's sweep, a shutdown).
     void abort();
+
+    /// The connection, taken out of the relay for a WebSocket to speak TLS on it directly.
+    struct Handover {
+        SSL *ssl = nullptr; ///< handshake done, its BIO on `socket`; the taker frees it
+        qintptr socket = -1; ///< the client's TCP connection; the taker closes it
+        QByteArray received; ///< decrypted, not yet relayed to the pair: comes after what the pair holds
+    };
+    /// Gives up the connection, and ends: possible while nothing flows to the client (the
+    /// upgrade, the connection's first request, is not answered yet) and the client has not
+    /// ended. The pair's end the gate holds is then the gate's to close.
+    std::optional<Handover> handOver();
 
     /// The answer a plain HTTP request to the TLS port gets.
     static QByteArray plainRequestRefusal();
@@ -103,4 +115,5 @@ private:
     bool m_writeBlocked = false; ///< SSL_write waits for the socket to take more
     bool m_shutdownSent = false; ///< close_notify and our FIN are out
     bool m_drainDeadlineSet = false; ///< the gate's end is done: the rest has a deadline
+    bool m_established = false; ///< the gate was given the pair's end
 };

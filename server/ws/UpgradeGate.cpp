@@ -273,7 +273,7 @@ void UpgradeGate::startRelay(qintptr socket, const QString &remote, std::shared_
     // when it closes (or becomes a WebSocket); a relay that never got that far gives it back.
     setup.established = [this, remote, client](TlsRelay *relay, qintptr inner) {
         m_tlsHandshakes.remove(relay);
-        serve(Waiting { inner, remote, 0, client });
+        serve(Waiting { inner, remote, 0, client, false, relay });
     };
     setup.closed = [this, remote](TlsRelay *relay) {
         m_tlsHandshakes.remove(relay);
@@ -463,7 +463,7 @@ UpgradeGate::Outcome UpgradeGate::inspect(Waiting &waiting)
              parsed.head.value("content-length").isEmpty() && parsed.head.value("transfer-encoding").isEmpty(), client);
         break;
     case Decision::Kind::Accept:
-        acceptUpgrade(socket, remote, parsed.head, decision, client);
+        acceptUpgrade(waiting, parsed.head, decision, client);
         break;
     }
     return Outcome::Taken;
@@ -639,21 +639,24 @@ void UpgradeGate::deny(qintptr descriptor, const QString &remote, qsizetype rece
     startExchange(std::move(setup));
 }
 
-void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision,
+void UpgradeGate::acceptUpgrade(const Waiting &waiting, const HttpHead &head, const Decision &decision,
                                 const QString &client)
 {
+    const qintptr socket = waiting.socket;
     const AccessClaims &claims = decision.claims;
     // The head was only peeked at: take exactly it, so that any frame the client sent right
     // behind it stays for the stream.
     const auto consumed = ::recv(static_cast<int>(socket), m_peekBuffer.data(), size_t(head.size), 0);
     const LiveConnection::Peer peer { client, QString::fromUtf8(head.value("user-agent")), decision.viaCookie };
     // From here on the socket is a WebSocket, counted by the connection census.
-    m_shared.httpSockets->release(remote);
+    m_shared.httpSockets->release(waiting.remote);
     if (consumed != head.size) {
         m_shared.census->release(claims.user());
         ::close(static_cast<int>(socket));
         return;
     }
+    QByteArray received;
+    StreamTransport transport = transportOf(waiting, received);
     const QByteArray response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                                 "Sec-WebSocket-Accept: "
         + WebSocketFrame::acceptKey(head.value("sec-websocket-key")) + "\r\n\r\n";
@@ -663,10 +666,31 @@ void UpgradeGate::acceptUpgrade(qintptr socket, const QString &remote, const Htt
     limits.messageRate = m_shared.limits ? m_shared.limits->messageRate() : 0;
     limits.messageBurst = m_shared.limits ? m_shared.limits->messageBurst() : 0;
     limits.binaryMessages = m_options.binaryMessages;
-    auto *stream = new WebSocketStream(socket, limits, response, &m_registry);
+    auto *stream = new WebSocketStream(std::move(transport), limits, response, received, &m_registry);
     if (m_options.upgraded)
         m_options.upgraded(stream, claims); // it gives the census place back at the close
     else
         m_registry.add(stream, claims, peer); // the registry gives the census place back at the close
     stream->uncork(); // the 101 and the greeting, in one packet
+}
+
+StreamTransport UpgradeGate::transportOf(const Waiting &waiting, QByteArray &received)
+{
+    const int inner = int(waiting.socket);
+    // Only the first request: after an answer, bytes of it may still be on their way through
+    // the relay. Then the relay serves the WebSocket like any request.
+    if (!waiting.relay || waiting.served > 0)
+        return StreamTransport(inner);
+    // What the client sent behind its request is in the pair (older), then in the relay's
+    // buffer; what OpenSSL still holds, the stream reads itself.
+    char buffer[16 * 1024];
+    qsizetype got = 0;
+    while ((got = ::recv(inner, buffer, sizeof buffer, 0)) > 0)
+        received.append(buffer, got);
+    auto handover = waiting.relay->handOver();
+    if (!handover) // the client ended already: the relay delivers that end in order
+        return StreamTransport(inner); // with what was read from it in `received`
+    ::close(inner);
+    received += handover->received;
+    return StreamTransport(int(handover->socket), handover->ssl);
 }

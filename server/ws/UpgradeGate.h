@@ -5,8 +5,10 @@
 #include "ws/HttpHead.h"
 #include "ws/LiveConnection.h"
 #include "ws/RefusalTally.h"
+#include "ws/StreamTransport.h"
 
 #include <QObject>
+#include <QPointer>
 #include <QSet>
 #include <QSocketNotifier>
 #include <QStringList>
@@ -70,7 +72,8 @@ public:
         const LiveLimits *limits = nullptr;
         /// The TLS context new connections start with (a reload swaps it), or null: plain. Each
         /// TLS connection is a TlsRelay until its handshake is done, then the gate serves the
-        /// plain end of its socket pair like any socket.
+        /// plain end of its socket pair like any socket; a WebSocket upgrade as its first
+        /// request takes the connection out of the relay and speaks TLS directly.
         std::function<std::shared_ptr<const TlsContext>()> tls = {};
         /// Reverse proxies whose Forwarded / X-Forwarded-* headers name the client; null or
         /// empty: none, every peer is the client.
@@ -116,6 +119,9 @@ private:
         int served = 0; ///< requests answered on this connection before
         QString client = {}; ///< who a PROXY header named; empty: the peer
         bool proxyHeader = false; ///< a PROXY header comes first
+        /// The TLS connection whose plain end this is, until its first request: an upgrade
+        /// then takes the connection out of the relay (TLS straight into the WebSocketStream).
+        QPointer<TlsRelay> relay = {};
     };
 
     /// What became of a socket whose head was looked at.
@@ -157,8 +163,10 @@ private:
     const QByteArray &refusalBytes(const Decision &decision);
     void countRefusal(const QString &reason, const QString &remote);
     void flushRefusals();
-    void acceptUpgrade(qintptr socket, const QString &remote, const HttpHead &head, const Decision &decision,
-                       const QString &client);
+    void acceptUpgrade(const Waiting &waiting, const HttpHead &head, const Decision &decision, const QString &client);
+    /// The transport of an accepted upgrade on `waiting` (its head consumed): the socket itself,
+    /// or for TLS the connection out of its relay, with the bytes read past the head.
+    StreamTransport transportOf(const Waiting &waiting, QByteArray &received);
     bool originAllowed(const QByteArray &origin) const;
 
     ConnectionRegistry &m_registry;

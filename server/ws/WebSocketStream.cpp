@@ -28,19 +28,25 @@ qint64 steadyMilliseconds()
 }
 } // namespace
 
-WebSocketStream::WebSocketStream(qintptr descriptor, Limits limits, const QByteArray &initialOutput, QObject *parent)
+WebSocketStream::WebSocketStream(StreamTransport transport, Limits limits, const QByteArray &initialOutput,
+                                 const QByteArray &received, QObject *parent)
     : QObject(parent)
-    , m_descriptor(static_cast<int>(descriptor))
+    , m_transport(std::move(transport))
     , m_limits(limits)
-    , m_readNotifier(descriptor, QSocketNotifier::Read, this)
+    , m_readNotifier(m_transport.descriptor(), QSocketNotifier::Read, this)
     , m_rate(limits.messageRate, limits.messageBurst, steadyMilliseconds())
 {
     connect(&m_readNotifier, &QSocketNotifier::activated, this, &WebSocketStream::readAvailable);
     // Messages are small and meant to arrive now: no Nagle delay.
     const int one = 1;
-    ::setsockopt(m_descriptor, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::setsockopt(m_transport.descriptor(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     m_output = initialOutput;
     m_corked = true;
+    // Bytes read before (with the upgrade request), or held decrypted by TLS, announce
+    // themselves by no readiness of the descriptor: they are handled once the caller is done.
+    m_input = received;
+    if (!m_input.isEmpty() || m_transport.hasBufferedInput())
+        QMetaObject::invokeMethod(this, &WebSocketStream::readReceived, Qt::QueuedConnection);
 }
 
 void WebSocketStream::uncork()
@@ -54,8 +60,7 @@ WebSocketStream::~WebSocketStream()
 {
     m_readNotifier.setEnabled(false);
     waitUntilWritable(false);
-    if (m_descriptor >= 0)
-        ::close(m_descriptor);
+    m_transport.close();
 }
 
 qint64 WebSocketStream::sendText(QByteArrayView utf8)
@@ -99,90 +104,137 @@ bool WebSocketStream::write(const QByteArray &bytes)
         m_output += bytes;
         return true;
     }
-    const auto sent = ::send(m_descriptor, bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL);
-    if (sent == bytes.size())
+    const auto io = m_transport.write(bytes.constData(), bytes.size());
+    if (io.status == StreamTransport::Status::Transferred && io.size == bytes.size())
         return true;
-    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    if (io.status == StreamTransport::Status::Ended) {
         endForApplication(abnormalClosure);
         finish();
         return false;
     }
-    m_output = bytes.sliced(std::max<qsizetype>(0, sent));
-    waitUntilWritable(true);
+    // TLS keeps a record it could not send whole and wants the same bytes again: all of them wait.
+    m_output = io.status == StreamTransport::Status::Transferred ? bytes.sliced(io.size) : bytes;
+    m_outputWaitsWritable = io.status != StreamTransport::Status::WaitReadable;
+    m_writeWaitsReadable = io.status == StreamTransport::Status::WaitReadable;
+    updateWriteNotifier();
     return true;
 }
 
 void WebSocketStream::flush()
 {
     while (!m_output.isEmpty()) {
-        const auto sent = ::send(m_descriptor, m_output.constData(), size_t(m_output.size()), MSG_NOSIGNAL);
-        if (sent < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-                waitUntilWritable(true);
-                return;
-            }
+        const auto io = m_transport.write(m_output.constData(), m_output.size());
+        if (io.status == StreamTransport::Status::Transferred) {
+            m_output.remove(0, io.size);
+            continue;
+        }
+        if (io.status == StreamTransport::Status::Ended) {
             endForApplication(abnormalClosure);
             return finish();
         }
-        m_output.remove(0, sent);
+        m_outputWaitsWritable = io.status == StreamTransport::Status::WaitWritable;
+        m_writeWaitsReadable = io.status == StreamTransport::Status::WaitReadable;
+        return updateWriteNotifier();
     }
     m_output = QByteArray(); // no capacity kept while idle
-    waitUntilWritable(false);
+    m_outputWaitsWritable = false;
+    m_writeWaitsReadable = false;
+    updateWriteNotifier();
     if (m_state == State::Lingering)
-        ::shutdown(m_descriptor, SHUT_WR); // the close frame is out: now the FIN
+        m_transport.shutdownWrite(); // the close frame is out: now close_notify and the FIN
+}
+
+void WebSocketStream::handleWritable()
+{
+    if (std::exchange(m_readWaitsWritable, false))
+        readAvailable();
+    if (m_state != State::Done)
+        flush();
+}
+
+void WebSocketStream::updateWriteNotifier()
+{
+    waitUntilWritable(m_outputWaitsWritable || m_readWaitsWritable);
 }
 
 void WebSocketStream::waitUntilWritable(bool waiting)
 {
     if (!m_writeNotifier) {
-        if (!waiting)
+        if (!waiting || !m_transport.isOpen())
             return;
-        m_writeNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Write, this);
-        connect(m_writeNotifier, &QSocketNotifier::activated, this, &WebSocketStream::flush);
+        m_writeNotifier = new QSocketNotifier(m_transport.descriptor(), QSocketNotifier::Write, this);
+        connect(m_writeNotifier, &QSocketNotifier::activated, this, &WebSocketStream::handleWritable);
         return;
     }
     if (m_writeNotifier->isEnabled() != waiting)
         m_writeNotifier->setEnabled(waiting);
 }
 
+void WebSocketStream::readReceived()
+{
+    if (m_state == State::Done)
+        return;
+    if (m_state == State::Open && !m_input.isEmpty() && !handleInput())
+        return;
+    readAvailable();
+}
+
 void WebSocketStream::readAvailable()
 {
+    if (std::exchange(m_writeWaitsReadable, false)) {
+        flush(); // a TLS write that waited for this
+        if (m_state == State::Done)
+            return;
+    }
     char buffer[readChunk];
     for (qsizetype round = 0; round < readsPerWakeUp; ++round) {
-        const auto received = ::recv(m_descriptor, buffer, sizeof buffer, 0);
-        if (received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        const auto io = m_transport.read(buffer, sizeof buffer);
+        if (io.status == StreamTransport::Status::Ended) {
             // The end of the stream: after our close frame, what we were waiting for.
             endForApplication(abnormalClosure);
             return finish();
         }
-        if (received < 0)
+        if (io.status != StreamTransport::Status::Transferred) {
+            m_readWaitsWritable = io.status == StreamTransport::Status::WaitWritable;
+            updateWriteNotifier();
             break;
+        }
         if (m_state != State::Open)
             continue; // lingering: what the client still sends is of no interest
         if (round == 0)
             m_liveness.heard(); // any byte answers a ping: the peer is there
-        m_input.append(buffer, received);
-        qsizetype offset = 0;
-        while (m_state == State::Open) {
-            auto parsed
-                = WebSocketFrame::parseClientFrame(QByteArrayView(m_input).sliced(offset), m_limits.maximumMessageSize);
-            if (parsed.status == WebSocketFrame::ParseResult::Status::NeedMore)
-                break;
-            if (parsed.status == WebSocketFrame::ParseResult::Status::Error) {
-                fail(parsed.error, parsed.reason);
-                break;
-            }
-            offset += parsed.consumed;
-            handleFrame(parsed.frame);
-        }
-        if (m_state != State::Open)
+        m_input.append(buffer, io.size);
+        if (!handleInput())
             return;
-        m_input.remove(0, offset);
-        if (m_input.isEmpty())
-            m_input = QByteArray(); // no capacity kept while idle
-        if (received < qsizetype(sizeof buffer))
+        if (io.size < qsizetype(sizeof buffer) && !m_transport.hasBufferedInput())
             break;
     }
+    // Decrypted bytes left in OpenSSL's hands make the descriptor no more readable: come back.
+    if (m_state != State::Done && m_transport.hasBufferedInput())
+        QMetaObject::invokeMethod(this, &WebSocketStream::readAvailable, Qt::QueuedConnection);
+}
+
+bool WebSocketStream::handleInput()
+{
+    qsizetype offset = 0;
+    while (m_state == State::Open) {
+        auto parsed
+            = WebSocketFrame::parseClientFrame(QByteArrayView(m_input).sliced(offset), m_limits.maximumMessageSize);
+        if (parsed.status == WebSocketFrame::ParseResult::Status::NeedMore)
+            break;
+        if (parsed.status == WebSocketFrame::ParseResult::Status::Error) {
+            fail(parsed.error, parsed.reason);
+            break;
+        }
+        offset += parsed.consumed;
+        handleFrame(parsed.frame);
+    }
+    if (m_state != State::Open)
+        return false;
+    m_input.remove(0, offset);
+    if (m_input.isEmpty())
+        m_input = QByteArray(); // no capacity kept while idle
+    return true;
 }
 
 void WebSocketStream::handleFrame(WebSocketFrame::Frame &frame)
@@ -292,7 +344,7 @@ void WebSocketStream::linger()
         return;
     m_state = State::Lingering;
     if (m_output.isEmpty())
-        ::shutdown(m_descriptor, SHUT_WR);
+        m_transport.shutdownWrite();
     // Reading goes on (and is discarded) until the client closes too, or time is up: closing
     // with unread bytes would send a reset that can overtake the close frame.
     m_lingerTimer = new QTimer(this);
@@ -308,7 +360,6 @@ void WebSocketStream::finish()
     m_state = State::Done;
     m_readNotifier.setEnabled(false);
     waitUntilWritable(false);
-    ::close(m_descriptor);
-    m_descriptor = -1;
+    m_transport.close();
     deleteLater();
 }

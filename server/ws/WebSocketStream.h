@@ -3,6 +3,7 @@
 #include "ws/CloseCode.h"
 #include "ws/MessageRate.h"
 #include "ws/PingSweep.h"
+#include "ws/StreamTransport.h"
 #include "ws/WebSocketFrame.h"
 
 #include <QByteArray>
@@ -12,10 +13,10 @@
 
 /// One upgraded WebSocket on a non-blocking descriptor, server side (RFC 6455 §5–7): reads and
 /// checks client frames, reassembles messages, answers pings and close frames, writes what the
-/// kernel takes and queues the rest. It owns the descriptor. Deliberately small: an idle
-/// connection costs this object, two notifiers and nothing else, which is what lets a thread
-/// hold tens of thousands of them. Its thread's PingSweep, when given, pings it when it falls
-/// silent and closes it when its peer is gone.
+/// kernel takes and queues the rest. It owns its transport: the descriptor, plain or with TLS. Deliberately small: an
+/// idle connection costs this object, two notifiers and nothing else, which is what lets a thread hold tens of
+/// thousands of them. Its thread's PingSweep, when given, pings it when it falls silent and closes it when its peer is
+/// gone.
 ///
 /// `disconnected` is emitted once, when the connection is over for the application: at once
 /// when the server closes (its close frame is out), or when the client's close frame, an error
@@ -38,7 +39,10 @@ public:
 
     /// `initialOutput` (the 101 response) is written first, together with whatever is sent
     /// before uncork(): the handshake's answer and the greeting leave in one packet.
-    WebSocketStream(qintptr descriptor, Limits limits, const QByteArray &initialOutput, QObject *parent = nullptr);
+    /// `received`: bytes of the stream already read from the transport (frames the client sent
+    /// right behind its upgrade request); they are handled first, once the event loop runs.
+    WebSocketStream(StreamTransport transport, Limits limits, const QByteArray &initialOutput,
+                    const QByteArray &received = {}, QObject *parent = nullptr);
     ~WebSocketStream() override;
 
     bool isOpen() const { return m_state == State::Open; }
@@ -66,19 +70,25 @@ private:
     enum class State { Open, Lingering, Done };
 
     void readAvailable();
+    /// What came before the stream was made, then what the transport has.
+    void readReceived();
+    /// Parses and handles the complete frames in m_input; false once the stream is not open.
+    bool handleInput();
+    void handleWritable();
     void handleFrame(WebSocketFrame::Frame &frame);
     void deliver(const WebSocketFrame::Frame &message);
     bool withinRate();
     qint64 send(WebSocketFrame::Opcode opcode, QByteArrayView payload);
     void flush();
     void waitUntilWritable(bool waiting);
+    void updateWriteNotifier();
     bool write(const QByteArray &bytes);
     void fail(WebSocketClose code, const QString &reason);
     void endForApplication(int closeCode);
     void linger();
     void finish();
 
-    int m_descriptor;
+    StreamTransport m_transport;
     Limits m_limits;
     QSocketNotifier m_readNotifier;
     QSocketNotifier *m_writeNotifier = nullptr; ///< made when output first has to wait
@@ -89,6 +99,9 @@ private:
     State m_state = State::Open;
     int m_closeCode = 0;
     bool m_corked = false;
+    bool m_outputWaitsWritable = false; ///< the last write would have blocked
+    bool m_readWaitsWritable = false; ///< TLS: a read needs the socket writable first
+    bool m_writeWaitsReadable = false; ///< TLS: a write needs the socket readable first
     QTimer *m_lingerTimer = nullptr;
     MessageRate m_rate;
     PingSweep::Entry m_liveness;

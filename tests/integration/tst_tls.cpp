@@ -10,6 +10,7 @@
 #include "store/Database.h"
 #include "tls/TlsCertificate.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
@@ -79,6 +80,52 @@ private:
     bool m_ok = false;
 };
 
+/// A client frame (masked, RFC 6455 §5.3), final, of one opcode.
+QByteArray clientFrame(quint8 opcode, const QByteArray &payload)
+{
+    QByteArray frame;
+    frame.append(char(0x80 | opcode));
+    const qsizetype size = payload.size();
+    if (size < 126) {
+        frame.append(char(0x80 | size));
+    } else {
+        Q_ASSERT(size <= 0xffff);
+        frame.append(char(0x80 | 126)).append(char(size >> 8)).append(char(size & 0xff));
+    }
+    const char mask[4] = { 0x12, 0x34, 0x56, 0x78 };
+    frame.append(mask, 4);
+    for (qsizetype i = 0; i < size; ++i)
+        frame.append(char(payload[i] ^ mask[i % 4]));
+    return frame;
+}
+
+/// The server's frames (unmasked) in `bytes`, as (opcode, payload), as far as they are whole.
+QList<std::pair<int, QByteArray>> serverFrames(QByteArrayView bytes)
+{
+    QList<std::pair<int, QByteArray>> frames;
+    while (bytes.size() >= 2) {
+        const int opcode = quint8(bytes[0]) & 0x0f;
+        qsizetype size = quint8(bytes[1]) & 0x7f;
+        qsizetype header = 2;
+        if (size == 126) {
+            if (bytes.size() < 4)
+                break;
+            size = (quint8(bytes[2]) << 8) | quint8(bytes[3]);
+            header = 4;
+        }
+        if (size == 127 || bytes.size() < header + size)
+            break;
+        frames.append({ opcode, bytes.sliced(header, size).toByteArray() });
+        bytes = bytes.sliced(header + size);
+    }
+    return frames;
+}
+
+int openDescriptors()
+{
+    return int(QDir(u"/proc/self/fd"_s).entryList(QDir::Files | QDir::System).size());
+}
+
 QByteArray pipelined(int count)
 {
     QByteArray requests;
@@ -104,6 +151,9 @@ private Q_SLOTS:
     void clientsThatLeaveMidAnswerCannotStopTheServer();
     void aClientThatStopsReadingIsDropped();
     void aHalfClosedClientStillGetsItsAnswer();
+    void framesBehindTheUpgradeArriveInOrder();
+    void anUpgradeAfterAKeptAliveRequestIsServedToo();
+    void aWssConnectionHoldsOneDescriptor();
     void overTlsOnlyTheHostPrefixedCookieCounts();
     void theCertificateIsKeptAcrossRestarts();
     void aSelfSignedCertificateHasNoFilesToReload();
@@ -416,6 +466,102 @@ void TestTls::aHalfClosedClientStillGetsItsAnswer()
     while ((read = SSL_read(client.ssl, buffer, sizeof buffer)) > 0)
         answer.append(buffer, read);
     QVERIFY2(answer.startsWith("HTTP/1.1 200 OK\r\n"), answer.constData());
+}
+
+void TestTls::framesBehindTheUpgradeArriveInOrder()
+{
+    // The upgrade and 150 messages of 1 KiB (more than the relay holds, 64 KiB) and a close, in
+    // one burst: the WebSocket takes the TLS connection over from the relay with part of them
+    // in the socket pair, part in the relay's buffer, part still in OpenSSL or the kernel.
+    // Every message must be answered, and the close last: a byte lost or out of order would
+    // break the masked framing.
+    const QString token = loginAs(u"alice"_s, u"burst"_s)["access_token"_L1].toString();
+    QVERIFY(!token.isEmpty());
+    RawTlsClient client(port());
+    QVERIFY(client.ok());
+    client.setTimeout(SO_RCVTIMEO, 5);
+    QByteArray burst = "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                       "Authorization: Bearer "
+        + token.toLatin1() + "\r\n\r\n";
+    constexpr int messages = 150;
+    for (int m = 0; m < messages; ++m)
+        burst += clientFrame(0x1, R"({"type":"ping","pad":")" + QByteArray(1000, 'x') + R"("})");
+    burst += clientFrame(0x8, QByteArray("\x0f\xa0", 2)); // close, 4000
+    QCOMPARE(SSL_write(client.ssl, burst.constData(), int(burst.size())), int(burst.size()));
+
+    QByteArray answer;
+    char buffer[16384];
+    int read = 0;
+    while ((read = SSL_read(client.ssl, buffer, sizeof buffer)) > 0)
+        answer.append(buffer, read);
+    QVERIFY2(answer.startsWith("HTTP/1.1 101 Switching Protocols\r\n"), answer.left(200).constData());
+    const auto frames = serverFrames(QByteArrayView(answer).sliced(answer.indexOf("\r\n\r\n") + 4));
+    QVERIFY(!frames.isEmpty());
+    QVERIFY(frames.first().second.contains(R"("type":"welcome")"));
+    qsizetype pongs = 0;
+    for (const auto &[opcode, payload] : frames)
+        pongs += opcode == 0x1 && payload == R"({"type":"pong"})";
+    QCOMPARE(pongs, messages);
+    QCOMPARE(frames.last().first, 0x8);
+    QCOMPARE(frames.last().second.left(2), QByteArray("\x0f\xa0", 2));
+}
+
+void TestTls::anUpgradeAfterAKeptAliveRequestIsServedToo()
+{
+    // A first answer may still be on its way through the relay when the upgrade comes: the
+    // relay then keeps serving the connection, and the WebSocket works through it.
+    const QString token = loginAs(u"alice"_s, u"second"_s)["access_token"_L1].toString();
+    RawTlsClient client(port());
+    QVERIFY(client.ok());
+    client.setTimeout(SO_RCVTIMEO, 5);
+    const QByteArray requests = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                                "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                                "Authorization: Bearer "
+        + token.toLatin1() + "\r\n\r\n" + clientFrame(0x1, R"({"type":"ping"})");
+    QCOMPARE(SSL_write(client.ssl, requests.constData(), int(requests.size())), int(requests.size()));
+    QByteArray answer;
+    char buffer[16384];
+    while (!answer.contains(R"({"type":"pong"})")) {
+        const int read = SSL_read(client.ssl, buffer, sizeof buffer);
+        QVERIFY2(read > 0, answer.constData());
+        answer.append(buffer, read);
+    }
+    QVERIFY(answer.startsWith("HTTP/1.1 200 OK\r\n"));
+    QVERIFY(answer.contains("HTTP/1.1 101 Switching Protocols\r\n"));
+}
+
+void TestTls::aWssConnectionHoldsOneDescriptor()
+{
+    // Client and server share this process: each connection is the client's socket and the
+    // server's. With TLS relayed over a socket pair the server would hold three.
+    const QString token = loginAs(u"alice"_s, u"descriptors"_s)["access_token"_L1].toString();
+    QTest::qWait(200); // earlier tests' connections are gone
+    const int before = openDescriptors();
+    constexpr int connections = 15;
+    std::vector<std::unique_ptr<QWebSocket>> clients;
+    int welcomed = 0;
+    for (int c = 0; c < connections; ++c) {
+        auto &client = clients.emplace_back(std::make_unique<QWebSocket>());
+        client->setSslConfiguration(trusting());
+        connect(client.get(), &QWebSocket::textMessageReceived, this,
+                [&welcomed](const QString &text) { welcomed += text.contains(u"\"welcome\""_s); });
+        client->open(QUrl(u"wss://localhost:%1/ws?access_token=%2"_s.arg(port()).arg(token)));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(welcomed, connections, 10000);
+    const int held = openDescriptors() - before;
+    QVERIFY2(held <= 2 * connections + 3,
+             qPrintable(u"%1 descriptors for %2 connections"_s.arg(held).arg(connections)));
+    // And they speak: a ping each, a pong each.
+    int pongs = 0;
+    for (auto &client : clients) {
+        connect(client.get(), &QWebSocket::textMessageReceived, this,
+                [&pongs](const QString &text) { pongs += text.contains(u"\"pong\""_s); });
+        client->sendTextMessage(uR"({"type":"ping"})"_s);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(pongs, connections, 5000);
+    clients.clear();
 }
 
 void TestTls::overTlsOnlyTheHostPrefixedCookieCounts()

@@ -38,7 +38,7 @@ StreamHarness::StreamHarness(WebSocketStream::Limits limits)
         std::abort();
     m_server = descriptors[0];
     m_client = descriptors[1];
-    m_stream = new WebSocketStream(m_server, limits, QByteArray());
+    m_stream = new WebSocketStream(StreamTransport(m_server), limits, QByteArray());
 }
 
 StreamHarness::~StreamHarness()

@@ -29,7 +29,7 @@ struct Peer {
         if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, ends) != 0)
             qFatal("socketpair failed");
         client = ends[0];
-        stream = new WebSocketStream(ends[1], {}, {});
+        stream = new WebSocketStream(StreamTransport(ends[1]), {}, {});
         stream->uncork();
     }
     ~Peer()
