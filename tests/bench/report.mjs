@@ -161,8 +161,7 @@ The console:
 |---|---:|---:|---:|---:|
 ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 
-Over TLS (\`gatehouse-wss\`, \`seed-node-wss\`): the same HS256 tokens and ${wss.handshake.connections ?? 'n/a'} connections (not ${connections}:
-each Gatehouse TLS connection holds three descriptors today, and a process may have 20 000), both
+Over TLS (\`gatehouse-wss\`, \`seed-node-wss\`): the same HS256 tokens and ${wss.handshake.connections ?? 'n/a'} connections, both
 servers on one P-256 certificate (TLS 1.3, X25519, ECDSA P-256), Gatehouse with \`--tls-cert\`,
 the Node peer with \`https.createServer\`. The load client's TLS is OpenSSL, one session per
 connection (no resumption).
@@ -203,12 +202,22 @@ ${targets.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 
 - Over TLS: the handshake's cost is the key exchange and the certificate signature (ECDHE
   X25519, ECDSA P-256), the same for both servers; Gatehouse adds little around it, Node its
-  JavaScript. An idle WSS connection keeps an OpenSSL \`SSL\` object (about 14 KiB even with
-  \`SSL_MODE_RELEASE_BUFFERS\`; neither the session cache nor tickets nor \`malloc_trim\`
-  change it), the plain connection (3.5 KiB), and today the relay that carries its decrypted
-  bytes over a socket pair (its objects, and two more descriptors). Handing the \`SSL*\` to the
-  WebSocket stream itself when the upgrade is the connection's first request would remove the
-  relay; OpenSSL's own share stays.
+  JavaScript.
+
+- Memory per idle WSS connection is the plain connection (3.5 KiB) plus what OpenSSL keeps for an
+  established connection. Counted by allocation site (\`CRYPTO_set_mem_functions\` in a scratch
+  build, 4 000 idle connections, OpenSSL 3.0 of Debian 12), OpenSSL holds **13.6 KiB per
+  connection** in 37 blocks: the \`SSL\` object itself 7.4 KiB, two AES-GCM contexts (one per
+  direction) 1.9 KiB, the session 0.9 KiB, the handshake hashes 0.6 KiB, the client's and the
+  server's X25519 keys 0.5 KiB (kept until \`SSL_free\`), the certificate structure copied per
+  connection 0.5 KiB, and locks, stacks and the BIO the rest. The read and write buffers are
+  already released when idle (\`SSL_MODE_RELEASE_BUFFERS\`), and the connection has one
+  descriptor and no relay (the stream speaks TLS itself). The ≤ 16 KiB target would leave about
+  2.4 KiB for the connection, less than the plain connection's 3.5 KiB: **it is not met, and it
+  cannot be with OpenSSL's own per-connection state**. What would move it: kernel TLS (the kernel
+  then holds the record keys, so the \`SSL\` could be freed after the handshake; the memory
+  leaves the process's RSS rather than the machine, it needs the \`tls\` module, and a
+  client's KeyUpdate could not be followed), or making the plain connection smaller.
 
 - CPU time is the server process's user + system time across all its threads, divided by the
   work done; it does not depend on how many cores the work is spread over. On loopback it also

@@ -126,10 +126,8 @@ wait_for_port "$peer_port"
     --broadcast-request "$(request POST /broadcast)" | tee -a "$results"
 stop_server
 
-# Over TLS each of Gatehouse's connections holds three descriptors today (the client's socket
-# and the relay's socket pair, server/tls/README.md): 6 000 of them stay within this machine's
-# 20 000 descriptors a process. Both servers get the same number.
-tls_connections=$((connections < 6000 ? connections : 6000))
+# Over TLS, the same number of connections: a WSS connection holds one descriptor, as a WS one.
+tls_connections=$connections
 echo "== over TLS: Gatehouse and the seed's Node peer (https.createServer + ws), one P-256 certificate, the same HS256 tokens, $tls_connections connections"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj /CN=localhost \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
