@@ -551,7 +551,8 @@ void TestConsole::activityTabShowsAndReloadsTheCertificate()
 {
     // The same console on a server started with --tls self-signed: the Activity tab says so,
     // with the certificate's fingerprint (copied as a lab trusts it) and its countdown; its
-    // reload button is off, and says why a self-signed certificate has nothing to reload.
+    // reload button is off, and says why a self-signed certificate has nothing to reload. The
+    // lab's devices connect to it.
     m_window.reset();
     m_server.reset();
     SessionServerOptions options { m_dir->filePath(u"data"_s), {}, u"127.0.0.1:0"_s, u"file"_s };
@@ -586,6 +587,14 @@ void TestConsole::activityTabShowsAndReloadsTheCertificate()
     QVERIFY(reload && !reload->isHidden());
     QVERIFY(!reload->isEnabled());
     QVERIFY(reload->toolTip().contains(u"no files to reload"_s));
+
+    // The lab's devices trust the served certificate, over HTTPS and over WSS alike.
+    auto *lab = m_window->labPanel();
+    lab->startLab(1, 2);
+    QTRY_COMPARE_WITH_TIMEOUT(lab->statistics().connected, 2, 20000);
+    QTRY_COMPARE(m_window->liveState().liveConnectionCount(u"lab-01"_s), 2);
+    lab->stopLab();
+    QTRY_COMPARE(lab->statistics().devices, 0);
 }
 
 void TestConsole::aBadCertificateIsShownNotACrash()

@@ -25,6 +25,8 @@ LabDevice::LabDevice(QNetworkAccessManager &network, const QUrl &server, const Q
     , m_deviceId(deviceId)
     , m_socket(QString(), QWebSocketProtocol::VersionLatest, this) // not a browser: no Origin
 {
+    // QWebSocket takes its own TLS configuration, not the request's.
+    m_socket.setSslConfiguration(m_ssl);
     m_retry.setSingleShot(true);
     connect(&m_retry, &QTimer::timeout, this, [this] { m_accessToken.isEmpty() ? login() : connectSocket(); });
     connect(&m_chatter, &QTimer::timeout, this, &LabDevice::sendChatter);
