@@ -1,5 +1,6 @@
 // Takes docs/screenshots/*.png from the real console: an embedded server on a throw-away data
-// directory, two people and a lab crowd at lab speed, a disconnect and a revocation, and then
+// directory, over TLS with its self-signed lab certificate (which the clients here trust, as a
+// lab's would), two people and a lab crowd at lab speed, a disconnect and a revocation, and then
 // each view as an admin sees it. Run under Xvfb by scripts/screenshots.sh.
 #include "SessionServer.h"
 #include "lab/LabPanel.h"
@@ -18,6 +19,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPushButton>
+#include <QSslConfiguration>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -69,7 +71,9 @@ int main(int argc, char *argv[])
     const QString out = argc > 1 ? QString::fromLocal8Bit(argv[1]) : u"docs/screenshots"_s;
     QDir().mkpath(out);
     QTemporaryDir data;
-    SessionServer server({ data.filePath(u"data"_s), {}, u"127.0.0.1:0"_s, u"file"_s });
+    SessionServerOptions options { data.filePath(u"data"_s), {}, u"127.0.0.1:0"_s, u"file"_s };
+    options.tls = u"self-signed"_s;
+    SessionServer server(options);
     MainWindow window(server);
     window.resize(1280, 760);
     window.show();
@@ -94,9 +98,15 @@ int main(int argc, char *argv[])
     waitFor([&] { return added; });
     server.setPolicy(SessionPolicy::labSpeed(), &window, [](const QString &) {});
     QNetworkAccessManager network;
+    QSslConfiguration trusting = QSslConfiguration::defaultConfiguration();
+    trusting.setCaCertificates(QSslCertificate::fromData(server.certificateChain()));
+    const QString base = server.url().toString(QUrl::StripTrailingSlash); // https://127.0.0.1:port
+    QString socketBase = base;
+    socketBase.replace(u"https://"_s, u"wss://"_s);
     std::vector<std::unique_ptr<QWebSocket>> sockets;
     const auto connectDevice = [&](const QString &user, const QString &device, const QString &agent, int tabs) {
-        QNetworkRequest login(QUrl(u"http://%1/auth/login"_s.arg(server.listenAddress())));
+        QNetworkRequest login(QUrl(base + u"/auth/login"_s));
+        login.setSslConfiguration(trusting);
         login.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
         login.setHeader(QNetworkRequest::UserAgentHeader, agent);
         std::unique_ptr<QNetworkReply> reply(
@@ -110,7 +120,8 @@ int main(int argc, char *argv[])
             = QJsonDocument::fromJson(reply->readAll()).object().value("access_token"_L1).toString().toLatin1();
         for (int tab = 0; tab < tabs; ++tab) {
             auto socket = std::make_unique<QWebSocket>();
-            QNetworkRequest request(QUrl(u"ws://%1/ws"_s.arg(server.listenAddress())));
+            QNetworkRequest request(QUrl(socketBase + u"/ws"_s));
+            socket->setSslConfiguration(trusting);
             request.setRawHeader("Authorization", "Bearer " + token);
             request.setHeader(QNetworkRequest::UserAgentHeader, agent);
             socket->open(request);
@@ -163,7 +174,8 @@ int main(int argc, char *argv[])
     for (int attempt = 0; attempt < 6; ++attempt) {
         QTimer::singleShot(attempt * 1500, &window, [&] {
             auto socket = std::make_unique<QWebSocket>();
-            socket->open(QUrl(u"ws://%1/ws?access_token=forged.token.value"_s.arg(server.listenAddress())));
+            socket->setSslConfiguration(trusting);
+            socket->open(QUrl(socketBase + u"/ws?access_token=forged.token.value"_s));
             sockets.push_back(std::move(socket));
         });
     }
