@@ -1,6 +1,7 @@
 #include "cli/CommandRunner.h"
 
 #include "SessionServer.h"
+#include "admin/AdminTokens.h"
 #include "audit/AuditLog.h"
 #include "auth/KeyStore.h"
 #include "auth/TokenIssuer.h"
@@ -111,6 +112,10 @@ void CommandRunner::run()
     case Kind::AdminTokenShow:
     case Kind::AdminTokenRotate:
         return withSecrets([this] { runAdminTokenCommand(); });
+    case Kind::AdminTokenAdd:
+    case Kind::AdminTokenList:
+    case Kind::AdminTokenRevoke:
+        return runNamedAdminTokenCommand();
     case Kind::ClientAdd:
     case Kind::ClientList:
     case Kind::ClientRemove:
@@ -328,15 +333,58 @@ void CommandRunner::runAdminTokenCommand()
         if (!token)
             return failWith(
                 u"cannot use the admin token in %1: %2"_s.arg(m_secrets->location(), token.error().message));
-        QString out = QString::fromLatin1(*token) + u'\n';
-        if (m_command.kind == Kind::AdminTokenRotate)
-            std::fputs("gatehoused: a running server keeps the old token until it restarts\n", stderr);
-        succeed(out);
+        // Recorded as the full token "admin": a running server follows the store, and takes
+        // the rotated token (and refuses the old one) within a second.
+        const auto synced = AdminTokenRegistry(m_database).syncAdmin(AdminToken::hash(*token), m_clock.nowSeconds());
+        if (!synced)
+            return failWith(u"cannot record the admin token: %1"_s.arg(synced.error()));
+        succeed(QString::fromLatin1(*token) + u'\n');
     };
     if (m_command.kind == Kind::AdminTokenRotate)
         AdminToken::rotate(*m_secrets, this, print);
     else
         AdminToken::load(*m_secrets, this, print);
+}
+
+void CommandRunner::runNamedAdminTokenCommand()
+{
+    AdminTokenRegistry tokens(m_database);
+    const QString &name = m_command.username;
+    if (m_command.kind == Kind::AdminTokenAdd) {
+        const auto scope = AdminScopes::parse(m_command.scope);
+        if (!scope)
+            return failWith(u"--scope: viewer, operator or full"_s);
+        const auto token = tokens.add(name, *scope, m_clock.nowSeconds());
+        if (!token)
+            return failWith(token.error());
+        std::fputs(
+            qPrintable(u"gatehoused: admin token %1 (%2) made; it is shown this once\n"_s.arg(name, m_command.scope)),
+            stderr);
+        return succeed(QString::fromLatin1(*token) + u'\n');
+    }
+    if (m_command.kind == Kind::AdminTokenRevoke) {
+        const auto revoked = tokens.revoke(name);
+        if (!revoked)
+            return failWith(revoked.error());
+        if (!*revoked)
+            return failWith(u"no admin token named %1"_s.arg(name));
+        return succeed(u"revoked admin token %1\n"_s.arg(name));
+    }
+    const auto all = tokens.list();
+    if (m_command.json) {
+        QJsonArray array;
+        for (const auto &token : all)
+            array.append(QJsonObject { { "name"_L1, token.name },
+                                       { "scope"_L1, AdminScopes::name(token.scope) },
+                                       { "created_at"_L1, token.createdAt } });
+        return succeed(QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Indented)));
+    }
+    QString out;
+    for (const auto &token : all)
+        out += u"%1 %2 %3\n"_s.arg(token.name, -24)
+                   .arg(AdminScopes::name(token.scope), -9)
+                   .arg(QDateTime::fromSecsSinceEpoch(token.createdAt, Qt::UTC).toString(Qt::ISODate));
+    succeed(out.isEmpty() ? u"no admin tokens (the server records \"admin\" at its first start)\n"_s : out);
 }
 
 void CommandRunner::runKeysCommand()

@@ -43,6 +43,8 @@ private:
     void withSecrets(std::function<void()> next);
     void withKeys(std::function<void()> next);
     void runAdminTokenCommand();
+    /// admin-token add | list | revoke: the named tokens, in the store.
+    void runNamedAdminTokenCommand();
     void runKeysCommand();
     void runTokenMint();
     void runAuditCommand();

@@ -24,7 +24,10 @@ const auto usage = u"Usage: gatehoused <command> [options]\n"
                    "  keys list | keys rotate | keys jwks\n"
                    "  audit verify                            check the audit log's hash chain\n"
                    "  audit export [--format jsonl|csv]       print the audit log, oldest first\n"
-                   "  admin-token show | admin-token rotate   the bearer token of the /admin API\n"
+                   "  admin-token show | admin-token rotate   the built-in full admin token, \"admin\"\n"
+                   "  admin-token add NAME --scope viewer|operator|full\n"
+                   "                                          a named admin token, printed once\n"
+                   "  admin-token list [--json] | admin-token revoke NAME\n"
                    "  client add --id ID --redirect-uri URI [--redirect-uri URI ...]\n"
                    "             [--backchannel-logout-uri URI] [--frontchannel-logout-uri URI]\n"
                    "  client list [--json] | client remove --id ID   OIDC relying parties\n"
@@ -57,6 +60,9 @@ const Route routes[] = {
     { { u"audit"_s, u"export"_s }, DaemonCommand::Kind::AuditExport, false },
     { { u"admin-token"_s, u"show"_s }, DaemonCommand::Kind::AdminTokenShow, false },
     { { u"admin-token"_s, u"rotate"_s }, DaemonCommand::Kind::AdminTokenRotate, false },
+    { { u"admin-token"_s, u"add"_s }, DaemonCommand::Kind::AdminTokenAdd, true },
+    { { u"admin-token"_s, u"list"_s }, DaemonCommand::Kind::AdminTokenList, false },
+    { { u"admin-token"_s, u"revoke"_s }, DaemonCommand::Kind::AdminTokenRevoke, true },
     { { u"client"_s, u"add"_s }, DaemonCommand::Kind::ClientAdd, false },
     { { u"client"_s, u"list"_s }, DaemonCommand::Kind::ClientList, false },
     { { u"client"_s, u"remove"_s }, DaemonCommand::Kind::ClientRemove, false },
@@ -87,6 +93,7 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     const QCommandLineOption count(u"count"_s, u"How many sessions to open."_s, u"N"_s);
     const QCommandLineOption format(u"format"_s, u"Export format: jsonl or csv."_s, u"FORMAT"_s);
     const QCommandLineOption clientId(u"id"_s, u"Client id."_s, u"ID"_s);
+    const QCommandLineOption scope(u"scope"_s, u"An admin token's scope: viewer, operator or full."_s, u"SCOPE"_s);
     const QCommandLineOption redirectUri(u"redirect-uri"_s, u"A redirect URI (repeatable)."_s, u"URI"_s);
     const QCommandLineOption backchannel(u"backchannel-logout-uri"_s, u"Back-channel logout URI."_s, u"URI"_s);
     const QCommandLineOption frontchannel(u"frontchannel-logout-uri"_s, u"Front-channel logout URI."_s, u"URI"_s);
@@ -94,9 +101,9 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
                                       u"session-idle-ttl"_s };
     for (const auto &name : lifetimeNames)
         parser.addOption(QCommandLineOption(name, u"Lifetime in seconds (serve)."_s, u"SECONDS"_s));
-    parser.addOptions({ help,   version,     dataDir,  config,        secretStore, listen,      tls,    tlsCertificate,
-                        tlsKey, displayName, role,     passwordStdin, json,        user,        device, ttl,
-                        count,  format,      clientId, redirectUri,   backchannel, frontchannel });
+    parser.addOptions({ help,   version,     dataDir,  config,        secretStore, listen,       tls,    tlsCertificate,
+                        tlsKey, displayName, role,     passwordStdin, json,        user,         device, ttl,
+                        count,  format,      clientId, redirectUri,   backchannel, frontchannel, scope });
 
     DaemonCommand command;
     command.helpText = usage;
@@ -122,7 +129,8 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
                                     : u"unknown command \"%1\" (try --help)"_s.arg(words.join(u' ')));
     const QStringList rest = words.mid(route->words.size());
     if (route->takesName && rest.size() != 1)
-        return fail(u"\"%1\" takes exactly one user name"_s.arg(route->words.join(u' ')));
+        return fail(u"\"%1\" takes exactly one %2"_s.arg(
+            route->words.join(u' '), route->words.first() == "user"_L1 ? u"user name"_s : u"name"_s));
     if (!route->takesName && !rest.isEmpty())
         return fail(u"unexpected argument \"%1\""_s.arg(rest.first()));
 
@@ -177,6 +185,10 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
         if (command.kind == DaemonCommand::Kind::ClientAdd && command.redirectUris.isEmpty())
             return fail(u"client add needs at least one --redirect-uri URI"_s);
     }
+    if (parser.isSet(scope) != (command.kind == DaemonCommand::Kind::AdminTokenAdd))
+        return fail(parser.isSet(scope) ? u"--scope only goes with admin-token add"_s
+                                        : u"admin-token add needs --scope viewer|operator|full"_s);
+    command.scope = parser.value(scope);
     if (parser.isSet(listen) && command.kind != DaemonCommand::Kind::Serve)
         return fail(u"--listen only goes with serve"_s);
     if ((parser.isSet(tls) || parser.isSet(tlsCertificate) || parser.isSet(tlsKey))

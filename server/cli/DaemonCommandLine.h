@@ -25,6 +25,9 @@ struct DaemonCommand {
         AuditExport,
         AdminTokenShow,
         AdminTokenRotate,
+        AdminTokenAdd,
+        AdminTokenList,
+        AdminTokenRevoke,
         ClientAdd,
         ClientList,
         ClientRemove,
@@ -43,6 +46,7 @@ struct DaemonCommand {
     qint64 lifetimeSeconds = 0; ///< 0: the configured default
     int count = 1; ///< token mint: sessions to open
     QString format = QStringLiteral("jsonl"); ///< audit export: jsonl or csv
+    QString scope; ///< admin-token add: --scope viewer|operator|full
     QString clientId; ///< client add|remove: --id
     QStringList redirectUris;
     QString backchannelLogoutUri;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "admin/AdminTokens.h"
+
 #include "auth/AccessClaims.h"
 #include "auth/TokenVerifier.h"
 #include "http/HttpDispatcher.h"
@@ -55,7 +57,8 @@ public:
         ConnectionHub *connections = nullptr;
         AuditLog *audit = nullptr;
         AdminService *admin = nullptr;
-        QByteArray adminTokenHash; ///< SHA-256 of the admin token; empty disables /admin
+        /// The admin tokens in force (AdminTokens), any thread; null or empty disables /admin.
+        const AdminTokenHolder *adminTokens = nullptr;
         bool adminFromAnywhere = false; ///< otherwise /admin answers loopback peers only
         std::function<QByteArray()> metrics; ///< Prometheus text for GET /metrics
         RateLimiter *loginsPerIp = nullptr;
@@ -119,17 +122,26 @@ private:
                               const QByteArray &deviceCookie);
     void handleEndSession(const HttpRequest &request, HttpResponder &responder);
 
-    /// The admin token checks shared by /admin and /oauth/introspect; false when it answered.
-    bool authorizeAdmin(const HttpRequest &request, HttpResponder &responder);
+    /// The admin token checks shared by /admin and /oauth/introspect: who presented it, or
+    /// nothing when it answered the refusal (401, 403 when the token's scope is not `needed`).
+    std::optional<AdminIdentity> authorizeAdmin(const HttpRequest &request, HttpResponder &responder,
+                                                AdminScope needed);
     enum class AdminRefusal { None, Unavailable, NotLoopback, NoToken };
+    struct AdminCheck {
+        AdminRefusal refusal = AdminRefusal::NoToken;
+        std::optional<AdminIdentity> identity;
+    };
     /// What authorizeAdmin would refuse, without answering; safe on any thread.
-    AdminRefusal adminRefusal(const HttpRequest &request) const;
+    AdminCheck adminCheck(const HttpRequest &request) const;
+    /// The scope a request to /admin/<path> needs: reading, viewer; disconnecting, revoking and
+    /// broadcasting, operator; anything else, full.
+    static AdminScope scopeNeeded(const HttpRequest &request, const QStringList &path);
 
     // HttpApiAdmin.cpp: /admin/..., for the admin token only.
     /// `effect`: what the request's command did at once on its I/O thread (urgentHandler).
     void handleAdmin(const HttpRequest &request, HttpResponder &responder, const AdminEffect *effect = nullptr);
     bool routeAdmin(const HttpRequest &request, HttpResponder &responder, const QStringList &segments,
-                    const AdminEffect *effect);
+                    const AdminIdentity &admin, const AdminEffect *effect);
     /// The segments after /admin, percent-decoded; nothing when one is too long (414).
     static std::optional<QStringList> adminPathOf(const HttpRequest &request);
     /// The revocation or disconnection a POST asks for, when it is well formed.

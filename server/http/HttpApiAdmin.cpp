@@ -19,7 +19,6 @@
 using namespace Qt::StringLiterals;
 
 namespace {
-constexpr auto adminActor = "admin"_L1;
 constexpr qsizetype maximumBodySize = 64 * 1024;
 constexpr qsizetype maximumSegmentLength = 256;
 
@@ -74,39 +73,64 @@ QJsonObject connectionToJson(const ConnectionInfo &connection)
 
 } // namespace
 
-HttpApi::AdminRefusal HttpApi::adminRefusal(const HttpRequest &request) const
+HttpApi::AdminCheck HttpApi::adminCheck(const HttpRequest &request) const
 {
-    if (m_services.adminTokenHash.isEmpty() || !m_services.sessions || !m_services.connections || !m_services.admin)
-        return AdminRefusal::Unavailable;
+    const auto tokens = m_services.adminTokens ? m_services.adminTokens->current() : nullptr;
+    if (!tokens || tokens->isEmpty() || !m_services.sessions || !m_services.connections || !m_services.admin)
+        return { AdminRefusal::Unavailable, std::nullopt };
     if (!m_services.adminFromAnywhere && !request.remoteAddress().isLoopback())
-        return AdminRefusal::NotLoopback;
+        return { AdminRefusal::NotLoopback, std::nullopt };
     const QByteArray authorization = request.value("authorization").trimmed();
     const bool bearer = authorization.size() > 7 && authorization.first(7).toLower() == "bearer ";
-    if (!bearer || !AdminToken::matches(authorization.sliced(7).trimmed(), m_services.adminTokenHash))
-        return AdminRefusal::NoToken;
-    return AdminRefusal::None;
+    auto identity = bearer ? tokens->identify(authorization.sliced(7).trimmed()) : std::nullopt;
+    if (!identity)
+        return { AdminRefusal::NoToken, std::nullopt };
+    return { AdminRefusal::None, std::move(identity) };
 }
 
-bool HttpApi::authorizeAdmin(const HttpRequest &request, HttpResponder &responder)
+std::optional<AdminIdentity> HttpApi::authorizeAdmin(const HttpRequest &request, HttpResponder &responder,
+                                                     AdminScope needed)
 {
-    switch (adminRefusal(request)) {
+    AdminCheck check = adminCheck(request);
+    switch (check.refusal) {
     case AdminRefusal::None:
-        return true;
+        if (!check.identity->allows(needed)) {
+            // RFC 6750 §3.1: the token is good, its scope is not enough.
+            responder.write(
+                QJsonDocument(
+                    QJsonObject { { "error"_L1, "insufficient_scope"_L1 },
+                                  { "error_description"_L1, AdminScopes::refusal(check.identity->scope, needed) } }),
+                { { "WWW-Authenticate", "Bearer realm=\"gatehouse-admin\", error=\"insufficient_scope\"" } },
+                HttpResponder::StatusCode::Forbidden);
+            return std::nullopt;
+        }
+        return std::move(check.identity);
     case AdminRefusal::Unavailable:
         writeError(responder, 503, u"unavailable"_s, u"the admin API is not available"_s);
-        return false;
+        return std::nullopt;
     case AdminRefusal::NotLoopback:
         writeError(responder, 403, u"forbidden"_s, u"the admin API answers loopback clients only"_s);
-        return false;
+        return std::nullopt;
     case AdminRefusal::NoToken:
         responder.write(QJsonDocument(QJsonObject { { "error"_L1, "invalid_token"_L1 },
-                                                    { "error_description"_L1, "the admin token is required"_L1 } }),
+                                                    { "error_description"_L1, "an admin token is required"_L1 } }),
                         { { "WWW-Authenticate", "Bearer realm=\"gatehouse-admin\"" } },
                         HttpResponder::StatusCode::Unauthorized);
-        return false;
+        return std::nullopt;
     }
     Q_UNREACHABLE();
-    return false;
+    return std::nullopt;
+}
+
+AdminScope HttpApi::scopeNeeded(const HttpRequest &request, const QStringList &path)
+{
+    const auto method = request.method();
+    if (method == HttpRequest::Method::Get || method == HttpRequest::Method::Head)
+        return AdminScope::Viewer;
+    if (adminCommandOf(request, path)
+        || (method == HttpRequest::Method::Post && path == QStringList { u"broadcast"_s }))
+        return AdminScope::Operator;
+    return AdminScope::Full;
 }
 
 std::optional<QStringList> HttpApi::adminPathOf(const HttpRequest &request)
@@ -168,12 +192,14 @@ std::optional<AdminCommand> HttpApi::adminCommandOf(const HttpRequest &request, 
 
 std::optional<HttpDispatcher::Handler> HttpApi::expediteAdmin(const HttpRequest &request)
 {
-    // Exactly the requests handleAdmin will carry out: a refused one must not act here.
-    if (adminRefusal(request) != AdminRefusal::None || request.body().size() > maximumBodySize)
+    // Exactly the requests handleAdmin will carry out: a refused one must not act here, nor
+    // one whose token may only watch.
+    const AdminCheck check = adminCheck(request);
+    if (check.refusal != AdminRefusal::None || request.body().size() > maximumBodySize)
         return std::nullopt;
     const auto path = adminPathOf(request);
     const auto command = path ? adminCommandOf(request, *path) : std::nullopt;
-    if (!command)
+    if (!command || !check.identity->allows(AdminScope::Operator))
         return std::nullopt;
     std::shared_ptr<const AdminEffect> effect = m_services.admin->takeEffect(*command);
     return [this, effect](const HttpRequest &urgent, HttpDispatcher::Reply reply) {
@@ -184,19 +210,20 @@ std::optional<HttpDispatcher::Handler> HttpApi::expediteAdmin(const HttpRequest 
 
 void HttpApi::handleAdmin(const HttpRequest &request, HttpResponder &responder, const AdminEffect *effect)
 {
-    if (!authorizeAdmin(request, responder))
+    const auto path = adminPathOf(request);
+    const auto admin = authorizeAdmin(request, responder, path ? scopeNeeded(request, *path) : AdminScope::Viewer);
+    if (!admin)
         return;
     if (request.body().size() > maximumBodySize)
         return writeError(responder, 413, u"invalid_request"_s, u"the body is larger than 64 KiB"_s);
-    const auto path = adminPathOf(request);
     if (!path)
         return writeError(responder, 414, u"invalid_request"_s, u"a path segment is too long"_s);
-    if (!routeAdmin(request, responder, *path, effect))
+    if (!routeAdmin(request, responder, *path, *admin, effect))
         writeError(responder, 404, u"not_found"_s, u"no admin resource at %1"_s.arg(request.url().path()));
 }
 
 bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, const QStringList &path,
-                         const AdminEffect *effect)
+                         const AdminIdentity &identity, const AdminEffect *effect)
 {
     const bool get = request.method() == HttpRequest::Method::Get;
     const bool post = request.method() == HttpRequest::Method::Post;
@@ -266,7 +293,7 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
         responder.write(QJsonDocument(QJsonObject { { "events"_L1, events } }));
         return true;
     }
-    const AdminActor actor { QString(adminActor), request.remoteAddress().toString() };
+    const AdminActor actor { identity.actor(), request.remoteAddress().toString() };
     auto &admin = *m_services.admin;
     if ((get || put) && path == QStringList { u"policy"_s }) {
         if (put) {

@@ -361,8 +361,8 @@ void HttpApi::handleRevoke(const HttpRequest &request, HttpResponder &responder)
 
 void HttpApi::handleIntrospect(const HttpRequest &request, HttpResponder &responder)
 {
-    // RFC 7662 §2.1: the caller must be authorised; here that is the admin token.
-    if (!authorizeAdmin(request, responder))
+    // RFC 7662 §2.1: the caller must be authorised; here that is an admin token (any scope).
+    if (!authorizeAdmin(request, responder, AdminScope::Viewer))
         return;
     const auto form = formOf(request, responder);
     if (!form)

@@ -48,6 +48,7 @@
 #include <QLoggingCategory>
 #include <QMap>
 #include <QSaveFile>
+#include <QSqlQuery>
 #include <QThread>
 #include <QUrl>
 
@@ -72,6 +73,8 @@ ServerRuntime::ServerRuntime(ServerConfig config, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
     , m_listener(this) // children move to the server thread with the runtime; bare members would not
+    , m_tlsReloadTimer(this)
+    , m_storeFollower(this)
     , m_sweepTimer(this)
 {
 }
@@ -135,9 +138,37 @@ void ServerRuntime::loadAdminToken()
     AdminToken::load(*m_secrets, this, [this](Result<QByteArray, SecretFailure> token) {
         if (!token)
             return fail(u"cannot read the admin token from %1: %2"_s.arg(m_secrets->location(), token.error().message));
-        m_adminTokenHash = AdminToken::hash(*token);
+        m_adminTokens = std::make_unique<AdminTokenRegistry>(m_database);
+        // The secret store's token is the full token "admin" (made, rotated, or from before
+        // named tokens existed).
+        if (const auto synced = m_adminTokens->syncAdmin(AdminToken::hash(*token), m_clock.nowSeconds()); !synced)
+            return fail(u"cannot record the admin token: %1"_s.arg(synced.error()));
+        reloadAdminTokens();
+        m_storeFollower.setInterval(std::chrono::seconds(1));
+        connect(&m_storeFollower, &QTimer::timeout, this, &ServerRuntime::followStore, Qt::UniqueConnection);
+        m_storeFollower.start();
         loadCookieKey();
     });
+}
+
+void ServerRuntime::followStore()
+{
+    QSqlQuery query(m_database.connection());
+    if (!query.exec(u"PRAGMA data_version"_s) || !query.next())
+        return;
+    const qint64 version = query.value(0).toLongLong();
+    if (std::exchange(m_storeVersion, version) != version && m_storeVersion >= 0)
+        reloadAdminTokens();
+}
+
+void ServerRuntime::reloadAdminTokens()
+{
+    auto tokens = m_adminTokens->load();
+    if (!tokens) {
+        qCWarning(lcRuntime).noquote() << "cannot read the admin tokens:" << tokens.error();
+        return;
+    }
+    m_adminTokenSet.replace(std::move(tokens).value());
 }
 
 void ServerRuntime::loadCookieKey()
@@ -385,7 +416,7 @@ void ServerRuntime::listen()
                                  m_connections.get(),
                                  m_audit.get(),
                                  m_admin.get(),
-                                 m_adminTokenHash,
+                                 &m_adminTokenSet,
                                  m_config.adminFromAnywhere,
                                  [this] { return m_metrics->exposition(); },
                                  m_loginsPerIp.get(),

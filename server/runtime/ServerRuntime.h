@@ -1,5 +1,7 @@
 #pragma once
 
+#include "admin/AdminTokens.h"
+
 #include "AuditEvent.h"
 #include "ConnectionInfo.h"
 #include "ConnectionLimits.h"
@@ -97,6 +99,10 @@ private:
     void openSecrets();
     void loadKeys();
     void loadAdminToken();
+    /// The admin tokens again, when another process changed the store (PRAGMA data_version):
+    /// a token the CLI adds works, and one it revokes is refused, within a second.
+    void followStore();
+    void reloadAdminTokens();
     void loadCookieKey();
     /// The TLS context, when the config asks for TLS: the operator's files, or the lab's
     /// self-signed certificate (made on first start and when it nears its end; its key is kept
@@ -169,6 +175,9 @@ private:
     QHash<QString, User> m_knownUsers; ///< last seen state, to tell what a change changed
     mutable std::mutex m_verifierMutex;
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change; any thread reads it
-    QByteArray m_adminTokenHash;
+    std::unique_ptr<AdminTokenRegistry> m_adminTokens;
+    AdminTokenHolder m_adminTokenSet; ///< what /admin recognises, any thread
+    QTimer m_storeFollower; ///< notices what another process (the CLI) wrote to the store
+    qint64 m_storeVersion = -1; ///< SQLite's data_version when last looked at
     QTimer m_sweepTimer;
 };

@@ -131,6 +131,15 @@ const std::vector<std::vector<QString>> &Migrations::steps()
         {
             u"CREATE INDEX refresh_tokens_live ON refresh_tokens(session_id, expires_at) WHERE used_at IS NULL"_s,
         },
+        // 8: named admin tokens with a scope; only each token's SHA-256 is kept. The built-in
+        //    full token "admin" (the one in the secret store) is added by the server at start.
+        {
+            u"CREATE TABLE admin_tokens ("
+            "  name TEXT PRIMARY KEY,"
+            "  scope TEXT NOT NULL CHECK (scope IN ('viewer', 'operator', 'full')),"
+            "  token_hash BLOB NOT NULL UNIQUE,"
+            "  created_at INTEGER NOT NULL)"_s,
+        },
     };
     return all;
 }

@@ -21,6 +21,7 @@
 
 #include "RawWebSocket.h"
 #include "SecretWaiter.h"
+#include "admin/AdminTokens.h"
 
 using namespace Qt::StringLiterals;
 
@@ -65,6 +66,7 @@ private Q_SLOTS:
     void policyIsReadAndValidated();
     void jsonBodyRefusalsNameTheRule_data();
     void jsonBodyRefusalsNameTheRule();
+    void scopedTokensAreCheckedOnEveryRoute();
     void everyActionIsAudited();
     void introspectionTellsLiveFromDead();
     void metricsCountWhatHappened();
@@ -520,9 +522,98 @@ void TestAdminApi::policySurvivesARestart()
     QCOMPARE(request("PUT", u"/admin/policy"_s, R"({"session_idle_ttl": 604800})").status, 200);
 }
 
+void TestAdminApi::scopedTokensAreCheckedOnEveryRoute()
+{
+    // Named tokens made in the store by another connection, as `gatehoused admin-token add`
+    // does while the server runs: it follows the store and knows them within a second.
+    QByteArray viewer;
+    QByteArray operatorToken;
+    {
+        Database database;
+        QVERIFY(database.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
+        AdminTokenRegistry tokens(database);
+        viewer = tokens.add(u"room"_s, AdminScope::Viewer, 1).value();
+        operatorToken = tokens.add(u"ops"_s, AdminScope::Operator, 1).value();
+        QVERIFY(!tokens.add(u"ops"_s, AdminScope::Full, 1).ok()); // a name is taken once
+        QVERIFY(!tokens.add(u"admin"_s, AdminScope::Viewer, 1).ok()); // the built-in one
+        QVERIFY(!tokens.add(u"a b"_s, AdminScope::Viewer, 1).ok());
+        QVERIFY(!tokens.add(QString(65, u'x'), AdminScope::Viewer, 1).ok());
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(request("GET", u"/admin/users"_s, {}, viewer).status, 200, 3000);
+    QCOMPARE(request("GET", u"/admin/users"_s, {}, operatorToken).status, 200);
+
+    auto client = connectAs(u"bob"_s, u"scope-test"_s);
+    QVERIFY(client);
+    const auto connections
+        = request("GET", u"/admin/connections?user=bob"_s, {}, viewer).body["connections"_L1].toArray();
+    QVERIFY(!connections.isEmpty());
+    const QString connectionId = connections.last()["id"_L1].toString();
+
+    // A viewer reads everything, and changes nothing: refused with a sentence, and its
+    // disconnect does not take effect on the I/O thread either.
+    for (const auto &[method, path, body] : std::initializer_list<std::tuple<QByteArrayView, QString, QByteArray>> {
+             { "POST", u"/admin/connections/%1/disconnect"_s.arg(connectionId), {} },
+             { "POST", u"/admin/users/bob/disconnect"_s, {} },
+             { "POST", u"/admin/users/bob/revoke"_s, {} },
+             { "POST", u"/admin/broadcast"_s, R"({"payload":"hi"})" },
+             { "PUT", u"/admin/policy"_s, R"({"session_idle_ttl": 604800})" },
+             { "PUT", u"/admin/limits"_s, R"({"max_connections": 100})" },
+             { "POST", u"/admin/users/bob/password"_s, R"({"password":"another long one"})" },
+             { "POST", u"/admin/tls/reload"_s, {} },
+         }) {
+        const auto refused = request(method, path, body, viewer);
+        QCOMPARE(refused.status, 403);
+        QCOMPARE(refused.body["error"_L1].toString(), u"insufficient_scope"_s);
+        QVERIFY2(refused.body["error_description"_L1].toString().startsWith(u"viewer: read only"_s),
+                 qPrintable(refused.body["error_description"_L1].toString()));
+    }
+    QTest::qWait(200);
+    QCOMPARE(client->socket->state(), QAbstractSocket::ConnectedState);
+
+    // An operator disconnects, revokes and broadcasts; it does not change policy, limits or passwords.
+    for (const auto &[method, path, body] : std::initializer_list<std::tuple<QByteArrayView, QString, QByteArray>> {
+             { "PUT", u"/admin/policy"_s, R"({"session_idle_ttl": 604800})" },
+             { "PUT", u"/admin/limits"_s, R"({"max_connections": 100})" },
+             { "POST", u"/admin/users/bob/password"_s, R"({"password":"another long one"})" },
+         }) {
+        const auto refused = request(method, path, body, operatorToken);
+        QCOMPARE(refused.status, 403);
+        QVERIFY(refused.body["error_description"_L1].toString().startsWith(u"operator: "_s));
+    }
+    QCOMPARE(request("POST", u"/admin/broadcast"_s, R"({"payload":"hi"})", operatorToken).status, 200);
+    const auto closed = request("POST", u"/admin/connections/%1/disconnect"_s.arg(connectionId), {}, operatorToken);
+    QCOMPARE(closed.status, 200);
+    QCOMPARE(closed.body["closed"_L1].toInt(), 1);
+    QTRY_VERIFY(client->closedWith(4000));
+    // Audited as the token that did it.
+    const auto audit = request("GET", u"/admin/audit?actor=admin:ops"_s, {}, viewer).body["events"_L1].toArray();
+    QSet<QString> types;
+    for (const auto &event : audit)
+        types.insert(event["type"_L1].toString());
+    QVERIFY(types.contains(u"admin_disconnected_connection"_s));
+    QVERIFY(types.contains(u"admin_broadcast"_s));
+
+    // Hostile spellings of a good token do not pass.
+    QCOMPARE(request("GET", u"/admin/users"_s, {}, viewer + "x").status, 401);
+    QCOMPARE(request("GET", u"/admin/users"_s, {}, viewer.left(viewer.size() - 1)).status, 401);
+    QCOMPARE(request("GET", u"/admin/users"_s, {}, viewer.toUpper()).status, 401);
+
+    // Revoked in the store: refused within a second, the others unaffected.
+    {
+        Database database;
+        QVERIFY(database.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
+        AdminTokenRegistry tokens(database);
+        QCOMPARE(tokens.revoke(u"ops"_s).value(), true);
+        QVERIFY(!tokens.revoke(u"admin"_s).ok()); // rotated, never revoked
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(request("GET", u"/admin/users"_s, {}, operatorToken).status, 401, 3000);
+    QCOMPARE(request("GET", u"/admin/users"_s, {}, viewer).status, 200);
+    QCOMPARE(request("GET", u"/admin/users"_s).status, 200);
+}
+
 void TestAdminApi::everyActionIsAudited()
 {
-    const auto events = request("GET", u"/admin/audit?actor=admin"_s).body["events"_L1].toArray();
+    const auto events = request("GET", u"/admin/audit?actor=admin:admin"_s).body["events"_L1].toArray();
     QSet<QString> types;
     for (const auto &event : events)
         types.insert(event["type"_L1].toString());

@@ -55,6 +55,7 @@ private Q_SLOTS:
     void auditVerifyAndExport();
     void acknowledgedStateSurvivesKillDashNine();
     void oidcClientsAreRegisteredListedAndRemoved();
+    void namedAdminTokensWorkOnARunningServer();
 
 private:
     Outcome run(const QStringList &arguments, const QByteArray &input = {}) const;
@@ -195,6 +196,23 @@ void TestGatehoused::badInvocationsFailClearly_data()
     QTest::newRow("missing config file exits 1")
         << QStringList { u"keys"_s, u"list"_s, u"--config"_s, u"/nonexistent/g.json"_s } << QByteArray() << 1
         << u"/nonexistent/g.json"_s;
+    QTest::newRow("admin token without a scope exits 2")
+        << QStringList { u"admin-token"_s, u"add"_s, u"room"_s } << QByteArray() << 2 << u"--scope"_s;
+    QTest::newRow("admin token with an unknown scope refused")
+        << QStringList { u"admin-token"_s, u"add"_s, u"room"_s, u"--scope"_s, u"root"_s } << QByteArray() << 1
+        << u"viewer, operator or full"_s;
+    QTest::newRow("admin token with a bad name refused")
+        << QStringList { u"admin-token"_s, u"add"_s, u"room 1"_s, u"--scope"_s, u"viewer"_s } << QByteArray() << 1
+        << u"1 to 64 letters"_s;
+    QTest::newRow("admin token named admin refused")
+        << QStringList { u"admin-token"_s, u"add"_s, u"admin"_s, u"--scope"_s, u"viewer"_s } << QByteArray() << 1
+        << u"built-in"_s;
+    QTest::newRow("the built-in admin token is not revoked")
+        << QStringList { u"admin-token"_s, u"revoke"_s, u"admin"_s } << QByteArray() << 1 << u"rotate"_s;
+    QTest::newRow("revoking a missing admin token refused")
+        << QStringList { u"admin-token"_s, u"revoke"_s, u"ghost"_s } << QByteArray() << 1 << u"no admin token"_s;
+    QTest::newRow("--scope elsewhere exits 2") << QStringList { u"admin-token"_s, u"list"_s, u"--scope"_s, u"full"_s }
+                                               << QByteArray() << 2 << u"only goes with admin-token add"_s;
 }
 
 void TestGatehoused::badInvocationsFailClearly()
@@ -665,6 +683,58 @@ void TestGatehoused::oidcClientsAreRegisteredListedAndRemoved()
     QCOMPARE(again.exitCode, 1);
     QVERIFY(again.err.contains(u"no client notes-app"_s));
     QVERIFY(run({ u"client"_s, u"list"_s }).out.contains(u"no clients"_s));
+}
+
+void TestGatehoused::namedAdminTokensWorkOnARunningServer()
+{
+    // With gatehoused serve running: a token added by the CLI is recognised within a second,
+    // with its scope; revoked, it is refused within a second; a rotated built-in token too.
+    QProcess server;
+    const quint16 port = startServer(server);
+    QNetworkAccessManager network;
+    const auto ask = [&](QByteArrayView method, const QString &path, const QByteArray &token) {
+        QNetworkRequest request(QUrl(u"http://127.0.0.1:%1%2"_s.arg(port).arg(path)));
+        request.setRawHeader("Authorization", "Bearer " + token);
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+        std::unique_ptr<QNetworkReply> reply(
+            network.sendCustomRequest(request, method.toByteArray(), QByteArray("{}")));
+        if (!QTest::qWaitFor([&] { return reply->isFinished(); }, 10000))
+            return 0;
+        return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    };
+    const auto added = run({ u"admin-token"_s, u"add"_s, u"room"_s, u"--scope"_s, u"viewer"_s });
+    QCOMPARE(added.exitCode, 0);
+    const QByteArray viewer = added.out.trimmed().toLatin1();
+    QVERIFY(viewer.startsWith("gha_"));
+    QVERIFY2(added.err.contains(u"shown this once"_s), qPrintable(added.err));
+    QCOMPARE(run({ u"admin-token"_s, u"add"_s, u"room"_s, u"--scope"_s, u"full"_s }).exitCode, 1);
+
+    const auto listed = run({ u"admin-token"_s, u"list"_s, u"--json"_s });
+    QCOMPARE(listed.exitCode, 0);
+    QVERIFY(!listed.out.contains(QString::fromLatin1(viewer))); // only hashes are kept
+    const auto tokens = QJsonDocument::fromJson(listed.out.toUtf8()).array();
+    QCOMPARE(tokens.size(), 2);
+    QCOMPARE(tokens[0]["name"_L1].toString(), u"admin"_s);
+    QCOMPARE(tokens[0]["scope"_L1].toString(), u"full"_s);
+    QCOMPARE(tokens[1]["name"_L1].toString(), u"room"_s);
+    QCOMPARE(tokens[1]["scope"_L1].toString(), u"viewer"_s);
+
+    QVERIFY(QTest::qWaitFor([&] { return ask("GET", u"/admin/users"_s, viewer) == 200; }, 3000));
+    QCOMPARE(ask("PUT", u"/admin/policy"_s, viewer), 403);
+    QCOMPARE(ask("POST", u"/admin/users/nobody/disconnect"_s, viewer), 403);
+
+    QCOMPARE(run({ u"admin-token"_s, u"revoke"_s, u"room"_s }).exitCode, 0);
+    QVERIFY(QTest::qWaitFor([&] { return ask("GET", u"/admin/users"_s, viewer) == 401; }, 3000));
+
+    const QByteArray before = run({ u"admin-token"_s, u"show"_s }).out.trimmed().toLatin1();
+    QCOMPARE(ask("GET", u"/admin/users"_s, before), 200);
+    const QByteArray rotated = run({ u"admin-token"_s, u"rotate"_s }).out.trimmed().toLatin1();
+    QVERIFY(rotated.startsWith("gha_") && rotated != before);
+    QVERIFY(QTest::qWaitFor([&] { return ask("GET", u"/admin/users"_s, rotated) == 200; }, 3000));
+    QCOMPARE(ask("GET", u"/admin/users"_s, before), 401);
+    server.terminate();
+    QVERIFY(server.waitForFinished(10000));
+    QCOMPARE(server.exitCode(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestGatehoused)
