@@ -8,6 +8,8 @@
 #include <openssl/ssl.h>
 
 #include <cerrno>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +22,13 @@ namespace {
 /// past this, TCP's window and the kernel's buffers hold a fast sender back.
 constexpr qsizetype maximumBuffered = 64 * 1024;
 constexpr int chunk = 16 * 1024; ///< one TLS record's worth
+/// Each send into the pair is a buffer of its own in the kernel, about 768 bytes with its
+/// bookkeeping, and the pair holds about 208 KiB of them: a few hundred one-byte TLS records
+/// would fill it before a head is whole, and the gate, which peeks until it is, would wait for
+/// ever. So while the gate has not read what the pair holds, pieces smaller than this wait and
+/// go together, at the latest after gatherTime (200 sends in a 10 s head deadline at most).
+constexpr qsizetype gatherBelow = 1024;
+constexpr auto gatherTime = std::chrono::milliseconds(50);
 /// After our close_notify, how long what the client still sends is read (and dropped).
 constexpr auto lingerTime = std::chrono::seconds(2);
 
@@ -91,6 +100,13 @@ TlsRelay::TlsRelay(Setup setup, QObject *parent)
     // (three answer deadlines; a WebSocket peer is also pinged, and dropped past 4 MiB queued).
     m_stalled.setSingleShot(true);
     m_stalled.setInterval(3 * m_setup.handshakeTimeout);
+    m_gather.setSingleShot(true);
+    m_gather.setInterval(gatherTime);
+    connect(&m_gather, &QTimer::timeout, this, [this] {
+        if (flushToInner(true))
+            pumpFromClient(); // it may have stopped reading while the pieces waited
+        updateNotifiers();
+    });
     connect(&m_stalled, &QTimer::timeout, this, [this] {
         // A reset, not a FIN that would wait behind megabytes the client will never take:
         // the kernel frees them at once.
@@ -266,8 +282,21 @@ void TlsRelay::pumpFromClient()
     updateNotifiers();
 }
 
-bool TlsRelay::flushToInner()
+bool TlsRelay::innerUnread() const
 {
+    int queued = 0; // for a Unix socket: what the peer has not read yet, with its bookkeeping
+    return m_inner >= 0 && ::ioctl(int(m_inner), SIOCOUTQ, &queued) == 0 && queued > 0;
+}
+
+bool TlsRelay::flushToInner(bool now)
+{
+    m_gathering = !now && !m_clientEnded && !m_toInner.isEmpty() && m_toInner.size() < gatherBelow && innerUnread();
+    if (m_gathering) {
+        if (!m_gather.isActive())
+            m_gather.start();
+        return false;
+    }
+    m_gather.stop();
     while (!m_toInner.isEmpty() && m_inner >= 0) {
         const auto sent = ::send(int(m_inner), m_toInner.constData(), size_t(m_toInner.size()), MSG_NOSIGNAL);
         if (sent < 0) {
@@ -380,7 +409,7 @@ void TlsRelay::updateNotifiers()
     if (m_innerRead)
         m_innerRead->setEnabled(!m_innerEnded && m_toOuter.isEmpty());
     if (m_innerWrite)
-        m_innerWrite->setEnabled(!m_toInner.isEmpty());
+        m_innerWrite->setEnabled(!m_toInner.isEmpty() && !m_gathering);
 }
 
 void TlsRelay::finish()
@@ -388,6 +417,7 @@ void TlsRelay::finish()
     if (m_stage == Stage::Done)
         return;
     m_stage = Stage::Done;
+    m_gather.stop();
     for (auto *notifier : { m_outerRead, m_outerWrite, m_innerRead, m_innerWrite }) {
         if (notifier)
             notifier->setEnabled(false);

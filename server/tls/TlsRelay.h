@@ -90,7 +90,10 @@ private:
     void pumpFromClient();
     /// Encrypts what the gate wrote into m_toOuter and sends it.
     void pumpToClient();
-    bool flushToInner();
+    /// Sends what the client sent on to the pair; `now` skips the gathering of small pieces.
+    bool flushToInner(bool now = false);
+    /// The gate has not yet read all that the pair holds.
+    bool innerUnread() const;
     bool flushToOuter();
     void updateNotifiers();
     void finish();
@@ -108,6 +111,8 @@ private:
     QDeadlineTimer m_deadline;
     QElapsedTimer m_since;
     QTimer m_stalled; ///< runs while output waits for a client that takes nothing
+    QTimer m_gather; ///< runs while small pieces for the pair wait to go together
+    bool m_gathering = false; ///< small pieces wait: the gate has not read what the pair holds
     QByteArray m_toInner; ///< decrypted, not yet taken by the pair
     QByteArray m_toOuter; ///< plain from the gate, not yet taken by SSL_write
     bool m_clientEnded = false; ///< no more bytes will come from the client

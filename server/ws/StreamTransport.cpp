@@ -102,3 +102,12 @@ void StreamTransport::close()
     if (m_descriptor >= 0)
         ::close(std::exchange(m_descriptor, -1));
 }
+
+void StreamTransport::reset()
+{
+    if (m_descriptor >= 0) {
+        const linger now { 1, 0 };
+        ::setsockopt(m_descriptor, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+    }
+    close();
+}

@@ -46,6 +46,9 @@ public:
     void shutdownWrite();
     /// Frees the TLS state and closes the descriptor.
     void close();
+    /// Closes with a reset: what waits unsent (for a client that stopped reading) is dropped by
+    /// the kernel at once, instead of being held for minutes behind a FIN.
+    void reset();
 
 private:
     int m_descriptor;

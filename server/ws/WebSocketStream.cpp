@@ -98,6 +98,7 @@ bool WebSocketStream::write(const QByteArray &bytes)
         if (m_output.size() + bytes.size() > m_limits.maximumQueued) {
             qCInfo(lcStream) << "dropping a client that does not read";
             endForApplication(abnormalClosure);
+            m_transport.reset(); // megabytes it will not take are not kept behind a FIN
             finish();
             return false;
         }

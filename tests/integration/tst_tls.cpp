@@ -154,6 +154,8 @@ private Q_SLOTS:
     void framesBehindTheUpgradeArriveInOrder();
     void anUpgradeAfterAKeptAliveRequestIsServedToo();
     void aWssConnectionHoldsOneDescriptor();
+    void aHeadInHundredsOfTinyRecordsIsAnswered();
+    void aWssClientThatStopsReadingIsReset();
     void overTlsOnlyTheHostPrefixedCookieCounts();
     void theCertificateIsKeptAcrossRestarts();
     void aSelfSignedCertificateHasNoFilesToReload();
@@ -562,6 +564,69 @@ void TestTls::aWssConnectionHoldsOneDescriptor()
     }
     QTRY_COMPARE_WITH_TIMEOUT(pongs, connections, 5000);
     clients.clear();
+}
+
+void TestTls::aHeadInHundredsOfTinyRecordsIsAnswered()
+{
+    // One TLS record a byte: each is a send of its own into the relay's socket pair, and a few
+    // hundred of them used to fill it before the head was whole (the gate peeks until it is):
+    // no answer, then the deadline. Found by an attack from outside.
+    const QString token = loginAs(u"alice"_s, u"tiny"_s)["access_token"_L1].toString();
+    const QList<QByteArray> heads {
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: " + QByteArray(700, 'p') + "\r\n\r\n",
+        "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer "
+            + token.toLatin1() + "\r\nX-Padding: " + QByteArray(300, 'p') + "\r\n\r\n",
+    };
+    for (const QByteArray &head : heads) {
+        RawTlsClient client(port());
+        QVERIFY(client.ok());
+        client.setTimeout(SO_RCVTIMEO, 5);
+        // Each record in a segment of its own, a little apart, as a slow client's would be.
+        const int one = 1;
+        ::setsockopt(client.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        for (const char byte : head) {
+            QCOMPARE(SSL_write(client.ssl, &byte, 1), 1);
+            ::usleep(300);
+        }
+        char buffer[4096];
+        const int read = SSL_read(client.ssl, buffer, sizeof buffer);
+        QVERIFY2(read > 0, "no answer");
+        const QByteArray answer(buffer, read);
+        QVERIFY2(answer.startsWith("HTTP/1.1 200 OK\r\n") || answer.startsWith("HTTP/1.1 101 Switching Protocols\r\n"),
+                 answer.left(100).constData());
+    }
+}
+
+void TestTls::aWssClientThatStopsReadingIsReset()
+{
+    // Another device of the same user floods it with sync messages; it reads nothing. Past
+    // 4 MiB waiting it is dropped, with a reset: a FIN would sit behind megabytes it will never
+    // take, and the kernel would keep them (and the connection) for minutes.
+    const QString token = loginAs(u"alice"_s, u"sink"_s)["access_token"_L1].toString();
+    RawTlsClient sink(port(), 4096);
+    QVERIFY(sink.ok());
+    const QByteArray upgrade = "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                               "Authorization: Bearer "
+        + token.toLatin1() + "\r\n\r\n";
+    QCOMPARE(SSL_write(sink.ssl, upgrade.constData(), int(upgrade.size())), int(upgrade.size()));
+    QWebSocket source;
+    source.setSslConfiguration(trusting());
+    QSignalSpy welcomed(&source, &QWebSocket::textMessageReceived);
+    source.open(QUrl(u"wss://localhost:%1/ws?access_token=%2"_s.arg(port()).arg(token)));
+    QVERIFY(welcomed.wait(5000));
+    const QString sync = uR"({"type":"sync","payload":")"_s + QString(60000, u'x') + uR"("})"_s;
+    for (int m = 0; m < 150; ++m)
+        source.sendTextMessage(sync);
+    const auto state = [fd = sink.fd] {
+        tcp_info info {};
+        socklen_t length = sizeof info;
+        ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length);
+        return int(info.tcpi_state);
+    };
+    // Reset: closed at once (a FIN behind unsent megabytes would leave it established).
+    QTRY_COMPARE_WITH_TIMEOUT(state(), int(TCP_CLOSE), 10000);
 }
 
 void TestTls::overTlsOnlyTheHostPrefixedCookieCounts()
