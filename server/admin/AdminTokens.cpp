@@ -56,6 +56,14 @@ std::optional<AdminIdentity> AdminTokenSet::identify(QByteArrayView presented) c
     return *found;
 }
 
+std::optional<AdminIdentity> AdminTokenSet::identifyHash(const QByteArray &tokenHash) const
+{
+    const auto found = m_byHash.constFind(tokenHash);
+    if (found == m_byHash.cend())
+        return std::nullopt;
+    return *found;
+}
+
 AdminTokenRegistry::AdminTokenRegistry(Database &database)
     : m_database(database)
 {

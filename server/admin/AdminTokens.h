@@ -51,6 +51,8 @@ public:
     bool isEmpty() const { return m_byHash.isEmpty(); }
     /// The identity of a presented token; only SHA-256 hashes are held and compared.
     std::optional<AdminIdentity> identify(QByteArrayView presented) const;
+    /// The identity of a token by its SHA-256 (a feed's, checked again when tokens change).
+    std::optional<AdminIdentity> identifyHash(const QByteArray &tokenHash) const;
 
 private:
     QHash<QByteArray, AdminIdentity> m_byHash;

@@ -1,5 +1,6 @@
 #include "runtime/ServerRuntime.h"
 
+#include "admin/AdminFeed.h"
 #include "admin/AdminService.h"
 #include "audit/AuditLog.h"
 #include "auth/CompactJws.h"
@@ -168,7 +169,9 @@ void ServerRuntime::reloadAdminTokens()
         qCWarning(lcRuntime).noquote() << "cannot read the admin tokens:" << tokens.error();
         return;
     }
-    m_adminTokenSet.replace(std::move(tokens).value());
+    m_adminTokenSet.replace(*tokens);
+    if (m_adminFeed)
+        m_adminFeed->tokensChanged(*tokens); // feeds of a revoked token close at once
 }
 
 void ServerRuntime::loadCookieKey()
@@ -372,6 +375,7 @@ void ServerRuntime::listen()
         = std::make_unique<HttpCensus>(m_config.maximumHttpConnections, m_config.maximumHttpConnectionsPerAddress);
     // Checked when the config was read.
     m_trustedProxies = std::make_unique<TrustedProxies>(TrustedProxies::parse(m_config.trustedProxies).value());
+    m_adminFeed = std::make_unique<AdminFeed>([this](const AdminCommand &command) { return takeEffect(command); });
     if (!startIoThreads())
         return;
     // Revocation skips every queue: the sockets close before the call that revoked returns.
@@ -518,6 +522,9 @@ bool ServerRuntime::startIoThreads()
             setup.shared.tls = [this] { return tlsContext(); };
         setup.shared.proxies = m_trustedProxies.get();
         setup.shared.proxyProtocol = m_config.proxyProtocol;
+        setup.shared.adminFeed = m_adminFeed.get();
+        setup.shared.adminTokens = &m_adminTokenSet;
+        setup.shared.adminFromAnywhere = m_config.adminFromAnywhere;
         setup.options.allowedOrigins = m_config.allowedOrigins;
         setup.options.maximumMessageSize = m_config.maximumMessageSize;
         setup.options.headTimeout = m_config.handshakeTimeout;
@@ -561,6 +568,20 @@ void ServerRuntime::startAdmin(const QString &address, int ioThreads)
     connect(m_admin.get(), &AdminService::limitsChanged, this, &ServerRuntime::limitsChanged);
     connect(m_admin.get(), &AdminService::signingKeysChanged, this, &ServerRuntime::signingKeysChanged);
     connect(m_admin.get(), &AdminService::statisticsSampled, this, &ServerRuntime::statisticsSampled);
+
+    // The admin feed (/admin/ws) streams what the embedded console receives.
+    AdminFeed *feed = m_adminFeed.get();
+    feed->setAdmin(m_admin.get());
+    connect(m_admin.get(), &AdminService::usersChanged, feed, &AdminFeed::publishUsers);
+    connect(m_admin.get(), &AdminService::sessionsChanged, feed, &AdminFeed::publishSessions);
+    connect(m_admin.get(), &AdminService::auditAppended, feed, &AdminFeed::publishAudit);
+    connect(m_admin.get(), &AdminService::policyChanged, feed, &AdminFeed::publishPolicy);
+    connect(m_admin.get(), &AdminService::limitsChanged, feed, &AdminFeed::publishLimits);
+    connect(m_admin.get(), &AdminService::signingKeysChanged, feed, &AdminFeed::publishSigningKeys);
+    connect(m_admin.get(), &AdminService::statisticsSampled, feed, &AdminFeed::publishStatistics);
+    connect(m_connections.get(), &ConnectionHub::connectionsChanged, feed, &AdminFeed::publishConnectionsChanged);
+    connect(this, &ServerRuntime::connectionsSnapshot, feed, &AdminFeed::publishConnections);
+    connect(feed, &AdminFeed::connectionsWanted, this, &ServerRuntime::snapshotConnections);
 }
 
 QString ServerRuntime::publicUrl(quint16 port) const
@@ -697,7 +718,10 @@ void ServerRuntime::stop()
     if (!m_http && !m_keys && !m_users && !m_sessionStore)
         return;
     m_sweepTimer.stop();
+    m_storeFollower.stop();
     m_listener.close();
+    if (m_adminFeed)
+        m_adminFeed->stop(); // the feeds close with 1001, before their threads end
     // No request reaches the routes any more, nor any answer the I/O threads: they end next.
     if (m_httpDispatcher)
         m_httpDispatcher->stop();
@@ -705,6 +729,7 @@ void ServerRuntime::stop()
     if (m_connections)
         m_connections->clearRegistries();
     m_ioThreads.clear();
+    m_adminFeed.reset(); // the I/O threads' feeds, which tell it when they close, are gone
     m_passwordWorkers.reset(); // waits for the checks under way; their answers are dropped
     m_httpDispatcher.reset();
     m_httpSockets.reset();

@@ -27,6 +27,7 @@
 class AdminService;
 struct AdminCommand;
 struct AdminEffect;
+class AdminFeed;
 class QFileSystemWatcher;
 class TrustedProxies;
 class TlsContext;
@@ -160,6 +161,7 @@ private:
     std::unique_ptr<HttpApi> m_http;
     std::unique_ptr<ServerMetrics> m_metrics;
     std::unique_ptr<AdminService> m_admin;
+    std::unique_ptr<AdminFeed> m_adminFeed; ///< made before the I/O threads, which open its feeds
     std::mutex m_effectsMutex; ///< takeEffect() against stop()
     bool m_takesEffects = false; ///< between started and stop(), under m_effectsMutex
     std::unique_ptr<RateLimiter> m_loginsPerIp;

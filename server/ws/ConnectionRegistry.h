@@ -37,6 +37,8 @@ public:
 
     /// Takes the socket, whose place in the census was reserved already.
     LiveConnection *add(WebSocketStream *stream, const AccessClaims &claims, const LiveConnection::Peer &peer);
+    /// This thread's pings, for a stream that is not a user's connection (an admin's feed).
+    PingSweep &pings() { return m_pings; }
 
     qsizetype count() const { return m_connections.size(); }
     /// Every connection, or the user's.

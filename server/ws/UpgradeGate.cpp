@@ -1,5 +1,6 @@
 #include "ws/UpgradeGate.h"
 
+#include "admin/AdminFeed.h"
 #include "auth/BearerChallenge.h"
 #include "http/HttpCensus.h"
 #include "http/HttpExchange.h"
@@ -8,6 +9,7 @@
 #include "http/TrustedProxies.h"
 #include "http/WebCookies.h"
 #include "policy/RateLimiter.h"
+#include "secrets/AdminToken.h"
 #include "tls/TlsRelay.h"
 #include "ws/CloseCode.h"
 #include "ws/ConnectionCensus.h"
@@ -71,6 +73,7 @@ constexpr auto refusalFlushInterval = std::chrono::seconds(1);
 /// A head still without its first byte this long after the connection may be shed when full.
 constexpr qsizetype maximumCachedRefusals = 256;
 constexpr auto silentAfter = std::chrono::milliseconds(1000);
+constexpr qint64 adminFeedQueue = 64 * 1024 * 1024;
 } // namespace
 
 /// One socket until its next request head is complete. The head is only peeked at: a
@@ -518,7 +521,8 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
 {
     const double now = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
     const bool wantsUpgrade = head.hasToken("connection", "upgrade") || !head.value("upgrade").isEmpty();
-    if (head.path() != "/ws")
+    const bool adminFeed = head.path() == "/admin/ws";
+    if (head.path() != "/ws" && !adminFeed)
         return {}; // the HTTP API answers, and refuses upgrades itself
     // RFC 6455 §4.1: an HTTP/1.1 GET, framed like any request (one Host) and without a body,
     // which would otherwise be read as the first WebSocket frames.
@@ -533,6 +537,8 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
         || WebSocketFrame::acceptKey(head.value("sec-websocket-key")).isEmpty()
         || head.value("sec-websocket-version") != "13")
         return { Decision::Kind::Deny, 400, u"bad_request"_s, u"/ws takes a WebSocket upgrade (RFC 6455 §4.1)"_s, {} };
+    if (adminFeed)
+        return decideAdminFeed(head, remoteAddress);
     // Limits first: the cheapest check, and the one that protects the others.
     if (m_shared.census->full())
         return { Decision::Kind::Deny, 503, u"overloaded"_s, u"too many connections; try again later"_s, {} };
@@ -561,6 +567,32 @@ UpgradeGate::Decision UpgradeGate::decide(const HttpHead &head, const QString &r
     }
     Decision accept { Decision::Kind::Accept, 101, {}, {}, std::move(claims).value() };
     accept.viaCookie = presented.viaCookie;
+    return accept;
+}
+
+UpgradeGate::Decision UpgradeGate::decideAdminFeed(const HttpHead &head, const QString &client)
+{
+    const auto tokens = m_shared.adminTokens ? m_shared.adminTokens->current() : nullptr;
+    if (!m_shared.adminFeed || !tokens || tokens->isEmpty())
+        return { Decision::Kind::Deny, 503, u"unavailable"_s, u"the admin feed is not available"_s, {} };
+    if (!m_shared.adminFromAnywhere && !QHostAddress(client).isLoopback())
+        return { Decision::Kind::Deny, 403, u"forbidden"_s, u"the admin feed answers loopback clients only"_s, {} };
+    // A page in a browser has no business here (and cannot set Authorization on a WebSocket).
+    const QByteArray origin = head.value("origin");
+    if (!origin.isEmpty() && !originAllowed(origin))
+        return { Decision::Kind::Deny, 403, u"origin_rejected"_s, u"origin not allowed"_s, {} };
+    // The token in the Authorization header only: a URL's query ends up in logs.
+    const QByteArray authorization = head.value("authorization").trimmed();
+    const bool bearer = authorization.size() > 7 && authorization.first(7).toLower() == "bearer ";
+    const QByteArray token = bearer ? authorization.sliced(7).trimmed() : QByteArray();
+    const auto identity = tokens->identify(token);
+    if (!identity)
+        return { Decision::Kind::Deny, 401, u"invalid_token"_s, u"an admin token is required"_s, {} };
+    if (!m_shared.adminFeed->reserve())
+        return { Decision::Kind::Deny, 503, u"overloaded"_s, u"too many admin feeds; try again later"_s, {} };
+    Decision accept { Decision::Kind::Accept, 101, {}, {}, {} };
+    accept.admin = identity;
+    accept.adminTokenHash = AdminToken::hash(token);
     return accept;
 }
 
@@ -651,7 +683,10 @@ void UpgradeGate::acceptUpgrade(const Waiting &waiting, const HttpHead &head, co
     // From here on the socket is a WebSocket, counted by the connection census.
     m_shared.httpSockets->release(waiting.remote);
     if (consumed != head.size) {
-        m_shared.census->release(claims.user());
+        if (decision.admin)
+            m_shared.adminFeed->release();
+        else
+            m_shared.census->release(claims.user());
         ::close(static_cast<int>(socket));
         return;
     }
@@ -666,7 +701,17 @@ void UpgradeGate::acceptUpgrade(const Waiting &waiting, const HttpHead &head, co
     limits.messageRate = m_shared.limits ? m_shared.limits->messageRate() : 0;
     limits.messageBurst = m_shared.limits ? m_shared.limits->messageBurst() : 0;
     limits.binaryMessages = m_options.binaryMessages;
+    if (decision.admin) // a snapshot of thousands of sessions is megabytes
+        limits.maximumQueued = std::max<qint64>(limits.maximumQueued, adminFeedQueue);
     auto *stream = new WebSocketStream(std::move(transport), limits, response, received, &m_registry);
+    if (decision.admin) {
+        // Not a user's connection: no place in the census, no session, its own feed; pinged
+        // like the others, so that a vanished console is noticed.
+        stream->setPingSweep(m_registry.pings());
+        m_shared.adminFeed->open(stream, *decision.admin, decision.adminTokenHash, client, &m_registry);
+        stream->uncork();
+        return;
+    }
     if (m_options.upgraded)
         m_options.upgraded(stream, claims); // it gives the census place back at the close
     else

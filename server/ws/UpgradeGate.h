@@ -1,5 +1,6 @@
 #pragma once
 
+#include "admin/AdminTokens.h"
 #include "auth/AccessClaims.h"
 #include "http/HttpExchange.h"
 #include "ws/HttpHead.h"
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <functional>
 
+class AdminFeed;
 class ConnectionCensus;
 class ConnectionRegistry;
 class HttpCensus;
@@ -81,6 +83,10 @@ public:
         /// Connections from a trusted proxy begin with a PROXY protocol header (v1 or v2)
         /// naming the client; one without a valid header is closed.
         bool proxyProtocol = false;
+        /// The admin feed (/admin/ws) and the tokens it takes; without them it is refused.
+        AdminFeed *adminFeed = nullptr;
+        const AdminTokenHolder *adminTokens = nullptr;
+        bool adminFromAnywhere = false; ///< otherwise the feed answers loopback peers only
     };
 
     /// What the gate decided for one request head.
@@ -92,6 +98,9 @@ public:
         AccessClaims claims;
         int retryAfter = 0; ///< seconds, for 429 and 503
         bool viaCookie = false; ///< the token came in the session cookie (a browser)
+        /// An admin's feed (/admin/ws): whose token, and its hash (checked again when tokens change).
+        std::optional<AdminIdentity> admin = std::nullopt;
+        QByteArray adminTokenHash = {};
     };
 
     UpgradeGate(ConnectionRegistry &registry, LiveConnection::Authenticator authenticator, Shared shared,
@@ -168,6 +177,8 @@ private:
     /// or for TLS the connection out of its relay, with the bytes read past the head.
     StreamTransport transportOf(const Waiting &waiting, QByteArray &received);
     bool originAllowed(const QByteArray &origin) const;
+    /// /admin/ws: the admin token (Authorization only), from loopback unless allowed, a place.
+    Decision decideAdminFeed(const HttpHead &head, const QString &client);
 
     ConnectionRegistry &m_registry;
     LiveConnection::Authenticator m_authenticator;

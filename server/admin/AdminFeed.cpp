@@ -1,0 +1,270 @@
+#include "admin/AdminFeed.h"
+
+#include "FeedCodec.h"
+#include "admin/AdminFeedConnection.h"
+#include "ws/WebSocketStream.h"
+
+#include <QCoreApplication>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcFeed, "gatehouse.admin.feed")
+
+namespace {
+QByteArray encode(const QJsonObject &message)
+{
+    return QJsonDocument(message).toJson(QJsonDocument::Compact);
+}
+
+QString memberText(const QJsonObject &action, QLatin1StringView name)
+{
+    return action.value(name).toString();
+}
+} // namespace
+
+/// What an action asks for, when it is a disconnection or a revocation (checked already by
+/// AdminFeedConnection::handleText: its members are strings where they must be).
+std::optional<AdminCommand> adminFeedCommandOf(const QJsonObject &action)
+{
+    using Kind = AdminCommand::Kind;
+    static const QHash<QString, Kind> kinds {
+        { u"disconnect_connection"_s, Kind::DisconnectConnection },
+        { u"disconnect_device"_s, Kind::DisconnectDevice },
+        { u"disconnect_user"_s, Kind::DisconnectUser },
+        { u"revoke_session"_s, Kind::RevokeSession },
+        { u"revoke_user"_s, Kind::RevokeUser },
+        { u"revoke_before"_s, Kind::RevokeIssuedBefore },
+    };
+    const auto kind = kinds.constFind(memberText(action, "action"_L1));
+    if (kind == kinds.cend())
+        return std::nullopt;
+    AdminCommand command;
+    command.kind = *kind;
+    command.user = UserKey { memberText(action, "issuer"_L1), memberText(action, "user"_L1) };
+    command.deviceId = memberText(action, "device"_L1);
+    command.sessionId = memberText(action, "session"_L1);
+    command.connectionId = memberText(action, "connection"_L1).toULongLong();
+    return command;
+}
+
+AdminFeed::AdminFeed(EffectTaker takeEffect, QObject *parent)
+    : QObject(parent)
+    , m_takeEffect(std::move(takeEffect))
+{
+}
+
+AdminFeed::~AdminFeed() = default;
+
+void AdminFeed::setAdmin(AdminService *admin)
+{
+    m_admin = admin;
+}
+
+void AdminFeed::stop()
+{
+    m_stopped = true;
+    for (const auto &subscriber : std::as_const(m_subscribers))
+        post(subscriber,
+             [](AdminFeedConnection &feed) { feed.close(CloseCode::goingAway, u"server shutting down"_s); });
+    m_subscribers.clear();
+    m_admin = nullptr;
+}
+
+bool AdminFeed::reserve()
+{
+    if (m_stopped || ++m_open > maximumFeeds) {
+        --m_open;
+        return false;
+    }
+    return true;
+}
+
+void AdminFeed::release()
+{
+    --m_open;
+}
+
+void AdminFeed::open(WebSocketStream *stream, const AdminIdentity &identity, const QByteArray &tokenHash,
+                     const QString &remote, QObject *context)
+{
+    const quint64 id = m_nextId++;
+    auto *connection = new AdminFeedConnection(id, stream, identity, remote, *this, context);
+    Subscriber subscriber { connection, context, tokenHash, identity, remote };
+    QMetaObject::invokeMethod(
+        this, [this, id, subscriber] { subscribe(id, subscriber); }, Qt::QueuedConnection);
+}
+
+void AdminFeed::post(const Subscriber &subscriber, std::function<void(AdminFeedConnection &)> call) const
+{
+    // Run on the feed's thread, where its pointer may be looked at; it may be gone by then.
+    QMetaObject::invokeMethod(
+        subscriber.context,
+        [connection = subscriber.connection, call = std::move(call)] {
+            if (connection)
+                call(*connection);
+        },
+        Qt::QueuedConnection);
+}
+
+void AdminFeed::subscribe(quint64 id, Subscriber subscriber)
+{
+    if (m_stopped || !m_admin) {
+        post(subscriber, [](AdminFeedConnection &feed) { feed.close(CloseCode::tryAgainLater, u"not ready"_s); });
+        return;
+    }
+    const QByteArray hello = encode(QJsonObject { { "type"_L1, "hello"_L1 },
+                                                  { "server"_L1, "gatehouse"_L1 },
+                                                  { "version"_L1, QCoreApplication::applicationVersion() },
+                                                  { "admin"_L1, subscriber.identity.name },
+                                                  { "scope"_L1, AdminScopes::name(subscriber.identity.scope) } });
+    QJsonObject snapshot = FeedCodec::toJson(m_admin->snapshot());
+    snapshot.insert("type"_L1, "snapshot"_L1);
+    const QByteArray first = encode(snapshot);
+    post(subscriber, [hello, first](AdminFeedConnection &feed) {
+        feed.deliver(hello);
+        feed.deliver(first);
+    });
+    m_subscribers.insert(id, std::move(subscriber));
+    qCInfo(lcFeed).noquote() << "admin feed opened for" << m_subscribers.value(id).identity.actor() << "from"
+                             << m_subscribers.value(id).remote;
+    Q_EMIT connectionsWanted();
+}
+
+void AdminFeed::unsubscribe(quint64 id)
+{
+    m_subscribers.remove(id);
+}
+
+void AdminFeed::publish(const QByteArray &message)
+{
+    for (const auto &subscriber : std::as_const(m_subscribers))
+        post(subscriber, [message](AdminFeedConnection &feed) { feed.deliver(message); });
+}
+
+void AdminFeed::tokensChanged(const std::shared_ptr<const AdminTokenSet> &tokens)
+{
+    for (auto it = m_subscribers.begin(); it != m_subscribers.end();) {
+        if (tokens->identifyHash(it->tokenHash)) {
+            ++it;
+            continue;
+        }
+        qCInfo(lcFeed).noquote() << "admin token of" << it->identity.actor() << "revoked: its feed closes";
+        post(*it, [](AdminFeedConnection &feed) {
+            feed.close(CloseCode::sessionRevoked, u"the admin token was revoked"_s);
+        });
+        it = m_subscribers.erase(it);
+    }
+}
+
+void AdminFeed::publishConnectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed)
+{
+    if (!m_subscribers.isEmpty())
+        publish(encode(QJsonObject { { "type"_L1, "connections_changed"_L1 },
+                                     { "opened"_L1, FeedCodec::arrayOf(opened) },
+                                     { "closed"_L1, FeedCodec::arrayOf(closed) } }));
+}
+
+void AdminFeed::publishConnections(const QList<ConnectionInfo> &connections)
+{
+    if (!m_subscribers.isEmpty())
+        publish(encode(
+            QJsonObject { { "type"_L1, "connections"_L1 }, { "connections"_L1, FeedCodec::arrayOf(connections) } }));
+}
+
+void AdminFeed::publishUsers(const QList<User> &users)
+{
+    if (!m_subscribers.isEmpty())
+        publish(encode(QJsonObject { { "type"_L1, "users_changed"_L1 }, { "users"_L1, FeedCodec::arrayOf(users) } }));
+}
+
+void AdminFeed::publishSessions(const QList<SessionRecord> &sessions)
+{
+    if (!m_subscribers.isEmpty())
+        publish(encode(
+            QJsonObject { { "type"_L1, "sessions_changed"_L1 }, { "sessions"_L1, FeedCodec::arrayOf(sessions) } }));
+}
+
+void AdminFeed::publishAudit(const QList<AuditEvent> &events)
+{
+    if (!m_subscribers.isEmpty())
+        publish(
+            encode(QJsonObject { { "type"_L1, "audit_appended"_L1 }, { "events"_L1, FeedCodec::arrayOf(events) } }));
+}
+
+void AdminFeed::publishPolicy(const SessionPolicy &policy)
+{
+    if (!m_subscribers.isEmpty())
+        publish(encode(QJsonObject { { "type"_L1, "policy_changed"_L1 }, { "policy"_L1, policy.toJson() } }));
+}
+
+void AdminFeed::publishLimits(const ConnectionLimits &limits)
+{
+    if (!m_subscribers.isEmpty())
+        publish(encode(QJsonObject { { "type"_L1, "limits_changed"_L1 }, { "limits"_L1, limits.toJson() } }));
+}
+
+void AdminFeed::publishSigningKeys(const QList<SigningKeyInfo> &keys, const QJsonObject &jwks)
+{
+    if (!m_subscribers.isEmpty())
+        publish(encode(QJsonObject { { "type"_L1, "signing_keys_changed"_L1 },
+                                     { "signing_keys"_L1, FeedCodec::arrayOf(keys) },
+                                     { "jwks"_L1, jwks } }));
+}
+
+void AdminFeed::publishStatistics(const ServerStatistics &statistics)
+{
+    if (!m_subscribers.isEmpty())
+        publish(
+            encode(QJsonObject { { "type"_L1, "statistics"_L1 }, { "statistics"_L1, FeedCodec::toJson(statistics) } }));
+}
+
+void AdminFeed::perform(quint64 id, const AdminActor &actor, const QJsonObject &action,
+                        std::shared_ptr<const AdminEffect> effect)
+{
+    if (!m_admin)
+        return;
+    const QString name = memberText(action, "action"_L1);
+    AdminOutcome outcome;
+    outcome.action = name;
+    QJsonObject extra;
+    if (const auto command = adminFeedCommandOf(action)) {
+        outcome = m_admin->perform(*command, actor, effect.get());
+    } else if (name == "broadcast"_L1) {
+        outcome = m_admin->broadcast(UserKey { memberText(action, "issuer"_L1), memberText(action, "user"_L1) },
+                                     action.value("payload"_L1), actor);
+    } else if (name == "set_policy"_L1) {
+        const auto policy = SessionPolicy::fromJson(action.value("policy"_L1).toObject(), m_admin->snapshot().policy);
+        const auto applied = policy ? m_admin->setPolicy(*policy, actor) : policy;
+        if (!applied)
+            outcome.error = applied.error();
+        else
+            extra.insert("policy"_L1, applied->toJson());
+    } else if (name == "set_limits"_L1) {
+        const auto limits = ConnectionLimits::fromJson(action.value("limits"_L1).toObject(), m_admin->limits());
+        const auto applied = limits ? m_admin->setLimits(*limits, actor) : limits;
+        if (!applied)
+            outcome.error = applied.error();
+        else
+            extra.insert("limits"_L1, applied->toJson());
+    } else if (name == "reload_tls"_L1) {
+        outcome = m_admin->reloadTls(actor);
+    }
+    QJsonObject answer { { "type"_L1, "outcome"_L1 },
+                         { "id"_L1, action.value("id"_L1) },
+                         { "action"_L1, name },
+                         { "ok"_L1, outcome.ok() },
+                         { "affected"_L1, outcome.affected },
+                         { "closed"_L1, outcome.closed },
+                         { "elapsed_ms"_L1, outcome.elapsedMs } };
+    if (!outcome.ok())
+        answer.insert("error"_L1, outcome.error);
+    for (auto it = extra.constBegin(); it != extra.constEnd(); ++it)
+        answer.insert(it.key(), it.value());
+    const auto subscriber = m_subscribers.constFind(id);
+    if (subscriber == m_subscribers.cend())
+        return; // the feed closed meanwhile; what it asked for is done all the same
+    const QByteArray message = encode(answer);
+    post(*subscriber, [message](AdminFeedConnection &feed) { feed.deliver(message); });
+}

@@ -1,0 +1,157 @@
+#include "admin/AdminFeedConnection.h"
+
+#include "admin/AdminFeed.h"
+#include "auth/StrictJson.h"
+#include "ws/WebSocketStream.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSet>
+
+using namespace Qt::StringLiterals;
+
+std::optional<AdminCommand> adminFeedCommandOf(const QJsonObject &action);
+
+namespace {
+constexpr qsizetype maximumMemberLength = 256;
+
+/// The scope each action needs; nothing for an action there is not.
+std::optional<AdminScope> scopeOf(const QString &action)
+{
+    static const QSet<QString> operatorActions {
+        u"disconnect_connection"_s, u"disconnect_device"_s, u"disconnect_user"_s, u"revoke_session"_s,
+        u"revoke_user"_s,           u"revoke_before"_s,     u"broadcast"_s
+    };
+    static const QSet<QString> fullActions { u"set_policy"_s, u"set_limits"_s, u"reload_tls"_s };
+    if (operatorActions.contains(action))
+        return AdminScope::Operator;
+    if (fullActions.contains(action))
+        return AdminScope::Full;
+    return std::nullopt;
+}
+
+/// The members each action takes, and which of them it needs.
+struct Members {
+    QStringList required;
+    QStringList optional;
+};
+
+const QHash<QString, Members> &membersOf()
+{
+    static const QHash<QString, Members> members {
+        { u"disconnect_connection"_s, { { u"connection"_s }, {} } },
+        { u"disconnect_device"_s, { { u"user"_s, u"device"_s }, { u"issuer"_s } } },
+        { u"disconnect_user"_s, { { u"user"_s }, { u"issuer"_s } } },
+        { u"revoke_session"_s, { { u"session"_s }, {} } },
+        { u"revoke_user"_s, { { u"user"_s }, {} } },
+        { u"revoke_before"_s, { { u"user"_s }, { u"issuer"_s } } },
+        { u"broadcast"_s, { { u"payload"_s }, { u"user"_s, u"issuer"_s } } },
+        { u"set_policy"_s, { { u"policy"_s }, {} } },
+        { u"set_limits"_s, { { u"limits"_s }, {} } },
+        { u"reload_tls"_s, { {}, {} } },
+    };
+    return members;
+}
+} // namespace
+
+AdminFeedConnection::AdminFeedConnection(quint64 id, WebSocketStream *stream, AdminIdentity identity, QString remote,
+                                         AdminFeed &feed, QObject *parent)
+    : QObject(parent)
+    , m_id(id)
+    , m_stream(stream)
+    , m_identity(std::move(identity))
+    , m_remote(std::move(remote))
+    , m_feed(feed)
+{
+    connect(stream, &WebSocketStream::textReceived, this, &AdminFeedConnection::handleText);
+    connect(stream, &WebSocketStream::disconnected, this, &QObject::deleteLater);
+}
+
+AdminFeedConnection::~AdminFeedConnection()
+{
+    if (m_stream && m_stream->isOpen())
+        m_stream->close(CloseCode::goingAway, u"server shutting down"_s);
+    QMetaObject::invokeMethod(
+        &m_feed, [feed = &m_feed, id = m_id] { feed->unsubscribe(id); }, Qt::QueuedConnection);
+    m_feed.release();
+}
+
+void AdminFeedConnection::deliver(const QByteArray &utf8)
+{
+    if (m_stream)
+        m_stream->sendText(utf8);
+}
+
+void AdminFeedConnection::close(WebSocketClose code, const QString &reason)
+{
+    if (m_stream)
+        m_stream->close(code, reason);
+}
+
+void AdminFeedConnection::sendError(const QJsonValue &id, const QString &error, const QString &description)
+{
+    QJsonObject message { { "type"_L1, "error"_L1 }, { "error"_L1, error }, { "error_description"_L1, description } };
+    if (!id.isUndefined())
+        message.insert("id"_L1, id);
+    deliver(QJsonDocument(message).toJson(QJsonDocument::Compact));
+}
+
+void AdminFeedConnection::handleText(const QByteArray &utf8)
+{
+    const auto parsed = StrictJson::parseObject(utf8);
+    if (!parsed)
+        return sendError({}, u"bad_message"_s,
+                         u"a message is one JSON object: %1"_s.arg(StrictJson::errorString(parsed.error())));
+    const QJsonObject &action = *parsed;
+    const QJsonValue id = action.value("id"_L1);
+    if (action.value("type"_L1) != "action"_L1)
+        return sendError(id, u"bad_message"_s, u"the feed takes {\"type\":\"action\", \"id\", \"action\", …}"_s);
+    if (!(id.isString() && id.toString().size() <= 64)
+        && !(id.isDouble() && id.toDouble() == double(qint64(id.toDouble()))))
+        return sendError({}, u"bad_message"_s,
+                         u"an action's \"id\" is a string of up to 64 characters or a whole number"_s);
+    const QString name = action.value("action"_L1).toString();
+    const auto needed = scopeOf(name);
+    if (!needed)
+        return sendError(id, u"unknown_action"_s, u"no action \"%1\""_s.arg(name.left(maximumMemberLength)));
+    if (!m_identity.allows(*needed))
+        return sendError(id, u"insufficient_scope"_s, AdminScopes::refusal(m_identity.scope, *needed));
+    const Members &members = membersOf().value(name);
+    for (auto it = action.constBegin(); it != action.constEnd(); ++it) {
+        const QString &key = it.key();
+        if (key == "type"_L1 || key == "id"_L1 || key == "action"_L1)
+            continue;
+        if (!members.required.contains(key) && !members.optional.contains(key))
+            return sendError(id, u"bad_message"_s,
+                             u"\"%1\" takes no \"%2\""_s.arg(name, key.left(maximumMemberLength)));
+        const bool object = key == "policy"_L1 || key == "limits"_L1;
+        if (key == "payload"_L1)
+            continue; // any JSON, as the admin API's broadcast
+        if (object ? !it.value().isObject()
+                   : (!it.value().isString() || it.value().toString().isEmpty()
+                      || it.value().toString().size() > maximumMemberLength))
+            return sendError(id, u"bad_message"_s,
+                             object ? u"\"%1\" is an object"_s.arg(key)
+                                    : u"\"%1\" is a string of 1 to %2 characters"_s.arg(key).arg(maximumMemberLength));
+    }
+    for (const auto &key : members.required) {
+        if (!action.contains(key))
+            return sendError(id, u"bad_message"_s, u"\"%1\" needs \"%2\""_s.arg(name, key));
+    }
+    if (name == "disconnect_connection"_L1) {
+        bool ok = false;
+        action.value("connection"_L1).toString().toULongLong(&ok);
+        if (!ok)
+            return sendError(id, u"bad_message"_s, u"a connection id is a number in a string"_s);
+    }
+    // Disconnections and revocations take effect here, now; the control thread finishes them.
+    std::shared_ptr<const AdminEffect> effect;
+    if (const auto command = adminFeedCommandOf(action))
+        effect = m_feed.takeEffect(*command);
+    QMetaObject::invokeMethod(
+        &m_feed,
+        [feed = &m_feed, id = m_id, actor = AdminActor { m_identity.actor(), m_remote }, action, effect] {
+            feed->perform(id, actor, action, effect);
+        },
+        Qt::QueuedConnection);
+}

@@ -1,0 +1,37 @@
+#pragma once
+
+#include "admin/AdminTokens.h"
+#include "ws/CloseCode.h"
+
+#include <QObject>
+#include <QPointer>
+
+class AdminFeed;
+class WebSocketStream;
+
+/// One admin's feed on the I/O thread that accepted it: writes what the AdminFeed posts, reads
+/// the admin's actions (JSON, strictly), refuses what the token's scope does not allow, and
+/// puts disconnections and revocations in effect here at once before the control thread
+/// finishes them. A bad message is answered with an error and the feed goes on.
+class AdminFeedConnection final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AdminFeedConnection)
+
+public:
+    AdminFeedConnection(quint64 id, WebSocketStream *stream, AdminIdentity identity, QString remote, AdminFeed &feed,
+                        QObject *parent = nullptr);
+    ~AdminFeedConnection() override;
+
+    void deliver(const QByteArray &utf8);
+    void close(WebSocketClose code, const QString &reason);
+
+private:
+    void handleText(const QByteArray &utf8);
+    void sendError(const QJsonValue &id, const QString &error, const QString &description);
+
+    quint64 m_id;
+    QPointer<WebSocketStream> m_stream;
+    AdminIdentity m_identity;
+    QString m_remote;
+    AdminFeed &m_feed;
+};

@@ -1,0 +1,367 @@
+// The live admin feed (/admin/ws) against a real server on 127.0.0.1: refused before the
+// upgrade without an admin token, then a snapshot and the changes as they happen, actions
+// checked against the token's scope and answered with their outcome, hostile messages answered
+// without ending the feed (or closing it when the frame itself is wrong), and a feed closed at
+// once when its token is revoked.
+#include "SessionServer.h"
+#include "admin/AdminTokens.h"
+#include "core/Clock.h"
+#include "identity/UserDirectory.h"
+#include "secrets/FileSecretStore.h"
+#include "store/Database.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWebSocket>
+
+#include "SecretWaiter.h"
+
+using namespace Qt::StringLiterals;
+
+namespace {
+/// One admin's feed: every message it received, in order.
+struct Feed {
+    std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
+    QList<QJsonObject> received;
+
+    Feed(const QString &address, const QByteArray &token)
+    {
+        QObject::connect(socket.get(), &QWebSocket::textMessageReceived, socket.get(), [this](const QString &text) {
+            received.append(QJsonDocument::fromJson(text.toUtf8()).object());
+        });
+        QNetworkRequest request(QUrl(u"ws://"_s + address + u"/admin/ws"_s));
+        request.setRawHeader("Authorization", "Bearer " + token);
+        socket->open(request);
+    }
+    /// The first message of `type` after `from` (and its index), waiting for it.
+    std::optional<QJsonObject> waitFor(const QString &type, qsizetype *index = nullptr, qsizetype from = 0,
+                                       const std::function<bool(const QJsonObject &)> &also = {})
+    {
+        std::optional<QJsonObject> found;
+        [[maybe_unused]] const bool seen = QTest::qWaitFor(
+            [&] {
+                for (qsizetype i = from; i < received.size(); ++i) {
+                    if (received[i]["type"_L1].toString() == type && (!also || also(received[i]))) {
+                        found = received[i];
+                        if (index)
+                            *index = i;
+                        return true;
+                    }
+                }
+                return false;
+            },
+            10000);
+        return found;
+    }
+    void send(const QJsonObject &message)
+    {
+        socket->sendTextMessage(QString::fromUtf8(QJsonDocument(message).toJson()));
+    }
+    bool closedWith(int code) const
+    {
+        return socket->state() == QAbstractSocket::UnconnectedState && int(socket->closeCode()) == code;
+    }
+};
+
+/// The status line's code of an upgrade to /admin/ws sent raw, with `headers`.
+int upgradeStatus(const QString &address, const QByteArray &headers, const QByteArray &query = {})
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, quint16(address.section(u':', -1).toUInt()));
+    if (!socket.waitForConnected(5000))
+        return -1;
+    socket.write("GET /admin/ws" + query
+                 + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                 + headers + "\r\n");
+    QByteArray answer;
+    while (!answer.contains("\r\n") && socket.waitForReadyRead(5000))
+        answer += socket.readAll();
+    return answer.startsWith("HTTP/1.1 ") ? answer.mid(9, 3).toInt() : -1;
+}
+} // namespace
+
+class TestAdminFeed final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void refusedBeforeTheUpgrade();
+    void aSnapshotThenTheChanges();
+    void actionsAreCheckedAgainstTheScope();
+    void hostileMessagesAreAnsweredAndTheFeedGoesOn();
+    void wrongFramesCloseTheFeed();
+    void aRevokedTokenClosesItsFeedAtOnce();
+
+private:
+    std::unique_ptr<QWebSocket> connectUser(const QString &device, QList<QJsonObject> *received = nullptr);
+    QByteArray loginToken(const QString &device);
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<SessionServer> m_server;
+    QNetworkAccessManager m_network;
+    QByteArray m_full;
+    QByteArray m_operator;
+    QByteArray m_viewer;
+};
+
+void TestAdminFeed::initTestCase()
+{
+    {
+        Database database;
+        QVERIFY(database.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
+        SystemClock clock;
+        QVERIFY(UserDirectory(database, clock).add(u"alice"_s, {}, "a long password", {}).ok());
+        AdminTokenRegistry tokens(database);
+        m_operator = tokens.add(u"ops"_s, AdminScope::Operator, 1).value();
+        m_viewer = tokens.add(u"room"_s, AdminScope::Viewer, 1).value();
+    }
+    m_server = std::make_unique<SessionServer>(SessionServerOptions { m_dir.path(), {}, u"127.0.0.1:0"_s, u"file"_s });
+    m_server->start();
+    QTRY_COMPARE_WITH_TIMEOUT(m_server->state(), ServerState::Running, 20000);
+    FileSecretStore secrets(m_dir.filePath(u"secrets"_s));
+    const auto token = SecretWaiter::read(secrets, u"admin-token"_s);
+    QVERIFY(token.ok());
+    m_full = *token;
+}
+
+void TestAdminFeed::cleanupTestCase()
+{
+    m_server.reset();
+}
+
+QByteArray TestAdminFeed::loginToken(const QString &device)
+{
+    QNetworkRequest request(QUrl(u"http://"_s + m_server->listenAddress() + u"/auth/login"_s));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    std::unique_ptr<QNetworkReply> reply(
+        m_network.post(request,
+                       QJsonDocument(QJsonObject { { "username"_L1, "alice"_L1 },
+                                                   { "password"_L1, "a long password"_L1 },
+                                                   { "device"_L1, device } })
+                           .toJson()));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    if (!reply->isFinished() && !finished.wait(20000))
+        return {};
+    return QJsonDocument::fromJson(reply->readAll()).object()["access_token"_L1].toString().toLatin1();
+}
+
+std::unique_ptr<QWebSocket> TestAdminFeed::connectUser(const QString &device, QList<QJsonObject> *received)
+{
+    auto socket = std::make_unique<QWebSocket>();
+    QSignalSpy welcomed(socket.get(), &QWebSocket::textMessageReceived);
+    if (received)
+        connect(socket.get(), &QWebSocket::textMessageReceived, this,
+                [received](const QString &text) { received->append(QJsonDocument::fromJson(text.toUtf8()).object()); });
+    socket->open(QUrl(u"ws://"_s + m_server->listenAddress() + u"/ws?access_token="_s
+                      + QString::fromLatin1(loginToken(device))));
+    if (!welcomed.wait(10000))
+        return {};
+    return socket;
+}
+
+void TestAdminFeed::refusedBeforeTheUpgrade()
+{
+    const QString address = m_server->listenAddress();
+    QCOMPARE(upgradeStatus(address, {}), 401);
+    QCOMPARE(upgradeStatus(address, "Authorization: Bearer gha_not_a_token\r\n"), 401);
+    // In the query, where logs would keep it: not taken.
+    QCOMPARE(upgradeStatus(address, {}, "?access_token=" + m_full), 401);
+    // A user's access token is not an admin token.
+    QCOMPARE(upgradeStatus(address, "Authorization: Bearer " + loginToken(u"x"_s) + "\r\n"), 401);
+    QCOMPARE(upgradeStatus(address, "Authorization: Bearer " + m_full + "\r\nOrigin: https://evil.example\r\n"), 403);
+    QCOMPARE(upgradeStatus(address, "Authorization: Bearer " + m_full + "\r\n"), 101);
+}
+
+void TestAdminFeed::aSnapshotThenTheChanges()
+{
+    Feed feed(m_server->listenAddress(), m_viewer);
+    const auto hello = feed.waitFor(u"hello"_s);
+    QVERIFY(hello);
+    QCOMPARE((*hello)["admin"_L1].toString(), u"room"_s);
+    QCOMPARE((*hello)["scope"_L1].toString(), u"viewer"_s);
+    qsizetype at = 0;
+    const auto snapshot = feed.waitFor(u"snapshot"_s, &at);
+    QVERIFY(snapshot);
+    QCOMPARE(feed.received.first()["type"_L1].toString(), u"hello"_s);
+    const auto users = (*snapshot)["users"_L1].toArray();
+    QVERIFY(
+        std::any_of(users.begin(), users.end(), [](const QJsonValue &u) { return u["username"_L1] == "alice"_L1; }));
+    QVERIFY((*snapshot)["policy"_L1].toObject().contains("access_token_ttl"_L1));
+    QVERIFY((*snapshot)["statistics"_L1].toObject().contains("listen_addresses"_L1));
+    QVERIFY(feed.waitFor(u"connections"_s));
+
+    // A user connects: the feed says so within its 100 ms coalescing, and then statistics.
+    auto alice = connectUser(u"feed-laptop"_s);
+    QVERIFY(alice);
+    const auto opened = feed.waitFor(u"connections_changed"_s, nullptr, at, [](const QJsonObject &m) {
+        const auto list = m["opened"_L1].toArray();
+        return std::any_of(list.begin(), list.end(),
+                           [](const QJsonValue &c) { return c["device"_L1] == "feed-laptop"_L1; });
+    });
+    QVERIFY(opened);
+    QVERIFY(feed.waitFor(u"sessions_changed"_s, nullptr, at));
+    QVERIFY(feed.waitFor(u"audit_appended"_s, nullptr, at));
+    QVERIFY(feed.waitFor(u"statistics"_s, nullptr, at));
+    alice->close();
+    QVERIFY(feed.waitFor(u"connections_changed"_s, nullptr, at, [](const QJsonObject &m) {
+        const auto list = m["closed"_L1].toArray();
+        return std::any_of(list.begin(), list.end(),
+                           [](const QJsonValue &c) { return c["device"_L1] == "feed-laptop"_L1; });
+    }));
+}
+
+void TestAdminFeed::actionsAreCheckedAgainstTheScope()
+{
+    auto alice = connectUser(u"scoped"_s);
+    QVERIFY(alice);
+    Feed viewer(m_server->listenAddress(), m_viewer);
+    Feed operatorFeed(m_server->listenAddress(), m_operator);
+    Feed full(m_server->listenAddress(), m_full);
+    QVERIFY(viewer.waitFor(u"snapshot"_s) && operatorFeed.waitFor(u"snapshot"_s) && full.waitFor(u"snapshot"_s));
+    const auto connections = operatorFeed.waitFor(u"connections"_s, nullptr, 0, [](const QJsonObject &m) {
+        const auto list = m["connections"_L1].toArray();
+        return std::any_of(list.begin(), list.end(), [](const QJsonValue &c) { return c["device"_L1] == "scoped"_L1; });
+    });
+    QVERIFY(connections);
+    QString id;
+    for (const auto connection : (*connections)["connections"_L1].toArray()) {
+        if (connection["device"_L1] == "scoped"_L1)
+            id = connection["id"_L1].toString();
+    }
+
+    // A viewer's disconnect is refused and does nothing.
+    viewer.send({ { "type"_L1, "action"_L1 },
+                  { "id"_L1, "v1"_L1 },
+                  { "action"_L1, "disconnect_connection"_L1 },
+                  { "connection"_L1, id } });
+    const auto refused = viewer.waitFor(u"error"_s);
+    QVERIFY(refused);
+    QCOMPARE((*refused)["id"_L1].toString(), u"v1"_s);
+    QCOMPARE((*refused)["error"_L1].toString(), u"insufficient_scope"_s);
+    QVERIFY((*refused)["error_description"_L1].toString().startsWith(u"viewer: read only"_s));
+    QTest::qWait(200);
+    QCOMPARE(alice->state(), QAbstractSocket::ConnectedState);
+
+    // An operator may not change the limits; the full token may.
+    operatorFeed.send({ { "type"_L1, "action"_L1 },
+                        { "id"_L1, 7 },
+                        { "action"_L1, "set_limits"_L1 },
+                        { "limits"_L1, QJsonObject { { "max_connections"_L1, 5000 } } } });
+    const auto notAllowed = operatorFeed.waitFor(u"error"_s);
+    QVERIFY(notAllowed);
+    QCOMPARE((*notAllowed)["id"_L1].toInt(), 7);
+    QVERIFY((*notAllowed)["error_description"_L1].toString().startsWith(u"operator: "_s));
+    full.send({ { "type"_L1, "action"_L1 },
+                { "id"_L1, "f1"_L1 },
+                { "action"_L1, "set_limits"_L1 },
+                { "limits"_L1, QJsonObject { { "max_connections"_L1, 5000 } } } });
+    const auto limitsSet = full.waitFor(u"outcome"_s);
+    QVERIFY(limitsSet);
+    QCOMPARE((*limitsSet)["ok"_L1].toBool(), true);
+    QCOMPARE((*limitsSet)["limits"_L1].toObject()["max_connections"_L1].toInt(), 5000);
+    QVERIFY(viewer.waitFor(u"limits_changed"_s)); // every feed hears of it
+
+    // The operator disconnects: the outcome says what it did, the user hears 4000, the audit
+    // names the token.
+    operatorFeed.send({ { "type"_L1, "action"_L1 },
+                        { "id"_L1, "o1"_L1 },
+                        { "action"_L1, "disconnect_connection"_L1 },
+                        { "connection"_L1, id } });
+    const auto outcome = operatorFeed.waitFor(u"outcome"_s);
+    QVERIFY(outcome);
+    QCOMPARE((*outcome)["id"_L1].toString(), u"o1"_s);
+    QCOMPARE((*outcome)["ok"_L1].toBool(), true);
+    QCOMPARE((*outcome)["affected"_L1].toInt(), 1);
+    QVERIFY((*outcome)["elapsed_ms"_L1].toDouble() < 1000);
+    QTRY_COMPARE(alice->state(), QAbstractSocket::UnconnectedState);
+    QCOMPARE(int(alice->closeCode()), 4000);
+    QVERIFY(viewer.waitFor(u"audit_appended"_s, nullptr, 0, [](const QJsonObject &m) {
+        const auto events = m["events"_L1].toArray();
+        return std::any_of(events.begin(), events.end(), [](const QJsonValue &e) {
+            return e["type"_L1] == "admin_disconnected_connection"_L1 && e["actor"_L1] == "admin:ops"_L1;
+        });
+    }));
+}
+
+void TestAdminFeed::hostileMessagesAreAnsweredAndTheFeedGoesOn()
+{
+    Feed feed(m_server->listenAddress(), m_operator);
+    QVERIFY(feed.waitFor(u"snapshot"_s));
+    const QList<std::pair<QByteArray, QString>> hostile {
+        { "not json", u"bad_message"_s },
+        { "[1,2]", u"bad_message"_s },
+        { R"({"type":"action","id":"a","action":"revoke_user"})", u"bad_message"_s }, // no user
+        { R"({"type":"action","id":"a","action":"revoke_user","user":""})", u"bad_message"_s },
+        { R"({"type":"action","id":"a","action":"revoke_user","user":7})", u"bad_message"_s },
+        { R"({"type":"action","id":"a","action":"revoke_user","user":"alice","extra":1})", u"bad_message"_s },
+        { R"({"type":"action","id":"a","action":"disconnect_connection","connection":"12x"})", u"bad_message"_s },
+        { R"({"type":"action","id":"a","action":"shutdown"})", u"unknown_action"_s },
+        { R"({"type":"action","id":{"x":1},"action":"revoke_user","user":"alice"})", u"bad_message"_s },
+        { R"({"type":"action","id":")" + QByteArray(65, 'i') + R"(","action":"revoke_user","user":"alice"})",
+          u"bad_message"_s },
+        { R"({"type":"action","id":"a","action":"revoke_user","user":"alice","user":"bob"})", u"bad_message"_s },
+        { R"({"type":"subscribe"})", u"bad_message"_s },
+        { R"({"type":"action","id":"a","action":"revoke_user","user":")" + QByteArray(300, 'u') + R"("})",
+          u"bad_message"_s },
+    };
+    for (const auto &[text, error] : hostile) {
+        const qsizetype before = feed.received.size();
+        feed.socket->sendTextMessage(QString::fromUtf8(text));
+        const auto answer = feed.waitFor(u"error"_s, nullptr, before);
+        QVERIFY2(answer, text.constData());
+        QCOMPARE((*answer)["error"_L1].toString(), error);
+        QVERIFY(!(*answer)["error_description"_L1].toString().isEmpty());
+    }
+    // Still a feed: a good action after all of that is carried out.
+    const qsizetype before = feed.received.size();
+    feed.send({ { "type"_L1, "action"_L1 },
+                { "id"_L1, "ok"_L1 },
+                { "action"_L1, "broadcast"_L1 },
+                { "payload"_L1, QJsonObject { { "notice"_L1, "hello"_L1 } } } });
+    const auto outcome = feed.waitFor(u"outcome"_s, nullptr, before);
+    QVERIFY(outcome);
+    QCOMPARE((*outcome)["ok"_L1].toBool(), true);
+    QCOMPARE(feed.socket->state(), QAbstractSocket::ConnectedState);
+}
+
+void TestAdminFeed::wrongFramesCloseTheFeed()
+{
+    // What is wrong at the WebSocket level ends it, as on /ws: a binary frame (1008), a message
+    // over the size limit (1009).
+    Feed binary(m_server->listenAddress(), m_viewer);
+    QVERIFY(binary.waitFor(u"snapshot"_s));
+    binary.socket->sendBinaryMessage("\x01\x02");
+    QTRY_VERIFY(binary.closedWith(1008));
+    Feed big(m_server->listenAddress(), m_viewer);
+    QVERIFY(big.waitFor(u"snapshot"_s));
+    big.socket->sendTextMessage(QString(100 * 1024, u'x'));
+    QTRY_VERIFY(big.closedWith(1009));
+}
+
+void TestAdminFeed::aRevokedTokenClosesItsFeedAtOnce()
+{
+    Feed operatorFeed(m_server->listenAddress(), m_operator);
+    Feed full(m_server->listenAddress(), m_full);
+    QVERIFY(operatorFeed.waitFor(u"snapshot"_s) && full.waitFor(u"snapshot"_s));
+    {
+        Database database;
+        QVERIFY(database.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
+        QCOMPARE(AdminTokenRegistry(database).revoke(u"ops"_s).value(), true);
+    }
+    // Within the server's second of following its store.
+    QTRY_VERIFY_WITH_TIMEOUT(operatorFeed.closedWith(4003), 3000);
+    QCOMPARE(full.socket->state(), QAbstractSocket::ConnectedState);
+    QCOMPARE(upgradeStatus(m_server->listenAddress(), "Authorization: Bearer " + m_operator + "\r\n"), 401);
+}
+
+QTEST_MAIN(TestAdminFeed)
+#include "tst_adminfeed.moc"
