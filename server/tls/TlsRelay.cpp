@@ -118,6 +118,8 @@ TlsRelay::TlsRelay(Setup setup, QObject *parent)
 
 TlsRelay::~TlsRelay()
 {
+    if (m_stage == Stage::Relaying)
+        drainNow();
     // The notifiers go before their descriptors (the dispatcher unwatches each as it goes).
     for (auto *notifier : { m_outerRead, m_outerWrite, m_innerRead, m_innerWrite })
         delete notifier;
@@ -391,6 +393,29 @@ bool TlsRelay::flushToOuter()
         return false;
     }
     return true;
+}
+
+void TlsRelay::drainNow()
+{
+    if (!m_ssl || m_shutdownSent)
+        return;
+    // What waits for SSL_write first: a record it holds half sent must be retried with it.
+    QByteArray out = m_toOuter;
+    char buffer[chunk];
+    for (qsizetype received = 0; m_inner >= 0 && (received = ::recv(int(m_inner), buffer, sizeof buffer, 0)) > 0;)
+        out.append(buffer, received);
+    qsizetype sent = 0;
+    while (sent < out.size()) {
+        ERR_clear_error();
+        const int written
+            = SSL_write(m_ssl, out.constData() + sent, int(std::min<qsizetype>(out.size() - sent, chunk)));
+        if (written <= 0)
+            break;
+        sent += written;
+    }
+    if (sent == out.size())
+        SSL_shutdown(m_ssl);
+    ERR_clear_error();
 }
 
 void TlsRelay::clientEnded()

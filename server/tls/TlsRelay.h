@@ -97,6 +97,9 @@ private:
     bool flushToOuter();
     void updateNotifiers();
     void finish();
+    /// Being destroyed with the gate (the server stops): what the gate wrote last, such as a
+    /// WebSocket's 1001, goes out as far as the socket takes it now, then close_notify.
+    void drainNow();
     /// TLS is over (close_notify or an error): the gate's side hears the end of the stream.
     void clientEnded();
 

@@ -157,6 +157,7 @@ private Q_SLOTS:
     void aHeadInHundredsOfTinyRecordsIsAnswered();
     void aWssClientThatStopsReadingIsReset();
     void overTlsOnlyTheHostPrefixedCookieCounts();
+    void wssClientsHearTheServerStop();
     void theCertificateIsKeptAcrossRestarts();
     void aSelfSignedCertificateHasNoFilesToReload();
     void certificateSwapsUnderOpenConnections();
@@ -812,6 +813,48 @@ void TestTls::certificateSwapsUnderOpenConnections()
     QVERIFY(!QJsonDocument::fromJson(audited->readAll()).object()["events"_L1].toArray().isEmpty());
     clients.kill();
     clients.waitForFinished(5000);
+}
+
+void TestTls::wssClientsHearTheServerStop()
+{
+    // A stopping server closes every WebSocket with 1001: one that speaks TLS itself (its
+    // upgrade came first) and one still relayed (its upgrade came after a kept-alive request).
+    const QString token = loginAs(u"alice"_s, u"stop"_s)["access_token"_L1].toString();
+    const QByteArray upgrade = "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                               "Authorization: Bearer "
+        + token.toLatin1() + "\r\n\r\n";
+    RawTlsClient direct(port());
+    RawTlsClient relayed(port());
+    QVERIFY(direct.ok() && relayed.ok());
+    const QByteArray keptAliveThenUpgrade = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n" + upgrade;
+    QCOMPARE(SSL_write(direct.ssl, upgrade.constData(), int(upgrade.size())), int(upgrade.size()));
+    QCOMPARE(SSL_write(relayed.ssl, keptAliveThenUpgrade.constData(), int(keptAliveThenUpgrade.size())),
+             int(keptAliveThenUpgrade.size()));
+    const auto readUntil = [](RawTlsClient &client, const QByteArray &marker, QByteArray &answer) {
+        client.setTimeout(SO_RCVTIMEO, 5);
+        char buffer[16384];
+        while (!answer.contains(marker)) {
+            const int read = SSL_read(client.ssl, buffer, sizeof buffer);
+            if (read <= 0)
+                return false;
+            answer.append(buffer, read);
+        }
+        return true;
+    };
+    QByteArray directAnswer;
+    QByteArray relayedAnswer;
+    QVERIFY(readUntil(direct, R"("type":"welcome")", directAnswer));
+    QVERIFY(readUntil(relayed, R"("type":"welcome")", relayedAnswer));
+    m_server.reset();
+    for (auto *answer : { &directAnswer, &relayedAnswer }) {
+        RawTlsClient &client = answer == &directAnswer ? direct : relayed;
+        QVERIFY(readUntil(client, "server shutting down", *answer));
+        const qsizetype close = answer->indexOf("\x88");
+        QVERIFY(close > 0);
+        QCOMPARE(answer->mid(close + 2, 2), QByteArray("\x03\xe9", 2)); // 1001
+    }
+    startServer();
 }
 
 void TestTls::theCertificateIsKeptAcrossRestarts()
