@@ -202,8 +202,6 @@ void WebSocketStream::readAvailable()
         }
         if (m_state != State::Open)
             continue; // lingering: what the client still sends is of no interest
-        if (round == 0)
-            m_liveness.heard(); // any byte answers a ping: the peer is there
         m_input.append(buffer, io.size);
         if (!handleInput())
             return;
@@ -232,6 +230,10 @@ bool WebSocketStream::handleInput()
     }
     if (m_state != State::Open)
         return false;
+    // A whole frame answers a ping, not any byte: a client that dribbles a frame it never
+    // finishes, a byte every few seconds, is closed like a silent one.
+    if (offset > 0)
+        m_liveness.heard();
     m_input.remove(0, offset);
     if (m_input.isEmpty())
         m_input = QByteArray(); // no capacity kept while idle

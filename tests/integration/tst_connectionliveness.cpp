@@ -38,6 +38,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void silentPeerIsPingedThenClosedWith4008();
     void answeringPeersStay();
+    void aPeerThatNeverFinishesAFrameIsClosedWith4008();
     void vanishedPeersFreeTheirPlacesAndAreAudited();
     void floodIsClosedWith1008();
     void messagesUnderTheRatePass();
@@ -115,6 +116,27 @@ void TestConnectionLiveness::silentPeerIsPingedThenClosedWith4008()
     QVERIFY2(closing.closeReason().contains("no answer to a ping within 2 s"), closing.closeReason().constData());
     QVERIFY2(sincePing.elapsed() >= 1500, "closed before the 2 s pong timeout");
     QTRY_COMPARE_WITH_TIMEOUT(laptop.socket.state(), QAbstractSocket::UnconnectedState, 5000);
+}
+
+void TestConnectionLiveness::aPeerThatNeverFinishesAFrameIsClosedWith4008()
+{
+    // A byte of a frame every 400 ms, never the whole frame: bytes, but no answer to a ping.
+    RawWebSocket slow;
+    QVERIFY(slow.upgrade(port(), token(u"dora"_s, u"dribble"_s)).startsWith("HTTP/1.1 101"));
+    QCOMPARE(slow.next().opcode, textFrame); // welcome
+    slow.socket.write("\x81\xfe\x10\x00"); // a masked text frame of 4096 bytes, begun
+    QElapsedTimer elapsed;
+    elapsed.start();
+    while (slow.socket.state() == QAbstractSocket::ConnectedState && elapsed.elapsed() < 10000) {
+        slow.socket.write("x");
+        slow.socket.flush();
+        QTest::qWait(400);
+        slow.input += slow.socket.readAll();
+    }
+    slow.input += slow.socket.readAll();
+    QCOMPARE(slow.socket.state(), QAbstractSocket::UnconnectedState);
+    QVERIFY2(elapsed.elapsed() < 6000, "held open by a frame that never ends");
+    QVERIFY(slow.input.contains("no answer to a ping"));
 }
 
 void TestConnectionLiveness::answeringPeersStay()
