@@ -21,7 +21,7 @@ void SessionServer::ThreadStopper::operator()(QThread *thread) const
 }
 
 SessionServer::SessionServer(SessionServerOptions options, QObject *parent)
-    : QObject(parent)
+    : ServerFacade(parent)
     , m_options(std::move(options))
 {
     qRegisterMetaType<ServerState>();

@@ -5,6 +5,7 @@
 #include "AuditVerification.h"
 #include "ConnectionInfo.h"
 #include "ConsoleSnapshot.h"
+#include "ServerFacade.h"
 #include "ServerState.h"
 #include "SessionServerOptions.h"
 #include "UserKey.h"
@@ -25,7 +26,7 @@ struct AdminCommand;
 /// The one door from the console (or any host program) into the session server. The
 /// server lives on its own thread; this object stays on the caller's thread, never blocks
 /// on the server, and only hands values across.
-class SessionServer final : public QObject {
+class SessionServer final : public ServerFacade {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(SessionServer)
 
@@ -33,86 +34,66 @@ public:
     explicit SessionServer(SessionServerOptions options, QObject *parent = nullptr);
     ~SessionServer() override;
 
-    void start();
+    void start() override;
     /// Stops the server and joins its thread.
-    void stop();
+    void stop() override;
 
-    ServerState state() const { return m_state; }
-    QString errorString() const { return m_errorString; }
+    ServerState state() const override { return m_state; }
+    QString errorString() const override { return m_errorString; }
     /// "127.0.0.1:8080" once running.
-    QString listenAddress() const { return m_listenAddress; }
+    QString listenAddress() const override { return m_listenAddress; }
     /// How clients on this machine reach it once running: "https://127.0.0.1:8080" with TLS.
-    QUrl url() const;
+    QUrl url() const override;
     /// The certificate chain it serves (PEM), for clients of the console to trust; empty
     /// without TLS.
-    QByteArray certificateChain() const { return m_certificateChain; }
-    QString dataDirectory() const { return m_dataDirectory; }
+    QByteArray certificateChain() const override { return m_certificateChain; }
+    QString dataDirectory() const override { return m_dataDirectory; }
 
     /// Asks for every live connection; answered by connectionsSnapshot() once the server has
     /// gathered them from its I/O threads. Never blocks the caller.
-    void requestConnections();
+    void requestConnections() override;
     /// Asks for users, sessions, policy, keys, statistics and the recent audit; answered by
     /// snapshotReady(). The change signals below then keep it current.
-    void requestSnapshot();
+    void requestSnapshot() override;
 
     /// Callbacks of the actions below run on this object's thread, and only while `context`
     /// lives. Every action is audited with actor() as the actor, exactly as the admin API
     /// audits its own.
-    using OutcomeHandler = std::function<void(const AdminOutcome &)>;
-    /// Empty on success, else why it failed, in words.
-    using ErrorHandler = std::function<void(const QString &error)>;
 
-    void disconnectConnection(quint64 connectionId, QObject *context, OutcomeHandler done);
+    void disconnectConnection(quint64 connectionId, QObject *context, OutcomeHandler done) override;
     /// A user is a UserKey (ConnectionInfo::user): our alice and an external issuer's alice are
     /// two users, and an action on one leaves the other alone.
-    void disconnectDevice(const UserKey &user, const QString &deviceId, QObject *context, OutcomeHandler done);
-    void disconnectUser(const UserKey &user, QObject *context, OutcomeHandler done);
-    void revokeSession(const QString &sessionId, QObject *context, OutcomeHandler done);
+    void disconnectDevice(const UserKey &user, const QString &deviceId, QObject *context, OutcomeHandler done) override;
+    void disconnectUser(const UserKey &user, QObject *context, OutcomeHandler done) override;
+    void revokeSession(const QString &sessionId, QObject *context, OutcomeHandler done) override;
     /// Single logout: every session of every device of our user (an external user has none).
-    void revokeUser(const UserKey &user, QObject *context, OutcomeHandler done);
+    void revokeUser(const UserKey &user, QObject *context, OutcomeHandler done) override;
     /// Every token issued to the user before now is refused from now on.
-    void revokeIssuedBefore(const UserKey &user, QObject *context, OutcomeHandler done);
+    void revokeIssuedBefore(const UserKey &user, QObject *context, OutcomeHandler done) override;
     /// Reads the TLS certificate and key files again (AdminService::reloadTls).
-    void reloadTls(QObject *context, OutcomeHandler done);
+    void reloadTls(QObject *context, OutcomeHandler done) override;
     /// To every live connection of `user`, or of everyone when it is empty.
-    void broadcast(const UserKey &user, const QJsonValue &payload, QObject *context, OutcomeHandler done);
+    void broadcast(const UserKey &user, const QJsonValue &payload, QObject *context, OutcomeHandler done) override;
 
-    void setPolicy(const SessionPolicy &policy, QObject *context, ErrorHandler done);
-    void setLimits(const ConnectionLimits &limits, QObject *context, ErrorHandler done);
+    void setPolicy(const SessionPolicy &policy, QObject *context, ErrorHandler done) override;
+    void setLimits(const ConnectionLimits &limits, QObject *context, ErrorHandler done) override;
     void addUser(const QString &username, const QString &displayName, const QByteArray &password,
-                 const QStringList &roles, QObject *context, ErrorHandler done);
-    void setUserEnabled(const QString &username, bool enabled, QObject *context, ErrorHandler done);
-    void setPassword(const QString &username, const QByteArray &password, QObject *context, ErrorHandler done);
-    void setRoles(const QString &username, const QStringList &roles, QObject *context, ErrorHandler done);
-    void rotateSigningKey(QObject *context, ErrorHandler done);
+                 const QStringList &roles, QObject *context, ErrorHandler done) override;
+    void setUserEnabled(const QString &username, bool enabled, QObject *context, ErrorHandler done) override;
+    void setPassword(const QString &username, const QByteArray &password, QObject *context, ErrorHandler done) override;
+    void setRoles(const QString &username, const QStringList &roles, QObject *context, ErrorHandler done) override;
+    void rotateSigningKey(QObject *context, ErrorHandler done) override;
 
     void queryAudit(const AuditFilter &filter, QObject *context,
-                    std::function<void(const QList<AuditEvent> &events)> done);
-    void verifyAudit(QObject *context, std::function<void(const AuditVerification &result)> done);
+                    std::function<void(const QList<AuditEvent> &events)> done) override;
+    void verifyAudit(QObject *context, std::function<void(const AuditVerification &result)> done) override;
     /// Writes the events `filter` selects to `path` (JSON lines or CSV, by the suffix ".csv"),
     /// on the server thread; `done` gets the number written or the error.
     void exportAudit(const AuditFilter &filter, const QString &path, QObject *context,
-                     std::function<void(qsizetype written, const QString &error)> done);
+                     std::function<void(qsizetype written, const QString &error)> done) override;
 
     /// Who the console acts as in the audit log: "console:<login name>".
-    QString actor() const { return m_actor; }
-
-Q_SIGNALS:
-    void stateChanged(ServerState state);
-    /// Connections opened and closed since the last emission, coalesced by the server (at most
-    /// every 100 ms per I/O thread), so a view can follow thousands of clients cheaply.
-    void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
-    void connectionsSnapshot(const QList<ConnectionInfo> &connections);
-    void snapshotReady(const ConsoleSnapshot &snapshot);
-    // Coalesced by the server: at most every 250 ms (statistics once a second).
-    void usersChanged(const QList<User> &users);
-    /// Sessions opened, refreshed or ended, as they are now.
-    void sessionsChanged(const QList<SessionRecord> &sessions);
-    void auditAppended(const QList<AuditEvent> &events);
-    void policyChanged(const SessionPolicy &policy);
-    void limitsChanged(const ConnectionLimits &limits);
-    void signingKeysChanged(const QList<SigningKeyInfo> &keys, const QJsonObject &jwks);
-    void statisticsSampled(const ServerStatistics &statistics);
+    QString actor() const override { return m_actor; }
 
 private:
     void handleStarted(const QString &listenAddress);

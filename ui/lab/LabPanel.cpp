@@ -2,7 +2,7 @@
 
 #include "models/Numerus.h"
 
-#include "SessionServer.h"
+#include "ServerFacade.h"
 
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -17,7 +17,7 @@
 
 using namespace Qt::StringLiterals;
 
-LabPanel::LabPanel(SessionServer &server, QWidget *parent)
+LabPanel::LabPanel(ServerFacade &server, QWidget *parent)
     : QWidget(parent)
     , m_server(server)
     , m_thread(new QThread(this))

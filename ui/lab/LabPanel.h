@@ -8,7 +8,7 @@ class QLabel;
 class QPushButton;
 class QSpinBox;
 class QThread;
-class SessionServer;
+class ServerFacade;
 
 /// Lab tools for demos and training: spawn simulated users and devices against the embedded
 /// server, stop them, and switch the policy to lab speed so that expiry, refresh and
@@ -18,7 +18,7 @@ class LabPanel final : public QWidget {
     Q_DISABLE_COPY_MOVE(LabPanel)
 
 public:
-    explicit LabPanel(SessionServer &server, QWidget *parent = nullptr);
+    explicit LabPanel(ServerFacade &server, QWidget *parent = nullptr);
     ~LabPanel() override;
 
     /// Creates (or re-keys) lab-01 … lab-NN and starts their devices.
@@ -33,7 +33,7 @@ Q_SIGNALS:
 private:
     void showStatistics(const LabStatistics &statistics);
 
-    SessionServer &m_server;
+    ServerFacade &m_server;
     QThread *m_thread = nullptr;
     LabSimulator *m_simulator = nullptr; ///< lives on m_thread
     QString m_password;

@@ -2,7 +2,7 @@
 
 #include "models/Numerus.h"
 
-#include "SessionServer.h"
+#include "ServerFacade.h"
 #include "views/ActivityChart.h"
 
 #include <QClipboard>
@@ -28,7 +28,7 @@ QString uptimeText(qint64 seconds)
 }
 } // namespace
 
-ActivityView::ActivityView(SessionServer &server, QWidget *parent)
+ActivityView::ActivityView(ServerFacade &server, QWidget *parent)
     : QWidget(parent)
     , m_connections(new ActivityChart(tr("Live connections"), this))
     , m_handshakes(new ActivityChart(tr("Handshakes per second"), this))
@@ -85,7 +85,7 @@ ActivityView::ActivityView(SessionServer &server, QWidget *parent)
     layout->addWidget(m_handshakes, 0, 1);
     layout->addWidget(m_refused, 1, 0);
     layout->addLayout(facts, 1, 1);
-    connect(&server, &SessionServer::statisticsSampled, this, &ActivityView::addStatistics);
+    connect(&server, &ServerFacade::statisticsSampled, this, &ActivityView::addStatistics);
 }
 
 void ActivityView::addStatistics(const ServerStatistics &statistics)

@@ -9,7 +9,7 @@
 class ActivityChart;
 class QLabel;
 class QPushButton;
-class SessionServer;
+class ServerFacade;
 
 /// Live charts of the last five minutes (connections, handshakes per second, refused
 /// handshakes per second by reason) and the server's addresses, TLS state, uptime and limits.
@@ -20,7 +20,7 @@ class ActivityView final : public QWidget {
     Q_DISABLE_COPY_MOVE(ActivityView)
 
 public:
-    explicit ActivityView(SessionServer &server, QWidget *parent = nullptr);
+    explicit ActivityView(ServerFacade &server, QWidget *parent = nullptr);
 
     void addStatistics(const ServerStatistics &statistics);
 

@@ -2,7 +2,7 @@
 
 #include "models/Numerus.h"
 
-#include "SessionServer.h"
+#include "ServerFacade.h"
 #include "models/AuditFilterProxy.h"
 #include "models/AuditLogModel.h"
 
@@ -22,7 +22,7 @@
 
 using namespace Qt::StringLiterals;
 
-AuditView::AuditView(SessionServer &server, QWidget *parent)
+AuditView::AuditView(ServerFacade &server, QWidget *parent)
     : QWidget(parent)
     , m_server(server)
     , m_model(new AuditLogModel(5000, this))
@@ -136,8 +136,8 @@ AuditView::AuditView(SessionServer &server, QWidget *parent)
         connect(dialog, &QFileDialog::fileSelected, this, &AuditView::exportTo);
         dialog->open();
     });
-    connect(&server, &SessionServer::auditAppended, m_model, &AuditLogModel::prepend);
-    connect(&server, &SessionServer::snapshotReady, this,
+    connect(&server, &ServerFacade::auditAppended, m_model, &AuditLogModel::prepend);
+    connect(&server, &ServerFacade::snapshotReady, this,
             [this](const ConsoleSnapshot &snapshot) { m_model->setEvents(snapshot.recentAudit); });
 }
 

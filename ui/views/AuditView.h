@@ -13,7 +13,7 @@ class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
 class QTableView;
-class SessionServer;
+class ServerFacade;
 
 /// The audit log's live tail with filters (type, user, actor, time range), the selected
 /// event's detail, a server-side search beyond the tail, export to CSV or JSON lines, and the
@@ -23,7 +23,7 @@ class AuditView final : public QWidget {
     Q_DISABLE_COPY_MOVE(AuditView)
 
 public:
-    explicit AuditView(SessionServer &server, QWidget *parent = nullptr);
+    explicit AuditView(ServerFacade &server, QWidget *parent = nullptr);
 
     AuditLogModel *model() const { return m_model; }
     QTableView *table() const { return m_table; }
@@ -40,7 +40,7 @@ private:
     void applyFilter();
     void showDetail();
 
-    SessionServer &m_server;
+    ServerFacade &m_server;
     AuditLogModel *m_model = nullptr;
     AuditFilterProxy *m_proxy = nullptr;
     QComboBox *m_type = nullptr;

@@ -1,6 +1,6 @@
 #include "views/KeysView.h"
 
-#include "SessionServer.h"
+#include "ServerFacade.h"
 #include "views/Confirmation.h"
 
 #include <QDateTime>
@@ -16,7 +16,7 @@
 
 using namespace Qt::StringLiterals;
 
-KeysView::KeysView(SessionServer &server, QWidget *parent)
+KeysView::KeysView(ServerFacade &server, QWidget *parent)
     : QWidget(parent)
     , m_server(server)
     , m_table(new QTableWidget(0, 5, this))
@@ -58,8 +58,8 @@ KeysView::KeysView(SessionServer &server, QWidget *parent)
                         });
                     });
     });
-    connect(&server, &SessionServer::signingKeysChanged, this, &KeysView::showKeys);
-    connect(&server, &SessionServer::snapshotReady, this,
+    connect(&server, &ServerFacade::signingKeysChanged, this, &KeysView::showKeys);
+    connect(&server, &ServerFacade::snapshotReady, this,
             [this](const ConsoleSnapshot &snapshot) { showKeys(snapshot.signingKeys, snapshot.jwks); });
 }
 

@@ -8,7 +8,7 @@
 class QLabel;
 class QPlainTextEdit;
 class QTableWidget;
-class SessionServer;
+class ServerFacade;
 
 /// The server's signing keys (never their private halves), rotation, and the JWKS as
 /// published at /.well-known/jwks.json.
@@ -17,7 +17,7 @@ class KeysView final : public QWidget {
     Q_DISABLE_COPY_MOVE(KeysView)
 
 public:
-    explicit KeysView(SessionServer &server, QWidget *parent = nullptr);
+    explicit KeysView(ServerFacade &server, QWidget *parent = nullptr);
 
     void showKeys(const QList<SigningKeyInfo> &keys, const QJsonObject &jwks);
     QTableWidget *table() const { return m_table; }
@@ -26,7 +26,7 @@ Q_SIGNALS:
     void outcome(const QString &message);
 
 private:
-    SessionServer &m_server;
+    ServerFacade &m_server;
     QTableWidget *m_table = nullptr;
     QPlainTextEdit *m_jwks = nullptr;
 };

@@ -2,7 +2,7 @@
 
 #include "models/Numerus.h"
 
-#include "SessionServer.h"
+#include "ServerFacade.h"
 #include "lab/LabPanel.h"
 #include "models/LiveState.h"
 #include "models/UsersModel.h"
@@ -36,7 +36,7 @@
 
 using namespace Qt::StringLiterals;
 
-MainWindow::MainWindow(SessionServer &server, QWidget *parent)
+MainWindow::MainWindow(ServerFacade &server, QWidget *parent)
     : QMainWindow(parent)
     , m_server(server)
     , m_state(new LiveState(this))
@@ -91,16 +91,16 @@ MainWindow::MainWindow(SessionServer &server, QWidget *parent)
     connect(m_tray, &TrayIcon::warning, this, &MainWindow::showOutcome);
 
     // The server's feeds into the console's state; all queued, all coalesced by the server.
-    connect(&server, &SessionServer::snapshotReady, this, [this](const ConsoleSnapshot &snapshot) {
+    connect(&server, &ServerFacade::snapshotReady, this, [this](const ConsoleSnapshot &snapshot) {
         m_state->applySnapshot(snapshot);
         offerFirstRun(snapshot.users.isEmpty());
     });
-    connect(&server, &SessionServer::connectionsSnapshot, m_state, &LiveState::applyConnectionsSnapshot);
-    connect(&server, &SessionServer::connectionsChanged, m_state, &LiveState::applyConnections);
-    connect(&server, &SessionServer::usersChanged, m_state, &LiveState::applyUsers);
-    connect(&server, &SessionServer::sessionsChanged, m_state, &LiveState::applySessions);
-    connect(&server, &SessionServer::policyChanged, m_state, &LiveState::applyPolicy);
-    connect(&server, &SessionServer::auditAppended, m_tray, &TrayIcon::noteEvents);
+    connect(&server, &ServerFacade::connectionsSnapshot, m_state, &LiveState::applyConnectionsSnapshot);
+    connect(&server, &ServerFacade::connectionsChanged, m_state, &LiveState::applyConnections);
+    connect(&server, &ServerFacade::usersChanged, m_state, &LiveState::applyUsers);
+    connect(&server, &ServerFacade::sessionsChanged, m_state, &LiveState::applySessions);
+    connect(&server, &ServerFacade::policyChanged, m_state, &LiveState::applyPolicy);
+    connect(&server, &ServerFacade::auditAppended, m_tray, &TrayIcon::noteEvents);
     connect(m_state, &LiveState::usersTouched, this, [this] {
         m_connectionCount->setText(numerus(tr("%n live connection(s)", nullptr, int(m_state->totalLiveConnections())),
                                            int(m_state->totalLiveConnections())));
@@ -111,7 +111,7 @@ MainWindow::MainWindow(SessionServer &server, QWidget *parent)
     connect(prune, &QTimer::timeout, this, [this] { m_state->prune(QDateTime::currentMSecsSinceEpoch()); });
     prune->start();
 
-    connect(&server, &SessionServer::stateChanged, this, &MainWindow::handleServerStateChanged);
+    connect(&server, &ServerFacade::stateChanged, this, &MainWindow::handleServerStateChanged);
     buildMenus();
     resize(1100, 700);
     restoreSettings();

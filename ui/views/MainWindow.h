@@ -10,12 +10,12 @@ class LiveState;
 class PolicyEditor;
 class QLabel;
 class QTabWidget;
-class SessionServer;
+class ServerFacade;
 class SessionsView;
 class TrayIcon;
 class UsersAdminView;
 
-/// The console's window. Reads the server only through the SessionServer facade: a snapshot
+/// The console's window. Reads the server only through the ServerFacade (the embedded SessionServer, or a RemoteServer): a snapshot
 /// when the server is up, then the facade's coalesced changes, kept in a LiveState that the
 /// models read. Window state, column layout and the last tab persist in QSettings.
 class MainWindow final : public QMainWindow {
@@ -23,7 +23,7 @@ class MainWindow final : public QMainWindow {
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    explicit MainWindow(SessionServer &server, QWidget *parent = nullptr);
+    explicit MainWindow(ServerFacade &server, QWidget *parent = nullptr);
     ~MainWindow() override;
 
     enum Tab { SessionsTab, AuditTab, ActivityTab, PolicyTab, UsersTab, KeysTab, LabTab, ServerTab };
@@ -46,7 +46,7 @@ private:
     void restoreSettings();
     void saveSettings() const;
 
-    SessionServer &m_server;
+    ServerFacade &m_server;
     LiveState *m_state = nullptr;
     QTabWidget *m_tabs = nullptr;
     SessionsView *m_sessions = nullptr;

@@ -2,7 +2,7 @@
 
 #include "models/Numerus.h"
 
-#include "SessionServer.h"
+#include "ServerFacade.h"
 #include "views/Confirmation.h"
 
 #include <QFormLayout>
@@ -32,7 +32,7 @@ QString humanDuration(qint64 seconds)
 }
 } // namespace
 
-PolicyEditor::PolicyEditor(SessionServer &server, QWidget *parent)
+PolicyEditor::PolicyEditor(ServerFacade &server, QWidget *parent)
     : QWidget(parent)
     , m_server(server)
     , m_findings(new QListWidget(this))
@@ -181,9 +181,9 @@ PolicyEditor::PolicyEditor(SessionServer &server, QWidget *parent)
         fill(m_current);
     });
     connect(m_apply, &QPushButton::clicked, this, &PolicyEditor::apply);
-    connect(&server, &SessionServer::policyChanged, this, &PolicyEditor::showPolicy);
-    connect(&server, &SessionServer::limitsChanged, this, &PolicyEditor::showLimits);
-    connect(&server, &SessionServer::snapshotReady, this, [this](const ConsoleSnapshot &snapshot) {
+    connect(&server, &ServerFacade::policyChanged, this, &PolicyEditor::showPolicy);
+    connect(&server, &ServerFacade::limitsChanged, this, &PolicyEditor::showLimits);
+    connect(&server, &ServerFacade::snapshotReady, this, [this](const ConsoleSnapshot &snapshot) {
         showLimits(snapshot.limits);
         showPolicy(snapshot.policy);
     });

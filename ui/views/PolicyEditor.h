@@ -12,7 +12,7 @@ class QLabel;
 class QListWidget;
 class QPushButton;
 class QSpinBox;
-class SessionServer;
+class ServerFacade;
 
 /// Edits token and session lifetimes and the consistency review that explains, in words,
 /// which combinations break a flow. Apply sends the policy through the facade (audited); a
@@ -22,7 +22,7 @@ class PolicyEditor final : public QWidget {
     Q_DISABLE_COPY_MOVE(PolicyEditor)
 
 public:
-    explicit PolicyEditor(SessionServer &server, QWidget *parent = nullptr);
+    explicit PolicyEditor(ServerFacade &server, QWidget *parent = nullptr);
 
     /// What the fields hold now (unchecked).
     SessionPolicy editedPolicy() const;
@@ -48,7 +48,7 @@ private:
     void review();
     void send(const SessionPolicy &policy);
 
-    SessionServer &m_server;
+    ServerFacade &m_server;
     struct LimitField {
         qint64 ConnectionLimits::*value;
         QSpinBox *spin;

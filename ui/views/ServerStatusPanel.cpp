@@ -22,7 +22,7 @@ QString stateText(ServerState state)
 }
 } // namespace
 
-ServerStatusPanel::ServerStatusPanel(const SessionServer &server, QWidget *parent)
+ServerStatusPanel::ServerStatusPanel(const ServerFacade &server, QWidget *parent)
     : QWidget(parent)
     , m_server(server)
     , m_stateLabel(new QLabel(this))
@@ -47,7 +47,7 @@ ServerStatusPanel::ServerStatusPanel(const SessionServer &server, QWidget *paren
     m_stateLabel->setAccessibleName(tr("Server state"));
     m_addressLabel->setAccessibleName(tr("Listening address"));
 
-    connect(&server, &SessionServer::stateChanged, this, &ServerStatusPanel::handleStateChanged);
+    connect(&server, &ServerFacade::stateChanged, this, &ServerStatusPanel::handleStateChanged);
     handleStateChanged(server.state());
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "SessionServer.h"
+#include "ServerFacade.h"
 
 #include <QWidget>
 
@@ -13,12 +13,12 @@ class ServerStatusPanel final : public QWidget {
     Q_DISABLE_COPY_MOVE(ServerStatusPanel)
 
 public:
-    explicit ServerStatusPanel(const SessionServer &server, QWidget *parent = nullptr);
+    explicit ServerStatusPanel(const ServerFacade &server, QWidget *parent = nullptr);
 
 private:
     void handleStateChanged(ServerState state);
 
-    const SessionServer &m_server;
+    const ServerFacade &m_server;
     QLabel *m_stateLabel = nullptr;
     QLabel *m_addressLabel = nullptr;
     QLabel *m_dataDirectoryLabel = nullptr;

@@ -2,7 +2,7 @@
 
 #include "models/Numerus.h"
 
-#include "SessionServer.h"
+#include "ServerFacade.h"
 #include "UserKey.h"
 #include "models/LiveState.h"
 #include "models/NaturalSortProxy.h"
@@ -30,7 +30,7 @@
 using namespace Qt::StringLiterals;
 using Kind = SessionTreeModel::Kind;
 
-SessionsView::SessionsView(SessionServer &server, LiveState &state, QWidget *parent)
+SessionsView::SessionsView(ServerFacade &server, LiveState &state, QWidget *parent)
     : QWidget(parent)
     , m_server(server)
     , m_usersModel(new UsersModel(state, this))

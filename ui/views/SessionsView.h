@@ -11,7 +11,7 @@ class QLineEdit;
 class QSortFilterProxyModel;
 class QTableView;
 class QTreeView;
-class SessionServer;
+class ServerFacade;
 class SessionTreeModel;
 class UsersModel;
 
@@ -23,7 +23,7 @@ class SessionsView final : public QWidget {
     Q_DISABLE_COPY_MOVE(SessionsView)
 
 public:
-    SessionsView(SessionServer &server, LiveState &state, QWidget *parent = nullptr);
+    SessionsView(ServerFacade &server, LiveState &state, QWidget *parent = nullptr);
 
     QTableView *usersTable() const { return m_users; }
     QTreeView *sessionTree() const { return m_tree; }
@@ -50,7 +50,7 @@ private:
     void report(const AdminOutcome &outcome);
     QModelIndex currentTreeIndex() const;
 
-    SessionServer &m_server;
+    ServerFacade &m_server;
     UsersModel *m_usersModel = nullptr;
     QSortFilterProxyModel *m_usersProxy = nullptr;
     SessionTreeModel *m_treeModel = nullptr;

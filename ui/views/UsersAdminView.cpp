@@ -1,6 +1,6 @@
 #include "views/UsersAdminView.h"
 
-#include "SessionServer.h"
+#include "ServerFacade.h"
 #include "models/NaturalSortProxy.h"
 #include "models/UsersModel.h"
 #include "views/Confirmation.h"
@@ -17,7 +17,7 @@
 
 using namespace Qt::StringLiterals;
 
-UsersAdminView::UsersAdminView(SessionServer &server, UsersModel &model, QWidget *parent)
+UsersAdminView::UsersAdminView(ServerFacade &server, UsersModel &model, QWidget *parent)
     : QWidget(parent)
     , m_server(server)
     , m_proxy(new NaturalSortProxy(this))

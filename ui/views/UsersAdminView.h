@@ -6,7 +6,7 @@ class QLabel;
 class QPushButton;
 class QSortFilterProxyModel;
 class QTableView;
-class SessionServer;
+class ServerFacade;
 class UsersModel;
 
 /// User administration: add a user, disable or enable one, reset a password, edit roles.
@@ -16,7 +16,7 @@ class UsersAdminView final : public QWidget {
     Q_DISABLE_COPY_MOVE(UsersAdminView)
 
 public:
-    UsersAdminView(SessionServer &server, UsersModel &model, QWidget *parent = nullptr);
+    UsersAdminView(ServerFacade &server, UsersModel &model, QWidget *parent = nullptr);
 
     QTableView *table() const { return m_table; }
     void addUser();
@@ -32,7 +32,7 @@ private:
     void updateButtons();
     void report(const QString &success, const QString &error);
 
-    SessionServer &m_server;
+    ServerFacade &m_server;
     QSortFilterProxyModel *m_proxy = nullptr;
     QTableView *m_table = nullptr;
     QPushButton *m_enable = nullptr;
