@@ -1,10 +1,16 @@
 #include "Application.h"
 
 #include "SessionServer.h"
+#include "remote/RemoteServer.h"
 #include "views/MainWindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFile>
+#include <QInputDialog>
+#include <QSslCertificate>
+
+#include <cstdio>
 
 using namespace Qt::StringLiterals;
 
@@ -39,8 +45,55 @@ int Application::run()
                                  u"MODE"_s);
     const QCommandLineOption tlsCertificate(u"tls-cert"_s, u"TLS certificate chain (PEM)."_s, u"FILE"_s);
     const QCommandLineOption tlsKey(u"tls-key"_s, u"TLS private key (PEM)."_s, u"FILE"_s);
-    parser.addOptions({ dataDir, listen, config, secretStore, tls, tlsCertificate, tlsKey });
+    const QCommandLineOption connectTo(
+        u"connect"_s, u"Attach to a running server (its admin feed) instead of embedding one."_s, u"URL"_s);
+    const QCommandLineOption tokenStdin(u"admin-token-stdin"_s,
+                                        u"With --connect: read the admin token from standard input."_s);
+    const QCommandLineOption trust(u"trust-cert"_s, u"With --connect: also trust this certificate (PEM), a lab's."_s,
+                                   u"FILE"_s);
+    parser.addOptions(
+        { dataDir, listen, config, secretStore, tls, tlsCertificate, tlsKey, connectTo, tokenStdin, trust });
     parser.process(m_application); // prints help, version or the error and exits
+
+    if (parser.isSet(connectTo)) {
+        const QUrl url(parser.value(connectTo), QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != "http"_L1 && url.scheme() != "https"_L1) || url.host().isEmpty()) {
+            std::fprintf(stderr, "gatehouse: --connect takes http://host:port or https://host:port\n");
+            return 2;
+        }
+        QList<QSslCertificate> trusted;
+        if (parser.isSet(trust)) {
+            QFile file(parser.value(trust));
+            if (!file.open(QIODevice::ReadOnly) || (trusted = QSslCertificate::fromData(file.readAll())).isEmpty()) {
+                std::fprintf(stderr, "gatehouse: --trust-cert: %s holds no PEM certificate\n",
+                             qPrintable(parser.value(trust)));
+                return 2;
+            }
+        }
+        QByteArray token;
+        if (parser.isSet(tokenStdin)) {
+            QFile input;
+            if (input.open(stdin, QIODevice::ReadOnly))
+                token = input.readLine(4096).trimmed();
+        } else {
+            bool given = false;
+            token = QInputDialog::getText(nullptr, u"Gatehouse"_s, u"Admin token for %1:"_s.arg(url.authority()),
+                                          QLineEdit::Password, {}, &given)
+                        .trimmed()
+                        .toLatin1();
+            if (!given)
+                return 0;
+        }
+        if (token.isEmpty()) {
+            std::fprintf(stderr, "gatehouse: no admin token given\n");
+            return 2;
+        }
+        m_server = std::make_unique<RemoteServer>(url, token, trusted);
+        m_window = std::make_unique<MainWindow>(*m_server);
+        m_window->show();
+        m_server->start();
+        return m_application.exec();
+    }
 
     SessionServerOptions options { parser.value(dataDir), parser.value(config), parser.value(listen),
                                    parser.value(secretStore) };

@@ -4,9 +4,10 @@
 
 class MainWindow;
 class QApplication;
-class SessionServer;
+class ServerFacade;
 
-/// Builds the console: parses its flags, starts the embedded server and shows the window.
+/// Builds the console: parses its flags, starts the embedded server (or attaches to a server
+/// elsewhere with --connect) and shows the window.
 class Application final {
 public:
     explicit Application(QApplication &application);
@@ -17,6 +18,6 @@ public:
 
 private:
     QApplication &m_application;
-    std::unique_ptr<SessionServer> m_server;
+    std::unique_ptr<ServerFacade> m_server;
     std::unique_ptr<MainWindow> m_window;
 };

@@ -251,13 +251,10 @@ void AdminFeed::perform(quint64 id, const AdminActor &actor, const QJsonObject &
     } else if (name == "reload_tls"_L1) {
         outcome = m_admin->reloadTls(actor);
     }
-    QJsonObject answer { { "type"_L1, "outcome"_L1 },
-                         { "id"_L1, action.value("id"_L1) },
-                         { "action"_L1, name },
-                         { "ok"_L1, outcome.ok() },
-                         { "affected"_L1, outcome.affected },
-                         { "closed"_L1, outcome.closed },
-                         { "elapsed_ms"_L1, outcome.elapsedMs } };
+    QJsonObject answer { { "type"_L1, "outcome"_L1 },     { "id"_L1, action.value("id"_L1) },
+                         { "action"_L1, name },           { "audit_type"_L1, outcome.action },
+                         { "ok"_L1, outcome.ok() },       { "affected"_L1, outcome.affected },
+                         { "closed"_L1, outcome.closed }, { "elapsed_ms"_L1, outcome.elapsedMs } };
     if (!outcome.ok())
         answer.insert("error"_L1, outcome.error);
     for (auto it = extra.constBegin(); it != extra.constEnd(); ++it)

@@ -174,8 +174,16 @@ void MainWindow::handleServerStateChanged()
 {
     switch (m_server.state()) {
     case ServerState::Running:
-        statusBar()->showMessage(tr("Listening on %1").arg(m_server.url().toString()));
-        setWindowTitle(tr("Gatehouse — %1").arg(m_server.listenAddress()));
+        if (m_server.isRemote()) {
+            // Attached: which server, and as whom (a viewer sees, and may not act).
+            statusBar()->showMessage(tr("Attached to %1 as %2").arg(m_server.url().toString(), m_server.actor()));
+            setWindowTitle(
+                tr("Gatehouse — %1 (attached%2)")
+                    .arg(m_server.url().authority(), m_server.mayOperate() ? QString() : tr(", viewer: read only")));
+        } else {
+            statusBar()->showMessage(tr("Listening on %1").arg(m_server.url().toString()));
+            setWindowTitle(tr("Gatehouse — %1").arg(m_server.listenAddress()));
+        }
         m_server.requestSnapshot();
         m_server.requestConnections();
         break;
@@ -184,7 +192,9 @@ void MainWindow::handleServerStateChanged()
         showTab(ServerTab); // the reason is spelled out there
         break;
     case ServerState::Starting:
-        statusBar()->showMessage(tr("Starting…"));
+        // Attached and lost: said so, with when it tries again.
+        statusBar()->showMessage(m_server.isRemote() && !m_server.errorString().isEmpty() ? m_server.errorString()
+                                                                                          : tr("Starting…"));
         break;
     case ServerState::Stopped:
         statusBar()->showMessage(tr("Stopped"));

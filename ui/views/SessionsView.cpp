@@ -205,12 +205,19 @@ void SessionsView::updateActions()
     const UserKey key = UserKey::fromString(m_treeModel->user());
     const QModelIndex current = currentTreeIndex();
     const auto kind = current.isValid() ? Kind(current.data(SessionTreeModel::KindRole).toInt()) : Kind::User;
-    m_disconnect->setEnabled(user);
+    // Attached with a viewer's token: nothing is offered that the server would refuse.
+    const bool operate = m_server.mayOperate();
+    m_disconnect->setEnabled(operate && user);
     // An external issuer's user has no sessions here: only its tokens can be cut off.
-    m_revokeSession->setEnabled(user && key.isLocal() && (kind == Kind::Session || kind == Kind::Connection));
-    m_revokeUser->setEnabled(user && key.isLocal());
-    m_revokeBefore->setEnabled(user);
-    m_broadcast->setEnabled(user);
+    m_revokeSession->setEnabled(operate && user && key.isLocal()
+                                && (kind == Kind::Session || kind == Kind::Connection));
+    m_revokeUser->setEnabled(operate && user && key.isLocal());
+    m_revokeBefore->setEnabled(operate && user);
+    m_broadcast->setEnabled(operate && user);
+    m_broadcastAll->setEnabled(operate);
+    m_outcome->setToolTip(operate ? QString() : tr("viewer: read only"));
+    if (!operate && m_outcome->text().isEmpty())
+        m_outcome->setText(tr("viewer: read only"));
     QString what = tr("all of %1's connections").arg(key.displayName());
     if (kind == Kind::Connection)
         what = tr("connection %1").arg(current.data(SessionTreeModel::ConnectionIdRole).toULongLong());

@@ -1,0 +1,214 @@
+// The console attached to a gatehoused running in another process, through its admin feed:
+// a user's connection appears; "log out everywhere" revokes it (4003) and the outcome shows;
+// with a viewer's token nothing that acts is offered, and the server refuses it if forced;
+// the server is killed and restarted, and the console says so, then recovers.
+#include "models/LiveState.h"
+#include "remote/RemoteServer.h"
+#include "views/MainWindow.h"
+#include "views/SessionsView.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMessageBox>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStatusBar>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWebSocket>
+
+using namespace Qt::StringLiterals;
+
+class TestRemoteConsole final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void aConnectionAppearsAndIsRevokedFromTheConsole();
+    void aViewerIsOfferedNothingThatActs();
+    void aLostServerIsShownAndRecovered();
+
+private:
+    QString gatehoused(const QStringList &arguments, const QByteArray &input = {}) const;
+    void startServer();
+    std::unique_ptr<QWebSocket> connectAlice(const QString &device);
+    bool confirm(QWidget &window);
+
+    QTemporaryDir m_dir;
+    quint16 m_port = 0;
+    QProcess m_server;
+    QByteArray m_full;
+    QByteArray m_viewer;
+    QNetworkAccessManager m_network;
+};
+
+QString TestRemoteConsole::gatehoused(const QStringList &arguments, const QByteArray &input) const
+{
+    QProcess process;
+    auto environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(u"DBUS_SESSION_BUS_ADDRESS"_s);
+    process.setProcessEnvironment(environment);
+    process.start(QStringLiteral(GATEHOUSED_PATH),
+                  QStringList(arguments) << u"--data-dir"_s << m_dir.path() << u"--secret-store"_s << u"file"_s);
+    process.write(input);
+    process.closeWriteChannel();
+    process.waitForFinished(60000);
+    return QString::fromUtf8(process.readAllStandardOutput());
+}
+
+void TestRemoteConsole::startServer()
+{
+    m_server.setProcessEnvironment(QProcessEnvironment::systemEnvironment());
+    m_server.start(QStringLiteral(GATEHOUSED_PATH),
+                   { u"serve"_s, u"--listen"_s, u"127.0.0.1:%1"_s.arg(m_port), u"--data-dir"_s, m_dir.path(),
+                     u"--secret-store"_s, u"file"_s });
+    QString banner;
+    QVERIFY(QTest::qWaitFor(
+        [&] { return (banner += QString::fromUtf8(m_server.readAllStandardOutput())).contains(u"listening on"_s); },
+        30000));
+}
+
+void TestRemoteConsole::initTestCase()
+{
+    {
+        QTcpServer probe; // a free port, kept across the restart below
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        m_port = probe.serverPort();
+    }
+    QVERIFY(gatehoused({ u"user"_s, u"add"_s, u"alice"_s, u"--password-stdin"_s }, "a long password\n")
+                .contains(u"alice"_s));
+    m_viewer = gatehoused({ u"admin-token"_s, u"add"_s, u"room"_s, u"--scope"_s, u"viewer"_s }).trimmed().toLatin1();
+    m_full = gatehoused({ u"admin-token"_s, u"show"_s }).trimmed().toLatin1();
+    QVERIFY(m_viewer.startsWith("gha_") && m_full.startsWith("gha_"));
+    startServer();
+}
+
+void TestRemoteConsole::cleanupTestCase()
+{
+    m_server.terminate();
+    m_server.waitForFinished(10000);
+}
+
+std::unique_ptr<QWebSocket> TestRemoteConsole::connectAlice(const QString &device)
+{
+    QNetworkRequest login(QUrl(u"http://127.0.0.1:%1/auth/login"_s.arg(m_port)));
+    login.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    std::unique_ptr<QNetworkReply> reply(
+        m_network.post(login,
+                       QJsonDocument(QJsonObject { { "username"_L1, "alice"_L1 },
+                                                   { "password"_L1, "a long password"_L1 },
+                                                   { "device"_L1, device } })
+                           .toJson()));
+    if (!QTest::qWaitFor([&] { return reply->isFinished(); }, 20000))
+        return {};
+    const QString token = QJsonDocument::fromJson(reply->readAll()).object()["access_token"_L1].toString();
+    auto socket = std::make_unique<QWebSocket>();
+    QSignalSpy welcomed(socket.get(), &QWebSocket::textMessageReceived);
+    socket->open(QUrl(u"ws://127.0.0.1:%1/ws?access_token=%2"_s.arg(m_port).arg(token)));
+    if (!welcomed.wait(10000))
+        return {};
+    return socket;
+}
+
+bool TestRemoteConsole::confirm(QWidget &window)
+{
+    QMessageBox *box = nullptr;
+    if (!QTest::qWaitFor([&] {
+            for (auto *candidate : window.findChildren<QMessageBox *>(u"confirmDialog"_s)) {
+                if (candidate->isVisible())
+                    box = candidate;
+            }
+            return box != nullptr;
+        }))
+        return false;
+    auto *button = box->findChild<QPushButton *>(u"confirmButton"_s);
+    if (!button)
+        return false;
+    QTest::mouseClick(button, Qt::LeftButton);
+    return true;
+}
+
+void TestRemoteConsole::aConnectionAppearsAndIsRevokedFromTheConsole()
+{
+    RemoteServer remote(QUrl(u"http://127.0.0.1:%1"_s.arg(m_port)), m_full);
+    MainWindow window(remote);
+    window.show();
+    remote.start();
+    QTRY_COMPARE_WITH_TIMEOUT(remote.state(), ServerState::Running, 10000);
+    QCOMPARE(remote.actor(), u"admin:admin"_s);
+    QVERIFY(window.windowTitle().contains(u"attached"_s));
+
+    auto alice = connectAlice(u"remote-laptop"_s);
+    QVERIFY(alice);
+    QTRY_COMPARE_WITH_TIMEOUT(window.liveState().liveConnectionCount(u"alice"_s), 1, 5000);
+
+    auto *view = window.sessionsView();
+    view->selectUser(u"alice"_s);
+    QSignalSpy outcome(view, &SessionsView::outcome);
+    auto *revoke = view->findChild<QAction *>(u"revokeUserAction"_s);
+    QTRY_VERIFY(revoke->isEnabled());
+    revoke->trigger();
+    QVERIFY(confirm(window));
+    QTRY_COMPARE_WITH_TIMEOUT(alice->state(), QAbstractSocket::UnconnectedState, 5000);
+    QCOMPARE(int(alice->closeCode()), 4003);
+    QTRY_VERIFY(!outcome.isEmpty());
+    const QString said = outcome.first().first().toString();
+    QVERIFY2(said.contains(u"revoked"_s) && said.contains(u"1 connection closed"_s), qPrintable(said));
+    QTRY_COMPARE_WITH_TIMEOUT(window.liveState().liveConnectionCount(u"alice"_s), 0, 5000);
+}
+
+void TestRemoteConsole::aViewerIsOfferedNothingThatActs()
+{
+    auto alice = connectAlice(u"watched"_s);
+    QVERIFY(alice);
+    RemoteServer remote(QUrl(u"http://127.0.0.1:%1"_s.arg(m_port)), m_viewer);
+    MainWindow window(remote);
+    window.show();
+    remote.start();
+    QTRY_COMPARE_WITH_TIMEOUT(remote.state(), ServerState::Running, 10000);
+    QCOMPARE(remote.scope(), u"viewer"_s);
+    QVERIFY(window.windowTitle().contains(u"read only"_s));
+    QTRY_COMPARE_WITH_TIMEOUT(window.liveState().liveConnectionCount(u"alice"_s), 1, 5000);
+    auto *view = window.sessionsView();
+    view->selectUser(u"alice"_s);
+    for (const auto &name : { u"disconnectAction"_s, u"revokeUserAction"_s, u"revokeBeforeAction"_s,
+                              u"broadcastAction"_s, u"broadcastAllAction"_s })
+        QVERIFY2(!view->findChild<QAction *>(name)->isEnabled(), qPrintable(name));
+    // Forced anyway, the server refuses it, says why, and alice stays.
+    std::optional<AdminOutcome> forced;
+    remote.disconnectUser(UserKey::local(u"alice"_s), this, [&](const AdminOutcome &o) { forced = o; });
+    QTRY_VERIFY(forced.has_value());
+    QVERIFY(!forced->ok());
+    QVERIFY2(forced->error.contains(u"viewer: read only"_s), qPrintable(forced->error));
+    QTest::qWait(200);
+    QCOMPARE(alice->state(), QAbstractSocket::ConnectedState);
+}
+
+void TestRemoteConsole::aLostServerIsShownAndRecovered()
+{
+    RemoteServer remote(QUrl(u"http://127.0.0.1:%1"_s.arg(m_port)), m_full);
+    MainWindow window(remote);
+    window.show();
+    remote.start();
+    QTRY_COMPARE_WITH_TIMEOUT(remote.state(), ServerState::Running, 10000);
+    m_server.kill(); // SIGKILL: no goodbye
+    QVERIFY(m_server.waitForFinished(10000));
+    QTRY_COMPARE_WITH_TIMEOUT(remote.state(), ServerState::Starting, 5000);
+    QVERIFY2(window.statusBar()->currentMessage().contains(u"lost"_s),
+             qPrintable(window.statusBar()->currentMessage()));
+    startServer();
+    QTRY_COMPARE_WITH_TIMEOUT(remote.state(), ServerState::Running, 20000);
+    auto alice = connectAlice(u"after-restart"_s);
+    QVERIFY(alice);
+    QTRY_COMPARE_WITH_TIMEOUT(window.liveState().liveConnectionCount(u"alice"_s), 1, 5000);
+}
+
+QTEST_MAIN(TestRemoteConsole)
+#include "tst_remoteconsole.moc"
