@@ -9,6 +9,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMessageBox>
@@ -17,6 +18,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSslCertificate>
 #include <QStatusBar>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -34,9 +36,10 @@ private Q_SLOTS:
     void aConnectionAppearsAndIsRevokedFromTheConsole();
     void aViewerIsOfferedNothingThatActs();
     void aLostServerIsShownAndRecovered();
+    void overTlsWithTheLabsCertificate();
 
 private:
-    QString gatehoused(const QStringList &arguments, const QByteArray &input = {}) const;
+    QString gatehoused(const QStringList &arguments, const QByteArray &input = {}, QString dataDir = {}) const;
     void startServer();
     std::unique_ptr<QWebSocket> connectAlice(const QString &device);
     bool confirm(QWidget &window);
@@ -49,14 +52,16 @@ private:
     QNetworkAccessManager m_network;
 };
 
-QString TestRemoteConsole::gatehoused(const QStringList &arguments, const QByteArray &input) const
+QString TestRemoteConsole::gatehoused(const QStringList &arguments, const QByteArray &input, QString dataDir) const
 {
+    if (dataDir.isEmpty())
+        dataDir = m_dir.path();
     QProcess process;
     auto environment = QProcessEnvironment::systemEnvironment();
     environment.remove(u"DBUS_SESSION_BUS_ADDRESS"_s);
     process.setProcessEnvironment(environment);
     process.start(QStringLiteral(GATEHOUSED_PATH),
-                  QStringList(arguments) << u"--data-dir"_s << m_dir.path() << u"--secret-store"_s << u"file"_s);
+                  QStringList(arguments) << u"--data-dir"_s << dataDir << u"--secret-store"_s << u"file"_s);
     process.write(input);
     process.closeWriteChannel();
     process.waitForFinished(60000);
@@ -208,6 +213,43 @@ void TestRemoteConsole::aLostServerIsShownAndRecovered()
     auto alice = connectAlice(u"after-restart"_s);
     QVERIFY(alice);
     QTRY_COMPARE_WITH_TIMEOUT(window.liveState().liveConnectionCount(u"alice"_s), 1, 5000);
+}
+
+void TestRemoteConsole::overTlsWithTheLabsCertificate()
+{
+    // A second server, on wss:// with its self-signed lab certificate, which the console is
+    // told to trust (and nothing else is switched off).
+    QTemporaryDir data;
+    const QByteArray token = gatehoused({ u"admin-token"_s, u"show"_s }, {}, data.path()).trimmed().toLatin1();
+    QVERIFY(token.startsWith("gha_"));
+    QProcess server;
+    server.start(QStringLiteral(GATEHOUSED_PATH),
+                 { u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--data-dir"_s, data.path(), u"--secret-store"_s,
+                   u"file"_s, u"--tls"_s, u"self-signed"_s });
+    QString banner;
+    QVERIFY(QTest::qWaitFor(
+        [&] { return (banner += QString::fromUtf8(server.readAllStandardOutput())).contains(u"listening on"_s); },
+        30000));
+    const QString address = banner.section(u"listening on "_s, 1).section(u' ', 0, 0).trimmed();
+    QFile certificate(data.filePath(u"tls-self-signed.pem"_s));
+    QVERIFY(certificate.open(QIODevice::ReadOnly));
+    const auto trusted = QSslCertificate::fromData(certificate.readAll());
+    QCOMPARE(trusted.size(), 1);
+
+    RemoteServer untrusting(QUrl(u"https://"_s + address), token);
+    untrusting.start();
+    QTRY_VERIFY_WITH_TIMEOUT(!untrusting.errorString().isEmpty(), 10000);
+    QVERIFY(untrusting.state() != ServerState::Running);
+    untrusting.stop();
+
+    RemoteServer remote(QUrl(u"https://"_s + address), token, trusted);
+    MainWindow window(remote);
+    window.show();
+    remote.start();
+    QTRY_VERIFY2_WITH_TIMEOUT(remote.state() == ServerState::Running, qPrintable(remote.errorString()), 10000);
+    QVERIFY(window.statusBar()->currentMessage().contains(u"https://"_s));
+    server.terminate();
+    QVERIFY(server.waitForFinished(10000));
 }
 
 QTEST_MAIN(TestRemoteConsole)
