@@ -88,10 +88,7 @@ int Application::run()
             std::fprintf(stderr, "gatehouse: no admin token given\n");
             return 2;
         }
-        m_server = std::make_unique<RemoteServer>(url, token, trusted);
-        m_window = std::make_unique<MainWindow>(*m_server);
-        m_window->show();
-        m_server->start();
+        show(std::make_unique<RemoteServer>(url, token, trusted));
         return m_application.exec();
     }
 
@@ -100,9 +97,28 @@ int Application::run()
     options.tls = parser.value(tls);
     options.tlsCertificate = parser.value(tlsCertificate);
     options.tlsKey = parser.value(tlsKey);
-    m_server = std::make_unique<SessionServer>(options);
+    m_options = options;
+    show(std::make_unique<SessionServer>(options));
+    return m_application.exec();
+}
+
+void Application::show(std::unique_ptr<ServerFacade> server)
+{
+    m_window.reset(); // it holds the server: it goes first
+    m_server = std::move(server);
     m_window = std::make_unique<MainWindow>(*m_server);
+    // Queued: the window that asks is the one replaced.
+    QObject::connect(m_window.get(), &MainWindow::connectRequested, m_window.get(),
+                     [this](const QUrl &url, const QByteArray &token, const QList<QSslCertificate> &trusted) {
+                         QMetaObject::invokeMethod(
+                             &m_application,
+                             [this, url, token, trusted] { show(std::make_unique<RemoteServer>(url, token, trusted)); },
+                             Qt::QueuedConnection);
+                     });
+    QObject::connect(m_window.get(), &MainWindow::embeddedRequested, m_window.get(), [this] {
+        QMetaObject::invokeMethod(
+            &m_application, [this] { show(std::make_unique<SessionServer>(m_options)); }, Qt::QueuedConnection);
+    });
     m_window->show();
     m_server->start();
-    return m_application.exec();
 }

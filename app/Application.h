@@ -1,5 +1,11 @@
 #pragma once
 
+#include "SessionServerOptions.h"
+
+#include <QList>
+#include <QSslCertificate>
+#include <QUrl>
+
 #include <memory>
 
 class MainWindow;
@@ -17,7 +23,11 @@ public:
     int run();
 
 private:
+    /// A new window on `server`, in place of the one shown (File → Connect, Disconnect).
+    void show(std::unique_ptr<ServerFacade> server);
+
     QApplication &m_application;
+    SessionServerOptions m_options; ///< the embedded server's, to come back to
     std::unique_ptr<ServerFacade> m_server;
     std::unique_ptr<MainWindow> m_window;
 };

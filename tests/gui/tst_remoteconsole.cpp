@@ -4,6 +4,7 @@
 // the server is killed and restarted, and the console says so, then recovers.
 #include "models/LiveState.h"
 #include "remote/RemoteServer.h"
+#include "views/ConnectDialog.h"
 #include "views/MainWindow.h"
 #include "views/SessionsView.h"
 
@@ -12,6 +13,8 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -37,6 +40,7 @@ private Q_SLOTS:
     void aViewerIsOfferedNothingThatActs();
     void aLostServerIsShownAndRecovered();
     void overTlsWithTheLabsCertificate();
+    void fileConnectAsksAndChecksBeforeAttaching();
 
 private:
     QString gatehoused(const QStringList &arguments, const QByteArray &input = {}, QString dataDir = {}) const;
@@ -250,6 +254,45 @@ void TestRemoteConsole::overTlsWithTheLabsCertificate()
     QVERIFY(window.statusBar()->currentMessage().contains(u"https://"_s));
     server.terminate();
     QVERIFY(server.waitForFinished(10000));
+}
+
+void TestRemoteConsole::fileConnectAsksAndChecksBeforeAttaching()
+{
+    RemoteServer remote(QUrl(u"http://127.0.0.1:%1"_s.arg(m_port)), m_full);
+    MainWindow window(remote);
+    window.show();
+    QVERIFY(window.findChild<QAction *>(u"embeddedAction"_s)); // attached: a way back
+    QSignalSpy requested(&window, &MainWindow::connectRequested);
+    window.findChild<QAction *>(u"connectAction"_s)->trigger();
+    ConnectDialog *dialog = nullptr;
+    QTRY_VERIFY((dialog = window.findChild<ConnectDialog *>(u"connectDialog"_s)) && dialog->isVisible());
+    auto *url = dialog->findChild<QLineEdit *>(u"connectUrl"_s);
+    auto *token = dialog->findChild<QLineEdit *>(u"connectToken"_s);
+    auto *certificate = dialog->findChild<QLineEdit *>(u"connectCertificate"_s);
+    auto *problem = dialog->findChild<QLabel *>(u"connectProblem"_s);
+    const QList<std::tuple<QString, QString, QString, QString>> refused {
+        { u"ftp://host:1"_s, QString::fromLatin1(m_full), {}, u"http://host:port"_s },
+        { u"https://"_s, QString::fromLatin1(m_full), {}, u"http://host:port"_s },
+        { u"https://host:8443"_s, u"secret"_s, {}, u"gha_"_s },
+        { u"https://host:8443"_s, QString::fromLatin1(m_full), m_dir.filePath(u"missing.pem"_s), u"no PEM"_s },
+    };
+    for (const auto &[address, given, trust, mentions] : refused) {
+        url->setText(address);
+        token->setText(given);
+        certificate->setText(trust);
+        dialog->accept();
+        QVERIFY(dialog->isVisible());
+        QVERIFY2(problem->text().contains(mentions), qPrintable(problem->text()));
+    }
+    QCOMPARE(requested.count(), 0);
+    url->setText(u"https://gatehouse.example:8443"_s);
+    token->setText(QString::fromLatin1(m_viewer));
+    certificate->clear();
+    QCOMPARE(token->echoMode(), QLineEdit::Password); // the token is never shown in clear
+    dialog->accept(); // it closes and goes
+    QTRY_COMPARE(requested.count(), 1);
+    QCOMPARE(requested.first().at(0).toUrl(), QUrl(u"https://gatehouse.example:8443"_s));
+    QCOMPARE(requested.first().at(1).toByteArray(), m_viewer);
 }
 
 QTEST_MAIN(TestRemoteConsole)

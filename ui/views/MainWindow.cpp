@@ -1,5 +1,7 @@
 #include "views/MainWindow.h"
 
+#include "views/ConnectDialog.h"
+
 #include "models/Numerus.h"
 
 #include "ServerFacade.h"
@@ -127,6 +129,20 @@ void MainWindow::buildMenus()
         showTab(AuditTab);
         m_audit->findChild<QPushButton *>(u"auditExportButton"_s)->click();
     });
+    file->addSeparator();
+    auto *attach = file->addAction(tr("&Connect to server…"), this, [this] {
+        auto *dialog = new ConnectDialog(this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &QDialog::accepted, this,
+                [this, dialog] { Q_EMIT connectRequested(dialog->url(), dialog->token(), dialog->trusted()); });
+        dialog->open();
+    });
+    attach->setObjectName(u"connectAction"_s);
+    if (m_server.isRemote()) {
+        auto *embedded = file->addAction(tr("&Disconnect (use the embedded server)"), this,
+                                         [this] { Q_EMIT embeddedRequested(); });
+        embedded->setObjectName(u"embeddedAction"_s);
+    }
     file->addSeparator();
     auto *quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);

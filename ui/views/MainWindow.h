@@ -1,6 +1,8 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QSslCertificate>
+#include <QUrl>
 
 class ActivityView;
 class AuditView;
@@ -15,8 +17,8 @@ class SessionsView;
 class TrayIcon;
 class UsersAdminView;
 
-/// The console's window. Reads the server only through the ServerFacade (the embedded SessionServer, or a RemoteServer): a snapshot
-/// when the server is up, then the facade's coalesced changes, kept in a LiveState that the
+/// The console's window. Reads the server only through the ServerFacade (the embedded SessionServer, or a
+/// RemoteServer): a snapshot when the server is up, then the facade's coalesced changes, kept in a LiveState that the
 /// models read. Window state, column layout and the last tab persist in QSettings.
 class MainWindow final : public QMainWindow {
     Q_OBJECT
@@ -34,6 +36,12 @@ public:
     UsersAdminView *usersAdminView() const { return m_usersAdmin; }
     LabPanel *labPanel() const { return m_lab; }
     const LiveState &liveState() const { return *m_state; }
+
+Q_SIGNALS:
+    /// File → Connect to server…: the application attaches to it instead (a new window).
+    void connectRequested(const QUrl &url, const QByteArray &token, const QList<QSslCertificate> &trusted);
+    /// File → Use the embedded server, from an attached console.
+    void embeddedRequested();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
