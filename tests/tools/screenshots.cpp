@@ -3,7 +3,10 @@
 // lab's would), two people and a lab crowd at lab speed, a disconnect and a revocation, and then
 // each view as an admin sees it. Run under Xvfb by scripts/screenshots.sh.
 #include "SessionServer.h"
+#include "admin/AdminTokens.h"
 #include "lab/LabPanel.h"
+#include "remote/RemoteServer.h"
+#include "store/Database.h"
 #include "views/AuditView.h"
 #include "views/MainWindow.h"
 #include "views/PolicyEditor.h"
@@ -12,6 +15,7 @@
 #include <QTableView>
 
 #include <QApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -199,6 +203,38 @@ int main(int argc, char *argv[])
     window.showTab(MainWindow::LabTab);
     wait(200);
     window.grab().save(out + u"/lab.png"_s);
+
+    // A second console, attached to the same server over its admin feed with a viewer's
+    // token, as a trainer's room would watch a lab: the same views, read only.
+    QByteArray viewerToken;
+    {
+        Database database;
+        if (!database.open(data.filePath(u"data/gatehouse.sqlite"_s))) {
+            std::fprintf(stderr, "cannot open the store: %s\n", qPrintable(database.errorString()));
+        } else {
+            auto made = AdminTokenRegistry(database).add(u"room-3"_s, AdminScope::Viewer,
+                                                         QDateTime::currentSecsSinceEpoch());
+            if (made)
+                viewerToken = *made;
+            else
+                std::fprintf(stderr, "cannot add a viewer token: %s\n", qPrintable(made.error()));
+        }
+    }
+    if (!viewerToken.isEmpty()) {
+        wait(1500); // the server notices a token added to its store within a second
+        RemoteServer remote(server.url(), viewerToken, QSslCertificate::fromData(server.certificateChain()));
+        MainWindow attached(remote);
+        attached.resize(1280, 760);
+        attached.show();
+        remote.start();
+        if (waitFor([&] { return remote.state() == ServerState::Running; })) {
+            attached.sessionsView()->selectUser(u"lab-01"_s);
+            wait(1500);
+            attached.grab().save(out + u"/attached.png"_s);
+        } else {
+            std::fprintf(stderr, "the attached console did not connect: %s\n", qPrintable(remote.errorString()));
+        }
+    }
 
     Theme::apply(true);
     window.showTab(MainWindow::SessionsTab);
