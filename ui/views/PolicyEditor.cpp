@@ -259,7 +259,9 @@ void PolicyEditor::review()
         m_error->setVisible(true);
     }
     const bool changed = !(edited == m_current) || !(editedLimits() == m_currentLimits);
-    m_apply->setEnabled(checked && limits && changed);
+    // Attached with an operator's or a viewer's token: the policy is shown, not changed.
+    m_apply->setEnabled(m_server.mayAdminister() && checked && limits && changed);
+    m_apply->setToolTip(m_server.mayAdminister() ? QString() : tr("changing the policy needs a full admin token"));
     m_revert->setEnabled(changed);
 }
 

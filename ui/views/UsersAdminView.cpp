@@ -74,7 +74,9 @@ void UsersAdminView::updateButtons()
 {
     const QModelIndex current = m_table->currentIndex();
     // An external issuer's user is not in the directory: there is nothing to edit here.
-    const bool any = current.isValid() && current.data(UsersModel::IssuerRole).toString().isEmpty();
+    // Attached to a server elsewhere: its users are managed there (gatehoused user …), not here yet.
+    const bool any
+        = !m_server.isRemote() && current.isValid() && current.data(UsersModel::IssuerRole).toString().isEmpty();
     const bool enabled = current.data(UsersModel::EnabledRole).toBool();
     m_enable->setEnabled(any);
     m_enable->setText(any && !enabled ? tr("&Enable") : tr("&Disable"));
