@@ -74,11 +74,19 @@ void AdminFeed::stop()
 
 bool AdminFeed::reserve()
 {
-    if (m_stopped || ++m_open > maximumFeeds) {
+    if (m_stopped)
+        return false;
+    if (++m_open > maximumFeeds) {
         --m_open;
         return false;
     }
     return true;
+}
+
+bool AdminFeed::tokenInForce(const QByteArray &tokenHash) const
+{
+    const auto tokens = m_tokens ? m_tokens->current() : nullptr;
+    return tokens && tokens->identifyHash(tokenHash).has_value();
 }
 
 void AdminFeed::release()
@@ -90,8 +98,9 @@ void AdminFeed::open(WebSocketStream *stream, const AdminIdentity &identity, con
                      const QString &remote, QObject *context)
 {
     const quint64 id = m_nextId++;
-    auto *connection = new AdminFeedConnection(id, stream, identity, remote, *this, context);
-    Subscriber subscriber { connection, context, tokenHash, identity, remote };
+    auto alive = std::make_shared<std::atomic<bool>>(true);
+    auto *connection = new AdminFeedConnection(id, stream, identity, remote, tokenHash, alive, *this, context);
+    Subscriber subscriber { connection, alive, true, context, tokenHash, identity, remote };
     QMetaObject::invokeMethod(
         this, [this, id, subscriber] { subscribe(id, subscriber); }, Qt::QueuedConnection);
 }
@@ -110,8 +119,17 @@ void AdminFeed::post(const Subscriber &subscriber, std::function<void(AdminFeedC
 
 void AdminFeed::subscribe(quint64 id, Subscriber subscriber)
 {
+    if (!*subscriber.alive)
+        return; // gone before its turn: nothing is built for it
     if (m_stopped || !m_admin) {
         post(subscriber, [](AdminFeedConnection &feed) { feed.close(CloseCode::tryAgainLater, u"not ready"_s); });
+        return;
+    }
+    // Revoked between the handshake and now: the token set it was admitted by is not in force.
+    if (!tokenInForce(subscriber.tokenHash)) {
+        post(subscriber, [](AdminFeedConnection &feed) {
+            feed.close(CloseCode::sessionRevoked, u"the admin token was revoked"_s);
+        });
         return;
     }
     const QByteArray hello = encode(QJsonObject { { "type"_L1, "hello"_L1 },
@@ -119,9 +137,12 @@ void AdminFeed::subscribe(quint64 id, Subscriber subscriber)
                                                   { "version"_L1, QCoreApplication::applicationVersion() },
                                                   { "admin"_L1, subscriber.identity.name },
                                                   { "scope"_L1, AdminScopes::name(subscriber.identity.scope) } });
-    QJsonObject snapshot = FeedCodec::toJson(m_admin->snapshot());
-    snapshot.insert("type"_L1, "snapshot"_L1);
-    const QByteArray first = encode(snapshot);
+    if (m_snapshotMessage.isEmpty()) {
+        QJsonObject snapshot = FeedCodec::toJson(m_admin->snapshot());
+        snapshot.insert("type"_L1, "snapshot"_L1);
+        m_snapshotMessage = encode(snapshot);
+    }
+    const QByteArray first = m_snapshotMessage;
     post(subscriber, [hello, first](AdminFeedConnection &feed) {
         feed.deliver(hello);
         feed.deliver(first);
@@ -129,7 +150,8 @@ void AdminFeed::subscribe(quint64 id, Subscriber subscriber)
     m_subscribers.insert(id, std::move(subscriber));
     qCInfo(lcFeed).noquote() << "admin feed opened for" << m_subscribers.value(id).identity.actor() << "from"
                              << m_subscribers.value(id).remote;
-    Q_EMIT connectionsWanted();
+    if (!std::exchange(m_connectionsAsked, true))
+        Q_EMIT connectionsWanted(); // one gathering for every feed that opened meanwhile
 }
 
 void AdminFeed::unsubscribe(quint64 id)
@@ -139,6 +161,7 @@ void AdminFeed::unsubscribe(quint64 id)
 
 void AdminFeed::publish(const QByteArray &message)
 {
+    m_snapshotMessage.clear(); // a change: the next feed's snapshot is built anew
     for (const auto &subscriber : std::as_const(m_subscribers))
         post(subscriber, [message](AdminFeedConnection &feed) { feed.deliver(message); });
 }
@@ -160,6 +183,7 @@ void AdminFeed::tokensChanged(const std::shared_ptr<const AdminTokenSet> &tokens
 
 void AdminFeed::publishConnectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed)
 {
+    m_snapshotMessage.clear();
     if (!m_subscribers.isEmpty())
         publish(encode(QJsonObject { { "type"_L1, "connections_changed"_L1 },
                                      { "opened"_L1, FeedCodec::arrayOf(opened) },
@@ -168,19 +192,29 @@ void AdminFeed::publishConnectionsChanged(const QList<ConnectionInfo> &opened, c
 
 void AdminFeed::publishConnections(const QList<ConnectionInfo> &connections)
 {
-    if (!m_subscribers.isEmpty())
-        publish(encode(
-            QJsonObject { { "type"_L1, "connections"_L1 }, { "connections"_L1, FeedCodec::arrayOf(connections) } }));
+    // Only to the feeds that opened since: the others follow the changes already.
+    m_connectionsAsked = false;
+    QByteArray message;
+    for (auto &subscriber : m_subscribers) {
+        if (!std::exchange(subscriber.wantsConnections, false))
+            continue;
+        if (message.isEmpty())
+            message = encode(
+                QJsonObject { { "type"_L1, "connections"_L1 }, { "connections"_L1, FeedCodec::arrayOf(connections) } });
+        post(subscriber, [message](AdminFeedConnection &feed) { feed.deliver(message); });
+    }
 }
 
 void AdminFeed::publishUsers(const QList<User> &users)
 {
+    m_snapshotMessage.clear();
     if (!m_subscribers.isEmpty())
         publish(encode(QJsonObject { { "type"_L1, "users_changed"_L1 }, { "users"_L1, FeedCodec::arrayOf(users) } }));
 }
 
 void AdminFeed::publishSessions(const QList<SessionRecord> &sessions)
 {
+    m_snapshotMessage.clear();
     if (!m_subscribers.isEmpty())
         publish(encode(
             QJsonObject { { "type"_L1, "sessions_changed"_L1 }, { "sessions"_L1, FeedCodec::arrayOf(sessions) } }));
@@ -188,6 +222,7 @@ void AdminFeed::publishSessions(const QList<SessionRecord> &sessions)
 
 void AdminFeed::publishAudit(const QList<AuditEvent> &events)
 {
+    m_snapshotMessage.clear();
     if (!m_subscribers.isEmpty())
         publish(
             encode(QJsonObject { { "type"_L1, "audit_appended"_L1 }, { "events"_L1, FeedCodec::arrayOf(events) } }));
@@ -195,18 +230,21 @@ void AdminFeed::publishAudit(const QList<AuditEvent> &events)
 
 void AdminFeed::publishPolicy(const SessionPolicy &policy)
 {
+    m_snapshotMessage.clear();
     if (!m_subscribers.isEmpty())
         publish(encode(QJsonObject { { "type"_L1, "policy_changed"_L1 }, { "policy"_L1, policy.toJson() } }));
 }
 
 void AdminFeed::publishLimits(const ConnectionLimits &limits)
 {
+    m_snapshotMessage.clear();
     if (!m_subscribers.isEmpty())
         publish(encode(QJsonObject { { "type"_L1, "limits_changed"_L1 }, { "limits"_L1, limits.toJson() } }));
 }
 
 void AdminFeed::publishSigningKeys(const QList<SigningKeyInfo> &keys, const QJsonObject &jwks)
 {
+    m_snapshotMessage.clear();
     if (!m_subscribers.isEmpty())
         publish(encode(QJsonObject { { "type"_L1, "signing_keys_changed"_L1 },
                                      { "signing_keys"_L1, FeedCodec::arrayOf(keys) },
@@ -215,6 +253,7 @@ void AdminFeed::publishSigningKeys(const QList<SigningKeyInfo> &keys, const QJso
 
 void AdminFeed::publishStatistics(const ServerStatistics &statistics)
 {
+    m_snapshotMessage.clear();
     if (!m_subscribers.isEmpty())
         publish(
             encode(QJsonObject { { "type"_L1, "statistics"_L1 }, { "statistics"_L1, FeedCodec::toJson(statistics) } }));

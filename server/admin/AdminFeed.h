@@ -47,6 +47,10 @@ public:
 
     /// The tokens in force changed: feeds whose token is gone close at once (4003).
     void tokensChanged(const std::shared_ptr<const AdminTokenSet> &tokens);
+    /// The tokens in force (any thread), against which feeds check theirs again before they act.
+    void setTokens(const AdminTokenHolder *tokens) { m_tokens = tokens; }
+    /// Any thread: whether the token with this hash is still in force.
+    bool tokenInForce(const QByteArray &tokenHash) const;
 
     // The console's feed, from the runtime's signals (control thread).
     void publishConnectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
@@ -68,6 +72,10 @@ private:
 
     struct Subscriber {
         QPointer<AdminFeedConnection> connection; ///< only dereferenced on its thread
+        /// False once the connection is gone (any thread): a feed that closed before it was
+        /// subscribed costs no snapshot.
+        std::shared_ptr<std::atomic<bool>> alive;
+        bool wantsConnections = true; ///< the gathered connections go to it once
         QObject *context = nullptr; ///< of its thread
         QByteArray tokenHash;
         AdminIdentity identity;
@@ -86,6 +94,11 @@ private:
     std::shared_ptr<const AdminEffect> takeEffect(const AdminCommand &command) const { return m_takeEffect(command); }
 
     EffectTaker m_takeEffect;
+    const AdminTokenHolder *m_tokens = nullptr;
+    /// The hello-less snapshot message as of the last change, shared by feeds that open
+    /// meanwhile; any change published empties it.
+    QByteArray m_snapshotMessage;
+    bool m_connectionsAsked = false; ///< a gathering of the connections is under way
     AdminService *m_admin = nullptr;
     QHash<quint64, Subscriber> m_subscribers;
     std::atomic<int> m_open { 0 };

@@ -8,6 +8,8 @@
 #include <QJsonObject>
 #include <QSet>
 
+#include <cmath>
+
 using namespace Qt::StringLiterals;
 
 std::optional<AdminCommand> adminFeedCommandOf(const QJsonObject &action);
@@ -55,12 +57,15 @@ const QHash<QString, Members> &membersOf()
 } // namespace
 
 AdminFeedConnection::AdminFeedConnection(quint64 id, WebSocketStream *stream, AdminIdentity identity, QString remote,
+                                         QByteArray tokenHash, std::shared_ptr<std::atomic<bool>> alive,
                                          AdminFeed &feed, QObject *parent)
     : QObject(parent)
     , m_id(id)
     , m_stream(stream)
     , m_identity(std::move(identity))
     , m_remote(std::move(remote))
+    , m_tokenHash(std::move(tokenHash))
+    , m_alive(std::move(alive))
     , m_feed(feed)
 {
     connect(stream, &WebSocketStream::textReceived, this, &AdminFeedConnection::handleText);
@@ -69,6 +74,7 @@ AdminFeedConnection::AdminFeedConnection(quint64 id, WebSocketStream *stream, Ad
 
 AdminFeedConnection::~AdminFeedConnection()
 {
+    *m_alive = false;
     if (m_stream && m_stream->isOpen())
         m_stream->close(CloseCode::goingAway, u"server shutting down"_s);
     QMetaObject::invokeMethod(
@@ -91,13 +97,17 @@ void AdminFeedConnection::close(WebSocketClose code, const QString &reason)
 void AdminFeedConnection::sendError(const QJsonValue &id, const QString &error, const QString &description)
 {
     QJsonObject message { { "type"_L1, "error"_L1 }, { "error"_L1, error }, { "error_description"_L1, description } };
-    if (!id.isUndefined())
+    if (!id.isUndefined() && !id.isNull())
         message.insert("id"_L1, id);
     deliver(QJsonDocument(message).toJson(QJsonDocument::Compact));
 }
 
 void AdminFeedConnection::handleText(const QByteArray &utf8)
 {
+    // The token is checked again before anything is done: revoked since the handshake, the
+    // feed ends here, whatever the control thread has got round to.
+    if (!m_feed.tokenInForce(m_tokenHash))
+        return close(CloseCode::sessionRevoked, u"the admin token was revoked"_s);
     const auto parsed = StrictJson::parseObject(utf8);
     if (!parsed)
         return sendError({}, u"bad_message"_s,
@@ -106,8 +116,9 @@ void AdminFeedConnection::handleText(const QByteArray &utf8)
     const QJsonValue id = action.value("id"_L1);
     if (action.value("type"_L1) != "action"_L1)
         return sendError(id, u"bad_message"_s, u"the feed takes {\"type\":\"action\", \"id\", \"action\", …}"_s);
-    if (!(id.isString() && id.toString().size() <= 64)
-        && !(id.isDouble() && id.toDouble() == double(qint64(id.toDouble()))))
+    const double number = id.toDouble();
+    const bool wholeNumber = id.isDouble() && std::abs(number) < 9007199254740992.0 && number == std::floor(number);
+    if (!(id.isString() && id.toString().size() <= 64) && !wholeNumber)
         return sendError({}, u"bad_message"_s,
                          u"an action's \"id\" is a string of up to 64 characters or a whole number"_s);
     const QString name = action.value("action"_L1).toString();

@@ -6,6 +6,9 @@
 #include <QObject>
 #include <QPointer>
 
+#include <atomic>
+#include <memory>
+
 class AdminFeed;
 class WebSocketStream;
 
@@ -18,7 +21,8 @@ class AdminFeedConnection final : public QObject {
     Q_DISABLE_COPY_MOVE(AdminFeedConnection)
 
 public:
-    AdminFeedConnection(quint64 id, WebSocketStream *stream, AdminIdentity identity, QString remote, AdminFeed &feed,
+    AdminFeedConnection(quint64 id, WebSocketStream *stream, AdminIdentity identity, QString remote,
+                        QByteArray tokenHash, std::shared_ptr<std::atomic<bool>> alive, AdminFeed &feed,
                         QObject *parent = nullptr);
     ~AdminFeedConnection() override;
 
@@ -33,5 +37,7 @@ private:
     QPointer<WebSocketStream> m_stream;
     AdminIdentity m_identity;
     QString m_remote;
+    QByteArray m_tokenHash;
+    std::shared_ptr<std::atomic<bool>> m_alive;
     AdminFeed &m_feed;
 };

@@ -36,7 +36,8 @@ std::optional<AdminScope> AdminScopes::parse(const QString &name)
 QString AdminScopes::refusal(AdminScope held, AdminScope needed)
 {
     const QString what = held == AdminScope::Viewer ? u"read only"_s : u"disconnect, revoke and broadcast only"_s;
-    return u"%1: %2; this needs a %3 token"_s.arg(name(held), what, name(needed));
+    return u"%1: %2; this needs %3 %4 token"_s.arg(name(held), what, needed == AdminScope::Operator ? u"an"_s : u"a"_s,
+                                                   name(needed));
 }
 
 AdminTokenSet::AdminTokenSet(QHash<QByteArray, AdminIdentity> byHash)
@@ -74,7 +75,8 @@ Result<QByteArray, QString> AdminTokenRegistry::add(const QString &name, AdminSc
     static const QRegularExpression namePattern(u"^[A-Za-z0-9._-]{1,64}$"_s);
     if (!namePattern.match(name).hasMatch())
         return fail(u"an admin token's name: 1 to 64 letters, digits, '.', '_' or '-'"_s);
-    if (name == QLatin1StringView(builtInName))
+    // Not "Admin" either: the audit log's admin:Admin would pass for the built-in token.
+    if (name.compare(QLatin1StringView(builtInName), Qt::CaseInsensitive) == 0)
         return fail(u"\"admin\" is the built-in full token: gatehoused admin-token show | rotate"_s);
     const QByteArray token = "gha_" + RandomToken::generate(32).toLatin1();
     QSqlQuery query(m_database.connection());

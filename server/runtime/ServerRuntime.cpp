@@ -376,6 +376,7 @@ void ServerRuntime::listen()
     // Checked when the config was read.
     m_trustedProxies = std::make_unique<TrustedProxies>(TrustedProxies::parse(m_config.trustedProxies).value());
     m_adminFeed = std::make_unique<AdminFeed>([this](const AdminCommand &command) { return takeEffect(command); });
+    m_adminFeed->setTokens(&m_adminTokenSet);
     if (!startIoThreads())
         return;
     // Revocation skips every queue: the sockets close before the call that revoked returns.

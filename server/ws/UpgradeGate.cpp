@@ -73,7 +73,9 @@ constexpr auto refusalFlushInterval = std::chrono::seconds(1);
 /// A head still without its first byte this long after the connection may be shed when full.
 constexpr qsizetype maximumCachedRefusals = 256;
 constexpr auto silentAfter = std::chrono::milliseconds(1000);
-constexpr qint64 adminFeedQueue = 64 * 1024 * 1024;
+/// A feed's output may wait up to this (a snapshot of many thousand sessions is megabytes);
+/// past it, its console does not read and is dropped. 64 feeds at most: 512 MiB at worst.
+constexpr qint64 adminFeedQueue = 8 * 1024 * 1024;
 } // namespace
 
 /// One socket until its next request head is complete. The head is only peeked at: a
@@ -577,6 +579,10 @@ UpgradeGate::Decision UpgradeGate::decideAdminFeed(const HttpHead &head, const Q
         return { Decision::Kind::Deny, 503, u"unavailable"_s, u"the admin feed is not available"_s, {} };
     if (!m_shared.adminFromAnywhere && !QHostAddress(client).isLoopback())
         return { Decision::Kind::Deny, 403, u"forbidden"_s, u"the admin feed answers loopback clients only"_s, {} };
+    // Each feed costs the control thread a snapshot: opening them in a loop is slowed like any
+    // reconnect storm, before the token is looked at.
+    if (const auto wait = m_shared.handshakesPerIp->take(client, double(QDateTime::currentMSecsSinceEpoch()) / 1000.0))
+        return { Decision::Kind::Deny, 429, u"rate_limited"_s, u"too many handshakes from this address"_s, {}, *wait };
     // A page in a browser has no business here (and cannot set Authorization on a WebSocket).
     const QByteArray origin = head.value("origin");
     if (!origin.isEmpty() && !originAllowed(origin))

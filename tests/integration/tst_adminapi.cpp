@@ -536,6 +536,7 @@ void TestAdminApi::scopedTokensAreCheckedOnEveryRoute()
         operatorToken = tokens.add(u"ops"_s, AdminScope::Operator, 1).value();
         QVERIFY(!tokens.add(u"ops"_s, AdminScope::Full, 1).ok()); // a name is taken once
         QVERIFY(!tokens.add(u"admin"_s, AdminScope::Viewer, 1).ok()); // the built-in one
+        QVERIFY(!tokens.add(u"Admin"_s, AdminScope::Viewer, 1).ok()); // nor one that reads like it
         QVERIFY(!tokens.add(u"a b"_s, AdminScope::Viewer, 1).ok());
         QVERIFY(!tokens.add(QString(65, u'x'), AdminScope::Viewer, 1).ok());
     }

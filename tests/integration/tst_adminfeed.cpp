@@ -100,6 +100,7 @@ private Q_SLOTS:
     void hostileMessagesAreAnsweredAndTheFeedGoesOn();
     void wrongFramesCloseTheFeed();
     void aRevokedTokenClosesItsFeedAtOnce();
+    void feedsOpenedInALoopAreSlowed(); // last: it uses up this address's handshakes for a while
 
 private:
     std::unique_ptr<QWebSocket> connectUser(const QString &device, QList<QJsonObject> *received = nullptr);
@@ -361,6 +362,16 @@ void TestAdminFeed::aRevokedTokenClosesItsFeedAtOnce()
     QTRY_VERIFY_WITH_TIMEOUT(operatorFeed.closedWith(4003), 3000);
     QCOMPARE(full.socket->state(), QAbstractSocket::ConnectedState);
     QCOMPARE(upgradeStatus(m_server->listenAddress(), "Authorization: Bearer " + m_operator + "\r\n"), 401);
+}
+
+void TestAdminFeed::feedsOpenedInALoopAreSlowed()
+{
+    // Each feed costs the control thread a snapshot: a loop of opens is refused with 429 like
+    // a reconnect storm (handshake_rate_per_ip: 50 a second, 100 at once), before any is built.
+    int rateLimited = 0;
+    for (int attempt = 0; attempt < 150 && rateLimited == 0; ++attempt)
+        rateLimited += upgradeStatus(m_server->listenAddress(), "Authorization: Bearer " + m_viewer + "\r\n") == 429;
+    QVERIFY(rateLimited > 0);
 }
 
 QTEST_MAIN(TestAdminFeed)
