@@ -4,6 +4,7 @@
 // external issuer's: without `issuer`, "alice" is our own alice and never theirs.
 #include "http/HttpApi.h"
 
+#include "FeedCodec.h"
 #include "admin/AdminService.h"
 #include "audit/AuditLog.h"
 #include "identity/UserDirectory.h"
@@ -36,12 +37,6 @@ QJsonObject sessionToJson(const SessionRecord &session)
                          { "revoke_reason"_L1, session.revokeReason } };
 }
 
-/// Our users have no issuer in the admin API (null); an external issuer's have its `iss`.
-QJsonValue issuerToJson(const UserKey &user)
-{
-    return user.isLocal() ? QJsonValue() : QJsonValue(user.issuer);
-}
-
 /// Whether a user is online, on how many devices, with how many connections.
 QJsonObject presenceToJson(const QList<ConnectionInfo> &live)
 {
@@ -51,24 +46,6 @@ QJsonObject presenceToJson(const QList<ConnectionInfo> &live)
     return QJsonObject { { "online"_L1, !live.isEmpty() },
                          { "devices_online"_L1, devices.size() },
                          { "connections"_L1, live.size() } };
-}
-
-QJsonObject connectionToJson(const ConnectionInfo &connection)
-{
-    return QJsonObject { { "id"_L1, QString::number(connection.id) },
-                         { "user"_L1, connection.user.subject },
-                         { "issuer"_L1, issuerToJson(connection.user) },
-                         { "device"_L1, connection.deviceId },
-                         { "session_id"_L1, connection.sessionId },
-                         { "remote_address"_L1, connection.remoteAddress },
-                         { "user_agent"_L1, connection.userAgent },
-                         { "connected_at_ms"_L1, connection.connectedAtMs },
-                         { "last_activity_at_ms"_L1, connection.lastActivityAtMs },
-                         { "access_expires_at"_L1, connection.accessExpiresAt },
-                         { "messages_in"_L1, qint64(connection.messagesIn) },
-                         { "messages_out"_L1, qint64(connection.messagesOut) },
-                         { "bytes_in"_L1, qint64(connection.bytesIn) },
-                         { "bytes_out"_L1, qint64(connection.bytesOut) } };
 }
 
 } // namespace
@@ -277,7 +254,7 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
     if (get && path == QStringList { u"connections"_s }) {
         QJsonArray list;
         for (const auto &connection : connections.connections(target))
-            list.append(connectionToJson(connection));
+            list.append(FeedCodec::toJson(connection)); // as the admin feed writes it
         responder.write(QJsonDocument(QJsonObject { { "connections"_L1, list } }));
         return true;
     }
