@@ -2,6 +2,7 @@
 // a user's connection appears; "log out everywhere" revokes it (4003) and the outcome shows;
 // with a viewer's token nothing that acts is offered, and the server refuses it if forced;
 // the server is killed and restarted, and the console says so, then recovers.
+#include "PasswordLogin.h"
 #include "models/LiveState.h"
 #include "remote/RemoteServer.h"
 #include "views/ConnectDialog.h"
@@ -107,17 +108,8 @@ void TestRemoteConsole::cleanupTestCase()
 
 std::unique_ptr<QWebSocket> TestRemoteConsole::connectAlice(const QString &device)
 {
-    QNetworkRequest login(QUrl(u"http://127.0.0.1:%1/auth/login"_s.arg(m_port)));
-    login.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
-    std::unique_ptr<QNetworkReply> reply(
-        m_network.post(login,
-                       QJsonDocument(QJsonObject { { "username"_L1, "alice"_L1 },
-                                                   { "password"_L1, "a long password"_L1 },
-                                                   { "device"_L1, device } })
-                           .toJson()));
-    if (!QTest::qWaitFor([&] { return reply->isFinished(); }, 20000))
-        return {};
-    const QString token = QJsonDocument::fromJson(reply->readAll()).object()["access_token"_L1].toString();
+    const QString token = QString::fromLatin1(
+        passwordLogin(m_network, u"127.0.0.1:%1"_s.arg(m_port), u"alice"_s, device).accessToken());
     auto socket = std::make_unique<QWebSocket>();
     QSignalSpy welcomed(socket.get(), &QWebSocket::textMessageReceived);
     socket->open(QUrl(u"ws://127.0.0.1:%1/ws?access_token=%2"_s.arg(m_port).arg(token)));

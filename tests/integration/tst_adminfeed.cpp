@@ -21,6 +21,7 @@
 #include <QTest>
 #include <QWebSocket>
 
+#include "PasswordLogin.h"
 #include "SecretWaiter.h"
 
 using namespace Qt::StringLiterals;
@@ -141,18 +142,7 @@ void TestAdminFeed::cleanupTestCase()
 
 QByteArray TestAdminFeed::loginToken(const QString &device)
 {
-    QNetworkRequest request(QUrl(u"http://"_s + m_server->listenAddress() + u"/auth/login"_s));
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
-    std::unique_ptr<QNetworkReply> reply(
-        m_network.post(request,
-                       QJsonDocument(QJsonObject { { "username"_L1, "alice"_L1 },
-                                                   { "password"_L1, "a long password"_L1 },
-                                                   { "device"_L1, device } })
-                           .toJson()));
-    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
-    if (!reply->isFinished() && !finished.wait(20000))
-        return {};
-    return QJsonDocument::fromJson(reply->readAll()).object()["access_token"_L1].toString().toLatin1();
+    return passwordLogin(m_network, m_server->listenAddress(), u"alice"_s, device).accessToken();
 }
 
 std::unique_ptr<QWebSocket> TestAdminFeed::connectUser(const QString &device, QList<QJsonObject> *received)
