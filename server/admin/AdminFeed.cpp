@@ -2,6 +2,7 @@
 
 #include "FeedCodec.h"
 #include "admin/AdminFeedConnection.h"
+#include "admin/Inspections.h"
 #include "ws/WebSocketStream.h"
 
 #include <QCoreApplication>
@@ -21,6 +22,12 @@ QByteArray encode(const QJsonObject &message)
 QString memberText(const QJsonObject &action, QLatin1StringView name)
 {
     return action.value(name).toString();
+}
+
+/// Whose inspections these are, for Inspections.
+QString ownerOf(quint64 feed)
+{
+    return u"feed:%1"_s.arg(feed);
 }
 } // namespace
 
@@ -68,6 +75,10 @@ void AdminFeed::stop()
     for (const auto &subscriber : std::as_const(m_subscribers))
         post(subscriber,
              [](AdminFeedConnection &feed) { feed.close(CloseCode::goingAway, u"server shutting down"_s); });
+    if (m_admin) {
+        for (auto it = m_subscribers.cbegin(); it != m_subscribers.cend(); ++it)
+            m_admin->inspections().closeAll(ownerOf(it.key()), u"the server is stopping"_s);
+    }
     m_subscribers.clear();
     m_admin = nullptr;
 }
@@ -156,7 +167,8 @@ void AdminFeed::subscribe(quint64 id, Subscriber subscriber)
 
 void AdminFeed::unsubscribe(quint64 id)
 {
-    m_subscribers.remove(id);
+    if (m_subscribers.remove(id) && m_admin)
+        m_admin->inspections().closeAll(ownerOf(id), u"the admin feed closed"_s);
 }
 
 void AdminFeed::publish(const QByteArray &message)
@@ -174,6 +186,8 @@ void AdminFeed::tokensChanged(const std::shared_ptr<const AdminTokenSet> &tokens
             continue;
         }
         qCInfo(lcFeed).noquote() << "admin token of" << it->identity.actor() << "revoked: its feed closes";
+        if (m_admin)
+            m_admin->inspections().closeAll(ownerOf(it.key()), u"the admin token was revoked"_s);
         post(*it, [](AdminFeedConnection &feed) {
             feed.close(CloseCode::sessionRevoked, u"the admin token was revoked"_s);
         });
@@ -289,6 +303,32 @@ void AdminFeed::perform(quint64 id, const AdminActor &actor, const QJsonObject &
             extra.insert("limits"_L1, applied->toJson());
     } else if (name == "reload_tls"_L1) {
         outcome = m_admin->reloadTls(actor);
+    } else if (name == "inspect"_L1 || name == "stop_inspecting"_L1) {
+        const auto subscriber = m_subscribers.constFind(id);
+        if (subscriber == m_subscribers.cend())
+            return; // the feed closed meanwhile: there is no one to show the messages to
+        const QString connection = memberText(action, "connection"_L1);
+        extra.insert("connection"_L1, connection);
+        outcome.action = name == "inspect"_L1 ? u"inspector_opened"_s : u"inspector_closed"_s;
+        if (name == "stop_inspecting"_L1) {
+            if (!m_admin->inspections().close(connection.toULongLong(), ownerOf(id), u"closed by %1"_s.arg(actor.name)))
+                outcome.error = u"this feed is not inspecting connection %1"_s.arg(connection);
+        } else {
+            // The messages go from the connection's I/O thread to the feed's, not through here.
+            const auto opened = m_admin->inspections().open(
+                connection.toULongLong(), ownerOf(id), actor, [this, feed = *subscriber](const InspectionBatch &batch) {
+                    post(feed, [message = encode(FeedCodec::toJson(batch))](AdminFeedConnection &target) {
+                        target.deliver(message);
+                    });
+                });
+            if (!opened) {
+                outcome.error = opened.error();
+            } else {
+                outcome.affected = 1;
+                extra.insert("payloads"_L1, opened->payloads);
+                extra.insert("user"_L1, opened->connection.user.subject);
+            }
+        }
     }
     QJsonObject answer { { "type"_L1, "outcome"_L1 },     { "id"_L1, action.value("id"_L1) },
                          { "action"_L1, name },           { "audit_type"_L1, outcome.action },

@@ -25,6 +25,9 @@ std::optional<AdminScope> scopeOf(const QString &action)
         u"revoke_user"_s,           u"revoke_before"_s,     u"broadcast"_s
     };
     static const QSet<QString> fullActions { u"set_policy"_s, u"set_limits"_s, u"reload_tls"_s };
+    static const QSet<QString> viewerActions { u"inspect"_s, u"stop_inspecting"_s };
+    if (viewerActions.contains(action))
+        return AdminScope::Viewer;
     if (operatorActions.contains(action))
         return AdminScope::Operator;
     if (fullActions.contains(action))
@@ -51,6 +54,8 @@ const QHash<QString, Members> &membersOf()
         { u"set_policy"_s, { { u"policy"_s }, {} } },
         { u"set_limits"_s, { { u"limits"_s }, {} } },
         { u"reload_tls"_s, { {}, {} } },
+        { u"inspect"_s, { { u"connection"_s }, {} } },
+        { u"stop_inspecting"_s, { { u"connection"_s }, {} } },
     };
     return members;
 }
@@ -149,7 +154,7 @@ void AdminFeedConnection::handleText(const QByteArray &utf8)
         if (!action.contains(key))
             return sendError(id, u"bad_message"_s, u"\"%1\" needs \"%2\""_s.arg(name, key));
     }
-    if (name == "disconnect_connection"_L1) {
+    if (action.contains("connection"_L1)) {
         bool ok = false;
         action.value("connection"_L1).toString().toULongLong(&ok);
         if (!ok)

@@ -1,5 +1,6 @@
 #include "admin/AdminService.h"
 
+#include "admin/Inspections.h"
 #include "audit/AuditLog.h"
 #include "auth/KeyStore.h"
 #include "core/Clock.h"
@@ -57,6 +58,7 @@ AdminService::AdminService(Parts parts, const Clock &clock, ServerStatistics fix
     , m_limits(limits)
     , m_flushTimer(this)
     , m_statisticsTimer(this)
+    , m_inspections(std::make_unique<Inspections>(*parts.connections, *parts.audit, m_fixed.inspectPayloads))
 {
     m_flushTimer.setSingleShot(true);
     m_flushTimer.setInterval(flushInterval);

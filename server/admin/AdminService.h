@@ -24,6 +24,7 @@
 #include <memory>
 
 class AuditLog;
+class Inspections;
 class Clock;
 class ConnectionCensus;
 class ConnectionHub;
@@ -146,6 +147,9 @@ public:
     /// Starts a rotation; keysChanged() follows when the new key signs.
     void rotateSigningKey(const AdminActor &actor);
 
+    /// The message inspectors open on live connections.
+    Inspections &inspections() { return *m_inspections; }
+
     QList<User> users() const;
     QList<SessionRecord> sessions(const QString &username = {}) const;
     QList<SigningKeyInfo> signingKeys() const;
@@ -190,5 +194,6 @@ private:
     QSet<QString> m_changedSessions;
     QList<AuditEvent> m_newEvents;
     bool m_usersChanged = false;
+    std::unique_ptr<Inspections> m_inspections;
     QString m_tlsProblem; ///< why the last reload was refused; empty once one succeeds
 };

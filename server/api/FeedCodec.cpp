@@ -262,7 +262,8 @@ QJsonObject FeedCodec::toJson(const ServerStatistics &statistics)
                          { "max_connections_per_user"_L1, statistics.maximumConnectionsPerUser },
                          { "max_message_size"_L1, statistics.maximumMessageSize },
                          { "handshake_timeout_ms"_L1, statistics.handshakeTimeoutMs },
-                         { "io_threads"_L1, statistics.ioThreads } };
+                         { "io_threads"_L1, statistics.ioThreads },
+                         { "inspect_payloads"_L1, statistics.inspectPayloads } };
 }
 
 Result<ServerStatistics, QString> FeedCodec::statisticsFrom(const QJsonObject &object)
@@ -300,7 +301,81 @@ Result<ServerStatistics, QString> FeedCodec::statisticsFrom(const QJsonObject &o
     read.number("max_message_size"_L1, statistics.maximumMessageSize);
     read.number("handshake_timeout_ms"_L1, statistics.handshakeTimeoutMs);
     read.number("io_threads"_L1, statistics.ioThreads);
+    read.flag("inspect_payloads"_L1, statistics.inspectPayloads);
     return read.result(statistics);
+}
+
+QJsonObject FeedCodec::toJson(const InspectionBatch &batch)
+{
+    if (batch.ended)
+        return QJsonObject { { "type"_L1, "inspection_ended"_L1 },
+                             { "connection"_L1, QString::number(batch.connectionId) },
+                             { "close_code"_L1, batch.closeCode },
+                             { "reason"_L1, batch.reason } };
+    QJsonArray messages;
+    for (const auto &message : batch.messages) {
+        QJsonObject item { { "at_ms"_L1, message.atMs },
+                           { "direction"_L1, message.outgoing ? "out"_L1 : "in"_L1 },
+                           { "type"_L1, message.type },
+                           { "size"_L1, message.size } };
+        if (batch.payloads) {
+            item.insert("payload"_L1, QString::fromUtf8(message.payload));
+            item.insert("truncated"_L1, message.truncated);
+        }
+        messages.append(item);
+    }
+    return QJsonObject { { "type"_L1, "inspected"_L1 },
+                         { "connection"_L1, QString::number(batch.connectionId) },
+                         { "payloads"_L1, batch.payloads },
+                         { "dropped"_L1, batch.dropped },
+                         { "messages"_L1, messages } };
+}
+
+Result<InspectionBatch, QString> FeedCodec::inspectionBatchFrom(const QJsonObject &object)
+{
+    InspectionBatch batch;
+    const QString type = object.value("type"_L1).toString();
+    if (type != "inspected"_L1 && type != "inspection_ended"_L1)
+        return fail(u"\"type\" is \"inspected\" or \"inspection_ended\""_s);
+    batch.ended = type == "inspection_ended"_L1;
+    Reader read(object);
+    QString connection;
+    read.text("connection"_L1, connection);
+    bool ok = false;
+    batch.connectionId = connection.toULongLong(&ok);
+    if (!ok)
+        return fail(u"\"connection\" is a connection id in a string"_s);
+    read.number("close_code"_L1, batch.closeCode);
+    read.text("reason"_L1, batch.reason);
+    read.flag("payloads"_L1, batch.payloads);
+    read.number("dropped"_L1, batch.dropped);
+    if (!batch.ended) {
+        const auto messages = object.value("messages"_L1);
+        if (!messages.isArray())
+            return fail(u"\"messages\" is a list"_s);
+        for (const auto item : messages.toArray()) {
+            if (!item.isObject())
+                return fail(u"\"messages\" holds objects"_s);
+            Reader one(item.toObject());
+            InspectedMessage message;
+            QString direction;
+            QString payload;
+            one.number("at_ms"_L1, message.atMs);
+            one.text("direction"_L1, direction);
+            one.text("type"_L1, message.type);
+            one.number("size"_L1, message.size);
+            one.text("payload"_L1, payload);
+            one.flag("truncated"_L1, message.truncated);
+            if (direction != "in"_L1 && direction != "out"_L1)
+                return fail(u"a message's \"direction\" is \"in\" or \"out\""_s);
+            message.outgoing = direction == "out"_L1;
+            message.payload = payload.toUtf8();
+            if (const auto read1 = one.result(0); !read1)
+                return fail(u"a message: %1"_s.arg(read1.error()));
+            batch.messages.append(std::move(message));
+        }
+    }
+    return read.result(batch);
 }
 
 Result<AuditEvent, QString> FeedCodec::auditEventFrom(const QJsonObject &object)

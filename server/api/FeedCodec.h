@@ -3,6 +3,7 @@
 #include "AuditEvent.h"
 #include "ConnectionInfo.h"
 #include "ConsoleSnapshot.h"
+#include "InspectedMessage.h"
 #include "Result.h"
 
 #include <QJsonArray>
@@ -20,6 +21,8 @@ QJsonObject toJson(const ConnectionInfo &connection);
 QJsonObject toJson(const SigningKeyInfo &key);
 QJsonObject toJson(const ServerStatistics &statistics);
 QJsonObject toJson(const ConsoleSnapshot &snapshot);
+/// A whole feed message: {"type":"inspected", …}, or {"type":"inspection_ended", …} at its end.
+QJsonObject toJson(const InspectionBatch &batch);
 
 Result<User, QString> userFrom(const QJsonObject &object);
 Result<SessionRecord, QString> sessionFrom(const QJsonObject &object);
@@ -28,6 +31,7 @@ Result<SigningKeyInfo, QString> signingKeyFrom(const QJsonObject &object);
 Result<ServerStatistics, QString> statisticsFrom(const QJsonObject &object);
 Result<AuditEvent, QString> auditEventFrom(const QJsonObject &object);
 Result<ConsoleSnapshot, QString> snapshotFrom(const QJsonObject &object);
+Result<InspectionBatch, QString> inspectionBatchFrom(const QJsonObject &object);
 
 template<typename T> QJsonArray arrayOf(const QList<T> &values)
 {

@@ -5,6 +5,7 @@
 #include "AuditVerification.h"
 #include "ConnectionInfo.h"
 #include "ConsoleSnapshot.h"
+#include "InspectedMessage.h"
 #include "ServerState.h"
 #include "UserKey.h"
 
@@ -86,6 +87,13 @@ public:
                              std::function<void(qsizetype written, const QString &error)> done)
         = 0;
 
+    /// A message inspector on one live connection: its messages as they pass come in batches
+    /// through inspected(), until stopInspecting() or its close (a batch marked ended). Payloads
+    /// only where the server allows them (ServerStatistics::inspectPayloads). Opening and
+    /// closing are audited (inspector_opened, inspector_closed). Any scope may inspect.
+    virtual void inspectConnection(quint64 connectionId, QObject *context, OutcomeHandler done) = 0;
+    virtual void stopInspecting(quint64 connectionId) = 0;
+
     /// Who the console acts as in the audit log: "console:<login>", or "admin:<token name>".
     virtual QString actor() const = 0;
 
@@ -102,4 +110,6 @@ Q_SIGNALS:
     void limitsChanged(const ConnectionLimits &limits);
     void signingKeysChanged(const QList<SigningKeyInfo> &keys, const QJsonObject &jwks);
     void statisticsSampled(const ServerStatistics &statistics);
+    /// What an inspected connection passed since the last batch, or the inspection's end.
+    void inspected(const InspectionBatch &batch);
 };

@@ -33,5 +33,6 @@ struct ServerStatistics {
     qint64 maximumMessageSize = 0;
     qint64 handshakeTimeoutMs = 0;
     int ioThreads = 0;
+    bool inspectPayloads = false; ///< inspect_payloads: the inspectors show what messages say
 };
 Q_DECLARE_METATYPE(ServerStatistics)

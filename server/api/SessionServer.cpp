@@ -1,6 +1,7 @@
 #include "SessionServer.h"
 
 #include "admin/AdminService.h"
+#include "admin/Inspections.h"
 #include "config/ConfigFile.h"
 #include "runtime/ServerRuntime.h"
 #include "tls/TlsContext.h"
@@ -215,6 +216,42 @@ void SessionServer::reloadTls(QObject *context, OutcomeHandler done)
     ask<AdminOutcome>(
         context, [](AdminService &admin, const AdminActor &actor) { return admin.reloadTls(actor); }, std::move(done),
         notRunning());
+}
+
+void SessionServer::inspectConnection(quint64 connectionId, QObject *context, OutcomeHandler done)
+{
+    ask<AdminOutcome>(
+        context,
+        [connectionId, self = this](AdminService &admin, const AdminActor &actor) {
+            AdminOutcome outcome;
+            outcome.action = u"inspector_opened"_s;
+            // Batches come from the connection's I/O thread to this object's, which outlives
+            // the server thread and so the I/O threads.
+            const auto opened
+                = admin.inspections().open(connectionId, u"console"_s, actor, [self](const InspectionBatch &batch) {
+                      QMetaObject::invokeMethod(
+                          self, [self, batch] { Q_EMIT self->inspected(batch); }, Qt::QueuedConnection);
+                  });
+            if (opened)
+                outcome.affected = 1;
+            else
+                outcome.error = opened.error();
+            return outcome;
+        },
+        std::move(done), notRunning());
+}
+
+void SessionServer::stopInspecting(quint64 connectionId)
+{
+    if (!m_runtime || m_state != ServerState::Running)
+        return;
+    QMetaObject::invokeMethod(
+        m_runtime,
+        [runtime = m_runtime, connectionId, actor = m_actor] {
+            if (auto *admin = runtime->admin())
+                admin->inspections().close(connectionId, u"console"_s, u"closed by %1"_s.arg(actor));
+        },
+        Qt::QueuedConnection);
 }
 
 void SessionServer::broadcast(const UserKey &user, const QJsonValue &payload, QObject *context, OutcomeHandler done)

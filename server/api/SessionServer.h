@@ -92,6 +92,9 @@ public:
     void exportAudit(const AuditFilter &filter, const QString &path, QObject *context,
                      std::function<void(qsizetype written, const QString &error)> done) override;
 
+    void inspectConnection(quint64 connectionId, QObject *context, OutcomeHandler done) override;
+    void stopInspecting(quint64 connectionId) override;
+
     /// Who the console acts as in the audit log: "console:<login name>".
     QString actor() const override { return m_actor; }
 

@@ -196,6 +196,7 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
                                        u"max_connections"_s,
                                        u"max_connections_per_user"_s,
                                        u"admin_remote"_s,
+                                       u"inspect_payloads"_s,
                                        u"login_rate_per_ip"_s,
                                        u"login_free_failures"_s,
                                        u"login_max_delay"_s,
@@ -407,6 +408,11 @@ Result<ServerConfig, QString> ConfigFile::apply(const QJsonObject &object, const
         if (!object.value("admin_remote"_L1).isBool())
             return fail(u"admin_remote: true or false"_s);
         config.adminFromAnywhere = object.value("admin_remote"_L1).toBool();
+    }
+    if (object.contains("inspect_payloads"_L1)) {
+        if (!object.value("inspect_payloads"_L1).isBool())
+            return fail(u"inspect_payloads: true or false"_s);
+        config.inspectPayloads = object.value("inspect_payloads"_L1).toBool();
     }
     if (object.contains("allowed_origins"_L1)) {
         const auto origins = object.value("allowed_origins"_L1);

@@ -54,6 +54,7 @@ struct ServerConfig {
     std::chrono::seconds sweepInterval { 30 }; ///< sweep_interval: how often expired sessions are ended
     int ioThreads = 0; ///< io_threads: threads serving sockets; 0 means one per core
     bool adminFromAnywhere = false; ///< admin_remote: let non-loopback clients use /admin (with the token)
+    bool inspectPayloads = false; ///< inspect_payloads: message inspectors show payloads, not only their size
     /// tls: what the port speaks. Plain HTTP and WS when off; HTTPS and WSS (only) otherwise,
     /// with a certificate made for a lab on first start, or the operator's files.
     /// trusted_proxies: the reverse proxies whose Forwarded / X-Forwarded-* headers name the

@@ -551,6 +551,7 @@ void ServerRuntime::startAdmin(const QString &address, int ioThreads)
     fixed.startedAtMs = m_clock.nowMilliseconds();
     fixed.listenAddresses = { address };
     fixed.ioThreads = ioThreads;
+    fixed.inspectPayloads = m_config.inspectPayloads;
     m_admin = std::make_unique<AdminService>(
         AdminService::Parts { m_sessions.get(), m_sessionStore.get(), m_users.get(), m_connections.get(), m_audit.get(),
                               m_keys.get(), m_metrics.get(), &m_database, m_census.get(), m_liveLimits.get(),

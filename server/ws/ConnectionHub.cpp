@@ -140,6 +140,28 @@ QList<ConnectionInfo> ConnectionHub::connections(const UserKey &user) const
     return all;
 }
 
+std::optional<ConnectionInfo> ConnectionHub::inspect(quint64 id, const MessageTap::Watcher &watcher)
+{
+    std::mutex mutex;
+    std::optional<ConnectionInfo> found;
+    sumOverRegistries([&](ConnectionRegistry &registry) {
+        if (registry.find(id)) { // the registry's own thread: it cannot close meanwhile
+            const auto inspected = registry.inspect(id, watcher);
+            const std::lock_guard lock(mutex);
+            found = inspected;
+        }
+        return 0;
+    });
+    return found;
+}
+
+void ConnectionHub::stopInspecting(quint64 id, quint64 inspection, const QString &reason) const
+{
+    const std::lock_guard lock(m_relayMutex);
+    postToRegistries(
+        [id, inspection, reason](ConnectionRegistry &registry) { registry.stopInspecting(id, inspection, reason); });
+}
+
 int ConnectionHub::closeConnection(quint64 id, WebSocketClose code, const QString &reason)
 {
     return sumOverRegistries([&](ConnectionRegistry &registry) { return registry.closeConnection(id, code, reason); });

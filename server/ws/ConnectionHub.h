@@ -3,6 +3,7 @@
 #include "ConnectionInfo.h"
 
 #include "ws/CloseCode.h"
+#include "ws/MessageTap.h"
 #include <QJsonValue>
 #include <QList>
 #include <QObject>
@@ -11,6 +12,7 @@
 #include <latch>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 class ConnectionCensus;
 class ConnectionRegistry;
@@ -77,6 +79,12 @@ public:
                                                    const QString &reason) const;
     std::shared_ptr<PostedClose> postCloseUser(const UserKey &user, const QString &deviceId, WebSocketClose code,
                                                const QString &reason) const;
+    /// Control thread: `watcher` inspects the connection from now on, on its I/O thread; what
+    /// it is, or nothing when no thread has it.
+    std::optional<ConnectionInfo> inspect(quint64 id, const MessageTap::Watcher &watcher);
+    /// Posted, from any thread: the inspection ends (its sink gets its last batch).
+    void stopInspecting(quint64 id, quint64 inspection, const QString &reason) const;
+
     /// To the user's connections, or to everyone when `user` is empty.
     int broadcast(const UserKey &user, const QJsonValue &payload);
 

@@ -73,6 +73,21 @@ std::optional<ConnectionInfo> ConnectionRegistry::find(quint64 id) const
     return connection ? std::optional(connection->info()) : std::nullopt;
 }
 
+std::optional<ConnectionInfo> ConnectionRegistry::inspect(quint64 id, MessageTap::Watcher watcher)
+{
+    auto *connection = m_connections.value(id);
+    if (!connection)
+        return std::nullopt;
+    connection->inspect(std::move(watcher));
+    return connection->info();
+}
+
+bool ConnectionRegistry::stopInspecting(quint64 id, quint64 inspection, const QString &reason)
+{
+    auto *connection = m_connections.value(id);
+    return connection && connection->stopInspecting(inspection, reason);
+}
+
 int ConnectionRegistry::closeEach(const QList<LiveConnection *> &connections, WebSocketClose code,
                                   const QString &reason)
 {

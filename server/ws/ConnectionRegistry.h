@@ -54,6 +54,12 @@ public:
     int closeUser(const UserKey &user, const QString &deviceId, WebSocketClose code, const QString &reason);
     int closeAll(WebSocketClose code, const QString &reason);
 
+    /// The connection's messages go to `watcher` from now on (LiveConnection::inspect); what
+    /// it is, or nothing when it is not here.
+    std::optional<ConnectionInfo> inspect(quint64 id, MessageTap::Watcher watcher);
+    /// False when the connection is not here, or that inspection was not watching it.
+    bool stopInspecting(quint64 id, quint64 inspection, const QString &reason);
+
     /// {"type":"broadcast","payload":…} to one user's connections, or to everyone.
     int broadcast(const UserKey &user, const QJsonValue &payload);
     /// Sends an already serialised sync message to the user's connections here, except `fromId`.

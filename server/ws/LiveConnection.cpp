@@ -103,6 +103,24 @@ void LiveConnection::sendText(const QByteArray &utf8)
         return;
     m_info.bytesOut += static_cast<quint64>(m_stream->sendText(utf8));
     ++m_info.messagesOut;
+    if (m_tap) [[unlikely]]
+        m_tap->record(true, utf8);
+}
+
+void LiveConnection::inspect(MessageTap::Watcher watcher)
+{
+    if (!m_tap)
+        m_tap = new MessageTap(m_info.id, this);
+    m_tap->add(std::move(watcher));
+}
+
+bool LiveConnection::stopInspecting(quint64 inspection, const QString &reason)
+{
+    if (!m_tap || !m_tap->remove(inspection, reason))
+        return false;
+    if (m_tap->isEmpty())
+        delete std::exchange(m_tap, nullptr);
+    return true;
 }
 
 void LiveConnection::sendError(const QString &error, const QString &description)
@@ -127,6 +145,8 @@ void LiveConnection::handleText(const QByteArray &utf8)
     ++m_info.messagesIn;
     m_info.bytesIn += static_cast<quint64>(utf8.size());
     const auto message = StrictJson::parseObject(utf8);
+    if (m_tap) [[unlikely]]
+        m_tap->record(false, utf8, message ? message->value("type"_L1).toString() : QString());
     if (!message)
         return sendError(
             u"bad_message"_s,
@@ -177,5 +197,9 @@ void LiveConnection::handleDisconnected()
         killTimer(std::exchange(m_timer, 0));
     m_info.closeCode = m_stream && m_stream->closeCode() != 0 ? m_stream->closeCode() : 1006;
     m_info.closedAtMs = QDateTime::currentMSecsSinceEpoch();
+    if (m_tap) {
+        m_tap->end(m_info.closeCode, u"the connection closed (%1)"_s.arg(m_info.closeCode));
+        delete std::exchange(m_tap, nullptr);
+    }
     Q_EMIT closed(m_info.id);
 }

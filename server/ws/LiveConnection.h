@@ -4,6 +4,7 @@
 #include "Result.h"
 #include "auth/AccessClaims.h"
 #include "ws/CloseCode.h"
+#include "ws/MessageTap.h"
 
 #include <QJsonObject>
 #include <QObject>
@@ -46,6 +47,12 @@ public:
     /// the new token in band): the connection lives to `accessExpiresAt` and is told so.
     void extendTo(qint64 accessExpiresAt);
 
+    /// An inspector watches its messages from now on (MessageTap), until stopInspecting() or
+    /// the close. Without one, nothing is recorded.
+    void inspect(MessageTap::Watcher watcher);
+    /// False when that inspection was not watching here.
+    bool stopInspecting(quint64 inspection, const QString &reason);
+
 Q_SIGNALS:
     /// {"type":"sync","payload":…} from the client, for the user's other connections: the
     /// payload's JSON text as the client wrote it (strictly checked), empty without one.
@@ -63,6 +70,8 @@ private:
 
     ConnectionInfo m_info;
     QPointer<WebSocketStream> m_stream;
+    /// Only while an inspector watches; a child, so it goes with the connection.
+    MessageTap *m_tap = nullptr;
     const Authenticator &m_authenticator;
     int m_timer = 0; ///< first the "expiring" warning, then the expiry itself
     bool m_warned = false;

@@ -106,7 +106,9 @@ void TestConfigFile::trustedIssuersOfEveryKind()
     QCOMPARE(config->issuer, u"https://gatehouse.test"_s);
     QCOMPARE(config->signingAlgorithm, JwsAlgorithm::ES256);
     QCOMPARE(config->trustedIssuers.size(), 4);
+    QVERIFY(!ConfigFile::apply({}, m_dir.path(), {})->inspectPayloads); // off unless asked for
     const auto limits = ConfigFile::apply({ { "admin_remote"_L1, true },
+                                            { "inspect_payloads"_L1, true },
                                             { "handshake_rate_per_ip"_L1, 7 },
                                             { "login_free_failures"_L1, 0 },
                                             { "login_max_delay"_L1, 60 },
@@ -115,6 +117,7 @@ void TestConfigFile::trustedIssuersOfEveryKind()
                                           m_dir.path(), {});
     QVERIFY(limits.ok());
     QVERIFY(limits->adminFromAnywhere);
+    QVERIFY(limits->inspectPayloads);
     QCOMPARE(limits->handshakeRatePerIpPerSecond, 7);
     QCOMPARE(limits->loginFreeFailures, 0);
     QCOMPARE(limits->loginMaximumDelay, std::chrono::seconds(60));
@@ -200,6 +203,8 @@ void TestConfigFile::refusesBadConfig_data()
     QTest::newRow("listen port out of range refused")
         << QJsonObject { { "listen"_L1, "127.0.0.1:70000"_L1 } } << u"listen"_s;
     QTest::newRow("empty issuer refused") << QJsonObject { { "issuer"_L1, ""_L1 } } << u"issuer"_s;
+    QTest::newRow("inspect_payloads as a number refused")
+        << QJsonObject { { "inspect_payloads"_L1, 1 } } << u"inspect_payloads"_s;
     QTest::newRow("admin_remote as a string refused")
         << QJsonObject { { "admin_remote"_L1, "yes"_L1 } } << u"admin_remote"_s;
     QTest::newRow("zero handshake rate refused")

@@ -112,6 +112,7 @@ void TestFeedCodec::everyMemberSurvivesTheTrip()
     statistics.maximumMessageSize = 16;
     statistics.handshakeTimeoutMs = 17;
     statistics.ioThreads = 18;
+    statistics.inspectPayloads = true;
     const ServerStatistics back = FeedCodec::statisticsFrom(FeedCodec::toJson(statistics)).value();
     QCOMPARE(back.sampledAtMs, statistics.sampledAtMs);
     QCOMPARE(back.startedAtMs, statistics.startedAtMs);
@@ -137,6 +138,41 @@ void TestFeedCodec::everyMemberSurvivesTheTrip()
     QCOMPARE(back.maximumMessageSize, statistics.maximumMessageSize);
     QCOMPARE(back.handshakeTimeoutMs, statistics.handshakeTimeoutMs);
     QCOMPARE(back.ioThreads, statistics.ioThreads);
+    QCOMPARE(back.inspectPayloads, true);
+
+    InspectionBatch batch;
+    batch.connectionId = 18446744073709551557ULL; // beyond a double's 2^53
+    batch.payloads = true;
+    batch.dropped = 12;
+    batch.messages = { { 1700000000123, false, u"sync"_s, 31, R"({"type":"sync","payload":"é"})", false },
+                       { 1700000000124, true, u"pong"_s, 5000, "{\"type\":\"pong\"", true } };
+    const auto batchBack = FeedCodec::inspectionBatchFrom(FeedCodec::toJson(batch)).value();
+    QCOMPARE(batchBack.connectionId, batch.connectionId);
+    QCOMPARE(batchBack.payloads, true);
+    QCOMPARE(batchBack.dropped, 12);
+    QCOMPARE(batchBack.ended, false);
+    QCOMPARE(batchBack.messages.size(), 2);
+    for (qsizetype i = 0; i < 2; ++i) {
+        QCOMPARE(batchBack.messages[i].atMs, batch.messages[i].atMs);
+        QCOMPARE(batchBack.messages[i].outgoing, batch.messages[i].outgoing);
+        QCOMPARE(batchBack.messages[i].type, batch.messages[i].type);
+        QCOMPARE(batchBack.messages[i].size, batch.messages[i].size);
+        QCOMPARE(batchBack.messages[i].payload, batch.messages[i].payload);
+        QCOMPARE(batchBack.messages[i].truncated, batch.messages[i].truncated);
+    }
+    // Without payloads allowed, none is written, whatever the batch holds.
+    batch.payloads = false;
+    const QJsonObject hidden = FeedCodec::toJson(batch);
+    QVERIFY(!hidden["messages"_L1].toArray()[0].toObject().contains("payload"_L1));
+    InspectionBatch end;
+    end.connectionId = 7;
+    end.ended = true;
+    end.closeCode = 4003;
+    end.reason = u"the connection closed (4003)"_s;
+    const auto endBack = FeedCodec::inspectionBatchFrom(FeedCodec::toJson(end)).value();
+    QCOMPARE(endBack.ended, true);
+    QCOMPARE(endBack.closeCode, 4003);
+    QCOMPARE(endBack.reason, end.reason);
 
     ConsoleSnapshot snapshot;
     snapshot.users = { user };
@@ -198,6 +234,19 @@ void TestFeedCodec::refusalsNameTheMember_data()
     QTest::newRow("refusals that are not counts")
         << QByteArray("statistics") << QByteArray(R"({"handshakes_refused":{"x":"many"}})") << u"handshakes_refused"_s;
     QTest::newRow("audit detail as a string") << QByteArray("audit") << QByteArray(R"({"detail":"x"})") << u"detail"_s;
+    QTest::newRow("an inspection of no connection")
+        << QByteArray("inspection") << QByteArray(R"({"type":"inspected","messages":[]})") << u"connection"_s;
+    QTest::newRow("an inspection without its messages")
+        << QByteArray("inspection") << QByteArray(R"({"type":"inspected","connection":"3"})") << u"messages"_s;
+    QTest::newRow("an inspected message going sideways")
+        << QByteArray("inspection")
+        << QByteArray(R"({"type":"inspected","connection":"3","messages":[{"direction":"up"}]})") << u"direction"_s;
+    QTest::newRow("an inspected size as a string")
+        << QByteArray("inspection")
+        << QByteArray(R"({"type":"inspected","connection":"3","messages":[{"direction":"in","size":"9"}]})")
+        << u"size"_s;
+    QTest::newRow("an inspection of another type")
+        << QByteArray("inspection") << QByteArray(R"({"type":"hello","connection":"3"})") << u"type"_s;
     QTest::newRow("a snapshot without users") << QByteArray("snapshot") << QByteArray(R"({})") << u"users"_s;
     QTest::newRow("a snapshot with a bad session")
         << QByteArray("snapshot") << QByteArray(R"({"users":[],"sessions":[{"id":7}]})") << u"sessions: item 0"_s;
@@ -227,6 +276,8 @@ void TestFeedCodec::refusalsNameTheMember()
         take(FeedCodec::statisticsFrom(object));
     else if (kind == "audit")
         take(FeedCodec::auditEventFrom(object));
+    else if (kind == "inspection")
+        take(FeedCodec::inspectionBatchFrom(object));
     else
         take(FeedCodec::snapshotFrom(object));
     QVERIFY2(error.contains(mentions), qPrintable(error));
