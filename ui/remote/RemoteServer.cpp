@@ -107,6 +107,14 @@ void RemoteServer::handleDisconnected()
             waiting.done(
                 QJsonObject { { "ok"_L1, false }, { "error"_L1, u"the connection to the server was lost"_s } });
     }
+    // Inspections end with the feed that carried them.
+    for (const quint64 connectionId : std::exchange(m_inspecting, {})) {
+        InspectionBatch last;
+        last.connectionId = connectionId;
+        last.ended = true;
+        last.reason = u"the connection to the server was lost"_s;
+        Q_EMIT inspected(last);
+    }
     if (m_stopping)
         return;
     const int code = int(m_socket.closeCode());
@@ -208,6 +216,15 @@ void RemoteServer::handleMessage(const QString &text)
             Q_EMIT statisticsSampled(*statistics);
         return;
     }
+    if (type == "inspected"_L1 || type == "inspection_ended"_L1) {
+        auto batch = FeedCodec::inspectionBatchFrom(message);
+        if (!batch || !m_inspecting.contains(batch->connectionId))
+            return;
+        if (batch->ended)
+            m_inspecting.remove(batch->connectionId);
+        Q_EMIT inspected(*batch);
+        return;
+    }
     if (type == "outcome"_L1 || type == "error"_L1) {
         const QString id = message.value("id"_L1).toString();
         const auto waiting = m_pending.take(id);
@@ -270,6 +287,26 @@ QJsonObject RemoteServer::userMembers(const UserKey &user)
     if (!user.isLocal())
         members.insert("issuer"_L1, user.issuer);
     return members;
+}
+
+void RemoteServer::inspectConnection(quint64 connectionId, QObject *context, OutcomeHandler done)
+{
+    m_inspecting.insert(connectionId); // its first batch may come before the outcome
+    act(QJsonObject { { "action"_L1, "inspect"_L1 }, { "connection"_L1, QString::number(connectionId) } }, context,
+        [this, connectionId, done](const QJsonObject &answer) {
+            const AdminOutcome outcome = outcomeOf(answer);
+            if (!outcome.ok())
+                m_inspecting.remove(connectionId);
+            done(outcome);
+        });
+}
+
+void RemoteServer::stopInspecting(quint64 connectionId)
+{
+    if (!m_inspecting.contains(connectionId))
+        return;
+    act(QJsonObject { { "action"_L1, "stop_inspecting"_L1 }, { "connection"_L1, QString::number(connectionId) } }, this,
+        [](const QJsonObject &) {});
 }
 
 void RemoteServer::disconnectConnection(quint64 connectionId, QObject *context, OutcomeHandler done)

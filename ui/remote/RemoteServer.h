@@ -5,6 +5,7 @@
 #include <QHash>
 #include <QNetworkAccessManager>
 #include <QPointer>
+#include <QSet>
 #include <QSslConfiguration>
 #include <QTimer>
 #include <QWebSocket>
@@ -66,6 +67,9 @@ public:
     void exportAudit(const AuditFilter &filter, const QString &path, QObject *context,
                      std::function<void(qsizetype written, const QString &error)> done) override;
 
+    void inspectConnection(quint64 connectionId, QObject *context, OutcomeHandler done) override;
+    void stopInspecting(quint64 connectionId) override;
+
     QString actor() const override { return m_actor; }
 
 private:
@@ -101,5 +105,6 @@ private:
     quint64 m_nextAction = 1;
     QHash<QString, Pending> m_pending;
     QHash<quint64, ConnectionInfo> m_connections;
+    QSet<quint64> m_inspecting; ///< the connections this feed inspects: they end with it
     std::optional<ConsoleSnapshot> m_snapshot;
 };

@@ -170,6 +170,10 @@ PolicyEditor::PolicyEditor(ServerFacade &server, QWidget *parent)
     layout->addWidget(intro);
     layout->addLayout(form);
     layout->addWidget(m_error);
+    m_inspection = new QLabel(this);
+    m_inspection->setObjectName(u"inspectPayloadsLabel"_s);
+    m_inspection->setWordWrap(true);
+    layout->addWidget(m_inspection);
     layout->addWidget(new QLabel(tr("Review"), this));
     layout->addWidget(m_findings, 1);
     layout->addLayout(buttons);
@@ -183,9 +187,19 @@ PolicyEditor::PolicyEditor(ServerFacade &server, QWidget *parent)
     connect(m_apply, &QPushButton::clicked, this, &PolicyEditor::apply);
     connect(&server, &ServerFacade::policyChanged, this, &PolicyEditor::showPolicy);
     connect(&server, &ServerFacade::limitsChanged, this, &PolicyEditor::showLimits);
-    connect(&server, &ServerFacade::snapshotReady, this, [this](const ConsoleSnapshot &snapshot) {
+    const auto showInspection = [this](const ServerStatistics &statistics) {
+        m_inspection->setText(
+            statistics.inspectPayloads
+                ? tr("<b>Message inspector:</b> payloads are shown. The server's configuration allows it "
+                     "(inspect_payloads); every inspector opened is audited.")
+                : tr("<b>Message inspector:</b> payloads are hidden; inspectors show each message's time, "
+                     "direction, type and size. Set inspect_payloads in the server's configuration to show them."));
+    };
+    connect(&server, &ServerFacade::statisticsSampled, this, showInspection);
+    connect(&server, &ServerFacade::snapshotReady, this, [this, showInspection](const ConsoleSnapshot &snapshot) {
         showLimits(snapshot.limits);
         showPolicy(snapshot.policy);
+        showInspection(snapshot.statistics);
     });
     showLimits(ConnectionLimits {});
     showPolicy(SessionPolicy {});

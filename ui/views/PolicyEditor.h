@@ -61,6 +61,7 @@ private:
     QList<Field> m_fields;
     QListWidget *m_findings = nullptr;
     QLabel *m_error = nullptr;
+    QLabel *m_inspection = nullptr; ///< what the message inspectors show (inspect_payloads)
     QPushButton *m_apply = nullptr;
     QPushButton *m_revert = nullptr;
 };

@@ -10,6 +10,7 @@
 #include "models/UsersModel.h"
 #include "views/Confirmation.h"
 #include "views/CountdownDelegate.h"
+#include "views/InspectorDialog.h"
 
 #include <QAction>
 #include <QHBoxLayout>
@@ -33,6 +34,7 @@ using Kind = SessionTreeModel::Kind;
 SessionsView::SessionsView(ServerFacade &server, LiveState &state, QWidget *parent)
     : QWidget(parent)
     , m_server(server)
+    , m_state(state)
     , m_usersModel(new UsersModel(state, this))
     , m_usersProxy(new NaturalSortProxy(this))
     , m_treeModel(new SessionTreeModel(state, this))
@@ -128,11 +130,19 @@ SessionsView::SessionsView(ServerFacade &server, LiveState &state, QWidget *pare
     m_broadcastAll = makeAction(tr("Broadcast to &everyone…"), u"broadcastAllAction"_s,
                                 QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M),
                                 tr("Send a message to every live connection"), [this] { broadcastMessage({}); });
+    m_inspect = makeAction(tr("&Inspect messages…"), u"inspectAction"_s, QKeySequence(Qt::CTRL | Qt::Key_I),
+                           tr("Watch the selected connection's messages as they pass (audited)"),
+                           [this] { inspectSelected(); });
     m_users->addActions({ m_disconnect, m_revokeUser, m_revokeBefore, m_broadcast });
-    m_tree->addActions({ m_disconnect, m_revokeSession, m_revokeUser, m_broadcast });
+    m_tree->addActions({ m_inspect, m_disconnect, m_revokeSession, m_revokeUser, m_broadcast });
+    connect(&server, &ServerFacade::snapshotReady, this,
+            [this](const ConsoleSnapshot &snapshot) { m_inspectPayloads = snapshot.statistics.inspectPayloads; });
+    connect(&server, &ServerFacade::statisticsSampled, this,
+            [this](const ServerStatistics &statistics) { m_inspectPayloads = statistics.inspectPayloads; });
 
     auto *bar = new QHBoxLayout;
-    for (auto *action : { m_disconnect, m_revokeSession, m_revokeUser, m_revokeBefore, m_broadcast, m_broadcastAll }) {
+    for (auto *action :
+         { m_disconnect, m_revokeSession, m_revokeUser, m_revokeBefore, m_broadcast, m_broadcastAll, m_inspect }) {
         auto *button = new QToolButton(this);
         button->setDefaultAction(action);
         button->setAccessibleName(action->text().remove(u'&').remove(u"…"_s));
@@ -184,7 +194,25 @@ QString SessionsView::selectedUser() const
 
 QList<QAction *> SessionsView::userActions() const
 {
-    return { m_disconnect, m_revokeSession, m_revokeUser, m_revokeBefore, m_broadcast, m_broadcastAll };
+    return { m_disconnect, m_revokeSession, m_revokeUser, m_revokeBefore, m_broadcast, m_broadcastAll, m_inspect };
+}
+
+InspectorDialog *SessionsView::inspectSelected()
+{
+    const QModelIndex current = currentTreeIndex();
+    if (!current.isValid() || Kind(current.data(SessionTreeModel::KindRole).toInt()) != Kind::Connection)
+        return nullptr;
+    const quint64 id = current.data(SessionTreeModel::ConnectionIdRole).toULongLong();
+    const ConnectionInfo *connection = m_state.connection(id);
+    if (!connection)
+        return nullptr;
+    auto &dialog = m_inspectors[id];
+    if (!dialog)
+        dialog = new InspectorDialog(m_server, *connection, m_inspectPayloads, window());
+    dialog->show();
+    dialog->raise();
+    dialog->activateWindow();
+    return dialog;
 }
 
 void SessionsView::handleUserSelected()
@@ -215,6 +243,11 @@ void SessionsView::updateActions()
     m_revokeBefore->setEnabled(operate && user);
     m_broadcast->setEnabled(operate && user);
     m_broadcastAll->setEnabled(operate);
+    // Reading is every scope's: a viewer may inspect.
+    const ConnectionInfo *connection = kind == Kind::Connection
+        ? m_state.connection(current.data(SessionTreeModel::ConnectionIdRole).toULongLong())
+        : nullptr;
+    m_inspect->setEnabled(user && connection && !LiveState::isClosed(*connection));
     m_outcome->setToolTip(operate ? QString() : tr("viewer: read only"));
     if (!operate && m_outcome->text().isEmpty())
         m_outcome->setText(tr("viewer: read only"));

@@ -2,8 +2,11 @@
 
 #include "AdminOutcome.h"
 
+#include <QHash>
+#include <QPointer>
 #include <QWidget>
 
+class InspectorDialog;
 class LiveState;
 class QAction;
 class QLabel;
@@ -32,6 +35,8 @@ public:
     void selectUser(const QString &username);
     QString selectedUser() const;
     QList<QAction *> userActions() const;
+    /// Opens (or raises) the message inspector of the selected connection.
+    InspectorDialog *inspectSelected();
 
     static QString describe(const AdminOutcome &outcome);
 
@@ -51,6 +56,7 @@ private:
     QModelIndex currentTreeIndex() const;
 
     ServerFacade &m_server;
+    LiveState &m_state;
     UsersModel *m_usersModel = nullptr;
     QSortFilterProxyModel *m_usersProxy = nullptr;
     SessionTreeModel *m_treeModel = nullptr;
@@ -64,4 +70,7 @@ private:
     QAction *m_revokeBefore = nullptr;
     QAction *m_broadcast = nullptr;
     QAction *m_broadcastAll = nullptr;
+    QAction *m_inspect = nullptr;
+    bool m_inspectPayloads = false; ///< the server's inspect_payloads, as last reported
+    QHash<quint64, QPointer<InspectorDialog>> m_inspectors;
 };
