@@ -1,11 +1,15 @@
 // The console attached to a gatehoused running in another process, through its admin feed:
 // a user's connection appears; "log out everywhere" revokes it (4003) and the outcome shows;
 // with a viewer's token nothing that acts is offered, and the server refuses it if forced;
-// the server is killed and restarted, and the console says so, then recovers.
+// the server is killed and restarted, and the console says so, then recovers; a viewer
+// inspects a connection's messages, which appear in order, without payloads, until closed.
 #include "PasswordLogin.h"
+#include "models/InspectorModel.h"
 #include "models/LiveState.h"
+#include "models/SessionTreeModel.h"
 #include "remote/RemoteServer.h"
 #include "views/ConnectDialog.h"
+#include "views/InspectorDialog.h"
 #include "views/MainWindow.h"
 #include "views/SessionsView.h"
 
@@ -25,6 +29,7 @@
 #include <QSslCertificate>
 #include <QStatusBar>
 #include <QTcpServer>
+#include <QTreeView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
@@ -39,6 +44,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void aConnectionAppearsAndIsRevokedFromTheConsole();
     void aViewerIsOfferedNothingThatActs();
+    void aViewerInspectsAConnection();
     void aLostServerIsShownAndRecovered();
     void overTlsWithTheLabsCertificate();
     void fileConnectAsksAndChecksBeforeAttaching();
@@ -190,6 +196,86 @@ void TestRemoteConsole::aViewerIsOfferedNothingThatActs()
     QVERIFY2(forced->error.contains(u"viewer: read only"_s), qPrintable(forced->error));
     QTest::qWait(200);
     QCOMPARE(alice->state(), QAbstractSocket::ConnectedState);
+}
+
+namespace {
+/// The first connection row under `parent` in the sessions tree, depth first.
+QModelIndex firstConnection(const QAbstractItemModel &model, const QModelIndex &parent = {})
+{
+    for (int row = 0; row < model.rowCount(parent); ++row) {
+        const QModelIndex index = model.index(row, 0, parent);
+        if (SessionTreeModel::Kind(index.data(SessionTreeModel::KindRole).toInt()) == SessionTreeModel::Kind::Connection)
+            return index;
+        if (const QModelIndex below = firstConnection(model, index); below.isValid())
+            return below;
+    }
+    return {};
+}
+} // namespace
+
+void TestRemoteConsole::aViewerInspectsAConnection()
+{
+    auto alice = connectAlice(u"inspected"_s);
+    QVERIFY(alice);
+    RemoteServer remote(QUrl(u"http://127.0.0.1:%1"_s.arg(m_port)), m_viewer);
+    QSignalSpy audited(&remote, &ServerFacade::auditAppended);
+    MainWindow window(remote);
+    window.show();
+    remote.start();
+    QTRY_COMPARE_WITH_TIMEOUT(remote.state(), ServerState::Running, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.liveState().liveConnectionCount(u"alice"_s), 1, 5000);
+    auto *view = window.sessionsView();
+    view->selectUser(u"alice"_s);
+    QModelIndex connection;
+    QTRY_VERIFY((connection = firstConnection(*view->treeModel())).isValid());
+    view->sessionTree()->setCurrentIndex(connection);
+    auto *inspect = view->findChild<QAction *>(u"inspectAction"_s);
+    QTRY_VERIFY2(inspect->isEnabled(), "reading is a viewer's too");
+    inspect->trigger();
+    InspectorDialog *dialog = nullptr;
+    QTRY_VERIFY((dialog = window.findChild<InspectorDialog *>()) != nullptr);
+    QVERIFY(dialog->isVisible());
+    QCOMPARE(dialog->connectionId(), connection.data(SessionTreeModel::ConnectionIdRole).toULongLong());
+    QVERIFY(dialog->findChild<QLabel *>(u"inspectorPolicy"_s)->text().contains(u"hidden"_s));
+
+    QSignalSpy batches(&remote, &ServerFacade::inspected);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::ranges::any_of(audited,
+                            [](const QList<QVariant> &arguments) {
+                                const auto events = arguments.first().value<QList<AuditEvent>>();
+                                return std::ranges::any_of(events, [](const AuditEvent &event) {
+                                    return event.type == "inspector_opened"_L1 && event.actor == "admin:room"_L1;
+                                });
+                            }),
+        5000);
+    alice->sendTextMessage(uR"({"type":"sync","payload":{"secret":1}})"_s);
+    alice->sendTextMessage(uR"({"type":"ping"})"_s);
+    const InspectorModel &model = *dialog->model();
+    QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 3, 5000);
+    QCOMPARE(model.message(0).type, u"sync"_s);
+    QCOMPARE(model.message(0).outgoing, false);
+    QCOMPARE(model.message(1).type, u"ping"_s);
+    QCOMPARE(model.message(2).type, u"pong"_s);
+    QCOMPARE(model.message(2).outgoing, true);
+    for (int row = 0; row < 3; ++row)
+        QVERIFY(model.message(row).payload.isEmpty());
+    QVERIFY2(dialog->status().contains(u"3 messages"_s), qPrintable(dialog->status()));
+
+    // Closing it ends the inspection on the server (audited), and nothing more comes.
+    dialog->close();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::ranges::any_of(audited,
+                            [](const QList<QVariant> &arguments) {
+                                const auto events = arguments.first().value<QList<AuditEvent>>();
+                                return std::ranges::any_of(
+                                    events, [](const AuditEvent &event) { return event.type == "inspector_closed"_L1; });
+                            }),
+        5000);
+    const qsizetype before = batches.size();
+    alice->sendTextMessage(uR"({"type":"ping"})"_s);
+    QTest::qWait(400);
+    for (qsizetype i = before; i < batches.size(); ++i)
+        QVERIFY(batches[i].first().value<InspectionBatch>().messages.isEmpty());
 }
 
 void TestRemoteConsole::aLostServerIsShownAndRecovered()
