@@ -5,9 +5,12 @@
 #include "SessionServer.h"
 #include "admin/AdminTokens.h"
 #include "lab/LabPanel.h"
+#include "models/InspectorModel.h"
+#include "models/SessionTreeModel.h"
 #include "remote/RemoteServer.h"
 #include "store/Database.h"
 #include "views/AuditView.h"
+#include "views/InspectorDialog.h"
 #include "views/MainWindow.h"
 #include "views/PolicyEditor.h"
 #include "views/SessionsView.h"
@@ -17,6 +20,7 @@
 #include <QApplication>
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMessageBox>
@@ -75,6 +79,12 @@ int main(int argc, char *argv[])
     const QString out = argc > 1 ? QString::fromLocal8Bit(argv[1]) : u"docs/screenshots"_s;
     QDir().mkpath(out);
     QTemporaryDir data;
+    // A lab: its inspectors may show what the devices say (inspect_payloads).
+    QDir().mkpath(data.filePath(u"data"_s));
+    QFile config(data.filePath(u"data/gatehouse.json"_s));
+    if (config.open(QIODevice::WriteOnly))
+        config.write(R"({"inspect_payloads": true})");
+    config.close();
     SessionServerOptions options { data.filePath(u"data"_s), {}, u"127.0.0.1:0"_s, u"file"_s };
     options.tls = u"self-signed"_s;
     SessionServer server(options);
@@ -204,6 +214,44 @@ int main(int argc, char *argv[])
     wait(200);
     window.grab().save(out + u"/lab.png"_s);
 
+    // The message inspector on one of a lab device's connections, as its chatter passes.
+    window.showTab(MainWindow::SessionsTab);
+    sessions->selectUser(u"lab-01"_s);
+    wait(500);
+    const std::function<QModelIndex(const QModelIndex &)> firstConnection = [&](const QModelIndex &parent) {
+        for (int row = 0; row < model->rowCount(parent); ++row) {
+            const QModelIndex index = model->index(row, 0, parent);
+            if (SessionTreeModel::Kind(index.data(SessionTreeModel::KindRole).toInt())
+                == SessionTreeModel::Kind::Connection)
+                return index;
+            if (const QModelIndex below = firstConnection(index); below.isValid())
+                return below;
+        }
+        return QModelIndex();
+    };
+    tree->setCurrentIndex(firstConnection({}));
+    if (auto *inspector = sessions->inspectSelected()) {
+        inspector->move(window.pos() + QPoint(120, 90));
+        wait(3000);
+        // Something from the server too: a broadcast to the user's devices.
+        server.broadcast(UserKey::local(u"lab-01"_s), QJsonObject { { "text"_L1, "the lab closes at 16:00"_L1 } },
+                         &window, [](const AdminOutcome &) {});
+        wait(6000);
+        if (auto *table = inspector->findChild<QTableView *>(u"inspectorTable"_s)) {
+            for (int row = table->model()->rowCount() - 1; row >= 0; --row) {
+                if (table->model()->index(row, InspectorModel::Type).data().toString() == "sync"_L1) {
+                    table->selectRow(row);
+                    break;
+                }
+            }
+        }
+        wait(300);
+        inspector->grab().save(out + u"/inspector.png"_s);
+        inspector->close();
+    } else {
+        std::fprintf(stderr, "no lab connection to inspect\n");
+    }
+
     // A second console, attached to the same server over its admin feed with a viewer's
     // token, as a trainer's room would watch a lab: the same views, read only.
     QByteArray viewerToken;
@@ -212,8 +260,8 @@ int main(int argc, char *argv[])
         if (!database.open(data.filePath(u"data/gatehouse.sqlite"_s))) {
             std::fprintf(stderr, "cannot open the store: %s\n", qPrintable(database.errorString()));
         } else {
-            auto made = AdminTokenRegistry(database).add(u"room-3"_s, AdminScope::Viewer,
-                                                         QDateTime::currentSecsSinceEpoch());
+            auto made
+                = AdminTokenRegistry(database).add(u"room-3"_s, AdminScope::Viewer, QDateTime::currentSecsSinceEpoch());
             if (made)
                 viewerToken = *made;
             else

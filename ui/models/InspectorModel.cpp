@@ -1,7 +1,6 @@
 #include "models/InspectorModel.h"
 
 #include <QDateTime>
-#include <QJsonDocument>
 #include <QLocale>
 
 using namespace Qt::StringLiterals;
@@ -52,9 +51,8 @@ QVariant InspectorModel::data(const QModelIndex &index, int role) const
         return {};
     const InspectedMessage &message = m_messages.at(index.row());
     if (role == PayloadRole) {
-        const auto json = QJsonDocument::fromJson(message.payload);
-        QString shown = json.isNull() ? QString::fromUtf8(message.payload)
-                                      : QString::fromUtf8(json.toJson(QJsonDocument::Indented));
+        // As it passed, byte for byte: re-indenting JSON would reorder its members.
+        QString shown = QString::fromUtf8(message.payload);
         if (message.truncated)
             shown += tr("\n… (the first %1 of %2 bytes)").arg(message.payload.size()).arg(message.size);
         return shown;

@@ -14,7 +14,7 @@ class InspectorModel final : public QAbstractTableModel {
 public:
     enum Column { Time, Direction, Type, Size, Payload, ColumnCount };
     enum Role {
-        PayloadRole = Qt::UserRole + 1, ///< the whole payload shown (indented when it is JSON)
+        PayloadRole = Qt::UserRole + 1, ///< the whole payload shown, as it passed
         OutgoingRole,
     };
 
