@@ -38,6 +38,10 @@ public:
     bool mayAdminister() const override { return m_scope == QStringLiteral("full"); }
     /// The token's scope, from the feed's hello: "viewer", "operator" or "full".
     QString scope() const { return m_scope; }
+    /// What the feed has brought since this object was made: its text messages and their bytes
+    /// (the UTF-8 payloads, without WebSocket framing). gatehouse-consolebench reports them.
+    qint64 messagesReceived() const { return m_messagesReceived; }
+    qint64 bytesReceived() const { return m_bytesReceived; }
 
     void requestConnections() override;
     void requestSnapshot() override;
@@ -102,4 +106,6 @@ private:
     QHash<QString, Pending> m_pending;
     QHash<quint64, ConnectionInfo> m_connections;
     std::optional<ConsoleSnapshot> m_snapshot;
+    qint64 m_messagesReceived = 0;
+    qint64 m_bytesReceived = 0;
 };
