@@ -21,6 +21,9 @@ const loaded = { revoke: find('revoke', 'gatehouse-loaded'), load: find('backgro
 const ed25519 = find('openssl', 'ed25519').verify_ms;
 const consoleRun = { loop: find('console', 'console'), handshake: find('handshake', 'console-eddsa'),
   revoke: find('revoke', 'console-eddsa'), hold: find('hold', 'console-eddsa') };
+// The same window attached to a gatehoused in another process, over the admin feed.
+const remoteRun = { loop: find('console', 'console-remote'), handshake: find('handshake', 'console-remote-eddsa'),
+  revoke: find('revoke', 'console-remote-eddsa') };
 // Pinging idle connections: CPU per ping (beyond the quiet minute's), and what that makes of
 // the default interval (25 s) for this many connections, in % of one core.
 const pings = find('pings', 'gatehouse-pings');
@@ -29,6 +32,10 @@ const pingCorePercent = (pings.server_cpu_us_per_ping * (pings.connections ?? 0)
 const fmt = (value, digits = 2) => (value === undefined || Number.isNaN(value) ? 'n/a' : Number(value).toFixed(digits));
 const ratio = (a, b) => (a && b ? `${fmt(a / b)}×` : 'n/a');
 const verdict = (ok) => (ok ? 'met' : '**not met**');
+const kib = (bytes) => `${fmt(bytes / 1024, 1)} KiB`;
+const feedLine = (loop) => `feed ${kib(loop.feed_bytes_per_second_avg)}/s on average, ${kib(loop.feed_bytes_per_second_peak)}/s at the peak second `
+  + `(${fmt(loop.feed_messages_per_second_avg, 1)} / ${fmt(loop.feed_messages_per_second_peak, 0)} messages/s)`
+  + `${loop.feed_losses ? `; the feed was lost ${loop.feed_losses} times` : ''}`;
 
 const rows = [
   ['authenticated handshakes/s', fmt(hs.handshake.handshakes_per_second, 0), fmt(node.handshake.handshakes_per_second, 0),
@@ -87,6 +94,10 @@ const targets = [
   [`console responsive with ${connections} connections coming and going: event-loop lateness p99 ≤ 50 ms`,
     `p50 ${fmt(consoleRun.loop.loop_late_p50_ms, 2)} ms, p99 ${fmt(consoleRun.loop.loop_late_p99_ms, 2)} ms, max ${fmt(consoleRun.loop.loop_late_max_ms, 1)} ms; ${consoleRun.loop.peak_connections_shown ?? 'n/a'} connections shown at the peak`,
     verdict(consoleRun.loop.loop_late_p99_ms <= 50 && consoleRun.loop.peak_connections_shown >= Number(connections))],
+  [`remote console (gatehoused in another process, admin feed) as responsive: event-loop lateness p99 ≤ 50 ms`,
+    `p50 ${fmt(remoteRun.loop.loop_late_p50_ms, 2)} ms, p99 ${fmt(remoteRun.loop.loop_late_p99_ms, 2)} ms, max ${fmt(remoteRun.loop.loop_late_max_ms, 1)} ms; ${remoteRun.loop.peak_connections_shown ?? 'n/a'} connections shown at the peak; ${feedLine(remoteRun.loop)}`,
+    verdict(remoteRun.loop.loop_late_p99_ms <= 50 && remoteRun.loop.peak_connections_shown >= Number(connections)
+      && !remoteRun.loop.feed_losses)],
 ];
 
 process.stdout.write(`# Performance
@@ -102,6 +113,7 @@ from \`/proc/<pid>\`.
 \`\`\`sh
 bash tests/bench/run.sh                     # ${connections} connections, as below
 CONNECTIONS=2000 bash tests/bench/run.sh    # a quicker look
+PHASES=console bash tests/bench/run.sh      # the console phases only (results-console.jsonl)
 \`\`\`
 
 It builds \`gatehoused\` and the load client (release preset), installs the Node peer's pinned
@@ -154,6 +166,11 @@ The console:
   tree open, its server embedded on its own threads. A 10 ms timer on the GUI thread measures how
   late the event loop runs while ${connections} connections open (${fmt(consoleRun.handshake.handshakes_per_second, 0)} handshakes/s), are
   held, revoked and broadcast to, and the console follows every change through its models.
+- **console-remote**: the same window and load, the console attached (\`--connect\`, a viewer
+  token) to a \`gatehoused serve\` in another process: a \`RemoteServer\` reads the admin feed
+  (\`/admin/ws\`) and the models follow it. The run starts once the first snapshot is shown; the
+  feed's bandwidth is its JSON messages' UTF-8 bytes (WebSocket framing not counted), averaged
+  over the run and at the busiest second.
 
 ## Results
 
@@ -173,6 +190,11 @@ ${tlsRows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 Console under the same EdDSA load: ${fmt(consoleRun.handshake.handshakes_per_second, 0)} handshakes/s,
 revoke-to-closed p99 ${fmt(consoleRun.revoke.p99_ms, 3)} ms, GUI event-loop lateness p50
 ${fmt(consoleRun.loop.loop_late_p50_ms, 2)} ms / p99 ${fmt(consoleRun.loop.loop_late_p99_ms, 2)} ms / max ${fmt(consoleRun.loop.loop_late_max_ms, 1)} ms over ${consoleRun.loop.samples ?? 0} samples.
+
+Console attached to a gatehoused in another process, the same load: ${fmt(remoteRun.handshake.handshakes_per_second, 0)} handshakes/s,
+revoke-to-closed p99 ${fmt(remoteRun.revoke.p99_ms, 3)} ms, GUI event-loop lateness p50
+${fmt(remoteRun.loop.loop_late_p50_ms, 2)} ms / p99 ${fmt(remoteRun.loop.loop_late_p99_ms, 2)} ms / max ${fmt(remoteRun.loop.loop_late_max_ms, 1)} ms over ${remoteRun.loop.samples ?? 0} samples;
+${fmt((remoteRun.loop.feed_bytes ?? NaN) / 1048576, 1)} MiB in ${remoteRun.loop.feed_messages ?? 'n/a'} messages over ${fmt(remoteRun.loop.feed_seconds, 0)} s: ${feedLine(remoteRun.loop)}.
 
 One Ed25519 verification on this machine (\`openssl speed ed25519\`): ${fmt(ed25519, 4)} ms.
 

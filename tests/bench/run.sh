@@ -6,6 +6,9 @@
 #
 #   bash tests/bench/run.sh                  # N = 10000
 #   CONNECTIONS=2000 bash tests/bench/run.sh # a quicker look
+#   PHASES=console bash tests/bench/run.sh   # only the console phases (embedded, attached):
+#                                            # results to build/bench/results-console.jsonl,
+#                                            # docs/ left as they are
 #
 # Not part of CTest: speed is measured here, never asserted in a unit test.
 set -euo pipefail
@@ -17,11 +20,13 @@ repeats=${REPEATS:-20} # revoke-to-closed repeats, each a user with 10 devices
 gatehouse_port=${GATEHOUSE_PORT:-18480}
 peer_port=${PEER_PORT:-18481}
 secret='the benchmark shared secret, 32+ bytes long'
+phases=${PHASES:-all} # all, or console
+case $phases in all | console) ;; *) echo "PHASES is all or console, not $phases" >&2; exit 2 ;; esac
 
 bash scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --parallel "$(nproc)" --target gatehoused gatehouse-loadclient gatehouse-consolebench
-(cd tests/bench/seed-peer && npm ci --no-audit --no-fund --loglevel=error)
+[ "$phases" = console ] || (cd tests/bench/seed-peer && npm ci --no-audit --no-fund --loglevel=error)
 
 gatehoused=$root/build/release/app/gatehoused
 loadclient=$root/build/release/tests/bench/gatehouse-loadclient
@@ -30,6 +35,7 @@ out=$root/build/bench
 work=$(mktemp -d)
 mkdir -p "$out"
 results=$out/results.jsonl
+[ "$phases" = console ] && results=$out/results-console.jsonl
 : >"$results"
 pids=()
 cleanup() {
@@ -75,12 +81,14 @@ for u in $(seq "$users"); do gh token mint --user "u$u" --device d --count 10 --
 for r in $(seq "$repeats"); do
     gh token mint --user "rv$r" --device d --count 10 --ttl 3600 | sed "s/^/rv$r /"
 done >"$work/eddsa-revoke.tokens"
-# HS256 tokens as jsonwebtoken makes them, the same for both servers: every connection its own.
-node tests/bench/seed-peer/tokens.js "$secret" "$connections" 1 h | cut -d' ' -f2 >"$work/hs256.tokens"
-# The same tokens, forged: the signature's last character changed (to another canonical one).
-sed -E 's/A$/E/; t; s/.$/A/' "$work/hs256.tokens" >"$work/forged.tokens"
-# (other names than the EdDSA run's revoke users: revoke-before outlives the server restart)
-node tests/bench/seed-peer/tokens.js "$secret" "$repeats" 10 xr >"$work/hs256-revoke.tokens"
+if [ "$phases" = all ]; then
+    # HS256 tokens as jsonwebtoken makes them, the same for both servers: every connection its own.
+    node tests/bench/seed-peer/tokens.js "$secret" "$connections" 1 h | cut -d' ' -f2 >"$work/hs256.tokens"
+    # The same tokens, forged: the signature's last character changed (to another canonical one).
+    sed -E 's/A$/E/; t; s/.$/A/' "$work/hs256.tokens" >"$work/forged.tokens"
+    # (other names than the EdDSA run's revoke users: revoke-before outlives the server restart)
+    node tests/bench/seed-peer/tokens.js "$secret" "$repeats" 10 xr >"$work/hs256-revoke.tokens"
+fi
 admin=$(gh admin-token show)
 
 request() { # METHOD PATH [ADMIN-TOKEN [BODY]]: one HTTP request, \r\n written as text
@@ -102,6 +110,8 @@ stop_server() {
 }
 broadcast_body='{"payload":"hello everyone"}'
 
+# The server phases (not indented, to keep their history readable); PHASES=console skips them.
+if [ "$phases" = all ]; then
 echo "== Gatehouse, HS256 tokens from a trusted issuer (every token distinct)"
 start_gatehouse
 "$loadclient" --label gatehouse-hs256 --port "$gatehouse_port" --server-pid "$server_pid" \
@@ -196,6 +206,7 @@ kill -TERM "$load_pid"
 wait "$load_pid" 2>/dev/null || true
 tee -a "$results" <"$work/load.out"
 stop_server
+fi # the server phases
 
 echo "== the console: its real window (offscreen, one user's tree open) and embedded server, the EdDSA load"
 # The first revoke users' sessions were revoked above: new sessions for this run's revocations.
@@ -216,6 +227,37 @@ wait_for_port "$gatehouse_port"
 kill -TERM "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 tee -a "$results" <"$work/console.out"
+
+echo "== the console attached: the same window on a RemoteServer, gatehoused in another process, the EdDSA load"
+# The embedded run revoked the revoke users' sessions again: new ones. The console watches with
+# a viewer token, over the admin feed; it is up (first snapshot shown) before the load starts.
+for r in $(seq "$repeats"); do
+    gh token mint --user "rv$r" --device console-remote --count 10 --ttl 3600 | sed "s/^/rv$r /"
+done >"$work/remote-revoke.tokens"
+viewer=$(gh admin-token add consolebench --scope viewer)
+start_gatehouse
+printf '%s\n' "$viewer" | QT_QPA_PLATFORM=offscreen "$consolebench" --connect "http://127.0.0.1:$gatehouse_port" \
+    --admin-token-stdin --ready-file "$work/remote.ready" --label console-remote --select-user u1 \
+    >"$work/console-remote.out" 2>"$work/console-remote.log" &
+console_pid=$!
+pids+=("$console_pid")
+until [ -f "$work/remote.ready" ] || ! kill -0 "$console_pid" 2>/dev/null; do sleep 0.1; done
+[ -f "$work/remote.ready" ] || { cat "$work/console-remote.log" >&2; exit 1; }
+"$loadclient" --label console-remote-eddsa --port "$gatehouse_port" --server-pid "$server_pid" \
+    --path '/ws?access_token={token}' --tokens "$work/eddsa.tokens" --connections "$connections" \
+    --revoke-tokens "$work/remote-revoke.tokens" \
+    --revoke-request "$(request POST '/admin/users/{user}/revoke' "$admin")" \
+    --broadcast-request "$(request POST /admin/broadcast "$admin" "$broadcast_body")" \
+    --hold-ms 10000 | tee -a "$results"
+kill -TERM "$console_pid"
+wait "$console_pid" 2>/dev/null || true
+tee -a "$results" <"$work/console-remote.out"
+stop_server
+
+if [ "$phases" = console ]; then
+    echo "== wrote $results (docs/ untouched: PHASES=console)"
+    exit 0
+fi
 
 echo "== Gatehouse, $connections idle connections: a quiet hold, then a hold pinged every 5 s"
 # Its own config file: pings an hour apart for the quiet hold; the admin API then lowers them,

@@ -151,10 +151,16 @@ void TestRemoteConsole::aConnectionAppearsAndIsRevokedFromTheConsole()
     QTRY_COMPARE_WITH_TIMEOUT(remote.state(), ServerState::Running, 10000);
     QCOMPARE(remote.actor(), u"admin:admin"_s);
     QVERIFY(window.windowTitle().contains(u"attached"_s));
+    QVERIFY(remote.messagesReceived() >= 2); // hello, snapshot
+    const qint64 messagesBefore = remote.messagesReceived();
+    const qint64 bytesBefore = remote.bytesReceived();
 
     auto alice = connectAlice(u"remote-laptop"_s);
     QVERIFY(alice);
     QTRY_COMPARE_WITH_TIMEOUT(window.liveState().liveConnectionCount(u"alice"_s), 1, 5000);
+    // The opened connection came over the feed, and the feed's counters saw it.
+    QVERIFY(remote.messagesReceived() > messagesBefore);
+    QVERIFY(remote.bytesReceived() > bytesBefore);
 
     auto *view = window.sessionsView();
     view->selectUser(u"alice"_s);

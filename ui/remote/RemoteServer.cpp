@@ -138,7 +138,10 @@ void RemoteServer::handleDisconnected()
 
 void RemoteServer::handleMessage(const QString &text)
 {
-    const QJsonObject message = QJsonDocument::fromJson(text.toUtf8()).object();
+    const QByteArray utf8 = text.toUtf8();
+    ++m_messagesReceived;
+    m_bytesReceived += utf8.size();
+    const QJsonObject message = QJsonDocument::fromJson(utf8).object();
     const QString type = message.value("type"_L1).toString();
     if (type == "hello"_L1) {
         m_hello = true;

@@ -39,6 +39,10 @@ public:
     bool mayAdminister() const override { return m_scope == QStringLiteral("full"); }
     /// The token's scope, from the feed's hello: "viewer", "operator" or "full".
     QString scope() const { return m_scope; }
+    /// What the feed has brought since this object was made: its text messages and their bytes
+    /// (the UTF-8 payloads, without WebSocket framing). gatehouse-consolebench reports them.
+    qint64 messagesReceived() const { return m_messagesReceived; }
+    qint64 bytesReceived() const { return m_bytesReceived; }
 
     void requestConnections() override;
     void requestSnapshot() override;
@@ -107,4 +111,6 @@ private:
     QHash<quint64, ConnectionInfo> m_connections;
     QSet<quint64> m_inspecting; ///< the connections this feed inspects: they end with it
     std::optional<ConsoleSnapshot> m_snapshot;
+    qint64 m_messagesReceived = 0;
+    qint64 m_bytesReceived = 0;
 };
