@@ -38,6 +38,8 @@ public:
     bool mayAdminister() const override { return m_scope == QStringLiteral("full"); }
     /// The token's scope, from the feed's hello: "viewer", "operator" or "full".
     QString scope() const { return m_scope; }
+    /// The server refused the admin token (401, or 4003 once revoked): it is not tried again.
+    bool tokenRefused() const { return m_tokenRefused; }
 
     void requestConnections() override;
     void requestSnapshot() override;
@@ -94,6 +96,7 @@ private:
     int m_retryMs = 1000;
     bool m_stopping = false;
     bool m_hello = false;
+    bool m_tokenRefused = false;
     ServerState m_state = ServerState::Stopped;
     QString m_errorString;
     QString m_actor;
