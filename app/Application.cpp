@@ -1,13 +1,15 @@
 #include "Application.h"
 
+#include "RememberedTokens.h"
 #include "SessionServer.h"
+#include "remote/AttachedToken.h"
 #include "remote/RemoteServer.h"
+#include "views/ConnectDialog.h"
 #include "views/MainWindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFile>
-#include <QInputDialog>
 #include <QSslCertificate>
 
 #include <cstdio>
@@ -27,6 +29,7 @@ Application::~Application()
 {
     m_window.reset();
     m_server.reset(); // joins the server thread
+    m_tokens.reset();
 }
 
 int Application::run()
@@ -39,8 +42,9 @@ int Application::run()
         u"data-dir"_s, u"Data directory (default: $GATEHOUSE_DATA_DIR or ~/.local/share/gatehouse)."_s, u"DIR"_s);
     const QCommandLineOption listen(u"listen"_s, u"Listen address (default 127.0.0.1:8080)."_s, u"HOST:PORT"_s);
     const QCommandLineOption config(u"config"_s, u"Config file (default: <data-dir>/gatehouse.json)."_s, u"FILE"_s);
-    const QCommandLineOption secretStore(u"secret-store"_s, u"Where private keys live: auto, keychain or file."_s,
-                                         u"MODE"_s);
+    const QCommandLineOption secretStore(
+        u"secret-store"_s, u"Where private keys and remembered admin tokens live: auto, keychain or file."_s,
+        u"MODE"_s);
     const QCommandLineOption tls(u"tls"_s, u"self-signed: HTTPS and WSS with a certificate made for a lab."_s,
                                  u"MODE"_s);
     const QCommandLineOption tlsCertificate(u"tls-cert"_s, u"TLS certificate chain (PEM)."_s, u"FILE"_s);
@@ -55,42 +59,10 @@ int Application::run()
         { dataDir, listen, config, secretStore, tls, tlsCertificate, tlsKey, connectTo, tokenStdin, trust });
     parser.process(m_application); // prints help, version or the error and exits
 
-    if (parser.isSet(connectTo)) {
-        const QUrl url(parser.value(connectTo), QUrl::StrictMode);
-        if (!url.isValid() || (url.scheme() != "http"_L1 && url.scheme() != "https"_L1) || url.host().isEmpty()) {
-            std::fprintf(stderr, "gatehouse: --connect takes http://host:port or https://host:port\n");
-            return 2;
-        }
-        QList<QSslCertificate> trusted;
-        if (parser.isSet(trust)) {
-            QFile file(parser.value(trust));
-            if (!file.open(QIODevice::ReadOnly) || (trusted = QSslCertificate::fromData(file.readAll())).isEmpty()) {
-                std::fprintf(stderr, "gatehouse: --trust-cert: %s holds no PEM certificate\n",
-                             qPrintable(parser.value(trust)));
-                return 2;
-            }
-        }
-        QByteArray token;
-        if (parser.isSet(tokenStdin)) {
-            QFile input;
-            if (input.open(stdin, QIODevice::ReadOnly))
-                token = input.readLine(4096).trimmed();
-        } else {
-            bool given = false;
-            token = QInputDialog::getText(nullptr, u"Gatehouse"_s, u"Admin token for %1:"_s.arg(url.authority()),
-                                          QLineEdit::Password, {}, &given)
-                        .trimmed()
-                        .toLatin1();
-            if (!given)
-                return 0;
-        }
-        if (token.isEmpty()) {
-            std::fprintf(stderr, "gatehouse: no admin token given\n");
-            return 2;
-        }
-        show(std::make_unique<RemoteServer>(url, token, trusted));
-        return m_application.exec();
-    }
+    m_tokens = std::make_unique<RememberedTokens>(parser.value(secretStore), parser.value(dataDir));
+    if (parser.isSet(connectTo))
+        return attachFromCommandLine(parser.value(connectTo), parser.value(trust), parser.isSet(tokenStdin),
+                                     parser.value(secretStore));
 
     SessionServerOptions options { parser.value(dataDir), parser.value(config), parser.value(listen),
                                    parser.value(secretStore) };
@@ -102,18 +74,61 @@ int Application::run()
     return m_application.exec();
 }
 
+int Application::attachFromCommandLine(const QString &address, const QString &trustFile, bool tokenFromStdin,
+                                       const QString &secretStore)
+{
+    const QUrl url(address, QUrl::StrictMode);
+    if (!url.isValid() || (url.scheme() != "http"_L1 && url.scheme() != "https"_L1) || url.host().isEmpty()) {
+        std::fprintf(stderr, "gatehouse: --connect takes http://host:port or https://host:port\n");
+        return 2;
+    }
+    QList<QSslCertificate> trusted;
+    if (!trustFile.isEmpty()) {
+        QFile file(trustFile);
+        if (!file.open(QIODevice::ReadOnly) || (trusted = QSslCertificate::fromData(file.readAll())).isEmpty()) {
+            std::fprintf(stderr, "gatehouse: --trust-cert: %s holds no PEM certificate\n", qPrintable(trustFile));
+            return 2;
+        }
+    }
+    if (!RememberedTokens::isSecretStoreMode(secretStore)) {
+        std::fprintf(stderr, "gatehouse: --secret-store takes auto, keychain or file\n");
+        return 2;
+    }
+    if (tokenFromStdin) {
+        QFile input;
+        QByteArray token;
+        if (input.open(stdin, QIODevice::ReadOnly))
+            token = input.readLine(4096).trimmed();
+        if (token.isEmpty()) {
+            std::fprintf(stderr, "gatehouse: no admin token given\n");
+            return 2;
+        }
+        attach({ url, token, trusted });
+        return m_application.exec();
+    }
+    // The token remembered for this server, else the Connect dialog asks for one.
+    m_tokens->find(url, m_tokens.get(),
+                   [this, url, trustFile, trusted](Result<std::optional<QByteArray>, QString> found) {
+                       if (found && found.value())
+                           return attach({ url, *found.value(), trusted, false, true });
+                       if (!found)
+                           std::fprintf(stderr, "gatehouse: %s\n", qPrintable(found.error()));
+                       askForToken(url, trustFile);
+                   });
+    return m_application.exec();
+}
+
 void Application::show(std::unique_ptr<ServerFacade> server)
 {
     m_window.reset(); // it holds the server: it goes first
     m_server = std::move(server);
     m_window = std::make_unique<MainWindow>(*m_server);
+    m_window->setRememberedTokens(m_tokens.get());
     // Queued: the window that asks is the one replaced.
     QObject::connect(m_window.get(), &MainWindow::connectRequested, m_window.get(),
-                     [this](const QUrl &url, const QByteArray &token, const QList<QSslCertificate> &trusted) {
+                     [this](const AttachRequest &request) {
                          QMetaObject::invokeMethod(
-                             &m_application,
-                             [this, url, token, trusted] { show(std::make_unique<RemoteServer>(url, token, trusted)); },
-                             Qt::QueuedConnection);
+                             &m_application, [this, request] { attach(request); }, Qt::QueuedConnection);
                      });
     QObject::connect(m_window.get(), &MainWindow::embeddedRequested, m_window.get(), [this] {
         QMetaObject::invokeMethod(
@@ -121,4 +136,25 @@ void Application::show(std::unique_ptr<ServerFacade> server)
     });
     m_window->show();
     m_server->start();
+}
+
+void Application::attach(const AttachRequest &request)
+{
+    auto remote = std::make_unique<RemoteServer>(request.url, request.token, request.trusted);
+    auto &server = *remote;
+    show(std::move(remote));
+    auto *token = new AttachedToken(server, request, m_tokens.get(), m_window.get());
+    m_window->followToken(*token);
+}
+
+void Application::askForToken(const QUrl &url, const QString &trustFile)
+{
+    auto *dialog = new ConnectDialog(m_tokens.get());
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setAttribute(Qt::WA_QuitOnClose, false); // accepted, it makes way for the window
+    dialog->setUrl(url);
+    dialog->setCertificateFile(trustFile);
+    QObject::connect(dialog, &QDialog::accepted, &m_application, [this, dialog] { attach(dialog->request()); });
+    QObject::connect(dialog, &QDialog::rejected, &m_application, &QCoreApplication::quit);
+    dialog->open();
 }

@@ -40,6 +40,21 @@ void probeKeychain(std::shared_ptr<SecretStore> keychain, QObject *context, std:
     });
     QTimer::singleShot(probeTimeout, context, [finish] { finish(u"the Secret Service did not answer"_s); });
 }
+/// The keychain if it answers; otherwise files (with a warning) in `Automatic` mode, or an
+/// error in `Keychain` mode.
+void chooseByProbe(std::shared_ptr<SecretStore> keychain, std::shared_ptr<SecretStore> files, SecretBackendMode mode,
+                   QObject *context, SecretBackend::Opened done)
+{
+    probeKeychain(keychain, context, [mode, keychain, files, done](const QString &problem) {
+        if (problem.isEmpty())
+            return done(keychain);
+        if (mode == SecretBackendMode::Keychain)
+            return done(OpenResult::failure(u"no usable Secret Service: "_s + problem));
+        qCWarning(lcSecrets).noquote() << u"no usable Secret Service ("_s + problem + u"); secrets will be kept in "_s
+                + files->location() + u" with owner-only permissions"_s;
+        done(files);
+    });
+}
 } // namespace
 
 std::optional<SecretBackendMode> SecretBackend::modeFromName(const QString &name)
@@ -71,17 +86,20 @@ void SecretBackend::open(Database &database, const QString &dataDirectory, Secre
         return done(makeStore(u"file"_s, database, dataDirectory));
     }
     auto keychain = makeStore(u"keychain"_s, database, dataDirectory);
-    probeKeychain(keychain, context, [&database, dataDirectory, mode, keychain, done](const QString &problem) {
-        if (problem.isEmpty()) {
-            database.setSetting(backendSetting, u"keychain"_s);
-            return done(keychain);
-        }
-        if (mode == SecretBackendMode::Keychain)
-            return done(OpenResult::failure(u"no usable Secret Service: "_s + problem));
-        auto files = makeStore(u"file"_s, database, dataDirectory);
-        qCWarning(lcSecrets).noquote() << u"no usable Secret Service ("_s + problem
-                + u"); private keys will be kept in "_s + files->location() + u" with owner-only permissions"_s;
-        database.setSetting(backendSetting, u"file"_s);
-        done(files);
-    });
+    auto files = makeStore(u"file"_s, database, dataDirectory);
+    chooseByProbe(keychain, files, mode, context,
+                  [&database, done](Result<std::shared_ptr<SecretStore>, QString> store) {
+                      if (store.ok())
+                          database.setSetting(backendSetting, store.value()->backendName());
+                      done(std::move(store));
+                  });
+}
+
+void SecretBackend::openUnrecorded(const QString &keychainPrefix, const QString &filesDirectory, SecretBackendMode mode,
+                                   QObject *context, Opened done)
+{
+    auto files = std::make_shared<FileSecretStore>(filesDirectory);
+    if (mode == SecretBackendMode::File)
+        return done(std::shared_ptr<SecretStore>(files));
+    chooseByProbe(std::make_shared<KeychainSecretStore>(keychainPrefix), files, mode, context, std::move(done));
 }

@@ -20,4 +20,9 @@ using Opened = std::function<void(Result<std::shared_ptr<SecretStore>, QString>)
 
 std::optional<SecretBackendMode> modeFromName(const QString &name);
 void open(Database &database, const QString &dataDirectory, SecretBackendMode mode, QObject *context, Opened done);
+/// The same choice for secrets that belong to no data directory's database (the console's
+/// remembered admin tokens): keychain entries under `keychainPrefix`, or files in
+/// `filesDirectory`. Nothing is recorded, so `Automatic` probes each time.
+void openUnrecorded(const QString &keychainPrefix, const QString &filesDirectory, SecretBackendMode mode,
+                    QObject *context, Opened done);
 } // namespace SecretBackend

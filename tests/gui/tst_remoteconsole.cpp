@@ -375,8 +375,11 @@ void TestRemoteConsole::fileConnectAsksAndChecksBeforeAttaching()
     QCOMPARE(token->echoMode(), QLineEdit::Password); // the token is never shown in clear
     dialog->accept(); // it closes and goes
     QTRY_COMPARE(requested.count(), 1);
-    QCOMPARE(requested.first().at(0).toUrl(), QUrl(u"https://gatehouse.example:8443"_s));
-    QCOMPARE(requested.first().at(1).toByteArray(), m_viewer);
+    const auto request = qvariant_cast<AttachRequest>(requested.first().at(0));
+    QCOMPARE(request.url, QUrl(u"https://gatehouse.example:8443"_s));
+    QCOMPARE(request.token, m_viewer);
+    QVERIFY(!request.rememberToken); // off unless ticked
+    QVERIFY(!request.tokenWasRemembered);
 }
 
 QTEST_MAIN(TestRemoteConsole)

@@ -123,10 +123,13 @@ void RemoteServer::handleDisconnected()
         why = m_socket.errorString();
     if (code == 4003) {
         // The token was revoked: retrying cannot help.
+        m_tokenRefused = true;
         setState(ServerState::Failed, u"the admin token was revoked: %1"_s.arg(why));
         return;
     }
-    if (!m_hello && m_state == ServerState::Starting && m_retryMs == firstRetryMs && why.contains(u"401"_s)) {
+    if (!m_hello && m_state == ServerState::Starting && why.contains(u"401"_s)) {
+        // Also after a restart: a token revoked meanwhile is refused, not retried for ever.
+        m_tokenRefused = true;
         setState(ServerState::Failed, u"the server refused the admin token"_s);
         return;
     }

@@ -43,6 +43,8 @@ public:
     /// (the UTF-8 payloads, without WebSocket framing). gatehouse-consolebench reports them.
     qint64 messagesReceived() const { return m_messagesReceived; }
     qint64 bytesReceived() const { return m_bytesReceived; }
+    /// The server refused the admin token (401, or 4003 once revoked): it is not tried again.
+    bool tokenRefused() const { return m_tokenRefused; }
 
     void requestConnections() override;
     void requestSnapshot() override;
@@ -102,6 +104,7 @@ private:
     int m_retryMs = 1000;
     bool m_stopping = false;
     bool m_hello = false;
+    bool m_tokenRefused = false;
     ServerState m_state = ServerState::Stopped;
     QString m_errorString;
     QString m_actor;

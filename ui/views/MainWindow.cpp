@@ -4,10 +4,12 @@
 
 #include "models/Numerus.h"
 
+#include "RememberedTokens.h"
 #include "ServerFacade.h"
 #include "lab/LabPanel.h"
 #include "models/LiveState.h"
 #include "models/UsersModel.h"
+#include "remote/AttachedToken.h"
 #include "views/ActivityView.h"
 #include "views/AuditView.h"
 #include "views/KeysView.h"
@@ -130,13 +132,7 @@ void MainWindow::buildMenus()
         m_audit->findChild<QPushButton *>(u"auditExportButton"_s)->click();
     });
     file->addSeparator();
-    auto *attach = file->addAction(tr("&Connect to server…"), this, [this] {
-        auto *dialog = new ConnectDialog(this);
-        dialog->setAttribute(Qt::WA_DeleteOnClose);
-        connect(dialog, &QDialog::accepted, this,
-                [this, dialog] { Q_EMIT connectRequested(dialog->url(), dialog->token(), dialog->trusted()); });
-        dialog->open();
-    });
+    auto *attach = file->addAction(tr("&Connect to server…"), this, [this] { showConnectDialog(); });
     attach->setObjectName(u"connectAction"_s);
     if (m_server.isRemote()) {
         auto *embedded = file->addAction(tr("&Disconnect (use the embedded server)"), this,
@@ -179,6 +175,53 @@ void MainWindow::buildMenus()
                               "Licensed under the GNU GPL, version 3 or later.")
                                .arg(QApplication::applicationVersion()));
     });
+}
+
+void MainWindow::setRememberedTokens(RememberedTokens *tokens)
+{
+    m_tokens = tokens;
+}
+
+void MainWindow::showConnectDialog(const QUrl &server, bool rememberToken)
+{
+    auto *dialog = new ConnectDialog(m_tokens, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if (!server.isEmpty())
+        dialog->setUrl(server);
+    dialog->setRememberToken(rememberToken);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] { Q_EMIT connectRequested(dialog->request()); });
+    dialog->open();
+}
+
+void MainWindow::followToken(const AttachedToken &token)
+{
+    connect(&token, &AttachedToken::rememberAnswered, this, &MainWindow::showOutcome);
+    connect(&token, &AttachedToken::rememberedTokenRefused, this, &MainWindow::offerToReplaceRememberedToken);
+}
+
+void MainWindow::offerToReplaceRememberedToken(const QUrl &server, const QString &why)
+{
+    auto *box = new QMessageBox(QMessageBox::Warning, tr("Admin token refused"),
+                                tr("%1 refused the admin token remembered for it (%2). It will not be tried again.")
+                                    .arg(server.authority(), why),
+                                QMessageBox::NoButton, this);
+    box->setObjectName(u"refusedTokenDialog"_s);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    auto *forget = box->addButton(tr("Forget it"), QMessageBox::DestructiveRole);
+    forget->setObjectName(u"forgetRefusedTokenButton"_s);
+    auto *replace = box->addButton(tr("Enter another…"), QMessageBox::AcceptRole);
+    replace->setObjectName(u"replaceRefusedTokenButton"_s);
+    box->addButton(tr("Keep it"), QMessageBox::RejectRole);
+    connect(box, &QMessageBox::buttonClicked, this, [this, server, forget, replace](QAbstractButton *button) {
+        if (button == replace)
+            return showConnectDialog(server, true); // the new one replaces it once accepted
+        if (button != forget || !m_tokens)
+            return;
+        m_tokens->forget(server, this, [this, server](const QString &error) {
+            showOutcome(error.isEmpty() ? tr("The admin token for %1 is forgotten.").arg(server.authority()) : error);
+        });
+    });
+    box->open();
 }
 
 void MainWindow::showTab(Tab tab)

@@ -1,10 +1,13 @@
 #pragma once
 
+#include "remote/AttachRequest.h"
+
 #include <QMainWindow>
-#include <QSslCertificate>
+#include <QPointer>
 #include <QUrl>
 
 class ActivityView;
+class AttachedToken;
 class AuditView;
 class KeysView;
 class LabPanel;
@@ -12,6 +15,7 @@ class LiveState;
 class PolicyEditor;
 class QLabel;
 class QTabWidget;
+class RememberedTokens;
 class ServerFacade;
 class SessionsView;
 class TrayIcon;
@@ -36,10 +40,20 @@ public:
     UsersAdminView *usersAdminView() const { return m_usersAdmin; }
     LabPanel *labPanel() const { return m_lab; }
     const LiveState &liveState() const { return *m_state; }
+    /// Where File → Connect looks for remembered admin tokens, and keeps them.
+    void setRememberedTokens(RememberedTokens *tokens);
+    /// File → Connect to server…, its address filled in when given.
+    void showConnectDialog(const QUrl &server = {}, bool rememberToken = false);
+    /// Says what becomes of an attached server's token (remembered, or refused).
+    void followToken(const AttachedToken &token);
+    /// The server refused the token remembered for it: say so, offer to forget or replace it.
+    void offerToReplaceRememberedToken(const QUrl &server, const QString &why);
+    /// A sentence in the status bar for a while.
+    void showOutcome(const QString &message);
 
 Q_SIGNALS:
     /// File → Connect to server…: the application attaches to it instead (a new window).
-    void connectRequested(const QUrl &url, const QByteArray &token, const QList<QSslCertificate> &trusted);
+    void connectRequested(const AttachRequest &request);
     /// File → Use the embedded server, from an attached console.
     void embeddedRequested();
 
@@ -48,7 +62,6 @@ protected:
 
 private:
     void handleServerStateChanged();
-    void showOutcome(const QString &message);
     void offerFirstRun(bool noUsers);
     void buildMenus();
     void restoreSettings();
@@ -67,4 +80,5 @@ private:
     TrayIcon *m_tray = nullptr;
     QLabel *m_connectionCount = nullptr;
     bool m_firstRunOffered = false;
+    QPointer<RememberedTokens> m_tokens;
 };
