@@ -24,6 +24,14 @@ QString memberText(const QJsonObject &action, QLatin1StringView name)
     return action.value(name).toString();
 }
 
+QStringList rolesOf(const QJsonObject &action)
+{
+    QStringList roles;
+    for (const auto role : action.value("roles"_L1).toArray())
+        roles.append(role.toString());
+    return roles;
+}
+
 /// Whose inspections these are, for Inspections.
 QString ownerOf(quint64 feed)
 {
@@ -303,6 +311,29 @@ void AdminFeed::perform(quint64 id, const AdminActor &actor, const QJsonObject &
             extra.insert("limits"_L1, applied->toJson());
     } else if (name == "reload_tls"_L1) {
         outcome = m_admin->reloadTls(actor);
+    } else if (name == "add_user"_L1 || name == "set_user_enabled"_L1 || name == "set_password"_L1
+               || name == "set_roles"_L1) {
+        const QString username = memberText(action, "username"_L1);
+        const auto user = name == "add_user"_L1
+            ? m_admin->addUser(username, memberText(action, "display_name"_L1),
+                               memberText(action, "password"_L1).toUtf8(), rolesOf(action), actor)
+            : name == "set_user_enabled"_L1
+            ? m_admin->setUserEnabled(username, action.value("enabled"_L1).toBool(), actor)
+            : name == "set_password"_L1
+            ? m_admin->setPassword(username, memberText(action, "password"_L1).toUtf8(), actor)
+            : m_admin->setRoles(username, rolesOf(action), actor);
+        if (user) {
+            outcome.affected = 1;
+            extra.insert("user"_L1, FeedCodec::toJson(*user));
+        } else {
+            outcome.error = user.error();
+        }
+    } else if (name == "rotate_signing_key"_L1) {
+        m_admin->rotateSigningKey(actor); // signing_keys_changed follows when the new key signs
+        outcome.affected = 1;
+    } else if (name == "verify_audit"_L1) {
+        const AuditVerification verification = m_admin->verifyAudit();
+        extra.insert("verification"_L1, FeedCodec::toJson(verification));
     } else if (name == "inspect"_L1 || name == "stop_inspecting"_L1) {
         const auto subscriber = m_subscribers.constFind(id);
         if (subscriber == m_subscribers.cend())

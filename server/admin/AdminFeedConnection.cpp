@@ -4,6 +4,7 @@
 #include "auth/StrictJson.h"
 #include "ws/WebSocketStream.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSet>
@@ -24,8 +25,10 @@ std::optional<AdminScope> scopeOf(const QString &action)
         u"disconnect_connection"_s, u"disconnect_device"_s, u"disconnect_user"_s, u"revoke_session"_s,
         u"revoke_user"_s,           u"revoke_before"_s,     u"broadcast"_s
     };
-    static const QSet<QString> fullActions { u"set_policy"_s, u"set_limits"_s, u"reload_tls"_s };
-    static const QSet<QString> viewerActions { u"inspect"_s, u"stop_inspecting"_s };
+    static const QSet<QString> fullActions { u"set_policy"_s, u"set_limits"_s,        u"reload_tls"_s,
+                                             u"add_user"_s,   u"set_user_enabled"_s,  u"set_password"_s,
+                                             u"set_roles"_s,  u"rotate_signing_key"_s };
+    static const QSet<QString> viewerActions { u"inspect"_s, u"stop_inspecting"_s, u"verify_audit"_s };
     if (viewerActions.contains(action))
         return AdminScope::Viewer;
     if (operatorActions.contains(action))
@@ -56,8 +59,40 @@ const QHash<QString, Members> &membersOf()
         { u"reload_tls"_s, { {}, {} } },
         { u"inspect"_s, { { u"connection"_s }, {} } },
         { u"stop_inspecting"_s, { { u"connection"_s }, {} } },
+        { u"add_user"_s, { { u"username"_s, u"password"_s }, { u"display_name"_s, u"roles"_s } } },
+        { u"set_user_enabled"_s, { { u"username"_s, u"enabled"_s }, {} } },
+        { u"set_password"_s, { { u"username"_s, u"password"_s }, {} } },
+        { u"set_roles"_s, { { u"username"_s, u"roles"_s }, {} } },
+        { u"rotate_signing_key"_s, { {}, {} } },
+        { u"verify_audit"_s, { {}, {} } },
     };
     return members;
+}
+
+/// What is wrong with a member whose type is not the common one (a short string); empty
+/// when it is right, or not one of them. The directory checks the values themselves.
+QString typeProblemOf(const QString &key, const QJsonValue &value)
+{
+    constexpr qsizetype maximumPassword = 1024;
+    constexpr qsizetype maximumRoles = 64;
+    if (key == "enabled"_L1)
+        return value.isBool() ? QString() : u"\"enabled\" is true or false"_s;
+    if (key == "password"_L1)
+        return value.isString() && !value.toString().isEmpty() && value.toString().size() <= maximumPassword
+            ? QString()
+            : u"\"password\" is a string of 1 to %1 characters"_s.arg(maximumPassword);
+    if (key == "roles"_L1) {
+        const QJsonArray roles = value.toArray();
+        const bool fine = value.isArray() && roles.size() <= maximumRoles
+            && std::all_of(roles.begin(), roles.end(), [](const QJsonValue &role) {
+                              return role.isString() && !role.toString().isEmpty()
+                                  && role.toString().size() <= maximumMemberLength;
+                          });
+        return fine ? QString()
+                    : u"\"roles\" is a list of up to %1 strings of 1 to %2 characters"_s.arg(maximumRoles)
+                          .arg(maximumMemberLength);
+    }
+    return {};
 }
 } // namespace
 
@@ -143,6 +178,10 @@ void AdminFeedConnection::handleText(const QByteArray &utf8)
         const bool object = key == "policy"_L1 || key == "limits"_L1;
         if (key == "payload"_L1)
             continue; // any JSON, as the admin API's broadcast
+        if (const QString wrong = typeProblemOf(key, it.value()); !wrong.isEmpty())
+            return sendError(id, u"bad_message"_s, wrong);
+        if (key == "enabled"_L1 || key == "roles"_L1 || key == "password"_L1)
+            continue;
         if (object ? !it.value().isObject()
                    : (!it.value().isString() || it.value().toString().isEmpty()
                       || it.value().toString().size() > maximumMemberLength))

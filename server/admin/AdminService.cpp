@@ -552,14 +552,5 @@ AuditVerification AdminService::verifyAudit() const
 
 Result<qsizetype, QString> AdminService::exportAudit(const AuditFilter &filter, const QString &path) const
 {
-    const auto events = m_parts.audit->query(filter);
-    const auto format = path.endsWith(u".csv"_s, Qt::CaseInsensitive) ? AuditLog::ExportFormat::Csv
-                                                                      : AuditLog::ExportFormat::JsonLines;
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(u"cannot write %1: %2"_s.arg(QFileInfo(path).absoluteFilePath(), file.errorString()));
-    file.write(AuditLog::exportText(events, format).toUtf8());
-    if (!file.commit())
-        return fail(u"cannot write %1: %2"_s.arg(QFileInfo(path).absoluteFilePath(), file.errorString()));
-    return events.size();
+    return writeAuditExport(m_parts.audit->query(filter), path);
 }

@@ -1,6 +1,10 @@
 #include "AuditEvent.h"
 
+#include "audit/AuditLog.h"
+
 #include <QDateTime>
+#include <QFileInfo>
+#include <QSaveFile>
 
 using namespace Qt::StringLiterals;
 
@@ -18,4 +22,17 @@ QJsonObject AuditEvent::toJson() const
                          { "detail"_L1, detail },
                          { "previous_hash"_L1, previousHash },
                          { "hash"_L1, hash } };
+}
+
+Result<qsizetype, QString> writeAuditExport(const QList<AuditEvent> &events, const QString &path)
+{
+    const auto format = path.endsWith(u".csv"_s, Qt::CaseInsensitive) ? AuditLog::ExportFormat::Csv
+                                                                      : AuditLog::ExportFormat::JsonLines;
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(u"cannot write %1: %2"_s.arg(QFileInfo(path).absoluteFilePath(), file.errorString()));
+    file.write(AuditLog::exportText(events, format).toUtf8());
+    if (!file.commit())
+        return fail(u"cannot write %1: %2"_s.arg(QFileInfo(path).absoluteFilePath(), file.errorString()));
+    return events.size();
 }

@@ -22,3 +22,12 @@ struct AuditEvent {
     QJsonObject toJson() const;
 };
 Q_DECLARE_METATYPE(AuditEvent)
+
+#include "Result.h"
+
+#include <QList>
+
+/// Writes `events` to `path` as an audit export: CSV when it ends in ".csv", else JSON lines,
+/// with the chain hashes (AuditLog::exportText), replacing the file whole. The number written,
+/// or why not, in words. The embedded server writes on its thread, an attached console here.
+Result<qsizetype, QString> writeAuditExport(const QList<AuditEvent> &events, const QString &path);

@@ -444,3 +444,24 @@ Result<ConsoleSnapshot, QString> FeedCodec::snapshotFrom(const QJsonObject &obje
     snapshot.recentAudit = std::move(audit).value();
     return snapshot;
 }
+
+QJsonObject FeedCodec::toJson(const AuditVerification &verification)
+{
+    return QJsonObject { { "intact"_L1, verification.intact },
+                         { "events"_L1, verification.events },
+                         { "broken_at"_L1, verification.brokenAt },
+                         { "reason"_L1, verification.reason } };
+}
+
+Result<AuditVerification, QString> FeedCodec::verificationFrom(const QJsonObject &object)
+{
+    AuditVerification verification;
+    Reader read(object);
+    if (!object.value("intact"_L1).isBool())
+        return fail(u"\"intact\" is true or false"_s);
+    read.flag("intact"_L1, verification.intact);
+    read.number("events"_L1, verification.events);
+    read.number("broken_at"_L1, verification.brokenAt);
+    read.text("reason"_L1, verification.reason);
+    return read.result(verification);
+}

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "AuditEvent.h"
+#include "AuditVerification.h"
 #include "ConnectionInfo.h"
 #include "ConsoleSnapshot.h"
 #include "InspectedMessage.h"
@@ -23,6 +24,7 @@ QJsonObject toJson(const ServerStatistics &statistics);
 QJsonObject toJson(const ConsoleSnapshot &snapshot);
 /// A whole feed message: {"type":"inspected", …}, or {"type":"inspection_ended", …} at its end.
 QJsonObject toJson(const InspectionBatch &batch);
+QJsonObject toJson(const AuditVerification &verification);
 
 Result<User, QString> userFrom(const QJsonObject &object);
 Result<SessionRecord, QString> sessionFrom(const QJsonObject &object);
@@ -32,6 +34,7 @@ Result<ServerStatistics, QString> statisticsFrom(const QJsonObject &object);
 Result<AuditEvent, QString> auditEventFrom(const QJsonObject &object);
 Result<ConsoleSnapshot, QString> snapshotFrom(const QJsonObject &object);
 Result<InspectionBatch, QString> inspectionBatchFrom(const QJsonObject &object);
+Result<AuditVerification, QString> verificationFrom(const QJsonObject &object);
 
 template<typename T> QJsonArray arrayOf(const QList<T> &values)
 {

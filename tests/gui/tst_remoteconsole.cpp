@@ -29,9 +29,9 @@
 #include <QSslCertificate>
 #include <QStatusBar>
 #include <QTcpServer>
-#include <QTreeView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTreeView>
 #include <QWebSocket>
 
 using namespace Qt::StringLiterals;
@@ -45,6 +45,7 @@ private Q_SLOTS:
     void aConnectionAppearsAndIsRevokedFromTheConsole();
     void aViewerIsOfferedNothingThatActs();
     void aViewerInspectsAConnection();
+    void usersKeysAndTheAuditWhenAttached();
     void aLostServerIsShownAndRecovered();
     void overTlsWithTheLabsCertificate();
     void fileConnectAsksAndChecksBeforeAttaching();
@@ -210,7 +211,8 @@ QModelIndex firstConnection(const QAbstractItemModel &model, const QModelIndex &
 {
     for (int row = 0; row < model.rowCount(parent); ++row) {
         const QModelIndex index = model.index(row, 0, parent);
-        if (SessionTreeModel::Kind(index.data(SessionTreeModel::KindRole).toInt()) == SessionTreeModel::Kind::Connection)
+        if (SessionTreeModel::Kind(index.data(SessionTreeModel::KindRole).toInt())
+            == SessionTreeModel::Kind::Connection)
             return index;
         if (const QModelIndex below = firstConnection(model, index); below.isValid())
             return below;
@@ -245,15 +247,15 @@ void TestRemoteConsole::aViewerInspectsAConnection()
     QVERIFY(dialog->findChild<QLabel *>(u"inspectorPolicy"_s)->text().contains(u"hidden"_s));
 
     QSignalSpy batches(&remote, &ServerFacade::inspected);
-    QTRY_VERIFY_WITH_TIMEOUT(
-        std::ranges::any_of(audited,
-                            [](const QList<QVariant> &arguments) {
-                                const auto events = arguments.first().value<QList<AuditEvent>>();
-                                return std::ranges::any_of(events, [](const AuditEvent &event) {
-                                    return event.type == "inspector_opened"_L1 && event.actor == "admin:room"_L1;
-                                });
-                            }),
-        5000);
+    QTRY_VERIFY_WITH_TIMEOUT(std::ranges::any_of(audited,
+                                                 [](const QList<QVariant> &arguments) {
+                                                     const auto events = arguments.first().value<QList<AuditEvent>>();
+                                                     return std::ranges::any_of(events, [](const AuditEvent &event) {
+                                                         return event.type == "inspector_opened"_L1
+                                                             && event.actor == "admin:room"_L1;
+                                                     });
+                                                 }),
+                             5000);
     alice->sendTextMessage(uR"({"type":"sync","payload":{"secret":1}})"_s);
     alice->sendTextMessage(uR"({"type":"ping"})"_s);
     const InspectorModel &model = *dialog->model();
@@ -269,19 +271,81 @@ void TestRemoteConsole::aViewerInspectsAConnection()
 
     // Closing it ends the inspection on the server (audited), and nothing more comes.
     dialog->close();
-    QTRY_VERIFY_WITH_TIMEOUT(
-        std::ranges::any_of(audited,
-                            [](const QList<QVariant> &arguments) {
-                                const auto events = arguments.first().value<QList<AuditEvent>>();
-                                return std::ranges::any_of(
-                                    events, [](const AuditEvent &event) { return event.type == "inspector_closed"_L1; });
-                            }),
-        5000);
+    QTRY_VERIFY_WITH_TIMEOUT(std::ranges::any_of(audited,
+                                                 [](const QList<QVariant> &arguments) {
+                                                     const auto events = arguments.first().value<QList<AuditEvent>>();
+                                                     return std::ranges::any_of(events, [](const AuditEvent &event) {
+                                                         return event.type == "inspector_closed"_L1;
+                                                     });
+                                                 }),
+                             5000);
     const qsizetype before = batches.size();
     alice->sendTextMessage(uR"({"type":"ping"})"_s);
     QTest::qWait(400);
     for (qsizetype i = before; i < batches.size(); ++i)
         QVERIFY(batches[i].first().value<InspectionBatch>().messages.isEmpty());
+}
+
+void TestRemoteConsole::usersKeysAndTheAuditWhenAttached()
+{
+    // A viewer: the Users and Keys tabs offer nothing, and a forced change is refused.
+    {
+        RemoteServer remote(QUrl(u"http://127.0.0.1:%1"_s.arg(m_port)), m_viewer);
+        MainWindow window(remote);
+        remote.start();
+        QTRY_COMPARE_WITH_TIMEOUT(remote.state(), ServerState::Running, 10000);
+        QVERIFY(!window.findChild<QPushButton *>(u"addUserButton"_s)->isEnabled());
+        QVERIFY(!window.findChild<QPushButton *>(u"rotateKeyButton"_s)->isEnabled());
+        std::optional<QString> refused;
+        remote.addUser(u"mallory"_s, {}, "a long password", {}, this, [&](const QString &error) { refused = error; });
+        QTRY_VERIFY(refused.has_value());
+        QVERIFY2(refused->contains(u"viewer: read only"_s), qPrintable(*refused));
+        // Verifying the chain is reading: allowed.
+        std::optional<AuditVerification> verified;
+        remote.verifyAudit(this, [&](const AuditVerification &result) { verified = result; });
+        QTRY_VERIFY(verified.has_value());
+        QVERIFY2(verified->intact, qPrintable(verified->reason));
+    }
+    RemoteServer remote(QUrl(u"http://127.0.0.1:%1"_s.arg(m_port)), m_full);
+    MainWindow window(remote);
+    remote.start();
+    QTRY_COMPARE_WITH_TIMEOUT(remote.state(), ServerState::Running, 10000);
+    QTRY_VERIFY(window.findChild<QPushButton *>(u"addUserButton"_s)->isEnabled());
+    std::optional<QString> added;
+    remote.addUser(u"dora"_s, u"Dora"_s, "dora's long password", { u"user"_s }, this,
+                   [&](const QString &error) { added = error; });
+    QTRY_VERIFY(added.has_value());
+    QVERIFY2(added->isEmpty(), qPrintable(*added));
+    QTRY_VERIFY_WITH_TIMEOUT(window.liveState().user(u"dora"_s) != nullptr, 5000);
+    QCOMPARE(
+        passwordLogin(m_network, u"127.0.0.1:%1"_s.arg(m_port), u"dora"_s, u"d"_s, u"dora's long password"_s).status,
+        200);
+    std::optional<QString> disabled;
+    remote.setUserEnabled(u"dora"_s, false, this, [&](const QString &error) { disabled = error; });
+    QTRY_VERIFY(disabled.has_value() && disabled->isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(!window.liveState().user(u"dora"_s)->enabled, 5000);
+
+    // The export is written here, from what the server's audit log holds.
+    QTemporaryDir here;
+    std::optional<std::pair<qsizetype, QString>> exported;
+    AuditFilter filter;
+    filter.username = u"dora"_s;
+    remote.exportAudit(filter, here.filePath(u"dora.csv"_s), this,
+                       [&](qsizetype written, const QString &error) { exported = std::pair(written, error); });
+    QTRY_VERIFY(exported.has_value());
+    QVERIFY2(exported->second.isEmpty(), qPrintable(exported->second));
+    QVERIFY(exported->first >= 2); // added, disabled
+    QFile csv(here.filePath(u"dora.csv"_s));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QByteArray text = csv.readAll();
+    QVERIFY(text.startsWith("id,time,type,actor"));
+    QVERIFY(text.contains("admin:admin"));
+    // A place that cannot be written says so.
+    exported.reset();
+    remote.exportAudit(filter, u"/proc/no/such/dir/x.csv"_s, this,
+                       [&](qsizetype written, const QString &error) { exported = std::pair(written, error); });
+    QTRY_VERIFY(exported.has_value());
+    QVERIFY(exported->second.contains(u"cannot write"_s));
 }
 
 void TestRemoteConsole::aLostServerIsShownAndRecovered()

@@ -98,6 +98,7 @@ private Q_SLOTS:
     void refusedBeforeTheUpgrade();
     void aSnapshotThenTheChanges();
     void actionsAreCheckedAgainstTheScope();
+    void usersKeysAndTheAuditOverTheFeed();
     void hostileMessagesAreAnsweredAndTheFeedGoesOn();
     void wrongFramesCloseTheFeed();
     void aRevokedTokenClosesItsFeedAtOnce();
@@ -279,6 +280,126 @@ void TestAdminFeed::actionsAreCheckedAgainstTheScope()
         const auto events = m["events"_L1].toArray();
         return std::any_of(events.begin(), events.end(), [](const QJsonValue &e) {
             return e["type"_L1] == "admin_disconnected_connection"_L1 && e["actor"_L1] == "admin:ops"_L1;
+        });
+    }));
+}
+
+void TestAdminFeed::usersKeysAndTheAuditOverTheFeed()
+{
+    Feed viewer(m_server->listenAddress(), m_viewer);
+    Feed operatorFeed(m_server->listenAddress(), m_operator);
+    Feed full(m_server->listenAddress(), m_full);
+    QVERIFY(viewer.waitFor(u"snapshot"_s) && operatorFeed.waitFor(u"snapshot"_s) && full.waitFor(u"snapshot"_s));
+    const auto ask = [](Feed &feed, const QString &id, QJsonObject action) {
+        action.insert("type"_L1, "action"_L1);
+        action.insert("id"_L1, id);
+        feed.send(action);
+        QJsonObject answer; // its outcome, or the error that refused it
+        [[maybe_unused]] const bool answered = QTest::qWaitFor(
+            [&] {
+                for (const auto &message : std::as_const(feed.received)) {
+                    if (message["id"_L1] == id
+                        && (message["type"_L1] == "outcome"_L1 || message["type"_L1] == "error"_L1))
+                        answer = message;
+                }
+                return !answer.isEmpty();
+            },
+            10000);
+        return answer;
+    };
+    const QJsonObject addBob { { "action"_L1, "add_user"_L1 },
+                               { "username"_L1, "bob"_L1 },
+                               { "password"_L1, "bob's long password"_L1 },
+                               { "display_name"_L1, "Bob Builder"_L1 },
+                               { "roles"_L1, QJsonArray { "user"_L1, "editor"_L1 } } };
+    // Users are the full token's: the viewer and the operator are refused, and say why.
+    QCOMPARE(ask(viewer, u"u1"_s, addBob)["error"_L1].toString(), u"insufficient_scope"_s);
+    QCOMPARE(ask(operatorFeed, u"u2"_s, addBob)["error"_L1].toString(), u"insufficient_scope"_s);
+    const QJsonObject added = ask(full, u"u3"_s, addBob);
+    QVERIFY2(added["ok"_L1].toBool(), qPrintable(added["error"_L1].toString()));
+    QCOMPARE(added["user"_L1]["username"_L1].toString(), u"bob"_s);
+    QCOMPARE(added["user"_L1]["roles"_L1].toArray().size(), 2);
+    QVERIFY(viewer.waitFor(u"users_changed"_s, nullptr, 0, [](const QJsonObject &m) {
+        const auto users = m["users"_L1].toArray();
+        return std::any_of(users.begin(), users.end(),
+                           [](const QJsonValue &u) { return u["username"_L1] == "bob"_L1; });
+    }));
+    QVERIFY(passwordLogin(m_network, m_server->listenAddress(), u"bob"_s, u"d"_s, u"bob's long password"_s).status
+            == 200);
+    // Adding bob again fails with the directory's sentence, not a crash or a silent success.
+    const QJsonObject again = ask(full, u"u4"_s, addBob);
+    QCOMPARE(again["ok"_L1].toBool(), false);
+    QVERIFY(!again["error"_L1].toString().isEmpty());
+
+    QVERIFY(ask(full, u"u5"_s,
+                { { "action"_L1, "set_roles"_L1 },
+                  { "username"_L1, "bob"_L1 },
+                  { "roles"_L1, QJsonArray { "ops"_L1 } } })["ok"_L1]
+                .toBool());
+    QVERIFY(ask(full, u"u6"_s,
+                { { "action"_L1, "set_password"_L1 },
+                  { "username"_L1, "bob"_L1 },
+                  { "password"_L1, "another long password"_L1 } })["ok"_L1]
+                .toBool());
+    QCOMPARE(passwordLogin(m_network, m_server->listenAddress(), u"bob"_s, u"d"_s, u"bob's long password"_s).status,
+             401);
+    const QJsonObject disabled
+        = ask(full, u"u7"_s,
+              { { "action"_L1, "set_user_enabled"_L1 }, { "username"_L1, "bob"_L1 }, { "enabled"_L1, false } });
+    QVERIFY(disabled["ok"_L1].toBool());
+    QCOMPARE(disabled["user"_L1]["enabled"_L1].toBool(), false);
+    QVERIFY(passwordLogin(m_network, m_server->listenAddress(), u"bob"_s, u"d"_s, u"another long password"_s).status
+            != 200);
+
+    // Hostile members: the wrong types, sizes and extras are refused before anything is done.
+    const auto errorOf
+        = [&](const QString &id, const QJsonObject &action) { return ask(full, id, action)["error"_L1].toString(); };
+    QCOMPARE(
+        errorOf(u"h1"_s,
+                { { "action"_L1, "set_user_enabled"_L1 }, { "username"_L1, "bob"_L1 }, { "enabled"_L1, "no"_L1 } }),
+        u"bad_message"_s);
+    QCOMPARE(
+        errorOf(u"h2"_s, { { "action"_L1, "set_roles"_L1 }, { "username"_L1, "bob"_L1 }, { "roles"_L1, "admin"_L1 } }),
+        u"bad_message"_s);
+    QCOMPARE(
+        errorOf(u"h3"_s,
+                { { "action"_L1, "set_roles"_L1 }, { "username"_L1, "bob"_L1 }, { "roles"_L1, QJsonArray { 1 } } }),
+        u"bad_message"_s);
+    QCOMPARE(errorOf(u"h4"_s,
+                     { { "action"_L1, "set_password"_L1 },
+                       { "username"_L1, "bob"_L1 },
+                       { "password"_L1, QString(1025, u'p') } }),
+             u"bad_message"_s);
+    QCOMPARE(errorOf(u"h5"_s, { { "action"_L1, "add_user"_L1 }, { "username"_L1, "carol"_L1 } }), u"bad_message"_s);
+    QCOMPARE(errorOf(u"h6"_s,
+                     { { "action"_L1, "add_user"_L1 },
+                       { "username"_L1, "carol"_L1 },
+                       { "password"_L1, "a long password"_L1 },
+                       { "admin"_L1, true } }),
+             u"bad_message"_s);
+    // A username the directory refuses: an outcome that failed, with its sentence.
+    const QJsonObject badName = ask(
+        full, u"h7"_s,
+        { { "action"_L1, "add_user"_L1 }, { "username"_L1, "ca rol\n"_L1 }, { "password"_L1, "a long password"_L1 } });
+    QCOMPARE(badName["ok"_L1].toBool(), false);
+    QVERIFY(!badName["error"_L1].toString().isEmpty());
+
+    // Keys: the full token rotates, every feed hears of the new key.
+    QCOMPARE(ask(operatorFeed, u"k1"_s, { { "action"_L1, "rotate_signing_key"_L1 } })["error"_L1].toString(),
+             u"insufficient_scope"_s);
+    QVERIFY(ask(full, u"k2"_s, { { "action"_L1, "rotate_signing_key"_L1 } })["ok"_L1].toBool());
+    QVERIFY(viewer.waitFor(u"signing_keys_changed"_s));
+
+    // Verifying the audit chain is reading: a viewer may.
+    const QJsonObject verified = ask(viewer, u"a1"_s, { { "action"_L1, "verify_audit"_L1 } });
+    QVERIFY(verified["ok"_L1].toBool());
+    QCOMPARE(verified["verification"_L1]["intact"_L1].toBool(), true);
+    QVERIFY(verified["verification"_L1]["events"_L1].toInt() > 0);
+    // Each change is audited with the token's name.
+    QVERIFY(viewer.waitFor(u"audit_appended"_s, nullptr, 0, [](const QJsonObject &m) {
+        const auto events = m["events"_L1].toArray();
+        return std::any_of(events.begin(), events.end(), [](const QJsonValue &e) {
+            return e["actor"_L1] == "admin:admin"_L1 && e["username"_L1] == "bob"_L1;
         });
     }));
 }

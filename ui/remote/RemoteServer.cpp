@@ -25,10 +25,6 @@ AdminOutcome outcomeOf(const QJsonObject &answer)
     return outcome;
 }
 
-QString notOffered(const QString &what)
-{
-    return u"%1 is not offered by an attached server yet: use gatehoused on its machine"_s.arg(what);
-}
 } // namespace
 
 RemoteServer::RemoteServer(QUrl url, QByteArray adminToken, QList<QSslCertificate> trusted, QObject *parent)
@@ -381,34 +377,53 @@ void RemoteServer::setLimits(const ConnectionLimits &limits, QObject *context, E
     actForError({ { "action"_L1, "set_limits"_L1 }, { "limits"_L1, limits.toJson() } }, context, std::move(done));
 }
 
-void RemoteServer::addUser(const QString &, const QString &, const QByteArray &, const QStringList &, QObject *,
-                           ErrorHandler done)
+void RemoteServer::addUser(const QString &username, const QString &displayName, const QByteArray &password,
+                           const QStringList &roles, QObject *context, ErrorHandler done)
 {
-    done(notOffered(u"Adding a user"_s));
+    QJsonObject action { { "action"_L1, "add_user"_L1 },
+                         { "username"_L1, username },
+                         { "password"_L1, QString::fromUtf8(password) },
+                         { "roles"_L1, QJsonArray::fromStringList(roles) } };
+    if (!displayName.isEmpty())
+        action.insert("display_name"_L1, displayName);
+    actForError(action, context, std::move(done));
 }
 
-void RemoteServer::setUserEnabled(const QString &, bool, QObject *, ErrorHandler done)
+void RemoteServer::setUserEnabled(const QString &username, bool enabled, QObject *context, ErrorHandler done)
 {
-    done(notOffered(u"Enabling or disabling a user"_s));
+    actForError({ { "action"_L1, "set_user_enabled"_L1 }, { "username"_L1, username }, { "enabled"_L1, enabled } },
+                context, std::move(done));
 }
 
-void RemoteServer::setPassword(const QString &, const QByteArray &, QObject *, ErrorHandler done)
+void RemoteServer::setPassword(const QString &username, const QByteArray &password, QObject *context, ErrorHandler done)
 {
-    done(notOffered(u"Setting a password"_s));
+    actForError({ { "action"_L1, "set_password"_L1 },
+                  { "username"_L1, username },
+                  { "password"_L1, QString::fromUtf8(password) } },
+                context, std::move(done));
 }
 
-void RemoteServer::setRoles(const QString &, const QStringList &, QObject *, ErrorHandler done)
+void RemoteServer::setRoles(const QString &username, const QStringList &roles, QObject *context, ErrorHandler done)
 {
-    done(notOffered(u"Changing roles"_s));
+    actForError({ { "action"_L1, "set_roles"_L1 },
+                  { "username"_L1, username },
+                  { "roles"_L1, QJsonArray::fromStringList(roles) } },
+                context, std::move(done));
 }
 
-void RemoteServer::rotateSigningKey(QObject *, ErrorHandler done)
+void RemoteServer::rotateSigningKey(QObject *context, ErrorHandler done)
 {
-    done(notOffered(u"Rotating the signing key"_s));
+    actForError({ { "action"_L1, "rotate_signing_key"_L1 } }, context, std::move(done));
 }
 
 void RemoteServer::queryAudit(const AuditFilter &filter, QObject *context,
                               std::function<void(const QList<AuditEvent> &events)> done)
+{
+    fetchAudit(filter, context, [done](const QList<AuditEvent> &events, const QString &) { done(events); });
+}
+
+void RemoteServer::fetchAudit(const AuditFilter &filter, QObject *context,
+                              std::function<void(const QList<AuditEvent> &events, const QString &error)> done)
 {
     // The admin API's audit route, with the same token.
     QUrl url = m_url;
@@ -432,25 +447,46 @@ void RemoteServer::queryAudit(const AuditFilter &filter, QObject *context,
         reply->deleteLater();
         if (!guard)
             return;
-        auto events = FeedCodec::listFrom(QJsonDocument::fromJson(reply->readAll()).object().value("events"_L1),
-                                          &FeedCodec::auditEventFrom);
-        QList<AuditEvent> read = events ? std::move(events).value() : QList<AuditEvent>();
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
+        if (status != 200) {
+            const QString why = body.value("error_description"_L1).toString(reply->errorString());
+            return done({}, u"the server did not give the audit log: %1"_s.arg(why));
+        }
+        auto events = FeedCodec::listFrom(body.value("events"_L1), &FeedCodec::auditEventFrom);
+        if (!events)
+            return done({}, u"the server's audit log cannot be read: %1"_s.arg(events.error()));
+        QList<AuditEvent> read = std::move(events).value();
         if (limit > 0 && read.size() > limit)
             read.resize(limit);
-        done(read);
+        done(read, {});
     });
 }
 
-void RemoteServer::verifyAudit(QObject *, std::function<void(const AuditVerification &result)> done)
+void RemoteServer::verifyAudit(QObject *context, std::function<void(const AuditVerification &result)> done)
 {
-    AuditVerification result;
-    result.intact = false;
-    result.reason = notOffered(u"Verifying the audit chain"_s);
-    done(result);
+    // The server walks its chain; the answer says what it found.
+    act({ { "action"_L1, "verify_audit"_L1 } }, context, [done](const QJsonObject &answer) {
+        AuditVerification result;
+        if (!answer.value("ok"_L1).toBool()) {
+            result.reason = answer.value("error"_L1).toString();
+            return done(result);
+        }
+        auto read = FeedCodec::verificationFrom(answer.value("verification"_L1).toObject());
+        if (!read)
+            result.reason = u"the server's answer cannot be read: %1"_s.arg(read.error());
+        done(read ? *read : result);
+    });
 }
 
-void RemoteServer::exportAudit(const AuditFilter &, const QString &, QObject *,
+void RemoteServer::exportAudit(const AuditFilter &filter, const QString &path, QObject *context,
                                std::function<void(qsizetype written, const QString &error)> done)
 {
-    done(0, notOffered(u"Exporting the audit log"_s));
+    // The events come from the server; the file is written here, on this computer.
+    fetchAudit(filter, context, [path, done](const QList<AuditEvent> &events, const QString &error) {
+        if (!error.isEmpty())
+            return done(0, error);
+        const auto written = writeAuditExport(events, path);
+        done(written ? *written : 0, written ? QString() : written.error());
+    });
 }

@@ -14,8 +14,9 @@
 /// over ws:// or wss://, with an admin token. The feed's snapshot and changes become the same
 /// signals the embedded server emits, and the console's actions become the feed's actions,
 /// each answered by its outcome. A lost feed is said so and retried with a growing pause
-/// (1 s to 30 s); the views then recover from the new snapshot. What the feed does not offer
-/// yet (users, keys, the audit's verification and export) is refused with a sentence.
+/// (1 s to 30 s); the views then recover from the new snapshot. The audit log is searched and
+/// exported through the admin API's GET /admin/audit, with the same token; an export is written
+/// on this computer.
 class RemoteServer final : public ServerFacade {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(RemoteServer)
@@ -93,6 +94,9 @@ private:
     void actFor(QJsonObject action, QObject *context, OutcomeHandler done);
     void actForError(QJsonObject action, QObject *context, ErrorHandler done);
     static QJsonObject userMembers(const UserKey &user);
+    /// GET /admin/audit with the feed's token: the events, or why not.
+    void fetchAudit(const AuditFilter &filter, QObject *context,
+                    std::function<void(const QList<AuditEvent> &events, const QString &error)> done);
 
     QUrl m_url;
     QByteArray m_adminToken;

@@ -38,6 +38,13 @@ KeysView::KeysView(ServerFacade &server, QWidget *parent)
 
     auto *rotate = new QPushButton(tr("&Rotate signing key…"), this);
     rotate->setObjectName(u"rotateKeyButton"_s);
+    // Attached with a token short of full, rotating is not offered (the server would refuse it).
+    const auto offer = [this, rotate] {
+        rotate->setEnabled(m_server.mayAdminister());
+        rotate->setToolTip(m_server.mayAdminister() ? QString() : tr("rotating the key needs a full admin token"));
+    };
+    connect(&server, &ServerFacade::stateChanged, this, offer);
+    offer();
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(rotate);
     buttons->addStretch();

@@ -57,12 +57,18 @@ UsersAdminView::UsersAdminView(ServerFacade &server, UsersModel &model, QWidget 
     layout->addWidget(m_table, 1);
 
     connect(add, &QPushButton::clicked, this, &UsersAdminView::addUser);
+    const auto offer = [this, add] {
+        add->setEnabled(m_server.mayAdminister());
+        add->setToolTip(m_server.mayAdminister() ? QString() : tr("managing users needs a full admin token"));
+        updateButtons();
+    };
+    connect(&m_server, &ServerFacade::stateChanged, this, offer);
     connect(m_enable, &QPushButton::clicked, this, &UsersAdminView::toggleEnabled);
     connect(m_password, &QPushButton::clicked, this, &UsersAdminView::resetPassword);
     connect(m_roles, &QPushButton::clicked, this, &UsersAdminView::editRoles);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &UsersAdminView::updateButtons);
     connect(&model, &QAbstractItemModel::dataChanged, this, &UsersAdminView::updateButtons);
-    updateButtons();
+    offer();
 }
 
 QString UsersAdminView::currentUser() const
@@ -74,9 +80,9 @@ void UsersAdminView::updateButtons()
 {
     const QModelIndex current = m_table->currentIndex();
     // An external issuer's user is not in the directory: there is nothing to edit here.
-    // Attached to a server elsewhere: its users are managed there (gatehoused user …), not here yet.
+    // Attached with a token short of full: nothing here is offered (the server would refuse it).
     const bool any
-        = !m_server.isRemote() && current.isValid() && current.data(UsersModel::IssuerRole).toString().isEmpty();
+        = m_server.mayAdminister() && current.isValid() && current.data(UsersModel::IssuerRole).toString().isEmpty();
     const bool enabled = current.data(UsersModel::EnabledRole).toBool();
     m_enable->setEnabled(any);
     m_enable->setText(any && !enabled ? tr("&Enable") : tr("&Disable"));
@@ -93,6 +99,8 @@ void UsersAdminView::report(const QString &success, const QString &error)
 
 void UsersAdminView::addUser()
 {
+    if (!m_server.mayAdminister())
+        return report({}, tr("managing users needs a full admin token"));
     auto *dialog = new UserDialog(UserDialog::Mode::AddUser, {}, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
