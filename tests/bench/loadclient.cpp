@@ -5,7 +5,8 @@
 // outside what the issue asks for: handshakes per second, connect latency, the server's CPU
 // time per handshake and RSS per idle connection (from /proc/<pid>), revoke-to-closed latency
 // for one user's 10 devices while all N are open, broadcast delivery to everyone, and what the
-// server's pings of N idle connections cost it. Each scenario prints one JSON object on a line
+// server's pings of N idle connections cost it, and what a message inspector open on other
+// connections costs the ones it does not inspect. Each scenario prints one JSON object on a line
 // of its own.
 //
 // It speaks just enough RFC 6455 for that: a client handshake, unmasked server frames (text,
@@ -69,6 +70,9 @@ struct Options {
     bool expectRefusals = false; ///< every handshake is meant to be refused: measure that
     int pingHoldMs = 0; ///< hold idle this long twice: as configured, then after pingRequest
     std::string pingRequest; ///< HTTP request that makes the server ping (PUT /admin/limits)
+    /// With it, broadcasts are measured again (inspectScenario): this file appears once
+    /// another process has opened inspectors; "<file>.waiting" asks it to.
+    std::string inspectReady;
     bool tls = false; ///< wss:// and https://
 };
 
@@ -252,7 +256,11 @@ public:
 
         // 4. Broadcast to everyone still connected.
         if (!m_options.broadcastRequest.empty())
-            broadcastScenario();
+            broadcastScenario(m_options.label);
+
+        // 4b. Broadcasts again, without and then with inspectors on a few other connections.
+        if (!m_options.broadcastRequest.empty() && !m_options.inspectReady.empty())
+            inspectScenario();
 
         // 5. Pings: what answering silence costs the server, per ping.
         if (m_options.pingHoldMs > 0)
@@ -561,7 +569,87 @@ private:
         std::fflush(stdout);
     }
 
-    void broadcastScenario()
+    /// Rounds of broadcasts with no inspector open, then (once another process has opened its
+    /// inspectors and made `inspectReady`) as many again: the server's CPU per delivered
+    /// message, median of each. An uninspected connection's message should cost the same. A
+    /// round is 20 broadcasts, so that /proc's 10 ms ticks are a small part of what it measures.
+    void inspectScenario()
+    {
+        constexpr int rounds = 7;
+        constexpr int broadcastsPerRound = 20;
+        const auto median = [](std::vector<double> values) {
+            std::sort(values.begin(), values.end());
+            return values.empty() ? 0.0 : values[values.size() / 2];
+        };
+        std::vector<double> plain;
+        for (int round = 0; round < rounds; ++round)
+            plain.push_back(broadcastRound(m_options.label + "-plain", broadcastsPerRound));
+        std::ofstream(m_options.inspectReady + ".waiting").put('\n');
+        const auto deadline = Clock::now() + std::chrono::seconds(60);
+        while (!std::ifstream(m_options.inspectReady) && Clock::now() < deadline)
+            drainFor(100);
+        if (!std::ifstream(m_options.inspectReady)) {
+            std::fprintf(stderr, "no inspectors opened within 60 s\n");
+            return;
+        }
+        drainFor(500);
+        std::vector<double> inspected;
+        for (int round = 0; round < rounds; ++round)
+            inspected.push_back(broadcastRound(m_options.label + "-inspected", broadcastsPerRound));
+        const double before = median(plain);
+        const double during = median(inspected);
+        const auto [plainLow, plainHigh] = std::minmax_element(plain.begin(), plain.end());
+        const auto [inspectedLow, inspectedHigh] = std::minmax_element(inspected.begin(), inspected.end());
+        std::printf("{\"scenario\":\"inspect_cost\",\"label\":\"%s\",\"rounds\":%d,"
+                    "\"server_cpu_us_per_message_plain\":%.3f,\"server_cpu_us_per_message_inspected\":%.3f,"
+                    "\"plain_min\":%.3f,\"plain_max\":%.3f,\"inspected_min\":%.3f,\"inspected_max\":%.3f,"
+                    "\"difference_percent\":%.2f}\n",
+                    m_options.label.c_str(), rounds, before, during, *plainLow, *plainHigh, *inspectedLow,
+                    *inspectedHigh, before > 0 ? (during - before) * 100 / before : 0.0);
+        std::fflush(stdout);
+    }
+
+    /// `times` broadcasts to everyone open, one after the other (each delivered to all before
+    /// the next); the server's CPU per delivered message (µs).
+    double broadcastRound(const std::string &label, int times)
+    {
+        std::vector<size_t> open;
+        for (size_t i = 0; i < m_connections.size(); ++i) {
+            if (m_connections[i].state == Connection::State::Open
+                && m_connections[i].closedAt == Clock::time_point {})
+                open.push_back(i);
+        }
+        drainFor(200);
+        const ProcessSample cpuBefore = sample(m_options.serverPid);
+        const auto start = Clock::now();
+        size_t delivered = 0;
+        for (int time = 0; time < times; ++time) {
+            std::vector<int> before;
+            for (const size_t i : open)
+                before.push_back(m_connections[i].textMessages);
+            this->open(m_options.broadcastRequest, -1, Connection::State::Http);
+            const auto deadline = Clock::now() + std::chrono::seconds(30);
+            size_t reached = 0;
+            while (Clock::now() < deadline && reached < open.size()) {
+                poll(5);
+                reached = 0;
+                for (size_t k = 0; k < open.size(); ++k)
+                    reached += m_connections[open[k]].textMessages > before[k];
+            }
+            delivered += reached;
+        }
+        const ProcessSample cpuAfter = sample(m_options.serverPid);
+        const double perMessage
+            = delivered > 0 ? (cpuAfter.cpuSeconds - cpuBefore.cpuSeconds) * 1e6 / double(delivered) : 0.0;
+        std::printf("{\"scenario\":\"broadcast_round\",\"label\":\"%s\",\"broadcasts\":%d,\"receivers\":%zu,"
+                    "\"delivered\":%zu,\"ms\":%.1f,\"server_cpu_us_per_message\":%.3f}\n",
+                    label.c_str(), times, open.size(), delivered, millisecondsSince(start, Clock::now()), perMessage);
+        std::fflush(stdout);
+        return perMessage;
+    }
+
+    /// One broadcast to everyone open; the server's CPU per delivered message (µs).
+    double broadcastScenario(const std::string &label)
     {
         std::vector<size_t> open;
         std::vector<int> before;
@@ -594,11 +682,13 @@ private:
         }
         drainFor(300);
         const ProcessSample cpuAfter = sample(m_options.serverPid);
+        const double perMessage
+            = delivered > 0 ? (cpuAfter.cpuSeconds - cpuBefore.cpuSeconds) * 1e6 / double(delivered) : 0.0;
         std::printf("{\"scenario\":\"broadcast\",\"label\":\"%s\",\"receivers\":%zu,\"delivered\":%zu,"
                     "\"all_delivered_ms\":%.3f,\"server_cpu_us_per_message\":%.3f}\n",
-                    m_options.label.c_str(), open.size(), delivered, millisecondsSince(start, last),
-                    delivered > 0 ? (cpuAfter.cpuSeconds - cpuBefore.cpuSeconds) * 1e6 / double(delivered) : 0.0);
+                    label.c_str(), open.size(), delivered, millisecondsSince(start, last), perMessage);
         std::fflush(stdout);
+        return perMessage;
     }
 
     /// Holds every connection idle twice for pingHoldMs, measuring the server's CPU time: first
@@ -696,6 +786,8 @@ Options parse(int argc, char **argv)
             options.pingHoldMs = std::stoi(value);
         else if (name == "--ping-request")
             options.pingRequest = replaced(value, "\\r\\n", "\r\n");
+        else if (name == "--inspect-ready")
+            options.inspectReady = value;
         else
             die("unknown option " + name);
     }

@@ -27,6 +27,13 @@ const remoteRun = { loop: find('console', 'console-remote'), handshake: find('ha
 // Pinging idle connections: CPU per ping (beyond the quiet minute's), and what that makes of
 // the default interval (25 s) for this many connections, in % of one core.
 const pings = find('pings', 'gatehouse-pings');
+// Broadcasts to everyone, 7 rounds with no inspector and 7 with 16 connections inspected through
+// the admin feed: the server's CPU per delivered message, median of each.
+const inspectCost = find('inspect_cost', 'gatehouse-hs256');
+const inspectors = find('inspectors', 'gatehouse-hs256');
+// "Zero" is judged against the figure's own spread between rounds, with 2 % of slack.
+const inspectSpread = inspectCost.plain_max > 0
+  ? Math.max(2, (100 * (inspectCost.plain_max - inspectCost.plain_min)) / inspectCost.server_cpu_us_per_message_plain) : 0;
 const pingCorePercent = (pings.server_cpu_us_per_ping * (pings.connections ?? 0)) / 25 / 1e4;
 
 const fmt = (value, digits = 2) => (value === undefined || Number.isNaN(value) ? 'n/a' : Number(value).toFixed(digits));
@@ -91,6 +98,9 @@ const targets = [
   [`${connections} idle connections pinged every 5 s for ${fmt((pings.held_ms ?? 0) / 1000, 0)} s: every one answers and stays`,
     `${pings.still_open ?? 'n/a'} of ${pings.connections ?? 'n/a'} open; ${fmt(pings.server_cpu_us_per_ping, 2)} µs of server CPU per ping, ${fmt(pingCorePercent, 3)} % of a core at the default 25 s`,
     verdict(pings.connections > 0 && pings.still_open === pings.connections && pings.pings >= pings.connections)],
+  [`an uninspected connection's message costs the same with inspectors open elsewhere ("zero cost")`,
+    `${fmt(inspectCost.server_cpu_us_per_message_plain, 3)} µs per message with none, ${fmt(inspectCost.server_cpu_us_per_message_inspected, 3)} µs with ${inspectors.inspections ?? 'n/a'} connections inspected (${fmt(inspectCost.difference_percent, 1)} %; rounds without vary by ${fmt(inspectSpread, 1)} %)`,
+    verdict(inspectCost.rounds > 0 && inspectors.inspections > 0 && Math.abs(inspectCost.difference_percent) <= inspectSpread)],
   [`console responsive with ${connections} connections coming and going: event-loop lateness p99 ≤ 50 ms`,
     `p50 ${fmt(consoleRun.loop.loop_late_p50_ms, 2)} ms, p99 ${fmt(consoleRun.loop.loop_late_p99_ms, 2)} ms, max ${fmt(consoleRun.loop.loop_late_max_ms, 1)} ms; ${consoleRun.loop.peak_connections_shown ?? 'n/a'} connections shown at the peak`,
     verdict(consoleRun.loop.loop_late_p99_ms <= 50 && consoleRun.loop.peak_connections_shown >= Number(connections))],
@@ -203,6 +213,14 @@ ${fmt(pings.server_cpu_ms_pinging, 1)} ms against ${fmt(pings.server_cpu_ms_quie
 ping**. At the default \`ping_interval\` of 25 s that is ${fmt(pingCorePercent, 3)} % of one core for ${pings.connections ?? 'n/a'}
 idle connections (one sweep per I/O thread, no timer per connection); ${pings.still_open ?? 'n/a'} were still open
 at the end.
+
+The message inspector: ${inspectCost.rounds ?? 'n/a'} broadcasts to all ${connections} connections with no inspector open
+took a median **${fmt(inspectCost.server_cpu_us_per_message_plain, 3)} µs** of server CPU per delivered message (rounds from
+${fmt(inspectCost.plain_min, 3)} to ${fmt(inspectCost.plain_max, 3)}); with ${inspectors.inspections ?? 'n/a'} of the connections inspected through the admin
+feed, **${fmt(inspectCost.server_cpu_us_per_message_inspected, 3)} µs** (${fmt(inspectCost.inspected_min, 3)} to ${fmt(inspectCost.inspected_max, 3)}), ${fmt(inspectCost.difference_percent, 1)} %. The feed was open
+through both, and its inspections brought ${inspectors.messages ?? 'n/a'} messages in ${inspectors.batches ?? 'n/a'} batches (${inspectors.dropped ?? 'n/a'} dropped).
+An uninspected connection's message pays one test of a null pointer (\`LiveConnection::m_tap\`);
+the comparison is against the same binary, since a build without that test is not kept.
 
 ## Targets
 

@@ -112,13 +112,23 @@ broadcast_body='{"payload":"hello everyone"}'
 
 # The server phases (not indented, to keep their history readable); PHASES=console skips them.
 if [ "$phases" = all ]; then
-echo "== Gatehouse, HS256 tokens from a trusted issuer (every token distinct)"
+echo "== Gatehouse, HS256 tokens from a trusted issuer (every token distinct); then broadcasts without and with 16 inspectors"
 start_gatehouse
+rm -f "$work/inspect.ready" "$work/inspect.ready.waiting"
+# An admin feed open throughout; it inspects 16 connections when the load client asks.
+ADMIN_TOKEN=$admin node tests/bench/inspect-feed.mjs --port "$gatehouse_port" --count 16 \
+    --ready "$work/inspect.ready" --label gatehouse-hs256 >"$work/inspect.out" 2>"$work/inspect.log" &
+inspect_pid=$!
+pids+=("$inspect_pid")
 "$loadclient" --label gatehouse-hs256 --port "$gatehouse_port" --server-pid "$server_pid" \
     --path '/ws?access_token={token}' --tokens "$work/hs256.tokens" --connections "$connections" \
     --revoke-tokens "$work/hs256-revoke.tokens" \
     --revoke-request "$(request POST '/admin/users/{user}/revoke-before?issuer=https%3A%2F%2Fbench.example' "$admin")" \
-    --broadcast-request "$(request POST /admin/broadcast "$admin" "$broadcast_body")" | tee -a "$results"
+    --broadcast-request "$(request POST /admin/broadcast "$admin" "$broadcast_body")" \
+    --inspect-ready "$work/inspect.ready" | tee -a "$results"
+kill "$inspect_pid" 2>/dev/null || true
+wait "$inspect_pid" 2>/dev/null || true
+tee -a "$results" <"$work/inspect.out"
 echo "== Gatehouse, the same HS256 tokens with forged signatures: every handshake refused"
 "$loadclient" --label gatehouse-forged --port "$gatehouse_port" --server-pid "$server_pid" \
     --path '/ws?access_token={token}' --tokens "$work/forged.tokens" --connections "$connections" \
