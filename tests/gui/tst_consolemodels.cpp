@@ -318,6 +318,33 @@ void TestConsoleModels::crossedSnapshotAndChangesCountOnce()
     unknown.closedAtMs = 5;
     state.applyConnections({}, { unknown }); // closed before we saw it opened
     QCOMPARE(state.totalLiveConnections(), 1);
+
+    // A connection seen opening, then a snapshot taken after it closed but before its close
+    // arrives: it is closed from then on (not dropped), and its close, when it comes, says how.
+    SessionTreeModel model(state);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setUser(u"alice"_s);
+    const auto two = connection(2, u"alice"_s, u"laptop"_s, u"s1"_s);
+    state.applyConnections({ two }, {});
+    QCOMPARE(state.liveConnectionCount(u"alice"_s), 2);
+    state.applyConnectionsSnapshot({ one });
+    QCOMPARE(state.liveConnectionCount(u"alice"_s), 1);
+    QCOMPARE(state.totalLiveConnections(), 1);
+    QVERIFY(state.connection(2) && LiveState::isClosed(*state.connection(2)));
+    QCOMPARE(state.connection(2)->closeCode, 0);
+    QVERIFY(model.indexOfConnection(2).isValid());
+    auto twoClosed = two;
+    twoClosed.closeCode = 4003;
+    twoClosed.closedAtMs = QDateTime::currentMSecsSinceEpoch();
+    state.applyConnections({}, { twoClosed });
+    QCOMPARE(state.connection(2)->closeCode, 4003);
+    QCOMPARE(state.liveConnectionCount(u"alice"_s), 1); // counted closed once
+    QCOMPARE(state.totalLiveConnections(), 1);
+    state.applyConnections({}, { twoClosed }); // and a repeat changes nothing
+    QCOMPARE(state.totalLiveConnections(), 1);
+    auto ids = state.connectionsOf(u"alice"_s);
+    std::sort(ids.begin(), ids.end());
+    QCOMPARE(ids, (QList<quint64> { 1, 2 }));
 }
 
 void TestConsoleModels::ourAliceAndAnExternalAliceAreTwoUsers()

@@ -24,17 +24,37 @@ void LiveState::applySnapshot(const ConsoleSnapshot &snapshot)
 
 void LiveState::applyConnectionsSnapshot(const QList<ConnectionInfo> &connections)
 {
-    QHash<quint64, ConnectionInfo> closed;
-    for (const auto id : std::as_const(m_closedOrder))
-        closed.insert(id, m_connections.value(id));
-    m_connections = std::move(closed);
-    m_connectionsByUser.clear();
-    for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it)
-        m_connectionsByUser.insert(it->user.toString(), it.key());
+    // A connection this state holds as live that the snapshot lacks closed before the snapshot
+    // was taken: its close is still on its way (behind the snapshot, on the same path), or was
+    // lost with a broken feed. It is closed from now on, its code unknown (0) until the close
+    // says it; dropping it instead would lose it from the closed history for good.
+    QSet<quint64> live;
+    live.reserve(connections.size());
+    for (const auto &connection : connections)
+        live.insert(connection.id);
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
+        if (!isClosed(*it) && !live.contains(it.key())) {
+            it->closedAtMs = now;
+            it->closeCode = 0;
+            m_closedOrder.append(it.key());
+        }
+    }
+    for (const auto &connection : connections) {
+        const auto it = m_connections.find(connection.id);
+        if (it == m_connections.end())
+            m_connectionsByUser.insert(connection.user.toString(), connection.id);
+        if (it == m_connections.end() || !isClosed(*it)) // a close that crossed the snapshot stays
+            m_connections.insert(connection.id, connection);
+    }
     m_liveByUser.clear();
     m_liveTotal = 0;
-    for (const auto &connection : connections)
-        storeOpened(connection);
+    for (const auto &connection : std::as_const(m_connections)) {
+        if (!isClosed(connection)) {
+            ++m_liveByUser[connection.user.toString()];
+            ++m_liveTotal;
+        }
+    }
     Q_EMIT reset();
 }
 
@@ -215,8 +235,18 @@ void LiveState::storeOpened(const ConnectionInfo &connection)
 bool LiveState::storeClosed(const ConnectionInfo &connection)
 {
     const auto it = m_connections.find(connection.id);
-    if (it == m_connections.end() || isClosed(*it))
-        return false; // opened and closed within one batch before we ever saw it, or seen twice
+    if (it == m_connections.end())
+        return false; // opened and closed within one batch before we ever saw it
+    if (isClosed(*it)) {
+        // Closed by a snapshot that lacked it (code unknown): now its close says how.
+        if (it->closeCode != 0 || connection.closeCode == 0)
+            return false; // seen twice
+        const qint64 closedAtMs = it->closedAtMs;
+        *it = connection;
+        if (it->closedAtMs == 0)
+            it->closedAtMs = closedAtMs;
+        return true;
+    }
     *it = connection;
     if (it->closedAtMs == 0)
         it->closedAtMs = QDateTime::currentMSecsSinceEpoch();

@@ -401,7 +401,9 @@ QVariant SessionTreeModel::connectionData(const ConnectionInfo &connection, int 
 {
     const bool closed = LiveState::isClosed(connection);
     if (role == EndedRole)
-        return closed ? tr("closed %1").arg(connection.closeCode) : QString();
+        return !closed                  ? QString()
+            : connection.closeCode != 0 ? tr("closed %1").arg(connection.closeCode)
+                                        : tr("closed");
     if (role == ExpiresAtRole)
         return column == AccessToken ? QVariant(connection.accessExpiresAt) : QVariant();
     if (role == LifetimeRole)
@@ -415,6 +417,8 @@ QVariant SessionTreeModel::connectionData(const ConnectionInfo &connection, int 
         if (!closed)
             return tr("open");
         switch (connection.closeCode) {
+        case 0: // gone from a snapshot; its close, with its code, is on its way or was lost
+            return tr("closed");
         case 4000:
             return tr("closed 4000: disconnected by admin");
         case 4001:
