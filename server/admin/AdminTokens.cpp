@@ -142,6 +142,18 @@ Result<std::shared_ptr<const AdminTokenSet>, QString> AdminTokenRegistry::load()
     return std::make_shared<const AdminTokenSet>(std::move(byHash));
 }
 
+bool AdminTokenSet::operator==(const AdminTokenSet &other) const
+{
+    if (m_byHash.size() != other.m_byHash.size())
+        return false;
+    for (auto it = m_byHash.cbegin(); it != m_byHash.cend(); ++it) {
+        const auto theirs = other.m_byHash.constFind(it.key());
+        if (theirs == other.m_byHash.cend() || theirs->name != it->name || theirs->scope != it->scope)
+            return false;
+    }
+    return true;
+}
+
 std::shared_ptr<const AdminTokenSet> AdminTokenHolder::current() const
 {
     const std::lock_guard lock(m_mutex);

@@ -49,6 +49,7 @@ public:
     explicit AdminTokenSet(QHash<QByteArray, AdminIdentity> byHash);
 
     bool isEmpty() const { return m_byHash.isEmpty(); }
+    bool operator==(const AdminTokenSet &other) const;
     /// The identity of a presented token; only SHA-256 hashes are held and compared.
     std::optional<AdminIdentity> identify(QByteArrayView presented) const;
     /// The identity of a token by its SHA-256 (a feed's, checked again when tokens change).

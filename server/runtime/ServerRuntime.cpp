@@ -29,6 +29,7 @@
 #include "secrets/SecretStore.h"
 #include "sessions/SessionService.h"
 #include "sessions/SqliteSessionStore.h"
+#include "store/StoreFollower.h"
 #include "store/WalCheckpointer.h"
 #include "tls/TlsCertificate.h"
 #include "tls/TlsContext.h"
@@ -75,7 +76,6 @@ ServerRuntime::ServerRuntime(ServerConfig config, QObject *parent)
     , m_config(std::move(config))
     , m_listener(this) // children move to the server thread with the runtime; bare members would not
     , m_tlsReloadTimer(this)
-    , m_storeFollower(this)
     , m_sweepTimer(this)
 {
 }
@@ -145,21 +145,32 @@ void ServerRuntime::loadAdminToken()
         if (const auto synced = m_adminTokens->syncAdmin(AdminToken::hash(*token), m_clock.nowSeconds()); !synced)
             return fail(u"cannot record the admin token: %1"_s.arg(synced.error()));
         reloadAdminTokens();
-        m_storeFollower.setInterval(std::chrono::seconds(1));
-        connect(&m_storeFollower, &QTimer::timeout, this, &ServerRuntime::followStore, Qt::UniqueConnection);
-        m_storeFollower.start();
+        // A token the CLI adds works, and one it revokes is refused, within a second; on a
+        // thread of its own, so that a control thread busy with logins cannot delay it.
+        m_storeFollower = std::make_unique<StoreFollower>(m_config.databasePath(), std::chrono::seconds(1),
+                                                          [this](Database &database) { followAdminTokens(database); });
         loadCookieKey();
     });
 }
 
-void ServerRuntime::followStore()
+void ServerRuntime::followAdminTokens(Database &database)
 {
-    QSqlQuery query(m_database.connection());
-    if (!query.exec(u"PRAGMA data_version"_s) || !query.next())
+    auto tokens = AdminTokenRegistry(database).load();
+    if (!tokens) {
+        qCWarning(lcRuntime).noquote() << "cannot read the admin tokens:" << tokens.error();
         return;
-    const qint64 version = query.value(0).toLongLong();
-    if (std::exchange(m_storeVersion, version) != version && m_storeVersion >= 0)
-        reloadAdminTokens();
+    }
+    // Any commit moves the store's version, logins included: act on a difference only.
+    if (**tokens == *m_adminTokenSet.current())
+        return;
+    m_adminTokenSet.replace(*tokens); // refused from now on, by the admin API and every feed's next action
+    QMetaObject::invokeMethod(
+        this,
+        [this, tokens = *tokens] {
+            if (m_adminFeed)
+                m_adminFeed->tokensChanged(tokens); // the revoked token's feeds close
+        },
+        Qt::QueuedConnection);
 }
 
 void ServerRuntime::reloadAdminTokens()
@@ -720,7 +731,7 @@ void ServerRuntime::stop()
     if (!m_http && !m_keys && !m_users && !m_sessionStore)
         return;
     m_sweepTimer.stop();
-    m_storeFollower.stop();
+    m_storeFollower.reset(); // joins: nothing is posted from it afterwards
     m_listener.close();
     if (m_adminFeed)
         m_adminFeed->stop(); // the feeds close with 1001, before their threads end

@@ -55,6 +55,7 @@ class KeyStore;
 class LiveLimits;
 struct RefusalCount;
 class SecretStore;
+class StoreFollower;
 class UserDirectory;
 
 /// Where the server's parts meet, on the server thread: the database, the secret store, the
@@ -100,9 +101,10 @@ private:
     void openSecrets();
     void loadKeys();
     void loadAdminToken();
-    /// The admin tokens again, when another process changed the store (PRAGMA data_version):
-    /// a token the CLI adds works, and one it revokes is refused, within a second.
-    void followStore();
+    /// The admin tokens again, read on this thread (at start).
+    /// On the store follower's thread: the admin tokens as the store has them now, in force at
+    /// once on every thread; the feeds of a revoked one are closed from this thread.
+    void followAdminTokens(Database &database);
     void reloadAdminTokens();
     void loadCookieKey();
     /// The TLS context, when the config asks for TLS: the operator's files, or the lab's
@@ -179,7 +181,7 @@ private:
     std::shared_ptr<const TokenVerifier> m_verifier; ///< replaced whole when the keys change; any thread reads it
     std::unique_ptr<AdminTokenRegistry> m_adminTokens;
     AdminTokenHolder m_adminTokenSet; ///< what /admin recognises, any thread
-    QTimer m_storeFollower; ///< notices what another process (the CLI) wrote to the store
-    qint64 m_storeVersion = -1; ///< SQLite's data_version when last looked at
+    /// Notices what another process (the CLI) wrote to the store, off this thread.
+    std::unique_ptr<StoreFollower> m_storeFollower;
     QTimer m_sweepTimer;
 };
