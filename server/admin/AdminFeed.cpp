@@ -344,6 +344,8 @@ void AdminFeed::perform(quint64 id, const AdminActor &actor, const QJsonObject &
         if (name == "stop_inspecting"_L1) {
             if (!m_admin->inspections().close(connection.toULongLong(), ownerOf(id), u"closed by %1"_s.arg(actor.name)))
                 outcome.error = u"this feed is not inspecting connection %1"_s.arg(connection);
+            else
+                outcome.affected = 1;
         } else {
             // The messages go from the connection's I/O thread to the feed's, not through here.
             const auto opened = m_admin->inspections().open(

@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QSet>
 
 #include <cmath>
@@ -194,10 +195,13 @@ void AdminFeedConnection::handleText(const QByteArray &utf8)
             return sendError(id, u"bad_message"_s, u"\"%1\" needs \"%2\""_s.arg(name, key));
     }
     if (action.contains("connection"_L1)) {
+        // Digits only, as the feed writes ids: no sign, space, leading zero or anything after.
+        static const QRegularExpression digits(u"^[1-9][0-9]{0,19}$"_s);
+        const QString connection = action.value("connection"_L1).toString();
         bool ok = false;
-        action.value("connection"_L1).toString().toULongLong(&ok);
-        if (!ok)
-            return sendError(id, u"bad_message"_s, u"a connection id is a number in a string"_s);
+        connection.toULongLong(&ok);
+        if (!ok || !digits.match(connection).hasMatch())
+            return sendError(id, u"bad_message"_s, u"a connection id is a number in a string, as the feed writes it"_s);
     }
     // Disconnections and revocations take effect here, now; the control thread finishes them.
     std::shared_ptr<const AdminEffect> effect;

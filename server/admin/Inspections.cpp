@@ -70,15 +70,16 @@ bool Inspections::close(quint64 connectionId, const QString &owner, const QStrin
 
 void Inspections::closeAll(const QString &owner, const QString &reason)
 {
-    for (auto it = m_open.begin(); it != m_open.end();) {
-        if (it->owner != owner) {
-            ++it;
-            continue;
-        }
-        m_connections.stopInspecting(it->connectionId, it.key(), reason);
-        const auto next = std::next(it);
+    // The keys first: erasing from a QHash invalidates every iterator into it.
+    QList<quint64> owned;
+    for (auto it = m_open.cbegin(); it != m_open.cend(); ++it) {
+        if (it->owner == owner)
+            owned.append(it.key());
+    }
+    for (const quint64 inspection : std::as_const(owned)) {
+        const auto it = m_open.find(inspection);
+        m_connections.stopInspecting(it->connectionId, inspection, reason);
         finish(it, reason);
-        it = next;
     }
 }
 

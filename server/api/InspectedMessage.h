@@ -10,6 +10,9 @@
 /// (`inspect_payloads`), and only its first maximumPayload bytes.
 struct InspectedMessage {
     static constexpr qsizetype maximumPayload = 4096;
+    /// A "type" is a short word; a client's longer one is cut here (it is the client's text,
+    /// shown even when payloads are not).
+    static constexpr qsizetype maximumType = 32;
 
     qint64 atMs = 0; ///< when it passed (ms since the epoch)
     bool outgoing = false; ///< from the server to the client
@@ -34,5 +37,8 @@ struct InspectionBatch {
     QString reason; ///< why it ended, in words
 
     static constexpr qsizetype maximumMessages = 200;
+    /// Payload bytes a batch carries at most; the messages past it come without theirs
+    /// (`truncated`), so that a flood of large messages cannot swamp the watcher's feed.
+    static constexpr qsizetype maximumPayloadBytes = 256 * 1024;
 };
 Q_DECLARE_METATYPE(InspectionBatch)

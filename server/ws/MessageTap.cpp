@@ -68,9 +68,14 @@ void MessageTap::record(bool outgoing, QByteArrayView utf8, QStringView type)
         message.type = QJsonDocument::fromJson(utf8.toByteArray()).object().value("type"_L1).toString();
     else
         message.type = type.toString();
+    // The client chose it, and it is shown even without payloads: a word, not a message.
+    if (message.type.size() > InspectedMessage::maximumType)
+        message.type = message.type.first(InspectedMessage::maximumType) + u'…';
     if (m_payloads) {
-        message.payload = prefixOf(utf8, InspectedMessage::maximumPayload);
+        const qsizetype budget = InspectionBatch::maximumPayloadBytes - m_pendingPayloadBytes;
+        message.payload = prefixOf(utf8, std::clamp<qsizetype>(budget, 0, InspectedMessage::maximumPayload));
         message.truncated = message.payload.size() < utf8.size();
+        m_pendingPayloadBytes += message.payload.size();
     }
     m_pending.append(std::move(message));
     if (m_timer == 0)
@@ -93,6 +98,7 @@ void MessageTap::flush()
     InspectionBatch batch;
     batch.messages = std::exchange(m_pending, {});
     batch.dropped = std::exchange(m_dropped, 0);
+    m_pendingPayloadBytes = 0;
     for (const auto &watcher : m_watchers)
         deliver(watcher, batch);
 }

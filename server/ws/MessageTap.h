@@ -48,6 +48,7 @@ private:
     std::vector<Watcher> m_watchers;
     QList<InspectedMessage> m_pending;
     qint64 m_dropped = 0;
+    qsizetype m_pendingPayloadBytes = 0; ///< of m_pending, against InspectionBatch::maximumPayloadBytes
     bool m_payloads = false; ///< some watcher wants them
     int m_timer = 0;
 };

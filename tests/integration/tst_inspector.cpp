@@ -195,6 +195,8 @@ private Q_SLOTS:
     void payloadsOnlyWhereTheServerAllowsThem();
     void theFeedInspectsForScripts();
     void hostileInspectActions();
+    void aClosedFeedClosesEachOfItsInspections();
+    void whatAClientChoosesIsBounded();
 
 private:
     QNetworkAccessManager m_network;
@@ -427,6 +429,11 @@ void TestInspector::hostileInspectActions()
     QCOMPARE(errorOf(u"h4"_s, { { "action"_L1, "inspect"_L1 }, { "connection"_L1, "7"_L1 }, { "payloads"_L1, true } }),
              u"bad_message"_s);
     QCOMPARE(errorOf(u"h5"_s, { { "action"_L1, "inspect"_L1 }, { "connection"_L1, "-1"_L1 } }), u"bad_message"_s);
+    // Only the feed's own spelling of an id: no leading zero, sign, space, or text after a NUL.
+    for (const auto &spelling : { u"01"_s, u"+1"_s, u" 1"_s, u"1 "_s, QString(u"1\0tail"_s), u"0"_s })
+        QCOMPARE(errorOf(u"h5-"_s + QString::number(qHash(spelling)),
+                         { { "action"_L1, "inspect"_L1 }, { "connection"_L1, spelling } }),
+                 u"bad_message"_s);
     // Well-formed, but no such connection, or not inspected by this feed: an outcome that failed.
     QCOMPARE(errorOf(u"h6"_s, { { "action"_L1, "inspect"_L1 }, { "connection"_L1, "999999"_L1 } }),
              u"no live connection 999999"_s);
@@ -439,6 +446,67 @@ void TestInspector::hostileInspectActions()
                 { "connection"_L1, "1"_L1 } });
     QVERIFY(feed.answerTo(u"h8"_s));
     QCOMPARE(feed.socket->state(), QAbstractSocket::ConnectedState);
+}
+
+void TestInspector::aClosedFeedClosesEachOfItsInspections()
+{
+    // Found by attacking it: closing a feed with several inspections erased from a hash while
+    // walking it (a crash in a checked build, inspections left open in a release one).
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 12; ++i) {
+        clients.push_back(std::make_unique<Client>());
+        QVERIFY(clients.back()->open(m_network, *m_hidden->server, u"many-%1"_s.arg(i)));
+    }
+    const auto closedBefore = m_hidden->audit(u"inspector_closed"_s).size();
+    for (int round = 0; round < 3; ++round) {
+        Feed feed(m_hidden->server->listenAddress(), m_hidden->viewerToken);
+        QVERIFY(feed.waitFor([](const QJsonObject &m) { return m["type"_L1] == "snapshot"_L1; }));
+        for (const auto &client : clients) {
+            const QString id = u"r%1-%2"_s.arg(round).arg(client->id);
+            feed.send({ { "type"_L1, "action"_L1 },
+                        { "id"_L1, id },
+                        { "action"_L1, "inspect"_L1 },
+                        { "connection"_L1, QString::number(client->id) } });
+            QVERIFY(feed.answerTo(id).value()["ok"_L1].toBool());
+        }
+        feed.socket->close();
+        QTRY_COMPARE(m_hidden->audit(u"inspector_closed"_s).size(), closedBefore + 12 * (round + 1));
+    }
+    QCOMPARE(m_hidden->server->state(), ServerState::Running);
+}
+
+void TestInspector::whatAClientChoosesIsBounded()
+{
+    // The "type" is the client's text, shown even without payloads: a word, not a message.
+    Client client;
+    QVERIFY(client.open(m_network, *m_shown->server, u"bounded-laptop"_s));
+    QVERIFY(inspect(*m_shown->server, client.id).ok());
+    const QByteArray longType = R"({"type":")" + QByteArray(5000, 'S') + R"("})";
+    client.send(longType);
+    QTRY_VERIFY(!m_shown->messagesOf(client.id).isEmpty());
+    const auto first = m_shown->messagesOf(client.id).first();
+    QVERIFY2(first.type.size() <= InspectedMessage::maximumType + 1, qPrintable(QString::number(first.type.size())));
+    QCOMPARE(first.size, longType.size());
+    // Large messages: a batch carries at most maximumPayloadBytes of payload, the rest without.
+    const QByteArray large = R"({"type":"sync","payload":")" + QByteArray(8000, 'x') + R"("})";
+    const qsizetype before = m_shown->batches.size();
+    for (int i = 0; i < 150; ++i)
+        client.send(large);
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            qint64 seen = 0;
+            for (qsizetype i = before; i < m_shown->batches.size(); ++i)
+                seen += m_shown->batches[i].messages.size() + m_shown->batches[i].dropped;
+            return seen >= 150;
+        },
+        10000));
+    for (qsizetype i = before; i < m_shown->batches.size(); ++i) {
+        qsizetype payloadBytes = 0;
+        for (const auto &message : m_shown->batches[i].messages)
+            payloadBytes += message.payload.size();
+        QVERIFY2(payloadBytes <= InspectionBatch::maximumPayloadBytes, qPrintable(QString::number(payloadBytes)));
+    }
+    m_shown->server->stopInspecting(client.id);
 }
 
 QTEST_GUILESS_MAIN(TestInspector)
