@@ -78,6 +78,20 @@ void KeyStore::useStoredKey(const QString &keyId, JwsAlgorithm algorithm)
     });
 }
 
+void KeyStore::reload()
+{
+    if (m_busy)
+        return; // a rotation of ours is under way, and reads the keys as it ends
+    connect(
+        this, &KeyStore::ready, this,
+        [this] {
+            if (m_signingKey)
+                Q_EMIT rotated(m_signingKey->keyId());
+        },
+        Qt::SingleShotConnection);
+    load();
+}
+
 void KeyStore::rotate()
 {
     if (m_busy) {

@@ -34,6 +34,9 @@ public:
 
     void load();
     void rotate();
+    /// Another process changed the keys (`gatehoused keys rotate`): reads them again, and
+    /// emits rotated() with the signing key then in force, so that it signs and is published.
+    void reload();
 
     bool isReady() const { return m_signingKey.has_value(); }
     std::optional<JsonWebKey> signingKey() const { return m_signingKey; }

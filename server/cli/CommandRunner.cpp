@@ -14,6 +14,7 @@
 #include "secrets/SecretStore.h"
 #include "sessions/SessionService.h"
 #include "sessions/SqliteSessionStore.h"
+#include "store/StoreChanges.h"
 #include "tls/TlsCertificate.h"
 
 #include <QCoreApplication>
@@ -25,6 +26,9 @@
 #include <QTimer>
 
 #include <cstdio>
+
+#include <pwd.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using Kind = DaemonCommand::Kind;
@@ -228,6 +232,35 @@ void CommandRunner::runClientCommand()
     succeed(out.isEmpty() ? u"no clients\n"_s : out);
 }
 
+QString CommandRunner::actor()
+{
+    // Who ran the command, as the audit log names them: the effective user, which an
+    // environment variable cannot change (SUDO_USER could be set by anyone).
+    const passwd *entry = ::getpwuid(::geteuid());
+    return u"cli:"_s + (entry ? QString::fromLocal8Bit(entry->pw_name) : QString::number(::geteuid()));
+}
+
+void CommandRunner::recordChange(const QString &auditType, const QString &username, const QJsonObject &detail,
+                                 StoreChange::Kind kind, bool password)
+{
+    // Audited as the console's own action is, and put in the outbox for a running server to
+    // act on at once (a disabled user's sockets closed, a new key signing).
+    AuditEvent event;
+    event.type = auditType;
+    event.actor = actor();
+    event.username = username;
+    event.detail = detail;
+    if (const QByteArray sudoUser = qgetenv("SUDO_USER"); !sudoUser.isEmpty() && ::geteuid() == 0)
+        event.detail.insert("sudo_user"_L1, QString::fromLocal8Bit(sudoUser)); // as sudo said it
+    if (const auto appended = AuditLog(m_database, m_clock).append(event); !appended)
+        std::fprintf(stderr, "gatehoused: the audit log was not written: %s\n", qPrintable(appended.error()));
+    if (const auto recorded
+        = StoreChanges::record(m_database, kind, username, password, event.actor, m_clock.nowSeconds());
+        !recorded)
+        std::fprintf(stderr, "gatehoused: a running server will not see this change before its restart: %s\n",
+                     qPrintable(recorded.error()));
+}
+
 void CommandRunner::runUserCommand()
 {
     const QString &name = m_command.username;
@@ -266,6 +299,21 @@ void CommandRunner::runUserCommand()
     }
     if (!outcome)
         return failWith(u"%1: %2"_s.arg(name, userErrorMessage(outcome.error())));
+    switch (m_command.kind) {
+    case Kind::UserEnable:
+        recordChange(u"user_enabled"_s, outcome->username, {}, StoreChange::Kind::User, false);
+        break;
+    case Kind::UserDisable:
+        recordChange(u"user_disabled"_s, outcome->username, {}, StoreChange::Kind::User, false);
+        break;
+    case Kind::UserRoles:
+        recordChange(u"user_roles_changed"_s, outcome->username,
+                     { { "roles"_L1, QJsonArray::fromStringList(m_command.roles) } }, StoreChange::Kind::User, false);
+        break;
+    default: // a new password
+        recordChange(u"user_password_reset"_s, outcome->username, {}, StoreChange::Kind::User, true);
+        break;
+    }
     succeed(done);
 }
 
@@ -282,6 +330,8 @@ void CommandRunner::runUserAdd()
     const auto user = m_users->add(name, m_command.displayName, *password, m_command.roles);
     if (!user)
         return failWith(u"%1: %2"_s.arg(name, userErrorMessage(user.error())));
+    recordChange(u"user_added"_s, user->username, { { "roles"_L1, QJsonArray::fromStringList(user->roles) } },
+                 StoreChange::Kind::User, false);
     succeed(u"added %1\n"_s.arg(user->username));
 }
 
@@ -392,8 +442,10 @@ void CommandRunner::runKeysCommand()
     if (m_command.kind == Kind::KeysJwks)
         return succeed(QString::fromUtf8(QJsonDocument(m_keys->jwks()).toJson(QJsonDocument::Indented)));
     if (m_command.kind == Kind::KeysRotate) {
-        connect(m_keys.get(), &KeyStore::rotated, this,
-                [this](const QString &keyId) { succeed(u"signing key is now %1\n"_s.arg(keyId)); });
+        connect(m_keys.get(), &KeyStore::rotated, this, [this](const QString &keyId) {
+            recordChange(u"signing_key_rotated"_s, {}, { { "kid"_L1, keyId } }, StoreChange::Kind::Keys, false);
+            succeed(u"signing key is now %1\n"_s.arg(keyId));
+        });
         m_keys->rotate();
         return;
     }

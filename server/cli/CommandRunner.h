@@ -4,6 +4,9 @@
 #include "config/ServerConfig.h"
 #include "core/Clock.h"
 #include "store/Database.h"
+#include "store/StoreChanges.h"
+
+#include <QJsonObject>
 
 #include <QObject>
 
@@ -50,6 +53,11 @@ private:
     void runAuditCommand();
     void runClientCommand();
     void serve();
+    /// "cli:<unix user>" (the effective user), as the audit log names it.
+    static QString actor();
+    /// A change made: audited with actor(), and recorded for a running server to act on.
+    void recordChange(const QString &auditType, const QString &username, const QJsonObject &detail,
+                      StoreChange::Kind kind, bool password);
     void succeed(const QString &output);
     void failWith(const QString &message, int exitCode = 1);
 

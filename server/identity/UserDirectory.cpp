@@ -291,3 +291,10 @@ QString UserDirectory::foldedUsername(const QString &username)
 {
     return UserKey::foldedUsername(username);
 }
+
+void UserDirectory::announce(const QString &username, bool passwordChanged)
+{
+    Q_EMIT userChanged(username);
+    if (passwordChanged)
+        Q_EMIT this->passwordChanged(username);
+}

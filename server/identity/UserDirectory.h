@@ -68,6 +68,10 @@ public:
     /// ASCII case folded, exactly as the lookup (SQLite's NOCASE) compares names.
     static QString foldedUsername(const QString &username);
 
+    /// Another process changed the user (the command line): tells this process's observers as
+    /// if the change were made here (userChanged, and passwordChanged for a new password).
+    void announce(const QString &username, bool passwordChanged);
+
     static bool isValidUsername(const QString &username);
     static bool isValidRole(const QString &role);
 

@@ -147,8 +147,14 @@ void ServerRuntime::loadAdminToken()
         reloadAdminTokens();
         // A token the CLI adds works, and one it revokes is refused, within a second; on a
         // thread of its own, so that a control thread busy with logins cannot delay it.
+        // What the command line changes from now on is acted on; what it changed before, the
+        // state read at start has already.
+        m_followedChange = StoreChanges::latest(m_database);
         m_storeFollower = std::make_unique<StoreFollower>(m_config.databasePath(), std::chrono::seconds(1),
-                                                          [this](Database &database) { followAdminTokens(database); });
+                                                          [this](Database &database) {
+                                                              followAdminTokens(database);
+                                                              followStoreChanges(database);
+                                                          });
         loadCookieKey();
     });
 }
@@ -171,6 +177,39 @@ void ServerRuntime::followAdminTokens(Database &database)
                 m_adminFeed->tokensChanged(tokens); // the revoked token's feeds close
         },
         Qt::QueuedConnection);
+}
+
+void ServerRuntime::followStoreChanges(Database &database)
+{
+    const auto changes = StoreChanges::since(database, m_followedChange);
+    if (!changes) {
+        qCWarning(lcRuntime).noquote() << "cannot read the store's changes:" << changes.error();
+        return;
+    }
+    if (changes->isEmpty())
+        return;
+    m_followedChange = changes->last().seq;
+    QMetaObject::invokeMethod(
+        this, [this, changes = *changes] { applyStoreChanges(changes); }, Qt::QueuedConnection);
+}
+
+void ServerRuntime::applyStoreChanges(const QList<StoreChange> &changes)
+{
+    if (!m_users || !m_keys)
+        return; // stopping
+    bool keys = false;
+    for (const auto &change : changes) {
+        if (change.kind == StoreChange::Kind::Keys) {
+            keys = true;
+            continue;
+        }
+        qCInfo(lcRuntime).noquote() << change.actor << "changed user" << change.subject << "in the store";
+        m_users->announce(change.subject, change.password);
+    }
+    if (keys) {
+        qCInfo(lcRuntime) << "the signing keys changed in the store: reading them again";
+        m_keys->reload();
+    }
 }
 
 void ServerRuntime::reloadAdminTokens()

@@ -13,6 +13,7 @@
 #include "config/ServerConfig.h"
 #include "core/Clock.h"
 #include "store/Database.h"
+#include "store/StoreChanges.h"
 #include "tls/TlsCertificate.h"
 
 #include <QHash>
@@ -105,6 +106,13 @@ private:
     /// On the store follower's thread: the admin tokens as the store has them now, in force at
     /// once on every thread; the feeds of a revoked one are closed from this thread.
     void followAdminTokens(Database &database);
+    /// On the store follower's thread: what the command line changed since the last look,
+    /// passed to applyStoreChanges on this thread.
+    void followStoreChanges(Database &database);
+    /// Acts on the command line's changes as on the console's: a disabled user's sessions end
+    /// and sockets close (4003), new roles reconnect, a new password ends the sessions, new
+    /// keys sign and are published.
+    void applyStoreChanges(const QList<StoreChange> &changes);
     void reloadAdminTokens();
     void loadCookieKey();
     /// The TLS context, when the config asks for TLS: the operator's files, or the lab's
@@ -183,5 +191,6 @@ private:
     AdminTokenHolder m_adminTokenSet; ///< what /admin recognises, any thread
     /// Notices what another process (the CLI) wrote to the store, off this thread.
     std::unique_ptr<StoreFollower> m_storeFollower;
+    qint64 m_followedChange = 0; ///< the last store change acted on; the follower's thread only
     QTimer m_sweepTimer;
 };

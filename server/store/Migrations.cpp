@@ -140,6 +140,17 @@ const std::vector<std::vector<QString>> &Migrations::steps()
             "  token_hash BLOB NOT NULL UNIQUE,"
             "  created_at INTEGER NOT NULL)"_s,
         },
+        // 9: what the command line changed in the store, for a running server to act on (it
+        //    acts on its own changes as it makes them): an outbox read in order of seq.
+        {
+            u"CREATE TABLE store_changes ("
+            "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            "  kind TEXT NOT NULL CHECK (kind IN ('user', 'keys')),"
+            "  subject TEXT NOT NULL DEFAULT '',"
+            "  password INTEGER NOT NULL DEFAULT 0,"
+            "  actor TEXT NOT NULL,"
+            "  at INTEGER NOT NULL)"_s,
+        },
     };
     return all;
 }

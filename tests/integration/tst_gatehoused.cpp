@@ -56,6 +56,7 @@ private Q_SLOTS:
     void acknowledgedStateSurvivesKillDashNine();
     void oidcClientsAreRegisteredListedAndRemoved();
     void namedAdminTokensWorkOnARunningServer();
+    void theCommandLineActsOnARunningServer();
 
 private:
     Outcome run(const QStringList &arguments, const QByteArray &input = {}) const;
@@ -735,6 +736,112 @@ void TestGatehoused::namedAdminTokensWorkOnARunningServer()
     server.terminate();
     QVERIFY(server.waitForFinished(10000));
     QCOMPARE(server.exitCode(), 0);
+}
+
+void TestGatehoused::theCommandLineActsOnARunningServer()
+{
+    // With gatehoused serve running, the command line's changes take effect at once, as the
+    // console's do: a disabled user's socket closes with 4003 and her token is refused, a new
+    // password does the same, new roles reconnect, a rotated key signs and is published; each
+    // audited with the command line's actor.
+    QCOMPARE(run({ u"user"_s, u"add"_s, u"alice"_s, u"--password-stdin"_s }, "a long password\n").exitCode, 0);
+    QProcess server;
+    const quint16 port = startServer(server);
+    const QString base = u"http://127.0.0.1:%1"_s.arg(port);
+    QNetworkAccessManager network;
+    const auto post = [&](const QString &path, const QJsonObject &body) {
+        QNetworkRequest request(QUrl(base + path));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+        std::unique_ptr<QNetworkReply> reply(network.post(request, QJsonDocument(body).toJson()));
+        [[maybe_unused]] const bool done = QTest::qWaitFor([&] { return reply->isFinished(); }, 20000);
+        return QJsonDocument::fromJson(reply->readAll()).object();
+    };
+    const auto login = [&](const QString &password) {
+        return post(u"/auth/login"_s,
+                    { { "username"_L1, "alice"_L1 }, { "password"_L1, password }, { "device"_L1, "laptop"_L1 } })
+            .value("access_token"_L1)
+            .toString();
+    };
+    const auto me = [&](const QString &token) {
+        QNetworkRequest request(QUrl(base + u"/api/me"_s));
+        request.setRawHeader("Authorization", "Bearer " + token.toLatin1());
+        std::unique_ptr<QNetworkReply> reply(network.get(request));
+        [[maybe_unused]] const bool done = QTest::qWaitFor([&] { return reply->isFinished(); }, 10000);
+        return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    };
+    const auto connect = [&](const QString &token) {
+        auto socket = std::make_unique<QWebSocket>();
+        QSignalSpy welcomed(socket.get(), &QWebSocket::textMessageReceived);
+        socket->open(QUrl(u"ws://127.0.0.1:%1/ws?access_token=%2"_s.arg(port).arg(token)));
+        [[maybe_unused]] const bool open = welcomed.wait(10000);
+        return socket;
+    };
+    const auto closedWith = [](QWebSocket &socket, int code) {
+        return QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::UnconnectedState; }, 4000)
+            && int(socket.closeCode()) == code;
+    };
+
+    // Disabled from the command line.
+    QString token = login(u"a long password"_s);
+    QVERIFY(!token.isEmpty());
+    auto socket = connect(token);
+    QCOMPARE(socket->state(), QAbstractSocket::ConnectedState);
+    QCOMPARE(me(token), 200);
+    QCOMPARE(run({ u"user"_s, u"disable"_s, u"alice"_s }).exitCode, 0);
+    QVERIFY2(closedWith(*socket, 4003), qPrintable(u"closed with %1"_s.arg(int(socket->closeCode()))));
+    QCOMPARE(me(token), 401);
+
+    // Enabled again; then a new password from the command line.
+    QCOMPARE(run({ u"user"_s, u"enable"_s, u"alice"_s }).exitCode, 0);
+    token = login(u"a long password"_s);
+    QVERIFY(!token.isEmpty());
+    socket = connect(token);
+    QCOMPARE(socket->state(), QAbstractSocket::ConnectedState);
+    QCOMPARE(run({ u"user"_s, u"passwd"_s, u"alice"_s, u"--password-stdin"_s }, "another long password\n").exitCode, 0);
+    QVERIFY2(closedWith(*socket, 4003), qPrintable(u"closed with %1"_s.arg(int(socket->closeCode()))));
+    QCOMPARE(me(token), 401);
+
+    // New roles: her socket is closed to reconnect with them (4000), her session lives.
+    QTest::qWait(1100); // a session opened in the second of the password change would be cut off with it
+    token = login(u"another long password"_s);
+    QVERIFY(!token.isEmpty());
+    socket = connect(token);
+    QCOMPARE(run({ u"user"_s, u"roles"_s, u"alice"_s, u"--role"_s, u"editor"_s }).exitCode, 0);
+    QVERIFY2(closedWith(*socket, 4000), qPrintable(u"closed with %1"_s.arg(int(socket->closeCode()))));
+    QCOMPARE(me(token), 200);
+
+    // A key rotated from the command line: published, and signing the next login's token.
+    const auto rotated = run({ u"keys"_s, u"rotate"_s });
+    QCOMPARE(rotated.exitCode, 0);
+    const QString kid = rotated.out.section(u' ', -1).trimmed();
+    QVERIFY(!kid.isEmpty());
+    const auto jwks = [&] {
+        std::unique_ptr<QNetworkReply> reply(network.get(QNetworkRequest(QUrl(base + u"/.well-known/jwks.json"_s))));
+        [[maybe_unused]] const bool done = QTest::qWaitFor([&] { return reply->isFinished(); }, 10000);
+        return QString::fromUtf8(reply->readAll());
+    };
+    QVERIFY(QTest::qWaitFor([&] { return jwks().contains(kid); }, 4000));
+    const QString signedNow = login(u"another long password"_s);
+    const QJsonObject header
+        = QJsonDocument::fromJson(Base64Url::decode(signedNow.section(u'.', 0, 0).toLatin1()).value_or(QByteArray()))
+              .object();
+    QCOMPARE(header["kid"_L1].toString(), kid);
+    QCOMPARE(me(token), 200); // tokens of the retired key verify on
+
+    // Each change is in the audit log with the command line as actor.
+    const auto audit = run({ u"audit"_s, u"export"_s });
+    for (const auto type :
+         { "user_disabled", "user_enabled", "user_password_reset", "user_roles_changed", "signing_key_rotated" }) {
+        bool found = false;
+        for (const auto &line : audit.out.split(u'\n', Qt::SkipEmptyParts)) {
+            const QJsonObject event = QJsonDocument::fromJson(line.toUtf8()).object();
+            found = found
+                || (event["type"_L1] == QLatin1StringView(type) && event["actor"_L1].toString().startsWith(u"cli:"_s));
+        }
+        QVERIFY2(found, type);
+    }
+    server.terminate();
+    QVERIFY(server.waitForFinished(10000));
 }
 
 QTEST_GUILESS_MAIN(TestGatehoused)
