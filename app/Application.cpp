@@ -21,7 +21,8 @@ Application::Application(QApplication &application)
 {
     QApplication::setApplicationName(u"gatehouse"_s);
     QApplication::setApplicationDisplayName(u"Gatehouse"_s);
-    QApplication::setApplicationVersion(QStringLiteral(GATEHOUSE_VERSION));
+    // The project version and the git revision it was built from (cmake/GatehouseRevision.cmake).
+    QApplication::setApplicationVersion(QStringLiteral(GATEHOUSE_VERSION " (git " GATEHOUSE_REVISION ")"));
     QApplication::setOrganizationName(u"gatehouse"_s);
 }
 
