@@ -59,7 +59,9 @@ unit="$work/server/lib/systemd/system/gatehoused.service"
 # The unit names /usr/bin/gatehoused: verify it against the unpacked package as the root,
 # with this system's units beside it (the targets it is ordered after). --man=no: the man
 # page it names is in the package, not yet installed here.
+# ExecReload's /bin/kill (procps) likewise.
 cp -rn /lib/systemd/system/. "$work/server/lib/systemd/system/"
+mkdir -p "$work/server/bin" && cp /bin/kill "$work/server/bin/"
 verify_output="$(systemd-analyze verify --man=no --root="$work/server" "$unit" 2>&1)" || failed=1
 if [ -n "$verify_output" ]; then
     echo "$verify_output"
