@@ -10,6 +10,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFile>
+#include <QIcon>
 #include <QSslCertificate>
 
 #include <cstdio>
@@ -21,8 +22,13 @@ Application::Application(QApplication &application)
 {
     QApplication::setApplicationName(u"gatehouse"_s);
     QApplication::setApplicationDisplayName(u"Gatehouse"_s);
-    QApplication::setApplicationVersion(QStringLiteral(GATEHOUSE_VERSION));
+    // The project version and the git revision it was built from (cmake/GatehouseRevision.cmake).
+    QApplication::setApplicationVersion(QStringLiteral(GATEHOUSE_VERSION " (git " GATEHOUSE_REVISION ")"));
     QApplication::setOrganizationName(u"gatehouse"_s);
+    // The icon and desktop entry the gatehouse-console package installs (packaging/); the window
+    // and the tray show that icon, and Wayland matches the window to its desktop entry.
+    QApplication::setDesktopFileName(u"io.github.gatehouse.Gatehouse"_s);
+    QApplication::setWindowIcon(QIcon::fromTheme(u"io.github.gatehouse.Gatehouse"_s));
 }
 
 Application::~Application()

@@ -14,6 +14,8 @@ packages=(
     clang-14 libclang-rt-14-dev libfuzzer-14-dev llvm-14
     xvfb xauth fonts-dejavu-core
     nginx libnginx-mod-stream  # the reverse-proxy tests (tests/integration/tst_reverseproxy.cpp)
+    # The Debian packages (scripts/package.sh, scripts/check-packages.sh): man pages, icons, linters.
+    help2man librsvg2-bin lintian desktop-file-utils appstream systemd
     # The WebSocket conformance suite (../shared/tools/autobahn/, docs/conformance.md).
     python3-autobahn python3-twisted python3-txaio python3-jinja2 python3-wsaccel python3-ujson
 )

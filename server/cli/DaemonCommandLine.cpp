@@ -106,7 +106,11 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
                         count,  format,      clientId, redirectUri,   backchannel, frontchannel, scope });
 
     DaemonCommand command;
-    command.helpText = usage;
+    // The commands, then every option from the table above: `--help` and the man page made
+    // from it (help2man, packaging/CMakeLists.txt) cannot miss one.
+    const QString generated = parser.helpText();
+    const qsizetype options = generated.indexOf(u"Options:"_s);
+    command.helpText = usage + (options < 0 ? QString() : u'\n' + generated.mid(options));
     if (!parser.parse(arguments))
         return fail(parser.errorText());
     if (parser.isSet(help))
