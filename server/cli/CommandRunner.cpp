@@ -485,7 +485,7 @@ void CommandRunner::runTokenMint()
     QString tokens;
     for (int i = 1; i <= m_command.count; ++i) {
         const QString device = m_command.count == 1 ? m_command.device : u"%1-%2"_s.arg(m_command.device).arg(i);
-        const auto pair = m_sessions->openTrustedSession(user->username, device, lifetime, u"cli"_s);
+        const auto pair = m_sessions->openTrustedSession(user->username, device, lifetime, actor());
         if (!pair)
             return failWith(u"cannot open a session: "_s + sessionErrorCode(pair.error()));
         tokens += QString::fromLatin1(pair->accessToken) + u'\n';

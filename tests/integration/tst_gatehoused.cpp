@@ -463,16 +463,21 @@ void TestGatehoused::auditVerifyAndExport()
 
     const auto verified = run({ u"audit"_s, u"verify"_s });
     QCOMPARE(verified.exitCode, 0);
-    QVERIFY2(verified.out.contains(u"intact: 2 events"_s), qPrintable(verified.out));
+    QVERIFY2(verified.out.contains(u"intact: 3 events"_s), qPrintable(verified.out));
 
     const auto jsonl = run({ u"audit"_s, u"export"_s });
     QCOMPARE(jsonl.exitCode, 0);
     const auto lines = jsonl.out.trimmed().split(u'\n');
-    QCOMPARE(lines.size(), 2);
-    const auto first = QJsonDocument::fromJson(lines[0].toUtf8()).object();
-    QCOMPARE(first["id"_L1].toInt(), 1);
+    QCOMPARE(lines.size(), 3);
+    // The command line is named by the unix user who ran it.
+    const auto added = QJsonDocument::fromJson(lines[0].toUtf8()).object();
+    QCOMPARE(added["id"_L1].toInt(), 1);
+    QCOMPARE(added["type"_L1].toString(), u"user_added"_s);
+    QVERIFY2(QRegularExpression(u"^cli:[^:]+$"_s).match(added["actor"_L1].toString()).hasMatch(),
+             qPrintable(added["actor"_L1].toString()));
+    const auto first = QJsonDocument::fromJson(lines[1].toUtf8()).object();
     QCOMPARE(first["type"_L1].toString(), u"session_opened_by_admin"_s);
-    QCOMPARE(first["actor"_L1].toString(), u"cli"_s);
+    QCOMPARE(first["actor"_L1].toString(), added["actor"_L1].toString());
     QCOMPARE(first["hash"_L1].toString().size(), 64);
 
     const auto csv = run({ u"audit"_s, u"export"_s, u"--format"_s, u"csv"_s });
