@@ -25,9 +25,16 @@ export GNOME_KEYRING_CONTROL
 status=0
 "$@" 1>&3 2>&4 3>&- 4>&- || status=$?
 # Never `kill 0`: with no pid that would signal our whole process group (CTest included).
+# Without a pid, only our own daemon: the one whose runtime directory is ours. (Every daemon
+# of this user, as before, also killed those of tests running beside this one: their clients'
+# next call then met a fresh daemon that knew none of their sessions.)
 if [ -n "${GNOME_KEYRING_PID:-}" ]; then
     kill "$GNOME_KEYRING_PID" 2>/dev/null || true
 else
-    pkill -u "$(id -u)" -f "gnome-keyring-daemon --unlock --components=secrets" 2>/dev/null || true
+    for pid in $(pgrep -u "$(id -u)" -f "gnome-keyring-daemon --unlock --components=secrets" || true); do
+        if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR"; then
+            kill "$pid" 2>/dev/null || true
+        fi
+    done
 fi
 exit $status
