@@ -128,7 +128,14 @@ void ServerRuntime::loadKeys()
 {
     m_keys = std::make_unique<KeyStore>(m_database, *m_secrets, m_clock,
                                         KeyStore::Options { m_config.signingAlgorithm, m_config.verificationGrace() });
-    connect(m_keys.get(), &KeyStore::failed, this, &ServerRuntime::fail);
+    connect(m_keys.get(), &KeyStore::failed, this, [this](const QString &message) {
+        // At start, the server cannot run without its keys. Once running, a rotation or a
+        // reload that fails (a second rotation at once, a key file the CLI wrote that this user
+        // cannot read) leaves the key in force signing: said, not fatal.
+        if (!m_admin)
+            return fail(message);
+        qCWarning(lcRuntime).noquote() << "signing keys:" << message << "(the key in force signs on)";
+    });
     connect(m_keys.get(), &KeyStore::ready, this, &ServerRuntime::loadAdminToken, Qt::SingleShotConnection);
     connect(m_keys.get(), &KeyStore::rotated, this, [this] { rebuildVerifier(); });
     m_keys->load();
