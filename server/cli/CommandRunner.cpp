@@ -97,6 +97,8 @@ void CommandRunner::run()
     if (!config)
         return failWith(config.error());
     m_config = *config;
+    if (m_command.kind == Kind::CheckConfig)
+        return runCheckConfig(); // before anything is made on disk
     if (const auto prepared = DataDirectory::prepare(m_config.dataDirectory); !prepared)
         return failWith(prepared.error());
     if (!m_database.open(m_config.databasePath()))
@@ -129,6 +131,35 @@ void CommandRunner::run()
     default:
         return runUserCommand();
     }
+}
+
+void CommandRunner::runCheckConfig()
+{
+    // What serve would refuse at start, found without starting: the file and its values
+    // (ConfigFile::resolve above), and the operator's certificate and key.
+    using Mode = ServerConfig::Tls::Mode;
+    QString tls = u"off"_s;
+    if (m_config.tls.mode == Mode::Files) {
+        const QDir data(m_config.dataDirectory);
+        const auto certificate = TlsCertificate::fromFiles(data.filePath(m_config.tls.certificateFile),
+                                                           data.filePath(m_config.tls.privateKeyFile));
+        if (!certificate)
+            return failWith(u"TLS: "_s + certificate.error());
+        tls = u"from %1"_s.arg(data.filePath(m_config.tls.certificateFile));
+    } else if (m_config.tls.mode == Mode::SelfSigned) {
+        tls = u"self-signed"_s;
+    }
+    QString file = m_command.launch.configFile;
+    if (file.isEmpty()) // as resolve() looks for it
+        file = QFile::exists(QDir(m_config.dataDirectory).filePath(u"gatehouse.json"_s))
+            ? QDir(m_config.dataDirectory).filePath(u"gatehouse.json"_s)
+            : u"(no file: the defaults)"_s;
+    succeed(u"configuration valid: %1\n"
+            "listen       %2:%3\n"
+            "data         %4\n"
+            "tls          %5\n"_s.arg(file, m_config.listenAddress.toString())
+                .arg(m_config.listenPort)
+                .arg(m_config.dataDirectory, tls));
 }
 
 void CommandRunner::runTlsShow()

@@ -41,6 +41,7 @@ Q_SIGNALS:
 private:
     void runUserCommand();
     void runTlsShow();
+    void runCheckConfig();
     void runUserAdd();
     void runUserList();
     void withSecrets(std::function<void()> next);

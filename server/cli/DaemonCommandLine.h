@@ -32,6 +32,7 @@ struct DaemonCommand {
         ClientList,
         ClientRemove,
         TlsShow,
+        CheckConfig,
     };
 
     Kind kind = Kind::Help;

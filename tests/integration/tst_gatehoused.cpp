@@ -57,6 +57,7 @@ private Q_SLOTS:
     void oidcClientsAreRegisteredListedAndRemoved();
     void namedAdminTokensWorkOnARunningServer();
     void theCommandLineActsOnARunningServer();
+    void checkConfigSaysWhatServeWouldRefuse();
 
 private:
     Outcome run(const QStringList &arguments, const QByteArray &input = {}) const;
@@ -847,6 +848,35 @@ void TestGatehoused::theCommandLineActsOnARunningServer()
     }
     server.terminate();
     QVERIFY(server.waitForFinished(10000));
+}
+
+void TestGatehoused::checkConfigSaysWhatServeWouldRefuse()
+{
+    const auto write = [&](const QString &name, const QByteArray &content) {
+        QFile file(m_dir->filePath(name));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(content);
+    };
+    const QString elsewhere = m_dir->filePath(u"never-made"_s);
+    write(u"good.json"_s, R"({"listen": "127.0.0.1:9443", "inspect_payloads": false})");
+    const auto good
+        = run({ u"check-config"_s, u"--config"_s, m_dir->filePath(u"good.json"_s), u"--data-dir"_s, elsewhere });
+    QCOMPARE(good.exitCode, 0);
+    QVERIFY2(good.out.contains(u"configuration valid"_s) && good.out.contains(u"127.0.0.1:9443"_s),
+             qPrintable(good.out));
+    QVERIFY2(!QFileInfo::exists(elsewhere), "checking makes nothing on disk");
+
+    write(u"unknown.json"_s, R"({"listen": "127.0.0.1:9443", "lisen": 1})");
+    const auto unknown = run({ u"check-config"_s, u"--config"_s, m_dir->filePath(u"unknown.json"_s) });
+    QCOMPARE(unknown.exitCode, 1);
+    QVERIFY2(unknown.err.contains(u"lisen"_s), qPrintable(unknown.err));
+    write(u"broken.json"_s, R"({"listen": )");
+    QCOMPARE(run({ u"check-config"_s, u"--config"_s, m_dir->filePath(u"broken.json"_s) }).exitCode, 1);
+    QCOMPARE(run({ u"check-config"_s, u"--config"_s, m_dir->filePath(u"missing.json"_s) }).exitCode, 1);
+    write(u"tls.json"_s, R"({"tls": {"certificate": "no-cert.pem", "private_key": "no-key.pem"}})");
+    const auto tls = run({ u"check-config"_s, u"--config"_s, m_dir->filePath(u"tls.json"_s) });
+    QCOMPARE(tls.exitCode, 1);
+    QVERIFY2(tls.err.contains(u"TLS"_s), qPrintable(tls.err));
 }
 
 QTEST_GUILESS_MAIN(TestGatehoused)
