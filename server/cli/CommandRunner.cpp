@@ -23,10 +23,16 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSslCertificate>
+#include <QSslConfiguration>
 #include <QTimer>
 
 #include <cstdio>
 
+#include <cerrno>
+#include <csignal>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -99,6 +105,8 @@ void CommandRunner::run()
     m_config = *config;
     if (m_command.kind == Kind::CheckConfig)
         return runCheckConfig(); // before anything is made on disk
+    if (m_command.kind == Kind::Status && !findRunningServer())
+        return;
     if (const auto prepared = DataDirectory::prepare(m_config.dataDirectory); !prepared)
         return failWith(prepared.error());
     if (!m_database.open(m_config.databasePath()))
@@ -128,9 +136,90 @@ void CommandRunner::run()
         return runClientCommand();
     case Kind::TlsShow:
         return runTlsShow();
+    case Kind::Status:
+        return withSecrets([this] { runStatus(); });
     default:
         return runUserCommand();
     }
+}
+
+bool CommandRunner::findRunningServer()
+{
+    QFile file(m_config.runRecordPath());
+    if (!file.open(QIODevice::ReadOnly)) {
+        failWith(u"no server is running on %1 (it writes gatehoused.run there while it serves)"_s.arg(
+            m_config.dataDirectory));
+        return false;
+    }
+    m_running = QJsonDocument::fromJson(file.read(64 * 1024)).object();
+    const qint64 pid = m_running.value("pid"_L1).toInteger();
+    // Alive when it can be signalled (EPERM: it is, but not ours to signal).
+    if (pid <= 0 || (::kill(pid_t(pid), 0) != 0 && errno != EPERM)) {
+        failWith(u"no server is running on %1: gatehoused.run names pid %2, which is gone"_s.arg(m_config.dataDirectory)
+                     .arg(pid));
+        return false;
+    }
+    return true;
+}
+
+void CommandRunner::runStatus()
+{
+    AdminToken::load(*m_secrets, this, [this](Result<QByteArray, SecretFailure> token) {
+        if (!token)
+            return failWith(
+                u"cannot use the admin token in %1: %2"_s.arg(m_secrets->location(), token.error().message));
+        QUrl url(m_running.value("url"_L1).toString());
+        url.setPath(u"/admin/status"_s);
+        QNetworkRequest request(url);
+        request.setRawHeader("Authorization", "Bearer " + *token);
+        request.setTransferTimeout(10000);
+        QList<QSslError> expected;
+        if (url.scheme() == "https"_L1) {
+            // The server's own certificate, from its files: trusted for this one question, also
+            // when it names another host than the loopback address asked here.
+            const auto chain = QSslCertificate::fromPath(m_running.value("certificate"_L1).toString());
+            QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+            ssl.addCaCertificates(chain);
+            request.setSslConfiguration(ssl);
+            if (!chain.isEmpty())
+                expected = { QSslError(QSslError::HostNameMismatch, chain.first()),
+                             QSslError(QSslError::SelfSignedCertificate, chain.first()) };
+        }
+        m_network = std::make_unique<QNetworkAccessManager>();
+        QNetworkReply *reply = m_network->get(request);
+        reply->ignoreSslErrors(expected);
+        connect(reply, &QNetworkReply::finished, this, [this, reply, url] {
+            reply->deleteLater();
+            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
+            if (status != 200)
+                return failWith(u"the server at %1 did not answer: %2"_s.arg(
+                    url.authority(), body.value("error_description"_L1).toString(reply->errorString())));
+            const qint64 uptime = body.value("uptime_seconds"_L1).toInteger();
+            const QString tls = body.value("tls"_L1).toBool()
+                ? u"TLS, SHA-256 %1"_s.arg(body.value("tls_fingerprint"_L1).toString())
+                : u"plain HTTP"_s;
+            QStringList addresses;
+            for (const auto address : body.value("listen_addresses"_L1).toArray())
+                addresses.append(address.toString());
+            const QString out = u"running      pid %1, version %2, up %3 h %4 min\n"
+                                "listening    %5 (%6)\n"
+                                "connections  %7 (at most %8)\n"
+                                "sessions     %9 active\n"_s.arg(body.value("pid"_L1).toInteger())
+                                    .arg(body.value("version"_L1).toString())
+                                    .arg(uptime / 3600)
+                                    .arg(uptime / 60 % 60)
+                                    .arg(addresses.join(u", "_s), tls)
+                                    .arg(body.value("connections"_L1).toInteger())
+                                    .arg(body.value("max_connections"_L1).toInteger())
+                                    .arg(body.value("active_sessions"_L1).toInteger());
+            // The connection (and its TLS state, on the manager's own thread) is closed before
+            // the process ends, not left to the exit.
+            m_network->clearConnectionCache();
+            m_network.release()->deleteLater();
+            QTimer::singleShot(100, this, [this, out] { succeed(out); });
+        });
+    });
 }
 
 void CommandRunner::runCheckConfig()

@@ -14,6 +14,7 @@
 #include <memory>
 
 class AuditLog;
+class QNetworkAccessManager;
 class KeyStore;
 class SessionService;
 class SqliteSessionStore;
@@ -42,6 +43,9 @@ private:
     void runUserCommand();
     void runTlsShow();
     void runCheckConfig();
+    /// From the data directory's gatehoused.run: false (and said so) when no server runs there.
+    bool findRunningServer();
+    void runStatus();
     void runUserAdd();
     void runUserList();
     void withSecrets(std::function<void()> next);
@@ -74,4 +78,6 @@ private:
     std::unique_ptr<SessionService> m_sessions;
     std::unique_ptr<SessionServer> m_server;
     bool m_finished = false;
+    QJsonObject m_running; ///< the running server's record, for status
+    std::unique_ptr<QNetworkAccessManager> m_network;
 };

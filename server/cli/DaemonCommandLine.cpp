@@ -31,6 +31,8 @@ const auto usage = u"Usage: gatehoused <command> [options]\n"
                    "  client add --id ID --redirect-uri URI [--redirect-uri URI ...]\n"
                    "             [--backchannel-logout-uri URI] [--frontchannel-logout-uri URI]\n"
                    "  client list [--json] | client remove --id ID   OIDC relying parties\n"
+                   "  status                                  ask the server running on the data directory\n"
+                   "                                          for its address, TLS, connections, uptime\n"
                    "  check-config [--config FILE]            check the configuration (and TLS files)\n"
                    "                                          without starting: for ExecStartPre\n"
                    "  tls show [--tls-cert FILE]              the certificate served: subject, names,\n"
@@ -70,6 +72,7 @@ const Route routes[] = {
     { { u"client"_s, u"remove"_s }, DaemonCommand::Kind::ClientRemove, false },
     { { u"tls"_s, u"show"_s }, DaemonCommand::Kind::TlsShow, false },
     { { u"check-config"_s }, DaemonCommand::Kind::CheckConfig, false },
+    { { u"status"_s }, DaemonCommand::Kind::Status, false },
 };
 } // namespace
 

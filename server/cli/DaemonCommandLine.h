@@ -33,6 +33,7 @@ struct DaemonCommand {
         ClientRemove,
         TlsShow,
         CheckConfig,
+        Status,
     };
 
     Kind kind = Kind::Help;

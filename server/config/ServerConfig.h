@@ -71,6 +71,8 @@ struct ServerConfig {
 
     QString databasePath() const { return dataDirectory + QStringLiteral("/gatehouse.sqlite"); }
     /// Where the self-signed certificate is kept (its key is kept like the signing keys).
+    /// Written by a running server (pid, URL, certificate), for `gatehoused status`.
+    QString runRecordPath() const { return dataDirectory + QStringLiteral("/gatehoused.run"); }
     QString selfSignedCertificatePath() const { return dataDirectory + QStringLiteral("/tls-self-signed.pem"); }
     /// A retired signing key verifies this long: the longest token plus clock skew.
     std::chrono::seconds verificationGrace() const { return maximumAccessTokenLifetime + clockSkew; }

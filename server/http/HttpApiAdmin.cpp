@@ -12,6 +12,7 @@
 #include "sessions/SessionService.h"
 #include "ws/ConnectionHub.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -249,6 +250,16 @@ bool HttpApi::routeAdmin(const HttpRequest &request, HttpResponder &responder, c
         for (const auto &session : target.isLocal() ? sessions.listSessions(user) : QList<SessionRecord> {})
             list.append(sessionToJson(session));
         responder.write(QJsonDocument(QJsonObject { { "sessions"_L1, list } }));
+        return true;
+    }
+    if (get && path == QStringList { u"status"_s }) {
+        // What `gatehoused status` prints: the statistics the console samples, and who answers.
+        const ServerStatistics now = m_services.admin->statistics();
+        QJsonObject body = FeedCodec::toJson(now);
+        body.insert("version"_L1, QCoreApplication::applicationVersion());
+        body.insert("pid"_L1, QCoreApplication::applicationPid());
+        body.insert("uptime_seconds"_L1, std::max<qint64>(0, (now.sampledAtMs - now.startedAtMs) / 1000));
+        responder.write(QJsonDocument(body));
         return true;
     }
     if (get && path == QStringList { u"connections"_s }) {

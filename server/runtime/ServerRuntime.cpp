@@ -42,11 +42,13 @@
 #include "ws/SilentPeerAudit.h"
 #include "ws/UpgradeGate.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QMap>
 #include <QSaveFile>
@@ -498,6 +500,7 @@ void ServerRuntime::listen()
         [http = m_http.get()](const HttpRequest &request) { return http->urgentHandler(request); });
     m_sessions->setYieldRequested([dispatcher = m_httpDispatcher.get()] { return dispatcher->hasUrgentWaiting(); });
     qCInfo(lcRuntime).noquote() << "listening on" << address << "with data in" << m_config.dataDirectory;
+    writeRunRecord(port);
     {
         const std::lock_guard lock(m_effectsMutex);
         m_takesEffects = true;
@@ -647,8 +650,12 @@ QString ServerRuntime::publicUrl(quint16 port) const
 {
     if (!m_config.publicUrl.isEmpty())
         return m_config.publicUrl;
-    // Without public_url, the address the server listens on; a wildcard one is reached here
-    // through loopback.
+    return localUrl(port);
+}
+
+QString ServerRuntime::localUrl(quint16 port) const
+{
+    // The address the server listens on; a wildcard one is reached here through loopback.
     const QHostAddress &listen = m_config.listenAddress;
     QString host = listen.toString();
     if (listen == QHostAddress::AnyIPv4 || listen == QHostAddress::Any)
@@ -659,6 +666,42 @@ QString ServerRuntime::publicUrl(quint16 port) const
         host = u"[%1]"_s.arg(host);
     const bool tls = m_config.tls.mode != ServerConfig::Tls::Mode::Off;
     return u"%1://%2:%3"_s.arg(tls ? u"https"_s : u"http"_s, host).arg(port);
+}
+
+void ServerRuntime::writeRunRecord(quint16 port)
+{
+    // How `gatehoused status` (and what else runs beside this server on its data) finds it.
+    const bool tls = m_config.tls.mode != ServerConfig::Tls::Mode::Off;
+    QString certificate;
+    if (m_config.tls.mode == ServerConfig::Tls::Mode::Files)
+        certificate = QDir(m_config.dataDirectory).filePath(m_config.tls.certificateFile);
+    else if (m_config.tls.mode == ServerConfig::Tls::Mode::SelfSigned)
+        certificate = m_config.selfSignedCertificatePath();
+    const QJsonObject record { { "pid"_L1, QCoreApplication::applicationPid() },
+                               { "url"_L1, localUrl(port) },
+                               { "tls"_L1, tls },
+                               { "certificate"_L1, certificate },
+                               { "started_at_ms"_L1, m_clock.nowMilliseconds() } };
+    QSaveFile file(m_config.runRecordPath());
+    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(record).toJson()) < 0 || !file.commit())
+        qCWarning(lcRuntime).noquote() << "cannot write" << m_config.runRecordPath() << ":" << file.errorString();
+    else
+        QFile::setPermissions(m_config.runRecordPath(), QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    m_wroteRunRecord = true;
+}
+
+void ServerRuntime::removeRunRecord()
+{
+    if (!std::exchange(m_wroteRunRecord, false))
+        return;
+    // Only ours: a second server refused on this data would not have written one.
+    QFile file(m_config.runRecordPath());
+    if (file.open(QIODevice::ReadOnly)
+        && QJsonDocument::fromJson(file.readAll()).object().value("pid"_L1).toInteger()
+            == QCoreApplication::applicationPid()) {
+        file.close();
+        file.remove();
+    }
 }
 
 void ServerRuntime::startOidc(quint16 port)
@@ -777,6 +820,7 @@ void ServerRuntime::stop()
     if (!m_http && !m_keys && !m_users && !m_sessionStore)
         return;
     m_sweepTimer.stop();
+    removeRunRecord();
     m_storeFollower.reset(); // joins: nothing is posted from it afterwards
     m_listener.close();
     if (m_adminFeed)

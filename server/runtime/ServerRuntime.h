@@ -138,6 +138,11 @@ private:
     /// The OpenID provider, with `issuer` the public URL (public_url, or the listen address).
     void startOidc(quint16 port);
     QString publicUrl(quint16 port) const;
+    /// How this machine reaches the server: its own address, a wildcard one by loopback.
+    QString localUrl(quint16 port) const;
+    /// <data>/gatehoused.run: pid, local URL and certificate, while it serves; removed at stop.
+    void writeRunRecord(quint16 port);
+    void removeRunRecord();
     void handleRequestsRefused(const QList<RefusalCount> &refusals);
     /// Audits the connections closed because their peer stopped answering pings.
     void handleConnectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
@@ -193,4 +198,5 @@ private:
     std::unique_ptr<StoreFollower> m_storeFollower;
     qint64 m_followedChange = 0; ///< the last store change acted on; the follower's thread only
     QTimer m_sweepTimer;
+    bool m_wroteRunRecord = false;
 };

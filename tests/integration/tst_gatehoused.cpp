@@ -58,6 +58,7 @@ private Q_SLOTS:
     void namedAdminTokensWorkOnARunningServer();
     void theCommandLineActsOnARunningServer();
     void checkConfigSaysWhatServeWouldRefuse();
+    void statusAsksTheRunningServer();
 
 private:
     Outcome run(const QStringList &arguments, const QByteArray &input = {}) const;
@@ -877,6 +878,42 @@ void TestGatehoused::checkConfigSaysWhatServeWouldRefuse()
     const auto tls = run({ u"check-config"_s, u"--config"_s, m_dir->filePath(u"tls.json"_s) });
     QCOMPARE(tls.exitCode, 1);
     QVERIFY2(tls.err.contains(u"TLS"_s), qPrintable(tls.err));
+}
+
+void TestGatehoused::statusAsksTheRunningServer()
+{
+    const auto none = run({ u"status"_s });
+    QCOMPARE(none.exitCode, 1);
+    QVERIFY2(none.err.contains(u"no server is running"_s), qPrintable(none.err));
+    for (const bool tls : { false, true }) {
+        if (tls) { // the lab's certificate, which names no loopback address it is asked on
+            QFile config(m_dir->filePath(u"data/gatehouse.json"_s));
+            QVERIFY(config.open(QIODevice::WriteOnly));
+            config.write(R"({"tls": "self-signed"})");
+        }
+        QProcess server;
+        const quint16 port = startServer(server);
+        QVERIFY(port != 0);
+        const auto status = run({ u"status"_s });
+        QCOMPARE(status.exitCode, 0);
+        QVERIFY2(status.out.contains(u"listening    127.0.0.1:%1"_s.arg(port)), qPrintable(status.out));
+        QVERIFY2(status.out.contains(u"pid %1,"_s.arg(server.processId())), qPrintable(status.out));
+        QVERIFY2(status.out.contains(tls ? u"TLS, SHA-256"_s : u"plain HTTP"_s), qPrintable(status.out));
+        QVERIFY(status.out.contains(u"connections  0"_s));
+        server.terminate();
+        QVERIFY(server.waitForFinished(10000));
+        // Stopped, it leaves no record behind.
+        QVERIFY(run({ u"status"_s }).err.contains(u"no server is running"_s));
+    }
+    // Killed, its record stays, and names a pid that is gone.
+    QFile::remove(m_dir->filePath(u"data/gatehouse.json"_s));
+    QProcess killed;
+    QVERIFY(startServer(killed) != 0);
+    killed.kill();
+    QVERIFY(killed.waitForFinished(10000));
+    const auto stale = run({ u"status"_s });
+    QCOMPARE(stale.exitCode, 1);
+    QVERIFY2(stale.err.contains(u"which is gone"_s), qPrintable(stale.err));
 }
 
 QTEST_GUILESS_MAIN(TestGatehoused)
