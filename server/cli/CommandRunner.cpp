@@ -21,6 +21,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
@@ -107,6 +108,15 @@ void CommandRunner::run()
         return runCheckConfig(); // before anything is made on disk
     if (m_command.kind == Kind::Status && !findRunningServer())
         return;
+    // Root writing into another user's data (the packaged server's, /var/lib/gatehouse) would
+    // leave files that user cannot read: a key rotated as root would stop the server's reload.
+    if (const QFileInfo data(m_config.dataDirectory);
+        ::geteuid() == 0 && data.exists() && data.ownerId() != 0 && m_command.kind != Kind::Status) {
+        const passwd *owner = ::getpwuid(data.ownerId());
+        const QString name = owner ? QString::fromLocal8Bit(owner->pw_name) : QString::number(data.ownerId());
+        return failWith(u"%1 belongs to %2: run this as that user (sudo -u %2 gatehoused …), so that what it "
+                        "writes stays readable by the server"_s.arg(m_config.dataDirectory, name));
+    }
     if (const auto prepared = DataDirectory::prepare(m_config.dataDirectory); !prepared)
         return failWith(prepared.error());
     if (!m_database.open(m_config.databasePath()))

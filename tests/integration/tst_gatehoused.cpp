@@ -27,6 +27,7 @@
 #include <QWebSocket>
 
 #include <csignal>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -59,6 +60,7 @@ private Q_SLOTS:
     void theCommandLineActsOnARunningServer();
     void checkConfigSaysWhatServeWouldRefuse();
     void statusAsksTheRunningServer();
+    void rootDoesNotWriteIntoAnotherUsersData();
 
 private:
     Outcome run(const QStringList &arguments, const QByteArray &input = {}) const;
@@ -914,6 +916,23 @@ void TestGatehoused::statusAsksTheRunningServer()
     const auto stale = run({ u"status"_s });
     QCOMPARE(stale.exitCode, 1);
     QVERIFY2(stale.err.contains(u"which is gone"_s), qPrintable(stale.err));
+}
+
+void TestGatehoused::rootDoesNotWriteIntoAnotherUsersData()
+{
+    if (::geteuid() != 0)
+        QSKIP("needs root, as CI runs");
+    // As a packaged server's /var/lib/gatehouse belongs to the gatehouse user.
+    const QString data = m_dir->filePath(u"theirs"_s);
+    QVERIFY(QDir().mkpath(data));
+    QVERIFY(::chown(QFile::encodeName(data).constData(), 65534, 65534) == 0);
+    QProcess process;
+    process.setProcessEnvironment(environment());
+    process.start(QStringLiteral(GATEHOUSED_PATH), { u"keys"_s, u"rotate"_s, u"--data-dir"_s, data });
+    QVERIFY(process.waitForFinished(30000));
+    QCOMPARE(process.exitCode(), 1);
+    QVERIFY2(QString::fromUtf8(process.readAllStandardError()).contains(u"run this as that user"_s), "said why");
+    QVERIFY2(QDir(data).isEmpty(), "nothing written");
 }
 
 QTEST_GUILESS_MAIN(TestGatehoused)
