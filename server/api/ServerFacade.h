@@ -99,6 +99,8 @@ public:
 
 Q_SIGNALS:
     void stateChanged(ServerState state);
+    /// While starting: what it waits for, in words ("waiting for the system keyring…").
+    void startupProgress(const QString &message);
     /// Connections opened and closed since the last emission, coalesced by the server.
     void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
     void connectionsSnapshot(const QList<ConnectionInfo> &connections);

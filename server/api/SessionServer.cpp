@@ -61,6 +61,7 @@ void SessionServer::start()
     m_runtime->moveToThread(m_thread.get());
     connect(m_thread.get(), &QThread::finished, m_runtime, &QObject::deleteLater);
     connect(m_runtime, &ServerRuntime::started, this, &SessionServer::handleStarted);
+    connect(m_runtime, &ServerRuntime::progress, this, &SessionServer::startupProgress);
     connect(m_runtime, &ServerRuntime::failed, this, &SessionServer::handleFailed);
     connect(m_runtime, &ServerRuntime::connectionsChanged, this, &SessionServer::connectionsChanged);
     connect(m_runtime, &ServerRuntime::connectionsSnapshot, this, &SessionServer::connectionsSnapshot);

@@ -117,6 +117,13 @@ void ServerRuntime::openStore()
 
 void ServerRuntime::openSecrets()
 {
+    // A keyring asking for its password (or to be made) keeps this waiting: say what for.
+    QTimer::singleShot(std::chrono::seconds(1), this, [this] {
+        if (!m_secrets)
+            Q_EMIT progress(u"waiting for the system keyring: a password prompt may be open. Without an answer "
+                            "within seconds, the keys are kept in owner-only files instead (--secret-store file "
+                            "chooses that from the start)"_s);
+    });
     SecretBackend::open(m_database, m_config.dataDirectory, m_config.secretBackend, this,
                         [this](Result<std::shared_ptr<SecretStore>, QString> opened) {
                             if (!opened)

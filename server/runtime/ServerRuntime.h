@@ -84,6 +84,8 @@ public:
 
 Q_SIGNALS:
     void started(const QString &listenAddress);
+    /// While starting: what it waits for, in words ("waiting for the system keyring…").
+    void progress(const QString &message);
     void failed(const QString &message);
     void stopped();
     void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);

@@ -26,7 +26,10 @@ std::shared_ptr<SecretStore> makeStore(const QString &backend, Database &databas
     return std::make_shared<FileSecretStore>(dataDirectory + u"/secrets"_s);
 }
 
-/// Asks the Secret Service for a name that does not exist: "not found" proves it answers.
+/// Writes a probe secret and takes it away again. A read would not do: a locked keyring, or
+/// one not made yet, answers reads, then asks for a password at the first write, and the
+/// server would wait on that prompt for ever. A write meets the prompt here, within the
+/// timeout: no answer (a prompt left open) or a refusal (a prompt cancelled) means files.
 void probeKeychain(std::shared_ptr<SecretStore> keychain, QObject *context, std::function<void(QString)> done)
 {
     auto answered = std::make_shared<bool>(false);
@@ -34,11 +37,17 @@ void probeKeychain(std::shared_ptr<SecretStore> keychain, QObject *context, std:
         if (!std::exchange(*answered, true))
             done(std::move(problem));
     };
-    keychain->read(probeName, context, [finish, keychain](Result<QByteArray, SecretFailure> result) {
-        const bool works = result.ok() || result.error().error == SecretError::NotFound;
-        finish(works ? QString() : result.error().message);
+    keychain->write(probeName, "probe", context, [finish, keychain, context](Result<bool, SecretFailure> written) {
+        if (!written.ok())
+            return finish(written.error().message);
+        // Taken away again even when the answer came too late to count.
+        keychain->remove(probeName, context, [finish](Result<bool, SecretFailure> removed) {
+            finish(removed.ok() ? QString() : removed.error().message);
+        });
     });
-    QTimer::singleShot(probeTimeout, context, [finish] { finish(u"the Secret Service did not answer"_s); });
+    QTimer::singleShot(probeTimeout, context, [finish] {
+        finish(u"the Secret Service did not answer within 5 s (a password prompt left open?)"_s);
+    });
 }
 /// The keychain if it answers; otherwise files (with a warning) in `Automatic` mode, or an
 /// error in `Keychain` mode.

@@ -4,6 +4,8 @@
 #include "store/Database.h"
 
 #include <QDir>
+#include <QElapsedTimer>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -19,6 +21,7 @@ private Q_SLOTS:
     void storesReadsAndRemovesBinarySecrets();
     void instancesDoNotSeeEachOther();
     void automaticModeChoosesTheKeychainAndKeepsIt();
+    void aLockedKeyringFallsBackToFiles(); // last: it leaves the keyring locked
 };
 
 void TestKeychainSecretStore::initTestCase()
@@ -67,6 +70,12 @@ void TestKeychainSecretStore::automaticModeChoosesTheKeychainAndKeepsIt()
     QCOMPARE(opened->value()->backendName(), u"keychain"_s);
     QCOMPARE(database.setting(u"secret_backend"_s), u"keychain"_s);
     QVERIFY(!QDir(dir.filePath(u"secrets"_s)).exists());
+    // The probe writes, and takes its secret away again.
+    std::optional<Result<QByteArray, SecretFailure>> probe;
+    opened->value()->read(u"probe"_s, &context,
+                          [&probe](Result<QByteArray, SecretFailure> result) { probe = std::move(result); });
+    QTRY_VERIFY(probe.has_value());
+    QVERIFY(!probe->ok() && probe->error().error == SecretError::NotFound);
 
     // Once chosen, the data directory refuses to switch to files.
     std::optional<Result<std::shared_ptr<SecretStore>, QString>> refused;
@@ -76,6 +85,35 @@ void TestKeychainSecretStore::automaticModeChoosesTheKeychainAndKeepsIt()
     QTRY_VERIFY(refused.has_value());
     QVERIFY(!refused->ok());
     QVERIFY(refused->error().contains(u"keychain"_s));
+}
+
+void TestKeychainSecretStore::aLockedKeyringFallsBackToFiles()
+{
+    // A keyring that is locked answers reads, and wants its password at the first write: the
+    // console sat at "Starting…" behind that prompt. Locked here through the Secret Service
+    // itself; with no one to answer its prompt, the first write fails or waits, and automatic
+    // mode keeps the keys in owner-only files within the probe's 5 s.
+    QProcess lock;
+    lock.start(u"dbus-send"_s,
+               { u"--session"_s, u"--print-reply"_s, u"--dest=org.freedesktop.secrets"_s, u"/org/freedesktop/secrets"_s,
+                 u"org.freedesktop.Secret.Service.Lock"_s,
+                 u"array:objpath:/org/freedesktop/secrets/collection/login"_s });
+    QVERIFY(lock.waitForFinished(10000));
+    QVERIFY2(lock.exitCode() == 0, lock.readAllStandardError().constData());
+    QTemporaryDir dir;
+    Database database;
+    QVERIFY(database.open(dir.filePath(u"gatehouse.sqlite"_s)));
+    QObject context;
+    std::optional<Result<std::shared_ptr<SecretStore>, QString>> opened;
+    QElapsedTimer timer;
+    timer.start();
+    SecretBackend::open(
+        database, dir.path(), SecretBackendMode::Automatic, &context,
+        [&opened](Result<std::shared_ptr<SecretStore>, QString> result) { opened = std::move(result); });
+    QTRY_VERIFY_WITH_TIMEOUT(opened.has_value(), 10000);
+    QVERIFY(opened->ok());
+    QCOMPARE(opened->value()->backendName(), u"file"_s);
+    QVERIFY(timer.elapsed() < 8000);
 }
 
 QTEST_GUILESS_MAIN(TestKeychainSecretStore)

@@ -116,6 +116,10 @@ MainWindow::MainWindow(ServerFacade &server, QWidget *parent)
     prune->start();
 
     connect(&server, &ServerFacade::stateChanged, this, &MainWindow::handleServerStateChanged);
+    connect(&server, &ServerFacade::startupProgress, this, [this](const QString &message) {
+        if (m_server.state() == ServerState::Starting)
+            statusBar()->showMessage(message);
+    });
     buildMenus();
     resize(1100, 700);
     restoreSettings();
