@@ -5,6 +5,7 @@
 #include "audit/AuditLog.h"
 #include "auth/KeyStore.h"
 #include "auth/TokenIssuer.h"
+#include "cli/BackupCommand.h"
 #include "cli/PasswordInput.h"
 #include "config/ConfigFile.h"
 #include "config/DataDirectory.h"
@@ -99,6 +100,8 @@ void CommandRunner::run()
     m_config = *config;
     if (m_command.kind == Kind::CheckConfig)
         return runCheckConfig(); // before anything is made on disk
+    if (m_command.kind == Kind::Backup || m_command.kind == Kind::Restore)
+        return runBackupCommand();
     if (const auto prepared = DataDirectory::prepare(m_config.dataDirectory); !prepared)
         return failWith(prepared.error());
     if (!m_database.open(m_config.databasePath()))
@@ -548,4 +551,16 @@ void CommandRunner::serve()
             failWith(m_server->errorString());
     });
     m_server->start();
+}
+
+void CommandRunner::runBackupCommand()
+{
+    m_backup = std::make_unique<BackupCommand>(m_command, m_config, actor());
+    connect(m_backup.get(), &BackupCommand::finished, this, [this](int exitCode, const QString &text) {
+        if (exitCode == 0)
+            succeed(text);
+        else
+            failWith(text, exitCode);
+    });
+    m_backup->run();
 }

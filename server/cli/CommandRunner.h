@@ -14,6 +14,7 @@
 #include <memory>
 
 class AuditLog;
+class BackupCommand;
 class KeyStore;
 class SessionService;
 class SqliteSessionStore;
@@ -53,6 +54,8 @@ private:
     void runTokenMint();
     void runAuditCommand();
     void runClientCommand();
+    /// backup | restore (cli/BackupCommand), which open the database their own way.
+    void runBackupCommand();
     void serve();
     /// "cli:<unix user>" (the effective user), as the audit log names it.
     static QString actor();
@@ -73,5 +76,6 @@ private:
     std::unique_ptr<AuditLog> m_audit;
     std::unique_ptr<SessionService> m_sessions;
     std::unique_ptr<SessionServer> m_server;
+    std::unique_ptr<BackupCommand> m_backup;
     bool m_finished = false;
 };

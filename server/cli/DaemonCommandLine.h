@@ -33,6 +33,8 @@ struct DaemonCommand {
         ClientRemove,
         TlsShow,
         CheckConfig,
+        Backup,
+        Restore,
     };
 
     Kind kind = Kind::Help;
@@ -52,6 +54,9 @@ struct DaemonCommand {
     QStringList redirectUris;
     QString backchannelLogoutUri;
     QString frontchannelLogoutUri;
+    QString backupFile; ///< backup --to, restore --from
+    bool passphraseFromStdin = false;
+    bool force = false; ///< restore: replace the database of the data directory
     QString helpText;
 };
 
