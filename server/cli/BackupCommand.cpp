@@ -67,11 +67,15 @@ Result<bool, QString> checkNotInUse(const QString &databasePath, const QString &
     if (!db.isOpen())
         return fail(u"cannot open %1: %2"_s.arg(databasePath, db.lastError().text()));
     QSqlQuery query(db);
-    if (!query.exec(u"PRAGMA locking_mode = EXCLUSIVE"_s) || !query.exec(u"BEGIN EXCLUSIVE"_s))
+    if (query.exec(u"PRAGMA locking_mode = EXCLUSIVE"_s) && query.exec(u"BEGIN EXCLUSIVE"_s)) {
+        query.exec(u"ROLLBACK"_s);
+        return true;
+    }
+    const QString code = query.lastError().nativeErrorCode();
+    if (code == "5"_L1 || code == "6"_L1) // SQLITE_BUSY, SQLITE_LOCKED
         return fail(u"the database in %1 is in use (a running gatehoused serve, or another command): "
                     "stop the server before restoring into its data directory"_s.arg(directory));
-    query.exec(u"ROLLBACK"_s);
-    return true;
+    return fail(u"cannot check whether the database in %1 is in use: %2"_s.arg(directory, query.lastError().text()));
 }
 
 struct Snapshot {
@@ -248,10 +252,9 @@ void BackupCommand::finishBackup(const QString &keyId)
     event.detail = { { "file"_L1, QFileInfo(m_command.backupFile).absoluteFilePath() }, { "signing_key"_L1, keyId } };
     if (const auto appended = AuditLog(m_database, m_clock).append(event); !appended)
         std::fprintf(stderr, "gatehoused: the audit log was not written: %s\n", qPrintable(appended.error()));
-    succeed(u"backup written to %1: the database (%2 KiB) and %3 secrets (%4)\n"_s.arg(m_command.backupFile)
+    succeed(u"backup written to %1: the database (%2 KiB) and the secrets %3\n"_s.arg(m_command.backupFile)
                 .arg((m_snapshot.size() + 1023) / 1024)
-                .arg(m_secretValues.size())
-                .arg(m_secretValues.keys().join(u", "_s)));
+                .arg(m_secretValues.isEmpty() ? u"(none yet)"_s : m_secretValues.keys().join(u", "_s)));
 }
 
 void BackupCommand::restore()
