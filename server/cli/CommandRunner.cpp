@@ -5,6 +5,7 @@
 #include "audit/AuditLog.h"
 #include "auth/KeyStore.h"
 #include "auth/TokenIssuer.h"
+#include "cli/BackupCommand.h"
 #include "cli/PasswordInput.h"
 #include "config/ConfigFile.h"
 #include "config/DataDirectory.h"
@@ -117,6 +118,8 @@ void CommandRunner::run()
         return failWith(u"%1 belongs to %2: run this as that user (sudo -u %2 gatehoused …), so that what it "
                         "writes stays readable by the server"_s.arg(m_config.dataDirectory, name));
     }
+    if (m_command.kind == Kind::Backup || m_command.kind == Kind::Restore)
+        return runBackupCommand();
     if (const auto prepared = DataDirectory::prepare(m_config.dataDirectory); !prepared)
         return failWith(prepared.error());
     if (!m_database.open(m_config.databasePath()))
@@ -647,4 +650,16 @@ void CommandRunner::serve()
             failWith(m_server->errorString());
     });
     m_server->start();
+}
+
+void CommandRunner::runBackupCommand()
+{
+    m_backup = std::make_unique<BackupCommand>(m_command, m_config, actor());
+    connect(m_backup.get(), &BackupCommand::finished, this, [this](int exitCode, const QString &text) {
+        if (exitCode == 0)
+            succeed(text);
+        else
+            failWith(text, exitCode);
+    });
+    m_backup->run();
 }

@@ -15,6 +15,7 @@
 
 class AuditLog;
 class QNetworkAccessManager;
+class BackupCommand;
 class KeyStore;
 class SessionService;
 class SqliteSessionStore;
@@ -57,6 +58,8 @@ private:
     void runTokenMint();
     void runAuditCommand();
     void runClientCommand();
+    /// backup | restore (cli/BackupCommand), which open the database their own way.
+    void runBackupCommand();
     void serve();
     /// "cli:<unix user>" (the effective user), as the audit log names it.
     static QString actor();
@@ -77,6 +80,7 @@ private:
     std::unique_ptr<AuditLog> m_audit;
     std::unique_ptr<SessionService> m_sessions;
     std::unique_ptr<SessionServer> m_server;
+    std::unique_ptr<BackupCommand> m_backup;
     bool m_finished = false;
     QJsonObject m_running; ///< the running server's record, for status
     std::unique_ptr<QNetworkAccessManager> m_network;

@@ -2,6 +2,8 @@
 
 #include <QCommandLineParser>
 
+#include <optional>
+
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -37,10 +39,17 @@ const auto usage = u"Usage: gatehoused <command> [options]\n"
                    "                                          without starting: for ExecStartPre\n"
                    "  tls show [--tls-cert FILE]              the certificate served: subject, names,\n"
                    "                                          validity, SHA-256 fingerprint\n"
+                   "  backup --to FILE [--passphrase-stdin]   the database and the secrets that make it\n"
+                   "                                          work, sealed with a passphrase; the server\n"
+                   "                                          may be running\n"
+                   "  restore --from FILE [--passphrase-stdin] [--force]\n"
+                   "                                          into --data-dir (the server stopped); --force\n"
+                   "                                          replaces a database already there\n"
                    "\n"
                    "Every command takes --data-dir DIR (or $GATEHOUSE_DATA_DIR), --config FILE and\n"
                    "--secret-store auto|keychain|file. Passwords are read from a prompt, or from\n"
-                   "standard input with --password-stdin; never from the command line.\n"_s;
+                   "standard input with --password-stdin; never from the command line. So is a\n"
+                   "backup's passphrase (--passphrase-stdin).\n"_s;
 
 struct Route {
     QStringList words;
@@ -73,7 +82,30 @@ const Route routes[] = {
     { { u"tls"_s, u"show"_s }, DaemonCommand::Kind::TlsShow, false },
     { { u"check-config"_s }, DaemonCommand::Kind::CheckConfig, false },
     { { u"status"_s }, DaemonCommand::Kind::Status, false },
+    { { u"backup"_s }, DaemonCommand::Kind::Backup, false },
+    { { u"restore"_s }, DaemonCommand::Kind::Restore, false },
 };
+
+/// backup and restore: --to, --from, --passphrase-stdin and --force, each with its command.
+std::optional<QString> readBackupOptions(const QCommandLineParser &parser, DaemonCommand &command)
+{
+    const bool backup = command.kind == DaemonCommand::Kind::Backup;
+    const bool restore = command.kind == DaemonCommand::Kind::Restore;
+    if (parser.isSet(u"to"_s) && !backup)
+        return u"--to only goes with backup"_s;
+    if ((parser.isSet(u"from"_s) || parser.isSet(u"force"_s)) && !restore)
+        return u"--from and --force only go with restore"_s;
+    if (parser.isSet(u"passphrase-stdin"_s) && !backup && !restore)
+        return u"--passphrase-stdin only goes with backup and restore"_s;
+    if (backup && parser.value(u"to"_s).isEmpty())
+        return u"backup needs --to FILE"_s;
+    if (restore && parser.value(u"from"_s).isEmpty())
+        return u"restore needs --from FILE"_s;
+    command.backupFile = backup ? parser.value(u"to"_s) : parser.value(u"from"_s);
+    command.passphraseFromStdin = parser.isSet(u"passphrase-stdin"_s);
+    command.force = parser.isSet(u"force"_s);
+    return std::nullopt;
+}
 } // namespace
 
 Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &arguments)
@@ -103,6 +135,11 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     const QCommandLineOption redirectUri(u"redirect-uri"_s, u"A redirect URI (repeatable)."_s, u"URI"_s);
     const QCommandLineOption backchannel(u"backchannel-logout-uri"_s, u"Back-channel logout URI."_s, u"URI"_s);
     const QCommandLineOption frontchannel(u"frontchannel-logout-uri"_s, u"Front-channel logout URI."_s, u"URI"_s);
+    const QCommandLineOption to(u"to"_s, u"The backup file to write."_s, u"FILE"_s);
+    const QCommandLineOption from(u"from"_s, u"The backup file to restore."_s, u"FILE"_s);
+    const QCommandLineOption passphraseStdin(u"passphrase-stdin"_s,
+                                             u"Read the backup's passphrase from standard input."_s);
+    const QCommandLineOption force(u"force"_s, u"restore: replace the data directory's database."_s);
     const QStringList lifetimeNames { u"access-token-ttl"_s, u"refresh-token-idle-ttl"_s, u"refresh-token-max-ttl"_s,
                                       u"session-idle-ttl"_s };
     for (const auto &name : lifetimeNames)
@@ -110,6 +147,7 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
     parser.addOptions({ help,   version,     dataDir,  config,        secretStore, listen,       tls,    tlsCertificate,
                         tlsKey, displayName, role,     passwordStdin, json,        user,         device, ttl,
                         count,  format,      clientId, redirectUri,   backchannel, frontchannel, scope });
+    parser.addOptions({ to, from, passphraseStdin, force });
 
     DaemonCommand command;
     // The commands, then every option from the table above: `--help` and the man page made
@@ -199,6 +237,8 @@ Result<DaemonCommand, QString> DaemonCommandLine::parse(const QStringList &argum
         return fail(parser.isSet(scope) ? u"--scope only goes with admin-token add"_s
                                         : u"admin-token add needs --scope viewer|operator|full"_s);
     command.scope = parser.value(scope);
+    if (const auto problem = readBackupOptions(parser, command))
+        return fail(*problem);
     if (parser.isSet(listen) && command.kind != DaemonCommand::Kind::Serve)
         return fail(u"--listen only goes with serve"_s);
     if ((parser.isSet(tls) || parser.isSet(tlsCertificate) || parser.isSet(tlsKey))

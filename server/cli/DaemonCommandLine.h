@@ -34,6 +34,8 @@ struct DaemonCommand {
         TlsShow,
         CheckConfig,
         Status,
+        Backup,
+        Restore,
     };
 
     Kind kind = Kind::Help;
@@ -53,6 +55,9 @@ struct DaemonCommand {
     QStringList redirectUris;
     QString backchannelLogoutUri;
     QString frontchannelLogoutUri;
+    QString backupFile; ///< backup --to, restore --from
+    bool passphraseFromStdin = false;
+    bool force = false; ///< restore: replace the database of the data directory
     QString helpText;
 };
 

@@ -59,3 +59,15 @@ Result<QByteArray, QString> PasswordInput::read(bool fromStdin, const QString &p
         return fail(u"the two passwords differ"_s);
     return *first;
 }
+
+Result<QByteArray, QString> PasswordInput::readExisting(bool fromStdin, const QString &prompt)
+{
+    if (fromStdin)
+        return read(true, prompt);
+    if (!isatty(STDIN_FILENO))
+        return fail(u"standard input is not a terminal: pass the passphrase with --passphrase-stdin"_s);
+    const auto line = promptWithoutEcho(prompt);
+    if (!line)
+        return fail(u"no passphrase given"_s);
+    return *line;
+}

@@ -46,6 +46,22 @@ void TestDaemonCommandLine::parsesCommands()
              (QList<QPair<QString, qint64>> { { u"access_token_ttl"_s, 30 }, { u"session_idle_ttl"_s, 600 } }));
     QCOMPARE(DaemonCommandLine::parse({ u"gatehoused"_s, u"keys"_s, u"jwks"_s })->kind, Kind::KeysJwks);
     QCOMPARE(DaemonCommandLine::parse({ u"gatehoused"_s, u"--help"_s })->kind, Kind::Help);
+
+    const auto backup
+        = DaemonCommandLine::parse({ u"gatehoused"_s, u"backup"_s, u"--to"_s, u"/tmp/b"_s, u"--passphrase-stdin"_s });
+    QVERIFY(backup.ok());
+    QCOMPARE(backup->kind, Kind::Backup);
+    QCOMPARE(backup->backupFile, u"/tmp/b"_s);
+    QVERIFY(backup->passphraseFromStdin);
+    QVERIFY(!backup->force);
+    const auto restore = DaemonCommandLine::parse(
+        { u"gatehoused"_s, u"restore"_s, u"--from"_s, u"/tmp/b"_s, u"--force"_s, u"--data-dir"_s, u"/tmp/new"_s });
+    QVERIFY(restore.ok());
+    QCOMPARE(restore->kind, Kind::Restore);
+    QCOMPARE(restore->backupFile, u"/tmp/b"_s);
+    QVERIFY(restore->force);
+    QVERIFY(!restore->passphraseFromStdin);
+    QCOMPARE(restore->launch.dataDirectory, u"/tmp/new"_s);
 }
 
 void TestDaemonCommandLine::refusesBadCommandLines_data()
@@ -100,6 +116,16 @@ void TestDaemonCommandLine::refusesBadCommandLines_data()
         << QStringList { u"keys"_s, u"list"_s, u"--access-token-ttl"_s, u"60"_s } << u"only goes with serve"_s;
     QTest::newRow("lifetime flag with letters refused")
         << QStringList { u"serve"_s, u"--session-idle-ttl"_s, u"1h"_s } << u"whole number"_s;
+    QTest::newRow("backup without a file refused") << QStringList { u"backup"_s } << u"--to FILE"_s;
+    QTest::newRow("restore without a file refused") << QStringList { u"restore"_s } << u"--from FILE"_s;
+    QTest::newRow("backup's passphrase on the command line refused")
+        << QStringList { u"backup"_s, u"--to"_s, u"f"_s, u"--passphrase"_s, u"x"_s } << u"passphrase"_s;
+    QTest::newRow("--from on backup refused")
+        << QStringList { u"backup"_s, u"--to"_s, u"f"_s, u"--from"_s, u"g"_s } << u"only go with restore"_s;
+    QTest::newRow("--to on restore refused")
+        << QStringList { u"restore"_s, u"--from"_s, u"f"_s, u"--to"_s, u"g"_s } << u"only goes with backup"_s;
+    QTest::newRow("--force elsewhere refused")
+        << QStringList { u"user"_s, u"add"_s, u"a"_s, u"--force"_s } << u"only go with restore"_s;
     QTest::newRow("option missing its value refused") << QStringList { u"serve"_s, u"--data-dir"_s } << u"data-dir"_s;
 }
 

@@ -1,0 +1,56 @@
+#pragma once
+
+#include "cli/DaemonCommandLine.h"
+#include "config/ServerConfig.h"
+#include "core/Clock.h"
+#include "store/BackupFile.h"
+#include "store/Database.h"
+
+#include <QObject>
+#include <QStringList>
+
+#include <memory>
+
+class SecretStore;
+
+/// `gatehoused backup` and `gatehoused restore`: a data directory's database and the secrets
+/// that make it work (signing key, cookie key, admin token) in one passphrase-sealed file
+/// (store/BackupFile), and back. Ends with finished(): exit code 0 with what to print on
+/// standard output, or 1 with one sentence for standard error.
+class BackupCommand final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(BackupCommand)
+
+public:
+    BackupCommand(DaemonCommand command, ServerConfig config, QString actor, QObject *parent = nullptr);
+    ~BackupCommand() override;
+
+    void run();
+
+Q_SIGNALS:
+    void finished(int exitCode, const QString &text);
+
+private:
+    void backup();
+    void restore();
+    /// Reads the named secrets one after the other into m_secretValues, then calls next().
+    void readSecrets(QStringList names, std::function<void()> next);
+    void writeSecrets(QList<std::pair<QString, QByteArray>> secrets, std::function<void()> next);
+    void finishBackup(const QString &keyId);
+    void finishRestore();
+    Result<QByteArray, QString> passphrase(bool twice) const;
+    void succeed(const QString &text);
+    void failWith(const QString &sentence);
+
+    DaemonCommand m_command;
+    ServerConfig m_config;
+    QString m_actor;
+    SystemClock m_clock;
+    Database m_database;
+    std::shared_ptr<SecretStore> m_secrets;
+    QByteArray m_passphrase;
+    QByteArray m_snapshot; ///< backup: the database as VACUUM INTO wrote it
+    QJsonObject m_secretValues; ///< name → base64 of the secret
+    BackupFile::Contents m_restored; ///< restore: what the file held
+    bool m_finished = false;
+};
