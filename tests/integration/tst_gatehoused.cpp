@@ -5,6 +5,7 @@
 #include "auth/KeySet.h"
 #include "auth/TokenVerifier.h"
 #include "store/Database.h"
+#include "store/Migrations.h"
 #include "tls/TlsCertificate.h"
 
 #include <QDateTime>
@@ -17,6 +18,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QSslConfiguration>
 #include <QSslSocket>
@@ -61,6 +63,7 @@ private Q_SLOTS:
     void checkConfigSaysWhatServeWouldRefuse();
     void statusAsksTheRunningServer();
     void rootDoesNotWriteIntoAnotherUsersData();
+    void anUpgradeFromTheOldestSchemaKeepsTheData();
 
 private:
     Outcome run(const QStringList &arguments, const QByteArray &input = {}) const;
@@ -933,6 +936,82 @@ void TestGatehoused::rootDoesNotWriteIntoAnotherUsersData()
     QCOMPARE(process.exitCode(), 1);
     QVERIFY2(QString::fromUtf8(process.readAllStandardError()).contains(u"run this as that user"_s), "said why");
     QVERIFY2(QDir(data).isEmpty(), "nothing written");
+}
+
+void TestGatehoused::anUpgradeFromTheOldestSchemaKeepsTheData()
+{
+    // A user as the first release stored her: the row of a current store (a real Argon2 hash)
+    // written into a store at schema 1, made by the first migration alone.
+    QCOMPARE(
+        run({ u"user"_s, u"add"_s, u"alice"_s, u"--role"_s, u"editor"_s, u"--password-stdin"_s }, "a long password\n")
+            .exitCode,
+        0);
+    QVariantList row;
+    {
+        Database current;
+        QVERIFY(current.open(m_dir->filePath(u"data/gatehouse.sqlite"_s)));
+        QSqlQuery query(current.connection());
+        QVERIFY(query.exec(u"SELECT username, display_name, roles, enabled, password_hash, password_changed_at, "
+                           "created_at, updated_at FROM users WHERE username = 'alice'"_s));
+        QVERIFY(query.next());
+        for (int column = 0; column < 8; ++column)
+            row.append(query.value(column));
+    }
+    const QString old = m_dir->filePath(u"old"_s);
+    QVERIFY(QDir().mkpath(old));
+    {
+        auto db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"schema-1"_s);
+        db.setDatabaseName(old + u"/gatehouse.sqlite"_s);
+        QVERIFY(db.open());
+        for (const auto &statement : Migrations::steps().front()) {
+            QSqlQuery query(db);
+            QVERIFY2(query.exec(statement), qPrintable(query.lastError().text()));
+        }
+        QSqlQuery insert(db);
+        insert.prepare(u"INSERT INTO users (username, display_name, roles, enabled, password_hash, "
+                       "password_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
+        for (const auto &value : std::as_const(row))
+            insert.addBindValue(value);
+        QVERIFY2(insert.exec(), qPrintable(insert.lastError().text()));
+        QVERIFY(QSqlQuery(db).exec(u"PRAGMA user_version=1"_s));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(u"schema-1"_s);
+
+    // The new release starts on it: every migration runs, and alice logs in as before.
+    QProcess server;
+    server.setProcessEnvironment(environment());
+    server.start(QStringLiteral(GATEHOUSED_PATH),
+                 { u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--data-dir"_s, old, u"--secret-store"_s, u"file"_s });
+    QString banner;
+    QVERIFY(QTest::qWaitFor(
+        [&] { return (banner += QString::fromUtf8(server.readAllStandardOutput())).contains(u"listening on"_s); },
+        20000));
+    const quint16 port
+        = QRegularExpression(u"listening on 127\\.0\\.0\\.1:(\\d+)"_s).match(banner).captured(1).toUShort();
+    QNetworkAccessManager network;
+    QNetworkRequest request(QUrl(u"http://127.0.0.1:%1/auth/login"_s.arg(port)));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    std::unique_ptr<QNetworkReply> reply(
+        network.post(request,
+                     QJsonDocument(QJsonObject { { "username"_L1, "alice"_L1 },
+                                                 { "password"_L1, "a long password"_L1 },
+                                                 { "device"_L1, "laptop"_L1 } })
+                         .toJson()));
+    QVERIFY(QTest::qWaitFor([&] { return reply->isFinished(); }, 20000));
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    server.terminate();
+    QVERIFY(server.waitForFinished(10000));
+    {
+        Database migrated;
+        QVERIFY(migrated.open(old + u"/gatehouse.sqlite"_s));
+        QCOMPARE(migrated.schemaVersion(), int(Migrations::steps().size()));
+    }
+    QProcess audit;
+    audit.setProcessEnvironment(environment());
+    audit.start(QStringLiteral(GATEHOUSED_PATH), { u"audit"_s, u"verify"_s, u"--data-dir"_s, old });
+    QVERIFY(audit.waitForFinished(30000));
+    QCOMPARE(audit.exitCode(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestGatehoused)
