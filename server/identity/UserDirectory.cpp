@@ -80,6 +80,7 @@ QLatin1StringView userErrorCode(UserError error)
 {
     switch (error) {
     case UserError::InvalidUsername:
+    case UserError::ReservedUsername:
         return "invalid_username"_L1;
     case UserError::InvalidDisplayName:
         return "invalid_display_name"_L1;
@@ -108,6 +109,8 @@ QString userErrorMessage(UserError error)
     switch (error) {
     case UserError::InvalidUsername:
         return u"a username is 1 to 64 characters from A-Z a-z 0-9 . _ @ -, starting with a letter or digit"_s;
+    case UserError::ReservedUsername:
+        return u"\"system\" is the audit log's name for the server itself: choose another username"_s;
     case UserError::InvalidDisplayName:
         return u"a display name is at most 128 characters with no control characters"_s;
     case UserError::InvalidRole:
@@ -155,6 +158,9 @@ Result<User, UserError> UserDirectory::add(const QString &username, const QStrin
 {
     if (!isValidUsername(username))
         return fail(UserError::InvalidUsername);
+    // The audit log names the server "system": a user of that name would read as the server.
+    if (username.compare(u"system"_s, Qt::CaseInsensitive) == 0)
+        return fail(UserError::ReservedUsername);
     const QString name = displayName.isEmpty() ? username : displayName;
     const bool hasControl
         = std::any_of(name.begin(), name.end(), [](QChar c) { return c.category() == QChar::Other_Control; });

@@ -13,6 +13,7 @@ class Database;
 
 enum class UserError {
     InvalidUsername,
+    ReservedUsername, ///< "system": the audit log's name for the server itself
     InvalidDisplayName,
     InvalidRole,
     WeakPassword,

@@ -103,6 +103,10 @@ void TestUserDirectory::addRefusesBadInput_data()
         << u"al ice"_s << u""_s << QByteArray("long enough") << QStringList() << UserError::InvalidUsername;
     QTest::newRow("username starting with a dot refused")
         << u".alice"_s << u""_s << QByteArray("long enough") << QStringList() << UserError::InvalidUsername;
+    QTest::newRow("\"system\", the audit's name for the server, refused")
+        << u"system"_s << u""_s << QByteArray("long enough") << QStringList() << UserError::ReservedUsername;
+    QTest::newRow("\"System\" too: names ignore case")
+        << u"System"_s << u""_s << QByteArray("long enough") << QStringList() << UserError::ReservedUsername;
     QTest::newRow("65-character username refused")
         << QString(65, u'a') << u""_s << QByteArray("long enough") << QStringList() << UserError::InvalidUsername;
     QTest::newRow("SQL in the username refused") << u"a'; DROP TABLE users;--"_s << u""_s << QByteArray("long enough")
