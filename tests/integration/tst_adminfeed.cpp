@@ -21,55 +21,14 @@
 #include <QTest>
 #include <QWebSocket>
 
+#include "AdminFeedClient.h"
 #include "PasswordLogin.h"
 #include "SecretWaiter.h"
 
 using namespace Qt::StringLiterals;
 
 namespace {
-/// One admin's feed: every message it received, in order.
-struct Feed {
-    std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
-    QList<QJsonObject> received;
-
-    Feed(const QString &address, const QByteArray &token)
-    {
-        QObject::connect(socket.get(), &QWebSocket::textMessageReceived, socket.get(), [this](const QString &text) {
-            received.append(QJsonDocument::fromJson(text.toUtf8()).object());
-        });
-        QNetworkRequest request(QUrl(u"ws://"_s + address + u"/admin/ws"_s));
-        request.setRawHeader("Authorization", "Bearer " + token);
-        socket->open(request);
-    }
-    /// The first message of `type` after `from` (and its index), waiting for it.
-    std::optional<QJsonObject> waitFor(const QString &type, qsizetype *index = nullptr, qsizetype from = 0,
-                                       const std::function<bool(const QJsonObject &)> &also = {})
-    {
-        std::optional<QJsonObject> found;
-        [[maybe_unused]] const bool seen = QTest::qWaitFor(
-            [&] {
-                for (qsizetype i = from; i < received.size(); ++i) {
-                    if (received[i]["type"_L1].toString() == type && (!also || also(received[i]))) {
-                        found = received[i];
-                        if (index)
-                            *index = i;
-                        return true;
-                    }
-                }
-                return false;
-            },
-            10000);
-        return found;
-    }
-    void send(const QJsonObject &message)
-    {
-        socket->sendTextMessage(QString::fromUtf8(QJsonDocument(message).toJson()));
-    }
-    bool closedWith(int code) const
-    {
-        return socket->state() == QAbstractSocket::UnconnectedState && int(socket->closeCode()) == code;
-    }
-};
+using Feed = AdminFeedClient;
 
 /// The status line's code of an upgrade to /admin/ws sent raw, with `headers`.
 int upgradeStatus(const QString &address, const QByteArray &headers, const QByteArray &query = {})

@@ -19,6 +19,7 @@
 #include <QTest>
 #include <QWebSocket>
 
+#include "AdminFeedClient.h"
 #include "PasswordLogin.h"
 
 using namespace Qt::StringLiterals;
@@ -131,56 +132,7 @@ AdminOutcome inspect(SessionServer &server, quint64 connection)
     return outcome;
 }
 
-/// One admin's feed: every message it received, in order.
-struct Feed {
-    std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
-    QList<QJsonObject> received;
-
-    Feed(const QString &address, const QByteArray &token)
-    {
-        QObject::connect(socket.get(), &QWebSocket::textMessageReceived, socket.get(), [this](const QString &text) {
-            received.append(QJsonDocument::fromJson(text.toUtf8()).object());
-        });
-        QNetworkRequest request(QUrl(u"ws://"_s + address + u"/admin/ws"_s));
-        request.setRawHeader("Authorization", "Bearer " + token);
-        socket->open(request);
-    }
-    std::optional<QJsonObject> waitFor(const std::function<bool(const QJsonObject &)> &match)
-    {
-        std::optional<QJsonObject> found;
-        [[maybe_unused]] const bool seen = QTest::qWaitFor(
-            [&] {
-                for (const auto &message : std::as_const(received)) {
-                    if (match(message)) {
-                        found = message;
-                        return true;
-                    }
-                }
-                return false;
-            },
-            10000);
-        return found;
-    }
-    std::optional<QJsonObject> answerTo(const QString &id)
-    {
-        return waitFor([&](const QJsonObject &m) { return m["id"_L1].toString() == id; });
-    }
-    void send(const QJsonObject &message)
-    {
-        socket->sendTextMessage(QString::fromUtf8(QJsonDocument(message).toJson()));
-    }
-    QJsonArray inspected(const QString &connection) const
-    {
-        QJsonArray messages;
-        for (const auto &message : received) {
-            if (message["type"_L1] == "inspected"_L1 && message["connection"_L1] == connection) {
-                for (const auto item : message["messages"_L1].toArray())
-                    messages.append(item);
-            }
-        }
-        return messages;
-    }
-};
+using Feed = AdminFeedClient;
 } // namespace
 
 class TestInspector final : public QObject {
