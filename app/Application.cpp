@@ -140,6 +140,17 @@ void Application::show(std::unique_ptr<ServerFacade> server)
         QMetaObject::invokeMethod(
             &m_application, [this] { show(std::make_unique<SessionServer>(m_options)); }, Qt::QueuedConnection);
     });
+    // After a restore: the server that was restored is started anew, in a new window.
+    QObject::connect(m_window.get(), &MainWindow::restartRequested, m_window.get(),
+                     [this](const QString &title, const QString &notice, bool problem) {
+                         QMetaObject::invokeMethod(
+                             &m_application,
+                             [this, title, notice, problem] {
+                                 show(std::make_unique<SessionServer>(m_options));
+                                 m_window->showNotice(title, notice, problem);
+                             },
+                             Qt::QueuedConnection);
+                     });
     m_window->show();
     m_server->start();
 }

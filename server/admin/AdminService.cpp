@@ -80,13 +80,34 @@ AdminService::AdminService(Parts parts, const Clock &clock, ServerStatistics fix
         m_flushTimer.start();
     });
     connect(m_parts.keys, &KeyStore::rotated, this, [this] { Q_EMIT signingKeysChanged(signingKeys(), jwks()); });
+    m_auditCursor = m_parts.audit->lastId();
     m_parts.audit->setObserver([this](const AuditEvent &event) {
+        if (event.id == m_auditCursor + 1)
+            m_auditCursor = event.id;
+        else
+            m_ownEventsAhead.insert(event.id); // past another writer's event, not read yet
         if (m_newEvents.size() >= maximumPendingEvents)
             m_newEvents.removeFirst();
         m_newEvents.append(event);
         if (!m_flushTimer.isActive())
             m_flushTimer.start();
     });
+}
+
+void AdminService::followAudit()
+{
+    // At most a batch per call: a flood written elsewhere is told of over the next calls.
+    const auto events = m_parts.audit->after(m_auditCursor, maximumPendingEvents);
+    for (const auto &event : events) {
+        m_auditCursor = event.id;
+        if (m_ownEventsAhead.remove(event.id))
+            continue; // told of as it was appended
+        if (m_newEvents.size() >= maximumPendingEvents)
+            m_newEvents.removeFirst();
+        m_newEvents.append(event);
+    }
+    if (!events.isEmpty() && !m_flushTimer.isActive())
+        m_flushTimer.start();
 }
 
 AdminService::~AdminService()

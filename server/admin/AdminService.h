@@ -157,6 +157,9 @@ public:
     ServerStatistics statistics() const;
     SessionPolicy policy() const;
     /// What the console starts from: live sessions and those ended within the last hour.
+    /// Tells of the audit events another writer appended (the command line, a backup, another
+    /// process), as of its own: the store follower calls it when the database moved.
+    void followAudit();
     ConsoleSnapshot snapshot() const;
     QList<AuditEvent> queryAudit(const AuditFilter &filter) const;
     AuditVerification verifyAudit() const;
@@ -193,6 +196,10 @@ private:
     QTimer m_statisticsTimer;
     QSet<QString> m_changedSessions;
     QList<AuditEvent> m_newEvents;
+    /// The audit events this service has told of, up to here without a gap; those of its own
+    /// past a gap (another writer's event not yet read) wait in m_ownEventsAhead.
+    qint64 m_auditCursor = 0;
+    QSet<qint64> m_ownEventsAhead;
     bool m_usersChanged = false;
     std::unique_ptr<Inspections> m_inspections;
     QString m_tlsProblem; ///< why the last reload was refused; empty once one succeeds

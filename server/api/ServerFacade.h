@@ -3,9 +3,11 @@
 #include "AdminOutcome.h"
 #include "AuditFilter.h"
 #include "AuditVerification.h"
+#include "BackupSummary.h"
 #include "ConnectionInfo.h"
 #include "ConsoleSnapshot.h"
 #include "InspectedMessage.h"
+#include "Result.h"
 #include "ServerState.h"
 #include "UserKey.h"
 
@@ -93,6 +95,27 @@ public:
     /// closing are audited (inspector_opened, inspector_closed). Any scope may inspect.
     virtual void inspectConnection(quint64 connectionId, QObject *context, OutcomeHandler done) = 0;
     virtual void stopInspecting(quint64 connectionId) = 0;
+
+    /// Backups of the server's data directory, the same files `gatehoused backup` writes and
+    /// `gatehoused restore` reads (docs/operations.md), with the passphrase given here rather
+    /// than read from a terminal. Only where the data directory is on this computer: empty
+    /// when offered, else why not, in words.
+    virtual QString backupUnavailableReason() const = 0;
+    /// Writes a backup of the running server's data (a consistent snapshot; the server goes
+    /// on serving) to `path`, owner-only; `done` gets what was written, in words.
+    virtual void backUp(const QString &path, const QByteArray &passphrase, QObject *context,
+                        std::function<void(const Result<QString, QString> &written)> done)
+        = 0;
+    /// Opens `path` with `passphrase` and says what it holds, writing nothing.
+    virtual void checkBackup(const QString &path, const QByteArray &passphrase, QObject *context,
+                             std::function<void(const Result<BackupSummary, QString> &summary)> done)
+        = 0;
+    /// Stops the server, then replaces its database and secrets with the backup's. The server
+    /// stays stopped, restored or not: a new one on the same data directory starts on what
+    /// is there. `done` gets what was restored, in words, or why not.
+    virtual void restoreBackup(const QString &path, const QByteArray &passphrase, QObject *context,
+                               std::function<void(const Result<QString, QString> &restored)> done)
+        = 0;
 
     /// Who the console acts as in the audit log: "console:<login>", or "admin:<token name>".
     virtual QString actor() const = 0;

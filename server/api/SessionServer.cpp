@@ -2,10 +2,15 @@
 
 #include "admin/AdminService.h"
 #include "admin/Inspections.h"
+#include "cli/BackupCommand.h"
+#include "cli/DaemonCommandLine.h"
 #include "config/ConfigFile.h"
 #include "runtime/ServerRuntime.h"
+#include "store/BackupFile.h"
 #include "tls/TlsContext.h"
 
+#include <QFile>
+#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QPointer>
 #include <QThread>
@@ -18,6 +23,16 @@ void SessionServer::ThreadStopper::operator()(QThread *thread) const
 {
     thread->quit();
     thread->wait();
+    delete thread;
+}
+
+void SessionServer::JobWaiter::operator()(QThread *thread) const
+{
+    // A job quits its thread as it finishes; one stuck on the secret store is stopped after a while.
+    if (!thread->wait(QDeadlineTimer(30'000))) {
+        thread->quit();
+        thread->wait();
+    }
     delete thread;
 }
 
@@ -389,4 +404,120 @@ void SessionServer::setState(ServerState state)
         return;
     m_state = state;
     Q_EMIT stateChanged(state);
+}
+
+template<typename Value>
+void SessionServer::deliver(QObject *context, std::function<void(const Value &)> done, Value value)
+{
+    QMetaObject::invokeMethod(
+        this,
+        [guard = QPointer<QObject>(context), done = std::move(done), value = std::move(value)] {
+            if (guard && done)
+                done(value);
+        },
+        Qt::QueuedConnection);
+}
+
+template<typename Value>
+bool SessionServer::backupThreadFree(QObject *context, const std::function<void(const Value &)> &done)
+{
+    if (m_backupThread && !m_backupThread->isFinished()) {
+        deliver<Value>(context, done, fail(tr("a backup or restore is already under way")));
+        return false;
+    }
+    m_backupThread.reset();
+    return true;
+}
+
+void SessionServer::runBackupCommand(const DaemonCommand &command, const QByteArray &passphrase, QObject *context,
+                                     std::function<void(const Result<QString, QString> &)> done)
+{
+    using Outcome = Result<QString, QString>;
+    const auto config = ConfigFile::resolve(m_options);
+    if (!config)
+        return deliver<Outcome>(context, std::move(done), fail(config.error()));
+    m_backupThread.reset(new QThread);
+    m_backupThread->setObjectName(command.kind == DaemonCommand::Kind::Backup ? u"gatehouse-backup"_s
+                                                                              : u"gatehouse-restore"_s);
+    auto *job = new BackupCommand(command, *config, m_actor);
+    job->setPassphrase(passphrase);
+    job->moveToThread(m_backupThread.get());
+    connect(m_backupThread.get(), &QThread::finished, job, &QObject::deleteLater);
+    // Direct: the job's own thread ends with it, whether or not this facade is still there.
+    connect(
+        job, &BackupCommand::finished, job, [job] { job->thread()->quit(); }, Qt::DirectConnection);
+    connect(job, &BackupCommand::finished, this,
+            [guard = QPointer<QObject>(context), done = std::move(done)](int exitCode, const QString &text) {
+                if (guard && done)
+                    done(exitCode == 0 ? Outcome(text.trimmed()) : Outcome(fail(text.trimmed())));
+            });
+    m_backupThread->start();
+    QMetaObject::invokeMethod(job, &BackupCommand::run, Qt::QueuedConnection);
+}
+
+void SessionServer::backUp(const QString &path, const QByteArray &passphrase, QObject *context,
+                           std::function<void(const Result<QString, QString> &written)> done)
+{
+    if (!backupThreadFree(context, done))
+        return;
+    DaemonCommand command;
+    command.kind = DaemonCommand::Kind::Backup;
+    command.launch = m_options;
+    command.backupFile = path;
+    runBackupCommand(command, passphrase, context, std::move(done));
+}
+
+void SessionServer::checkBackup(const QString &path, const QByteArray &passphrase, QObject *context,
+                                std::function<void(const Result<BackupSummary, QString> &summary)> done)
+{
+    using Outcome = Result<BackupSummary, QString>;
+    if (!backupThreadFree(context, done))
+        return;
+    // Opening costs an Argon2id derivation (64 MiB): on the job thread too.
+    auto outcome = std::make_shared<Outcome>(fail(QString()));
+    m_backupThread.reset(QThread::create([outcome, path, passphrase] {
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly)) {
+            *outcome = fail(tr("cannot read %1: %2").arg(path, file.errorString()));
+            return;
+        }
+        if (file.size() > BackupCommand::largestBackupFile) {
+            *outcome = fail(tr("%1 is larger than any backup Gatehouse writes").arg(path));
+            return;
+        }
+        const auto contents = BackupFile::open(file.readAll(), passphrase);
+        if (!contents) {
+            *outcome = fail(tr("%1: %2").arg(path, contents.error()));
+            return;
+        }
+        BackupSummary summary;
+        summary.createdAt = contents->secrets.value("created_at"_L1).toInteger();
+        summary.schemaVersion = contents->secrets.value("schema_version"_L1).toInt();
+        summary.signingKeyId = contents->secrets.value("signing_key"_L1).toString();
+        summary.databaseBytes = contents->database.size();
+        summary.secretCount = int(contents->secrets.value("secrets"_L1).toObject().size());
+        *outcome = std::move(summary);
+    }));
+    m_backupThread->setObjectName(u"gatehouse-backup-check"_s);
+    connect(m_backupThread.get(), &QThread::finished, this,
+            [guard = QPointer<QObject>(context), done = std::move(done), outcome] {
+                if (guard && done)
+                    done(*outcome);
+            });
+    m_backupThread->start();
+}
+
+void SessionServer::restoreBackup(const QString &path, const QByteArray &passphrase, QObject *context,
+                                  std::function<void(const Result<QString, QString> &restored)> done)
+{
+    if (!backupThreadFree(context, done))
+        return;
+    // The server's database connections close as its thread ends: restore refuses a database in use.
+    stop();
+    DaemonCommand command;
+    command.kind = DaemonCommand::Kind::Restore;
+    command.launch = m_options;
+    command.backupFile = path;
+    command.force = true;
+    runBackupCommand(command, passphrase, context, std::move(done));
 }

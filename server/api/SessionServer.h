@@ -22,6 +22,7 @@
 class QThread;
 class ServerRuntime;
 struct AdminCommand;
+struct DaemonCommand;
 
 /// The one door from the console (or any host program) into the session server. The
 /// server lives on its own thread; this object stays on the caller's thread, never blocks
@@ -95,6 +96,16 @@ public:
     void inspectConnection(quint64 connectionId, QObject *context, OutcomeHandler done) override;
     void stopInspecting(quint64 connectionId) override;
 
+    /// Backup and restore run on a thread of their own, one at a time: Argon2id and the copy
+    /// of the database take their while, and the console never waits.
+    QString backupUnavailableReason() const override { return {}; }
+    void backUp(const QString &path, const QByteArray &passphrase, QObject *context,
+                std::function<void(const Result<QString, QString> &written)> done) override;
+    void checkBackup(const QString &path, const QByteArray &passphrase, QObject *context,
+                     std::function<void(const Result<BackupSummary, QString> &summary)> done) override;
+    void restoreBackup(const QString &path, const QByteArray &passphrase, QObject *context,
+                       std::function<void(const Result<QString, QString> &restored)> done) override;
+
     /// Who the console acts as in the audit log: "console:<login name>".
     QString actor() const override { return m_actor; }
 
@@ -109,13 +120,27 @@ private:
     /// A disconnection or revocation: in effect at once, then finished on the server thread.
     void act(const AdminCommand &command, QObject *context, OutcomeHandler done);
 
+    /// `gatehoused backup` or `restore` (cli/BackupCommand) on m_backupThread.
+    void runBackupCommand(const DaemonCommand &command, const QByteArray &passphrase, QObject *context,
+                          std::function<void(const Result<QString, QString> &)> done);
+    /// False, with `done` told why, when a backup or restore is already under way.
+    template<typename Value> bool backupThreadFree(QObject *context, const std::function<void(const Value &)> &done);
+    /// Hands `value` to `done` on this thread, after the caller returns, if `context` still lives.
+    template<typename Value> void deliver(QObject *context, std::function<void(const Value &)> done, Value value);
+
     struct ThreadStopper {
+        void operator()(QThread *thread) const;
+    };
+    /// Lets the job finish (it quits its thread when it does) rather than cut it short: a
+    /// restore cut short would leave a database without its secrets.
+    struct JobWaiter {
         void operator()(QThread *thread) const;
     };
 
     SessionServerOptions m_options;
     std::unique_ptr<QThread, ThreadStopper> m_thread;
     ServerRuntime *m_runtime = nullptr; ///< lives on m_thread, deleted when it finishes
+    std::unique_ptr<QThread, JobWaiter> m_backupThread; ///< the backup or restore under way, or the last
     ServerState m_state = ServerState::Stopped;
     QString m_errorString;
     QString m_listenAddress;

@@ -144,6 +144,29 @@ QList<AuditEvent> AuditLog::query(const Filter &filter) const
     return events;
 }
 
+QList<AuditEvent> AuditLog::after(qint64 id, int limit) const
+{
+    QSqlQuery query(m_database.connection());
+    query.setForwardOnly(true);
+    query.prepare(u"SELECT "_s + eventColumns + u" FROM audit_events WHERE id > ? ORDER BY id LIMIT ?"_s);
+    query.addBindValue(id);
+    query.addBindValue(std::max(limit, 1));
+    QList<AuditEvent> events;
+    if (!query.exec())
+        return events;
+    while (query.next())
+        events.append(eventFromQuery(query));
+    return events;
+}
+
+qint64 AuditLog::lastId() const
+{
+    QSqlQuery query(m_database.connection());
+    if (!query.exec(u"SELECT COALESCE(MAX(id), 0) FROM audit_events"_s) || !query.next())
+        return 0;
+    return query.value(0).toLongLong();
+}
+
 Result<qint64, AuditLog::Break> AuditLog::verify() const
 {
     QSqlQuery query(m_database.connection());

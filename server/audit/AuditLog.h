@@ -28,6 +28,10 @@ public:
     /// Appends durably and returns the stored event (with id, time and hashes).
     Result<AuditEvent, QString> append(AuditEvent event);
     QList<AuditEvent> query(const Filter &filter) const;
+    /// Events after `id`, oldest first, at most `limit`: what others appended since.
+    QList<AuditEvent> after(qint64 id, int limit) const;
+    /// The newest event's id; 0 when there is none.
+    qint64 lastId() const;
     /// Walks the whole chain; the number of events on success.
     Result<qint64, Break> verify() const;
 

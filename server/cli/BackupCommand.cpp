@@ -26,7 +26,6 @@ using namespace Qt::StringLiterals;
 
 namespace {
 constexpr auto ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
-constexpr qint64 largestBackupFile = qint64(2) * 1024 * 1024 * 1024 + 1024 * 1024;
 const auto adminTokenSecret = u"admin-token"_s;
 const auto cookieKeySecret = u"cookie-key"_s;
 const auto signingKeyPrefix = u"signing-key/"_s;
@@ -138,6 +137,12 @@ BackupCommand::BackupCommand(DaemonCommand command, ServerConfig config, QString
 BackupCommand::~BackupCommand()
 {
     m_passphrase.fill('\0');
+    m_givenPassphrase.fill('\0');
+}
+
+void BackupCommand::setPassphrase(QByteArray passphrase)
+{
+    m_givenPassphrase = passphrase.isNull() ? QByteArray("") : std::move(passphrase);
 }
 
 void BackupCommand::run()
@@ -162,6 +167,11 @@ void BackupCommand::failWith(const QString &sentence)
 
 Result<QByteArray, QString> BackupCommand::passphrase(bool twice) const
 {
+    if (!m_givenPassphrase.isNull()) {
+        if (m_givenPassphrase.isEmpty())
+            return fail(u"the passphrase is empty: it protects the signing keys in the backup, so it cannot be"_s);
+        return m_givenPassphrase;
+    }
     const bool fromStdin = m_command.passphraseFromStdin;
     if (!fromStdin && !::isatty(STDIN_FILENO))
         return fail(u"standard input is not a terminal: pass the passphrase with --passphrase-stdin"_s);

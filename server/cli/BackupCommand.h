@@ -22,9 +22,15 @@ class BackupCommand final : public QObject {
     Q_DISABLE_COPY_MOVE(BackupCommand)
 
 public:
+    /// No backup this build writes is larger: a bigger file is refused before it is read.
+    static constexpr qint64 largestBackupFile = qint64(2) * 1024 * 1024 * 1024 + 1024 * 1024;
+
     BackupCommand(DaemonCommand command, ServerConfig config, QString actor, QObject *parent = nullptr);
     ~BackupCommand() override;
 
+    /// The passphrase, given by a program (the console) instead of read from standard input
+    /// or a terminal.
+    void setPassphrase(QByteArray passphrase);
     void run();
 
 Q_SIGNALS:
@@ -49,6 +55,7 @@ private:
     Database m_database;
     std::shared_ptr<SecretStore> m_secrets;
     QByteArray m_passphrase;
+    QByteArray m_givenPassphrase; ///< setPassphrase(); null when it is to be read
     QByteArray m_snapshot; ///< backup: the database as VACUUM INTO wrote it
     QJsonObject m_secretValues; ///< name → base64 of the secret
     BackupFile::Contents m_restored; ///< restore: what the file held

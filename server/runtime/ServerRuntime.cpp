@@ -170,6 +170,7 @@ void ServerRuntime::loadAdminToken()
                                                           [this](Database &database) {
                                                               followAdminTokens(database);
                                                               followStoreChanges(database);
+                                                              followAudit();
                                                           });
         loadCookieKey();
     });
@@ -207,6 +208,17 @@ void ServerRuntime::followStoreChanges(Database &database)
     m_followedChange = changes->last().seq;
     QMetaObject::invokeMethod(
         this, [this, changes = *changes] { applyStoreChanges(changes); }, Qt::QueuedConnection);
+}
+
+void ServerRuntime::followAudit()
+{
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            if (m_admin)
+                m_admin->followAudit();
+        },
+        Qt::QueuedConnection);
 }
 
 void ServerRuntime::applyStoreChanges(const QList<StoreChange> &changes)

@@ -111,6 +111,9 @@ private:
     /// On the store follower's thread: what the command line changed since the last look,
     /// passed to applyStoreChanges on this thread.
     void followStoreChanges(Database &database);
+    /// Has the admin service tell of audit events appended by other writers (the command line,
+    /// a backup), on the control thread.
+    void followAudit();
     /// Acts on the command line's changes as on the console's: a disabled user's sessions end
     /// and sockets close (4003), new roles reconnect, a new password ends the sessions, new
     /// keys sign and are published.

@@ -9,6 +9,7 @@
 #include "models/SessionTreeModel.h"
 #include "models/UsersModel.h"
 #include "views/AuditView.h"
+#include "views/BackupDialog.h"
 #include "views/MainWindow.h"
 #include "views/PolicyEditor.h"
 #include "views/SessionsView.h"
@@ -83,6 +84,7 @@ private Q_SLOTS:
     void windowLayoutPersists();
     void activityTabShowsAndReloadsTheCertificate();
     void aBadCertificateIsShownNotACrash();
+    void backUpAndRestoreFromTheFileMenu();
 
 private:
     bool confirm();
@@ -91,8 +93,15 @@ private:
     void addUserThroughTheDialog(const QString &username);
     QModelIndex findTreeRow(SessionTreeModel::Kind kind, const QModelIndex &parent = {}) const;
     bool auditShows(const QString &type) const;
+    /// File → Back up… or Restore from backup…, the dialog filled in and accepted.
+    bool useBackupDialog(const char *action, const QString &file, const QString &passphrase,
+                         const QString &repeat = {});
+    /// The notice box the window shows ("noticeBox"), its text, closed.
+    QString takeNotice();
+    int meStatus(const QByteArray &accessToken);
 
     std::unique_ptr<QTemporaryDir> m_dir;
+    SessionServerOptions m_options;
     std::unique_ptr<SessionServer> m_server;
     std::unique_ptr<MainWindow> m_window;
     QNetworkAccessManager m_network;
@@ -118,8 +127,8 @@ void TestConsole::init()
                                                    { "shared_secret"_L1, QString::fromLatin1(externalSecret) } } } } })
                      .toJson());
     config.close();
-    m_server = std::make_unique<SessionServer>(
-        SessionServerOptions { m_dir->filePath(u"data"_s), config.fileName(), u"127.0.0.1:0"_s, u"file"_s });
+    m_options = { m_dir->filePath(u"data"_s), config.fileName(), u"127.0.0.1:0"_s, u"file"_s };
+    m_server = std::make_unique<SessionServer>(m_options);
     m_window = std::make_unique<MainWindow>(*m_server);
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
@@ -616,6 +625,139 @@ void TestConsole::aBadCertificateIsShownNotACrash()
     QVERIFY(error);
     QTRY_VERIFY(error->text().contains(u"the certificate file %1 does not exist"_s.arg(options.tlsCertificate)));
     QVERIFY(m_window->isVisible());
+}
+
+bool TestConsole::useBackupDialog(const char *action, const QString &file, const QString &passphrase,
+                                  const QString &repeat)
+{
+    auto *trigger = m_window->findChild<QAction *>(QString::fromLatin1(action));
+    if (!trigger || !trigger->isEnabled())
+        return false;
+    trigger->trigger();
+    BackupDialog *dialog = nullptr;
+    const auto visibleDialog = [&] {
+        for (auto *candidate : m_window->findChildren<BackupDialog *>(u"backupDialog"_s)) {
+            if (candidate->isVisible())
+                dialog = candidate;
+        }
+        return dialog != nullptr;
+    };
+    if (!QTest::qWaitFor(visibleDialog))
+        return false;
+    auto *fileEdit = dialog->findChild<QLineEdit *>(u"backupFileEdit"_s);
+    fileEdit->clear();
+    QTest::keyClicks(fileEdit, file);
+    QTest::keyClicks(dialog->findChild<QLineEdit *>(u"backupPassphraseEdit"_s), passphrase);
+    auto *repeatEdit = dialog->findChild<QLineEdit *>(u"backupRepeatEdit"_s);
+    if (repeatEdit->isVisibleTo(dialog))
+        QTest::keyClicks(repeatEdit, repeat.isNull() ? passphrase : repeat);
+    auto *accept = dialog->findChild<QPushButton *>(u"backupAcceptButton"_s);
+    if (!accept->isEnabled()) {
+        qWarning() << "the backup dialog refuses:" << dialog->findChild<QLabel *>(u"backupDialogProblem"_s)->text();
+        dialog->reject();
+        return false;
+    }
+    QTest::mouseClick(accept, Qt::LeftButton);
+    return true;
+}
+
+QString TestConsole::takeNotice()
+{
+    QMessageBox *box = nullptr;
+    if (!QTest::qWaitFor([&] { return (box = m_window->findChild<QMessageBox *>(u"noticeBox"_s)); }, 30000))
+        return {};
+    const QString text = box->text();
+    delete box; // at once: the next notice is then the only one
+    return text;
+}
+
+int TestConsole::meStatus(const QByteArray &accessToken)
+{
+    QNetworkRequest request(QUrl(u"http://%1/api/me"_s.arg(m_server->listenAddress())));
+    request.setRawHeader("Authorization", "Bearer " + accessToken);
+    std::unique_ptr<QNetworkReply> reply(m_network.get(request));
+    if (!QTest::qWaitFor([&] { return reply->isFinished(); }, 20000))
+        return 0;
+    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+}
+
+void TestConsole::backUpAndRestoreFromTheFileMenu()
+{
+    // File → Back up… while alice is logged in, then a change (bob), then File → Restore:
+    // refused with a wrong passphrase or a damaged file (the server untouched), then, confirmed,
+    // the server stops, is restored and a new one starts on the data of the backup: alice's
+    // token from before still verifies, bob is gone, the audit chain holds.
+    addUserThroughTheDialog(u"alice"_s);
+    const QByteArray aliceToken = login(u"alice"_s, u"laptop"_s);
+    QVERIFY(!aliceToken.isEmpty());
+    const QString backup = m_dir->filePath(u"console.gatehouse-backup"_s);
+    const QString passphrase = u"a passphrase kept apart"_s;
+
+    QVERIFY(!useBackupDialog("backupAction", backup, passphrase, u"a passphrase kept apar"_s)); // they differ
+    QVERIFY(useBackupDialog("backupAction", backup, passphrase));
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->statusBar()->currentMessage().startsWith(u"backup written to "_s), 30000);
+    const auto groupOrOthers = QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ExeGroup
+        | QFileDevice::ReadOther | QFileDevice::WriteOther | QFileDevice::ExeOther;
+    QCOMPARE(QFile::permissions(backup) & groupOrOthers, QFileDevice::Permissions()); // owner-only
+    QTRY_VERIFY(auditShows(u"backup_made"_s));
+
+    addUserThroughTheDialog(u"bob"_s);
+
+    // Refused before anything stops: a wrong passphrase, a truncated copy.
+    QVERIFY(useBackupDialog("restoreAction", backup, u"not the passphrase"_s));
+    QString notice = takeNotice();
+    QVERIFY2(notice.startsWith(u"Nothing was restored: "_s) && notice.contains(u"passphrase"_s), qPrintable(notice));
+    const QString truncated = m_dir->filePath(u"truncated.gatehouse-backup"_s);
+    {
+        QFile whole(backup);
+        QVERIFY(whole.open(QIODevice::ReadOnly));
+        QFile part(truncated);
+        QVERIFY(part.open(QIODevice::WriteOnly));
+        part.write(whole.read(whole.size() / 2));
+    }
+    QVERIFY(useBackupDialog("restoreAction", truncated, passphrase));
+    notice = takeNotice();
+    QVERIFY2(notice.startsWith(u"Nothing was restored: "_s) && notice.contains(u"truncated"_s), qPrintable(notice));
+    QCOMPARE(m_server->state(), ServerState::Running);
+    QCOMPARE(meStatus(aliceToken), 200);
+
+    // Cancelled at the confirmation: nothing happens either.
+    QVERIFY(useBackupDialog("restoreAction", backup, passphrase));
+    QMessageBox *confirmation = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((confirmation = m_window->findChild<QMessageBox *>(u"confirmDialog"_s)), 30000);
+    QVERIFY2(confirmation->text().contains(u"Restore the backup made on "_s), qPrintable(confirmation->text()));
+    QVERIFY(confirmation->text().contains(m_server->dataDirectory()));
+    delete confirmation; // as closed without accepting
+    QTest::qWait(100);
+    QCOMPARE(m_server->state(), ServerState::Running);
+
+    QSignalSpy restart(m_window.get(), &MainWindow::restartRequested);
+    QVERIFY(useBackupDialog("restoreAction", backup, passphrase));
+    QVERIFY(confirm());
+    QTRY_COMPARE_WITH_TIMEOUT(restart.size(), 1, 30000);
+    QCOMPARE(m_server->state(), ServerState::Stopped);
+    QCOMPARE(restart.first().at(0).toString(), u"Restored"_s);
+    QVERIFY2(restart.first().at(1).toString().contains(u"chain intact"_s),
+             qPrintable(restart.first().at(1).toString()));
+    QCOMPARE(restart.first().at(2).toBool(), false);
+
+    // What the application does: a new server on the same options, a new window, the notice.
+    m_window.reset();
+    m_server = std::make_unique<SessionServer>(m_options);
+    m_window = std::make_unique<MainWindow>(*m_server);
+    m_window->show();
+    m_window->showNotice(restart.first().at(0).toString(), restart.first().at(1).toString(), false);
+    m_server->start();
+    QTRY_COMPARE_WITH_TIMEOUT(m_server->state(), ServerState::Running, 20000);
+    QVERIFY(takeNotice().contains(u"chain intact"_s));
+    auto *users = m_window->usersAdminView()->table()->model();
+    QTRY_VERIFY(!users->match(users->index(0, 0), Qt::DisplayRole, u"alice"_s).isEmpty());
+    QVERIFY(users->match(users->index(0, 0), Qt::DisplayRole, u"bob"_s).isEmpty());
+    QCOMPARE(meStatus(aliceToken), 200); // signed before the backup, verified after the restore
+    QTRY_VERIFY(auditShows(u"backup_restored"_s));
+    bool intact = false;
+    m_server->verifyAudit(this, [&intact](const AuditVerification &result) { intact = result.intact; });
+    QTRY_VERIFY(intact);
 }
 
 QTEST_MAIN(TestConsole)

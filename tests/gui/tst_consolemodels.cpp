@@ -451,6 +451,20 @@ void TestConsoleModels::auditModelIsBoundedAndFilters()
     proxy.setCriteria({}, u"nobody"_s, {}, 0, 0);
     QCOMPARE(proxy.rowCount(), 0);
     QVERIFY(model.index(0, 0).data(AuditLogModel::DetailRole).toString().contains(u"\"id\": 7"_s));
+
+    // Another writer's events (the command line's), told after a newer one of the server's
+    // own: each goes where its id puts it, the oldest fall off, none is shown twice.
+    const auto withId = [&](qint64 id) {
+        AuditEvent event = events.first();
+        event.id = id;
+        event.atMs = 1000 * id;
+        return event;
+    };
+    model.prepend({ withId(10) });
+    model.prepend({ withId(8), withId(9), withId(7) });
+    QCOMPARE(model.rowCount(), 5);
+    for (int row = 0; row < 5; ++row)
+        QCOMPARE(model.event(row).id, 10 - row);
 }
 
 void TestConsoleModels::countdownColoursAndText()

@@ -410,6 +410,18 @@ void TestRemoteConsole::fileConnectAsksAndChecksBeforeAttaching()
     MainWindow window(remote);
     window.show();
     QVERIFY(window.findChild<QAction *>(u"embeddedAction"_s)); // attached: a way back
+    // The data is on the server's computer: no backup from here, and the menu says where.
+    for (const auto &name : { u"backupAction"_s, u"restoreAction"_s }) {
+        auto *action = window.findChild<QAction *>(name);
+        QVERIFY(action && !action->isEnabled());
+        QVERIFY2(action->toolTip().contains(u"gatehoused backup"_s), qPrintable(action->toolTip()));
+    }
+    QString notHere;
+    remote.backUp(
+        u"/tmp/never.gatehouse-backup"_s, "passphrase", this,
+        [&notHere](const Result<QString, QString> &written) { notHere = written ? QString() : written.error(); });
+    QTRY_VERIFY(notHere.contains(u"on its computer"_s));
+    QVERIFY(!QFile::exists(u"/tmp/never.gatehouse-backup"_s));
     QSignalSpy requested(&window, &MainWindow::connectRequested);
     window.findChild<QAction *>(u"connectAction"_s)->trigger();
     ConnectDialog *dialog = nullptr;

@@ -5,6 +5,7 @@
 // once when its token is revoked.
 #include "SessionServer.h"
 #include "admin/AdminTokens.h"
+#include "audit/AuditLog.h"
 #include "core/Clock.h"
 #include "identity/UserDirectory.h"
 #include "secrets/FileSecretStore.h"
@@ -61,6 +62,7 @@ private Q_SLOTS:
     void hostileMessagesAreAnsweredAndTheFeedGoesOn();
     void wrongFramesCloseTheFeed();
     void aRevokedTokenClosesItsFeedAtOnce();
+    void eventsOtherWritersAppendAreToldOnce();
     void feedsOpenedInALoopAreSlowed(); // last: it uses up this address's handshakes for a while
 
 private:
@@ -117,6 +119,65 @@ std::unique_ptr<QWebSocket> TestAdminFeed::connectUser(const QString &device, QL
     if (!welcomed.wait(10000))
         return {};
     return socket;
+}
+
+void TestAdminFeed::eventsOtherWritersAppendAreToldOnce()
+{
+    // The command line, or a backup, appends to the audit log through a connection of its own.
+    // The server tells of those events as of its own (the console's live tail, the feed),
+    // within its follower's second, each once, however they interleave with its own.
+    QList<AuditEvent> told;
+    connect(m_server.get(), &ServerFacade::auditAppended, this,
+            [&told](const QList<AuditEvent> &events) { told.append(events); });
+    Feed feed(m_server->listenAddress(), m_viewer);
+    QVERIFY(feed.waitFor(u"snapshot"_s));
+    Database elsewhere;
+    QVERIFY(elsewhere.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
+    SystemClock clock;
+    AuditLog otherWriter(elsewhere, clock);
+    QSet<qint64> external;
+    QSet<qint64> own;
+    for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 2; ++i) {
+            AuditEvent event;
+            event.type = u"backup_made"_s;
+            event.actor = u"cli:elsewhere"_s;
+            event.detail = { { "round"_L1, round }, { "i"_L1, i } };
+            const auto appended = otherWriter.append(event);
+            QVERIFY2(appended.ok(), qPrintable(appended.ok() ? QString() : appended.error()));
+            external.insert(appended->id);
+        }
+        // The server's own, past the other writer's events it has not read yet.
+        QSignalSpy added(m_server.get(), &ServerFacade::usersChanged);
+        QString problem = u"pending"_s;
+        m_server->setUserEnabled(u"alice"_s, round % 2 == 1, this,
+                                 [&problem](const QString &error) { problem = error; });
+        QTRY_VERIFY(problem != u"pending"_s);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    }
+    m_server->setUserEnabled(u"alice"_s, true, this, [](const QString &) {});
+    const qint64 last = AuditLog(elsewhere, clock).lastId();
+    for (const auto &event :
+         AuditLog(elsewhere, clock).after(*std::min_element(external.begin(), external.end()), 100)) {
+        if (!external.contains(event.id))
+            own.insert(event.id);
+    }
+    QVERIFY(!own.isEmpty());
+    const auto toldOf = [&told](qint64 id) {
+        return std::any_of(told.begin(), told.end(), [id](const AuditEvent &e) { return e.id == id; });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(toldOf(last) && std::all_of(external.begin(), external.end(), toldOf), 5000);
+    QTest::qWait(1500); // another look of the follower: nothing is told twice
+    QHash<qint64, int> times;
+    for (const auto &event : told)
+        ++times[event.id];
+    for (const qint64 id : external + own)
+        QVERIFY2(times.value(id) == 1, qPrintable(u"event %1 told %2 times"_s.arg(id).arg(times.value(id))));
+    QVERIFY(feed.waitFor(u"audit_appended"_s, nullptr, 0, [](const QJsonObject &m) {
+        const auto events = m["events"_L1].toArray();
+        return std::any_of(events.begin(), events.end(),
+                           [](const QJsonValue &e) { return e["actor"_L1] == "cli:elsewhere"_L1; });
+    }));
 }
 
 void TestAdminFeed::refusedBeforeTheUpgrade()

@@ -18,19 +18,39 @@ void AuditLogModel::prepend(const QList<AuditEvent> &events)
     if (events.isEmpty())
         return;
     QList<AuditEvent> fresh = events;
-    std::sort(fresh.begin(), fresh.end(), [](const AuditEvent &a, const AuditEvent &b) { return a.id > b.id; });
+    const auto newestFirst = [](const AuditEvent &a, const AuditEvent &b) { return a.id > b.id; };
+    std::sort(fresh.begin(), fresh.end(), newestFirst);
     if (fresh.size() > m_capacity)
         fresh.resize(m_capacity);
-    const qsizetype overflow = m_events.size() + fresh.size() - m_capacity;
-    if (overflow > 0) {
-        const int first = int(m_events.size() - overflow);
-        beginRemoveRows({}, first, int(m_events.size()) - 1);
-        m_events.resize(first);
-        endRemoveRows();
+    if (m_events.isEmpty() || fresh.last().id > m_events.first().id) {
+        const qsizetype overflow = m_events.size() + fresh.size() - m_capacity;
+        if (overflow > 0) {
+            const int first = int(m_events.size() - overflow);
+            beginRemoveRows({}, first, int(m_events.size()) - 1);
+            m_events.resize(first);
+            endRemoveRows();
+        }
+        beginInsertRows({}, 0, int(fresh.size()) - 1);
+        m_events = fresh + m_events;
+        endInsertRows();
+    } else {
+        // Older than what is shown: another writer's events (the command line, a backup),
+        // told a moment after the server's own. Each goes where its id puts it.
+        for (const auto &event : std::as_const(fresh)) {
+            const auto at = std::lower_bound(m_events.begin(), m_events.end(), event, newestFirst);
+            if (at != m_events.end() && at->id == event.id)
+                continue;
+            const int row = int(at - m_events.begin());
+            beginInsertRows({}, row, row);
+            m_events.insert(row, event);
+            endInsertRows();
+        }
+        if (m_events.size() > m_capacity) {
+            beginRemoveRows({}, int(m_capacity), int(m_events.size()) - 1);
+            m_events.resize(m_capacity);
+            endRemoveRows();
+        }
     }
-    beginInsertRows({}, 0, int(fresh.size()) - 1);
-    m_events = fresh + m_events;
-    endInsertRows();
     noteTypes(fresh);
 }
 

@@ -479,6 +479,40 @@ void RemoteServer::verifyAudit(QObject *context, std::function<void(const AuditV
     });
 }
 
+QString RemoteServer::backupUnavailableReason() const
+{
+    return tr("The data of an attached server is on its computer: back it up there with "
+              "gatehoused backup --to FILE, and restore with gatehoused restore (docs/operations.md).");
+}
+
+namespace {
+/// Refuses, after the caller returns, as every facade call answers.
+template<typename Value>
+void refuseLater(QObject *context, std::function<void(const Value &)> done, const QString &reason)
+{
+    QMetaObject::invokeMethod(
+        context, [done = std::move(done), reason] { done(fail(reason)); }, Qt::QueuedConnection);
+}
+} // namespace
+
+void RemoteServer::backUp(const QString &, const QByteArray &, QObject *context,
+                          std::function<void(const Result<QString, QString> &written)> done)
+{
+    refuseLater(context, std::move(done), backupUnavailableReason());
+}
+
+void RemoteServer::checkBackup(const QString &, const QByteArray &, QObject *context,
+                               std::function<void(const Result<BackupSummary, QString> &summary)> done)
+{
+    refuseLater(context, std::move(done), backupUnavailableReason());
+}
+
+void RemoteServer::restoreBackup(const QString &, const QByteArray &, QObject *context,
+                                 std::function<void(const Result<QString, QString> &restored)> done)
+{
+    refuseLater(context, std::move(done), backupUnavailableReason());
+}
+
 void RemoteServer::exportAudit(const AuditFilter &filter, const QString &path, QObject *context,
                                std::function<void(qsizetype written, const QString &error)> done)
 {

@@ -77,6 +77,15 @@ public:
     void inspectConnection(quint64 connectionId, QObject *context, OutcomeHandler done) override;
     void stopInspecting(quint64 connectionId) override;
 
+    /// Not here: the data directory is on the server's computer (`gatehoused backup` there).
+    QString backupUnavailableReason() const override;
+    void backUp(const QString &path, const QByteArray &passphrase, QObject *context,
+                std::function<void(const Result<QString, QString> &written)> done) override;
+    void checkBackup(const QString &path, const QByteArray &passphrase, QObject *context,
+                     std::function<void(const Result<BackupSummary, QString> &summary)> done) override;
+    void restoreBackup(const QString &path, const QByteArray &passphrase, QObject *context,
+                       std::function<void(const Result<QString, QString> &restored)> done) override;
+
     QString actor() const override { return m_actor; }
 
 private:

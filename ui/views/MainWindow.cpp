@@ -12,6 +12,8 @@
 #include "remote/AttachedToken.h"
 #include "views/ActivityView.h"
 #include "views/AuditView.h"
+#include "views/BackupDialog.h"
+#include "views/Confirmation.h"
 #include "views/KeysView.h"
 #include "views/PolicyEditor.h"
 #include "views/ServerStatusPanel.h"
@@ -24,13 +26,16 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDateTime>
+#include <QDir>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
@@ -136,6 +141,19 @@ void MainWindow::buildMenus()
         m_audit->findChild<QPushButton *>(u"auditExportButton"_s)->click();
     });
     file->addSeparator();
+    auto *backup = file->addAction(tr("&Back up…"), this, &MainWindow::backUp);
+    backup->setObjectName(u"backupAction"_s);
+    auto *restore = file->addAction(tr("&Restore from backup…"), this, &MainWindow::restore);
+    restore->setObjectName(u"restoreAction"_s);
+    if (const QString why = m_server.backupUnavailableReason(); !why.isEmpty()) {
+        for (auto *action : { backup, restore }) {
+            action->setEnabled(false);
+            action->setStatusTip(why);
+            action->setToolTip(why);
+        }
+        file->setToolTipsVisible(true);
+    }
+    file->addSeparator();
     auto *attach = file->addAction(tr("&Connect to server…"), this, [this] { showConnectDialog(); });
     attach->setObjectName(u"connectAction"_s);
     if (m_server.isRemote()) {
@@ -179,6 +197,87 @@ void MainWindow::buildMenus()
                               "Licensed under the GNU GPL, version 3 or later.")
                                .arg(QApplication::applicationVersion()));
     });
+}
+
+void MainWindow::showNotice(const QString &title, const QString &text, bool problem)
+{
+    auto *box = new QMessageBox(problem ? QMessageBox::Warning : QMessageBox::Information, title, text, QMessageBox::Ok,
+                                this);
+    box->setObjectName(u"noticeBox"_s);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setWindowModality(Qt::WindowModal);
+    box->open();
+}
+
+namespace {
+/// Where backups are offered to go, and looked for: the documents folder, else home.
+QString backupFolder()
+{
+    const QString documents = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    return QDir(documents).exists() ? documents : QDir::homePath();
+}
+} // namespace
+
+void MainWindow::backUp()
+{
+    const QString name
+        = u"gatehouse-%1.gatehouse-backup"_s.arg(QDateTime::currentDateTime().toString(u"yyyy-MM-dd-HHmm"_s));
+    auto *dialog = new BackupDialog(BackupDialog::Mode::Backup, QDir(backupFolder()).filePath(name), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        const QString file = dialog->file();
+        statusBar()->showMessage(tr("Backing up to %1…").arg(file));
+        m_server.backUp(file, dialog->passphrase(), this, [this](const Result<QString, QString> &written) {
+            if (written)
+                return showOutcome(*written);
+            statusBar()->clearMessage();
+            showNotice(tr("Backup failed"), tr("No backup was written: %1.").arg(written.error()), true);
+        });
+    });
+    dialog->open();
+}
+
+void MainWindow::restore()
+{
+    auto *dialog = new BackupDialog(BackupDialog::Mode::Restore, QString(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        const QString file = dialog->file();
+        const QByteArray passphrase = dialog->passphrase();
+        statusBar()->showMessage(tr("Opening %1…").arg(file));
+        m_server.checkBackup(
+            file, passphrase, this, [this, file, passphrase](const Result<BackupSummary, QString> &summary) {
+                statusBar()->clearMessage();
+                if (!summary)
+                    return showNotice(tr("Cannot restore"), tr("Nothing was restored: %1.").arg(summary.error()), true);
+                const QString made
+                    = QLocale().toString(QDateTime::fromSecsSinceEpoch(summary->createdAt), QLocale::LongFormat);
+                confirmThen(this, tr("Restore from backup"),
+                            tr("Restore the backup made on %1 (a database of %2 KiB, signing key %3)?\n\n"
+                               "It replaces everything in %4: users, sessions, the audit log and the signing "
+                               "keys. The server stops, and starts again on the restored data; connected "
+                               "clients are disconnected.")
+                                .arg(made)
+                                .arg((summary->databaseBytes + 1023) / 1024)
+                                .arg(summary->signingKeyId.isEmpty() ? tr("none yet") : summary->signingKeyId,
+                                     m_server.dataDirectory()),
+                            tr("Restore and restart"), [this, file, passphrase] {
+                                statusBar()->showMessage(tr("Restoring from %1…").arg(file));
+                                m_server.restoreBackup(
+                                    file, passphrase, this, [this](const Result<QString, QString> &restored) {
+                                        if (restored)
+                                            Q_EMIT restartRequested(tr("Restored"), *restored, false);
+                                        else
+                                            Q_EMIT restartRequested(
+                                                tr("Restore failed"),
+                                                tr("%1.\n\nThe server starts again on the data that is there.")
+                                                    .arg(restored.error()),
+                                                true);
+                                    });
+                            });
+            });
+    });
+    dialog->open();
 }
 
 void MainWindow::setRememberedTokens(RememberedTokens *tokens)

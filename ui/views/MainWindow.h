@@ -50,12 +50,23 @@ public:
     void offerToReplaceRememberedToken(const QUrl &server, const QString &why);
     /// A sentence in the status bar for a while.
     void showOutcome(const QString &message);
+    /// A notice the window shows once it is up (object name "noticeBox"): what became of the
+    /// window it replaces, such as a restore.
+    void showNotice(const QString &title, const QString &text, bool problem);
+    /// File → Back up…: the backup dialog; the backup is written on the server's job thread.
+    void backUp();
+    /// File → Restore from backup…: the backup dialog, what the file holds, a confirmation,
+    /// then the server stops, is restored and starts again (restartRequested).
+    void restore();
 
 Q_SIGNALS:
     /// File → Connect to server…: the application attaches to it instead (a new window).
     void connectRequested(const AttachRequest &request);
     /// File → Use the embedded server, from an attached console.
     void embeddedRequested();
+    /// After a restore: a new embedded server on the restored data, and a new window on it
+    /// that shows `notice` (showNotice).
+    void restartRequested(const QString &title, const QString &notice, bool problem);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
