@@ -117,6 +117,10 @@ public:
                                std::function<void(const Result<QString, QString> &restored)> done)
         = 0;
 
+    /// While waitingForKeyring(): stop waiting, keep the keys in owner-only files (as
+    /// `--secret-store file` would have from the start). Nothing elsewhere.
+    virtual void useFileSecretsInstead() { }
+
     /// Who the console acts as in the audit log: "console:<login>", or "admin:<token name>".
     virtual QString actor() const = 0;
 
@@ -124,6 +128,9 @@ Q_SIGNALS:
     void stateChanged(ServerState state);
     /// While starting: what it waits for, in words ("waiting for the system keyring…").
     void startupProgress(const QString &message);
+    /// Starting waits for the system keyring, which may be showing a password prompt; until
+    /// it answers, useFileSecretsInstead() is offered.
+    void waitingForKeyring();
     /// Connections opened and closed since the last emission, coalesced by the server.
     void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
     void connectionsSnapshot(const QList<ConnectionInfo> &connections);

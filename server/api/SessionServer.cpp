@@ -77,6 +77,7 @@ void SessionServer::start()
     connect(m_thread.get(), &QThread::finished, m_runtime, &QObject::deleteLater);
     connect(m_runtime, &ServerRuntime::started, this, &SessionServer::handleStarted);
     connect(m_runtime, &ServerRuntime::progress, this, &SessionServer::startupProgress);
+    connect(m_runtime, &ServerRuntime::waitingForKeyring, this, &SessionServer::waitingForKeyring);
     connect(m_runtime, &ServerRuntime::failed, this, &SessionServer::handleFailed);
     connect(m_runtime, &ServerRuntime::connectionsChanged, this, &SessionServer::connectionsChanged);
     connect(m_runtime, &ServerRuntime::connectionsSnapshot, this, &SessionServer::connectionsSnapshot);
@@ -111,6 +112,12 @@ void SessionServer::stop()
     m_certificateChain.clear();
     if (m_state != ServerState::Failed)
         setState(ServerState::Stopped);
+}
+
+void SessionServer::useFileSecretsInstead()
+{
+    if (m_runtime)
+        QMetaObject::invokeMethod(m_runtime, &ServerRuntime::useFileSecrets, Qt::QueuedConnection);
 }
 
 void SessionServer::requestConnections()

@@ -106,6 +106,8 @@ public:
     void restoreBackup(const QString &path, const QByteArray &passphrase, QObject *context,
                        std::function<void(const Result<QString, QString> &restored)> done) override;
 
+    void useFileSecretsInstead() override;
+
     /// Who the console acts as in the audit log: "console:<login name>".
     QString actor() const override { return m_actor; }
 

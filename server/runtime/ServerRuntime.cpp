@@ -119,18 +119,34 @@ void ServerRuntime::openSecrets()
 {
     // A keyring asking for its password (or to be made) keeps this waiting: say what for.
     QTimer::singleShot(std::chrono::seconds(1), this, [this] {
-        if (!m_secrets)
-            Q_EMIT progress(u"waiting for the system keyring: a password prompt may be open. Without an answer "
-                            "within seconds, the keys are kept in owner-only files instead (--secret-store file "
-                            "chooses that from the start)"_s);
+        if (m_secrets || !m_stopWaitingForKeyring)
+            return;
+        Q_EMIT progress(u"waiting for the system keyring: a password prompt may be open. Without an answer "
+                        "within seconds, the keys are kept in owner-only files instead (--secret-store file "
+                        "chooses that from the start)"_s);
+        if (m_config.secretBackend == SecretBackendMode::Automatic)
+            Q_EMIT waitingForKeyring();
     });
-    SecretBackend::open(m_database, m_config.dataDirectory, m_config.secretBackend, this,
-                        [this](Result<std::shared_ptr<SecretStore>, QString> opened) {
-                            if (!opened)
-                                return fail(opened.error());
-                            m_secrets = std::move(opened).value();
-                            loadKeys();
-                        });
+    auto opening = std::make_shared<bool>(true);
+    auto stopWaiting = SecretBackend::open(m_database, m_config.dataDirectory, m_config.secretBackend, this,
+                                           [this, opening](Result<std::shared_ptr<SecretStore>, QString> opened) {
+                                               m_stopWaitingForKeyring = nullptr;
+                                               *opening = false;
+                                               if (!opened)
+                                                   return fail(opened.error());
+                                               m_secrets = std::move(opened).value();
+                                               loadKeys();
+                                           });
+    if (*opening) // still probing: the keyring has not answered yet
+        m_stopWaitingForKeyring = std::move(stopWaiting);
+}
+
+void ServerRuntime::useFileSecrets()
+{
+    if (m_secrets || !m_stopWaitingForKeyring || m_config.secretBackend != SecretBackendMode::Automatic)
+        return;
+    qCInfo(lcRuntime) << "the admin chose owner-only files for the secrets instead of waiting for the keyring";
+    std::exchange(m_stopWaitingForKeyring, nullptr)();
 }
 
 void ServerRuntime::loadKeys()

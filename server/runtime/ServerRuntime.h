@@ -12,6 +12,7 @@
 #include "User.h"
 #include "config/ServerConfig.h"
 #include "core/Clock.h"
+#include "secrets/SecretBackend.h"
 #include "store/Database.h"
 #include "store/StoreChanges.h"
 #include "tls/TlsCertificate.h"
@@ -71,6 +72,8 @@ public:
     ~ServerRuntime() override;
 
     void start();
+    /// While waitingForKeyring(): keep the secrets in owner-only files, now.
+    void useFileSecrets();
     void stop();
     /// Emits connectionsSnapshot() with every live connection (nothing while not running).
     void snapshotConnections();
@@ -86,6 +89,9 @@ Q_SIGNALS:
     void started(const QString &listenAddress);
     /// While starting: what it waits for, in words ("waiting for the system keyring…").
     void progress(const QString &message);
+    /// Starting waits for the system keyring (a password prompt may be open); in automatic
+    /// mode useFileSecrets() stops waiting.
+    void waitingForKeyring();
     void failed(const QString &message);
     void stopped();
     void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
@@ -158,6 +164,7 @@ private:
     Database m_database;
     std::unique_ptr<WalCheckpointer> m_checkpointer; ///< the log back into the file, off this thread
     std::shared_ptr<SecretStore> m_secrets;
+    SecretBackend::StopWaiting m_stopWaitingForKeyring;
     std::unique_ptr<UserDirectory> m_users;
     std::unique_ptr<SqliteSessionStore> m_sessionStore;
     std::unique_ptr<AuditLog> m_audit;

@@ -30,7 +30,9 @@ std::shared_ptr<SecretStore> makeStore(const QString &backend, Database &databas
 /// one not made yet, answers reads, then asks for a password at the first write, and the
 /// server would wait on that prompt for ever. A write meets the prompt here, within the
 /// timeout: no answer (a prompt left open) or a refusal (a prompt cancelled) means files.
-void probeKeychain(std::shared_ptr<SecretStore> keychain, QObject *context, std::function<void(QString)> done)
+/// Returns what ends the probe at once with the given problem.
+std::function<void(QString)> probeKeychain(std::shared_ptr<SecretStore> keychain, QObject *context,
+                                           std::function<void(QString)> done)
 {
     auto answered = std::make_shared<bool>(false);
     auto finish = [answered, done](QString problem) {
@@ -48,13 +50,14 @@ void probeKeychain(std::shared_ptr<SecretStore> keychain, QObject *context, std:
     QTimer::singleShot(probeTimeout, context, [finish] {
         finish(u"the Secret Service did not answer within 5 s (a password prompt left open?)"_s);
     });
+    return finish;
 }
 /// The keychain if it answers; otherwise files (with a warning) in `Automatic` mode, or an
 /// error in `Keychain` mode.
-void chooseByProbe(std::shared_ptr<SecretStore> keychain, std::shared_ptr<SecretStore> files, SecretBackendMode mode,
-                   QObject *context, SecretBackend::Opened done)
+SecretBackend::StopWaiting chooseByProbe(std::shared_ptr<SecretStore> keychain, std::shared_ptr<SecretStore> files,
+                                         SecretBackendMode mode, QObject *context, SecretBackend::Opened done)
 {
-    probeKeychain(keychain, context, [mode, keychain, files, done](const QString &problem) {
+    auto finish = probeKeychain(keychain, context, [mode, keychain, files, done](const QString &problem) {
         if (problem.isEmpty())
             return done(keychain);
         if (mode == SecretBackendMode::Keychain)
@@ -63,6 +66,7 @@ void chooseByProbe(std::shared_ptr<SecretStore> keychain, std::shared_ptr<Secret
                 + files->location() + u" with owner-only permissions"_s;
         done(files);
     });
+    return [finish] { finish(u"owner-only files were chosen instead of waiting for the keyring"_s); };
 }
 } // namespace
 
@@ -77,31 +81,34 @@ std::optional<SecretBackendMode> SecretBackend::modeFromName(const QString &name
     return std::nullopt;
 }
 
-void SecretBackend::open(Database &database, const QString &dataDirectory, SecretBackendMode mode, QObject *context,
-                         Opened done)
+SecretBackend::StopWaiting SecretBackend::open(Database &database, const QString &dataDirectory, SecretBackendMode mode,
+                                               QObject *context, Opened done)
 {
     const QString chosen = database.setting(backendSetting);
     if (!chosen.isEmpty()) {
         const bool conflicts = (mode == SecretBackendMode::File && chosen != "file"_L1)
             || (mode == SecretBackendMode::Keychain && chosen != "keychain"_L1);
         if (conflicts)
-            return done(OpenResult::failure(
+            done(OpenResult::failure(
                 u"this data directory keeps its keys in the %1 backend; it cannot switch (start with --secret-store %1)"_s
                     .arg(chosen)));
-        return done(makeStore(chosen, database, dataDirectory));
+        else
+            done(makeStore(chosen, database, dataDirectory));
+        return [] {};
     }
     if (mode == SecretBackendMode::File) {
         database.setSetting(backendSetting, u"file"_s);
-        return done(makeStore(u"file"_s, database, dataDirectory));
+        done(makeStore(u"file"_s, database, dataDirectory));
+        return [] {};
     }
     auto keychain = makeStore(u"keychain"_s, database, dataDirectory);
     auto files = makeStore(u"file"_s, database, dataDirectory);
-    chooseByProbe(keychain, files, mode, context,
-                  [&database, done](Result<std::shared_ptr<SecretStore>, QString> store) {
-                      if (store.ok())
-                          database.setSetting(backendSetting, store.value()->backendName());
-                      done(std::move(store));
-                  });
+    return chooseByProbe(keychain, files, mode, context,
+                         [&database, done](Result<std::shared_ptr<SecretStore>, QString> store) {
+                             if (store.ok())
+                                 database.setSetting(backendSetting, store.value()->backendName());
+                             done(std::move(store));
+                         });
 }
 
 void SecretBackend::openUnrecorded(const QString &keychainPrefix, const QString &filesDirectory, SecretBackendMode mode,

@@ -17,9 +17,15 @@ enum class SecretBackendMode { Automatic, Keychain, File };
 /// owner-only files in `<data-dir>/secrets`.
 namespace SecretBackend {
 using Opened = std::function<void(Result<std::shared_ptr<SecretStore>, QString>)>;
+/// Stops waiting for the Secret Service's answer to the probe (a password prompt nobody
+/// answers): in `Automatic` mode the secrets go to owner-only files at once, as the admin
+/// chose. Does nothing once the choice is made.
+using StopWaiting = std::function<void()>;
 
 std::optional<SecretBackendMode> modeFromName(const QString &name);
-void open(Database &database, const QString &dataDirectory, SecretBackendMode mode, QObject *context, Opened done);
+/// `done` runs when the store is chosen; the returned StopWaiting cuts a probe short.
+StopWaiting open(Database &database, const QString &dataDirectory, SecretBackendMode mode, QObject *context,
+                 Opened done);
 /// The same choice for secrets that belong to no data directory's database (the console's
 /// remembered admin tokens): keychain entries under `keychainPrefix`, or files in
 /// `filesDirectory`. Nothing is recorded, so `Automatic` probes each time.

@@ -125,6 +125,24 @@ MainWindow::MainWindow(ServerFacade &server, QWidget *parent)
         if (m_server.state() == ServerState::Starting)
             statusBar()->showMessage(message);
     });
+    // A keyring asking for a password nobody may answer (a new desktop, a locked keyring):
+    // the admin need not wait for the server's own fallback.
+    m_useFilesButton = new QPushButton(tr("Keep keys in owner-only files instead"), this);
+    m_useFilesButton->setObjectName(u"useFileSecretsButton"_s);
+    m_useFilesButton->setToolTip(tr("Stop waiting for the system keyring: the server keeps its signing keys in "
+                                    "files only you can read, in its data directory, from now on "
+                                    "(as --secret-store file does)."));
+    m_useFilesButton->hide();
+    statusBar()->addPermanentWidget(m_useFilesButton);
+    connect(m_useFilesButton, &QPushButton::clicked, this, [this] {
+        m_useFilesButton->hide();
+        statusBar()->showMessage(tr("Keeping the keys in owner-only files…"));
+        m_server.useFileSecretsInstead();
+    });
+    connect(&server, &ServerFacade::waitingForKeyring, this, [this] {
+        if (m_server.state() == ServerState::Starting)
+            m_useFilesButton->show();
+    });
     buildMenus();
     resize(1100, 700);
     restoreSettings();
@@ -334,6 +352,8 @@ void MainWindow::showTab(Tab tab)
 
 void MainWindow::handleServerStateChanged()
 {
+    if (m_useFilesButton && m_server.state() != ServerState::Starting)
+        m_useFilesButton->hide();
     switch (m_server.state()) {
     case ServerState::Running:
         if (m_server.isRemote()) {

@@ -14,6 +14,7 @@ class LabPanel;
 class LiveState;
 class PolicyEditor;
 class QLabel;
+class QPushButton;
 class QTabWidget;
 class RememberedTokens;
 class ServerFacade;
@@ -89,6 +90,7 @@ private:
     KeysView *m_keys = nullptr;
     LabPanel *m_lab = nullptr;
     TrayIcon *m_tray = nullptr;
+    QPushButton *m_useFilesButton = nullptr; ///< while the server waits for the keyring
     QLabel *m_connectionCount = nullptr;
     bool m_firstRunOffered = false;
     QPointer<RememberedTokens> m_tokens;
