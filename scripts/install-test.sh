@@ -43,18 +43,17 @@ fail() {
     echo "install-test: $*" >&2
     exit 1
 }
-# indent [FILE]: a command's output, set off from the steps.
-indent() { sed 's/^/    /' "$@"; }
 skip() {
     echo "install-test: skipped: $*"
     exit "$skip_code"
 }
+# indent [FILE]: a command's output, set off from the steps.
+indent() { sed 's/^/    /' "$@"; }
 
 # --- the machine as the test found it ---------------------------------------------------------
 
-owned=0       # 1 once the machine is the test's to change (and to restore)
-server_pid=   # the server this run started, while it runs
-masked_dir_existed=1
+owned=0     # 1 once the machine is the test's to change (and to restore)
+server_pid= # the server this run started, while it runs
 
 # package_status PACKAGE: dpkg's status of it ("installed", "config-files", …), empty if unknown.
 package_status() {
@@ -120,7 +119,8 @@ restore_machine() {
     if getent group gatehouse >/dev/null; then groupdel gatehouse || true; fi
     rm -rf "$data_dir" "$config_dir"
     rm -f "${helper_files[@]}"
-    if [ "$masked_dir_existed" = 0 ] && [ -d "$helper_masked_dir" ]; then
+    # deb-systemd-helper's folder of masks, when the run made it (the state file says).
+    if grep -qx "absent-before $helper_masked_dir" "$state_file" 2>/dev/null && [ -d "$helper_masked_dir" ]; then
         rmdir --ignore-fail-on-non-empty "$helper_masked_dir"
     fi
     local left
@@ -262,7 +262,7 @@ fi
 if ! command -v dpkg >/dev/null; then
     skip "there is no dpkg on this machine to install Debian packages with."
 fi
-for tool in setpriv runuser curl python3 flock cmake cpack; do
+for tool in setpriv runuser curl python3 flock; do
     command -v "$tool" >/dev/null || fail "$tool was expected on this machine; it is missing (scripts/install-deps.sh)."
 done
 
@@ -290,12 +290,12 @@ found="$(traces)"
 if [ -n "$found" ]; then
     skip "this machine already has $(paste -sd ',' <<<"$found" | sed 's/,/, /g'), which this test did not make and will not touch."
 fi
-if [ ! -d "$helper_masked_dir" ]; then masked_dir_existed=0; fi
 packages_locate "$@"
 echo "$(basename "$server_deb") and $(basename "$console_deb")"
 
 # From here on the machine is the test's to change, and on_exit restores it.
 printf 'pid %s\n' "$$" >"$state_file"
+if [ ! -d "$helper_masked_dir" ]; then echo "absent-before $helper_masked_dir" >>"$state_file"; fi
 owned=1
 
 # --- 2. install -------------------------------------------------------------------------------
