@@ -16,24 +16,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ "${1:-}" = "--cpack" ]; then
-    build="${2:?--cpack needs the build directory}"
-    cmake --build "$build" --target package-files >/dev/null
-    cpack --config "$build/CPackConfig.cmake" -G DEB -B "$work/debs" >/dev/null
-    dir="$work/debs"
-else
-    dir="${1:-build/packages}"
-fi
-
-shopt -s nullglob
-server_debs=("$dir"/gatehouse-server_*.deb)
-console_debs=("$dir"/gatehouse-console_*.deb)
-if [ ${#server_debs[@]} -ne 1 ] || [ ${#console_debs[@]} -ne 1 ]; then
-    echo "check-packages: expected one gatehouse-server and one gatehouse-console .deb in $dir" >&2
-    exit 1
-fi
-server_deb="${server_debs[0]}"
-console_deb="${console_debs[0]}"
+# shellcheck source=scripts/lib/packages.sh
+source scripts/lib/packages.sh
+packages_locate "$@"
 failed=0
 step() { echo "== $*"; }
 
@@ -80,23 +65,22 @@ fi
 
 step "the shipped config file, with the unit's ExecStart"
 config="$work/server/etc/gatehouse/gatehouse.json"
-exec_start="$(sed -n 's/^ExecStart=//p' "$unit")"
-read -r -a argv <<<"$exec_start"
-[ "${argv[0]}" = /usr/bin/gatehoused ] || { echo "unexpected ExecStart: $exec_start" >&2; exit 1; }
+unit_command ExecStart "$unit"
+unit_environment "$unit"
+argv=("${unit_argv[@]}")
+[ "${argv[0]}" = /usr/bin/gatehoused ] || { echo "unexpected ExecStart: ${argv[*]}" >&2; exit 1; }
 argv[0]="$work/server/usr/bin/gatehoused"
 for i in "${!argv[@]}"; do
-    [ "${argv[$i]}" = /etc/gatehouse/gatehouse.json ] && argv[$i]="$config"
+    [ "${argv[$i]}" = /etc/gatehouse/gatehouse.json ] && argv[i]="$config"
 done
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 mkdir -m 0700 "$work/data"
-GATEHOUSE_DATA_DIR="$work/data" "${argv[@]}" --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+# The unit's Environment=, with the data directory moved into $work.
+env "${unit_env[@]}" GATEHOUSE_DATA_DIR="$work/data" "${argv[@]}" --listen "127.0.0.1:$port" \
+    >"$work/server.log" 2>&1 &
 server_pid=$!
 healthy=0
-for _ in $(seq 1 100); do
-    if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then healthy=1; break; fi
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
+wait_for_healthz "$port" "$server_pid" && healthy=1
 if [ "$healthy" = 1 ]; then
     echo "gatehoused serve with the packaged config: /healthz answers on 127.0.0.1:$port"
     "${argv[0]}" --version
