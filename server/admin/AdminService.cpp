@@ -32,6 +32,10 @@ constexpr auto flushInterval = 250ms;
 constexpr auto statisticsInterval = 1s;
 /// A storm of refused handshakes must not grow the console's backlog without bound.
 constexpr qsizetype maximumPendingEvents = 2000;
+/// Events of other writers read at a time (AdminService::followAudit), a batch per flush.
+constexpr qsizetype followedAuditBatch = 200;
+/// The server's own events told past another writer's not read yet; more are not deduplicated.
+constexpr qsizetype maximumOwnEventsAhead = 100000;
 
 qint64 monotonicNs()
 {
@@ -80,12 +84,19 @@ AdminService::AdminService(Parts parts, const Clock &clock, ServerStatistics fix
         m_flushTimer.start();
     });
     connect(m_parts.keys, &KeyStore::rotated, this, [this] { Q_EMIT signingKeysChanged(signingKeys(), jwks()); });
-    m_auditCursor = m_parts.audit->lastId();
+    if (const auto last = m_parts.audit->lastId(); last)
+        m_auditCursor = *last;
+    else
+        qCWarning(lcAdmin).noquote() << "cannot read the audit log's last event; events other writers append will not "
+                                        "be shown live:"
+                                     << last.error();
     m_parts.audit->setObserver([this](const AuditEvent &event) {
-        if (event.id == m_auditCursor + 1)
-            m_auditCursor = event.id;
-        else
-            m_ownEventsAhead.insert(event.id); // past another writer's event, not read yet
+        if (m_auditCursor >= 0) {
+            if (event.id == m_auditCursor + 1)
+                m_auditCursor = event.id;
+            else if (m_ownEventsAhead.size() < maximumOwnEventsAhead)
+                m_ownEventsAhead.insert(event.id); // past another writer's event, not read yet
+        }
         if (m_newEvents.size() >= maximumPendingEvents)
             m_newEvents.removeFirst();
         m_newEvents.append(event);
@@ -94,25 +105,26 @@ AdminService::AdminService(Parts parts, const Clock &clock, ServerStatistics fix
     });
 }
 
+AdminService::~AdminService()
+{
+    m_parts.audit->setObserver({});
+}
+
 void AdminService::followAudit()
 {
-    // At most a batch per call: a flood written elsewhere is told of over the next calls.
-    const auto events = m_parts.audit->after(m_auditCursor, maximumPendingEvents);
+    if (m_auditCursor < 0)
+        return;
+    const auto events = m_parts.audit->after(m_auditCursor, followedAuditBatch);
     for (const auto &event : events) {
         m_auditCursor = event.id;
         if (m_ownEventsAhead.remove(event.id))
             continue; // told of as it was appended
-        if (m_newEvents.size() >= maximumPendingEvents)
-            m_newEvents.removeFirst();
         m_newEvents.append(event);
     }
+    // A flood from elsewhere is told of a batch per flush, the next read as this one goes out.
+    m_auditBehind = events.size() == followedAuditBatch;
     if (!events.isEmpty() && !m_flushTimer.isActive())
         m_flushTimer.start();
-}
-
-AdminService::~AdminService()
-{
-    m_parts.audit->setObserver({});
 }
 
 void AdminService::markSessionChanged(const QString &sessionId)
@@ -132,6 +144,8 @@ void AdminService::flush()
     }
     if (!m_newEvents.isEmpty())
         Q_EMIT auditAppended(std::exchange(m_newEvents, {}));
+    if (std::exchange(m_auditBehind, false))
+        followAudit();
     if (std::exchange(m_usersChanged, false))
         Q_EMIT usersChanged(users());
 }

@@ -156,10 +156,11 @@ public:
     QJsonObject jwks() const;
     ServerStatistics statistics() const;
     SessionPolicy policy() const;
-    /// What the console starts from: live sessions and those ended within the last hour.
     /// Tells of the audit events another writer appended (the command line, a backup, another
-    /// process), as of its own: the store follower calls it when the database moved.
+    /// process), as of its own: the store follower calls it when the database moved. A batch
+    /// at a time, the next after the one told of.
     void followAudit();
+    /// What the console starts from: live sessions and those ended within the last hour.
     ConsoleSnapshot snapshot() const;
     QList<AuditEvent> queryAudit(const AuditFilter &filter) const;
     AuditVerification verifyAudit() const;
@@ -198,8 +199,9 @@ private:
     QList<AuditEvent> m_newEvents;
     /// The audit events this service has told of, up to here without a gap; those of its own
     /// past a gap (another writer's event not yet read) wait in m_ownEventsAhead.
-    qint64 m_auditCursor = 0;
+    qint64 m_auditCursor = -1; ///< -1: the log could not be read at start; not followed
     QSet<qint64> m_ownEventsAhead;
+    bool m_auditBehind = false; ///< a full batch was read: the next follows the flush
     bool m_usersChanged = false;
     std::unique_ptr<Inspections> m_inspections;
     QString m_tlsProblem; ///< why the last reload was refused; empty once one succeeds

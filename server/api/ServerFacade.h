@@ -117,7 +117,7 @@ public:
                                std::function<void(const Result<QString, QString> &restored)> done)
         = 0;
 
-    /// While waitingForKeyring(): stop waiting, keep the keys in owner-only files (as
+    /// While startedWaitingForKeyring(): stop waiting, keep the keys in owner-only files (as
     /// `--secret-store file` would have from the start). Nothing elsewhere.
     virtual void useFileSecretsInstead() { }
 
@@ -130,7 +130,7 @@ Q_SIGNALS:
     void startupProgress(const QString &message);
     /// Starting waits for the system keyring, which may be showing a password prompt; until
     /// it answers, useFileSecretsInstead() is offered.
-    void waitingForKeyring();
+    void startedWaitingForKeyring();
     /// Connections opened and closed since the last emission, coalesced by the server.
     void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);
     void connectionsSnapshot(const QList<ConnectionInfo> &connections);

@@ -2,15 +2,11 @@
 
 #include "admin/AdminService.h"
 #include "admin/Inspections.h"
-#include "cli/BackupCommand.h"
-#include "cli/DaemonCommandLine.h"
+#include "cli/BackupJobs.h"
 #include "config/ConfigFile.h"
 #include "runtime/ServerRuntime.h"
-#include "store/BackupFile.h"
 #include "tls/TlsContext.h"
 
-#include <QFile>
-#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QPointer>
 #include <QThread>
@@ -26,19 +22,10 @@ void SessionServer::ThreadStopper::operator()(QThread *thread) const
     delete thread;
 }
 
-void SessionServer::JobWaiter::operator()(QThread *thread) const
-{
-    // A job quits its thread as it finishes; one stuck on the secret store is stopped after a while.
-    if (!thread->wait(QDeadlineTimer(30'000))) {
-        thread->quit();
-        thread->wait();
-    }
-    delete thread;
-}
-
 SessionServer::SessionServer(SessionServerOptions options, QObject *parent)
     : ServerFacade(parent)
     , m_options(std::move(options))
+    , m_backups(std::make_unique<BackupJobs>())
 {
     qRegisterMetaType<ServerState>();
     qRegisterMetaType<ConnectionInfo>();
@@ -70,6 +57,7 @@ void SessionServer::start()
         return;
     }
     m_dataDirectory = config->dataDirectory;
+    m_config = std::make_unique<ServerConfig>(*config);
     m_thread.reset(new QThread);
     m_thread->setObjectName(QStringLiteral("gatehouse-server"));
     m_runtime = new ServerRuntime(*config);
@@ -77,7 +65,7 @@ void SessionServer::start()
     connect(m_thread.get(), &QThread::finished, m_runtime, &QObject::deleteLater);
     connect(m_runtime, &ServerRuntime::started, this, &SessionServer::handleStarted);
     connect(m_runtime, &ServerRuntime::progress, this, &SessionServer::startupProgress);
-    connect(m_runtime, &ServerRuntime::waitingForKeyring, this, &SessionServer::waitingForKeyring);
+    connect(m_runtime, &ServerRuntime::startedWaitingForKeyring, this, &SessionServer::startedWaitingForKeyring);
     connect(m_runtime, &ServerRuntime::failed, this, &SessionServer::handleFailed);
     connect(m_runtime, &ServerRuntime::connectionsChanged, this, &SessionServer::connectionsChanged);
     connect(m_runtime, &ServerRuntime::connectionsSnapshot, this, &SessionServer::connectionsSnapshot);
@@ -413,118 +401,50 @@ void SessionServer::setState(ServerState state)
     Q_EMIT stateChanged(state);
 }
 
+Result<ServerConfig, QString> SessionServer::config() const
+{
+    if (m_config)
+        return *m_config;
+    return ConfigFile::resolve(m_options);
+}
+
+namespace {
 template<typename Value>
-void SessionServer::deliver(QObject *context, std::function<void(const Value &)> done, Value value)
+void refuseLater(QObject *receiver, QObject *context, std::function<void(const Value &)> done, const QString &why)
 {
     QMetaObject::invokeMethod(
-        this,
-        [guard = QPointer<QObject>(context), done = std::move(done), value = std::move(value)] {
+        receiver,
+        [guard = QPointer<QObject>(context), done = std::move(done), why] {
             if (guard && done)
-                done(value);
+                done(fail(why));
         },
         Qt::QueuedConnection);
 }
-
-template<typename Value>
-bool SessionServer::backupThreadFree(QObject *context, const std::function<void(const Value &)> &done)
-{
-    if (m_backupThread && !m_backupThread->isFinished()) {
-        deliver<Value>(context, done, fail(tr("a backup or restore is already under way")));
-        return false;
-    }
-    m_backupThread.reset();
-    return true;
-}
-
-void SessionServer::runBackupCommand(const DaemonCommand &command, const QByteArray &passphrase, QObject *context,
-                                     std::function<void(const Result<QString, QString> &)> done)
-{
-    using Outcome = Result<QString, QString>;
-    const auto config = ConfigFile::resolve(m_options);
-    if (!config)
-        return deliver<Outcome>(context, std::move(done), fail(config.error()));
-    m_backupThread.reset(new QThread);
-    m_backupThread->setObjectName(command.kind == DaemonCommand::Kind::Backup ? u"gatehouse-backup"_s
-                                                                              : u"gatehouse-restore"_s);
-    auto *job = new BackupCommand(command, *config, m_actor);
-    job->setPassphrase(passphrase);
-    job->moveToThread(m_backupThread.get());
-    connect(m_backupThread.get(), &QThread::finished, job, &QObject::deleteLater);
-    // Direct: the job's own thread ends with it, whether or not this facade is still there.
-    connect(
-        job, &BackupCommand::finished, job, [job] { job->thread()->quit(); }, Qt::DirectConnection);
-    connect(job, &BackupCommand::finished, this,
-            [guard = QPointer<QObject>(context), done = std::move(done)](int exitCode, const QString &text) {
-                if (guard && done)
-                    done(exitCode == 0 ? Outcome(text.trimmed()) : Outcome(fail(text.trimmed())));
-            });
-    m_backupThread->start();
-    QMetaObject::invokeMethod(job, &BackupCommand::run, Qt::QueuedConnection);
-}
+} // namespace
 
 void SessionServer::backUp(const QString &path, const QByteArray &passphrase, QObject *context,
                            std::function<void(const Result<QString, QString> &written)> done)
 {
-    if (!backupThreadFree(context, done))
-        return;
-    DaemonCommand command;
-    command.kind = DaemonCommand::Kind::Backup;
-    command.launch = m_options;
-    command.backupFile = path;
-    runBackupCommand(command, passphrase, context, std::move(done));
+    const auto resolved = config();
+    if (!resolved)
+        return refuseLater(this, context, std::move(done), resolved.error());
+    m_backups->backUp(*resolved, m_actor, path, passphrase, context, std::move(done));
 }
 
 void SessionServer::checkBackup(const QString &path, const QByteArray &passphrase, QObject *context,
                                 std::function<void(const Result<BackupSummary, QString> &summary)> done)
 {
-    using Outcome = Result<BackupSummary, QString>;
-    if (!backupThreadFree(context, done))
-        return;
-    // Opening costs an Argon2id derivation (64 MiB): on the job thread too.
-    auto outcome = std::make_shared<Outcome>(fail(QString()));
-    m_backupThread.reset(QThread::create([outcome, path, passphrase] {
-        QFile file(path);
-        if (!file.open(QIODevice::ReadOnly)) {
-            *outcome = fail(tr("cannot read %1: %2").arg(path, file.errorString()));
-            return;
-        }
-        if (file.size() > BackupCommand::largestBackupFile) {
-            *outcome = fail(tr("%1 is larger than any backup Gatehouse writes").arg(path));
-            return;
-        }
-        const auto contents = BackupFile::open(file.readAll(), passphrase);
-        if (!contents) {
-            *outcome = fail(tr("%1: %2").arg(path, contents.error()));
-            return;
-        }
-        BackupSummary summary;
-        summary.createdAt = contents->secrets.value("created_at"_L1).toInteger();
-        summary.schemaVersion = contents->secrets.value("schema_version"_L1).toInt();
-        summary.signingKeyId = contents->secrets.value("signing_key"_L1).toString();
-        summary.databaseBytes = contents->database.size();
-        summary.secretCount = int(contents->secrets.value("secrets"_L1).toObject().size());
-        *outcome = std::move(summary);
-    }));
-    m_backupThread->setObjectName(u"gatehouse-backup-check"_s);
-    connect(m_backupThread.get(), &QThread::finished, this,
-            [guard = QPointer<QObject>(context), done = std::move(done), outcome] {
-                if (guard && done)
-                    done(*outcome);
-            });
-    m_backupThread->start();
+    m_backups->check(path, passphrase, context, std::move(done));
 }
 
 void SessionServer::restoreBackup(const QString &path, const QByteArray &passphrase, QObject *context,
                                   std::function<void(const Result<QString, QString> &restored)> done)
 {
-    if (!backupThreadFree(context, done))
-        return;
-    // The server's database connections close as its thread ends: restore refuses a database in use.
+    const auto resolved = config();
+    if (!resolved)
+        return refuseLater(this, context, std::move(done), resolved.error());
+    // Stopped first, as promised, even when the restore is then refused: the caller starts a
+    // server again either way. The runtime's thread is joined, its database closed.
     stop();
-    DaemonCommand command;
-    command.kind = DaemonCommand::Kind::Restore;
-    command.launch = m_options;
-    command.backupFile = path;
-    command.force = true;
-    runBackupCommand(command, passphrase, context, std::move(done));
+    m_backups->restore(*resolved, m_actor, path, passphrase, context, std::move(done));
 }

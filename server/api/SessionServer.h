@@ -21,8 +21,9 @@
 
 class QThread;
 class ServerRuntime;
+class BackupJobs;
 struct AdminCommand;
-struct DaemonCommand;
+struct ServerConfig;
 
 /// The one door from the console (or any host program) into the session server. The
 /// server lives on its own thread; this object stays on the caller's thread, never blocks
@@ -122,27 +123,18 @@ private:
     /// A disconnection or revocation: in effect at once, then finished on the server thread.
     void act(const AdminCommand &command, QObject *context, OutcomeHandler done);
 
-    /// `gatehoused backup` or `restore` (cli/BackupCommand) on m_backupThread.
-    void runBackupCommand(const DaemonCommand &command, const QByteArray &passphrase, QObject *context,
-                          std::function<void(const Result<QString, QString> &)> done);
-    /// False, with `done` told why, when a backup or restore is already under way.
-    template<typename Value> bool backupThreadFree(QObject *context, const std::function<void(const Value &)> &done);
-    /// Hands `value` to `done` on this thread, after the caller returns, if `context` still lives.
-    template<typename Value> void deliver(QObject *context, std::function<void(const Value &)> done, Value value);
+    /// The configuration this server runs (or ran) on; resolved again when it never started.
+    Result<ServerConfig, QString> config() const;
 
     struct ThreadStopper {
-        void operator()(QThread *thread) const;
-    };
-    /// Lets the job finish (it quits its thread when it does) rather than cut it short: a
-    /// restore cut short would leave a database without its secrets.
-    struct JobWaiter {
         void operator()(QThread *thread) const;
     };
 
     SessionServerOptions m_options;
     std::unique_ptr<QThread, ThreadStopper> m_thread;
     ServerRuntime *m_runtime = nullptr; ///< lives on m_thread, deleted when it finishes
-    std::unique_ptr<QThread, JobWaiter> m_backupThread; ///< the backup or restore under way, or the last
+    std::unique_ptr<ServerConfig> m_config; ///< as resolved by the last start()
+    std::unique_ptr<BackupJobs> m_backups; ///< waits for a job under way as it goes
     ServerState m_state = ServerState::Stopped;
     QString m_errorString;
     QString m_listenAddress;

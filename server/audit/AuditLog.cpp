@@ -6,10 +6,13 @@
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QJsonDocument>
+#include <QLoggingCategory>
 #include <QSqlError>
 #include <QSqlQuery>
 
 using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcAudit, "gatehouse.audit")
 
 namespace {
 const auto genesisHash = QString(64, u'0');
@@ -152,18 +155,20 @@ QList<AuditEvent> AuditLog::after(qint64 id, int limit) const
     query.addBindValue(id);
     query.addBindValue(std::max(limit, 1));
     QList<AuditEvent> events;
-    if (!query.exec())
+    if (!query.exec()) {
+        qCWarning(lcAudit).noquote() << "cannot read the audit events after" << id << ":" << query.lastError().text();
         return events;
+    }
     while (query.next())
         events.append(eventFromQuery(query));
     return events;
 }
 
-qint64 AuditLog::lastId() const
+Result<qint64, QString> AuditLog::lastId() const
 {
     QSqlQuery query(m_database.connection());
     if (!query.exec(u"SELECT COALESCE(MAX(id), 0) FROM audit_events"_s) || !query.next())
-        return 0;
+        return fail(query.lastError().text());
     return query.value(0).toLongLong();
 }
 

@@ -30,8 +30,8 @@ public:
     QList<AuditEvent> query(const Filter &filter) const;
     /// Events after `id`, oldest first, at most `limit`: what others appended since.
     QList<AuditEvent> after(qint64 id, int limit) const;
-    /// The newest event's id; 0 when there is none.
-    qint64 lastId() const;
+    /// The newest event's id (0 when there is none), or why it could not be read.
+    Result<qint64, QString> lastId() const;
     /// Walks the whole chain; the number of events on success.
     Result<qint64, Break> verify() const;
 

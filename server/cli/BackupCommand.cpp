@@ -5,6 +5,7 @@
 #include "config/DataDirectory.h"
 #include "secrets/SecretBackend.h"
 #include "secrets/SecretStore.h"
+#include "store/Migrations.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -16,6 +17,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QUuid>
 
 #include <cstdio>
@@ -29,6 +31,8 @@ constexpr auto ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
 const auto adminTokenSecret = u"admin-token"_s;
 const auto cookieKeySecret = u"cookie-key"_s;
 const auto signingKeyPrefix = u"signing-key/"_s;
+/// A secret store that neither answers nor fails (a prompt left open) ends the command.
+constexpr auto secretStoreTimeout = std::chrono::seconds(30);
 
 /// One connection of our own to an SQLite file, removed when it goes.
 class ScratchConnection final {
@@ -134,6 +138,36 @@ BackupCommand::BackupCommand(DaemonCommand command, ServerConfig config, QString
 {
 }
 
+Result<QByteArray, QString> BackupCommand::readBackupFile(const QString &path)
+{
+    const QFileInfo info(path);
+    if (!info.exists())
+        return fail(u"there is no file %1"_s.arg(path));
+    if (!info.isFile())
+        return fail(u"%1 is not a regular file"_s.arg(path));
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(u"cannot read %1: %2"_s.arg(path, file.errorString()));
+    if (file.size() > largestBackupFile)
+        return fail(u"%1 is larger than any backup this gatehoused writes"_s.arg(path));
+    return file.readAll();
+}
+
+Result<bool, QString> BackupCommand::checkRestorable(const QJsonObject &about)
+{
+    if (about.value("format"_L1).toString() != "gatehouse-backup"_L1)
+        return fail(u"it does not say it is a Gatehouse backup"_s);
+    const int schema = about.value("schema_version"_L1).toInt(-1);
+    const int known = int(Migrations::steps().size());
+    if (schema < 1)
+        return fail(u"it does not say which schema its database has"_s);
+    if (schema > known)
+        return fail(u"its database is of a newer Gatehouse (schema %1; this one knows up to %2): restore it "
+                    "with that version or a later one"_s.arg(schema)
+                        .arg(known));
+    return true;
+}
+
 BackupCommand::~BackupCommand()
 {
     m_passphrase.fill('\0');
@@ -192,8 +226,15 @@ void BackupCommand::backup()
     const QFileInfo target(m_command.backupFile);
     if (target.isDir())
         return failWith(u"%1 is a folder: --to names the backup file"_s.arg(m_command.backupFile));
+    if (target.isSymLink())
+        return failWith(u"%1 is a symbolic link: name the file itself"_s.arg(m_command.backupFile));
     if (!target.absoluteDir().exists())
         return failWith(u"the folder of %1 does not exist"_s.arg(m_command.backupFile));
+    const QString dataDirectory = QFileInfo(m_config.dataDirectory).canonicalFilePath();
+    const QString targetFolder = target.absoluteDir().canonicalPath();
+    if (targetFolder == dataDirectory || targetFolder.startsWith(dataDirectory + u'/'))
+        return failWith(u"%1 is inside the data directory %2: a backup belongs elsewhere (another disk, "
+                        "another machine)"_s.arg(m_command.backupFile, m_config.dataDirectory));
     auto phrase = passphrase(true);
     if (!phrase)
         return failWith(phrase.error());
@@ -201,11 +242,11 @@ void BackupCommand::backup()
     if (!m_database.open(databasePath))
         return failWith(m_database.errorString());
 
-    // The copy is made next to the backup file, in an owner-only folder, and removed with it.
-    const QTemporaryDir scratch(target.absolutePath() + u"/.gatehouse-backup-XXXXXX"_s);
+    // The plain copy of the database is made in the data directory (owner-only, never a synced
+    // folder the backup may be going to), in a folder of its own that goes with it.
+    const QTemporaryDir scratch(m_config.dataDirectory + u"/.backup-XXXXXX"_s);
     if (!scratch.isValid())
-        return failWith(
-            u"cannot make a scratch folder next to %1: %2"_s.arg(m_command.backupFile, scratch.errorString()));
+        return failWith(u"cannot make a scratch folder in %1: %2"_s.arg(m_config.dataDirectory, scratch.errorString()));
     auto snapshot = takeSnapshot(m_database.connection(), scratch.path());
     if (!snapshot)
         return failWith(snapshot.error());
@@ -224,12 +265,26 @@ void BackupCommand::backup()
                         });
 }
 
+void BackupCommand::giveUpAfterTimeout(const QString &secretName)
+{
+    const int step = ++m_secretSteps;
+    QTimer::singleShot(secretStoreTimeout, this, [this, step, secretName] {
+        if (step == m_secretSteps)
+            failWith(u"%1 did not answer for %2 within %3 s (a password prompt left open?)"_s
+                         .arg(m_secrets->location(), secretName)
+                         .arg(std::chrono::seconds(secretStoreTimeout).count()));
+    });
+}
+
 void BackupCommand::readSecrets(QStringList names, std::function<void()> next)
 {
     if (names.isEmpty())
         return next();
     const QString name = names.takeFirst();
+    giveUpAfterTimeout(name);
     m_secrets->read(name, this, [this, name, names, next](Result<QByteArray, SecretFailure> secret) {
+        if (m_finished)
+            return; // given up on
         if (!secret && secret.error().error == SecretError::NotFound && !name.startsWith(signingKeyPrefix))
             return readSecrets(names, next); // made at the server's first start
         if (!secret && secret.error().error == SecretError::NotFound)
@@ -260,11 +315,12 @@ void BackupCommand::finishBackup(const QString &keyId)
     event.type = u"backup_made"_s;
     event.actor = m_actor;
     event.detail = { { "file"_L1, QFileInfo(m_command.backupFile).absoluteFilePath() }, { "signing_key"_L1, keyId } };
+    QString unaudited;
     if (const auto appended = AuditLog(m_database, m_clock).append(event); !appended)
-        std::fprintf(stderr, "gatehoused: the audit log was not written: %s\n", qPrintable(appended.error()));
-    succeed(u"backup written to %1: the database (%2 KiB) and the secrets %3\n"_s.arg(m_command.backupFile)
+        unaudited = u" (but its audit event was not written: %1)"_s.arg(appended.error());
+    succeed(u"backup written to %1: the database (%2 KiB) and the secrets %3%4\n"_s.arg(m_command.backupFile)
                 .arg((m_snapshot.size() + 1023) / 1024)
-                .arg(m_secretValues.isEmpty() ? u"(none yet)"_s : m_secretValues.keys().join(u", "_s)));
+                .arg(m_secretValues.isEmpty() ? u"(none yet)"_s : m_secretValues.keys().join(u", "_s), unaudited));
 }
 
 void BackupCommand::restore()
@@ -278,19 +334,19 @@ void BackupCommand::restore()
             return failWith(
                 u"%1 already has a database, which restore would replace: pass --force to replace it"_s.arg(directory));
     }
-    QFile file(m_command.backupFile);
-    if (!file.open(QIODevice::ReadOnly))
-        return failWith(u"cannot read %1: %2"_s.arg(m_command.backupFile, file.errorString()));
-    if (file.size() > largestBackupFile)
-        return failWith(u"%1 is larger than any backup this gatehoused writes"_s.arg(m_command.backupFile));
-    const QByteArray bytes = file.readAll();
+    auto bytes = readBackupFile(m_command.backupFile);
+    if (!bytes)
+        return failWith(bytes.error());
     auto phrase = passphrase(false);
     if (!phrase)
         return failWith(phrase.error());
     m_passphrase = std::move(phrase).value();
-    auto contents = BackupFile::open(bytes, m_passphrase);
+    auto contents = BackupFile::open(*bytes, m_passphrase);
+    bytes->fill('\0');
     if (!contents)
         return failWith(u"%1: %2"_s.arg(m_command.backupFile, contents.error()));
+    if (const auto restorable = checkRestorable(contents->secrets); !restorable)
+        return failWith(u"%1: %2"_s.arg(m_command.backupFile, restorable.error()));
     const QJsonObject secrets = contents->secrets.value("secrets"_L1).toObject();
     for (auto it = secrets.begin(); it != secrets.end(); ++it) {
         if (!isKnownSecret(it.key()) || !it.value().isString())
@@ -302,6 +358,21 @@ void BackupCommand::restore()
     // Everything is checked: from here on the target is written.
     if (const auto prepared = DataDirectory::prepare(directory); !prepared)
         return failWith(prepared.error());
+    // The secret store the replaced database chose stays chosen, unless --secret-store says
+    // otherwise: an admin who chose files is not asked by the keyring now.
+    SecretBackendMode secretMode = m_config.secretBackend;
+    const QString previous = databasePath + u".before-restore"_s;
+    if (QFileInfo::exists(databasePath)) {
+        {
+            Database replaced;
+            if (replaced.open(databasePath) && secretMode == SecretBackendMode::Automatic)
+                secretMode = SecretBackend::modeFromName(replaced.setting(u"secret_backend"_s)).value_or(secretMode);
+        }
+        // Kept, not deleted: the one way back from a restore of the wrong backup.
+        QFile::remove(previous);
+        if (!QFile::rename(databasePath, previous))
+            return failWith(u"cannot keep the replaced database as %1"_s.arg(previous));
+    }
     // A log left by the replaced database would be replayed into the restored one.
     for (const auto &suffix : { u"-wal"_s, u"-shm"_s })
         QFile::remove(databasePath + suffix);
@@ -310,14 +381,14 @@ void BackupCommand::restore()
     if (!m_database.open(databasePath))
         return failWith(m_database.errorString());
     // A new instance: the keychain names secrets by it, and the original may still run on
-    // this machine with its own. The secret store is chosen again, by --secret-store.
+    // this machine with its own. The secret store is chosen again.
     m_database.setSetting(u"instance_id"_s, QUuid::createUuid().toString(QUuid::WithoutBraces));
     m_database.setSetting(u"secret_backend"_s, QString());
 
     QList<std::pair<QString, QByteArray>> values;
     for (auto it = secrets.begin(); it != secrets.end(); ++it)
         values.append({ it.key(), QByteArray::fromBase64(it.value().toString().toLatin1()) });
-    SecretBackend::open(m_database, directory, m_config.secretBackend, this,
+    SecretBackend::open(m_database, directory, secretMode, this,
                         [this, values](Result<std::shared_ptr<SecretStore>, QString> opened) {
                             if (!opened)
                                 return failWith(u"the database is restored, but not its secrets: "_s + opened.error());
@@ -331,7 +402,10 @@ void BackupCommand::writeSecrets(QList<std::pair<QString, QByteArray>> secrets, 
     if (secrets.isEmpty())
         return next();
     const auto [name, value] = secrets.takeFirst();
+    giveUpAfterTimeout(name);
     m_secrets->write(name, value, this, [this, name, secrets, next](Result<bool, SecretFailure> written) {
+        if (m_finished)
+            return; // given up on
         if (!written)
             return failWith(u"the database is restored, but %1 could not be written to %2: %3"_s.arg(
                 name, m_secrets->location(), written.error().message));

@@ -25,6 +25,12 @@ public:
     /// No backup this build writes is larger: a bigger file is refused before it is read.
     static constexpr qint64 largestBackupFile = qint64(2) * 1024 * 1024 * 1024 + 1024 * 1024;
 
+    /// A backup file's bytes, if it is a regular file no larger than any backup written.
+    static Result<QByteArray, QString> readBackupFile(const QString &path);
+    /// Whether an opened backup can be restored by this build: its format, and a schema this
+    /// build knows (a newer one is refused before anything is replaced).
+    static Result<bool, QString> checkRestorable(const QJsonObject &about);
+
     BackupCommand(DaemonCommand command, ServerConfig config, QString actor, QObject *parent = nullptr);
     ~BackupCommand() override;
 
@@ -42,6 +48,9 @@ private:
     /// Reads the named secrets one after the other into m_secretValues, then calls next().
     void readSecrets(QStringList names, std::function<void()> next);
     void writeSecrets(QList<std::pair<QString, QByteArray>> secrets, std::function<void()> next);
+    /// Fails the command if the secret store has not answered for `secretName` when the
+    /// timeout is up, and its call is still the last one made.
+    void giveUpAfterTimeout(const QString &secretName);
     void finishBackup(const QString &keyId);
     void finishRestore();
     Result<QByteArray, QString> passphrase(bool twice) const;
@@ -60,4 +69,5 @@ private:
     QJsonObject m_secretValues; ///< name → base64 of the secret
     BackupFile::Contents m_restored; ///< restore: what the file held
     bool m_finished = false;
+    int m_secretSteps = 0; ///< calls made to the secret store, for giveUpAfterTimeout
 };

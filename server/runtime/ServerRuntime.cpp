@@ -121,11 +121,15 @@ void ServerRuntime::openSecrets()
     QTimer::singleShot(std::chrono::seconds(1), this, [this] {
         if (m_secrets || !m_stopWaitingForKeyring)
             return;
+        if (m_config.secretBackend != SecretBackendMode::Automatic) {
+            Q_EMIT progress(u"waiting for the system keyring: a password prompt may be open. Without an answer "
+                            "within seconds the server stops, as --secret-store keychain asks"_s);
+            return;
+        }
         Q_EMIT progress(u"waiting for the system keyring: a password prompt may be open. Without an answer "
                         "within seconds, the keys are kept in owner-only files instead (--secret-store file "
                         "chooses that from the start)"_s);
-        if (m_config.secretBackend == SecretBackendMode::Automatic)
-            Q_EMIT waitingForKeyring();
+        Q_EMIT startedWaitingForKeyring();
     });
     auto opening = std::make_shared<bool>(true);
     auto stopWaiting = SecretBackend::open(m_database, m_config.dataDirectory, m_config.secretBackend, this,

@@ -72,7 +72,7 @@ public:
     ~ServerRuntime() override;
 
     void start();
-    /// While waitingForKeyring(): keep the secrets in owner-only files, now.
+    /// While startedWaitingForKeyring(): keep the secrets in owner-only files, now.
     void useFileSecrets();
     void stop();
     /// Emits connectionsSnapshot() with every live connection (nothing while not running).
@@ -91,7 +91,7 @@ Q_SIGNALS:
     void progress(const QString &message);
     /// Starting waits for the system keyring (a password prompt may be open); in automatic
     /// mode useFileSecrets() stops waiting.
-    void waitingForKeyring();
+    void startedWaitingForKeyring();
     void failed(const QString &message);
     void stopped();
     void connectionsChanged(const QList<ConnectionInfo> &opened, const QList<ConnectionInfo> &closed);

@@ -8,6 +8,7 @@
 #include "models/LiveState.h"
 #include "models/SessionTreeModel.h"
 #include "models/UsersModel.h"
+#include "store/BackupFile.h"
 #include "views/AuditView.h"
 #include "views/BackupDialog.h"
 #include "views/MainWindow.h"
@@ -101,6 +102,7 @@ private:
     int meStatus(const QByteArray &accessToken);
 
     std::unique_ptr<QTemporaryDir> m_dir;
+    QString m_lastBackupProblem; ///< what the backup dialog said last, when it refused
     SessionServerOptions m_options;
     std::unique_ptr<SessionServer> m_server;
     std::unique_ptr<MainWindow> m_window;
@@ -157,7 +159,7 @@ bool TestConsole::confirm()
         }
         return box != nullptr;
     };
-    if (!QTest::qWaitFor(visibleBox))
+    if (!QTest::qWaitFor(visibleBox, 30000)) // after an Argon2id derivation, for a restore
         return false;
     auto *button = box->findChild<QPushButton *>(u"confirmButton"_s);
     if (!button)
@@ -652,8 +654,8 @@ bool TestConsole::useBackupDialog(const char *action, const QString &file, const
     if (repeatEdit->isVisibleTo(dialog))
         QTest::keyClicks(repeatEdit, repeat.isNull() ? passphrase : repeat);
     auto *accept = dialog->findChild<QPushButton *>(u"backupAcceptButton"_s);
+    m_lastBackupProblem = dialog->findChild<QLabel *>(u"backupProblemLabel"_s)->text();
     if (!accept->isEnabled()) {
-        qWarning() << "the backup dialog refuses:" << dialog->findChild<QLabel *>(u"backupDialogProblem"_s)->text();
         dialog->reject();
         return false;
     }
@@ -693,7 +695,8 @@ void TestConsole::backUpAndRestoreFromTheFileMenu()
     const QString backup = m_dir->filePath(u"console.gatehouse-backup"_s);
     const QString passphrase = u"a passphrase kept apart"_s;
 
-    QVERIFY(!useBackupDialog("backupAction", backup, passphrase, u"a passphrase kept apar"_s)); // they differ
+    QVERIFY(!useBackupDialog("backupAction", backup, passphrase, u"a passphrase kept apar"_s));
+    QCOMPARE(m_lastBackupProblem, u"The passphrases differ."_s);
     QVERIFY(useBackupDialog("backupAction", backup, passphrase));
     QTRY_VERIFY_WITH_TIMEOUT(m_window->statusBar()->currentMessage().startsWith(u"backup written to "_s), 30000);
     const auto groupOrOthers = QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ExeGroup
@@ -718,6 +721,21 @@ void TestConsole::backUpAndRestoreFromTheFileMenu()
     QVERIFY(useBackupDialog("restoreAction", truncated, passphrase));
     notice = takeNotice();
     QVERIFY2(notice.startsWith(u"Nothing was restored: "_s) && notice.contains(u"truncated"_s), qPrintable(notice));
+    // One a later Gatehouse made: this one could not open its database.
+    const QString newer = m_dir->filePath(u"newer.gatehouse-backup"_s);
+    {
+        QFile whole(backup);
+        QVERIFY(whole.open(QIODevice::ReadOnly));
+        auto contents = BackupFile::open(whole.readAll(), passphrase.toUtf8());
+        QVERIFY(contents.ok());
+        contents->secrets.insert(u"schema_version"_s, 999);
+        QFile out(newer);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(BackupFile::seal(*contents, passphrase.toUtf8()).value());
+    }
+    QVERIFY(useBackupDialog("restoreAction", newer, passphrase));
+    notice = takeNotice();
+    QVERIFY2(notice.contains(u"newer Gatehouse"_s), qPrintable(notice));
     QCOMPARE(m_server->state(), ServerState::Running);
     QCOMPARE(meStatus(aliceToken), 200);
 
@@ -740,6 +758,12 @@ void TestConsole::backUpAndRestoreFromTheFileMenu()
     QVERIFY2(restart.first().at(1).toString().contains(u"chain intact"_s),
              qPrintable(restart.first().at(1).toString()));
     QCOMPARE(restart.first().at(2).toBool(), false);
+    // Until the application replaces it, the window lets nothing else touch the data.
+    for (const auto &name : { u"backupAction"_s, u"restoreAction"_s, u"connectAction"_s })
+        QVERIFY2(!m_window->findChild<QAction *>(name)->isEnabled(), qPrintable(name));
+    m_window->findChild<QAction *>(u"quitAction"_s)->trigger();
+    QVERIFY(m_window->statusBar()->currentMessage().contains(u"under way"_s));
+    QVERIFY(!m_window->close());
 
     // What the application does: a new server on the same options, a new window, the notice.
     m_window.reset();

@@ -11,7 +11,9 @@
 #include <QFileInfo>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTemporaryDir>
@@ -61,11 +63,13 @@ void TestKeyringPrompt::theConsoleOffersFilesWhileTheKeyringAsks()
         QCOMPARE(server.state(), ServerState::Starting);
         QVERIFY2(window.statusBar()->currentMessage().startsWith(u"waiting for the system keyring"_s),
                  qPrintable(window.statusBar()->currentMessage()));
-        QElapsedTimer sinceClick;
-        sinceClick.start();
+        // The files come from the click, not from the server's own fallback after 5 s: its
+        // warning says which.
+        QTest::ignoreMessage(QtWarningMsg,
+                             QRegularExpression(u"no usable Secret Service \\(owner-only files were chosen instead"_s));
+        QTest::failOnWarning(QRegularExpression(u"did not answer within"_s));
         QTest::mouseClick(offer, Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(server.state(), ServerState::Running, 10000);
-        QVERIFY2(sinceClick.elapsed() < 2500, qPrintable(u"running %1 ms after the click"_s.arg(sinceClick.elapsed())));
         QVERIFY(!offer->isVisible());
         const QFileInfo secrets(QDir(options.dataDirectory).filePath(u"secrets"_s));
         QVERIFY(secrets.isDir());
@@ -78,11 +82,11 @@ void TestKeyringPrompt::theConsoleOffersFilesWhileTheKeyringAsks()
     // The choice is the data directory's: the next start does not ask the keyring again.
     SessionServer again(options);
     MainWindow window(again);
-    QElapsedTimer started;
-    started.start();
+    window.show();
+    QSignalSpy waited(&again, &ServerFacade::startedWaitingForKeyring);
     again.start();
     QTRY_COMPARE_WITH_TIMEOUT(again.state(), ServerState::Running, 10000);
-    QVERIFY2(started.elapsed() < 2500, qPrintable(u"running after %1 ms"_s.arg(started.elapsed())));
+    QCOMPARE(waited.size(), 0);
     QVERIFY(!window.findChild<QPushButton *>(u"useFileSecretsButton"_s)->isVisible());
 }
 

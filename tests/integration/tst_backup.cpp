@@ -1,6 +1,8 @@
 // gatehoused backup and restore, driven as an operator would: the real binary as a child
 // process, real SQLite files, a real `serve` taking logins while the backup is made, and the
 // file secret store (no Secret Service here).
+#include "store/BackupFile.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -37,6 +39,8 @@ private Q_SLOTS:
     void damagedOrWrongBackupsAreRefused_data();
     void damagedOrWrongBackupsAreRefused();
     void restoreKeepsOffALiveOrExistingDirectory();
+    void aBackupOfANewerSchemaIsRefusedBeforeAnythingIsReplaced();
+    void backupsGoNowhereTheyShouldNot();
     void badInvocationsFailClearly_data();
     void badInvocationsFailClearly();
 
@@ -302,6 +306,75 @@ void TestBackup::restoreKeepsOffALiveOrExistingDirectory()
     QVERIFY(users.contains(u"bob"_s));
     QVERIFY(!users.contains(u"carol"_s));
     QCOMPARE(run(target, { u"audit"_s, u"verify"_s }).exitCode, 0);
+
+    // The replaced database is kept beside it, owner-only: the way back from the wrong backup.
+    const QString kept = target + u"/gatehouse.sqlite.before-restore"_s;
+    QVERIFY(QFileInfo::exists(kept));
+    QCOMPARE(QFile::permissions(kept) & (QFileDevice::ReadOther | QFileDevice::ReadGroup), QFileDevice::Permissions());
+    const QString wayBack = dataDir(u"way-back"_s);
+    QVERIFY(QDir().mkpath(wayBack));
+    QVERIFY(QFile::copy(kept, wayBack + u"/gatehouse.sqlite"_s));
+    QVERIFY(run(wayBack, { u"user"_s, u"list"_s }).out.contains(u"carol"_s));
+}
+
+void TestBackup::aBackupOfANewerSchemaIsRefusedBeforeAnythingIsReplaced()
+{
+    // A backup a later Gatehouse made: this one could not open its database, so restore says
+    // so before it replaces the one there (which it would otherwise have lost).
+    QFile good(m_goodBackup);
+    QVERIFY(good.open(QIODevice::ReadOnly));
+    auto contents = BackupFile::open(good.readAll(), passphrase.trimmed());
+    QVERIFY(contents.ok());
+    contents->secrets.insert(u"schema_version"_s, 999);
+    const auto sealed = BackupFile::seal(*contents, passphrase.trimmed());
+    QVERIFY(sealed.ok());
+    const QString newer = m_dir->filePath(u"newer.gatehouse-backup"_s);
+    QFile out(newer);
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(*sealed);
+    out.close();
+
+    const QString target = dataDir(u"target"_s);
+    QCOMPARE(run(target, { u"user"_s, u"add"_s, u"dave"_s, u"--password-stdin"_s }, "long enough\n").exitCode, 0);
+    const auto refused
+        = run(target, { u"restore"_s, u"--from"_s, newer, u"--passphrase-stdin"_s, u"--force"_s }, passphrase);
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.contains(u"newer Gatehouse (schema 999"_s), qPrintable(refused.err));
+    QVERIFY(run(target, { u"user"_s, u"list"_s }).out.contains(u"dave"_s));
+    QVERIFY(!QFileInfo::exists(target + u"/gatehouse.sqlite.before-restore"_s));
+}
+
+void TestBackup::backupsGoNowhereTheyShouldNot()
+{
+    const QString source = dataDir(u"source"_s);
+    QCOMPARE(run(source, { u"keys"_s, u"list"_s }).exitCode, 0);
+    const QStringList backup { u"backup"_s, u"--passphrase-stdin"_s, u"--to"_s };
+
+    // Into the data directory it copies: a backup that goes down with what it backs up.
+    const auto inside = run(source, QStringList(backup) << source + u"/copy.gatehouse-backup"_s, passphrase);
+    QCOMPARE(inside.exitCode, 1);
+    QVERIFY2(inside.err.contains(u"inside the data directory"_s), qPrintable(inside.err));
+
+    // Through a symbolic link, which would write wherever it points.
+    const QString pointee = m_dir->filePath(u"pointee"_s);
+    const QString link = m_dir->filePath(u"link.gatehouse-backup"_s);
+    QVERIFY(QFile::link(pointee, link));
+    const auto linked = run(source, QStringList(backup) << link, passphrase);
+    QCOMPARE(linked.exitCode, 1);
+    QVERIFY2(linked.err.contains(u"symbolic link"_s), qPrintable(linked.err));
+    QVERIFY(!QFileInfo::exists(pointee));
+
+    // A restore from something that is not a file (a FIFO would be read for ever).
+    const auto notAFile
+        = run(dataDir(u"target"_s), { u"restore"_s, u"--from"_s, m_dir->path(), u"--passphrase-stdin"_s }, passphrase);
+    QCOMPARE(notAFile.exitCode, 1);
+    QVERIFY2(notAFile.err.contains(u"not a regular file"_s), qPrintable(notAFile.err));
+
+    // No plain copy of the database is left anywhere: not in the data directory, not beside the backup.
+    const QString made = m_dir->filePath(u"made.gatehouse-backup"_s);
+    QCOMPARE(run(source, QStringList(backup) << made, passphrase).exitCode, 0);
+    QCOMPARE(QDir(source).entryList({ u".backup-*"_s }, QDir::AllEntries | QDir::Hidden).size(), 0);
+    QCOMPARE(QDir(m_dir->path()).entryList({ u".gatehouse-backup-*"_s }, QDir::AllEntries | QDir::Hidden).size(), 0);
 }
 
 void TestBackup::badInvocationsFailClearly_data()

@@ -10,6 +10,7 @@
 #include "remote/RemoteServer.h"
 #include "store/Database.h"
 #include "views/AuditView.h"
+#include "views/BackupDialog.h"
 #include "views/InspectorDialog.h"
 #include "views/MainWindow.h"
 #include "views/PolicyEditor.h"
@@ -23,6 +24,7 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -281,6 +283,51 @@ int main(int argc, char *argv[])
             attached.grab().save(out + u"/attached.png"_s);
         } else {
             std::fprintf(stderr, "the attached console did not connect: %s\n", qPrintable(remote.errorString()));
+        }
+    }
+
+    // File → Back up…, filled in; then File → Restore from backup… with that backup opened:
+    // the confirmation that says what it replaces.
+    const QString backupFile = data.filePath(u"lab.gatehouse-backup"_s);
+    const auto fillIn = [&](const char *action, bool twice) -> BackupDialog * {
+        window.findChild<QAction *>(QString::fromLatin1(action))->trigger();
+        BackupDialog *dialog = nullptr;
+        waitFor([&] {
+            for (auto *candidate : window.findChildren<BackupDialog *>(u"backupDialog"_s))
+                dialog = candidate->isVisible() ? candidate : dialog;
+            return dialog != nullptr;
+        });
+        if (!dialog)
+            return nullptr;
+        dialog->findChild<QLineEdit *>(u"backupFileEdit"_s)->setText(backupFile);
+        dialog->findChild<QLineEdit *>(u"backupPassphraseEdit"_s)->setText(u"kept apart from the file"_s);
+        if (twice)
+            dialog->findChild<QLineEdit *>(u"backupRepeatEdit"_s)->setText(u"kept apart from the file"_s);
+        return dialog;
+    };
+    if (auto *dialog = fillIn("backupAction", true)) {
+        wait(300);
+        dialog->grab().save(out + u"/backup.png"_s);
+        dialog->findChild<QPushButton *>(u"backupAcceptButton"_s)->click();
+        waitFor([&] { return QFile::exists(backupFile); });
+        wait(500);
+    }
+    if (auto *dialog = fillIn("restoreAction", false)) {
+        dialog->findChild<QPushButton *>(u"backupAcceptButton"_s)->click();
+        QMessageBox *confirmation = nullptr;
+        const auto restoreConfirmation = [&] {
+            for (auto *box : window.findChildren<QMessageBox *>(u"confirmDialog"_s)) {
+                if (box->isVisible() && box->text().startsWith(u"Restore the backup"_s))
+                    confirmation = box;
+            }
+            return confirmation != nullptr;
+        };
+        if (waitFor(restoreConfirmation)) {
+            wait(300);
+            confirmation->grab().save(out + u"/restore.png"_s);
+            confirmation->reject(); // the lab goes on
+        } else {
+            std::fprintf(stderr, "the backup did not open for a restore\n");
         }
     }
 

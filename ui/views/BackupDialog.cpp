@@ -15,13 +15,20 @@ namespace {
 const auto backupFilter = QT_TRANSLATE_NOOP("BackupDialog", "Gatehouse backups (*.gatehouse-backup);;All files (*)");
 }
 
-BackupDialog::BackupDialog(Mode mode, const QString &file, QWidget *parent)
+namespace {
+/// Below this, a passphrase is said to be short (not refused: the admin decides).
+constexpr int shortPassphrase = 12;
+} // namespace
+
+BackupDialog::BackupDialog(Mode mode, const QString &file, const QString &folder, QWidget *parent)
     : QDialog(parent)
     , m_mode(mode)
+    , m_folder(folder)
     , m_file(new QLineEdit(file, this))
     , m_passphrase(new QLineEdit(this))
     , m_repeat(new QLineEdit(this))
     , m_problem(new QLabel(this))
+    , m_note(new QLabel(this))
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Cancel, this))
 {
     setObjectName(u"backupDialog"_s);
@@ -31,8 +38,10 @@ BackupDialog::BackupDialog(Mode mode, const QString &file, QWidget *parent)
     m_repeat->setObjectName(u"backupRepeatEdit"_s);
     for (auto *edit : { m_passphrase, m_repeat })
         edit->setEchoMode(QLineEdit::Password);
-    m_problem->setObjectName(u"backupDialogProblem"_s);
+    m_problem->setObjectName(u"backupProblemLabel"_s);
     m_problem->setStyleSheet(u"color: #c0392b"_s);
+    m_note->setObjectName(u"backupNoteLabel"_s);
+    m_note->setWordWrap(true);
     auto *accept
         = m_buttons->addButton(mode == Mode::Backup ? tr("Back up") : tr("Open backup…"), QDialogButtonBox::AcceptRole);
     accept->setObjectName(u"backupAcceptButton"_s);
@@ -63,6 +72,7 @@ BackupDialog::BackupDialog(Mode mode, const QString &file, QWidget *parent)
     else
         m_repeat->hide();
     form->addRow(m_problem);
+    form->addRow(m_note);
     form->addRow(m_buttons);
     setMinimumWidth(520);
 
@@ -86,7 +96,7 @@ QByteArray BackupDialog::passphrase() const
 
 void BackupDialog::browse()
 {
-    auto *dialog = new QFileDialog(this, windowTitle(), file(), tr(backupFilter));
+    auto *dialog = new QFileDialog(this, windowTitle(), file().isEmpty() ? m_folder : file(), tr(backupFilter));
     dialog->setObjectName(u"backupFileDialog"_s);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     if (m_mode == Mode::Backup) {
@@ -102,20 +112,39 @@ void BackupDialog::browse()
 void BackupDialog::validate()
 {
     QString problem;
+    QString note;
     const QFileInfo target(file());
+    const QFileInfo folder(target.absolutePath());
     if (file().isEmpty())
         problem = tr("Choose a file.");
     else if (target.isDir())
         problem = tr("%1 is a folder: name a file.").arg(file());
-    else if (m_mode == Mode::Backup && !target.absoluteDir().exists())
-        problem = tr("The folder %1 does not exist.").arg(target.absolutePath());
+    else if (target.isSymLink())
+        problem = tr("%1 is a symbolic link: name the file itself.").arg(file());
+    else if (m_mode == Mode::Backup && !folder.isDir())
+        problem = tr("The folder %1 does not exist.").arg(folder.filePath());
+    else if (m_mode == Mode::Backup && !folder.isWritable())
+        problem = tr("You cannot write in %1.").arg(folder.filePath());
     else if (m_mode == Mode::Restore && !target.exists())
         problem = tr("There is no file %1.").arg(file());
+    else if (m_mode == Mode::Restore && !target.isFile())
+        problem = tr("%1 is not a regular file.").arg(file());
     else if (m_passphrase->text().isEmpty())
         problem = tr("Enter the passphrase.");
     else if (m_mode == Mode::Backup && m_passphrase->text() != m_repeat->text())
         problem = tr("The passphrases differ.");
+    if (problem.isEmpty() && m_mode == Mode::Backup) {
+        if (target.exists())
+            note = tr("%1 exists: the backup replaces it.").arg(target.fileName());
+        if (m_passphrase->text().size() < shortPassphrase)
+            note += (note.isEmpty() ? QString() : u" "_s)
+                + tr("A passphrase under %1 characters is easier to guess for whoever gets the file.")
+                      .arg(shortPassphrase);
+    }
     m_problem->setText(problem);
+    m_problem->setVisible(!problem.isEmpty());
+    m_note->setText(note);
+    m_note->setVisible(!note.isEmpty());
     for (auto *button : m_buttons->buttons()) {
         if (m_buttons->buttonRole(button) == QDialogButtonBox::AcceptRole)
             button->setEnabled(problem.isEmpty());

@@ -16,7 +16,8 @@ class BackupDialog final : public QDialog {
 public:
     enum class Mode { Backup, Restore };
 
-    BackupDialog(Mode mode, const QString &file, QWidget *parent = nullptr);
+    /// `file` filled in (may be empty); Browse… starts in `folder` when it is.
+    BackupDialog(Mode mode, const QString &file, const QString &folder, QWidget *parent = nullptr);
 
     QString file() const;
     QByteArray passphrase() const;
@@ -25,10 +26,12 @@ private:
     void browse();
     void validate();
 
-    Mode m_mode;
+    Mode m_mode = Mode::Backup;
+    QString m_folder;
     QLineEdit *m_file = nullptr;
     QLineEdit *m_passphrase = nullptr;
     QLineEdit *m_repeat = nullptr;
-    QLabel *m_problem = nullptr;
+    QLabel *m_problem = nullptr; ///< what keeps the dialog from being accepted
+    QLabel *m_note = nullptr; ///< what to know before accepting (a file replaced, a short passphrase)
     QDialogButtonBox *m_buttons = nullptr;
 };

@@ -90,6 +90,7 @@ MainWindow::MainWindow(ServerFacade &server, QWidget *parent)
     m_connectionCount->setObjectName(u"connectionCountLabel"_s);
     statusBar()->addPermanentWidget(m_connectionCount);
     m_tray = new TrayIcon(this);
+    connect(m_tray, &TrayIcon::quitRequested, this, &MainWindow::quitUnlessBusy);
 
     connect(m_sessions, &SessionsView::outcome, this, &MainWindow::showOutcome);
     connect(m_audit, &AuditView::outcome, this, &MainWindow::showOutcome);
@@ -139,7 +140,7 @@ MainWindow::MainWindow(ServerFacade &server, QWidget *parent)
         statusBar()->showMessage(tr("Keeping the keys in owner-only files…"));
         m_server.useFileSecretsInstead();
     });
-    connect(&server, &ServerFacade::waitingForKeyring, this, [this] {
+    connect(&server, &ServerFacade::startedWaitingForKeyring, this, [this] {
         if (m_server.state() == ServerState::Starting)
             m_useFilesButton->show();
     });
@@ -159,12 +160,12 @@ void MainWindow::buildMenus()
         m_audit->findChild<QPushButton *>(u"auditExportButton"_s)->click();
     });
     file->addSeparator();
-    auto *backup = file->addAction(tr("&Back up…"), this, &MainWindow::backUp);
-    backup->setObjectName(u"backupAction"_s);
-    auto *restore = file->addAction(tr("&Restore from backup…"), this, &MainWindow::restore);
-    restore->setObjectName(u"restoreAction"_s);
+    m_backupAction = file->addAction(tr("&Back up…"), this, &MainWindow::backUp);
+    m_backupAction->setObjectName(u"backupAction"_s);
+    m_restoreAction = file->addAction(tr("&Restore from backup…"), this, &MainWindow::restore);
+    m_restoreAction->setObjectName(u"restoreAction"_s);
     if (const QString why = m_server.backupUnavailableReason(); !why.isEmpty()) {
-        for (auto *action : { backup, restore }) {
+        for (auto *action : { m_backupAction, m_restoreAction }) {
             action->setEnabled(false);
             action->setStatusTip(why);
             action->setToolTip(why);
@@ -172,15 +173,16 @@ void MainWindow::buildMenus()
         file->setToolTipsVisible(true);
     }
     file->addSeparator();
-    auto *attach = file->addAction(tr("&Connect to server…"), this, [this] { showConnectDialog(); });
-    attach->setObjectName(u"connectAction"_s);
+    m_connectAction = file->addAction(tr("&Connect to server…"), this, [this] { showConnectDialog(); });
+    m_connectAction->setObjectName(u"connectAction"_s);
     if (m_server.isRemote()) {
         auto *embedded = file->addAction(tr("&Disconnect (use the embedded server)"), this,
                                          [this] { Q_EMIT embeddedRequested(); });
         embedded->setObjectName(u"embeddedAction"_s);
     }
     file->addSeparator();
-    auto *quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
+    auto *quit = file->addAction(tr("&Quit"), this, &MainWindow::quitUnlessBusy);
+    quit->setObjectName(u"quitAction"_s);
     quit->setShortcut(QKeySequence::Quit);
 
     auto *actions = menuBar()->addMenu(tr("&Actions"));
@@ -240,12 +242,15 @@ void MainWindow::backUp()
 {
     const QString name
         = u"gatehouse-%1.gatehouse-backup"_s.arg(QDateTime::currentDateTime().toString(u"yyyy-MM-dd-HHmm"_s));
-    auto *dialog = new BackupDialog(BackupDialog::Mode::Backup, QDir(backupFolder()).filePath(name), this);
+    auto *dialog
+        = new BackupDialog(BackupDialog::Mode::Backup, QDir(backupFolder()).filePath(name), backupFolder(), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
         const QString file = dialog->file();
         statusBar()->showMessage(tr("Backing up to %1…").arg(file));
+        setBackupUnderWay(true);
         m_server.backUp(file, dialog->passphrase(), this, [this](const Result<QString, QString> &written) {
+            setBackupUnderWay(false);
             if (written)
                 return showOutcome(*written);
             statusBar()->clearMessage();
@@ -257,14 +262,16 @@ void MainWindow::backUp()
 
 void MainWindow::restore()
 {
-    auto *dialog = new BackupDialog(BackupDialog::Mode::Restore, QString(), this);
+    auto *dialog = new BackupDialog(BackupDialog::Mode::Restore, QString(), backupFolder(), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
         const QString file = dialog->file();
         const QByteArray passphrase = dialog->passphrase();
         statusBar()->showMessage(tr("Opening %1…").arg(file));
+        setBackupUnderWay(true);
         m_server.checkBackup(
             file, passphrase, this, [this, file, passphrase](const Result<BackupSummary, QString> &summary) {
+                setBackupUnderWay(false);
                 statusBar()->clearMessage();
                 if (!summary)
                     return showNotice(tr("Cannot restore"), tr("Nothing was restored: %1.").arg(summary.error()), true);
@@ -281,6 +288,7 @@ void MainWindow::restore()
                                      m_server.dataDirectory()),
                             tr("Restore and restart"), [this, file, passphrase] {
                                 statusBar()->showMessage(tr("Restoring from %1…").arg(file));
+                                setBackupUnderWay(true); // until this window is replaced
                                 m_server.restoreBackup(
                                     file, passphrase, this, [this](const Result<QString, QString> &restored) {
                                         if (restored)
@@ -442,8 +450,30 @@ void MainWindow::saveSettings() const
         settings.setValue(u"splitters/"_s + splitter->objectName(), splitter->saveState());
 }
 
+void MainWindow::setBackupUnderWay(bool underWay)
+{
+    m_backupUnderWay = underWay;
+    // Nothing that would replace this window, or its server, while a job runs on its data.
+    const bool offered = m_server.backupUnavailableReason().isEmpty();
+    for (auto *action : { m_backupAction, m_restoreAction })
+        action->setEnabled(offered && !underWay);
+    m_connectAction->setEnabled(!underWay);
+}
+
+void MainWindow::quitUnlessBusy()
+{
+    if (m_backupUnderWay)
+        return showOutcome(tr("A backup or restore is under way: quit when it has ended."));
+    QApplication::quit();
+}
+
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (m_backupUnderWay) {
+        showOutcome(tr("A backup or restore is under way: close the window when it has ended."));
+        event->ignore();
+        return;
+    }
     saveSettings();
     QMainWindow::closeEvent(event);
 }

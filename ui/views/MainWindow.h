@@ -7,6 +7,7 @@
 #include <QUrl>
 
 class ActivityView;
+class QAction;
 class AttachedToken;
 class AuditView;
 class KeysView;
@@ -74,6 +75,10 @@ protected:
 
 private:
     void handleServerStateChanged();
+    /// While a backup, a check or a restore runs: no other, no Connect, no Quit, no close.
+    void setBackupUnderWay(bool underWay);
+    /// File → Quit and the tray's Quit, refused while a backup or restore runs.
+    void quitUnlessBusy();
     void offerFirstRun(bool noUsers);
     void buildMenus();
     void restoreSettings();
@@ -91,6 +96,10 @@ private:
     LabPanel *m_lab = nullptr;
     TrayIcon *m_tray = nullptr;
     QPushButton *m_useFilesButton = nullptr; ///< while the server waits for the keyring
+    QAction *m_backupAction = nullptr;
+    QAction *m_restoreAction = nullptr;
+    QAction *m_connectAction = nullptr;
+    bool m_backupUnderWay = false;
     QLabel *m_connectionCount = nullptr;
     bool m_firstRunOffered = false;
     QPointer<RememberedTokens> m_tokens;

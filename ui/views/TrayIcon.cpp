@@ -25,7 +25,7 @@ TrayIcon::TrayIcon(QWidget *window)
         window->raise();
         window->activateWindow();
     });
-    menu->addAction(tr("Quit"), qApp, &QApplication::quit);
+    menu->addAction(tr("Quit"), this, &TrayIcon::quitRequested);
     m_icon->setContextMenu(menu);
     connect(m_icon, &QSystemTrayIcon::activated, window, [window](QSystemTrayIcon::ActivationReason reason) {
         if (reason == QSystemTrayIcon::Trigger)

@@ -24,6 +24,8 @@ public:
 
 Q_SIGNALS:
     void warning(const QString &message);
+    /// Its menu's Quit was chosen (the window decides whether it may quit now).
+    void quitRequested();
 
 private:
     QSystemTrayIcon *m_icon = nullptr; ///< null without a tray
