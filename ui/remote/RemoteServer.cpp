@@ -491,7 +491,12 @@ template<typename Value>
 void refuseLater(QObject *context, std::function<void(const Value &)> done, const QString &reason)
 {
     QMetaObject::invokeMethod(
-        context, [done = std::move(done), reason] { done(fail(reason)); }, Qt::QueuedConnection);
+        context,
+        [done = std::move(done), reason] {
+            if (done)
+                done(fail(reason));
+        },
+        Qt::QueuedConnection);
 }
 } // namespace
 
