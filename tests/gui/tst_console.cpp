@@ -64,6 +64,22 @@ QByteArray externalToken(const QString &subject, const QString &device)
     return input + '.'
         + Base64Url::encode(JsonWebKey::fromSecret(externalSecret, JwsAlgorithm::HS256, u"idp"_s)->sign(input));
 }
+/// The visible child of `window` named `name` (a closed one may linger until deleted), or null
+/// when none shows within `timeoutMs`.
+template<typename Widget> Widget *waitForVisible(const QWidget &window, const QString &name, int timeoutMs = 5000)
+{
+    Widget *found = nullptr;
+    [[maybe_unused]] const bool shown = QTest::qWaitFor(
+        [&] {
+            for (auto *candidate : window.findChildren<Widget *>(name)) {
+                if (candidate->isVisible())
+                    found = candidate;
+            }
+            return found != nullptr;
+        },
+        timeoutMs);
+    return found;
+}
 } // namespace
 
 class TestConsole final : public QObject {
@@ -151,15 +167,9 @@ void TestConsole::cleanup()
 
 bool TestConsole::confirm()
 {
-    QMessageBox *box = nullptr;
-    const auto visibleBox = [&] {
-        for (auto *candidate : m_window->findChildren<QMessageBox *>(u"confirmDialog"_s)) {
-            if (candidate->isVisible())
-                box = candidate;
-        }
-        return box != nullptr;
-    };
-    if (!QTest::qWaitFor(visibleBox, 30000)) // after an Argon2id derivation, for a restore
+    // After an Argon2id derivation, for a restore.
+    auto *box = waitForVisible<QMessageBox>(*m_window, u"confirmDialog"_s, 30000);
+    if (!box)
         return false;
     auto *button = box->findChild<QPushButton *>(u"confirmButton"_s);
     if (!button)
@@ -636,15 +646,8 @@ bool TestConsole::useBackupDialog(const char *action, const QString &file, const
     if (!trigger || !trigger->isEnabled())
         return false;
     trigger->trigger();
-    BackupDialog *dialog = nullptr;
-    const auto visibleDialog = [&] {
-        for (auto *candidate : m_window->findChildren<BackupDialog *>(u"backupDialog"_s)) {
-            if (candidate->isVisible())
-                dialog = candidate;
-        }
-        return dialog != nullptr;
-    };
-    if (!QTest::qWaitFor(visibleDialog))
+    auto *dialog = waitForVisible<BackupDialog>(*m_window, u"backupDialog"_s);
+    if (!dialog)
         return false;
     auto *fileEdit = dialog->findChild<QLineEdit *>(u"backupFileEdit"_s);
     fileEdit->clear();
