@@ -6,6 +6,8 @@
 #include "ws/WebSocketStream.h"
 
 #include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 
@@ -22,6 +24,24 @@ QByteArray encode(const QJsonObject &message)
 QString memberText(const QJsonObject &action, QLatin1StringView name)
 {
     return action.value(name).toString();
+}
+
+/// The feed's answer to an action: {"type": "outcome", "id", "ok", …} and what it adds.
+QJsonObject answerOf(const QJsonObject &action, const AdminOutcome &outcome, const QJsonObject &extra)
+{
+    QJsonObject answer { { "type"_L1, "outcome"_L1 },
+                         { "id"_L1, action.value("id"_L1) },
+                         { "action"_L1, memberText(action, "action"_L1) },
+                         { "audit_type"_L1, outcome.action },
+                         { "ok"_L1, outcome.ok() },
+                         { "affected"_L1, outcome.affected },
+                         { "closed"_L1, outcome.closed },
+                         { "elapsed_ms"_L1, outcome.elapsedMs } };
+    if (!outcome.ok())
+        answer.insert("error"_L1, outcome.error);
+    for (auto it = extra.constBegin(); it != extra.constEnd(); ++it)
+        answer.insert(it.key(), it.value());
+    return answer;
 }
 
 QStringList rolesOf(const QJsonObject &action)
@@ -290,6 +310,8 @@ void AdminFeed::perform(quint64 id, const AdminActor &actor, const QJsonObject &
     AdminOutcome outcome;
     outcome.action = name;
     QJsonObject extra;
+    if (name == "backup"_L1)
+        return backUp(id, actor, action); // answered once it is made, after its parts
     if (const auto command = adminFeedCommandOf(action)) {
         outcome = m_admin->perform(*command, actor, effect.get());
     } else if (name == "broadcast"_L1) {
@@ -363,17 +385,43 @@ void AdminFeed::perform(quint64 id, const AdminActor &actor, const QJsonObject &
             }
         }
     }
-    QJsonObject answer { { "type"_L1, "outcome"_L1 },     { "id"_L1, action.value("id"_L1) },
-                         { "action"_L1, name },           { "audit_type"_L1, outcome.action },
-                         { "ok"_L1, outcome.ok() },       { "affected"_L1, outcome.affected },
-                         { "closed"_L1, outcome.closed }, { "elapsed_ms"_L1, outcome.elapsedMs } };
-    if (!outcome.ok())
-        answer.insert("error"_L1, outcome.error);
-    for (auto it = extra.constBegin(); it != extra.constEnd(); ++it)
-        answer.insert(it.key(), it.value());
     const auto subscriber = m_subscribers.constFind(id);
     if (subscriber == m_subscribers.cend())
         return; // the feed closed meanwhile; what it asked for is done all the same
-    const QByteArray message = encode(answer);
+    const QByteArray message = encode(answerOf(action, outcome, extra));
     post(*subscriber, [message](AdminFeedConnection &feed) { feed.deliver(message); });
+}
+
+void AdminFeed::backUp(quint64 id, const AdminActor &actor, const QJsonObject &action)
+{
+    const QElapsedTimer started = [] {
+        QElapsedTimer timer;
+        timer.start();
+        return timer;
+    }();
+    m_admin->backUp(actor, memberText(action, "passphrase"_L1).toUtf8(),
+                    [this, id, action, started](const Result<QByteArray, QString> &sealed) {
+                        AdminOutcome outcome;
+                        outcome.action = u"backup_made"_s;
+                        outcome.elapsedMs = started.elapsed();
+                        QJsonObject extra;
+                        if (sealed) {
+                            outcome.affected = 1;
+                            extra.insert("bytes"_L1, qint64(sealed->size()));
+                            extra.insert("sha256"_L1,
+                                         QString::fromLatin1(
+                                             QCryptographicHash::hash(*sealed, QCryptographicHash::Sha256).toHex()));
+                        } else {
+                            outcome.error = sealed.error();
+                        }
+                        const auto subscriber = m_subscribers.constFind(id);
+                        if (subscriber == m_subscribers.cend())
+                            return; // the feed closed meanwhile: no one to take it
+                        // The parts, then the outcome, paced by the feed's own thread as its peer reads.
+                        post(*subscriber,
+                             [actionId = action.value("id"_L1), bytes = sealed ? *sealed : QByteArray(),
+                              answer = encode(answerOf(action, outcome, extra))](AdminFeedConnection &feed) {
+                                 feed.sendBackup(actionId, bytes, answer);
+                             });
+                    });
 }

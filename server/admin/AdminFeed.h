@@ -91,6 +91,9 @@ private:
     /// What took effect is finished even when the feed closed meanwhile.
     void perform(quint64 id, const AdminActor &actor, const QJsonObject &action,
                  std::shared_ptr<const AdminEffect> effect);
+    /// The `backup` action: made off the control thread, then carried to the feed in parts
+    /// (AdminFeedConnection::sendBackup) and answered.
+    void backUp(quint64 id, const AdminActor &actor, const QJsonObject &action);
     std::shared_ptr<const AdminEffect> takeEffect(const AdminCommand &command) const { return m_takeEffect(command); }
 
     EffectTaker m_takeEffect;

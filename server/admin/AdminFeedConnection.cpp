@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QRegularExpression>
 #include <QSet>
+#include <QTimer>
 
 #include <cmath>
 
@@ -18,6 +19,11 @@ std::optional<AdminCommand> adminFeedCommandOf(const QJsonObject &action);
 
 namespace {
 constexpr qsizetype maximumMemberLength = 256;
+/// A backup goes out in parts of this many bytes (a third more in base64), a part whenever
+/// less than backupQueueTarget waits unsent, looked at every backupPartInterval.
+constexpr qsizetype backupPartSize = 192 * 1024;
+constexpr qint64 backupQueueTarget = 1024 * 1024;
+constexpr auto backupPartInterval = std::chrono::milliseconds(5);
 
 /// The scope each action needs; nothing for an action there is not.
 std::optional<AdminScope> scopeOf(const QString &action)
@@ -26,9 +32,9 @@ std::optional<AdminScope> scopeOf(const QString &action)
         u"disconnect_connection"_s, u"disconnect_device"_s, u"disconnect_user"_s, u"revoke_session"_s,
         u"revoke_user"_s,           u"revoke_before"_s,     u"broadcast"_s
     };
-    static const QSet<QString> fullActions { u"set_policy"_s, u"set_limits"_s,        u"reload_tls"_s,
-                                             u"add_user"_s,   u"set_user_enabled"_s,  u"set_password"_s,
-                                             u"set_roles"_s,  u"rotate_signing_key"_s };
+    static const QSet<QString> fullActions { u"set_policy"_s, u"set_limits"_s,         u"reload_tls"_s,
+                                             u"add_user"_s,   u"set_user_enabled"_s,   u"set_password"_s,
+                                             u"set_roles"_s,  u"rotate_signing_key"_s, u"backup"_s };
     static const QSet<QString> viewerActions { u"inspect"_s, u"stop_inspecting"_s, u"verify_audit"_s };
     if (viewerActions.contains(action))
         return AdminScope::Viewer;
@@ -66,6 +72,7 @@ const QHash<QString, Members> &membersOf()
         { u"set_roles"_s, { { u"username"_s, u"roles"_s }, {} } },
         { u"rotate_signing_key"_s, { {}, {} } },
         { u"verify_audit"_s, { {}, {} } },
+        { u"backup"_s, { { u"passphrase"_s }, {} } },
     };
     return members;
 }
@@ -78,10 +85,10 @@ QString typeProblemOf(const QString &key, const QJsonValue &value)
     constexpr qsizetype maximumRoles = 64;
     if (key == "enabled"_L1)
         return value.isBool() ? QString() : u"\"enabled\" is true or false"_s;
-    if (key == "password"_L1)
+    if (key == "password"_L1 || key == "passphrase"_L1)
         return value.isString() && !value.toString().isEmpty() && value.toString().size() <= maximumPassword
             ? QString()
-            : u"\"password\" is a string of 1 to %1 characters"_s.arg(maximumPassword);
+            : u"\"%1\" is a string of 1 to %2 characters"_s.arg(key).arg(maximumPassword);
     if (key == "roles"_L1) {
         const QJsonArray roles = value.toArray();
         const bool fine = value.isArray() && roles.size() <= maximumRoles
@@ -127,6 +134,44 @@ void AdminFeedConnection::deliver(const QByteArray &utf8)
 {
     if (m_stream)
         m_stream->sendText(utf8);
+}
+
+void AdminFeedConnection::sendBackup(const QJsonValue &id, const QByteArray &backup, const QByteArray &answer)
+{
+    m_backup = { id, backup, 0, answer };
+    if (!m_backupPacer) {
+        m_backupPacer = new QTimer(this);
+        m_backupPacer->setInterval(backupPartInterval);
+        connect(m_backupPacer, &QTimer::timeout, this, &AdminFeedConnection::sendBackupParts);
+    }
+    sendBackupParts();
+}
+
+void AdminFeedConnection::sendBackupParts()
+{
+    // As much as the peer has taken: never more than a few parts queued, so a large backup
+    // neither fills this thread's memory nor trips the stream's limit for peers that do not read.
+    while (m_stream && m_stream->isOpen() && m_stream->queuedBytes() < backupQueueTarget
+           && m_backup.offset < m_backup.bytes.size()) {
+        const QByteArray part = m_backup.bytes.mid(m_backup.offset, backupPartSize);
+        const QJsonObject message { { "type"_L1, "backup_part"_L1 },
+                                    { "id"_L1, m_backup.id },
+                                    { "offset"_L1, m_backup.offset },
+                                    { "data"_L1, QString::fromLatin1(part.toBase64()) } };
+        deliver(QJsonDocument(message).toJson(QJsonDocument::Compact));
+        m_backup.offset += part.size();
+    }
+    if (!m_stream || !m_stream->isOpen()) {
+        m_backup = {};
+        m_backupPacer->stop();
+        return;
+    }
+    if (m_backup.offset < m_backup.bytes.size()) {
+        m_backupPacer->start();
+        return;
+    }
+    m_backupPacer->stop();
+    deliver(std::exchange(m_backup, {}).answer);
 }
 
 void AdminFeedConnection::close(WebSocketClose code, const QString &reason)
@@ -181,7 +226,7 @@ void AdminFeedConnection::handleText(const QByteArray &utf8)
             continue; // any JSON, as the admin API's broadcast
         if (const QString wrong = typeProblemOf(key, it.value()); !wrong.isEmpty())
             return sendError(id, u"bad_message"_s, wrong);
-        if (key == "enabled"_L1 || key == "roles"_L1 || key == "password"_L1)
+        if (key == "enabled"_L1 || key == "roles"_L1 || key == "password"_L1 || key == "passphrase"_L1)
             continue;
         if (object ? !it.value().isObject()
                    : (!it.value().isString() || it.value().toString().isEmpty()

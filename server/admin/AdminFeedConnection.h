@@ -3,6 +3,8 @@
 #include "admin/AdminTokens.h"
 #include "ws/CloseCode.h"
 
+#include <QByteArray>
+#include <QJsonValue>
 #include <QObject>
 #include <QPointer>
 
@@ -10,6 +12,7 @@
 #include <memory>
 
 class AdminFeed;
+class QTimer;
 class WebSocketStream;
 
 /// One admin's feed on the I/O thread that accepted it: writes what the AdminFeed posts, reads
@@ -27,11 +30,21 @@ public:
     ~AdminFeedConnection() override;
 
     void deliver(const QByteArray &utf8);
+    /// A backup for the admin: `backup_part` messages as the peer takes them, then `answer`.
+    void sendBackup(const QJsonValue &id, const QByteArray &backup, const QByteArray &answer);
     void close(WebSocketClose code, const QString &reason);
 
 private:
     void handleText(const QByteArray &utf8);
     void sendError(const QJsonValue &id, const QString &error, const QString &description);
+    void sendBackupParts();
+
+    struct OutgoingBackup {
+        QJsonValue id;
+        QByteArray bytes;
+        qint64 offset = 0;
+        QByteArray answer; ///< the outcome, sent after the last part
+    };
 
     quint64 m_id;
     QPointer<WebSocketStream> m_stream;
@@ -40,4 +53,6 @@ private:
     QByteArray m_tokenHash;
     std::shared_ptr<std::atomic<bool>> m_alive;
     AdminFeed &m_feed;
+    OutgoingBackup m_backup;
+    QTimer *m_backupPacer = nullptr; ///< made with the first backup
 };

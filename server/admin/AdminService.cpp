@@ -127,6 +127,14 @@ void AdminService::followAudit()
         m_flushTimer.start();
 }
 
+void AdminService::backUp(const AdminActor &actor, const QByteArray &passphrase,
+                          std::function<void(const Result<QByteArray, QString> &sealed)> done)
+{
+    if (!m_parts.backUp)
+        return done(fail(u"this server makes no backups over its admin interface"_s));
+    m_parts.backUp(actor, passphrase, std::move(done));
+}
+
 void AdminService::markSessionChanged(const QString &sessionId)
 {
     m_changedSessions.insert(sessionId);

@@ -99,6 +99,11 @@ public:
         std::function<std::optional<TlsCertificate::Summary>()> tlsCertificate = {};
         std::function<Result<TlsCertificate::Summary, QString>()> reloadTls = {};
         bool tlsFromFiles = false; ///< what reloadTls reads again; a self-signed one has none
+        /// A backup of the data directory, sealed with the passphrase, made off this thread
+        /// (cli/BackupJobs); the answer comes back on this thread.
+        std::function<void(const AdminActor &actor, const QByteArray &passphrase,
+                           std::function<void(const Result<QByteArray, QString> &sealed)> done)>
+            backUp = {};
     };
     /// The `settings` row that holds the policy last set live.
     static constexpr QLatin1StringView policySetting { "policy" };
@@ -132,6 +137,10 @@ public:
     /// Reads the certificate and key files again and serves them to new connections (open ones
     /// keep theirs); a pair that does not check out is refused with a sentence, and audited.
     AdminOutcome reloadTls(const AdminActor &actor);
+    /// The sealed backup (`gatehoused backup`'s file) for an admin to take away: one at a time,
+    /// audited as backup_made by `actor`; `done` runs on this thread.
+    void backUp(const AdminActor &actor, const QByteArray &passphrase,
+                std::function<void(const Result<QByteArray, QString> &sealed)> done);
     /// To every connection of `user`, or of everyone when it is empty.
     AdminOutcome broadcast(const UserKey &user, const QJsonValue &payload, const AdminActor &actor);
 

@@ -98,11 +98,13 @@ public:
 
     /// Backups of the server's data directory, the same files `gatehoused backup` writes and
     /// `gatehoused restore` reads (docs/operations.md), with the passphrase given here rather
-    /// than read from a terminal. Only where the data directory is on this computer: empty
-    /// when offered, else why not, in words.
+    /// than read from a terminal. Empty when offered here, else why not, in words.
     virtual QString backupUnavailableReason() const = 0;
+    /// A restore replaces the data directory, which only the server's own computer can do with
+    /// the server stopped: the embedded server's, not an attached one's.
+    virtual QString restoreUnavailableReason() const = 0;
     /// Writes a backup of the running server's data (a consistent snapshot; the server goes
-    /// on serving) to `path`, owner-only; `done` gets what was written, in words.
+    /// on serving) to `path` on this computer, owner-only; `done` gets what was written.
     virtual void backUp(const QString &path, const QByteArray &passphrase, QObject *context,
                         std::function<void(const Result<QString, QString> &written)> done)
         = 0;

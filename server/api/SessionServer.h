@@ -100,6 +100,7 @@ public:
     /// Backup and restore run on a thread of their own, one at a time: Argon2id and the copy
     /// of the database take their while, and the console never waits.
     QString backupUnavailableReason() const override { return {}; }
+    QString restoreUnavailableReason() const override { return {}; }
     void backUp(const QString &path, const QByteArray &passphrase, QObject *context,
                 std::function<void(const Result<QString, QString> &written)> done) override;
     void checkBackup(const QString &path, const QByteArray &passphrase, QObject *context,

@@ -179,6 +179,11 @@ void BackupCommand::setPassphrase(QByteArray passphrase)
     m_givenPassphrase = passphrase.isNull() ? QByteArray("") : std::move(passphrase);
 }
 
+void BackupCommand::keepInMemory(const QString &destination)
+{
+    m_memoryDestination = destination;
+}
+
 void BackupCommand::run()
 {
     if (m_command.kind == DaemonCommand::Kind::Backup)
@@ -224,15 +229,16 @@ void BackupCommand::backup()
     if (!QFileInfo::exists(databasePath))
         return failWith(u"there is no database in %1: nothing to back up"_s.arg(m_config.dataDirectory));
     const QFileInfo target(m_command.backupFile);
-    if (target.isDir())
+    const bool toFile = m_memoryDestination.isEmpty();
+    if (toFile && target.isDir())
         return failWith(u"%1 is a folder: --to names the backup file"_s.arg(m_command.backupFile));
-    if (target.isSymLink())
+    if (toFile && target.isSymLink())
         return failWith(u"%1 is a symbolic link: name the file itself"_s.arg(m_command.backupFile));
-    if (!target.absoluteDir().exists())
+    if (toFile && !target.absoluteDir().exists())
         return failWith(u"the folder of %1 does not exist"_s.arg(m_command.backupFile));
     const QString dataDirectory = QFileInfo(m_config.dataDirectory).canonicalFilePath();
     const QString targetFolder = target.absoluteDir().canonicalPath();
-    if (targetFolder == dataDirectory || targetFolder.startsWith(dataDirectory + u'/'))
+    if (toFile && (targetFolder == dataDirectory || targetFolder.startsWith(dataDirectory + u'/')))
         return failWith(u"%1 is inside the data directory %2: a backup belongs elsewhere (another disk, "
                         "another machine)"_s.arg(m_command.backupFile, m_config.dataDirectory));
     auto phrase = passphrase(true);
@@ -305,22 +311,34 @@ void BackupCommand::finishBackup(const QString &keyId)
                                 { "signing_key"_L1, keyId },
                                 { "secret_backend"_L1, m_secrets->backendName() },
                                 { "secrets"_L1, m_secretValues } };
-    const auto sealed = BackupFile::seal({ secrets, m_snapshot }, m_passphrase);
-    if (!sealed)
-        return failWith(sealed.error());
-    if (const auto written = writeOwnerOnly(m_command.backupFile, *sealed); !written)
-        return failWith(written.error());
+    auto sealedFile = BackupFile::seal({ secrets, m_snapshot }, m_passphrase);
+    if (!sealedFile)
+        return failWith(sealedFile.error());
+    const bool toFile = m_memoryDestination.isEmpty();
+    if (toFile) {
+        if (const auto written = writeOwnerOnly(m_command.backupFile, *sealedFile); !written)
+            return failWith(written.error());
+    }
 
     AuditEvent event;
     event.type = u"backup_made"_s;
     event.actor = m_actor;
-    event.detail = { { "file"_L1, QFileInfo(m_command.backupFile).absoluteFilePath() }, { "signing_key"_L1, keyId } };
+    event.detail = { { "signing_key"_L1, keyId } };
+    if (toFile)
+        event.detail.insert("file"_L1, QFileInfo(m_command.backupFile).absoluteFilePath());
+    else
+        event.detail.insert("to"_L1, m_memoryDestination);
     QString unaudited;
     if (const auto appended = AuditLog(m_database, m_clock).append(event); !appended)
         unaudited = u" (but its audit event was not written: %1)"_s.arg(appended.error());
-    succeed(u"backup written to %1: the database (%2 KiB) and the secrets %3%4\n"_s.arg(m_command.backupFile)
-                .arg((m_snapshot.size() + 1023) / 1024)
-                .arg(m_secretValues.isEmpty() ? u"(none yet)"_s : m_secretValues.keys().join(u", "_s), unaudited));
+    const QString what
+        = u"the database (%1 KiB) and the secrets %2%3"_s.arg((m_snapshot.size() + 1023) / 1024)
+              .arg(m_secretValues.isEmpty() ? u"(none yet)"_s : m_secretValues.keys().join(u", "_s), unaudited);
+    if (!toFile) {
+        Q_EMIT sealed(*sealedFile);
+        return succeed(u"backup made: "_s + what);
+    }
+    succeed(u"backup written to %1: %2\n"_s.arg(m_command.backupFile, what));
 }
 
 void BackupCommand::restore()

@@ -37,9 +37,14 @@ public:
     /// The passphrase, given by a program (the console) instead of read from standard input
     /// or a terminal.
     void setPassphrase(QByteArray passphrase);
+    /// The sealed backup goes to sealed() rather than to a file: the admin feed's backup,
+    /// whose file is made on the admin's computer. `destination` is what the audit names.
+    void keepInMemory(const QString &destination);
     void run();
 
 Q_SIGNALS:
+    /// In memory mode, the sealed backup, just before finished().
+    void sealed(const QByteArray &backup);
     void finished(int exitCode, const QString &text);
 
 private:
@@ -65,6 +70,7 @@ private:
     std::shared_ptr<SecretStore> m_secrets;
     QByteArray m_passphrase;
     QByteArray m_givenPassphrase; ///< setPassphrase(); null when it is to be read
+    QString m_memoryDestination; ///< keepInMemory(); empty: to m_command.backupFile
     QByteArray m_snapshot; ///< backup: the database as VACUUM INTO wrote it
     QJsonObject m_secretValues; ///< name → base64 of the secret
     BackupFile::Contents m_restored; ///< restore: what the file held

@@ -55,27 +55,54 @@ bool BackupJobs::refuseWhileBusy(QObject *context, const std::function<void(cons
     return false;
 }
 
-void BackupJobs::run(const DaemonCommand &command, const ServerConfig &config, const QString &actor,
-                     const QByteArray &passphrase, QObject *context, Done done)
+void BackupJobs::start(BackupCommand *job)
 {
-    using Outcome = Result<QString, QString>;
     m_thread = std::make_unique<QThread>();
-    m_thread->setObjectName(command.kind == DaemonCommand::Kind::Backup ? u"gatehouse-backup"_s
-                                                                        : u"gatehouse-restore"_s);
-    auto *job = new BackupCommand(command, config, actor);
-    job->setPassphrase(passphrase);
+    m_thread->setObjectName(u"gatehouse-backup"_s);
     job->moveToThread(m_thread.get());
     connect(m_thread.get(), &QThread::finished, job, &QObject::deleteLater);
     // Direct: the job's thread ends with it, whether or not anyone is still there to hear.
     connect(
         job, &BackupCommand::finished, job, [job] { job->thread()->quit(); }, Qt::DirectConnection);
+    m_thread->start();
+    QMetaObject::invokeMethod(job, &BackupCommand::run, Qt::QueuedConnection);
+}
+
+void BackupJobs::run(const DaemonCommand &command, const ServerConfig &config, const QString &actor,
+                     const QByteArray &passphrase, QObject *context, Done done)
+{
+    using Outcome = Result<QString, QString>;
+    auto *job = new BackupCommand(command, config, actor);
+    job->setPassphrase(passphrase);
     connect(job, &BackupCommand::finished, this,
             [guard = QPointer<QObject>(context), done = std::move(done)](int exitCode, const QString &text) {
                 if (guard && done)
                     done(exitCode == 0 ? Outcome(text.trimmed()) : Outcome(fail(text.trimmed())));
             });
-    m_thread->start();
-    QMetaObject::invokeMethod(job, &BackupCommand::run, Qt::QueuedConnection);
+    start(job);
+}
+
+void BackupJobs::backUpToMemory(const ServerConfig &config, const QString &actor, const QString &destination,
+                                const QByteArray &passphrase, QObject *context, Sealed done)
+{
+    using Outcome = Result<QByteArray, QString>;
+    if (refuseWhileBusy(context, done))
+        return;
+    DaemonCommand command;
+    command.kind = DaemonCommand::Kind::Backup;
+    auto *job = new BackupCommand(command, config, actor);
+    job->setPassphrase(passphrase);
+    job->keepInMemory(destination);
+    // Written on the job's thread before it finishes; read here once the finish is delivered.
+    auto sealed = std::make_shared<QByteArray>();
+    connect(
+        job, &BackupCommand::sealed, job, [sealed](const QByteArray &bytes) { *sealed = bytes; }, Qt::DirectConnection);
+    connect(job, &BackupCommand::finished, this,
+            [guard = QPointer<QObject>(context), done = std::move(done), sealed](int exitCode, const QString &text) {
+                if (guard && done)
+                    done(exitCode == 0 ? Outcome(*sealed) : Outcome(fail(text.trimmed())));
+            });
+    start(job);
 }
 
 void BackupJobs::backUp(const ServerConfig &config, const QString &actor, const QString &path,

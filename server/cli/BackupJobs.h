@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+class BackupCommand;
 class QThread;
 struct DaemonCommand;
 struct ServerConfig;
@@ -25,6 +26,7 @@ class BackupJobs final : public QObject {
 public:
     using Done = std::function<void(const Result<QString, QString> &)>;
     using Checked = std::function<void(const Result<BackupSummary, QString> &)>;
+    using Sealed = std::function<void(const Result<QByteArray, QString> &)>;
 
     explicit BackupJobs(QObject *parent = nullptr);
     ~BackupJobs() override;
@@ -33,6 +35,10 @@ public:
     bool busy() const;
     void backUp(const ServerConfig &config, const QString &actor, const QString &path, const QByteArray &passphrase,
                 QObject *context, Done done);
+    /// The sealed backup itself, for the admin feed to carry to the admin's computer; the
+    /// audit names `destination`.
+    void backUpToMemory(const ServerConfig &config, const QString &actor, const QString &destination,
+                        const QByteArray &passphrase, QObject *context, Sealed done);
     /// Opens `path` and says what it holds, writing nothing; a backup this build cannot restore
     /// (of a newer schema) is refused here already.
     void check(const QString &path, const QByteArray &passphrase, QObject *context, Checked done);
@@ -42,6 +48,8 @@ public:
 
 private:
     template<typename Value> bool refuseWhileBusy(QObject *context, const std::function<void(const Value &)> &done);
+    /// Starts `job` on a new m_thread; it quits the thread as it finishes.
+    void start(BackupCommand *job);
     void run(const DaemonCommand &command, const ServerConfig &config, const QString &actor,
              const QByteArray &passphrase, QObject *context, Done done);
 

@@ -11,6 +11,7 @@
 #include "auth/TokenIssuer.h"
 #include "auth/TokenVerifier.h"
 #include "auth/VerifiedTokenCache.h"
+#include "cli/BackupJobs.h"
 #include "config/DataDirectory.h"
 #include "http/HttpApi.h"
 #include "http/HttpCensus.h"
@@ -651,6 +652,7 @@ void ServerRuntime::startAdmin(const QString &address, int ioThreads)
     fixed.listenAddresses = { address };
     fixed.ioThreads = ioThreads;
     fixed.inspectPayloads = m_config.inspectPayloads;
+    m_backups = std::make_unique<BackupJobs>();
     m_admin = std::make_unique<AdminService>(
         AdminService::Parts { m_sessions.get(), m_sessionStore.get(), m_users.get(), m_connections.get(), m_audit.get(),
                               m_keys.get(), m_metrics.get(), &m_database, m_census.get(), m_liveLimits.get(),
@@ -660,7 +662,13 @@ void ServerRuntime::startAdmin(const QString &address, int ioThreads)
                                       return std::nullopt;
                                   return context->certificate().summary();
                               },
-                              [this] { return reloadTls(); }, m_config.tls.mode == ServerConfig::Tls::Mode::Files },
+                              [this] { return reloadTls(); }, m_config.tls.mode == ServerConfig::Tls::Mode::Files,
+                              [this](const AdminActor &actor, const QByteArray &passphrase, auto done) {
+                                  const QString to = u"the admin feed of %1"_s.arg(
+                                      actor.remoteAddress.isEmpty() ? u"this machine"_s : actor.remoteAddress);
+                                  m_backups->backUpToMemory(m_config, actor.name, to, passphrase, this,
+                                                            std::move(done));
+                              } },
         m_clock, fixed, m_startLimits);
     connect(m_admin.get(), &AdminService::usersChanged, this, &ServerRuntime::usersChanged);
     connect(m_admin.get(), &AdminService::sessionsChanged, this, &ServerRuntime::sessionsChanged);

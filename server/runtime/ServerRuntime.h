@@ -34,6 +34,7 @@ class QFileSystemWatcher;
 class TrustedProxies;
 class TlsContext;
 class AuditLog;
+class BackupJobs;
 class ConnectionCensus;
 class ConnectionHub;
 class HttpApi;
@@ -208,6 +209,7 @@ private:
     AdminTokenHolder m_adminTokenSet; ///< what /admin recognises, any thread
     /// Notices what another process (the CLI) wrote to the store, off this thread.
     std::unique_ptr<StoreFollower> m_storeFollower;
+    std::unique_ptr<BackupJobs> m_backups; ///< the admin feed's backups; made on this thread
     qint64 m_followedChange = 0; ///< the last store change acted on; the follower's thread only
     QTimer m_sweepTimer;
     bool m_wroteRunRecord = false;

@@ -49,6 +49,8 @@ public:
     void uncork();
     /// Sends a text message; returns the bytes it put on the wire (or queued), 0 once closed.
     qint64 sendText(QByteArrayView utf8);
+    /// Output queued behind what the kernel took: a sender of much paces itself by it.
+    qint64 queuedBytes() const { return m_output.size(); }
     /// Sends a binary message, as sendText().
     qint64 sendBinary(QByteArrayView bytes);
     /// Sends a ping with no payload (RFC 6455 §5.5.2); whatever the client sends next answers it.

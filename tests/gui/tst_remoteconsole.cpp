@@ -8,6 +8,8 @@
 #include "models/LiveState.h"
 #include "models/SessionTreeModel.h"
 #include "remote/RemoteServer.h"
+#include "store/BackupFile.h"
+#include "views/BackupDialog.h"
 #include "views/ConnectDialog.h"
 #include "views/InspectorDialog.h"
 #include "views/MainWindow.h"
@@ -49,6 +51,7 @@ private Q_SLOTS:
     void aLostServerIsShownAndRecovered();
     void overTlsWithTheLabsCertificate();
     void fileConnectAsksAndChecksBeforeAttaching();
+    void aFullAdminBacksUpTheServerFromTheConsole();
 
 private:
     QString gatehoused(const QStringList &arguments, const QByteArray &input = {}, QString dataDir = {}) const;
@@ -410,18 +413,18 @@ void TestRemoteConsole::fileConnectAsksAndChecksBeforeAttaching()
     MainWindow window(remote);
     window.show();
     QVERIFY(window.findChild<QAction *>(u"embeddedAction"_s)); // attached: a way back
-    // The data is on the server's computer: no backup from here, and the menu says where.
-    for (const auto &name : { u"backupAction"_s, u"restoreAction"_s }) {
-        auto *action = window.findChild<QAction *>(name);
-        QVERIFY(action && !action->isEnabled());
-        QVERIFY2(action->toolTip().contains(u"gatehoused backup"_s), qPrintable(action->toolTip()));
-    }
-    QString notHere;
-    remote.backUp(
-        u"/tmp/never.gatehouse-backup"_s, "passphrase", this,
-        [&notHere](const Result<QString, QString> &written) { notHere = written ? QString() : written.error(); });
-    QTRY_VERIFY(notHere.contains(u"on its computer"_s));
-    QVERIFY(!QFile::exists(u"/tmp/never.gatehouse-backup"_s));
+    // Not attached yet, the token's scope is not known: no backup, and the menu says why.
+    auto *backup = window.findChild<QAction *>(u"backupAction"_s);
+    QVERIFY(backup && !backup->isEnabled());
+    QVERIFY2(backup->toolTip().contains(u"full admin token"_s), qPrintable(backup->toolTip()));
+    QString notYet;
+    const QTemporaryDir here;
+    const QString never = here.filePath(u"never.gatehouse-backup"_s);
+    remote.backUp(never, "passphrase", this, [&notYet](const Result<QString, QString> &written) {
+        notYet = written ? QString() : written.error();
+    });
+    QTRY_VERIFY(notYet.contains(u"full admin token"_s));
+    QVERIFY(!QFile::exists(never));
     QSignalSpy requested(&window, &MainWindow::connectRequested);
     window.findChild<QAction *>(u"connectAction"_s)->trigger();
     ConnectDialog *dialog = nullptr;
@@ -456,6 +459,58 @@ void TestRemoteConsole::fileConnectAsksAndChecksBeforeAttaching()
     QCOMPARE(request.token, m_viewer);
     QVERIFY(!request.rememberToken); // off unless ticked
     QVERIFY(!request.tokenWasRemembered);
+}
+
+void TestRemoteConsole::aFullAdminBacksUpTheServerFromTheConsole()
+{
+    // The packaged server runs as its own user, and the admin's console attaches to it: File →
+    // Back up… has the server make the backup and send it over the feed, and writes it here.
+    // A restore stays on the server's computer, and a viewer is offered neither.
+    {
+        RemoteServer remote(QUrl(u"http://127.0.0.1:%1"_s.arg(m_port)), m_viewer);
+        MainWindow window(remote);
+        remote.start();
+        QTRY_COMPARE_WITH_TIMEOUT(remote.state(), ServerState::Running, 10000);
+        auto *backup = window.findChild<QAction *>(u"backupAction"_s);
+        QVERIFY(!backup->isEnabled());
+        QVERIFY2(backup->toolTip().contains(u"this console's is viewer"_s), qPrintable(backup->toolTip()));
+    }
+    RemoteServer remote(QUrl(u"http://127.0.0.1:%1"_s.arg(m_port)), m_full);
+    MainWindow window(remote);
+    window.show();
+    remote.start();
+    QTRY_COMPARE_WITH_TIMEOUT(remote.state(), ServerState::Running, 10000);
+    auto *backup = window.findChild<QAction *>(u"backupAction"_s);
+    auto *restore = window.findChild<QAction *>(u"restoreAction"_s);
+    QTRY_VERIFY(backup->isEnabled());
+    QVERIFY(!restore->isEnabled());
+    QVERIFY2(restore->toolTip().contains(u"gatehoused restore"_s), qPrintable(restore->toolTip()));
+
+    const QTemporaryDir here;
+    const QString file = here.filePath(u"from-the-console.gatehouse-backup"_s);
+    const QString passphrase = u"kept apart from the file"_s;
+    backup->trigger();
+    BackupDialog *dialog = nullptr;
+    QTRY_VERIFY((dialog = window.findChild<BackupDialog *>(u"backupDialog"_s)) && dialog->isVisible());
+    dialog->findChild<QLineEdit *>(u"backupFileEdit"_s)->setText(file);
+    dialog->findChild<QLineEdit *>(u"backupPassphraseEdit"_s)->setText(passphrase);
+    dialog->findChild<QLineEdit *>(u"backupRepeatEdit"_s)->setText(passphrase);
+    QTest::mouseClick(dialog->findChild<QPushButton *>(u"backupAcceptButton"_s), Qt::LeftButton);
+    QVERIFY(!window.findChild<QAction *>(u"connectAction"_s)->isEnabled()); // while it is made
+    QTRY_VERIFY_WITH_TIMEOUT(window.statusBar()->currentMessage().startsWith(u"backup written to "_s), 60000);
+    QVERIFY(window.findChild<QAction *>(u"connectAction"_s)->isEnabled());
+    QFile written(file);
+    QVERIFY(written.open(QIODevice::ReadOnly));
+    QCOMPARE(written.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther), QFileDevice::Permissions());
+    const auto opened = BackupFile::open(written.readAll(), passphrase.toUtf8());
+    QVERIFY2(opened.ok(), qPrintable(opened.ok() ? QString() : opened.error()));
+    QVERIFY(opened->database.startsWith("SQLite format 3"));
+
+    // The server's own command line restores it: the file is the same as `gatehoused backup`'s.
+    const QString restored = here.filePath(u"restored"_s);
+    const QString out = gatehoused({ u"restore"_s, u"--from"_s, file, u"--passphrase-stdin"_s },
+                                   passphrase.toUtf8() + '\n', restored);
+    QVERIFY2(out.contains(u"chain intact"_s), qPrintable(out));
 }
 
 QTEST_MAIN(TestRemoteConsole)

@@ -9,8 +9,10 @@
 #include "core/Clock.h"
 #include "identity/UserDirectory.h"
 #include "secrets/FileSecretStore.h"
+#include "store/BackupFile.h"
 #include "store/Database.h"
 
+#include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -47,6 +49,24 @@ int upgradeStatus(const QString &address, const QByteArray &headers, const QByte
         answer += socket.readAll();
     return answer.startsWith("HTTP/1.1 ") ? answer.mid(9, 3).toInt() : -1;
 }
+/// Sends an action and waits for its outcome, or the error that refused it.
+QJsonObject ask(Feed &feed, const QString &id, QJsonObject action, int timeoutMs = 10000)
+{
+    action.insert("type"_L1, "action"_L1);
+    action.insert("id"_L1, id);
+    feed.send(action);
+    QJsonObject answer;
+    [[maybe_unused]] const bool answered = QTest::qWaitFor(
+        [&] {
+            for (const auto &message : std::as_const(feed.received)) {
+                if (message["id"_L1] == id && (message["type"_L1] == "outcome"_L1 || message["type"_L1] == "error"_L1))
+                    answer = message;
+            }
+            return !answer.isEmpty();
+        },
+        timeoutMs);
+    return answer;
+}
 } // namespace
 
 class TestAdminFeed final : public QObject {
@@ -63,6 +83,7 @@ private Q_SLOTS:
     void wrongFramesCloseTheFeed();
     void aRevokedTokenClosesItsFeedAtOnce();
     void eventsOtherWritersAppendAreToldOnce();
+    void aFullAdminTakesABackupAwayInParts();
     void feedsOpenedInALoopAreSlowed(); // last: it uses up this address's handshakes for a while
 
 private:
@@ -178,6 +199,83 @@ void TestAdminFeed::eventsOtherWritersAppendAreToldOnce()
         return std::any_of(events.begin(), events.end(),
                            [](const QJsonValue &e) { return e["actor"_L1] == "cli:elsewhere"_L1; });
     }));
+}
+
+void TestAdminFeed::aFullAdminTakesABackupAwayInParts()
+{
+    // The backup `gatehoused backup` would write, made by the server and carried over the feed
+    // in parts, for an attached console to write on the admin's computer.
+    Feed viewer(m_server->listenAddress(), m_viewer);
+    Feed full(m_server->listenAddress(), m_full);
+    QVERIFY(viewer.waitFor(u"snapshot"_s) && full.waitFor(u"snapshot"_s));
+    const QString passphrase = u"kept apart from the file"_s;
+
+    QCOMPARE(ask(viewer, u"b1"_s, { { "action"_L1, "backup"_L1 }, { "passphrase"_L1, passphrase } })["error"_L1],
+             u"insufficient_scope"_s);
+    const QList<QJsonObject> hostile {
+        { { "action"_L1, "backup"_L1 } },
+        { { "action"_L1, "backup"_L1 }, { "passphrase"_L1, ""_L1 } },
+        { { "action"_L1, "backup"_L1 }, { "passphrase"_L1, QString(1025, u'x') } },
+        { { "action"_L1, "backup"_L1 }, { "passphrase"_L1, 12345 } },
+        { { "action"_L1, "backup"_L1 }, { "passphrase"_L1, passphrase }, { "to"_L1, "/etc/passwd"_L1 } },
+    };
+    for (qsizetype i = 0; i < hostile.size(); ++i) {
+        const QJsonObject refused = ask(full, u"h%1"_s.arg(i), hostile[i]);
+        QVERIFY2(refused["type"_L1] == "error"_L1 && refused["error"_L1] == "bad_message"_L1,
+                 QJsonDocument(refused).toJson().constData());
+    }
+
+    // A store of a few MiB, so that the backup goes in many parts, paced as the feed reads.
+    {
+        Database elsewhere;
+        QVERIFY(elsewhere.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
+        SystemClock clock;
+        AuditLog log(elsewhere, clock);
+        for (int i = 0; i < 1500; ++i) {
+            AuditEvent event;
+            event.type = u"bulk"_s;
+            event.actor = u"cli:bulk"_s;
+            event.detail = { { "filler"_L1, QString::fromLatin1(QByteArray(1500, char('a' + i % 26))) } };
+            QVERIFY(log.append(event).ok());
+        }
+    }
+    const qsizetype start = full.received.size();
+    const QJsonObject answer
+        = ask(full, u"b2"_s, { { "action"_L1, "backup"_L1 }, { "passphrase"_L1, passphrase } }, 60000);
+    QVERIFY2(answer["ok"_L1].toBool(), QJsonDocument(answer).toJson().constData());
+    QCOMPARE(answer["audit_type"_L1].toString(), u"backup_made"_s);
+    QByteArray backup;
+    int parts = 0;
+    for (qsizetype i = start; i < full.received.size(); ++i) {
+        const QJsonObject &message = full.received[i];
+        if (message["type"_L1] != "backup_part"_L1 || message["id"_L1] != "b2"_L1)
+            continue;
+        QCOMPARE(message["offset"_L1].toInteger(), qint64(backup.size())); // in order, none missing
+        backup += QByteArray::fromBase64(message["data"_L1].toString().toLatin1());
+        ++parts;
+    }
+    QVERIFY2(parts >= 8, qPrintable(u"%1 parts"_s.arg(parts)));
+    QCOMPARE(qint64(backup.size()), answer["bytes"_L1].toInteger());
+    QCOMPARE(QString::fromLatin1(QCryptographicHash::hash(backup, QCryptographicHash::Sha256).toHex()),
+             answer["sha256"_L1].toString());
+    const auto opened = BackupFile::open(backup, passphrase.toUtf8());
+    QVERIFY2(opened.ok(), qPrintable(opened.ok() ? QString() : opened.error()));
+    QVERIFY(opened->database.startsWith("SQLite format 3"));
+    const QJsonObject secrets = opened->secrets["secrets"_L1].toObject();
+    QVERIFY(std::any_of(secrets.begin(), secrets.end(), [&](const QJsonValue &) { return true; }));
+    QVERIFY2(secrets.contains(u"signing-key/"_s + opened->secrets["signing_key"_L1].toString()),
+             QJsonDocument(opened->secrets).toJson().constData());
+    QVERIFY(!BackupFile::open(backup, "not the passphrase").ok());
+
+    // Audited as the token's, with where it went; and the feed goes on.
+    QVERIFY(viewer.waitFor(u"audit_appended"_s, nullptr, 0, [](const QJsonObject &m) {
+        const auto events = m["events"_L1].toArray();
+        return std::any_of(events.begin(), events.end(), [](const QJsonValue &e) {
+            return e["type"_L1] == "backup_made"_L1 && e["actor"_L1] == "admin:admin"_L1
+                && e["detail"_L1]["to"_L1].toString().startsWith(u"the admin feed of 127.0.0.1"_s);
+        });
+    }));
+    QVERIFY(ask(full, u"b3"_s, { { "action"_L1, "verify_audit"_L1 } })["ok"_L1].toBool());
 }
 
 void TestAdminFeed::refusedBeforeTheUpgrade()
@@ -310,23 +408,6 @@ void TestAdminFeed::usersKeysAndTheAuditOverTheFeed()
     Feed operatorFeed(m_server->listenAddress(), m_operator);
     Feed full(m_server->listenAddress(), m_full);
     QVERIFY(viewer.waitFor(u"snapshot"_s) && operatorFeed.waitFor(u"snapshot"_s) && full.waitFor(u"snapshot"_s));
-    const auto ask = [](Feed &feed, const QString &id, QJsonObject action) {
-        action.insert("type"_L1, "action"_L1);
-        action.insert("id"_L1, id);
-        feed.send(action);
-        QJsonObject answer; // its outcome, or the error that refused it
-        [[maybe_unused]] const bool answered = QTest::qWaitFor(
-            [&] {
-                for (const auto &message : std::as_const(feed.received)) {
-                    if (message["id"_L1] == id
-                        && (message["type"_L1] == "outcome"_L1 || message["type"_L1] == "error"_L1))
-                        answer = message;
-                }
-                return !answer.isEmpty();
-            },
-            10000);
-        return answer;
-    };
     const QJsonObject addBob { { "action"_L1, "add_user"_L1 },
                                { "username"_L1, "bob"_L1 },
                                { "password"_L1, "bob's long password"_L1 },

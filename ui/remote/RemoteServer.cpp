@@ -2,9 +2,13 @@
 
 #include "FeedCodec.h"
 
+#include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
+#include <QSaveFile>
 #include <QUrlQuery>
 
 using namespace Qt::StringLiterals;
@@ -12,6 +16,8 @@ using namespace Qt::StringLiterals;
 namespace {
 constexpr int firstRetryMs = 1000;
 constexpr int lastRetryMs = 30'000;
+/// No backup the server sends is larger (its own limit, with room for the header).
+constexpr qsizetype largestIncomingBackup = qsizetype(2) * 1024 * 1024 * 1024 + 2 * 1024 * 1024;
 
 AdminOutcome outcomeOf(const QJsonObject &answer)
 {
@@ -97,6 +103,7 @@ void RemoteServer::setState(ServerState state, const QString &error)
 void RemoteServer::handleDisconnected()
 {
     // Actions waiting for an answer will not get one from this feed.
+    m_incomingBackups.clear();
     const auto pending = std::exchange(m_pending, {});
     for (const auto &waiting : pending) {
         if (waiting.context)
@@ -227,6 +234,22 @@ void RemoteServer::handleMessage(const QString &text)
         Q_EMIT inspected(*batch);
         return;
     }
+    if (type == "backup_part"_L1) {
+        const auto incoming = m_incomingBackups.find(message.value("id"_L1).toString());
+        if (incoming == m_incomingBackups.end() || incoming->broken)
+            return;
+        const auto part = QByteArray::fromBase64Encoding(message.value("data"_L1).toString().toLatin1(),
+                                                         QByteArray::AbortOnBase64DecodingErrors);
+        // In order, whole, and no more than a backup can be: else the backup is refused.
+        if (!part || message.value("offset"_L1).toInteger(-1) != incoming->bytes.size()
+            || incoming->bytes.size() + part.decoded.size() > largestIncomingBackup) {
+            incoming->broken = true;
+            incoming->bytes.clear();
+            return;
+        }
+        incoming->bytes += part.decoded;
+        return;
+    }
     if (type == "outcome"_L1 || type == "error"_L1) {
         const QString id = message.value("id"_L1).toString();
         const auto waiting = m_pending.take(id);
@@ -253,7 +276,7 @@ void RemoteServer::requestSnapshot()
         Q_EMIT snapshotReady(*m_snapshot);
 }
 
-void RemoteServer::act(QJsonObject action, QObject *context, std::function<void(const QJsonObject &)> done)
+QString RemoteServer::act(QJsonObject action, QObject *context, std::function<void(const QJsonObject &)> done)
 {
     const QString id = QString::number(m_nextAction++);
     action.insert("type"_L1, "action"_L1);
@@ -265,10 +288,11 @@ void RemoteServer::act(QJsonObject action, QObject *context, std::function<void(
                 done(QJsonObject { { "ok"_L1, false }, { "error"_L1, u"not connected to the server"_s } });
             },
             Qt::QueuedConnection);
-        return;
+        return {};
     }
     m_pending.insert(id, Pending { context, std::move(done) });
     m_socket.sendTextMessage(QString::fromUtf8(QJsonDocument(action).toJson(QJsonDocument::Compact)));
+    return id;
 }
 
 void RemoteServer::actFor(QJsonObject action, QObject *context, OutcomeHandler done)
@@ -481,8 +505,17 @@ void RemoteServer::verifyAudit(QObject *context, std::function<void(const AuditV
 
 QString RemoteServer::backupUnavailableReason() const
 {
-    return tr("The data of an attached server is on its computer: back it up there with "
-              "gatehoused backup --to FILE, and restore with gatehoused restore (docs/operations.md).");
+    if (!mayAdminister())
+        return tr("A backup needs a full admin token; this console's is %1. Or back it up on the server's computer "
+                  "with gatehoused backup --to FILE (docs/operations.md).")
+            .arg(m_scope.isEmpty() ? tr("not known yet") : m_scope);
+    return {};
+}
+
+QString RemoteServer::restoreUnavailableReason() const
+{
+    return tr("A restore replaces the server's data, with the server stopped: on its computer, stop it and run "
+              "gatehoused restore --from FILE (docs/operations.md).");
 }
 
 namespace {
@@ -498,24 +531,63 @@ void refuseLater(QObject *context, std::function<void(const Value &)> done, cons
         },
         Qt::QueuedConnection);
 }
+
+/// Writes `bytes` to `path`, owner-only, never through a symbolic link.
+QString writeBackupFile(const QString &path, const QByteArray &bytes)
+{
+    if (QFileInfo(path).isSymLink())
+        return QCoreApplication::translate("RemoteServer", "%1 is a symbolic link: name the file itself").arg(path);
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+        || file.write(bytes) != bytes.size() || !file.commit())
+        return QCoreApplication::translate("RemoteServer", "cannot write %1: %2").arg(path, file.errorString());
+    return {};
+}
 } // namespace
 
-void RemoteServer::backUp(const QString &, const QByteArray &, QObject *context,
+void RemoteServer::backUp(const QString &path, const QByteArray &passphrase, QObject *context,
                           std::function<void(const Result<QString, QString> &written)> done)
 {
-    refuseLater(context, std::move(done), backupUnavailableReason());
+    if (const QString why = backupUnavailableReason(); !why.isEmpty())
+        return refuseLater(context, std::move(done), why);
+    const QString id = act(
+        QJsonObject { { "action"_L1, "backup"_L1 }, { "passphrase"_L1, QString::fromUtf8(passphrase) } }, context,
+        [this, path, done](const QJsonObject &answer) {
+            // m_incomingBackups is looked up by the id act() returned, recorded below.
+            const QString actionId = answer.value("id"_L1).toString();
+            const IncomingBackup incoming = m_incomingBackups.take(actionId);
+            if (!answer.value("ok"_L1).toBool())
+                return done(fail(answer.value("error"_L1).toString()));
+            const qint64 expected = answer.value("bytes"_L1).toInteger(-1);
+            const QString digest = answer.value("sha256"_L1).toString();
+            if (incoming.broken || incoming.bytes.size() != expected
+                || QString::fromLatin1(QCryptographicHash::hash(incoming.bytes, QCryptographicHash::Sha256).toHex())
+                    != digest)
+                return done(fail(tr("the backup did not arrive whole (%1 of %2 bytes, or altered on the way); "
+                                    "nothing was written")
+                                     .arg(incoming.bytes.size())
+                                     .arg(expected)));
+            if (const QString problem = writeBackupFile(path, incoming.bytes); !problem.isEmpty())
+                return done(fail(problem));
+            done(tr("backup written to %1 (%2 KiB), made by %3 and sealed with your passphrase")
+                     .arg(path)
+                     .arg((incoming.bytes.size() + 1023) / 1024)
+                     .arg(m_url.authority()));
+        });
+    if (!id.isEmpty())
+        m_incomingBackups.insert(id, {});
 }
 
 void RemoteServer::checkBackup(const QString &, const QByteArray &, QObject *context,
                                std::function<void(const Result<BackupSummary, QString> &summary)> done)
 {
-    refuseLater(context, std::move(done), backupUnavailableReason());
+    refuseLater(context, std::move(done), restoreUnavailableReason());
 }
 
 void RemoteServer::restoreBackup(const QString &, const QByteArray &, QObject *context,
                                  std::function<void(const Result<QString, QString> &restored)> done)
 {
-    refuseLater(context, std::move(done), backupUnavailableReason());
+    refuseLater(context, std::move(done), restoreUnavailableReason());
 }
 
 void RemoteServer::exportAudit(const AuditFilter &filter, const QString &path, QObject *context,

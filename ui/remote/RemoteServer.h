@@ -77,8 +77,10 @@ public:
     void inspectConnection(quint64 connectionId, QObject *context, OutcomeHandler done) override;
     void stopInspecting(quint64 connectionId) override;
 
-    /// Not here: the data directory is on the server's computer (`gatehoused backup` there).
+    /// With a full token: the server makes the backup and sends it over the feed, in parts,
+    /// and it is written here. Restores are for the server's computer.
     QString backupUnavailableReason() const override;
+    QString restoreUnavailableReason() const override;
     void backUp(const QString &path, const QByteArray &passphrase, QObject *context,
                 std::function<void(const Result<QString, QString> &written)> done) override;
     void checkBackup(const QString &path, const QByteArray &passphrase, QObject *context,
@@ -99,7 +101,8 @@ private:
     void handleDisconnected();
     void setState(ServerState state, const QString &error = {});
     /// Sends an action; `done` gets its outcome (or a made-up one when the feed is lost first).
-    void act(QJsonObject action, QObject *context, std::function<void(const QJsonObject &outcome)> done);
+    /// Sends an action; `done` gets its outcome. Returns the action's id.
+    QString act(QJsonObject action, QObject *context, std::function<void(const QJsonObject &outcome)> done);
     void actFor(QJsonObject action, QObject *context, OutcomeHandler done);
     void actForError(QJsonObject action, QObject *context, ErrorHandler done);
     static QJsonObject userMembers(const UserKey &user);
@@ -124,6 +127,12 @@ private:
     QString m_scope;
     quint64 m_nextAction = 1;
     QHash<QString, Pending> m_pending;
+    /// A backup coming in parts, by its action's id; empty once a part was out of order.
+    struct IncomingBackup {
+        QByteArray bytes;
+        bool broken = false;
+    };
+    QHash<QString, IncomingBackup> m_incomingBackups;
     QHash<quint64, ConnectionInfo> m_connections;
     QSet<quint64> m_inspecting; ///< the connections this feed inspects: they end with it
     std::optional<ConsoleSnapshot> m_snapshot;

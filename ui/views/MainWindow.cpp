@@ -164,14 +164,8 @@ void MainWindow::buildMenus()
     m_backupAction->setObjectName(u"backupAction"_s);
     m_restoreAction = file->addAction(tr("&Restore from backup…"), this, &MainWindow::restore);
     m_restoreAction->setObjectName(u"restoreAction"_s);
-    if (const QString why = m_server.backupUnavailableReason(); !why.isEmpty()) {
-        for (auto *action : { m_backupAction, m_restoreAction }) {
-            action->setEnabled(false);
-            action->setStatusTip(why);
-            action->setToolTip(why);
-        }
-        file->setToolTipsVisible(true);
-    }
+    file->setToolTipsVisible(true);
+    updateBackupActions();
     file->addSeparator();
     m_connectAction = file->addAction(tr("&Connect to server…"), this, [this] { showConnectDialog(); });
     m_connectAction->setObjectName(u"connectAction"_s);
@@ -376,6 +370,7 @@ void MainWindow::handleServerStateChanged()
         }
         m_server.requestSnapshot();
         m_server.requestConnections();
+        updateBackupActions();
         break;
     case ServerState::Failed:
         statusBar()->showMessage(tr("Server stopped: %1").arg(m_server.errorString()));
@@ -453,11 +448,21 @@ void MainWindow::saveSettings() const
 void MainWindow::setBackupUnderWay(bool underWay)
 {
     m_backupUnderWay = underWay;
+    updateBackupActions();
     // Nothing that would replace this window, or its server, while a job runs on its data.
-    const bool offered = m_server.backupUnavailableReason().isEmpty();
-    for (auto *action : { m_backupAction, m_restoreAction })
-        action->setEnabled(offered && !underWay);
     m_connectAction->setEnabled(!underWay);
+}
+
+void MainWindow::updateBackupActions()
+{
+    // Attached, what is offered depends on the token's scope, known once the feed says hello.
+    const std::pair<QAction *, QString> actions[] = { { m_backupAction, m_server.backupUnavailableReason() },
+                                                      { m_restoreAction, m_server.restoreUnavailableReason() } };
+    for (const auto &[action, why] : actions) {
+        action->setEnabled(why.isEmpty() && !m_backupUnderWay);
+        action->setStatusTip(why);
+        action->setToolTip(why.isEmpty() ? action->text().remove(u'&') : why);
+    }
 }
 
 void MainWindow::quitUnlessBusy()

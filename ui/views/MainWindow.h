@@ -77,6 +77,8 @@ private:
     void handleServerStateChanged();
     /// While a backup, a check or a restore runs: no other, no Connect, no Quit, no close.
     void setBackupUnderWay(bool underWay);
+    /// Back up… and Restore… offered where the server allows them, else greyed with the reason.
+    void updateBackupActions();
     /// File → Quit and the tray's Quit, refused while a backup or restore runs.
     void quitUnlessBusy();
     void offerFirstRun(bool noUsers);
