@@ -399,6 +399,18 @@ void AdminFeed::backUp(quint64 id, const AdminActor &actor, const QJsonObject &a
         timer.start();
         return timer;
     }();
+    if (!m_backupInFlight.expired()) {
+        // Each backup sent is a copy of the store in memory until its feed has taken it: one at
+        // a time, or feeds that ask and do not read would hold as many.
+        AdminOutcome busy;
+        busy.action = u"backup_made"_s;
+        busy.error = u"a backup is still on its way to an admin feed: ask again once it has arrived"_s;
+        const auto subscriber = m_subscribers.constFind(id);
+        if (subscriber != m_subscribers.cend())
+            post(*subscriber,
+                 [message = encode(answerOf(action, busy, {}))](AdminFeedConnection &feed) { feed.deliver(message); });
+        return;
+    }
     m_admin->backUp(actor, memberText(action, "passphrase"_L1).toUtf8(),
                     [this, id, action, started](const Result<QByteArray, QString> &sealed) {
                         AdminOutcome outcome;
@@ -417,11 +429,14 @@ void AdminFeed::backUp(quint64 id, const AdminActor &actor, const QJsonObject &a
                         const auto subscriber = m_subscribers.constFind(id);
                         if (subscriber == m_subscribers.cend())
                             return; // the feed closed meanwhile: no one to take it
-                        // The parts, then the outcome, paced by the feed's own thread as its peer reads.
+                        // The parts, then the outcome, paced by the feed's own thread as its peer
+                        // reads. The feed holds `inFlight` until the last part is out, or it closes.
+                        auto inFlight = std::make_shared<const int>(0);
+                        m_backupInFlight = inFlight;
                         post(*subscriber,
                              [actionId = action.value("id"_L1), bytes = sealed ? *sealed : QByteArray(),
-                              answer = encode(answerOf(action, outcome, extra))](AdminFeedConnection &feed) {
-                                 feed.sendBackup(actionId, bytes, answer);
+                              answer = encode(answerOf(action, outcome, extra)), inFlight](AdminFeedConnection &feed) {
+                                 feed.sendBackup(actionId, bytes, answer, inFlight);
                              });
                     });
 }

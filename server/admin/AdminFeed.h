@@ -97,6 +97,8 @@ private:
     std::shared_ptr<const AdminEffect> takeEffect(const AdminCommand &command) const { return m_takeEffect(command); }
 
     EffectTaker m_takeEffect;
+    /// Held by the feed a backup is being sent to, until it is out: one at a time.
+    std::weak_ptr<const void> m_backupInFlight;
     const AdminTokenHolder *m_tokens = nullptr;
     /// The hello-less snapshot message as of the last change, shared by feeds that open
     /// meanwhile; any change published empties it.

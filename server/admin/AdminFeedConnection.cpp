@@ -4,6 +4,7 @@
 #include "auth/StrictJson.h"
 #include "ws/WebSocketStream.h"
 
+#include <QDeadlineTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -23,7 +24,10 @@ constexpr qsizetype maximumMemberLength = 256;
 /// less than backupQueueTarget waits unsent, looked at every backupPartInterval.
 constexpr qsizetype backupPartSize = 192 * 1024;
 constexpr qint64 backupQueueTarget = 1024 * 1024;
-constexpr auto backupPartInterval = std::chrono::milliseconds(5);
+constexpr auto backupPartInterval = std::chrono::milliseconds(2);
+constexpr int backupPartsPerWake = 2;
+/// A backup whose peer takes nothing for this long is abandoned, and its feed closed.
+constexpr auto backupStallLimit = std::chrono::seconds(60);
 
 /// The scope each action needs; nothing for an action there is not.
 std::optional<AdminScope> scopeOf(const QString &action)
@@ -136,40 +140,64 @@ void AdminFeedConnection::deliver(const QByteArray &utf8)
         m_stream->sendText(utf8);
 }
 
-void AdminFeedConnection::sendBackup(const QJsonValue &id, const QByteArray &backup, const QByteArray &answer)
+void AdminFeedConnection::sendBackup(const QJsonValue &id, const QByteArray &backup, const QByteArray &answer,
+                                     std::shared_ptr<const void> inFlight)
 {
-    m_backup = { id, backup, 0, answer };
+    if (backup.isEmpty())
+        return deliver(answer); // refused, or failed: the outcome says why
+    m_backup = { id, backup, 0, answer, std::move(inFlight), 0, QDeadlineTimer(backupStallLimit) };
     if (!m_backupPacer) {
         m_backupPacer = new QTimer(this);
         m_backupPacer->setInterval(backupPartInterval);
         connect(m_backupPacer, &QTimer::timeout, this, &AdminFeedConnection::sendBackupParts);
     }
+    m_backupPacer->start();
     sendBackupParts();
 }
 
 void AdminFeedConnection::sendBackupParts()
 {
-    // As much as the peer has taken: never more than a few parts queued, so a large backup
-    // neither fills this thread's memory nor trips the stream's limit for peers that do not read.
-    while (m_stream && m_stream->isOpen() && m_stream->queuedBytes() < backupQueueTarget
-           && m_backup.offset < m_backup.bytes.size()) {
+    if (!m_stream || !m_stream->isOpen() || m_backup.bytes.isEmpty()) {
+        m_backup = {};
+        m_backupPacer->stop();
+        return;
+    }
+    // Checked before every part: a token revoked meanwhile gets no more of it.
+    if (!m_feed.tokenInForce(m_tokenHash)) {
+        m_backup = {};
+        m_backupPacer->stop();
+        return close(CloseCode::sessionRevoked, u"the admin token was revoked"_s);
+    }
+    // A few parts at a time, and back to the event loop: the other feeds of this thread, the
+    // peer's own frames, a revocation, are served between them. No more than about
+    // backupQueueTarget waits unsent, so a peer that does not read holds only that.
+    const qint64 queuedBefore = m_stream->queuedBytes();
+    bool progressed = queuedBefore < m_backup.queuedAfterLast;
+    for (int sent = 0; sent < backupPartsPerWake && m_backup.offset < m_backup.bytes.size()
+         && m_stream->queuedBytes() < backupQueueTarget;
+         ++sent) {
+        const qint64 queued = m_stream->queuedBytes();
         const QByteArray part = m_backup.bytes.mid(m_backup.offset, backupPartSize);
         const QJsonObject message { { "type"_L1, "backup_part"_L1 },
                                     { "id"_L1, m_backup.id },
                                     { "offset"_L1, m_backup.offset },
                                     { "data"_L1, QString::fromLatin1(part.toBase64()) } };
-        deliver(QJsonDocument(message).toJson(QJsonDocument::Compact));
+        const qint64 framed = m_stream->sendText(QJsonDocument(message).toJson(QJsonDocument::Compact));
         m_backup.offset += part.size();
+        progressed = progressed || m_stream->queuedBytes() < queued + framed; // the kernel took some
     }
-    if (!m_stream || !m_stream->isOpen()) {
+    m_backup.queuedAfterLast = m_stream->queuedBytes();
+    if (progressed) {
+        m_stream->notePeerTookOutput();
+        m_backup.stalled.setRemainingTime(backupStallLimit);
+    } else if (m_backup.stalled.hasExpired()) {
+        // Taking nothing for so long, it holds a copy of the store for nothing.
         m_backup = {};
         m_backupPacer->stop();
-        return;
+        return close(CloseCode::policyViolation, u"the backup was not taken"_s);
     }
-    if (m_backup.offset < m_backup.bytes.size()) {
-        m_backupPacer->start();
+    if (m_backup.offset < m_backup.bytes.size())
         return;
-    }
     m_backupPacer->stop();
     deliver(std::exchange(m_backup, {}).answer);
 }

@@ -4,6 +4,7 @@
 #include "ws/CloseCode.h"
 
 #include <QByteArray>
+#include <QDeadlineTimer>
 #include <QJsonValue>
 #include <QObject>
 #include <QPointer>
@@ -31,7 +32,9 @@ public:
 
     void deliver(const QByteArray &utf8);
     /// A backup for the admin: `backup_part` messages as the peer takes them, then `answer`.
-    void sendBackup(const QJsonValue &id, const QByteArray &backup, const QByteArray &answer);
+    /// `inFlight` is held until the last part is out (or the feed closes).
+    void sendBackup(const QJsonValue &id, const QByteArray &backup, const QByteArray &answer,
+                    std::shared_ptr<const void> inFlight);
     void close(WebSocketClose code, const QString &reason);
 
 private:
@@ -44,6 +47,9 @@ private:
         QByteArray bytes;
         qint64 offset = 0;
         QByteArray answer; ///< the outcome, sent after the last part
+        std::shared_ptr<const void> inFlight;
+        qint64 queuedAfterLast = 0; ///< the stream's queue when the last parts were sent
+        QDeadlineTimer stalled; ///< reset whenever the peer takes some
     };
 
     quint64 m_id;

@@ -248,6 +248,13 @@ void BackupCommand::backup()
     if (!m_database.open(databasePath))
         return failWith(m_database.errorString());
 
+    // A backup killed before it could clean up left its plain copy: gone now, unless it may
+    // still be another backup's under way (none takes hours).
+    const QDir data(m_config.dataDirectory);
+    for (const auto &stale : data.entryInfoList({ u".backup-*"_s }, QDir::Dirs | QDir::Hidden | QDir::NoDotAndDotDot)) {
+        if (stale.lastModified().secsTo(QDateTime::currentDateTime()) > 6 * 3600)
+            QDir(stale.absoluteFilePath()).removeRecursively();
+    }
     // The plain copy of the database is made in the data directory (owner-only, never a synced
     // folder the backup may be going to), in a folder of its own that goes with it.
     const QTemporaryDir scratch(m_config.dataDirectory + u"/.backup-XXXXXX"_s);
@@ -323,6 +330,7 @@ void BackupCommand::finishBackup(const QString &keyId)
     AuditEvent event;
     event.type = u"backup_made"_s;
     event.actor = m_actor;
+    event.remoteAddress = m_remoteAddress;
     event.detail = { { "signing_key"_L1, keyId } };
     if (toFile)
         event.detail.insert("file"_L1, QFileInfo(m_command.backupFile).absoluteFilePath());

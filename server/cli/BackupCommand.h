@@ -40,6 +40,8 @@ public:
     /// The sealed backup goes to sealed() rather than to a file: the admin feed's backup,
     /// whose file is made on the admin's computer. `destination` is what the audit names.
     void keepInMemory(const QString &destination);
+    /// Where the one who asked is, for the audit event (the admin feed's peer).
+    void setRemoteAddress(const QString &address) { m_remoteAddress = address; }
     void run();
 
 Q_SIGNALS:
@@ -71,6 +73,7 @@ private:
     QByteArray m_passphrase;
     QByteArray m_givenPassphrase; ///< setPassphrase(); null when it is to be read
     QString m_memoryDestination; ///< keepInMemory(); empty: to m_command.backupFile
+    QString m_remoteAddress;
     QByteArray m_snapshot; ///< backup: the database as VACUUM INTO wrote it
     QJsonObject m_secretValues; ///< name → base64 of the secret
     BackupFile::Contents m_restored; ///< restore: what the file held

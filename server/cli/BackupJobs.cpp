@@ -82,8 +82,8 @@ void BackupJobs::run(const DaemonCommand &command, const ServerConfig &config, c
     start(job);
 }
 
-void BackupJobs::backUpToMemory(const ServerConfig &config, const QString &actor, const QString &destination,
-                                const QByteArray &passphrase, QObject *context, Sealed done)
+void BackupJobs::backUpToMemory(const ServerConfig &config, const QString &actor, const QString &remoteAddress,
+                                const QString &destination, const QByteArray &passphrase, QObject *context, Sealed done)
 {
     using Outcome = Result<QByteArray, QString>;
     if (refuseWhileBusy(context, done))
@@ -93,6 +93,7 @@ void BackupJobs::backUpToMemory(const ServerConfig &config, const QString &actor
     auto *job = new BackupCommand(command, config, actor);
     job->setPassphrase(passphrase);
     job->keepInMemory(destination);
+    job->setRemoteAddress(remoteAddress);
     // Written on the job's thread before it finishes; read here once the finish is delivered.
     auto sealed = std::make_shared<QByteArray>();
     connect(

@@ -36,9 +36,9 @@ public:
     void backUp(const ServerConfig &config, const QString &actor, const QString &path, const QByteArray &passphrase,
                 QObject *context, Done done);
     /// The sealed backup itself, for the admin feed to carry to the admin's computer; the
-    /// audit names `destination`.
-    void backUpToMemory(const ServerConfig &config, const QString &actor, const QString &destination,
-                        const QByteArray &passphrase, QObject *context, Sealed done);
+    /// audit names `destination` and the asker's `remoteAddress`.
+    void backUpToMemory(const ServerConfig &config, const QString &actor, const QString &remoteAddress,
+                        const QString &destination, const QByteArray &passphrase, QObject *context, Sealed done);
     /// Opens `path` and says what it holds, writing nothing; a backup this build cannot restore
     /// (of a newer schema) is refused here already.
     void check(const QString &path, const QByteArray &passphrase, QObject *context, Checked done);

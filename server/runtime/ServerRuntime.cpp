@@ -666,8 +666,8 @@ void ServerRuntime::startAdmin(const QString &address, int ioThreads)
                               [this](const AdminActor &actor, const QByteArray &passphrase, auto done) {
                                   const QString to = u"the admin feed of %1"_s.arg(
                                       actor.remoteAddress.isEmpty() ? u"this machine"_s : actor.remoteAddress);
-                                  m_backups->backUpToMemory(m_config, actor.name, to, passphrase, this,
-                                                            std::move(done));
+                                  m_backups->backUpToMemory(m_config, actor.name, actor.remoteAddress, to, passphrase,
+                                                            this, std::move(done));
                               } },
         m_clock, fixed, m_startLimits);
     connect(m_admin.get(), &AdminService::usersChanged, this, &ServerRuntime::usersChanged);

@@ -86,6 +86,12 @@ qint64 WebSocketStream::send(Opcode opcode, QByteArrayView payload)
     return write(frame) ? frame.size() : 0;
 }
 
+void WebSocketStream::notePeerTookOutput()
+{
+    if (m_state == State::Open)
+        m_liveness.heard();
+}
+
 void WebSocketStream::setPingSweep(PingSweep &sweep)
 {
     if (m_state == State::Open)
@@ -127,6 +133,10 @@ void WebSocketStream::flush()
         const auto io = m_transport.write(m_output.constData(), m_output.size());
         if (io.status == StreamTransport::Status::Transferred) {
             m_output.remove(0, io.size);
+            // The peer made room for what waited: it is reading, so it is there. A ping queued
+            // behind a long output reaches it late; it is not dropped for that.
+            if (io.size > 0 && m_state == State::Open)
+                m_liveness.heard();
             continue;
         }
         if (io.status == StreamTransport::Status::Ended) {

@@ -51,6 +51,9 @@ public:
     qint64 sendText(QByteArrayView utf8);
     /// Output queued behind what the kernel took: a sender of much paces itself by it.
     qint64 queuedBytes() const { return m_output.size(); }
+    /// The peer took output a sender had queued: it is there, as if it had sent a frame. A
+    /// long transfer to a slow reader queues the ping behind it; the reader is not dropped.
+    void notePeerTookOutput();
     /// Sends a binary message, as sendText().
     qint64 sendBinary(QByteArrayView bytes);
     /// Sends a ping with no payload (RFC 6455 §5.5.2); whatever the client sends next answers it.

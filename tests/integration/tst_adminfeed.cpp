@@ -19,6 +19,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -84,6 +85,7 @@ private Q_SLOTS:
     void aRevokedTokenClosesItsFeedAtOnce();
     void eventsOtherWritersAppendAreToldOnce();
     void aFullAdminTakesABackupAwayInParts();
+    void aBackupNotTakenHoldsUpOnlyTheNextBackup();
     void feedsOpenedInALoopAreSlowed(); // last: it uses up this address's handshakes for a while
 
 private:
@@ -272,10 +274,114 @@ void TestAdminFeed::aFullAdminTakesABackupAwayInParts()
         const auto events = m["events"_L1].toArray();
         return std::any_of(events.begin(), events.end(), [](const QJsonValue &e) {
             return e["type"_L1] == "backup_made"_L1 && e["actor"_L1] == "admin:admin"_L1
+                && e["remote_address"_L1] == "127.0.0.1"_L1
                 && e["detail"_L1]["to"_L1].toString().startsWith(u"the admin feed of 127.0.0.1"_s);
         });
     }));
     QVERIFY(ask(full, u"b3"_s, { { "action"_L1, "verify_audit"_L1 } })["ok"_L1].toBool());
+}
+
+void TestAdminFeed::aBackupNotTakenHoldsUpOnlyTheNextBackup()
+{
+    // A feed asks for a backup of a store of some 16 MiB and then reads nothing: what is sent
+    // waits in the kernel and at most about 1 MiB more in the server, not the whole file. Until
+    // it is taken (or the feed goes), another backup is refused with a sentence (each would be
+    // another copy in memory); everything else goes on.
+    {
+        Database elsewhere;
+        QVERIFY(elsewhere.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
+        QSqlQuery fill(elsewhere.connection());
+        QVERIFY(fill.exec(u"CREATE TABLE IF NOT EXISTS test_filler(x BLOB)"_s));
+        QVERIFY(fill.exec(u"INSERT INTO test_filler SELECT randomblob(1024 * 1024) FROM "
+                          "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 16) "
+                          "SELECT i FROM n)"_s));
+    }
+    const QString address = m_server->listenAddress();
+    QTcpSocket stuck;
+    stuck.setReadBufferSize(4096); // Qt takes no more from the kernel than this: the window fills
+    stuck.connectToHost(QHostAddress::LocalHost, quint16(address.section(u':', -1).toUInt()));
+    QVERIFY(stuck.waitForConnected(5000));
+    stuck.write("GET /admin/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer "
+                + m_full + "\r\n\r\n");
+    const QByteArray action = R"({"type":"action","id":"stuck","action":"backup","passphrase":"never taken"})";
+    QVERIFY(action.size() < 126); // the 7-bit length: a server that reads RFC 6455 strictly wants the shortest
+    QByteArray frame { "\x81" };
+    frame.append(char(0x80 | action.size()));
+    const QByteArray mask = "\x11\x22\x33\x44";
+    frame.append(mask);
+    for (qsizetype i = 0; i < action.size(); ++i)
+        frame.append(char(action[i] ^ mask[i % 4]));
+    stuck.write(frame);
+    QVERIFY(stuck.waitForBytesWritten(5000));
+
+    Feed other(address, m_full);
+    QVERIFY(other.waitFor(u"snapshot"_s));
+    // The stuck feed's backup is made (a second or so), then waits on its reader.
+    QJsonObject refused;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            refused = ask(other, u"next%1"_s.arg(other.received.size()),
+                          { { "action"_L1, "backup"_L1 }, { "passphrase"_L1, "another"_L1 } }, 30000);
+            return refused["error"_L1].toString().contains(u"still on its way"_s);
+        },
+        60000));
+    QCOMPARE(refused["ok"_L1].toBool(), false);
+    QVERIFY(ask(other, u"v"_s, { { "action"_L1, "verify_audit"_L1 } })["ok"_L1].toBool());
+    QCOMPARE(upgradeStatus(address, "Authorization: Bearer " + m_full + "\r\n"), 101);
+
+    // The stuck feed goes: the next backup is made and arrives, to a reader that takes it as
+    // fast as it can. Its parts go a few at a time: other feeds, whichever I/O thread they
+    // share with it, are answered while it streams, not after.
+    stuck.abort();
+    std::vector<std::unique_ptr<Feed>> bystanders;
+    for (int i = 0; i < 3; ++i) {
+        bystanders.push_back(std::make_unique<Feed>(address, m_full));
+        QVERIFY(bystanders.back()->waitFor(u"snapshot"_s));
+    }
+    QJsonObject made;
+    qsizetype madeAt = -1;
+    bool bystandersFirst = false;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            const QString id = u"after%1"_s.arg(other.received.size());
+            const qsizetype from = other.received.size();
+            other.send({ { "type"_L1, "action"_L1 },
+                         { "id"_L1, id },
+                         { "action"_L1, "backup"_L1 },
+                         { "passphrase"_L1, "another"_L1 } });
+            qsizetype firstPart = -1;
+            const auto firstOrAnswer
+                = other.waitFor([&](const QJsonObject &m) { return m["id"_L1] == id; }, &firstPart, from);
+            if (!firstOrAnswer || (*firstOrAnswer)["type"_L1] != "backup_part"_L1)
+                return false; // refused while the stuck feed's hold is let go: again
+            // Streaming: each bystander is answered by its I/O thread between the parts, before
+            // the last of them.
+            for (auto &bystander : bystanders)
+                bystander->send({ { "type"_L1, "action"_L1 }, { "id"_L1, "probe"_L1 }, { "action"_L1, "nope"_L1 } });
+            for (auto &bystander : bystanders) {
+                if (!bystander->waitFor(u"error"_s, nullptr, 0,
+                                        [](const QJsonObject &m) { return m["id"_L1] == "probe"_L1; }))
+                    return false;
+            }
+            bystandersFirst = std::none_of(other.received.begin() + firstPart, other.received.end(),
+                                           [&](const QJsonObject &m) { return m["type"_L1] == "outcome"_L1; });
+            const auto outcome
+                = other.waitFor([&](const QJsonObject &m) { return m["id"_L1] == id && m["type"_L1] == "outcome"_L1; },
+                                &madeAt, firstPart);
+            if (!outcome)
+                return false;
+            made = *outcome;
+            return made["ok"_L1].toBool();
+        },
+        90000));
+    QVERIFY(made["bytes"_L1].toInteger() > 16 * 1024 * 1024);
+    QVERIFY2(bystandersFirst, "the other feeds were answered only after the whole backup");
+    {
+        Database elsewhere;
+        QVERIFY(elsewhere.open(m_dir.filePath(u"gatehouse.sqlite"_s)));
+        QVERIFY(QSqlQuery(elsewhere.connection()).exec(u"DROP TABLE test_filler"_s));
+    }
 }
 
 void TestAdminFeed::refusedBeforeTheUpgrade()
