@@ -1,6 +1,7 @@
 // gatehoused backup and restore, driven as an operator would: the real binary as a child
 // process, real SQLite files, a real `serve` taking logins while the backup is made, and the
 // file secret store (no Secret Service here).
+#include "GatehousedProcess.h"
 #include "store/BackupFile.h"
 
 #include <QDir>
@@ -20,11 +21,7 @@
 using namespace Qt::StringLiterals;
 
 namespace {
-struct Outcome {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Outcome = GatehousedOutcome;
 
 const QByteArray passphrase = "a passphrase long enough\n";
 } // namespace
@@ -59,44 +56,18 @@ private:
 
 QProcessEnvironment TestBackup::environment() const
 {
-    auto environment = QProcessEnvironment::systemEnvironment();
-    for (const auto &name :
-         { u"DBUS_SESSION_BUS_ADDRESS"_s, u"DISPLAY"_s, u"WAYLAND_DISPLAY"_s, u"GATEHOUSE_DATA_DIR"_s })
-        environment.remove(name);
-    environment.insert(u"ASAN_OPTIONS"_s, u"detect_leaks=1"_s);
-    return environment;
+    return GatehousedProcess::environment();
 }
 
 Outcome TestBackup::run(const QString &dataDirectory, const QStringList &arguments, const QByteArray &input) const
 {
-    QProcess process;
-    process.setProcessEnvironment(environment());
-    process.start(QStringLiteral(GATEHOUSED_PATH),
-                  QStringList(arguments) << u"--data-dir"_s << dataDirectory << u"--secret-store"_s << u"file"_s);
-    if (!process.waitForStarted())
-        return {};
-    process.write(input);
-    process.closeWriteChannel();
-    if (!process.waitForFinished(120000))
-        process.kill();
-    return Outcome { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-                     QString::fromUtf8(process.readAllStandardOutput()),
-                     QString::fromUtf8(process.readAllStandardError()) };
+    return GatehousedProcess::run(
+        QStringList(arguments) << u"--data-dir"_s << dataDirectory << u"--secret-store"_s << u"file"_s, input, 120000);
 }
 
 quint16 TestBackup::startServer(QProcess &server, const QString &dataDirectory) const
 {
-    server.setProcessEnvironment(environment());
-    server.start(QStringLiteral(GATEHOUSED_PATH),
-                 { u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--data-dir"_s, dataDirectory, u"--secret-store"_s,
-                   u"file"_s });
-    QString banner;
-    const bool listening = QTest::qWaitFor(
-        [&] { return (banner += QString::fromUtf8(server.readAllStandardOutput())).contains(u"listening on"_s); },
-        20000);
-    if (!listening)
-        return 0;
-    return QRegularExpression(u"listening on 127\\.0\\.0\\.1:(\\d+)"_s).match(banner).captured(1).toUShort();
+    return GatehousedProcess::startServe(server, { u"--data-dir"_s, dataDirectory, u"--secret-store"_s, u"file"_s });
 }
 
 int TestBackup::getMe(quint16 port, const QByteArray &token)

@@ -1,5 +1,6 @@
 // Drives the real gatehoused binary as a child process: real SQLite files, real sockets on
 // 127.0.0.1, and no Secret Service (so the file fallback and its warning are exercised).
+#include "GatehousedProcess.h"
 #include "auth/Base64Url.h"
 #include "auth/JsonWebKeySet.h"
 #include "auth/KeySet.h"
@@ -34,11 +35,7 @@
 using namespace Qt::StringLiterals;
 
 namespace {
-struct Outcome {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Outcome = GatehousedOutcome;
 } // namespace
 
 class TestGatehoused final : public QObject {
@@ -81,29 +78,13 @@ void TestGatehoused::init()
 
 QProcessEnvironment TestGatehoused::environment() const
 {
-    auto environment = QProcessEnvironment::systemEnvironment();
-    for (const auto &name :
-         { u"DBUS_SESSION_BUS_ADDRESS"_s, u"DISPLAY"_s, u"WAYLAND_DISPLAY"_s, u"GATEHOUSE_DATA_DIR"_s })
-        environment.remove(name);
-    environment.insert(u"ASAN_OPTIONS"_s, u"detect_leaks=1"_s);
-    return environment;
+    return GatehousedProcess::environment();
 }
 
 Outcome TestGatehoused::run(const QStringList &arguments, const QByteArray &input) const
 {
-    QProcess process;
-    process.setProcessEnvironment(environment());
-    process.start(QStringLiteral(GATEHOUSED_PATH),
-                  QStringList(arguments) << u"--data-dir"_s << m_dir->filePath(u"data"_s));
-    if (!process.waitForStarted())
-        return {};
-    process.write(input);
-    process.closeWriteChannel();
-    if (!process.waitForFinished(60000))
-        process.kill();
-    return Outcome { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-                     QString::fromUtf8(process.readAllStandardOutput()),
-                     QString::fromUtf8(process.readAllStandardError()) };
+    return GatehousedProcess::run(QStringList(arguments) << u"--data-dir"_s << m_dir->filePath(u"data"_s), input,
+                                  60000);
 }
 
 std::optional<TokenVerifier> TestGatehoused::verifierFromJwks() const
@@ -259,16 +240,7 @@ void TestGatehoused::rotationKeepsEarlierTokensValid()
 
 quint16 TestGatehoused::startServer(QProcess &server) const
 {
-    server.setProcessEnvironment(environment());
-    server.start(QStringLiteral(GATEHOUSED_PATH),
-                 { u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--data-dir"_s, m_dir->filePath(u"data"_s) });
-    QString banner;
-    const bool listening = QTest::qWaitFor(
-        [&] { return (banner += QString::fromUtf8(server.readAllStandardOutput())).contains(u"listening on"_s); },
-        20000);
-    if (!listening)
-        return 0;
-    return QRegularExpression(u"listening on 127\\.0\\.0\\.1:(\\d+)"_s).match(banner).captured(1).toUShort();
+    return GatehousedProcess::startServe(server, { u"--data-dir"_s, m_dir->filePath(u"data"_s) });
 }
 
 void TestGatehoused::serveAnswersHealthAndJwksAndRefusesUpgrades()
